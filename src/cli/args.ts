@@ -1,0 +1,42 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses a sub-command's flags; `--help` prints its usage. Unknown flags are errors that
+ * name the flag, and missing required flags are named too.
+ */
+export function parseFlags<O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+  help: string,
+  required: readonly (keyof O & string)[] = [],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(`${command}: ${(err as Error).message}\n\n${help}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values['help']) {
+    process.stdout.write(`${help}\n`);
+    return undefined;
+  }
+  for (const name of required) {
+    if (values[name] === undefined) throw new CliError(`${command}: --${name} is required\n\n${help}`);
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+/** A TCP port flag: 0 picks a free port. */
+export function portFlag(name: string, value: string | boolean | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--${name} must be a port number from 0 to 65535, got "${String(value)}"`);
+  }
+  return port;
+}

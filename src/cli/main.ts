@@ -1,0 +1,47 @@
+/**
+ * The `drainplane` command line: one sub-command per file, dispatched here.
+ */
+import { CliError } from './errors.js';
+import { renderCommand } from './render.js';
+import { serveCommand } from './serve.js';
+import { validateCommand } from './validate.js';
+
+const COMMANDS: Readonly<Record<string, { run: (args: string[]) => Promise<number>; summary: string }>> = {
+  serve: { run: serveCommand, summary: 'run the control plane: xDS gRPC server and HTTP API' },
+  validate: { run: validateCommand, summary: 'check a config file; list every error with its path' },
+  render: { run: renderCommand, summary: 'print the resources a node would be sent, as Envoy proto3 JSON' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: drainplane <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'drainplane <command> --help' for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`drainplane: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`drainplane: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`drainplane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

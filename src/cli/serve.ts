@@ -1,0 +1,62 @@
+import pino from 'pino';
+import { ConfigError, Daemon } from '../daemon.js';
+import { parseFlags, portFlag } from './args.js';
+import { CliError } from './errors.js';
+
+const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
+                       [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
+
+Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
+Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
+SIGHUP re-reads the config; SIGTERM or SIGINT stops gracefully.`;
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    'serve',
+    args,
+    {
+      config: { type: 'string' },
+      'xds-port': { type: 'string' },
+      'xds-host': { type: 'string' },
+      'api-port': { type: 'string' },
+      'api-host': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    HELP,
+    ['config'],
+  );
+  if (!flags) return 0;
+  const v = flags.values;
+  const logger = pino({ level: (v['log-level'] as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({
+      configFile: v['config'] as string,
+      xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
+      xdsPort: portFlag('xds-port', v['xds-port'], 18000),
+      apiHost: (v['api-host'] as string | undefined) ?? '127.0.0.1',
+      apiPort: portFlag('api-port', v['api-port'], 9902),
+      stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
+      logger,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ event: 'signal', signal }, `${signal} received`);
+      daemon.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    process.on('SIGHUP', () => void daemon.reload());
+  });
+}

@@ -1,0 +1,267 @@
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import { EncodedResource } from '../resource/encoded-resource.js';
+import { encodeJson } from '../resource/json-mapping.js';
+import { envoyProtos } from '../resource/protos.js';
+import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
+import type { NodeMatch } from './node-match.js';
+import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
+
+/** One problem in a config document, with where it is. */
+export interface ConfigIssue {
+  /** Path in the document, e.g. `groups[0].listeners[1].address.socket_address.port_value`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ListenerInfo {
+  readonly name: string;
+  readonly role: ListenerRole;
+  readonly drainType: DrainType;
+}
+
+/** A node group: who it matches, and the resources (encoded once) every node in it gets. */
+export interface GroupConfig {
+  readonly name: string;
+  readonly match: NodeMatch;
+  readonly resources: ReadonlyMap<XdsTypeUrl, readonly EncodedResource[]>;
+  readonly listeners: readonly ListenerInfo[];
+}
+
+export interface FleetConfig {
+  /** Where the config came from (a file path, or a request). */
+  readonly source: string;
+  readonly groups: readonly GroupConfig[];
+  /** The document as parsed, for GET /v1/config. */
+  readonly document: Readonly<Record<string, unknown>>;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: FleetConfig }
+  | { readonly ok: false; readonly errors: readonly ConfigIssue[]; readonly warnings: readonly ConfigIssue[] };
+
+/** The resource sections of a group, the type each holds, and the field that names a resource. */
+const SECTIONS: readonly { readonly key: string; readonly typeUrl: XdsTypeUrl; readonly nameField: string }[] = [
+  { key: 'listeners', typeUrl: TypeUrl.Listener, nameField: 'name' },
+  { key: 'clusters', typeUrl: TypeUrl.Cluster, nameField: 'name' },
+  { key: 'routes', typeUrl: TypeUrl.RouteConfiguration, nameField: 'name' },
+  { key: 'endpoints', typeUrl: TypeUrl.ClusterLoadAssignment, nameField: 'cluster_name' },
+];
+const TOP_LEVEL_KEYS = new Set(['groups']);
+const GROUP_KEYS = new Set(['name', 'match', ...SECTIONS.map((s) => s.key)]);
+const MATCH_KEYS = new Set(['cluster', 'ids', 'metadata']);
+
+export async function loadConfigFile(file: string): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, errors: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], warnings: [] };
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses and checks a YAML (or JSON) config document. Every error is reported, not just the first. */
+export function parseConfig(text: string, source: string): ConfigResult {
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message })), warnings: [] };
+  }
+  return checkDocument(doc.toJS({ maxAliasCount: 1000 }), source);
+}
+
+/** Checks an already-parsed document (a JSON request body, say). */
+export function checkDocument(document: unknown, source: string): ConfigResult {
+  return new ConfigReader(source).read(document);
+}
+
+class ConfigReader {
+  readonly #errors: ConfigIssue[] = [];
+  readonly #warnings: ConfigIssue[] = [];
+  /** Identical resources in several groups share one encoding. */
+  readonly #interned = new Map<string, EncodedResource>();
+
+  constructor(private readonly source: string) {}
+
+  read(document: unknown): ConfigResult {
+    if (!isObject(document)) {
+      this.#error('', 'the config must be a mapping with a "groups" list');
+      return this.#result(undefined);
+    }
+    this.#unknownKeys(document, TOP_LEVEL_KEYS, '');
+    const groupsJson = document['groups'];
+    const groups: GroupConfig[] = [];
+    if (!Array.isArray(groupsJson)) {
+      this.#error('groups', 'must be a list of node groups');
+    } else {
+      const seen = new Set<string>();
+      groupsJson.forEach((g, i) => {
+        const group = this.#group(g, `groups[${i}]`);
+        if (!group) return;
+        if (seen.has(group.name)) this.#error(`groups[${i}].name`, `duplicate group name "${group.name}"`);
+        seen.add(group.name);
+        groups.push(group);
+      });
+    }
+    return this.#result({ source: this.source, groups, document, warnings: this.#warnings });
+  }
+
+  #result(config: FleetConfig | undefined): ConfigResult {
+    if (this.#errors.length > 0 || !config) return { ok: false, errors: this.#errors, warnings: this.#warnings };
+    return { ok: true, config };
+  }
+
+  #group(json: unknown, path: string): GroupConfig | undefined {
+    if (!isObject(json)) {
+      this.#error(path, 'must be a mapping with name, match and resources');
+      return undefined;
+    }
+    this.#unknownKeys(json, GROUP_KEYS, path);
+    const name = json['name'];
+    if (typeof name !== 'string' || name === '') this.#error(`${path}.name`, 'must be a non-empty string');
+    const match = this.#match(json['match'], `${path}.match`);
+    const resources = new Map<XdsTypeUrl, EncodedResource[]>();
+    const listeners: ListenerInfo[] = [];
+    for (const section of SECTIONS) {
+      const list = json[section.key] ?? [];
+      const sectionPath = `${path}.${section.key}`;
+      if (!Array.isArray(list)) {
+        this.#error(sectionPath, `must be a list of ${messageName(section.typeUrl)}`);
+        continue;
+      }
+      const encoded: EncodedResource[] = [];
+      const names = new Set<string>();
+      list.forEach((item, i) => {
+        const itemPath = `${sectionPath}[${i}]`;
+        const prepared = section.typeUrl === TypeUrl.Listener ? this.#listener(item, itemPath, listeners) : item;
+        const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
+        if (!resource) return;
+        if (names.has(resource.name)) {
+          this.#error(`${itemPath}.${section.nameField}`, `duplicate ${section.key} name "${resource.name}" in this group`);
+          return;
+        }
+        names.add(resource.name);
+        encoded.push(resource);
+      });
+      resources.set(section.typeUrl, encoded);
+    }
+    if (typeof name !== 'string' || !match) return undefined;
+    return { name, match, resources, listeners };
+  }
+
+  #match(json: unknown, path: string): NodeMatch | undefined {
+    if (!isObject(json)) {
+      this.#error(path, 'must be a mapping with cluster, ids and/or metadata');
+      return undefined;
+    }
+    this.#unknownKeys(json, MATCH_KEYS, path);
+    const { cluster, ids, metadata } = json;
+    let ok = true;
+    if (cluster !== undefined && (typeof cluster !== 'string' || cluster === '')) {
+      this.#error(`${path}.cluster`, 'must be a non-empty string (the Envoy node.cluster)');
+      ok = false;
+    }
+    if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id !== ''))) {
+      this.#error(`${path}.ids`, 'must be a list of node ids');
+      ok = false;
+    }
+    if (metadata !== undefined && (!isObject(metadata) || !Object.values(metadata).every(isScalar))) {
+      this.#error(`${path}.metadata`, 'must be a mapping of metadata keys to string, number or boolean values');
+      ok = false;
+    }
+    if (cluster === undefined && ids === undefined && metadata === undefined) {
+      this.#error(path, 'must name at least one of cluster, ids, metadata');
+      ok = false;
+    }
+    if (!ok) return undefined;
+    return {
+      ...(cluster !== undefined && { cluster: cluster as string }),
+      ...(ids !== undefined && { ids: ids as string[] }),
+      ...(metadata !== undefined && {
+        metadata: Object.fromEntries(Object.entries(metadata as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      }),
+    };
+  }
+
+  /**
+   * Gives a listener the drain_type of its role unless the file sets one, and warns where the
+   * role makes drains behave other than operators usually expect.
+   */
+  #listener(json: unknown, path: string, listeners: ListenerInfo[]): unknown {
+    if (!isObject(json)) return json;
+    const name = typeof json['name'] === 'string' ? json['name'] : '';
+    const role = roleOf(json['traffic_direction'] ?? json['trafficDirection']);
+    const given = json['drain_type'] ?? json['drainType'];
+    const drainType = given === undefined ? defaultDrainType(role) : drainTypeName(given);
+    if (drainType === undefined) return json; // the JSON mapping reports the bad enum value
+    if (role === 'unspecified') {
+      this.#warn(
+        path,
+        `listener "${name}" has no traffic_direction: drainplane cannot tell ingress from egress, so drains ` +
+          'with scope ingress or egress skip it (scope all still drains it); set INBOUND or OUTBOUND',
+      );
+    } else if (role === 'ingress' && drainType === 'MODIFY_ONLY') {
+      this.#warn(
+        `${path}.drain_type`,
+        `ingress listener "${name}" is MODIFY_ONLY: /healthcheck/fail will not drain it; only LDS changes and removals will`,
+      );
+    }
+    listeners.push({ name, role, drainType });
+    if (given !== undefined) return json;
+    return { ...json, drain_type: drainType };
+  }
+
+  #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {
+    const protos = envoyProtos();
+    const encoded = encodeJson(protos, protos.type(messageName(typeUrl)), json, path);
+    if (!encoded.ok) {
+      for (const e of encoded.errors) this.#error(e.path, e.message);
+      return undefined;
+    }
+    const name = isObject(json) ? (json[nameField] ?? json[camel(nameField)]) : undefined;
+    if (typeof name !== 'string' || name === '') {
+      this.#error(`${path}.${nameField}`, 'is required: xDS resources are identified by name');
+      return undefined;
+    }
+    const resource = new EncodedResource(typeUrl, name, encoded.value);
+    const key = `${typeUrl}\0${name}\0${resource.version}`;
+    const existing = this.#interned.get(key);
+    if (existing) return existing;
+    this.#interned.set(key, resource);
+    return resource;
+  }
+
+  #unknownKeys(json: Record<string, unknown>, allowed: ReadonlySet<string>, path: string): void {
+    for (const key of Object.keys(json)) {
+      if (!allowed.has(key)) {
+        this.#error(path === '' ? key : `${path}.${key}`, `unknown key "${key}" (expected one of: ${[...allowed].join(', ')})`);
+      }
+    }
+  }
+
+  #error(path: string, message: string): void {
+    this.#errors.push({ path, message });
+  }
+
+  #warn(path: string, message: string): void {
+    this.#warnings.push({ path, message });
+  }
+}
+
+/** One line per issue: `file: path: message`. */
+export function formatIssue(source: string, issue: ConfigIssue): string {
+  return issue.path === '' ? `${source}: ${issue.message}` : `${source}: ${issue.path}: ${issue.message}`;
+}
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}

@@ -1,0 +1,109 @@
+import type { NodeIdentity } from '../cache/node.js';
+import { TYPE_SHORT_NAME, type XdsTypeUrl } from '../resource/type-urls.js';
+import type { NackRecord, StreamInfo, StreamProtocol, XdsEvents } from '../xds/events.js';
+
+export interface TypeStatus {
+  sent?: { version: string; nonce: string; at: string };
+  acked?: { version: string; at: string };
+  lastNack?: { version: string; nonce: string; code: number; message: string; at: string };
+  /** A rejected config is not being resent until it changes. */
+  parked?: { version: string; since: string };
+}
+
+export interface StreamStatus {
+  readonly id: number;
+  readonly protocol: StreamProtocol;
+  readonly aggregated: boolean;
+  readonly peer: string;
+  readonly since: string;
+}
+
+export interface NodeStatus {
+  identity: NodeIdentity;
+  connected: boolean;
+  connectedSince?: string;
+  lastSeen: string;
+  streams: StreamStatus[];
+  types: Partial<Record<'lds' | 'cds' | 'rds' | 'eds', TypeStatus>>;
+}
+
+/** Disconnected nodes remembered, oldest forgotten first. */
+const MAX_DISCONNECTED = 10_000;
+
+/**
+ * Every node that is or was connected, as the protocol events describe it: who it is, its
+ * streams, and per type what was sent, what it ACKed, and its last NACK.
+ */
+export class NodeRegistry {
+  readonly #nodes = new Map<string, NodeStatus>();
+  readonly #disconnected = new Set<string>();
+
+  readonly events: Partial<XdsEvents> = {
+    streamOpened: (s) => this.#opened(s),
+    streamClosed: (s) => this.#closed(s),
+    responseSent: (s, typeUrl, r) => {
+      this.#type(s, typeUrl).sent = { version: r.version, nonce: r.nonce, at: now() };
+    },
+    acked: (s, typeUrl, version) => {
+      const t = this.#type(s, typeUrl);
+      t.acked = { version, at: now() };
+      delete t.parked;
+    },
+    nacked: (s, nack: NackRecord) => {
+      const { version, nonce, code, message } = nack;
+      this.#type(s, nack.typeUrl).lastNack = { version, nonce, code, message, at: nack.at.toISOString() };
+    },
+    parked: (s, typeUrl, version) => {
+      this.#type(s, typeUrl).parked = { version, since: now() };
+    },
+  };
+
+  get(id: string): NodeStatus | undefined {
+    return this.#nodes.get(id);
+  }
+
+  list(): NodeStatus[] {
+    return [...this.#nodes.values()];
+  }
+
+  #opened(s: StreamInfo): void {
+    let node = this.#nodes.get(s.node.id);
+    if (!node) {
+      node = { identity: s.node, connected: true, lastSeen: now(), streams: [], types: {} };
+      this.#nodes.set(s.node.id, node);
+    }
+    this.#disconnected.delete(s.node.id);
+    node.identity = s.node;
+    if (!node.connected || node.streams.length === 0) node.connectedSince = now();
+    node.connected = true;
+    node.lastSeen = now();
+    node.streams.push({ id: s.streamId, protocol: s.protocol, aggregated: s.aggregated, peer: s.peer, since: now() });
+  }
+
+  #closed(s: StreamInfo): void {
+    const node = this.#nodes.get(s.node.id);
+    if (!node) return;
+    node.streams = node.streams.filter((st) => st.id !== s.streamId);
+    node.lastSeen = now();
+    if (node.streams.length > 0) return;
+    node.connected = false;
+    delete node.connectedSince;
+    this.#disconnected.add(s.node.id);
+    if (this.#disconnected.size > MAX_DISCONNECTED) {
+      const oldest = this.#disconnected.values().next().value as string;
+      this.#disconnected.delete(oldest);
+      this.#nodes.delete(oldest);
+    }
+  }
+
+  #type(s: StreamInfo, typeUrl: XdsTypeUrl): TypeStatus {
+    const node = this.#nodes.get(s.node.id);
+    if (!node) return {};
+    const key = TYPE_SHORT_NAME[typeUrl];
+    return (node.types[key] ??= {});
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

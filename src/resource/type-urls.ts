@@ -1,0 +1,46 @@
+/**
+ * The four xDS resource types drainplane serves, and the order in which an aggregated stream
+ * pushes them: clusters and their endpoints before the listeners and routes that use them
+ * (make before break, as the xDS protocol recommends).
+ */
+export const TypeUrl = {
+  Cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  ClusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  Listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  RouteConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+} as const;
+
+export type XdsTypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
+
+/** Push order on an aggregated stream: CDS, EDS, LDS, RDS. */
+export const PUSH_ORDER: readonly XdsTypeUrl[] = [
+  TypeUrl.Cluster,
+  TypeUrl.ClusterLoadAssignment,
+  TypeUrl.Listener,
+  TypeUrl.RouteConfiguration,
+];
+
+/** Short names for logs and metric labels. */
+export const TYPE_SHORT_NAME: Readonly<Record<XdsTypeUrl, 'cds' | 'eds' | 'lds' | 'rds'>> = {
+  [TypeUrl.Cluster]: 'cds',
+  [TypeUrl.ClusterLoadAssignment]: 'eds',
+  [TypeUrl.Listener]: 'lds',
+  [TypeUrl.RouteConfiguration]: 'rds',
+};
+
+/** The protobuf message each type URL carries. */
+export function messageName(typeUrl: XdsTypeUrl): string {
+  return typeUrl.slice(typeUrl.indexOf('/') + 1);
+}
+
+export function isXdsTypeUrl(value: string): value is XdsTypeUrl {
+  return Object.prototype.hasOwnProperty.call(TYPE_SHORT_NAME, value);
+}
+
+/**
+ * LDS and CDS are the "state of the world" types: a SotW response carries every subscribed
+ * resource (one left out is removed), and an empty first subscription means wildcard.
+ */
+export function isFullStateType(typeUrl: XdsTypeUrl): boolean {
+  return typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.Cluster;
+}

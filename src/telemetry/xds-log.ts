@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
+import type { StreamInfo, XdsEvents } from '../xds/events.js';
+
+function stream(info: StreamInfo): Record<string, unknown> {
+  return { node: info.node.id, stream: info.streamId };
+}
+
+function type(typeUrl: string): string {
+  return isXdsTypeUrl(typeUrl) ? TYPE_SHORT_NAME[typeUrl] : typeUrl;
+}
+
+/** One JSON log line per protocol event. */
+export function xdsLogEvents(logger: Logger): XdsEvents {
+  return {
+    streamOpened: (info) =>
+      logger.info(
+        {
+          event: 'node_connected',
+          ...stream(info),
+          cluster: info.node.cluster,
+          protocol: info.protocol,
+          aggregated: info.aggregated,
+          peer: info.peer,
+          userAgent: `${info.node.userAgentName}/${info.node.userAgentVersion}`,
+        },
+        'node connected',
+      ),
+    streamClosed: (info) => logger.info({ event: 'node_disconnected', ...stream(info) }, 'node disconnected'),
+    responseSent: (info, typeUrl, r) =>
+      logger.info({ event: 'push', ...stream(info), type: type(typeUrl), ...r }, 'push'),
+    acked: (info, typeUrl, version, nonce) =>
+      logger.info({ event: 'ack', ...stream(info), type: type(typeUrl), version, nonce }, 'ack'),
+    nacked: (info, nack) =>
+      logger.warn(
+        { event: 'nack', ...stream(info), type: type(nack.typeUrl), version: nack.version, nonce: nack.nonce, error: nack.message },
+        'nack: the node rejected a config; nothing more of this type is sent to it until its config changes',
+      ),
+    parked: (info, typeUrl, version) =>
+      logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
+    requestIgnored: (info, reason) =>
+      logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
+  };
+}

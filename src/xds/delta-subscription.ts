@@ -1,0 +1,106 @@
+import type { TypeSnapshot } from '../cache/snapshot.js';
+import { contentHash, type EncodedResource } from '../resource/encoded-resource.js';
+import { isFullStateType, type XdsTypeUrl } from '../resource/type-urls.js';
+import type { DeltaRequest } from './requests.js';
+import { deltaResponse } from './responses.js';
+import type { ReplyOutcome, ResponsePlan, TypeSubscription } from './subscription.js';
+
+const WILDCARD = '*';
+/** Marks a name the client was told does not exist (or was removed). */
+const ABSENT = '';
+
+interface InFlight {
+  readonly nonce: string;
+  readonly version: string;
+  readonly contentKey: string;
+}
+
+/**
+ * Incremental (delta) subscription to one type. The server tracks the version of every
+ * resource the client has and sends only what differs; removals go in removed_resources.
+ * Subscription changes are honoured even on a request with a stale nonce.
+ */
+export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
+  #initialized = false;
+  #wildcard = false;
+  readonly #names = new Set<string>();
+  /** What the client has: name -> version, or ABSENT once told it is gone. */
+  readonly #clientHas = new Map<string, string>();
+  #inFlight: InFlight | undefined;
+
+  constructor(readonly typeUrl: XdsTypeUrl) {}
+
+  get awaitingReply(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  apply(request: DeltaRequest): ReplyOutcome | undefined {
+    const outcome = this.#reply(request);
+    if (!this.#initialized) {
+      this.#initialized = true;
+      this.#wildcard = request.subscribe.length === 0 && isFullStateType(this.typeUrl);
+      // A reconnecting client says what it has, so only the differences are sent.
+      for (const [name, version] of Object.entries(request.initialResourceVersions)) this.#clientHas.set(name, version);
+    }
+    for (const name of request.subscribe) {
+      if (name === WILDCARD) this.#wildcard = true;
+      else this.#names.add(name);
+    }
+    for (const name of request.unsubscribe) {
+      if (name === WILDCARD) {
+        this.#wildcard = false;
+      } else {
+        this.#names.delete(name);
+        if (!this.#wildcard) this.#clientHas.delete(name);
+      }
+    }
+    return outcome;
+  }
+
+  #reply(request: DeltaRequest): ReplyOutcome | undefined {
+    if (request.responseNonce === '') return undefined;
+    const inFlight = this.#inFlight;
+    if (!inFlight || request.responseNonce !== inFlight.nonce) return { kind: 'stale', nonce: request.responseNonce };
+    this.#inFlight = undefined;
+    return request.errorDetail
+      ? { kind: 'nack', version: inFlight.version, nonce: inFlight.nonce, contentKey: inFlight.contentKey, error: request.errorDetail }
+      : { kind: 'ack', version: inFlight.version, nonce: inFlight.nonce };
+  }
+
+  plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
+    if (!this.#initialized) return undefined;
+    const inScope = (name: string): boolean => this.#wildcard || this.#names.has(name);
+    const changed: EncodedResource[] = snapshot.sorted.filter(
+      (r) => inScope(r.name) && this.#clientHas.get(r.name) !== r.version,
+    );
+    const removed = new Set<string>();
+    for (const [name, version] of this.#clientHas) {
+      if (version !== ABSENT && inScope(name) && !snapshot.resources.has(name)) removed.add(name);
+    }
+    // Explicitly subscribed names that do not exist are reported once, so clients need not
+    // wait for a timeout to learn it.
+    for (const name of this.#names) {
+      if (!snapshot.resources.has(name) && !this.#clientHas.has(name)) removed.add(name);
+    }
+    if (changed.length === 0 && removed.size === 0) return undefined;
+    const removedNames = [...removed].sort();
+    const contentKey = contentHash([
+      snapshot.typeUrl,
+      ...changed.flatMap((r) => [r.name, r.version]),
+      WILDCARD,
+      ...removedNames,
+    ]);
+    return {
+      contentKey,
+      version: snapshot.version,
+      resources: changed.length,
+      removed: removedNames.length,
+      encode: (nonce) => deltaResponse(snapshot, nonce, changed, removedNames),
+      commit: (nonce) => {
+        for (const r of changed) this.#clientHas.set(r.name, r.version);
+        for (const name of removedNames) this.#clientHas.set(name, ABSENT);
+        this.#inFlight = { nonce, version: snapshot.version, contentKey };
+      },
+    };
+  }
+}

@@ -1,0 +1,230 @@
+import * as grpc from '@grpc/grpc-js';
+import type { NodeIdentity } from '../cache/node.js';
+import type { ConfigWatcher } from '../cache/snapshot-cache.js';
+import type { Snapshot } from '../cache/snapshot.js';
+import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
+import type { StreamInfo, StreamProtocol, XdsEvents } from './events.js';
+import type { NackLedger } from './nack-ledger.js';
+import type { RawNode } from './requests.js';
+import type { ResponsePlan, TypeSubscription } from './subscription.js';
+
+/** The request fields the driver reads; the rest belongs to the protocol's subscriptions. */
+export interface DiscoveryRequestBase {
+  readonly typeUrl: string;
+  readonly node: RawNode | undefined;
+  readonly resourceCount: number;
+}
+
+export interface StreamDeps {
+  readonly watcher: ConfigWatcher;
+  readonly events: XdsEvents;
+  readonly ledger: NackLedger;
+  readonly limits: StreamLimits;
+}
+
+export interface StreamLimits {
+  /** Most resource names one request may subscribe to. */
+  readonly maxResourceNames: number;
+}
+
+export interface StreamKind<Req> {
+  readonly protocol: StreamProtocol;
+  /** Set for a per-type service (LDS, CDS, ...); undefined for ADS. */
+  readonly fixedType: XdsTypeUrl | undefined;
+  createSubscription(typeUrl: XdsTypeUrl): TypeSubscription<Req>;
+}
+
+type DuplexCall = grpc.ServerDuplexStream<unknown, Buffer>;
+
+let nextStreamId = 1;
+
+/**
+ * Drives one discovery stream, SotW or Delta, aggregated or per type: takes the node from the
+ * first request, watches its desired snapshot, hands each request to its type's subscription,
+ * and sends what each subscription plans, in CDS, EDS, LDS, RDS order on aggregated streams.
+ * Every piece of state the stream owns lives here and is released in `#close`.
+ */
+export class DiscoveryStream<Req extends DiscoveryRequestBase> {
+  readonly #id = nextStreamId++;
+  readonly #subscriptions = new Map<XdsTypeUrl, TypeSubscription<Req>>();
+  /** Last content key reported as parked, per type, so a parked type is reported once. */
+  readonly #parkedReported = new Map<XdsTypeUrl, string>();
+  readonly #ignoredTypes = new Set<string>();
+  #info: StreamInfo | undefined;
+  #snapshot: Snapshot | undefined;
+  #unwatch: (() => void) | undefined;
+  #nonce = 0;
+  #closed = false;
+
+  constructor(
+    private readonly call: DuplexCall,
+    private readonly kind: StreamKind<Req>,
+    private readonly deps: StreamDeps,
+    private readonly onClosed: () => void = () => {},
+  ) {
+    call.on('data', (request: Req) => this.#onRequest(request));
+    call.on('end', () => this.#close());
+    call.on('cancelled', () => this.#close());
+    call.on('error', () => this.#close());
+    call.on('close', () => this.#close());
+  }
+
+  #onRequest(request: Req): void {
+    if (this.#closed) return;
+    if (!this.#info && !this.#start(request)) return;
+    const typeUrl = this.#typeOf(request);
+    if (!typeUrl) return;
+    if (request.resourceCount > this.deps.limits.maxResourceNames) {
+      this.#fail(
+        grpc.status.INVALID_ARGUMENT,
+        `a request names ${request.resourceCount} resources; at most ${this.deps.limits.maxResourceNames} are allowed`,
+      );
+      return;
+    }
+    let subscription = this.#subscriptions.get(typeUrl);
+    if (!subscription) this.#subscriptions.set(typeUrl, (subscription = this.kind.createSubscription(typeUrl)));
+    const outcome = subscription.apply(request);
+    const info = this.#info!;
+    const nodeId = info.node.id;
+    switch (outcome?.kind) {
+      case 'ack':
+        this.deps.ledger.accepted(nodeId, typeUrl);
+        this.deps.events.acked(info, typeUrl, outcome.version, outcome.nonce);
+        break;
+      case 'nack': {
+        const record = {
+          typeUrl,
+          version: outcome.version,
+          nonce: outcome.nonce,
+          code: outcome.error.code,
+          message: outcome.error.message,
+          at: new Date(),
+        };
+        this.deps.ledger.reject(nodeId, outcome.contentKey, record);
+        this.deps.events.nacked(info, record);
+        break;
+      }
+      case 'stale':
+        this.deps.events.requestIgnored(info, `stale nonce ${outcome.nonce} for ${typeUrl}`);
+        break;
+      case undefined:
+        break;
+    }
+    this.#pushAll();
+  }
+
+  /** Takes the node from the first request and starts watching its desired state. */
+  #start(request: Req): boolean {
+    let node: NodeIdentity | undefined;
+    try {
+      node = request.node?.identity();
+    } catch (err) {
+      this.#fail(grpc.status.INVALID_ARGUMENT, `node could not be read: ${(err as Error).message}`);
+      return false;
+    }
+    if (!node || node.id === '') {
+      this.#fail(grpc.status.INVALID_ARGUMENT, 'the first request of a stream must carry node with a non-empty node.id');
+      return false;
+    }
+    this.#info = {
+      streamId: this.#id,
+      node,
+      protocol: this.kind.protocol,
+      aggregated: this.kind.fixedType === undefined,
+      peer: this.call.getPeer(),
+    };
+    this.deps.events.streamOpened(this.#info);
+    this.#unwatch = this.deps.watcher.watch(node, (snapshot) => {
+      this.#snapshot = snapshot;
+      this.#pushAll();
+    });
+    return true;
+  }
+
+  #typeOf(request: Req): XdsTypeUrl | undefined {
+    const fixed = this.kind.fixedType;
+    if (fixed) {
+      if (request.typeUrl === '' || request.typeUrl === fixed) return fixed;
+      this.#fail(grpc.status.INVALID_ARGUMENT, `type_url ${request.typeUrl} is not served on the ${fixed} service`);
+      return undefined;
+    }
+    if (isXdsTypeUrl(request.typeUrl)) return request.typeUrl;
+    // On ADS, a type drainplane does not serve (SDS secrets, say) must not end the stream that
+    // carries the node's listeners: ignore it, and say so once.
+    if (!this.#ignoredTypes.has(request.typeUrl)) {
+      this.#ignoredTypes.add(request.typeUrl);
+      this.deps.events.requestIgnored(this.#info, `type_url "${request.typeUrl}" is not served`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends every type that has something new, in push order. A type waits while its previous
+   * response is unanswered; on ADS, later types wait behind it too, so a listener never
+   * arrives before the cluster it needs.
+   */
+  #pushAll(): void {
+    const snapshot = this.#snapshot;
+    const info = this.#info;
+    if (!snapshot || !info || this.#closed) return;
+    for (const typeUrl of PUSH_ORDER) {
+      const subscription = this.#subscriptions.get(typeUrl);
+      if (!subscription) continue;
+      const typeSnapshot = snapshot.get(typeUrl);
+      if (subscription.awaitingReply) {
+        if (info.aggregated && subscription.plan(typeSnapshot)) return;
+        continue;
+      }
+      const plan = subscription.plan(typeSnapshot);
+      if (plan) this.#send(info, typeUrl, plan);
+    }
+  }
+
+  #send(info: StreamInfo, typeUrl: XdsTypeUrl, plan: ResponsePlan): void {
+    if (this.deps.ledger.isParked(info.node.id, typeUrl, plan.contentKey)) {
+      if (this.#parkedReported.get(typeUrl) !== plan.contentKey) {
+        this.#parkedReported.set(typeUrl, plan.contentKey);
+        this.deps.events.parked(info, typeUrl, plan.version);
+      }
+      return;
+    }
+    const nonce = (++this.#nonce).toString(36);
+    this.call.write(plan.encode(nonce));
+    plan.commit(nonce);
+    this.deps.events.responseSent(info, typeUrl, {
+      version: plan.version,
+      nonce,
+      resources: plan.resources,
+      removed: plan.removed,
+    });
+  }
+
+  /** Ends the stream with status OK (the server is shutting down). */
+  end(): void {
+    this.#close();
+  }
+
+  /** Ends the call with an error status (and so without the OK status `end` would send). */
+  #fail(code: grpc.status, details: string): void {
+    if (this.#closed) return;
+    this.deps.events.requestIgnored(this.#info, details);
+    this.#release();
+    this.call.emit('error', { code, details });
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#release();
+    this.call.end();
+  }
+
+  #release(): void {
+    this.#closed = true;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#snapshot = undefined;
+    this.#subscriptions.clear();
+    if (this.#info) this.deps.events.streamClosed(this.#info);
+    this.onClosed();
+  }
+}

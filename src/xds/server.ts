@@ -1,0 +1,125 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { ConfigWatcher } from '../cache/snapshot-cache.js';
+import type { XdsTypeUrl } from '../resource/type-urls.js';
+import { DeltaSubscription } from './delta-subscription.js';
+import { DiscoveryStream, type DiscoveryRequestBase, type StreamDeps, type StreamKind, type StreamLimits } from './discovery-stream.js';
+import type { StreamProtocol, XdsEvents } from './events.js';
+import { NackLedger } from './nack-ledger.js';
+import { discoveryServices } from './services.js';
+import { SotwSubscription } from './sotw-subscription.js';
+
+export interface XdsServerOptions {
+  readonly watcher: ConfigWatcher;
+  readonly events: XdsEvents;
+  /** Shared with whoever reports parked nodes; a new one by default. */
+  readonly ledger?: NackLedger;
+  readonly limits?: Partial<XdsLimits>;
+}
+
+export interface XdsLimits extends StreamLimits {
+  /** Largest request message accepted, in bytes. */
+  readonly maxReceiveMessageBytes: number;
+  /** Largest response message sent, in bytes. */
+  readonly maxSendMessageBytes: number;
+}
+
+export const DEFAULT_XDS_LIMITS: XdsLimits = {
+  maxResourceNames: 100_000,
+  maxReceiveMessageBytes: 4 * 1024 * 1024,
+  maxSendMessageBytes: 64 * 1024 * 1024,
+};
+
+type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
+
+/**
+ * The xDS gRPC server: the aggregated and per-type discovery services (SotW and Delta) and
+ * the gRPC health service, on one port. It knows the ConfigWatcher seam and nothing of
+ * config files, drains or HTTP.
+ */
+export class XdsServer {
+  readonly ledger: NackLedger;
+  readonly health = new HealthImplementation({ '': 'SERVING' });
+  readonly #server: grpc.Server;
+  readonly #streams = new Set<AnyStream>();
+  readonly #deps: StreamDeps;
+  #port: number | undefined;
+
+  constructor(options: XdsServerOptions) {
+    const limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
+    this.ledger = options.ledger ?? new NackLedger();
+    this.#server = new grpc.Server({
+      'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
+      'grpc.max_send_message_length': limits.maxSendMessageBytes,
+      // Envoy keeps one long-lived stream; keepalive pings find peers that vanished.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    });
+    this.#deps = { watcher: options.watcher, events: options.events, ledger: this.ledger, limits };
+    for (const { definition, methods } of discoveryServices()) {
+      const handlers: grpc.UntypedServiceImplementation = {};
+      for (const m of methods) {
+        handlers[m.method] = (call: grpc.ServerDuplexStream<unknown, Buffer>) =>
+          this.#open(call, streamKind(m.protocol, m.fixedType));
+      }
+      this.#server.addService(definition, handlers);
+    }
+    this.health.addToServer(this.#server);
+  }
+
+  #open(call: grpc.ServerDuplexStream<unknown, Buffer>, kind: StreamKind<DiscoveryRequestBase>): void {
+    const stream: AnyStream = new DiscoveryStream(call, kind, this.#deps, () => this.#streams.delete(stream));
+    this.#streams.add(stream);
+  }
+
+  /** Binds host:port (port 0 picks a free one) and resolves with the bound port. */
+  listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(address, credentials, (err, bound) => {
+        if (err) reject(err);
+        else resolve((this.#port = bound));
+      });
+    });
+  }
+
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** Number of discovery streams open now. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /**
+   * Stops taking new streams and ends the open ones (with status OK, so clients reconnect
+   * elsewhere), waiting up to `graceMs` before cutting what is left. Envoy keeps serving its
+   * last config while it is disconnected.
+   */
+  async close(graceMs = 5_000): Promise<void> {
+    this.health.setStatus('', 'NOT_SERVING');
+    const done = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    for (const stream of [...this.#streams]) stream.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([done, timeout]);
+    clearTimeout(timer);
+  }
+}
+
+/** The SotW and Delta variants of a stream differ only in their per-type subscriptions. */
+function streamKind(protocol: StreamProtocol, fixedType: XdsTypeUrl | undefined): StreamKind<DiscoveryRequestBase> {
+  const createSubscription =
+    protocol === 'delta'
+      ? (typeUrl: XdsTypeUrl) => new DeltaSubscription(typeUrl)
+      : (typeUrl: XdsTypeUrl) => new SotwSubscription(typeUrl);
+  return { protocol, fixedType, createSubscription } as StreamKind<DiscoveryRequestBase>;
+}

@@ -1,0 +1,41 @@
+import type { TypeSnapshot } from '../cache/snapshot.js';
+import type { ErrorDetail } from './requests.js';
+
+/** What a request said about the last response of its type. */
+export type ReplyOutcome =
+  | { readonly kind: 'ack'; readonly version: string; readonly nonce: string }
+  | {
+      readonly kind: 'nack';
+      /** The version the node rejected (not the version_info it sent, which is its last good one). */
+      readonly version: string;
+      readonly nonce: string;
+      readonly contentKey: string;
+      readonly error: ErrorDetail;
+    }
+  | { readonly kind: 'stale'; readonly nonce: string };
+
+/** A response a subscription would send now; nothing changes until `commit`. */
+export interface ResponsePlan {
+  /** Identifies the content (resource names and versions) for NACK parking. */
+  readonly contentKey: string;
+  readonly version: string;
+  readonly resources: number;
+  readonly removed: number;
+  encode(nonce: string): Buffer;
+  /** Records that the response went out with this nonce. */
+  commit(nonce: string): void;
+}
+
+/**
+ * One resource type's state within one stream: what the client subscribed to, what it was
+ * sent, and whether a response awaits its ACK. SotW and Delta each implement it; the stream
+ * driver is the same for both.
+ */
+export interface TypeSubscription<Req> {
+  /** True while a response waits for its ACK or NACK: nothing more is sent until then. */
+  readonly awaitingReply: boolean;
+  /** Applies a request of this type: subscription changes, and an ACK or NACK if it is one. */
+  apply(request: Req): ReplyOutcome | undefined;
+  /** The response that would bring the client up to date with `snapshot`, if any. */
+  plan(snapshot: TypeSnapshot): ResponsePlan | undefined;
+}

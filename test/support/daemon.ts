@@ -1,0 +1,50 @@
+/**
+ * Starts a real drainplane daemon for a test: a config file in a temp folder, free loopback
+ * ports, and a silent logger. `rewrite` swaps the config file and reloads it.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Daemon, type ReloadResult } from '../../src/daemon.js';
+
+export interface TestDaemon {
+  readonly daemon: Daemon;
+  /** host:port of the xDS server. */
+  readonly xdsAddress: string;
+  /** http://127.0.0.1:port of the API. */
+  readonly apiUrl: string;
+  readonly configFile: string;
+  /** Writes a new config file and reloads it. */
+  rewrite(yaml: string): Promise<ReloadResult>;
+  close(): Promise<void>;
+}
+
+export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-test-'));
+  const configFile = path.join(dir, 'drainplane.yaml');
+  await writeFile(configFile, yaml);
+  const daemon = await Daemon.start({
+    configFile,
+    xdsHost: '127.0.0.1',
+    xdsPort: 0,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    stateDir: path.join(dir, 'state'),
+    logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+  });
+  return {
+    daemon,
+    xdsAddress: `127.0.0.1:${daemon.xdsPort}`,
+    apiUrl: `http://127.0.0.1:${daemon.apiPort}`,
+    configFile,
+    async rewrite(next) {
+      await writeFile(configFile, next);
+      return daemon.reload();
+    },
+    async close() {
+      await daemon.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
