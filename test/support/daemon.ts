@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { Daemon, type ReloadResult } from '../../src/daemon.js';
+import { TypeUrl } from '../../src/resource/type-urls.js';
 
 export interface TestDaemon {
   readonly daemon: Daemon;
@@ -47,4 +48,25 @@ export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Polls until `check` holds, or rejects naming what was awaited. */
+export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves when the node has ACKed the listener version drainplane wants it to have. */
+export function waitForLdsAck(d: TestDaemon, nodeId: string, timeoutMs = 5_000): Promise<void> {
+  return waitUntil(
+    `${nodeId} to ACK its listeners`,
+    () => {
+      const wanted = d.daemon.cache.snapshot(nodeId)?.get(TypeUrl.Listener).version;
+      return wanted !== undefined && d.daemon.nodes.get(nodeId)?.types.lds?.acked?.version === wanted;
+    },
+    timeoutMs,
+  );
 }
