@@ -1,12 +1,13 @@
 /**
  * The composition root: the one place that wires the concrete parts together.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from './api/app.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
-import { loadConfigFile, formatIssue, type ConfigIssue, type FleetConfig } from './fleet/config.js';
+import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
+import { ConfigService } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -14,6 +15,8 @@ import { xdsLogEvents } from './telemetry/xds-log.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
 import { XdsServer } from './xds/server.js';
+
+export type { ReloadResult } from './fleet/config-service.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
@@ -23,49 +26,60 @@ export interface DaemonOptions {
   readonly apiPort: number;
   readonly stateDir: string;
   readonly logger: Logger;
+  /** Bearer token that mutating API requests must carry; none means no check. */
+  readonly apiToken?: string;
+  /** Reload when the config file changes on disk (default true). */
+  readonly watchConfig?: boolean;
 }
-
-export type ReloadResult =
-  | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
-  | { readonly result: 'rejected'; readonly errors: readonly ConfigIssue[] };
 
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
     readonly errors: readonly ConfigIssue[],
   ) {
-    super(`${source}: ${errors.length} error(s) in config:\n${errors.map((e) => `  ${formatIssue(source, e)}`).join('\n')}`);
+    super(`${errors.length} error(s) in config:\n${errors.map((e) => `  ${formatIssue(source, e)}`).join('\n')}`);
   }
 }
 
 export class Daemon {
   #ready = false;
   #closing: Promise<void> | undefined;
+  #unwatch: () => void = () => {};
 
   private constructor(
     private readonly options: DaemonOptions,
-    private config: FleetConfig,
+    readonly config: ConfigService,
     readonly cache: SnapshotCache,
     readonly xds: XdsServer,
     readonly api: FastifyInstance,
-    readonly metrics: Metrics,
     readonly nodes: NodeRegistry,
+    readonly metrics: Metrics,
     readonly xdsPort: number,
     readonly apiPort: number,
   ) {}
 
   /** Loads the config, binds the xDS and API ports, and starts serving. */
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const { logger } = options;
-    const loaded = await loadConfigFile(options.configFile);
-    if (!loaded.ok) throw new ConfigError(options.configFile, loaded.errors);
-    logWarnings(logger, options.configFile, loaded.config.warnings);
+    const { logger, configFile } = options;
+    const text = await readFile(configFile, 'utf8').catch((err: Error) => {
+      throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);
+    });
+    const loaded = parseConfig(text, configFile);
+    if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
+    for (const w of loaded.config.warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(configFile, w));
     await mkdir(options.stateDir, { recursive: true });
 
     const cache = new SnapshotCache(configResolver(loaded.config));
     const nodes = new NodeRegistry();
     const ledger = new NackLedger();
     const metrics = createMetrics(ledger);
+    const config = new ConfigService({
+      file: configFile,
+      cache,
+      logger,
+      initial: { config: loaded.config, text },
+      onResult: (result) => metrics.configReloads.inc({ result }),
+    });
     const xds = new XdsServer({
       watcher: cache,
       ledger,
@@ -76,17 +90,19 @@ export class Daemon {
       logger,
       metrics: metrics.registry,
       nodes,
-      config: () => daemon!.config,
+      config,
       ready: () => daemon?.ready ?? false,
+      ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
     });
     const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
     await api.listen({ host: options.apiHost, port: options.apiPort });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
-    daemon = new Daemon(options, loaded.config, cache, xds, api, metrics, nodes, xdsPort, apiPort);
+    daemon = new Daemon(options, config, cache, xds, api, nodes, metrics, xdsPort, apiPort);
+    if (options.watchConfig !== false) daemon.#unwatch = config.watch();
     daemon.#ready = true;
     logger.info(
-      { event: 'started', xdsPort, apiPort, config: options.configFile, groups: loaded.config.groups.length },
+      { event: 'started', xdsPort, apiPort, config: configFile, groups: loaded.config.groups.length },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
     return daemon;
@@ -97,40 +113,16 @@ export class Daemon {
     return this.#ready;
   }
 
-  get currentConfig(): FleetConfig {
-    return this.config;
-  }
-
-  /**
-   * Re-reads the config file. A config with errors is rejected whole and the running one
-   * keeps serving; a valid one is pushed only to nodes whose resources changed.
-   */
-  async reload(): Promise<ReloadResult> {
-    const { logger, configFile } = this.options;
-    const loaded = await loadConfigFile(configFile);
-    if (!loaded.ok) {
-      this.metrics.configReloads.inc({ result: 'rejected' });
-      logger.error(
-        { event: 'reload_rejected', config: configFile, errors: loaded.errors.map((e) => formatIssue(configFile, e)) },
-        'config rejected; the running config keeps serving',
-      );
-      return { result: 'rejected', errors: loaded.errors };
-    }
-    logWarnings(logger, configFile, loaded.config.warnings);
-    const before = new Map(this.cache.nodes().map((n) => [n.id, this.cache.snapshot(n.id)]));
-    this.config = loaded.config;
-    this.cache.setResolver(configResolver(loaded.config));
-    const nodesChanged = [...before].filter(([id, s]) => this.cache.snapshot(id) !== s).length;
-    const result = nodesChanged === 0 ? 'unchanged' : 'applied';
-    this.metrics.configReloads.inc({ result });
-    logger.info({ event: 'reload', result, nodesChanged, config: configFile }, `config reloaded: ${nodesChanged} node(s) changed`);
-    return { result, nodesChanged, warnings: loaded.config.warnings };
+  /** Re-reads the config file (SIGHUP). */
+  reload(): ReturnType<ConfigService['reload']> {
+    return this.config.reload('signal');
   }
 
   /** Graceful stop: readiness off, streams ended, ports closed. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready = false;
+      this.#unwatch();
       this.options.logger.info({ event: 'stopping' }, 'drainplane stopping');
       await this.xds.close();
       await this.api.close();
@@ -138,8 +130,4 @@ export class Daemon {
     })();
     return this.#closing;
   }
-}
-
-function logWarnings(logger: Logger, source: string, warnings: readonly ConfigIssue[]): void {
-  for (const w of warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(source, w));
 }

@@ -2,7 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeRegistry } from '../fleet/registry.js';
-import type { FleetConfig } from '../fleet/config.js';
+import type { ConfigService } from '../fleet/config-service.js';
+import { requireAdminToken } from './auth.js';
 import { configRoutes } from './routes/config.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -13,7 +14,9 @@ export interface ApiDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly nodes: NodeRegistry;
-  readonly config: () => FleetConfig;
+  readonly config: ConfigService;
+  /** Bearer token mutating requests must carry; none means no check. */
+  readonly adminToken?: string;
   /** False while the daemon starts or shuts down. */
   readonly ready: () => boolean;
   /** Bytes an API request body may have. */
@@ -28,6 +31,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Request lines would drown the xDS events at fleet scale; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
   app.register(healthRoutes, { ready: deps.ready });
   app.register(metricsRoutes, { registry: deps.metrics });
   app.register(nodeRoutes, { nodes: deps.nodes });

@@ -1,14 +1,20 @@
 import pino from 'pino';
 import { ConfigError, Daemon } from '../daemon.js';
+import { readFile } from 'node:fs/promises';
 import { parseFlags, portFlag } from './args.js';
 import { CliError } from './errors.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
+                       [--api-token-file FILE] [--no-watch]
 
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
-SIGHUP re-reads the config; SIGTERM or SIGINT stops gracefully.`;
+The config file is reloaded when it changes on disk (unless --no-watch) and on SIGHUP.
+SIGTERM or SIGINT stops gracefully.
+
+Mutating API requests need "Authorization: Bearer TOKEN" when a token is set, from
+--api-token-file or the DRAINPLANE_API_TOKEN environment variable.`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -22,6 +28,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       'api-host': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'api-token-file': { type: 'string' },
+      'no-watch': { type: 'boolean' },
     },
     HELP,
     ['config'],
@@ -39,6 +47,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       apiPort: portFlag('api-port', v['api-port'], 9902),
       stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
       logger,
+      watchConfig: v['no-watch'] !== true,
+      ...withToken(await apiToken(v['api-token-file'] as string | undefined)),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 1);
@@ -59,4 +69,21 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.on('SIGHUP', () => void daemon.reload());
   });
+}
+
+/** The admin token, from a file (trailing newline trimmed) or the environment. */
+async function apiToken(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    const token = (await readFile(file, 'utf8').catch((err: Error) => {
+      throw new CliError(`--api-token-file: cannot read ${file}: ${err.message}`);
+    })).trim();
+    if (token === '') throw new CliError(`--api-token-file: ${file} is empty`);
+    return token;
+  }
+  const env = process.env['DRAINPLANE_API_TOKEN']?.trim();
+  return env === '' ? undefined : env;
+}
+
+function withToken(token: string | undefined): { apiToken?: string } {
+  return token === undefined ? {} : { apiToken: token };
 }

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { EncodedResource } from '../resource/encoded-resource.js';
-import { encodeJson } from '../resource/json-mapping.js';
+import { encodeJson, messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
+import { checkReferences, type LocatedResource, type Section } from './references.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 
 /** One problem in a config document, with where it is. */
@@ -42,7 +43,7 @@ export type ConfigResult =
   | { readonly ok: false; readonly errors: readonly ConfigIssue[]; readonly warnings: readonly ConfigIssue[] };
 
 /** The resource sections of a group, the type each holds, and the field that names a resource. */
-const SECTIONS: readonly { readonly key: string; readonly typeUrl: XdsTypeUrl; readonly nameField: string }[] = [
+const SECTIONS: readonly { readonly key: Section; readonly typeUrl: XdsTypeUrl; readonly nameField: string }[] = [
   { key: 'listeners', typeUrl: TypeUrl.Listener, nameField: 'name' },
   { key: 'clusters', typeUrl: TypeUrl.Cluster, nameField: 'name' },
   { key: 'routes', typeUrl: TypeUrl.RouteConfiguration, nameField: 'name' },
@@ -122,6 +123,8 @@ class ConfigReader {
     if (typeof name !== 'string' || name === '') this.#error(`${path}.name`, 'must be a non-empty string');
     const match = this.#match(json['match'], `${path}.match`);
     const resources = new Map<XdsTypeUrl, EncodedResource[]>();
+    const located: Record<Section, LocatedResource[]> = { listeners: [], routes: [], clusters: [], endpoints: [] };
+    const declared: Record<Section, Set<string>> = { listeners: new Set(), routes: new Set(), clusters: new Set(), endpoints: new Set() };
     const listeners: ListenerInfo[] = [];
     for (const section of SECTIONS) {
       const list = json[section.key] ?? [];
@@ -134,6 +137,8 @@ class ConfigReader {
       const names = new Set<string>();
       list.forEach((item, i) => {
         const itemPath = `${sectionPath}[${i}]`;
+        const declaredName = isObject(item) ? (item[section.nameField] ?? item[camel(section.nameField)]) : undefined;
+        if (typeof declaredName === 'string') declared[section.key].add(declaredName);
         const prepared = section.typeUrl === TypeUrl.Listener ? this.#listener(item, itemPath, listeners) : item;
         const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
         if (!resource) return;
@@ -143,9 +148,13 @@ class ConfigReader {
         }
         names.add(resource.name);
         encoded.push(resource);
+        located[section.key].push({ name: resource.name, path: itemPath, json: canonical(resource) });
       });
       resources.set(section.typeUrl, encoded);
     }
+    const references = checkReferences({ resources: located, declared });
+    this.#errors.push(...references.errors);
+    this.#warnings.push(...references.warnings);
     if (typeof name !== 'string' || !match) return undefined;
     return { name, match, resources, listeners };
   }
@@ -247,6 +256,12 @@ class ConfigReader {
   #warn(path: string, message: string): void {
     this.#warnings.push({ path, message });
   }
+}
+
+/** A resource as proto3 JSON decoded from its bytes: one spelling of every field, defaults omitted. */
+function canonical(resource: EncodedResource): Record<string, unknown> {
+  const protos = envoyProtos();
+  return messageToJson(protos, protos.type(messageName(resource.typeUrl)), resource.bytes);
 }
 
 /** One line per issue: `file: path: message`. */
