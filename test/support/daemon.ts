@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { Daemon, type ReloadResult } from '../../src/daemon.js';
+import { Daemon, type DaemonOptions, type ReloadResult } from '../../src/daemon.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 
 export interface TestDaemon {
@@ -21,7 +21,7 @@ export interface TestDaemon {
   close(): Promise<void>;
 }
 
-export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
+export async function startTestDaemon(yaml: string, options: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-test-'));
   const configFile = path.join(dir, 'drainplane.yaml');
   await writeFile(configFile, yaml);
@@ -33,6 +33,9 @@ export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
     apiPort: 0,
     stateDir: path.join(dir, 'state'),
     logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+    // Tests reload explicitly; the watcher has its own test.
+    watchConfig: false,
+    ...options,
   });
   return {
     daemon,

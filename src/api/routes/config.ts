@@ -36,7 +36,7 @@ export const configRoutes: FastifyPluginAsync<{ config: ConfigService }> = async
 
   app.put<{ Body: string | object }>(
     '/v1/config',
-    { schema: { body: { type: ['object', 'string'] }, response: { 200: outcome, 400: outcome } } },
+    { schema: { body: { anyOf: [{ type: 'object' }, { type: 'string' }] }, response: { 200: outcome, 400: outcome } } },
     async (req, reply) => {
       const result = await config.replace(req.body);
       return reply.code(result.result === 'rejected' ? 400 : 200).send(result);
