@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import YAML, { LineCounter } from 'yaml';
 import { EncodedResource } from '../resource/encoded-resource.js';
 import { encodeJson, messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
 import { checkReferences, type LocatedResource, type Section } from './references.js';
+import { locator } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 
 /** One problem in a config document, with where it is. */
@@ -13,6 +14,9 @@ export interface ConfigIssue {
   /** Path in the document, e.g. `groups[0].listeners[1].address.socket_address.port_value`. */
   readonly path: string;
   readonly message: string;
+  /** Where the path is in a YAML file (1-based), when the document came from text. */
+  readonly line?: number;
+  readonly column?: number;
 }
 
 export interface ListenerInfo {
@@ -65,11 +69,24 @@ export async function loadConfigFile(file: string): Promise<ConfigResult> {
 
 /** Parses and checks a YAML (or JSON) config document. Every error is reported, not just the first. */
 export function parseConfig(text: string, source: string): ConfigResult {
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const lines = new LineCounter();
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message })), warnings: [] };
   }
-  return checkDocument(doc.toJS({ maxAliasCount: 1000 }), source);
+  let document: unknown;
+  try {
+    document = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    return { ok: false, errors: [{ path: '', message: (err as Error).message }], warnings: [] };
+  }
+  const result = checkDocument(document, source);
+  const locate = locator(doc, lines);
+  const located = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
+    issues.map((issue) => ({ ...issue, ...(issue.path !== '' && locate(issue.path)) }));
+  return result.ok
+    ? { ok: true, config: { ...result.config, warnings: located(result.config.warnings) } }
+    : { ok: false, errors: located(result.errors), warnings: located(result.warnings) };
 }
 
 /** Checks an already-parsed document (a JSON request body, say). */
@@ -215,6 +232,12 @@ class ConfigReader {
         `${path}.drain_type`,
         `ingress listener "${name}" is MODIFY_ONLY: /healthcheck/fail will not drain it; only LDS changes and removals will`,
       );
+    } else if (role === 'egress' && drainType === 'DEFAULT') {
+      this.#warn(
+        `${path}.drain_type`,
+        `egress listener "${name}" is DEFAULT: /healthcheck/fail will drain it together with ingress, ` +
+          'so the application may lose its outbound calls while it still serves',
+      );
     }
     listeners.push({ name, role, drainType });
     if (given !== undefined) return json;
@@ -264,9 +287,10 @@ function canonical(resource: EncodedResource): Record<string, unknown> {
   return messageToJson(protos, protos.type(messageName(resource.typeUrl)), resource.bytes);
 }
 
-/** One line per issue: `file: path: message`. */
+/** One line per issue: `file:line:column: path: message`. */
 export function formatIssue(source: string, issue: ConfigIssue): string {
-  return issue.path === '' ? `${source}: ${issue.message}` : `${source}: ${issue.path}: ${issue.message}`;
+  const where = issue.line === undefined ? source : `${source}:${issue.line}:${issue.column ?? 1}`;
+  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }
 
 function camel(snake: string): string {

@@ -1,0 +1,48 @@
+import YAML, { LineCounter, type Document } from 'yaml';
+
+/** Line and column (1-based) of a place in a YAML document. */
+export interface Location {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Splits `a.b[2]["x.y"].c` into ['a', 'b', 2, 'x.y', 'c']. */
+export function pathSegments(path: string): (string | number)[] {
+  const segments: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
+  for (const m of path.matchAll(re)) {
+    if (m[1] !== undefined) segments.push(m[1]);
+    else if (m[2] !== undefined) segments.push(Number(m[2]));
+    else if (m[3] !== undefined) segments.push(JSON.parse(`"${m[3]}"`) as string);
+  }
+  return segments;
+}
+
+/**
+ * Finds where a path points in the document: the node itself, or, for something missing
+ * (a required field), the closest enclosing node that exists.
+ */
+export function locator(doc: Document, lines: LineCounter): (path: string) => Location | undefined {
+  return (path) => {
+    const segments = pathSegments(path);
+    for (let n = segments.length; n >= 0; n--) {
+      const node = doc.getIn(segments.slice(0, n), true);
+      if (YAML.isNode(node) && node.range) {
+        const { line, col } = lines.linePos(node.range[0]);
+        return { line, column: col };
+      }
+      // An unknown key's value node exists; so does the key itself in the parent map.
+      if (n > 0) {
+        const parent = doc.getIn(segments.slice(0, n - 1), true);
+        if (YAML.isMap(parent)) {
+          const pair = parent.items.find((p) => YAML.isScalar(p.key) && p.key.value === segments[n - 1]);
+          if (pair && YAML.isNode(pair.key) && pair.key.range) {
+            const { line, col } = lines.linePos(pair.key.range[0]);
+            return { line, column: col };
+          }
+        }
+      }
+    }
+    return undefined;
+  };
+}

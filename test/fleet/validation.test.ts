@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConfig, type ConfigIssue } from '../../src/fleet/config.js';
+import { demoConfig } from '../support/fleet-configs.js';
+
+/** The errors of a config that must be rejected. */
+function errorsOf(yaml: string): ConfigIssue[] {
+  const result = parseConfig(yaml, 'fleet.yaml');
+  assert.equal(result.ok, false, 'the config should have been rejected');
+  return result.ok ? [] : [...result.errors];
+}
+
+function expectError(yaml: string, path: string, message: RegExp): void {
+  const errors = errorsOf(yaml);
+  const hit = errors.find((e) => e.path === path);
+  assert.ok(hit, `no error at ${path}; got:\n${errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);
+  assert.match(hit.message, message);
+}
+
+const L0 = 'groups[0].listeners[0]';
+const HCM0 = `${L0}.filter_chains[0].filters[0].typed_config`;
+
+describe('config validation: one case per kind of error, each with its path', () => {
+  test('YAML syntax, with the line', () => {
+    const [e] = errorsOf('groups:\n  - name: [unclosed\n');
+    assert.match(e!.message, /line 2|at line/i);
+  });
+
+  test('duplicate YAML keys', () => {
+    const [e] = errorsOf('groups: []\ngroups: []\n');
+    assert.match(e!.message, /unique|duplicate/i);
+  });
+
+  test('unknown top-level, group and match keys', () => {
+    expectError('grups: []\n', 'grups', /unknown key "grups"/);
+    expectError(demoConfig().replace('    match:', '    listenrs: []\n    match:'), 'groups[0].listenrs', /unknown key/);
+    expectError(demoConfig().replace('match: { cluster:', 'match: { clustr:'), 'groups[0].match.clustr', /unknown key/);
+  });
+
+  test('a group must match something', () => {
+    expectError(demoConfig().replace(/match: \{ cluster: \S+ \}/, 'match: {}'), 'groups[0].match', /at least one of cluster, ids, metadata/);
+  });
+
+  test('proto3 JSON: unknown field, bad enum, bad duration, bad @type', () => {
+    expectError(demoConfig().replace('stat_prefix: ingress_http', 'stat_prefix: ingress_http\n                  stat_prefx: x'), `${HCM0}.stat_prefx`, /unknown field "stat_prefx"/);
+    expectError(demoConfig().replace('traffic_direction: INBOUND', 'traffic_direction: INWARD'), `${L0}.traffic_direction`, /INWARD/);
+    expectError(demoConfig().replace('connect_timeout: 1s', 'connect_timeout: 1 minute'), 'groups[0].clusters[0].connect_timeout', /invalid duration/);
+    expectError(
+      demoConfig().replace('http_connection_manager.v3.HttpConnectionManager', 'http_connection_manager.v3.HttpConectionManager'),
+      `${HCM0}["@type"]`,
+      /HttpConectionManager/,
+    );
+  });
+
+  test('references: RDS route config, route cluster, EDS endpoints', () => {
+    expectError(demoConfig().replace('route_config_name: ingress_http_routes', 'route_config_name: nowhere'), `${HCM0}.rds.route_config_name`, /route config "nowhere" is not among/);
+    expectError(demoConfig().replace('route: { cluster: app }', 'route: { cluster: missing }'), 'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster', /cluster "missing" is not among/);
+    const noEndpoints = demoConfig().replace(/\n    endpoints:[\s\S]*$/, '\n');
+    expectError(noEndpoints, 'groups[0].clusters[0].eds_cluster_config', /EDS cluster "app" has no endpoints entry/);
+  });
+
+  test('references: a TCP proxy cluster', () => {
+    const tcp = `groups:
+  - name: tcp
+    match: { cluster: tcp }
+    listeners:
+      - name: db
+        traffic_direction: INBOUND
+        address: { socket_address: { address: 0.0.0.0, port_value: 5432 } }
+        filter_chains:
+          - filters:
+              - name: envoy.filters.network.tcp_proxy
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                  stat_prefix: db
+                  cluster: db_primary
+`;
+    expectError(tcp, 'groups[0].listeners[0].filter_chains[0].filters[0].typed_config.cluster', /cluster "db_primary" is not among/);
+  });
+
+  test('duplicate names and two listeners on one address', () => {
+    const dupName = demoConfig({ egress: [{ name: 'ingress_http', port: 15001 }] });
+    expectError(dupName, 'groups[0].listeners[1].name', /duplicate listeners name "ingress_http"/);
+    const sameAddress = demoConfig({ egress: [{ name: 'egress_http', port: 10000 }] });
+    expectError(sameAddress, 'groups[0].listeners[1].address', /same address as listener "ingress_http"/);
+    const dupGroup = `${demoConfig()}${demoConfig().replace('groups:\n', '')}`;
+    expectError(dupGroup, 'groups[1].name', /duplicate group name "demo"/);
+  });
+
+  test('a resource without its name', () => {
+    expectError(demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'), 'groups[0].clusters[0].name', /is required/);
+  });
+
+  test('a file with several errors reports all of them, each with a line', () => {
+    const broken = demoConfig()
+      .replace('traffic_direction: INBOUND', 'traffic_direction: SIDEWAYS')
+      .replace('connect_timeout: 1s', 'connect_timeout: soon')
+      .replace('route: { cluster: app }', 'route: { cluster: nobody }')
+      .replace('match: { cluster: test-cluster }', 'match: { cluster: test-cluster, colour: blue }');
+    const errors = errorsOf(broken);
+    assert.deepEqual(
+      errors.map((e) => e.path).sort(),
+      [
+        'groups[0].clusters[0].connect_timeout',
+        'groups[0].listeners[0].traffic_direction',
+        'groups[0].match.colour',
+        'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster',
+      ],
+    );
+    assert.ok(errors.every((e) => typeof e.line === 'number' && e.line > 0));
+  });
+});
+
+describe('config warnings', () => {
+  test('a listener without traffic_direction, and an ingress listener set to MODIFY_ONLY', () => {
+    const yaml = demoConfig()
+      .replace('traffic_direction: OUTBOUND', '')
+      .replace('traffic_direction: INBOUND', 'traffic_direction: INBOUND\n        drain_type: MODIFY_ONLY');
+    const result = parseConfig(yaml, 'fleet.yaml');
+    assert.ok(result.ok);
+    const messages = result.config.warnings.map((w) => `${w.path}: ${w.message}`);
+    assert.ok(messages.some((m) => /listeners\[0\]\.drain_type: .*MODIFY_ONLY: \/healthcheck\/fail will not drain it/.test(m)), messages.join('\n'));
+    assert.ok(messages.some((m) => /listeners\[1\]: .*no traffic_direction/.test(m)), messages.join('\n'));
+    const egress = result.config.groups[0]!.listeners.find((l) => l.name === 'egress_http')!;
+    assert.deepEqual(egress, { name: 'egress_http', role: 'unspecified', drainType: 'DEFAULT' });
+  });
+});
+
+test('an egress listener set to DEFAULT is warned about: failing health would drain it with ingress', () => {
+  const yaml = demoConfig().replace('traffic_direction: OUTBOUND', 'traffic_direction: OUTBOUND\n        drain_type: DEFAULT');
+  const result = parseConfig(yaml, 'fleet.yaml');
+  assert.ok(result.ok);
+  assert.ok(result.config.warnings.some((w) => w.path === 'groups[0].listeners[1].drain_type' && /egress listener .* is DEFAULT/.test(w.message)));
+});
