@@ -6,12 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from './api/app.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
-import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
+import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
+import { DrainManager } from './fleet/drain/manager.js';
+import { ConnectionGauges } from './metrics/connection-gauges.js';
+import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
+import { FileDrainStore } from './store/drain-store.js';
 import { ConfigService } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
-import { xdsLogEvents } from './telemetry/xds-log.js';
+import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
 import { XdsServer } from './xds/server.js';
@@ -53,6 +57,7 @@ export class Daemon {
     readonly xds: XdsServer,
     readonly api: FastifyInstance,
     readonly nodes: NodeRegistry,
+    readonly drains: DrainManager,
     readonly metrics: Metrics,
     readonly xdsPort: number,
     readonly apiPort: number,
@@ -69,21 +74,49 @@ export class Daemon {
     for (const w of loaded.config.warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(configFile, w));
     await mkdir(options.stateDir, { recursive: true });
 
-    const cache = new SnapshotCache(configResolver(loaded.config));
     const nodes = new NodeRegistry();
     const ledger = new NackLedger();
-    const metrics = createMetrics(ledger);
-    const config = new ConfigService({
+    const gauges = new ConnectionGauges();
+    let config: ConfigService | undefined;
+    // Nothing is resolved until the stored drains are loaded below.
+    const cache = new SnapshotCache(() => undefined);
+    const drains = new DrainManager({
+      store: new FileDrainStore(options.stateDir),
+      nodes,
+      cache,
+      config: () => config!.current,
+      connections: gauges,
+      logger: logger.child({ component: 'drains' }),
+    });
+    const resolve = (c: FleetConfig) => drains.resolver(configResolver(c));
+    const metrics = createMetrics(ledger, drains);
+    config = new ConfigService({
       file: configFile,
       cache,
       logger,
       initial: { config: loaded.config, text },
+      resolver: resolve,
       onResult: (result) => metrics.configReloads.inc({ result }),
     });
+    // Stored drains are in place before the first node is served its listeners.
+    await drains.load();
+    cache.setResolver(resolve(loaded.config));
     const xds = new XdsServer({
       watcher: cache,
       ledger,
-      events: combineEvents(xdsLogEvents(logger.child({ component: 'xds' })), nodes.events, metrics.xdsEvents),
+      events: combineEvents(
+        // Joining running drains comes first, so a node's first response already carries them.
+        { streamOpened: (s) => drains.nodeConnected(s.node) },
+        xdsLogEvents(logger.child({ component: 'xds' })),
+        nodes.events,
+        metrics.xdsEvents,
+      ),
+      extraServices: [
+        {
+          definition: metricsServiceDefinition(),
+          implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
+        },
+      ],
     });
     let daemon: Daemon | undefined;
     const api = buildApi({
@@ -91,6 +124,7 @@ export class Daemon {
       metrics: metrics.registry,
       nodes,
       config,
+      drains,
       ready: () => daemon?.ready ?? false,
       ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
     });
@@ -98,8 +132,9 @@ export class Daemon {
     await api.listen({ host: options.apiHost, port: options.apiPort });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
-    daemon = new Daemon(options, config, cache, xds, api, nodes, metrics, xdsPort, apiPort);
+    daemon = new Daemon(options, config, cache, xds, api, nodes, drains, metrics, xdsPort, apiPort);
     if (options.watchConfig !== false) daemon.#unwatch = config.watch();
+    drains.start();
     daemon.#ready = true;
     logger.info(
       { event: 'started', xdsPort, apiPort, config: configFile, groups: loaded.config.groups.length },
@@ -123,6 +158,7 @@ export class Daemon {
     this.#closing ??= (async () => {
       this.#ready = false;
       this.#unwatch();
+      this.drains.stop();
       this.options.logger.info({ event: 'stopping' }, 'drainplane stopping');
       await this.xds.close();
       await this.api.close();

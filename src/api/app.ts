@@ -1,10 +1,13 @@
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { NodeRegistry } from '../fleet/registry.js';
 import type { ConfigService } from '../fleet/config-service.js';
+import type { DrainManager } from '../fleet/drain/manager.js';
+import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAdminToken } from './auth.js';
 import { configRoutes } from './routes/config.js';
+import { drainRoutes } from './routes/drains.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -15,10 +18,11 @@ export interface ApiDeps {
   readonly metrics: Registry;
   readonly nodes: NodeRegistry;
   readonly config: ConfigService;
-  /** Bearer token mutating requests must carry; none means no check. */
-  readonly adminToken?: string;
+  readonly drains: DrainManager;
   /** False while the daemon starts or shuts down. */
   readonly ready: () => boolean;
+  /** Bearer token mutating requests must carry; none means no check. */
+  readonly adminToken?: string;
   /** Bytes an API request body may have. */
   readonly bodyLimit?: number;
 }
@@ -32,9 +36,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
   if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: '0.1.0' },
+      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.register(healthRoutes, { ready: deps.ready });
   app.register(metricsRoutes, { registry: deps.metrics });
   app.register(nodeRoutes, { nodes: deps.nodes });
   app.register(configRoutes, { config: deps.config });
+  app.register(drainRoutes, { drains: deps.drains });
   return app;
 }

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import type { SnapshotCache } from '../cache/snapshot-cache.js';
+import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
 import { watchConfigFile } from './config-watch.js';
-import { configResolver } from './snapshot-builder.js';
 
 export type ReloadResult =
   | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
@@ -17,6 +16,8 @@ export interface ConfigServiceOptions {
   readonly cache: SnapshotCache;
   readonly logger: Logger;
   readonly initial: { readonly config: FleetConfig; readonly text: string };
+  /** The resolver the cache uses for a config (the drains wrap it). */
+  readonly resolver: (config: FleetConfig) => SnapshotResolver;
   /** Told the outcome of every reload (for metrics). */
   readonly onResult?: (result: ReloadResult['result']) => void;
 }
@@ -86,7 +87,7 @@ export class ConfigService {
     const before = new Map(cache.nodes().map((n) => [n.id, cache.snapshot(n.id)]));
     this.#config = checked.config;
     this.#textHash = hash(text);
-    cache.setResolver(configResolver(checked.config));
+    cache.setResolver(this.options.resolver(checked.config));
     const nodesChanged = [...before].filter(([id, s]) => cache.snapshot(id) !== s).length;
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);

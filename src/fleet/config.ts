@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import YAML, { LineCounter } from 'yaml';
 import { EncodedResource } from '../resource/encoded-resource.js';
+import { checkConstraints } from '../resource/constraints.js';
 import { encodeJson, messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
 import { checkReferences, type LocatedResource, type Section } from './references.js';
+import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { locator } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 
@@ -19,7 +21,7 @@ export interface ConfigIssue {
   readonly column?: number;
 }
 
-export interface ListenerInfo {
+export interface ListenerInfo extends ListenerStatNames {
   readonly name: string;
   readonly role: ListenerRole;
   readonly drainType: DrainType;
@@ -156,7 +158,8 @@ class ConfigReader {
         const itemPath = `${sectionPath}[${i}]`;
         const declaredName = isObject(item) ? (item[section.nameField] ?? item[camel(section.nameField)]) : undefined;
         if (typeof declaredName === 'string') declared[section.key].add(declaredName);
-        const prepared = section.typeUrl === TypeUrl.Listener ? this.#listener(item, itemPath, listeners) : item;
+        const role = section.typeUrl === TypeUrl.Listener ? this.#listenerRole(item, itemPath) : undefined;
+        const prepared = role ? role.json : item;
         const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
         if (!resource) return;
         if (names.has(resource.name)) {
@@ -165,7 +168,9 @@ class ConfigReader {
         }
         names.add(resource.name);
         encoded.push(resource);
-        located[section.key].push({ name: resource.name, path: itemPath, json: canonical(resource) });
+        const json = canonical(resource);
+        located[section.key].push({ name: resource.name, path: itemPath, json });
+        if (role) listeners.push({ name: resource.name, role: role.role, drainType: role.drainType, ...listenerStatNames(json) });
       });
       resources.set(section.typeUrl, encoded);
     }
@@ -214,13 +219,13 @@ class ConfigReader {
    * Gives a listener the drain_type of its role unless the file sets one, and warns where the
    * role makes drains behave other than operators usually expect.
    */
-  #listener(json: unknown, path: string, listeners: ListenerInfo[]): unknown {
-    if (!isObject(json)) return json;
+  #listenerRole(json: unknown, path: string): { json: unknown; role: ListenerRole; drainType: DrainType } | undefined {
+    if (!isObject(json)) return undefined;
     const name = typeof json['name'] === 'string' ? json['name'] : '';
     const role = roleOf(json['traffic_direction'] ?? json['trafficDirection']);
     const given = json['drain_type'] ?? json['drainType'];
     const drainType = given === undefined ? defaultDrainType(role) : drainTypeName(given);
-    if (drainType === undefined) return json; // the JSON mapping reports the bad enum value
+    if (drainType === undefined) return undefined; // the JSON mapping reports the bad enum value
     if (role === 'unspecified') {
       this.#warn(
         path,
@@ -239,9 +244,7 @@ class ConfigReader {
           'so the application may lose its outbound calls while it still serves',
       );
     }
-    listeners.push({ name, role, drainType });
-    if (given !== undefined) return json;
-    return { ...json, drain_type: drainType };
+    return { json: given !== undefined ? json : { ...json, drain_type: drainType }, role, drainType };
   }
 
   #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {
@@ -251,6 +254,9 @@ class ConfigReader {
       for (const e of encoded.errors) this.#error(e.path, e.message);
       return undefined;
     }
+    const violations = checkConstraints(protos, protos.type(messageName(typeUrl)), encoded.value, path);
+    for (const v of violations) this.#error(v.path, v.message);
+    if (violations.length > 0) return undefined;
     const name = isObject(json) ? (json[nameField] ?? json[camel(nameField)]) : undefined;
     if (typeof name !== 'string' || name === '') {
       this.#error(`${path}.${nameField}`, 'is required: xDS resources are identified by name');

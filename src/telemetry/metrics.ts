@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
 import type { XdsEvents } from '../xds/events.js';
+import type { DrainManager } from '../fleet/drain/manager.js';
 import type { NackLedger } from '../xds/nack-ledger.js';
 
 export interface Metrics {
@@ -14,7 +15,7 @@ function type(typeUrl: string): string {
 }
 
 /** Prometheus metrics, on a registry of their own (no global state). */
-export function createMetrics(ledger: NackLedger): Metrics {
+export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'drainplane_' });
   const streams = new Gauge({
@@ -47,6 +48,31 @@ export function createMetrics(ledger: NackLedger): Metrics {
     registers: [registry],
     collect() {
       this.set(ledger.size);
+    },
+  });
+  new Gauge({
+    name: 'drainplane_drains',
+    help: 'Drains known, by state (running, completed, timed_out, failed, cancelled).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of drains.list()) this.inc({ state: d.state });
+    },
+  });
+  new Gauge({
+    name: 'drainplane_draining_connections',
+    help: 'Active connections last measured on listeners of running drains, by drain.',
+    labelNames: ['drain'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of drains.list()) {
+        if (d.state !== 'running') continue;
+        let sum = 0;
+        for (const p of d.phases) for (const n of p.nodes) for (const l of n.listeners) sum += l.connections ?? 0;
+        this.set({ drain: d.id }, sum);
+      }
     },
   });
   const configReloads = new Counter({

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
+import type { MetricsStreamEvents } from '../metrics/metrics-service.js';
 import type { StreamInfo, XdsEvents } from '../xds/events.js';
 
 function stream(info: StreamInfo): Record<string, unknown> {
@@ -40,5 +41,15 @@ export function xdsLogEvents(logger: Logger): XdsEvents {
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
+  };
+}
+
+/** Log lines for Envoy's metrics service streams (connection gauges for drains). */
+export function metricsSinkLog(logger: Logger): MetricsStreamEvents {
+  const log = logger.child({ component: 'metrics-sink' });
+  return {
+    streamOpened: (node) => log.info({ event: 'metrics_connected', node }, 'node streams its stats'),
+    streamClosed: (node) => log.info({ event: 'metrics_disconnected', node }, 'node stopped streaming its stats'),
+    rejected: (reason) => log.warn({ event: 'metrics_rejected', reason }, reason),
   };
 }

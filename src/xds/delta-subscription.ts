@@ -27,6 +27,9 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   /** What the client has: name -> version, or ABSENT once told it is gone. */
   readonly #clientHas = new Map<string, string>();
   #inFlight: InFlight | undefined;
+  /** Set by a first request that listed what the client has, until the first plan. */
+  #reconnected = false;
+  #inSync: string | undefined;
 
   constructor(readonly typeUrl: XdsTypeUrl) {}
 
@@ -41,6 +44,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
       this.#wildcard = request.subscribe.length === 0 && isFullStateType(this.typeUrl);
       // A reconnecting client says what it has, so only the differences are sent.
       for (const [name, version] of Object.entries(request.initialResourceVersions)) this.#clientHas.set(name, version);
+      this.#reconnected = Object.keys(request.initialResourceVersions).length > 0;
     }
     for (const name of request.subscribe) {
       if (name === WILDCARD) this.#wildcard = true;
@@ -67,6 +71,12 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
       : { kind: 'ack', version: inFlight.version, nonce: inFlight.nonce };
   }
 
+  takeInSync(): string | undefined {
+    const version = this.#inSync;
+    this.#inSync = undefined;
+    return version;
+  }
+
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
     if (!this.#initialized) return undefined;
     const inScope = (name: string): boolean => this.#wildcard || this.#names.has(name);
@@ -82,7 +92,12 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     for (const name of this.#names) {
       if (!snapshot.resources.has(name) && !this.#clientHas.has(name)) removed.add(name);
     }
-    if (changed.length === 0 && removed.size === 0) return undefined;
+    const reconnected = this.#reconnected;
+    this.#reconnected = false;
+    if (changed.length === 0 && removed.size === 0) {
+      if (reconnected) this.#inSync = snapshot.version;
+      return undefined;
+    }
     const removedNames = [...removed].sort();
     const contentKey = contentHash([
       snapshot.typeUrl,

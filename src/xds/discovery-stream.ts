@@ -177,6 +177,8 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       }
       const plan = subscription.plan(typeSnapshot);
       if (plan) this.#send(info, typeUrl, plan);
+      const inSync = subscription.takeInSync();
+      if (inSync !== undefined) this.deps.events.acked(info, typeUrl, inSync, '');
     }
   }
 

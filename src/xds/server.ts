@@ -14,7 +14,14 @@ export interface XdsServerOptions {
   readonly events: XdsEvents;
   /** Shared with whoever reports parked nodes; a new one by default. */
   readonly ledger?: NackLedger;
+  /** Other gRPC services to serve on the same port (Envoy's metrics service sink, say). */
+  readonly extraServices?: readonly GrpcService[];
   readonly limits?: Partial<XdsLimits>;
+}
+
+export interface GrpcService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
 }
 
 export interface XdsLimits extends StreamLimits {
@@ -26,7 +33,8 @@ export interface XdsLimits extends StreamLimits {
 
 export const DEFAULT_XDS_LIMITS: XdsLimits = {
   maxResourceNames: 100_000,
-  maxReceiveMessageBytes: 4 * 1024 * 1024,
+  // One flush of Envoy's metrics service sink can be several MiB.
+  maxReceiveMessageBytes: 32 * 1024 * 1024,
   maxSendMessageBytes: 64 * 1024 * 1024,
 };
 
@@ -67,6 +75,7 @@ export class XdsServer {
       this.#server.addService(definition, handlers);
     }
     this.health.addToServer(this.#server);
+    for (const service of options.extraServices ?? []) this.#server.addService(service.definition, service.implementation);
   }
 
   #open(call: grpc.ServerDuplexStream<unknown, Buffer>, kind: StreamKind<DiscoveryRequestBase>): void {

@@ -27,6 +27,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
   #requestedVersion = '';
   #last: Sent | undefined;
   #awaitingReply = false;
+  #inSync: string | undefined;
 
   constructor(readonly typeUrl: XdsTypeUrl) {}
 
@@ -82,6 +83,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
     if (!this.#last && this.#wildcard && this.#requestedVersion === snapshot.version) {
       // A reconnecting client that already has exactly this version needs no response.
       this.#last = { nonce: '', version: snapshot.version, contentKey };
+      this.#inSync = snapshot.version;
       return undefined;
     }
     return {
@@ -95,6 +97,12 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
         this.#awaitingReply = true;
       },
     };
+  }
+
+  takeInSync(): string | undefined {
+    const version = this.#inSync;
+    this.#inSync = undefined;
+    return version;
   }
 
   /** The subscribed resources that exist, in name order. */

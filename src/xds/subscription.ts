@@ -38,4 +38,9 @@ export interface TypeSubscription<Req> {
   apply(request: Req): ReplyOutcome | undefined;
   /** The response that would bring the client up to date with `snapshot`, if any. */
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined;
+  /**
+   * Once, after a plan found that a reconnecting client already has exactly the snapshot's
+   * content (it said so in its first request): that version. The client is as good as ACKed.
+   */
+  takeInSync(): string | undefined;
 }

@@ -39,8 +39,8 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
   test('validate: a bad file exits 1 listing every error with its file and path', async () => {
     const r = await runCli(['validate', '--config', bad]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /bad\.yaml: groups\[0\]\.listeners\[0\]\.address\.socket_address\.port_value: .*/);
-    assert.match(r.stderr, /bad\.yaml: groups\[0\]\.clusters\[0\]\.connect_timeout: .*/);
+    assert.match(r.stderr, /bad\.yaml:8:\d+: groups\[0\]\.listeners\[0\]\.address\.socket_address\.port_value: .*/);
+    assert.match(r.stderr, /bad\.yaml:\d+:\d+: groups\[0\]\.clusters\[0\]\.connect_timeout: .*/);
     assert.match(r.stderr, /2 error\(s\)/);
   });
 

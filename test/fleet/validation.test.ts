@@ -88,7 +88,7 @@ describe('config validation: one case per kind of error, each with its path', ()
   });
 
   test('a resource without its name', () => {
-    expectError(demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'), 'groups[0].clusters[0].name', /is required/);
+    expectError(demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'), 'groups[0].clusters[0].name', /is required|at least 1 character/);
   });
 
   test('a file with several errors reports all of them, each with a line', () => {
@@ -122,7 +122,13 @@ describe('config warnings', () => {
     assert.ok(messages.some((m) => /listeners\[0\]\.drain_type: .*MODIFY_ONLY: \/healthcheck\/fail will not drain it/.test(m)), messages.join('\n'));
     assert.ok(messages.some((m) => /listeners\[1\]: .*no traffic_direction/.test(m)), messages.join('\n'));
     const egress = result.config.groups[0]!.listeners.find((l) => l.name === 'egress_http')!;
-    assert.deepEqual(egress, { name: 'egress_http', role: 'unspecified', drainType: 'DEFAULT' });
+    assert.deepEqual(egress, {
+      name: 'egress_http',
+      role: 'unspecified',
+      drainType: 'DEFAULT',
+      statAddress: '127.0.0.1_15001',
+      httpPrefixes: ['egress_http'],
+    });
   });
 });
 

@@ -19,7 +19,7 @@ import {
 } from './fields.js';
 import { describe, isJsonObject, setOwn } from './json-values.js';
 import { compareMapKeys, parseMapKey } from './map-keys.js';
-import { fieldPath, indexPath, keyPath } from './paths.js';
+import { fieldPath, indexPath, keyPath } from '../paths.js';
 import type { MappingError, MappingResult, Parsed } from './result.js';
 import { parseEnum, parseScalar, parseString } from './scalars.js';
 import { NULL_VALUE, wellKnownKind } from './well-known-types.js';

@@ -8,7 +8,7 @@ import { fieldById, fieldValueById, fieldsOf, fullName, isSet, type Fields, type
 import { toBigInt } from './int64.js';
 import { describe, isJsonObject, setOwn } from './json-values.js';
 import { compareMapKeys, decodedMapKey } from './map-keys.js';
-import { fieldPath, indexPath, keyPath } from './paths.js';
+import { fieldPath, indexPath, keyPath } from '../paths.js';
 import type { Parsed } from './result.js';
 import { enumJson, scalarJson } from './scalars.js';
 import { wellKnownKind } from './well-known-types.js';

@@ -1,6 +1,7 @@
 /**
- * Error paths: `a.b[2]["map key"]`. Names that are not identifiers (map keys, "@type", odd unknown
- * fields) are bracketed and quoted so that a path can always be read back unambiguously.
+ * Paths into a document, shared by JSON mapping errors and constraint violations so both point
+ * at a config the same way: `a.b[2]["map key"]`. Names that are not identifiers (map keys,
+ * "@type", odd unknown fields) are bracketed and quoted so a path always reads back unambiguously.
  */
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

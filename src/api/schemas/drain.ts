@@ -1,0 +1,123 @@
+/** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
+
+const nonEmpty = { type: 'string', minLength: 1 } as const;
+
+export const selectorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ids: { type: 'array', items: nonEmpty, minItems: 1, maxItems: 100_000 },
+    cluster: nonEmpty,
+    metadata: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 64 },
+    locality: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { region: { type: 'string' }, zone: { type: 'string' }, subZone: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const scopeSchema = {
+  anyOf: [
+    { type: 'string', enum: ['ingress', 'egress', 'all'] },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listeners'],
+      properties: { listeners: { type: 'array', items: nonEmpty, maxItems: 10_000 } },
+    },
+  ],
+} as const;
+
+export const drainRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['selector', 'scope'],
+  properties: {
+    selector: selectorSchema,
+    scope: scopeSchema,
+    method: { type: 'string', enum: ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'] },
+    egress: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['after'],
+      properties: {
+        after: { type: 'string', enum: ['ingress-complete', 'delay', 'advance'] },
+        delaySeconds: { type: 'number' },
+      },
+    },
+    batch: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { size: { type: 'integer' }, percent: { type: 'number' } },
+    },
+    deadlineSeconds: { type: 'number' },
+    threshold: { type: 'integer' },
+    measure: { type: 'string', enum: ['connections', 'ack'] },
+    confirm: { type: 'boolean' },
+  },
+} as const;
+
+const nodeProgress = {
+  type: 'object',
+  properties: {
+    nodeId: { type: 'string' },
+    state: { type: 'string' },
+    batch: { type: ['integer', 'null'] },
+    startedAt: { type: ['string', 'null'] },
+    finishedAt: { type: ['string', 'null'] },
+    listeners: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, connections: { type: ['integer', 'null'] } },
+      },
+    },
+    error: { type: ['string', 'null'] },
+  },
+} as const;
+
+export const drainSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    spec: { type: 'object', additionalProperties: true },
+    createdAt: { type: 'string' },
+    state: { type: 'string', enum: ['running', 'completed', 'timed_out', 'failed', 'cancelled'] },
+    finishedAt: { type: ['string', 'null'] },
+    phase: { type: 'integer' },
+    phases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          state: { type: 'string' },
+          startedAt: { type: ['string', 'null'] },
+          finishedAt: { type: ['string', 'null'] },
+          counts: { type: 'object', additionalProperties: { type: 'integer' } },
+          nodes: { type: 'array', items: nodeProgress },
+        },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;

@@ -1,0 +1,411 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { NodeIdentity } from '../../cache/node.js';
+import type { SnapshotCache, SnapshotResolver } from '../../cache/snapshot-cache.js';
+import { TypeUrl } from '../../resource/type-urls.js';
+import type { DrainStore } from '../../store/drain-store.js';
+import type { FleetConfig } from '../config.js';
+import type { NodeRegistry } from '../registry.js';
+import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
+import { applyOverlay, type ListenerAction, type NodeOverlay } from './overlay.js';
+import { phaseEntry, phaseNames, startBatch, nodeListeners } from './plan.js';
+import { advanceNode, type ConnectionReading, type NodeObservation } from './progress.js';
+import { selectorMatches } from './selector.js';
+import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
+
+/** The latest connection gauges a node reported (metrics service sink or admin /stats). */
+export interface ConnectionSource {
+  latest(nodeId: string): ConnectionReport | undefined;
+}
+
+export interface ConnectionReport {
+  readonly at: Date;
+  readonly listeners: ReadonlyMap<string, number>;
+  readonly httpPrefixes: ReadonlyMap<string, number>;
+}
+
+/** Envoy admin actions for the admin drain methods, by node. */
+export interface AdminDrainActions {
+  healthcheckFail(node: NodeIdentity): Promise<void>;
+  healthcheckOk(node: NodeIdentity): Promise<void>;
+  drainListeners(node: NodeIdentity): Promise<void>;
+  /** Why the node's admin API cannot be used, or undefined when it can. */
+  unavailable(node: NodeIdentity): string | undefined;
+}
+
+export interface DrainManagerDeps {
+  readonly store: DrainStore;
+  readonly nodes: NodeRegistry;
+  readonly cache: SnapshotCache;
+  readonly config: () => FleetConfig;
+  readonly connections: ConnectionSource;
+  readonly admin?: AdminDrainActions;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** How often progress is evaluated. */
+  readonly tickMs?: number;
+}
+
+export type CreateResult = { readonly drain: Drain } | { readonly errors: readonly FieldError[] };
+
+/**
+ * Carries out drains. Each drain is recorded in the store before any node is pushed; its
+ * listener changes are an overlay on the nodes' desired snapshots, so a node that reconnects,
+ * even to a restarted drainplane, gets its drained listener set and never the full one.
+ */
+export class DrainManager {
+  readonly #drains = new Map<string, Drain>();
+  readonly #overlays = new Map<string, NodeOverlay>();
+  readonly #listeners = new Set<(drain: Drain) => void>();
+  /** Drains whose egress phase was released by POST /advance. */
+  readonly #advanced = new Set<string>();
+  /** Admin calls that succeeded, by drain/phase/node, standing in for an ACK. */
+  readonly #adminDone = new Set<string>();
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(private readonly deps: DrainManagerDeps) {
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Reads the stored drains and rebuilds their overlays, before any node is served. */
+  async load(): Promise<void> {
+    for (const drain of await this.deps.store.load()) this.#drains.set(drain.id, drain);
+    this.#rebuildOverlays(this.#allNodeIds());
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.tick(), this.deps.tickMs ?? 250);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Wraps the config's resolver so every node's snapshot carries its drains. */
+  resolver(base: SnapshotResolver): SnapshotResolver {
+    return (node) => {
+      const snapshot = base(node);
+      return snapshot && applyOverlay(snapshot, this.#overlays.get(node.id));
+    };
+  }
+
+  list(): Drain[] {
+    return [...this.#drains.values()];
+  }
+
+  get(id: string): Drain | undefined {
+    return this.#drains.get(id);
+  }
+
+  onChange(listener: (drain: Drain) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async create(request: DrainRequest): Promise<CreateResult> {
+    const parsed = drainSpecFrom(request);
+    if ('errors' in parsed) return parsed;
+    const { spec } = parsed;
+    const config = this.deps.config();
+    const matched = this.deps.nodes
+      .list()
+      .filter((n) => n.connected && selectorMatches(spec.selector, n.identity))
+      .map((n) => n.identity);
+    const warnings: string[] = [];
+    if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
+      const errors = matched.flatMap((n) => {
+        const why = this.deps.admin ? this.deps.admin.unavailable(n) : 'no Envoy admin client is configured';
+        return why ? [{ field: 'method', message: `node ${n.id}: ${why}` }] : [];
+      });
+      if (errors.length > 0) return { errors };
+    }
+    const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
+      name,
+      state: 'pending',
+      startedAt: null,
+      finishedAt: null,
+      nodes: matched.flatMap((n) => phaseEntry(spec, name, config, n) ?? []),
+    }));
+    if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.length === 0) {
+      return {
+        errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
+      };
+    }
+    if (matched.length === 0) {
+      warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
+    }
+    const now = this.#now();
+    const drain: Drain = {
+      id: `drn_${now.toString(36)}${randomBytes(4).toString('hex')}`,
+      spec,
+      createdAt: new Date(now).toISOString(),
+      state: 'running',
+      finishedAt: null,
+      phase: 0,
+      phases,
+      warnings,
+    };
+    this.#drains.set(drain.id, drain);
+    const started = this.#startPhase(drain, 0, now);
+    await this.#persistThenPush(drain, started);
+    this.deps.logger.info(
+      { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
+      `drain ${drain.id} started on ${matched.length} node(s)`,
+    );
+    return { drain };
+  }
+
+  /** Ends a drain and restores what it removed or changed. */
+  async cancel(id: string): Promise<Drain | undefined> {
+    const drain = this.#drains.get(id);
+    if (!drain) return undefined;
+    if (drain.state === 'cancelled') return drain;
+    drain.state = 'cancelled';
+    drain.finishedAt = new Date(this.#now()).toISOString();
+    if (drain.spec.method === 'drain-listeners') {
+      drain.warnings.push('listeners drained through /drain_listeners cannot be restored: restart those Envoys');
+    }
+    await this.deps.store.save(this.list());
+    const ids = this.#nodeIds(drain);
+    this.#rebuildOverlays(ids);
+    this.deps.cache.refresh(ids);
+    if (drain.spec.method === 'healthcheck-fail') await this.#adminEach(drain, ids, 'healthcheckOk');
+    this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
+    this.#emit(drain);
+    return drain;
+  }
+
+  /** Starts the egress phase of a scope-"all" drain now. */
+  async advance(id: string): Promise<Drain | undefined | 'not-applicable'> {
+    const drain = this.#drains.get(id);
+    if (!drain) return undefined;
+    if (drain.state !== 'running' || drain.phases.length < 2 || drain.phases[1]!.state !== 'pending') return 'not-applicable';
+    this.#advanced.add(id);
+    await this.tick();
+    return drain;
+  }
+
+  /**
+   * A node connected: it joins the running drains that select it before its first response is
+   * built, so a node that (re)connects mid-drain is never sent its full listener set when its
+   * batch is already under way.
+   */
+  nodeConnected(node: NodeIdentity): void {
+    const config = this.deps.config();
+    const now = this.#now();
+    let joined = false;
+    for (const drain of this.#drains.values()) {
+      if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) continue;
+      drain.phases.forEach((phase, i) => {
+        if (phase.nodes.some((n) => n.nodeId === node.id)) return;
+        const entry = phaseEntry(drain.spec, phase.name, config, node);
+        if (!entry) return;
+        phase.nodes.push(entry);
+        if (i <= drain.phase && phase.state !== 'pending') {
+          phase.state = 'running';
+          phase.finishedAt = null;
+          startBatch(drain.spec, phase, now);
+        }
+        joined = true;
+      });
+    }
+    if (!joined) return;
+    this.#rebuildOverlays([node.id]);
+    // The node's first response is built right after this returns; the save follows at once.
+    this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+  }
+
+  /** Evaluates every running drain once. */
+  async tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const now = this.#now();
+      for (const drain of this.#drains.values()) {
+        if (drain.state !== 'running') continue;
+        const before = JSON.stringify(drain);
+        const started = this.#evaluate(drain, now);
+        const transitions = started.length > 0 || TERMINAL.has(drain.state);
+        if (transitions) await this.#persistThenPush(drain, started);
+        if (JSON.stringify(drain) !== before) this.#emit(drain);
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** One step of a drain: node progress, batches, phases, completion. Returns nodes started. */
+  #evaluate(drain: Drain, now: number): NodeProgress[] {
+    const started: NodeProgress[] = [];
+    drain.phases.forEach((phase, i) => {
+      if (phase.state !== 'running') return;
+      for (const node of phase.nodes) {
+        if (node.state === 'pushed' || node.state === 'acked') advanceNode(node, drain.spec, this.#observe(drain, i, node), now);
+      }
+      started.push(...startBatch(drain.spec, phase, now));
+      if (phase.nodes.every((n) => NODE_FINISHED.has(n.state))) {
+        phase.state = 'done';
+        phase.finishedAt = new Date(now).toISOString();
+      }
+    });
+    const next = drain.phases[1];
+    if (next?.state === 'pending' && this.#egressMayStart(drain, now)) started.push(...this.#startPhase(drain, 1, now));
+    if (drain.phases.every((p) => p.state === 'done')) {
+      const nodes = drain.phases.flatMap((p) => p.nodes);
+      drain.state = nodes.some((n) => n.state === 'failed')
+        ? 'failed'
+        : nodes.some((n) => n.state === 'timed_out')
+          ? 'timed_out'
+          : 'completed';
+      drain.finishedAt = new Date(now).toISOString();
+      this.deps.logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
+    }
+    return started;
+  }
+
+  #egressMayStart(drain: Drain, now: number): boolean {
+    const ingress = drain.phases[0]!;
+    const rule = drain.spec.egressStart;
+    if (rule.after === 'advance') return this.#advanced.has(drain.id);
+    if (rule.after === 'delay') {
+      return ingress.state === 'done' || (ingress.startedAt !== null && now - Date.parse(ingress.startedAt) >= rule.seconds * 1000);
+    }
+    return ingress.state === 'done';
+  }
+
+  #startPhase(drain: Drain, index: number, now: number): NodeProgress[] {
+    const phase = drain.phases[index]!;
+    phase.state = 'running';
+    phase.startedAt = new Date(now).toISOString();
+    drain.phase = index;
+    const started = startBatch(drain.spec, phase, now);
+    if (phase.nodes.length === 0) {
+      phase.state = 'done';
+      phase.finishedAt = phase.startedAt;
+    }
+    this.deps.logger.info(
+      { event: 'drain_phase', drain: drain.id, phase: phase.name, nodes: phase.nodes.length },
+      `drain ${drain.id}: ${phase.name} phase started`,
+    );
+    return started;
+  }
+
+  /** Saves, then pushes: what a node is sent is always already on disk. */
+  async #persistThenPush(drain: Drain, started: readonly NodeProgress[]): Promise<void> {
+    await this.deps.store.save(this.list());
+    const ids = [...new Set(started.map((n) => n.nodeId))];
+    if (ids.length === 0) return;
+    if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
+      this.#rebuildOverlays(ids);
+      this.deps.cache.refresh(ids);
+    } else {
+      await this.#adminEach(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
+    }
+  }
+
+  async #adminEach(drain: Drain, ids: readonly string[], action: 'healthcheckFail' | 'healthcheckOk' | 'drainListeners'): Promise<void> {
+    const admin = this.deps.admin;
+    await Promise.all(
+      ids.map(async (id) => {
+        const node = this.deps.nodes.get(id)?.identity;
+        const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
+        try {
+          if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
+          await admin[action](node);
+          if (action !== 'healthcheckOk') for (const { i } of entries) this.#adminDone.add(`${drain.id}/${i}/${id}`);
+        } catch (err) {
+          const message = `${action} failed: ${(err as Error).message}`;
+          this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
+          if (action === 'healthcheckOk') return drain.warnings.push(`node ${id}: ${message}`);
+          for (const { n } of entries) {
+            if (NODE_FINISHED.has(n.state)) continue;
+            n.state = 'failed';
+            n.error = message;
+            n.finishedAt = new Date(this.#now()).toISOString();
+          }
+        }
+        return undefined;
+      }),
+    );
+  }
+
+  /** What the node reports now, for the progress rules. */
+  #observe(drain: Drain, phaseIndex: number, node: NodeProgress): NodeObservation {
+    const status = this.deps.nodes.get(node.nodeId);
+    const report = this.deps.connections.latest(node.nodeId);
+    let acked: boolean;
+    let ackedAt: number | undefined;
+    let rejected: string | undefined;
+    if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
+      const wanted = this.deps.cache.snapshot(node.nodeId)?.get(TypeUrl.Listener).version;
+      const lds = status?.types.lds;
+      acked = wanted !== undefined && lds?.acked?.version === wanted;
+      ackedAt = acked && lds?.acked ? Date.parse(lds.acked.at) : undefined;
+      rejected = wanted !== undefined && lds?.lastNack?.version === wanted ? lds.lastNack.message : undefined;
+    } else {
+      acked = this.#adminDone.has(`${drain.id}/${phaseIndex}/${node.nodeId}`);
+      ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
+      rejected = undefined;
+    }
+    return { acked, ackedAt, rejected, report: report && this.#reading(node.nodeId, report) };
+  }
+
+  /** Reads a node's gauges by listener name, through the stat names its listeners have. */
+  #reading(nodeId: string, report: ConnectionReport): ConnectionReading {
+    const identity = this.deps.nodes.get(nodeId)?.identity;
+    const infos = identity ? nodeListeners(this.deps.config(), identity) : [];
+    return {
+      at: report.at.getTime(),
+      connections: (name) => {
+        const info = infos.find((l) => l.name === name);
+        if (!info) return null;
+        if (info.statAddress !== null && report.listeners.has(info.statAddress)) return report.listeners.get(info.statAddress)!;
+        const http = info.httpPrefixes.filter((p) => report.httpPrefixes.has(p));
+        if (http.length > 0) return http.reduce((sum, p) => sum + report.httpPrefixes.get(p)!, 0);
+        return info.statAddress === null && info.httpPrefixes.length === 0 ? null : undefined;
+      },
+    };
+  }
+
+  /** Recomputes the overlays of these nodes from every drain that is not cancelled. */
+  #rebuildOverlays(nodeIds: Iterable<string>): void {
+    const wanted = new Set(nodeIds);
+    const next = new Map<string, Map<string, { action: ListenerAction; drainId: string }>>();
+    for (const drain of this.#drains.values()) {
+      const { method } = drain.spec;
+      if (drain.state === 'cancelled' || (method !== 'remove' && method !== 'modify')) continue;
+      for (const phase of drain.phases) {
+        for (const n of phase.nodes) {
+          if (n.state === 'waiting' || !wanted.has(n.nodeId)) continue;
+          let overlay = next.get(n.nodeId);
+          if (!overlay) next.set(n.nodeId, (overlay = new Map()));
+          for (const l of n.listeners) {
+            // Removal wins over modification when two drains touch one listener.
+            if (overlay.get(l.name)?.action !== 'remove') overlay.set(l.name, { action: method, drainId: drain.id });
+          }
+        }
+      }
+    }
+    for (const id of wanted) {
+      const overlay = next.get(id);
+      if (overlay) this.#overlays.set(id, overlay);
+      else this.#overlays.delete(id);
+    }
+  }
+
+  #nodeIds(drain: Drain): string[] {
+    return [...new Set(drain.phases.flatMap((p) => p.nodes.map((n) => n.nodeId)))];
+  }
+
+  #allNodeIds(): string[] {
+    return [...new Set(this.list().flatMap((d) => this.#nodeIds(d)))];
+  }
+
+  #emit(drain: Drain): void {
+    for (const listener of this.#listeners) listener(drain);
+  }
+}

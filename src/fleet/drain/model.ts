@@ -1,0 +1,103 @@
+/**
+ * What a drain is: a standing intent, recorded before anything is pushed, carried out as LDS
+ * changes to the matching nodes, with progress measured from the nodes themselves. Plain data,
+ * so the whole state can be stored as JSON and read back after a restart.
+ */
+
+/** Which nodes a drain takes. Every given criterion must hold; at least one is required. */
+export interface Selector {
+  readonly ids?: readonly string[];
+  readonly cluster?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly subZone?: string };
+}
+
+export type Scope = 'ingress' | 'egress' | 'all' | { readonly listeners: readonly string[] };
+
+/**
+ * - remove: LDS removal. Envoy stops accepting and drains existing connections.
+ * - modify: a change to a non-filter-chain field (listener metadata). Envoy drains every old
+ *   connection while the new listener keeps accepting.
+ * - healthcheck-fail: Envoy's admin /healthcheck/fail (DEFAULT listeners only); undone on cancel.
+ * - drain-listeners: Envoy's admin /drain_listeners?graceful (inbound only where supported).
+ *   It cannot be undone, so it must be confirmed.
+ */
+export type DrainMethod = 'remove' | 'modify' | 'healthcheck-fail' | 'drain-listeners';
+
+export type PhaseName = 'ingress' | 'egress' | 'listeners';
+
+/** When the egress phase of a scope-`all` drain starts. */
+export type EgressStart =
+  | { readonly after: 'ingress-complete' }
+  | { readonly after: 'delay'; readonly seconds: number }
+  | { readonly after: 'advance' };
+
+export interface DrainSpec {
+  readonly selector: Selector;
+  readonly scope: Scope;
+  readonly method: DrainMethod;
+  readonly egressStart: EgressStart;
+  /** At most this many nodes drain at once (a count, or a percent of the drain's nodes). */
+  readonly batch: { readonly size: number } | { readonly percent: number } | null;
+  /** Per node and phase, counted from when the node's batch started. */
+  readonly deadlineSeconds: number;
+  /** Connections at or below this count as drained. */
+  readonly threshold: number;
+  /**
+   * How a node counts as drained: `connections` (ACKed, then its listeners' connection gauges
+   * at or below the threshold) or `ack` (ACKed). `modify` defaults to `ack`: the old and new
+   * listener share their stat names, so the old connections cannot be counted apart.
+   */
+  readonly measure: 'connections' | 'ack';
+  readonly confirmIrreversible: boolean;
+}
+
+export type DrainState = 'running' | 'completed' | 'timed_out' | 'failed' | 'cancelled';
+
+export type NodePhaseState =
+  | 'waiting' // its batch has not started
+  | 'pushed' // the drained listener set was sent, not yet ACKed
+  | 'acked' // ACKed; connections not yet at the threshold
+  | 'drained'
+  | 'timed_out'
+  | 'failed'; // NACKed (with Envoy's error) or an admin call failed
+
+export interface ListenerProgress {
+  readonly name: string;
+  /** Last measured active connections; null while nothing was measured after the ACK. */
+  connections: number | null;
+}
+
+export interface NodeProgress {
+  readonly nodeId: string;
+  state: NodePhaseState;
+  batch: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  listeners: ListenerProgress[];
+  error: string | null;
+}
+
+export interface PhaseProgress {
+  readonly name: PhaseName;
+  state: 'pending' | 'running' | 'done';
+  startedAt: string | null;
+  finishedAt: string | null;
+  nodes: NodeProgress[];
+}
+
+export interface Drain {
+  readonly id: string;
+  readonly spec: DrainSpec;
+  readonly createdAt: string;
+  state: DrainState;
+  finishedAt: string | null;
+  /** Index into `phases` of the phase being carried out. */
+  phase: number;
+  phases: PhaseProgress[];
+  warnings: string[];
+}
+
+export const TERMINAL: ReadonlySet<DrainState> = new Set(['completed', 'timed_out', 'failed', 'cancelled']);
+
+export const NODE_FINISHED: ReadonlySet<NodePhaseState> = new Set(['drained', 'timed_out', 'failed']);

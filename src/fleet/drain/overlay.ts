@@ -1,0 +1,69 @@
+import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
+import { EncodedResource } from '../../resource/encoded-resource.js';
+import { encodeJson, messageToJson } from '../../resource/json-mapping.js';
+import { envoyProtos } from '../../resource/protos.js';
+import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
+
+export type ListenerAction = 'remove' | 'modify';
+
+/** What drains do to one node's listeners: listener name -> the action and the drain behind it. */
+export type NodeOverlay = ReadonlyMap<string, { readonly action: ListenerAction; readonly drainId: string }>;
+
+/**
+ * The metadata namespace a `modify` drain writes. Changing listener metadata is a change to a
+ * non-filter-chain field, so Envoy warms a new listener on the same socket (still accepting)
+ * and drains every connection of the old one.
+ */
+export const DRAIN_METADATA_NAMESPACE = 'drainplane.drain';
+
+/** Modified listeners, encoded once per (listener bytes, drain) and shared by every node. */
+const modified = new WeakMap<EncodedResource, Map<string, EncodedResource>>();
+/** Overlaid snapshots, shared by every node with the same base snapshot and overlay. */
+const overlaid = new WeakMap<Snapshot, Map<string, Snapshot>>();
+
+/** The node's desired snapshot with the drains' listener changes applied. */
+export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): Snapshot {
+  if (!overlay || overlay.size === 0) return base;
+  const key = [...overlay].map(([name, o]) => `${name}\0${o.action}\0${o.drainId}`).sort().join('\n');
+  let perBase = overlaid.get(base);
+  if (!perBase) overlaid.set(base, (perBase = new Map()));
+  const cached = perBase.get(key);
+  if (cached) return cached;
+  const listeners: EncodedResource[] = [];
+  for (const resource of base.get(TypeUrl.Listener).sorted) {
+    const o = overlay.get(resource.name);
+    if (!o) listeners.push(resource);
+    else if (o.action === 'modify') listeners.push(modifiedListener(resource, o.drainId));
+    // 'remove': left out, and a full-state LDS response without it removes it.
+  }
+  const result = new Snapshot(
+    PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : base.get(t))),
+  );
+  perBase.set(key, result);
+  return result;
+}
+
+function modifiedListener(resource: EncodedResource, drainId: string): EncodedResource {
+  let perDrain = modified.get(resource);
+  if (!perDrain) modified.set(resource, (perDrain = new Map()));
+  const cached = perDrain.get(drainId);
+  if (cached) return cached;
+  const protos = envoyProtos();
+  const Listener = protos.type('envoy.config.listener.v3.Listener');
+  const json = messageToJson(protos, Listener, resource.bytes) as { metadata?: { filter_metadata?: Record<string, unknown> } };
+  const withMark = {
+    ...json,
+    metadata: {
+      ...json.metadata,
+      filter_metadata: { ...json.metadata?.filter_metadata, [DRAIN_METADATA_NAMESPACE]: { drain: drainId } },
+    },
+  };
+  const encoded = encodeJson(protos, Listener, withMark);
+  if (!encoded.ok) {
+    // The listener decoded from bytes we encoded ourselves; adding metadata cannot make it invalid.
+    throw new Error(`cannot mark listener ${resource.name} for drain ${drainId}: ${encoded.errors[0]?.message}`);
+  }
+  const result = new EncodedResource(TypeUrl.Listener, resource.name, encoded.value);
+  perDrain.set(drainId, result);
+  return result;
+}

@@ -1,0 +1,92 @@
+/**
+ * Turning a drain spec into phases over concrete nodes and listeners: which listeners of
+ * which node each phase takes, by role, and which nodes a batch starts.
+ */
+import type { NodeIdentity } from '../../cache/node.js';
+import type { FleetConfig, ListenerInfo } from '../config.js';
+import { groupOf } from '../snapshot-builder.js';
+import type { DrainSpec, NodeProgress, PhaseName, PhaseProgress } from './model.js';
+import { NODE_FINISHED } from './model.js';
+
+/** The phases a scope runs, in order: ingress before egress, so the app can still call out. */
+export function phaseNames(spec: DrainSpec): PhaseName[] {
+  if (typeof spec.scope === 'object') return ['listeners'];
+  if (spec.scope === 'all') return ['ingress', 'egress'];
+  return [spec.scope];
+}
+
+/**
+ * The node's listeners a phase drains. Listeners with no traffic_direction go with egress
+ * under scope "all" (drained last, as the safe choice) and are skipped by scope ingress or
+ * egress, as the config warning says.
+ */
+export function listenersInPhase(spec: DrainSpec, phase: PhaseName, listeners: readonly ListenerInfo[]): string[] {
+  switch (phase) {
+    case 'ingress':
+      return listeners.filter((l) => l.role === 'ingress').map((l) => l.name);
+    case 'egress':
+      return listeners
+        .filter((l) => l.role === 'egress' || (spec.scope === 'all' && l.role === 'unspecified'))
+        .map((l) => l.name);
+    case 'listeners': {
+      const wanted = new Set(typeof spec.scope === 'object' ? spec.scope.listeners : []);
+      return listeners.filter((l) => wanted.has(l.name)).map((l) => l.name);
+    }
+  }
+}
+
+export function nodeListeners(config: FleetConfig, node: NodeIdentity): readonly ListenerInfo[] {
+  return groupOf(config, node)?.listeners ?? [];
+}
+
+/** A node's entry in a phase, or nothing when the phase has none of its listeners. */
+export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfig, node: NodeIdentity): NodeProgress | undefined {
+  const names = listenersInPhase(spec, phase, nodeListeners(config, node));
+  if (names.length === 0) return undefined;
+  return {
+    nodeId: node.id,
+    state: 'waiting',
+    batch: null,
+    startedAt: null,
+    finishedAt: null,
+    listeners: names.map((name) => ({ name, connections: null })),
+    error: null,
+  };
+}
+
+/** How many nodes of a phase may drain at once. */
+export function batchLimit(spec: DrainSpec, phase: PhaseProgress): number {
+  if (!spec.batch) return Number.POSITIVE_INFINITY;
+  if ('size' in spec.batch) return spec.batch.size;
+  return Math.max(1, Math.floor((phase.nodes.length * spec.batch.percent) / 100));
+}
+
+/**
+ * Starts the next batch when the current one is over (every node of it finished), or, for a
+ * node that joined late, when the running batch has room. Returns the nodes started.
+ */
+export function startBatch(spec: DrainSpec, phase: PhaseProgress, now: number): NodeProgress[] {
+  const limit = batchLimit(spec, phase);
+  const current = Math.max(0, ...phase.nodes.map((n) => n.batch ?? 0));
+  const inCurrent = phase.nodes.filter((n) => n.batch === current && current > 0);
+  const busy = inCurrent.filter((n) => !NODE_FINISHED.has(n.state)).length;
+  const waiting = phase.nodes.filter((n) => n.state === 'waiting');
+  if (waiting.length === 0) return [];
+  let batch: number;
+  let room: number;
+  if (current > 0 && busy > 0) {
+    batch = current; // a late joiner may fill the running batch up to its limit
+    room = limit - inCurrent.length;
+  } else {
+    batch = current + 1;
+    room = limit;
+  }
+  const started = waiting.slice(0, Math.max(0, room));
+  const at = new Date(now).toISOString();
+  for (const n of started) {
+    n.state = 'pushed';
+    n.batch = batch;
+    n.startedAt = at;
+  }
+  return started;
+}

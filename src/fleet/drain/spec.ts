@@ -1,0 +1,106 @@
+import type { DrainMethod, DrainSpec, EgressStart, Scope, Selector } from './model.js';
+import { isEmptySelector } from './selector.js';
+
+/** A drain as asked for over the API (shape already checked by the route's JSON schema). */
+export interface DrainRequest {
+  readonly selector: Selector;
+  readonly scope: Scope;
+  readonly method?: DrainMethod;
+  readonly egress?: { readonly after: EgressStart['after']; readonly delaySeconds?: number };
+  readonly batch?: { readonly size?: number; readonly percent?: number };
+  readonly deadlineSeconds?: number;
+  readonly threshold?: number;
+  readonly measure?: DrainSpec['measure'];
+  readonly confirm?: boolean;
+}
+
+export interface FieldError {
+  /** The request field, e.g. `selector`, `batch.percent`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export const DRAIN_DEFAULTS = {
+  method: 'remove',
+  deadlineSeconds: 300,
+  threshold: 0,
+} as const;
+
+/** Turns a request into a spec with every default filled in, or says which fields are wrong. */
+export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  if (isEmptySelector(req.selector)) {
+    errors.push({ field: 'selector', message: 'an empty selector is refused: name ids, cluster, metadata or locality' });
+  }
+  if (typeof req.scope === 'object' && req.scope.listeners.length === 0) {
+    errors.push({ field: 'scope.listeners', message: 'must name at least one listener' });
+  }
+  const method = req.method ?? DRAIN_DEFAULTS.method;
+  const deadlineSeconds = req.deadlineSeconds ?? DRAIN_DEFAULTS.deadlineSeconds;
+  if (!(deadlineSeconds > 0)) errors.push({ field: 'deadlineSeconds', message: `must be > 0, got ${deadlineSeconds}` });
+  const threshold = req.threshold ?? DRAIN_DEFAULTS.threshold;
+  if (!(threshold >= 0)) errors.push({ field: 'threshold', message: `must be >= 0, got ${threshold}` });
+
+  let batch: DrainSpec['batch'] = null;
+  if (req.batch) {
+    const { size, percent } = req.batch;
+    if ((size === undefined) === (percent === undefined)) {
+      errors.push({ field: 'batch', message: 'give exactly one of size or percent' });
+    } else if (size !== undefined) {
+      if (!Number.isInteger(size) || size < 1) errors.push({ field: 'batch.size', message: `must be an integer >= 1, got ${size}` });
+      else batch = { size };
+    } else if (percent !== undefined) {
+      if (!(percent > 0 && percent <= 100)) errors.push({ field: 'batch.percent', message: `must be > 0 and <= 100, got ${percent}` });
+      else batch = { percent };
+    }
+  }
+
+  let egressStart: EgressStart = { after: 'ingress-complete' };
+  if (req.egress) {
+    if (req.scope !== 'all') errors.push({ field: 'egress', message: 'applies only to scope "all"' });
+    if (req.egress.after === 'delay') {
+      const seconds = req.egress.delaySeconds;
+      if (seconds === undefined || !(seconds >= 0)) {
+        errors.push({ field: 'egress.delaySeconds', message: 'is required with after "delay", and must be >= 0' });
+      } else egressStart = { after: 'delay', seconds };
+    } else {
+      if (req.egress.delaySeconds !== undefined) errors.push({ field: 'egress.delaySeconds', message: 'applies only with after "delay"' });
+      egressStart = { after: req.egress.after };
+    }
+  }
+
+  const isAdmin = method === 'healthcheck-fail' || method === 'drain-listeners';
+  if (isAdmin && req.scope !== 'ingress') {
+    errors.push({
+      field: 'scope',
+      message: `method ${method} acts on the node's whole Envoy and drains its DEFAULT (ingress) listeners: use scope "ingress"`,
+    });
+  }
+  if (method === 'drain-listeners' && req.confirm !== true) {
+    errors.push({
+      field: 'confirm',
+      message: 'drain-listeners cannot be undone (Envoy ignores later LDS updates for those listeners): set confirm to true',
+    });
+  }
+  const measure = req.measure ?? (method === 'modify' ? 'ack' : 'connections');
+  if (method === 'modify' && measure === 'connections') {
+    errors.push({
+      field: 'measure',
+      message: 'a modified listener shares its connection gauges with the old one, so modify drains are measured by ack',
+    });
+  }
+  if (errors.length > 0) return { errors };
+  return {
+    spec: {
+      selector: req.selector,
+      scope: req.scope,
+      method,
+      egressStart,
+      batch,
+      deadlineSeconds,
+      threshold,
+      measure,
+      confirmIrreversible: req.confirm === true,
+    },
+  };
+}

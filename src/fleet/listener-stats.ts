@@ -1,0 +1,33 @@
+import { listenerStatAddress } from '../metrics/connection-gauges.js';
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** The stat names under which Envoy reports a listener's connections. */
+export interface ListenerStatNames {
+  /** X in `listener.X.downstream_cx_active`; null for a listener without a socket address. */
+  readonly statAddress: string | null;
+  /** P in `http.P.downstream_cx_active`, one per HTTP connection manager of the listener. */
+  readonly httpPrefixes: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+/** Reads the stat names off a listener in canonical proto3 JSON. */
+export function listenerStatNames(listener: Json): ListenerStatNames {
+  const socket = (listener['address'] as Json | undefined)?.['socket_address'] as
+    | { address?: string; port_value?: number }
+    | undefined;
+  const statPrefix = listener['stat_prefix'] as string | undefined;
+  const statAddress = socket?.address !== undefined ? listenerStatAddress({ address: socket.address, ...(socket.port_value !== undefined && { port_value: socket.port_value }) }, statPrefix) : statPrefix ?? null;
+  const chains = [...((listener['filter_chains'] as Json[] | undefined) ?? [])];
+  const fallback = listener['default_filter_chain'] as Json | undefined;
+  if (fallback) chains.push(fallback);
+  const httpPrefixes = new Set<string>();
+  for (const chain of chains) {
+    for (const filter of (chain['filters'] as Json[] | undefined) ?? []) {
+      const config = filter['typed_config'] as Json | undefined;
+      if (config?.['@type'] === HCM && typeof config['stat_prefix'] === 'string') httpPrefixes.add(config['stat_prefix']);
+    }
+  }
+  return { statAddress, httpPrefixes: [...httpPrefixes] };
+}

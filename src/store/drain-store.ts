@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Drain } from '../fleet/drain/model.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+/** Where drains live between restarts. Saves are whole-state and atomic. */
+export interface DrainStore {
+  load(): Promise<Drain[]>;
+  save(drains: readonly Drain[]): Promise<void>;
+}
+
+const FORMAT = 1;
+
+/**
+ * Drains as one JSON file in the state folder, replaced atomically on every save: after a
+ * crash it holds the last state that was saved in full. Saves are serialized, and a save
+ * asked for while one runs is folded into the next.
+ */
+export class FileDrainStore implements DrainStore {
+  readonly file: string;
+  #writing: Promise<void> = Promise.resolve();
+  /** A write that has not started yet; later saves join it. */
+  #queued: Promise<void> | undefined;
+  #latest = '';
+
+  constructor(stateDir: string) {
+    this.file = path.join(stateDir, 'drains.json');
+  }
+
+  async load(): Promise<Drain[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const parsed = JSON.parse(text) as { format?: number; drains?: Drain[] };
+    if (parsed.format !== FORMAT || !Array.isArray(parsed.drains)) {
+      throw new Error(`${this.file}: not a drainplane drain state (format ${String(parsed.format)}; expected ${FORMAT})`);
+    }
+    return parsed.drains;
+  }
+
+  save(drains: readonly Drain[]): Promise<void> {
+    // Serialized now: the caller goes on changing its objects after asking for the save.
+    this.#latest = `${JSON.stringify({ format: FORMAT, drains }, null, 1)}\n`;
+    if (!this.#queued) {
+      const queued = this.#writing.then(() => {
+        this.#queued = undefined;
+        return writeFileAtomic(this.file, this.#latest);
+      });
+      this.#queued = queued;
+      this.#writing = queued.catch(() => undefined);
+    }
+    return this.#queued;
+  }
+}

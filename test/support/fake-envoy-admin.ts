@@ -1,0 +1,195 @@
+/**
+ * TEST DOUBLE of Envoy's admin API: a node:http server on 127.0.0.1 answering the endpoints
+ * drainplane calls, the way Envoy does. Sources per behaviour (paths in envoyproxy/envoy and
+ * sections of ../shared/ENVOY-FACTS.md, "Admin API" and "drain_type per listener"):
+ * - Mutating endpoints (/healthcheck/fail, /healthcheck/ok, /drain_listeners, /quitquitquit)
+ *   refuse any method but POST. ENVOY-FACTS says "GET returns 400"; Envoy's code answers
+ *   405 "Method GET not allowed, POST required." (source/server/admin/admin.cc, makeRequest),
+ *   which is what this double does. Either way it is an error status.
+ * - /server_info: ServerInfo JSON with `version` as "<commit>/<release>/Clean/RELEASE/BoringSSL",
+ *   `state`, `command_line_options.{drain_time,drain_strategy,parent_shutdown_time}`, `node`
+ *   (source/server/admin/server_info_handler.cc; ENVOY-FACTS "Admin API").
+ * - /ready: 200 "LIVE\n", otherwise 503 with the state; DRAINING after /healthcheck/fail,
+ *   unchanged by /drain_listeners (server_info_handler.cc handlerReady; ENVOY-FACTS "Admin API").
+ * - /stats?format=json&filter=<regex>: {"stats":[{name,value}...]} sorted by name, histograms as
+ *   one {"histograms":{...}} entry; an invalid regex is a 400 (source/server/admin/stats_handler.cc,
+ *   stats_render.cc; ENVOY-FACTS "Admin API"). JS RegExp stands in for RE2.
+ * - /drain_listeners: presence flags graceful, inboundonly, skip_exit; skip_exit without graceful
+ *   is 400 "skip_exit requires graceful" on released versions (source/server/admin/listeners_handler.cc;
+ *   ENVOY-FACTS "drain_type per listener").
+ * - Unknown paths: 404 "invalid path." (admin.cc).
+ * Not modelled: draining itself, the effect of drains on gauges (tests set gauges), process exit.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Decoded query; a bare flag (`?graceful`) has the value ''. */
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface FakeEnvoyAdminOptions {
+  /** Release number, e.g. "1.34.1"; /server_info wraps it in Envoy's long version string. */
+  version?: string;
+  /** State before any health check change. */
+  state?: 'LIVE' | 'PRE_INITIALIZING' | 'INITIALIZING';
+  drainTime?: string;
+  drainStrategy?: 'Gradual' | 'Immediate';
+  parentShutdownTime?: string;
+  node?: { id: string; cluster: string };
+}
+
+interface CannedResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/quitquitquit']);
+const COMMIT = 'e3b4a6e9570da15ac1caffdded17a8bebdc7dfc9';
+
+export class FakeEnvoyAdmin {
+  /** Every request in arrival order, including refused and unanswered ones. */
+  readonly requests: RecordedRequest[] = [];
+  /** Counters and gauges served by /stats; set them freely. */
+  readonly gauges = new Map<string, number>();
+  readonly options: Required<FakeEnvoyAdminOptions>;
+  healthCheckFailed = false;
+  quitRequested = false;
+  readonly #server: Server;
+  readonly #hung = new Set<string>();
+  readonly #canned = new Map<string, CannedResponse>();
+
+  private constructor(server: Server, options: FakeEnvoyAdminOptions) {
+    this.#server = server;
+    this.options = {
+      version: '1.34.1',
+      state: 'LIVE',
+      drainTime: '600s',
+      drainStrategy: 'Gradual',
+      parentShutdownTime: '900s',
+      node: { id: 'fake-node', cluster: 'fake-cluster' },
+      ...options,
+    };
+  }
+
+  static async start(options: FakeEnvoyAdminOptions = {}): Promise<FakeEnvoyAdmin> {
+    const server = createServer();
+    const fake = new FakeEnvoyAdmin(server, options);
+    server.on('request', (req, res) => fake.#handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** `127.0.0.1:<port>`. */
+  get address(): string {
+    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Requests to `path` are recorded and never answered (for timeout tests). */
+  hang(path: string): void {
+    this.#hung.add(path);
+  }
+
+  /** Requests to `path` get this status and body instead of Envoy's behaviour. */
+  respond(path: string, status: number, body: string): void {
+    this.#canned.set(path, { status, body });
+  }
+
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const method = req.method ?? 'GET';
+    this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    req.resume();
+    if (this.#hung.has(url.pathname)) return;
+    const canned = this.#canned.get(url.pathname);
+    if (canned) return send(res, canned.status, canned.body);
+    if (MUTATING.has(url.pathname) && method !== 'POST') {
+      return send(res, 405, `Method ${method} not allowed, POST required.`);
+    }
+    const { status, body, json } = this.#route(url);
+    send(res, status, body, json);
+  }
+
+  #route(url: URL): { status: number; body: string; json?: boolean } {
+    const q = url.searchParams;
+    switch (url.pathname) {
+      case '/server_info':
+        return { status: 200, body: JSON.stringify(this.#serverInfo(), null, 1), json: true };
+      case '/ready': {
+        const state = this.#state();
+        return { status: state === 'LIVE' ? 200 : 503, body: `${state}\n` };
+      }
+      case '/stats':
+        return this.#stats(q.get('format'), q.get('filter'));
+      case '/healthcheck/fail':
+        this.healthCheckFailed = true;
+        return { status: 200, body: 'OK\n' };
+      case '/healthcheck/ok':
+        this.healthCheckFailed = false;
+        return { status: 200, body: 'OK\n' };
+      case '/drain_listeners':
+        if (q.has('skip_exit') && !q.has('graceful')) return { status: 400, body: 'skip_exit requires graceful\n' };
+        return { status: 200, body: 'OK\n' };
+      case '/quitquitquit':
+        this.quitRequested = true;
+        return { status: 200, body: 'OK\n' };
+      default:
+        return { status: 404, body: 'invalid path. admin commands are:\n' };
+    }
+  }
+
+  #state(): string {
+    return this.healthCheckFailed ? 'DRAINING' : this.options.state;
+  }
+
+  #serverInfo(): object {
+    const o = this.options;
+    return {
+      version: `${COMMIT}/${o.version}/Clean/RELEASE/BoringSSL`,
+      state: this.#state(),
+      hot_restart_version: '11.104',
+      command_line_options: {
+        concurrency: 2,
+        drain_time: o.drainTime,
+        drain_strategy: o.drainStrategy,
+        parent_shutdown_time: o.parentShutdownTime,
+      },
+      node: { ...o.node, user_agent_name: 'envoy' },
+      uptime_current_epoch: '10s',
+      uptime_all_epochs: '10s',
+    };
+  }
+
+  #stats(format: string | null, filter: string | null): { status: number; body: string; json?: boolean } {
+    let pattern: RegExp | undefined;
+    try {
+      pattern = filter === null ? undefined : new RegExp(filter);
+    } catch {
+      return { status: 400, body: 'Invalid re2 regex' };
+    }
+    const names = [...this.gauges.keys()].filter((n) => !pattern || pattern.test(n)).sort();
+    if (format !== 'json') {
+      return { status: 200, body: names.map((n) => `${n}: ${this.gauges.get(n)}\n`).join('') };
+    }
+    const stats: object[] = names.map((name) => ({ name, value: this.gauges.get(name) }));
+    const quantiles = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100];
+    stats.push({ histograms: { supported_quantiles: quantiles, computed_quantiles: [] } });
+    return { status: 200, body: JSON.stringify({ stats }), json: true };
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, json = false): void {
+  res.writeHead(status, { 'content-type': json ? 'application/json' : 'text/plain' });
+  res.end(body);
+}
