@@ -6,6 +6,7 @@ import type { ConfigService } from '../fleet/config-service.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAdminToken } from './auth.js';
+import { errorHandler } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
 import { healthRoutes } from './routes/health.js';
@@ -34,7 +35,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
     // Request lines would drown the xDS events at fleet scale; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // Unknown fields are errors that name them, not silently dropped (fastify's default).
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
+  app.setErrorHandler(errorHandler);
   if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
   app.register(swagger, {
     openapi: {

@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/selector/ids/0` -> `selector.ids[0]`. */
+function fieldOf(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (extra !== undefined) parts.push(extra);
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(body)';
+}
+
+/** One message per schema violation, naming the request field. */
+function describe(e: AjvError): { field: string; message: string } {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { field: fieldOf(e.instancePath, String(e.params['additionalProperty'])), message: 'unknown field' };
+    case 'required':
+      return { field: fieldOf(e.instancePath, String(e.params['missingProperty'])), message: 'is required' };
+    case 'enum':
+      return {
+        field: fieldOf(e.instancePath),
+        message: `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    default:
+      return { field: fieldOf(e.instancePath), message: e.message ?? e.keyword };
+  }
+}
+
+/**
+ * Every error answers JSON `{ error, message }`; a request that fails its schema answers 400
+ * with every violation, each naming its field.
+ */
+export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (error.validation) {
+    const errors = dedupe((error.validation as unknown as AjvError[]).filter((e) => e.keyword !== 'anyOf').map(describe));
+    void reply.code(400).send({
+      error: 'invalid_request',
+      message: `${req.method} ${req.url}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      errors,
+    });
+    return;
+  }
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status >= 500) req.log.error({ err: error }, 'request failed');
+  void reply.code(status).send({ error: error.code ?? 'internal', message: error.message });
+}
+
+function dedupe(errors: { field: string; message: string }[]): { field: string; message: string }[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.field}\0${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

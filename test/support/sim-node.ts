@@ -1,0 +1,108 @@
+/**
+ * A simulated Envoy for drain tests: a SotW ADS stream that ACKs every listener response (or
+ * NACKs the ones a test says to), and a metrics service stream that reports the connection
+ * gauges the test sets, as Envoy's metrics_service sink does.
+ */
+import { openSotwStream, TYPE, type SotwResponse, type SotwStream } from './ads-client.js';
+import { openEnvoyMetricsStream, type EnvoyMetricsStream } from './envoy-metrics-client.js';
+
+export interface SimNodeOptions {
+  readonly cluster?: string;
+  readonly metadata?: Record<string, string>;
+  readonly locality?: { zone?: string; region?: string };
+  /** NACK a listener response when this returns an error message. */
+  readonly reject?: (response: SotwResponse) => string | undefined;
+  /** version_info of the first request (what a reconnecting Envoy reports it has). */
+  readonly versionInfo?: string;
+}
+
+export class SimNode {
+  readonly lds: SotwResponse[] = [];
+  readonly #waiters = new Set<() => void>();
+  #lastGood = '';
+  #metrics: EnvoyMetricsStream | undefined;
+
+  private constructor(
+    readonly id: string,
+    private readonly xdsAddress: string,
+    readonly stream: SotwStream,
+    private readonly options: SimNodeOptions,
+  ) {}
+
+  static connect(xdsAddress: string, id: string, options: SimNodeOptions = {}): SimNode {
+    const stream = openSotwStream(xdsAddress, {
+      node: {
+        id,
+        cluster: options.cluster ?? 'test-cluster',
+        ...(options.metadata && { metadata: options.metadata }),
+        ...(options.locality && { locality: options.locality }),
+      },
+    });
+    const node = new SimNode(id, xdsAddress, stream, options);
+    stream.send({ type_url: TYPE.LDS, ...(options.versionInfo !== undefined && { version_info: options.versionInfo }) });
+    void node.#answer();
+    return node;
+  }
+
+  async #answer(): Promise<void> {
+    for (;;) {
+      let res: SotwResponse;
+      try {
+        res = await this.stream.next(TYPE.LDS, 120_000);
+      } catch {
+        return; // stream ended
+      }
+      this.lds.push(res);
+      const error = this.options.reject?.(res);
+      if (error) this.stream.nack(res, this.#lastGood, error);
+      else {
+        this.#lastGood = res.version_info;
+        this.stream.ack(res);
+      }
+      for (const w of this.#waiters) w();
+    }
+  }
+
+  /** Listener names of the latest LDS response. */
+  listeners(): string[] {
+    return this.lds.at(-1)?.resources.map((r) => r.name) ?? [];
+  }
+
+  /** Resolves with the first LDS response (already received or coming) that passes `check`. */
+  waitForLds(check: (res: SotwResponse) => boolean, what: string, timeoutMs = 5_000): Promise<SotwResponse> {
+    return new Promise((resolve, reject) => {
+      let seen = 0;
+      const look = (): void => {
+        for (; seen < this.lds.length; seen++) {
+          const res = this.lds[seen]!;
+          if (check(res)) {
+            done();
+            resolve(res);
+            return;
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.id}: no LDS response ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.lds.map((r) => r.resources.map((x) => x.name)))}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(look);
+      };
+      this.#waiters.add(look);
+      look();
+    });
+  }
+
+  /** Reports active connections per listener stat address, e.g. { '127.0.0.1_10000': 3 }. */
+  reportConnections(listeners: Record<string, number>): void {
+    this.#metrics ??= openEnvoyMetricsStream(this.xdsAddress, this.id);
+    this.#metrics.send({ listeners }, { tagsAsLabels: true });
+  }
+
+  close(): void {
+    this.stream.close();
+    void this.#metrics?.close().catch(() => undefined);
+  }
+}
