@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { buildApi } from './api/app.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
+import { FleetAdmin } from './admin/fleet-admin.js';
+import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
@@ -49,6 +51,7 @@ export class Daemon {
   #ready = false;
   #closing: Promise<void> | undefined;
   #unwatch: () => void = () => {};
+  #stopBackground: () => void = () => {};
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -80,14 +83,17 @@ export class Daemon {
     let config: ConfigService | undefined;
     // Nothing is resolved until the stored drains are loaded below.
     const cache = new SnapshotCache(() => undefined);
+    const admin = new FleetAdmin(() => config!.current.envoyAdmin);
     const drains = new DrainManager({
       store: new FileDrainStore(options.stateDir),
       nodes,
       cache,
       config: () => config!.current,
       connections: gauges,
+      admin,
       logger: logger.child({ component: 'drains' }),
     });
+    const poller = new GaugePoller({ admin, gauges, nodes: () => drains.activeNodes(), logger });
     const resolve = (c: FleetConfig) => drains.resolver(configResolver(c));
     const metrics = createMetrics(ledger, drains);
     config = new ConfigService({
@@ -135,6 +141,11 @@ export class Daemon {
     daemon = new Daemon(options, config, cache, xds, api, nodes, drains, metrics, xdsPort, apiPort);
     if (options.watchConfig !== false) daemon.#unwatch = config.watch();
     drains.start();
+    poller.start();
+    daemon.#stopBackground = () => {
+      poller.stop();
+      admin.close();
+    };
     daemon.#ready = true;
     logger.info(
       { event: 'started', xdsPort, apiPort, config: configFile, groups: loaded.config.groups.length },
@@ -159,6 +170,7 @@ export class Daemon {
       this.#ready = false;
       this.#unwatch();
       this.drains.stop();
+      this.#stopBackground();
       this.options.logger.info({ event: 'stopping' }, 'drainplane stopping');
       await this.xds.close();
       await this.api.close();

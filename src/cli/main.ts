@@ -2,14 +2,38 @@
  * The `drainplane` command line: one sub-command per file, dispatched here.
  */
 import { CliError } from './errors.js';
-import { renderCommand } from './render.js';
-import { serveCommand } from './serve.js';
-import { validateCommand } from './validate.js';
 
-const COMMANDS: Readonly<Record<string, { run: (args: string[]) => Promise<number>; summary: string }>> = {
-  serve: { run: serveCommand, summary: 'run the control plane: xDS gRPC server and HTTP API' },
-  validate: { run: validateCommand, summary: 'check a config file; list every error with its path' },
-  render: { run: renderCommand, summary: 'print the resources a node would be sent, as Envoy proto3 JSON' },
+type Run = (args: string[]) => Promise<number>;
+
+/**
+ * Each command's module is loaded only when it runs: the client commands then start without
+ * loading the daemon's gRPC server and Envoy's protos, which take most of a second.
+ */
+const COMMANDS: Readonly<Record<string, { load: () => Promise<Run>; summary: string }>> = {
+  serve: {
+    load: async () => (await import('./serve.js')).serveCommand,
+    summary: 'run the control plane: xDS gRPC server and HTTP API',
+  },
+  validate: {
+    load: async () => (await import('./validate.js')).validateCommand,
+    summary: 'check a config file; list every error with its path',
+  },
+  render: {
+    load: async () => (await import('./render.js')).renderCommand,
+    summary: 'print the resources a node would be sent, as Envoy proto3 JSON',
+  },
+  drain: {
+    load: async () => (await import('./drain.js')).drainCommand,
+    summary: 'start a drain through the API; with --wait, follow it to the end',
+  },
+  drains: {
+    load: async () => (await import('./drains.js')).drainsCommand,
+    summary: 'list drains; cancel or advance one',
+  },
+  nodes: {
+    load: async () => (await import('./nodes.js')).nodesCommand,
+    summary: 'list the nodes that are or were connected, with their LDS state',
+  },
 };
 
 function usage(): string {
@@ -28,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`drainplane: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  return command.run(rest);
+  return (await command.load())(rest);
 }
 
 // `drainplane render ... | head` closes the pipe early: that is the reader's choice, not an error.

@@ -39,6 +39,7 @@ export interface FleetConfig {
   /** Where the config came from (a file path, or a request). */
   readonly source: string;
   readonly groups: readonly GroupConfig[];
+  readonly envoyAdmin: EnvoyAdminSettings;
   /** The document as parsed, for GET /v1/config. */
   readonly document: Readonly<Record<string, unknown>>;
   readonly warnings: readonly ConfigIssue[];
@@ -55,7 +56,17 @@ const SECTIONS: readonly { readonly key: Section; readonly typeUrl: XdsTypeUrl; 
   { key: 'routes', typeUrl: TypeUrl.RouteConfiguration, nameField: 'name' },
   { key: 'endpoints', typeUrl: TypeUrl.ClusterLoadAssignment, nameField: 'cluster_name' },
 ];
-const TOP_LEVEL_KEYS = new Set(['groups']);
+const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin']);
+const ENVOY_ADMIN_KEYS = new Set(['allowRemote', 'timeoutMs']);
+
+/** How drainplane may reach Envoy admin APIs (for admin drain methods and /stats). */
+export interface EnvoyAdminSettings {
+  /** Reach admin addresses beyond loopback (node metadata `admin_address`). */
+  readonly allowRemote: boolean;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_ENVOY_ADMIN: EnvoyAdminSettings = { allowRemote: false, timeoutMs: 2000 };
 const GROUP_KEYS = new Set(['name', 'match', ...SECTIONS.map((s) => s.key)]);
 const MATCH_KEYS = new Set(['cluster', 'ids', 'metadata']);
 
@@ -124,7 +135,21 @@ class ConfigReader {
         groups.push(group);
       });
     }
-    return this.#result({ source: this.source, groups, document, warnings: this.#warnings });
+    const envoyAdmin = this.#envoyAdmin(document['envoyAdmin']);
+    return this.#result({ source: this.source, groups, envoyAdmin, document, warnings: this.#warnings });
+  }
+
+  #envoyAdmin(json: unknown): EnvoyAdminSettings {
+    if (json === undefined) return DEFAULT_ENVOY_ADMIN;
+    if (!isObject(json)) {
+      this.#error('envoyAdmin', 'must be a mapping with allowRemote and/or timeoutMs');
+      return DEFAULT_ENVOY_ADMIN;
+    }
+    this.#unknownKeys(json, ENVOY_ADMIN_KEYS, 'envoyAdmin');
+    const { allowRemote = DEFAULT_ENVOY_ADMIN.allowRemote, timeoutMs = DEFAULT_ENVOY_ADMIN.timeoutMs } = json;
+    if (typeof allowRemote !== 'boolean') this.#error('envoyAdmin.allowRemote', 'must be true or false');
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) this.#error('envoyAdmin.timeoutMs', 'must be a number of milliseconds > 0');
+    return { allowRemote: allowRemote === true, timeoutMs: typeof timeoutMs === 'number' ? timeoutMs : DEFAULT_ENVOY_ADMIN.timeoutMs };
   }
 
   #result(config: FleetConfig | undefined): ConfigResult {

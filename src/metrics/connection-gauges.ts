@@ -89,17 +89,31 @@ export function parseMetricFamilies(families: Iterable<MetricFamilyLike>): {
       const value = metric.gauge?.value;
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       const fullName = untaggedName(name, connectionTags(metric.label ?? []));
-      if (fullName === undefined) continue;
-      const listener = scopeOf(fullName, LISTENER);
-      if (listener !== undefined) {
-        if (!isAdminListener(listener) && !PER_HANDLER.test(listener)) listeners.set(listener, value);
-        continue;
-      }
-      const prefix = scopeOf(fullName, HTTP);
-      if (prefix !== undefined && prefix !== 'admin') httpPrefixes.set(prefix, value);
+      if (fullName !== undefined) addConnectionStat(fullName, value, listeners, httpPrefixes);
     }
   }
   return { listeners, httpPrefixes };
+}
+
+/**
+ * Files one full stat name and value under listeners or HTTP prefixes, if it is a traffic
+ * connection gauge: admin and per-handler (`worker_<n>`, `main_thread`) names are left out, as
+ * the admin's own connections include the one asking and per-worker copies count twice.
+ * Shared by the metrics service sink and the admin /stats reader.
+ */
+export function addConnectionStat(
+  fullName: string,
+  value: number,
+  listeners: Map<string, number>,
+  httpPrefixes: Map<string, number>,
+): void {
+  const listener = scopeOf(fullName, LISTENER);
+  if (listener !== undefined) {
+    if (!isAdminListener(listener) && !PER_HANDLER.test(listener)) listeners.set(listener, value);
+    return;
+  }
+  const prefix = scopeOf(fullName, HTTP);
+  if (prefix !== undefined && prefix !== 'admin') httpPrefixes.set(prefix, value);
 }
 
 interface ConnectionTags {

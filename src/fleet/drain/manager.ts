@@ -101,6 +101,16 @@ export class DrainManager {
     return this.#drains.get(id);
   }
 
+  /** Nodes of running drains that are pushed or ACKed and not yet drained. */
+  activeNodes(): NodeIdentity[] {
+    const ids = new Set<string>();
+    for (const d of this.#drains.values()) {
+      if (d.state !== 'running') continue;
+      for (const p of d.phases) for (const n of p.nodes) if (n.state === 'pushed' || n.state === 'acked') ids.add(n.nodeId);
+    }
+    return [...ids].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
+  }
+
   onChange(listener: (drain: Drain) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -1,0 +1,74 @@
+import type { NodeIdentity } from '../cache/node.js';
+import type { AdminDrainActions } from '../fleet/drain/manager.js';
+import type { ConnectionGauges } from '../metrics/connection-gauges.js';
+import { EnvoyAdmin } from './envoy-admin.js';
+
+/** The node metadata key under which an Envoy may announce its admin address (`host:port`). */
+export const ADMIN_ADDRESS_METADATA = 'admin_address';
+
+export interface FleetAdminSettings {
+  /** Reach admin addresses beyond loopback. Off by default: the admin API can stop every listener. */
+  readonly allowRemote: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Envoy admin API access for fleet drains: the admin address comes from the node's metadata,
+ * and is used only when it is on loopback or remote access was configured.
+ */
+export class FleetAdmin implements AdminDrainActions {
+  readonly #clients = new Map<string, EnvoyAdmin>();
+
+  constructor(private readonly settings: () => FleetAdminSettings) {}
+
+  unavailable(node: NodeIdentity): string | undefined {
+    const address = node.metadata[ADMIN_ADDRESS_METADATA];
+    if (typeof address !== 'string' || address === '') {
+      return `its admin address is unknown (set node metadata "${ADMIN_ADDRESS_METADATA}" in its bootstrap)`;
+    }
+    try {
+      this.#client(node);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  async healthcheckFail(node: NodeIdentity): Promise<void> {
+    await this.#client(node).healthcheckFail();
+  }
+
+  async healthcheckOk(node: NodeIdentity): Promise<void> {
+    await this.#client(node).healthcheckOk();
+  }
+
+  /**
+   * Graceful and inbound only. Envoy before 1.34 drains every direction on `graceful`, which
+   * would take the application's outbound calls too: the client refuses that.
+   */
+  async drainListeners(node: NodeIdentity): Promise<void> {
+    await this.#client(node).drainListeners({ graceful: true, inboundOnly: true });
+  }
+
+  /** Reads the node's connection gauges from its admin /stats into `gauges`. */
+  async poll(node: NodeIdentity, gauges: ConnectionGauges): Promise<void> {
+    gauges.record(node.id, await this.#client(node).connectionGauges());
+  }
+
+  close(): void {
+    for (const client of this.#clients.values()) void client.close();
+    this.#clients.clear();
+  }
+
+  #client(node: NodeIdentity): EnvoyAdmin {
+    const address = String(node.metadata[ADMIN_ADDRESS_METADATA] ?? '');
+    const { allowRemote, timeoutMs } = this.settings();
+    const key = `${address}\0${allowRemote}\0${timeoutMs}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      client = new EnvoyAdmin({ address, allowRemote, timeoutMs });
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The HTTP side of the client commands: where the API is, the admin token, requests, and
+ * turning every way a request can go wrong into one CLI error with exit code 3. Also reads
+ * server-sent events and follows a drain to its end.
+ */
+import { readFile } from 'node:fs/promises';
+import { request, type Dispatcher } from 'undici';
+import type { Drain, PhaseProgress } from '../fleet/drain/model.js';
+import { TERMINAL } from '../fleet/drain/model.js';
+import { CliError } from './errors.js';
+
+export const DEFAULT_API = 'http://127.0.0.1:9902';
+
+/** Exit code of every failure to get an answer from the API, or an error answer. */
+export const API_EXIT_CODE = 3;
+
+/** A drain as the API shows it: the stored record, with node counts per phase and state. */
+export interface DrainView extends Omit<Drain, 'phases'> {
+  readonly phases: PhaseView[];
+}
+export interface PhaseView extends PhaseProgress {
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** The fields of GET /v1/nodes that the CLI shows (the API sends more). */
+export interface NodeView {
+  readonly id: string;
+  readonly cluster: string;
+  readonly connected: boolean;
+  readonly streams: readonly { protocol: 'sotw' | 'delta'; aggregated: boolean }[];
+  readonly types: Partial<Record<'lds' | 'cds' | 'rds' | 'eds', XdsTypeView>>;
+}
+export interface XdsTypeView {
+  readonly acked?: { readonly version: string; readonly at: string };
+  readonly lastNack?: { readonly version: string; readonly message: string; readonly at: string };
+}
+
+interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The API answered with an error status. */
+export class ApiError extends CliError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message, API_EXIT_CODE);
+  }
+}
+
+/** No answer at all: refused, reset, timed out, or not HTTP. */
+export class ApiUnreachable extends CliError {
+  constructor(message: string) {
+    super(message, API_EXIT_CODE);
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+/** The server sends a comment every 15 s; three missed means the connection is dead, not idle. */
+const EVENT_STREAM_IDLE_MS = 45_000;
+
+export class ApiClient {
+  readonly #base: URL;
+  readonly #token: string | undefined;
+
+  constructor(baseUrl: string, token: string | undefined) {
+    let base: URL;
+    try {
+      base = new URL(baseUrl);
+    } catch {
+      throw new CliError(`--api: not a URL: "${baseUrl}"`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new CliError(`--api: must be an http:// or https:// URL, got "${baseUrl}"`);
+    }
+    // A trailing slash makes relative paths resolve under a prefix (an API behind a proxy at /drainplane/).
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.#base = base;
+    this.#token = token;
+  }
+
+  /** The client the `--api` and `--token-file` flags (or DRAINPLANE_API_TOKEN) describe. */
+  static async fromFlags(values: Readonly<Record<string, string | boolean | undefined>>): Promise<ApiClient> {
+    const api = (values['api'] as string | undefined) ?? DEFAULT_API;
+    return new ApiClient(api, await readToken(values['token-file'] as string | undefined));
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.#json<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.#json<T>('POST', path, body);
+  }
+
+  /** The server-sent events at `path`, until the server ends the stream. */
+  async *events(path: string): AsyncGenerator<ServerEvent> {
+    const res = await this.#send('GET', path, undefined, { accept: 'text/event-stream' }, EVENT_STREAM_IDLE_MS);
+    const type = String(res.headers['content-type'] ?? '');
+    if (!type.startsWith('text/event-stream')) {
+      await res.body.dump();
+      throw new ApiUnreachable(`GET ${path}: expected an event stream, got content-type "${type}"`);
+    }
+    try {
+      yield* parseEventStream(res.body);
+    } catch (err) {
+      throw new ApiUnreachable(`GET ${path}: the event stream broke: ${(err as Error).message}`);
+    } finally {
+      res.body.destroy();
+    }
+  }
+
+  async #json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await this.#send(method, path, body, { accept: 'application/json' }, REQUEST_TIMEOUT_MS);
+    try {
+      return (await res.body.json()) as T;
+    } catch (err) {
+      throw new ApiUnreachable(`${method} ${path}: the answer is not JSON: ${(err as Error).message}`);
+    }
+  }
+
+  /** Sends a request; an error status becomes an ApiError carrying the API's own message. */
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    bodyTimeout: number,
+  ): Promise<Dispatcher.ResponseData> {
+    const url = new URL(path.replace(/^\//, ''), this.#base);
+    const all: Record<string, string> = { ...headers };
+    if (this.#token !== undefined) all['authorization'] = `Bearer ${this.#token}`;
+    if (body !== undefined) all['content-type'] = 'application/json';
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        headers: all,
+        body: body === undefined ? null : JSON.stringify(body),
+        headersTimeout: REQUEST_TIMEOUT_MS,
+        bodyTimeout,
+      });
+    } catch (err) {
+      throw new ApiUnreachable(`cannot reach the API at ${this.#base.href}: ${describeNetworkError(err)}`);
+    }
+    if (res.statusCode >= 400) throw await decodeError(method, path, res);
+    return res;
+  }
+}
+
+/**
+ * The error answers of the API: `{error, message}`, with `errors: [{field, message}]` on a
+ * refused drain, or fastify's `{statusCode, error, message}` for a request its schema refused.
+ * Every field error gets its own line.
+ */
+async function decodeError(method: string, path: string, res: Dispatcher.ResponseData): Promise<ApiError> {
+  const text = await res.body.text().catch(() => '');
+  let parsed: { error?: unknown; message?: unknown; errors?: unknown } = {};
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    // Not JSON (a proxy's error page, say): the text itself is the message.
+  }
+  const code = typeof parsed.error === 'string' ? ` ${parsed.error}` : '';
+  const head = `${method} ${path}: ${res.statusCode}${code}`;
+  const fields = Array.isArray(parsed.errors) ? (parsed.errors as FieldError[]) : [];
+  if (fields.length > 0) {
+    return new ApiError(`${head}\n${fields.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`, res.statusCode);
+  }
+  const message = typeof parsed.message === 'string' ? parsed.message : text.trim().slice(0, 500);
+  return new ApiError(message === '' ? head : `${head}: ${message}`, res.statusCode);
+}
+
+function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  // Connection failures to several addresses (localhost: ::1 and 127.0.0.1) arrive as one AggregateError.
+  const inner = err instanceof AggregateError ? err.errors.map((e: Error) => e.message).join('; ') : '';
+  return inner || err.message || code || err.name;
+}
+
+/** The admin token, from a file (trailing newline trimmed) or DRAINPLANE_API_TOKEN. */
+export async function readToken(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    const token = (
+      await readFile(file, 'utf8').catch((err: Error) => {
+        throw new CliError(`--token-file: cannot read ${file}: ${err.message}`);
+      })
+    ).trim();
+    if (token === '') throw new CliError(`--token-file: ${file} is empty`);
+    return token;
+  }
+  const env = process.env['DRAINPLANE_API_TOKEN']?.trim();
+  return env === '' ? undefined : env;
+}
+
+export interface ServerEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+/** The text/event-stream format: `field: value` lines, an empty line ends an event, `:` a comment. */
+async function* parseEventStream(body: AsyncIterable<Buffer>): AsyncGenerator<ServerEvent> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let event = '';
+  let data: string[] = [];
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(buffered.startsWith('\r\n', nl) ? nl + 2 : nl + 1);
+      if (line === '') {
+        if (data.length > 0) yield { event: event || 'message', data: data.join('\n') };
+        event = '';
+        data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+  }
+}
+
+const POLL_INTERVAL_MS = 1000;
+/** Event stream attempts in a row that bring nothing before polling takes over. */
+const STREAM_ATTEMPTS = 3;
+/** How long polling rides out an unreachable API (a daemon restart) before giving up. */
+const POLL_OUTAGE_MS = 30_000;
+
+/**
+ * Every state of a drain until it ends, each yielded once: from the event stream, which is
+ * reopened when it drops, or, when it cannot be had (a proxy that buffers or strips it), by
+ * polling GET /v1/drains/:id every second. `notice` hears of each switch.
+ */
+export async function* watchDrain(api: ApiClient, id: string, notice: (message: string) => void): AsyncGenerator<DrainView> {
+  const path = `/v1/drains/${encodeURIComponent(id)}`;
+  let last = '';
+  const fresh = (drain: DrainView): boolean => {
+    const json = JSON.stringify(drain);
+    if (json === last) return false;
+    last = json;
+    return true;
+  };
+
+  let failures = 0;
+  for (;;) {
+    let received = false;
+    let problem: string;
+    try {
+      for await (const e of api.events(`${path}/events`)) {
+        if (e.event !== 'drain') continue;
+        const drain = JSON.parse(e.data) as DrainView;
+        received = true;
+        if (fresh(drain)) yield drain;
+        if (TERMINAL.has(drain.state)) return;
+      }
+      problem = 'the event stream ended before the drain did';
+    } catch (err) {
+      // A refusal (unknown drain, unauthorized) will not change by asking again.
+      if (err instanceof ApiError && err.status < 500) throw err;
+      problem = (err as Error).message;
+    }
+    failures = received ? 0 : failures + 1;
+    if (failures >= STREAM_ATTEMPTS) {
+      notice(`${problem}; polling ${path} every ${POLL_INTERVAL_MS / 1000}s instead`);
+      break;
+    }
+    notice(`${problem}; reconnecting`);
+    await sleep(POLL_INTERVAL_MS);
+  }
+
+  let unreachableSince: number | undefined;
+  for (;;) {
+    try {
+      const drain = await api.get<DrainView>(path);
+      unreachableSince = undefined;
+      if (fresh(drain)) yield drain;
+      if (TERMINAL.has(drain.state)) return;
+    } catch (err) {
+      if (!(err instanceof ApiUnreachable) && !(err instanceof ApiError && err.status >= 500)) throw err;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > POLL_OUTAGE_MS) throw err;
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,75 @@
+import type { NodePhaseState, Scope } from '../fleet/drain/model.js';
+import { ApiClient, type DrainView } from './api-client.js';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+import { formatTable } from './table.js';
+
+const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--json]
+       drainplane drains cancel ID [--api URL] [--token-file FILE]
+       drainplane drains advance ID [--api URL] [--token-file FILE]
+
+Lists drains (id, state, method, scope, current phase, its node counts by state);
+--json prints the API's answer.
+cancel ends a drain and restores the listeners it removed or changed.
+advance starts the egress phase of a scope "all" drain started with --egress-after advance.
+The admin token comes from --token-file or the DRAINPLANE_API_TOKEN environment variable.
+Exit code 2 for a usage error, 3 when the API cannot be reached or answers an error.`;
+
+/** Node states in the order a node goes through them, for the counts column. */
+const STATE_ORDER: readonly NodePhaseState[] = ['waiting', 'pushed', 'acked', 'drained', 'timed_out', 'failed'];
+
+export async function drainsCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    'drains',
+    args,
+    { api: { type: 'string' }, json: { type: 'boolean' }, 'token-file': { type: 'string' } },
+    HELP,
+  );
+  if (!flags) return 0;
+  const [action, id, ...extra] = flags.positionals;
+  if (extra.length > 0) throw new CliError(`drains: unexpected argument "${extra[0]}"\n\n${HELP}`);
+  if (action !== undefined && action !== 'cancel' && action !== 'advance') {
+    throw new CliError(`drains: unknown action "${action}" (cancel or advance)\n\n${HELP}`);
+  }
+  if (action !== undefined && id === undefined) throw new CliError(`drains ${action}: give the drain's ID\n\n${HELP}`);
+  const api = await ApiClient.fromFlags(flags.values);
+
+  if (action === undefined) {
+    const answer = await api.get<{ drains: DrainView[] }>('/v1/drains');
+    process.stdout.write(flags.values['json'] === true ? `${JSON.stringify(answer, null, 2)}\n` : `${table(answer.drains)}\n`);
+    return 0;
+  }
+  const drain = await api.post<DrainView>(`/v1/drains/${encodeURIComponent(id!)}/${action}`);
+  process.stdout.write(
+    action === 'cancel'
+      ? `drain ${drain.id} cancelled; its listeners are restored\n`
+      : `drain ${drain.id}: egress phase started\n`,
+  );
+  for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
+  return 0;
+}
+
+function table(drains: readonly DrainView[]): string {
+  const rows = drains.map((d) => {
+    const phase = d.phases[d.phase];
+    return [
+      d.id,
+      d.state,
+      d.spec.method,
+      scope(d.spec.scope),
+      phase ? `${phase.name}${d.phases.length > 1 ? ` (${d.phase + 1}/${d.phases.length})` : ''}` : '-',
+      phase ? counts(phase.counts) : '-',
+    ];
+  });
+  return formatTable(['ID', 'STATE', 'METHOD', 'SCOPE', 'PHASE', 'NODES'], rows);
+}
+
+function scope(s: Scope): string {
+  return typeof s === 'string' ? s : `listener:${s.listeners.join(',')}`;
+}
+
+/** `drained=3 acked=1`: the phase's nodes by state, none when it has no nodes. */
+function counts(byState: Readonly<Record<string, number>>): string {
+  const parts = STATE_ORDER.filter((s) => (byState[s] ?? 0) > 0).map((s) => `${s}=${byState[s]}`);
+  return parts.length > 0 ? parts.join(' ') : 'none';
+}

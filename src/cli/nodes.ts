@@ -1,0 +1,47 @@
+import { ApiClient, type NodeView } from './api-client.js';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+import { formatTable, shorten } from './table.js';
+
+const HELP = `usage: drainplane nodes [--api http://127.0.0.1:9902] [--json]
+
+Lists the nodes that are or were connected: id, cluster, whether connected, stream protocol,
+the listener (LDS) version the node ACKed, and its last NACK. --json prints the API's answer.
+Exit code 3 when the API cannot be reached or answers an error.`;
+
+const NACK_WIDTH = 60;
+
+export async function nodesCommand(args: string[]): Promise<number> {
+  const flags = parseFlags('nodes', args, { api: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  if (!flags) return 0;
+  if (flags.positionals.length > 0) throw new CliError(`nodes: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);
+  const api = await ApiClient.fromFlags(flags.values);
+  const answer = await api.get<{ nodes: NodeView[] }>('/v1/nodes');
+  if (flags.values['json'] === true) {
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    return 0;
+  }
+  const rows = answer.nodes.map((n) => [
+    n.id,
+    n.cluster || '-',
+    n.connected ? 'yes' : 'no',
+    streams(n),
+    n.types.lds?.acked?.version ?? '-',
+    lastNack(n),
+  ]);
+  process.stdout.write(`${formatTable(['ID', 'CLUSTER', 'CONNECTED', 'STREAM', 'LDS ACKED', 'LAST NACK'], rows)}\n`);
+  return 0;
+}
+
+/** `sotw ads`, `delta per-type`: how the node talks xDS (a node may hold several streams). */
+function streams(n: NodeView): string {
+  if (!n.connected || n.streams.length === 0) return '-';
+  return [...new Set(n.streams.map((s) => `${s.protocol} ${s.aggregated ? 'ads' : 'per-type'}`))].join(', ');
+}
+
+/** The most recent NACK of any type, as `type: message`. */
+function lastNack(n: NodeView): string {
+  const nacks = Object.entries(n.types).flatMap(([type, status]) => (status?.lastNack ? [{ type, ...status.lastNack }] : []));
+  const latest = nacks.sort((a, b) => b.at.localeCompare(a.at))[0];
+  return latest ? shorten(`${latest.type}: ${latest.message}`, NACK_WIDTH) : '-';
+}

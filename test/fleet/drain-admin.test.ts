@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Drain } from '../../src/fleet/drain/model.js';
+import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
+import { demoConfig } from '../support/fleet-configs.js';
+import { SimNode } from '../support/sim-node.js';
+
+describe('drains through the Envoy admin API (node metadata admin_address)', { timeout: 30_000 }, () => {
+  let d: TestDaemon;
+  const sims: SimNode[] = [];
+  const admins: FakeEnvoyAdmin[] = [];
+
+  const post = async (path: string, body?: unknown) => {
+    const res = await fetch(`${d.apiUrl}${path}`, {
+      method: 'POST',
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Drain & { message: string } };
+  };
+  const nodeWithAdmin = async (id: string, version = '1.34.1') => {
+    const admin = await FakeEnvoyAdmin.start({ version });
+    admins.push(admin);
+    const sim = SimNode.connect(d.xdsAddress, id, { metadata: { admin_address: admin.address } });
+    sims.push(sim);
+    await sim.waitForLds((r) => r.resources.length === 2, 'with both listeners');
+    return { admin, sim };
+  };
+
+  before(async () => {
+    d = await startTestDaemon(demoConfig());
+  });
+  after(async () => {
+    sims.forEach((s) => s.close());
+    await Promise.all(admins.map((a) => a.close()));
+    await d.close();
+  });
+
+  test('healthcheck-fail: POSTs /healthcheck/fail, waits for the admin /stats gauges to reach 0, and cancel POSTs /healthcheck/ok', async () => {
+    const { admin, sim } = await nodeWithAdmin('hc-1');
+    admin.gauges.set('listener.127.0.0.1_10000.downstream_cx_active', 4);
+    admin.gauges.set('listener.admin.downstream_cx_active', 1);
+    const created = await post('/v1/drains', { selector: { ids: ['hc-1'] }, scope: 'ingress', method: 'healthcheck-fail' });
+    assert.equal(created.status, 201, created.body.message);
+    await waitUntil('/healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1);
+    assert.equal(admin.requestsTo('/healthcheck/fail')[0]!.method, 'POST');
+    await waitUntil('4 connections read from /stats', () => d.daemon.drains.get(created.body.id)!.phases[0]!.nodes[0]!.listeners[0]!.connections === 4, 5000);
+    admin.gauges.set('listener.127.0.0.1_10000.downstream_cx_active', 0);
+    await waitUntil('completed', () => d.daemon.drains.get(created.body.id)!.state === 'completed', 5000);
+    assert.equal(sim.lds.length, 1, 'no LDS change for an admin drain');
+    const cancelled = await post(`/v1/drains/${created.body.id}/cancel`);
+    assert.equal(cancelled.body.state, 'cancelled');
+    assert.equal(admin.requestsTo('/healthcheck/ok').length, 1);
+  });
+
+  test('drain-listeners needs confirm, and asks for graceful inbound-only drains', async () => {
+    const { admin } = await nodeWithAdmin('dl-1');
+    const refused = await post('/v1/drains', { selector: { ids: ['dl-1'] }, scope: 'ingress', method: 'drain-listeners' });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /confirm/);
+    const created = await post('/v1/drains', { selector: { ids: ['dl-1'] }, scope: 'ingress', method: 'drain-listeners', confirm: true });
+    assert.equal(created.status, 201, created.body.message);
+    await waitUntil('/drain_listeners', () => admin.requestsTo('/drain_listeners').length === 1);
+    const call = admin.requestsTo('/drain_listeners')[0]!;
+    assert.equal(call.method, 'POST');
+    assert.deepEqual(Object.keys(call.query).sort(), ['graceful', 'inboundonly']);
+  });
+
+  test('drain-listeners on an Envoy older than 1.34 fails the node instead of draining egress too', async () => {
+    const { admin } = await nodeWithAdmin('old-1', '1.33.2');
+    const created = await post('/v1/drains', { selector: { ids: ['old-1'] }, scope: 'ingress', method: 'drain-listeners', confirm: true });
+    await waitUntil('failed', () => d.daemon.drains.get(created.body.id)!.state === 'failed', 5000);
+    assert.match(d.daemon.drains.get(created.body.id)!.phases[0]!.nodes[0]!.error!, /1\.33\.2/);
+    assert.equal(admin.requestsTo('/drain_listeners').length, 0);
+  });
+
+  test('an admin method on a node without a known admin address is a 400 naming the node', async () => {
+    const sim = SimNode.connect(d.xdsAddress, 'no-admin');
+    sims.push(sim);
+    await sim.waitForLds(() => true, 'at all');
+    const res = await post('/v1/drains', { selector: { ids: ['no-admin'] }, scope: 'ingress', method: 'healthcheck-fail' });
+    assert.equal(res.status, 400);
+    assert.match(res.body.message, /no-admin: its admin address is unknown/);
+  });
+
+  test('a remote admin address is refused unless the config allows remote admin access', async () => {
+    const sim = SimNode.connect(d.xdsAddress, 'remote-admin', { metadata: { admin_address: '192.0.2.10:9901' } });
+    sims.push(sim);
+    await sim.waitForLds(() => true, 'at all');
+    const res = await post('/v1/drains', { selector: { ids: ['remote-admin'] }, scope: 'ingress', method: 'healthcheck-fail' });
+    assert.equal(res.status, 400);
+    assert.match(res.body.message, /remote-admin: .*loopback/);
+  });
+});
