@@ -141,3 +141,73 @@ describe('two grpc-js-xds nodes in two groups', { timeout: 60_000 }, () => {
     assert.equal((await client.echo('still here')).node, 'side-0');
   });
 });
+
+describe('drains of a grpc-js-xds XdsServer through the drain API', { timeout: 60_000 }, () => {
+  let d!: TestDaemon;
+  let node!: GrpcXdsNode;
+  let client: EchoClient | undefined;
+  let modifyDrain = '';
+
+  const drain = async (body: unknown): Promise<{ id: string }> => {
+    const res = await fetch(`${d.apiUrl}/v1/drains`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 201);
+    return (await res.json()) as { id: string };
+  };
+  const waitForState = async (id: string, state: string): Promise<void> => {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (d.daemon.drains.get(id)?.state !== state) {
+      assert.ok(Date.now() < deadline, `drain ${id} did not reach ${state}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  before(async () => {
+    const port = await freeLoopbackPort();
+    d = await startTestDaemon(grpcFleet({ 'grpc-drained': [grpcServerListener({ port })] }));
+    node = await startGrpcXdsNode({ xdsServer: d.xdsAddress, nodeId: 'grpc-drain-1', cluster: 'grpc-drained', port, drainGraceMs: DRAIN_GRACE_MS });
+    await node.waitForServing(STEP_TIMEOUT_MS);
+  });
+
+  after(async () => {
+    client?.close();
+    await node?.kill();
+    await d?.close();
+  });
+
+  it('modify: the in-flight stream finishes on the old connection while new RPCs are served', async () => {
+    client = echoClient([node.address]);
+    const stream = client.stream(10, 100);
+    await stream.first;
+    const { id } = await drain({ selector: { ids: ['grpc-drain-1'] }, scope: 'ingress', method: 'modify' });
+    await waitForState(id, 'completed');
+    await node.waitForServing(STEP_TIMEOUT_MS);
+    assert.equal((await echoClient([node.address]).echo('new connection')).node, 'grpc-drain-1');
+    assert.deepEqual(
+      (await stream.done).map((r) => r.seq),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.equal(d.daemon.nodes.get('grpc-drain-1')!.types.lds?.lastNack, undefined);
+    modifyDrain = id;
+  });
+
+  it('remove: the node stops accepting; cancel brings it back', async () => {
+    const mark = node.events.length;
+    const { id } = await drain({ selector: { ids: ['grpc-drain-1'] }, scope: 'ingress', method: 'remove', measure: 'ack' });
+    await node.waitForNotServing(STEP_TIMEOUT_MS);
+    await waitForState(id, 'completed');
+    await assert.rejects(echoClient([node.address]).echo('refused?', 2000), isUnavailable);
+    await node.waitForEvent((e, i) => i >= mark && e.type === 'connections' && e.open === 0, DRAIN_GRACE_MS + STEP_TIMEOUT_MS);
+    // Both drains end: the node gets its original listener back. (grpc-js-xds 1.14.1 was seen
+    // not to serve again when the re-added listener is identical to the one it had just before
+    // the removal, so this restores the pre-modify listener, which differs from that one.
+    // Envoy treats any re-added listener as new.)
+    await fetch(`${d.apiUrl}/v1/drains/${modifyDrain}/cancel`, { method: 'POST' });
+    await fetch(`${d.apiUrl}/v1/drains/${id}/cancel`, { method: 'POST' });
+    await node.waitForServing(STEP_TIMEOUT_MS);
+    assert.equal((await echoClient([node.address]).echo('back')).node, 'grpc-drain-1');
+  });
+});
