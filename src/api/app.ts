@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
+import { nodeListeners } from '../fleet/drain/plan.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAdminToken } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -49,7 +50,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.register(healthRoutes, { ready: deps.ready });
   app.register(metricsRoutes, { registry: deps.metrics });
-  app.register(nodeRoutes, { nodes: deps.nodes });
+  app.register(nodeRoutes, {
+    nodes: deps.nodes,
+    listenersOf: (identity) => {
+      const overlay = deps.drains.overlayOf(identity.id);
+      return nodeListeners(deps.config.current, identity).map((l) => {
+        const o = overlay.get(l.name);
+        return { name: l.name, role: l.role, drainType: l.drainType, drain: o ? { id: o.drainId, action: o.action } : null };
+      });
+    },
+  });
   app.register(configRoutes, { config: deps.config });
   app.register(drainRoutes, { drains: deps.drains });
   return app;

@@ -15,30 +15,40 @@ export type ProgressEvent =
   | { readonly kind: 'node-finished'; readonly phase: PhaseView; readonly node: NodeProgress; readonly drained: number }
   | { readonly kind: 'drain-finished'; readonly drain: DrainView };
 
-/** What changed from `prev` (undefined: nothing seen yet) to `next`, in the order it happened. */
+/**
+ * What changed from `prev` (undefined: nothing seen yet) to `next`, in the order it happened:
+ * one update can carry several steps (the first one seen, or after a reconnect).
+ */
 export function progressEvents(prev: DrainView | undefined, next: DrainView): ProgressEvent[] {
-  const events: ProgressEvent[] = [];
+  const timed: { at: string; event: ProgressEvent }[] = [];
   next.phases.forEach((phase, i) => {
     const before = prev?.phases[i];
-    if (phase.state !== 'pending' && (before?.state ?? 'pending') === 'pending') events.push({ kind: 'phase-started', phase });
-    const was = new Map((before?.nodes ?? []).map((n) => [n.nodeId, n]));
-    if (next.spec.batch !== null) {
-      const started = new Map<number, string[]>();
-      for (const n of phase.nodes) {
-        if (n.batch === null || (was.get(n.nodeId)?.batch ?? null) !== null) continue;
-        started.set(n.batch, [...(started.get(n.batch) ?? []), n.nodeId]);
-      }
-      for (const [batch, nodes] of started) events.push({ kind: 'batch-started', phase, batch, nodes });
+    if (phase.state !== 'pending' && (before?.state ?? 'pending') === 'pending') {
+      timed.push({ at: phase.startedAt ?? '', event: { kind: 'phase-started', phase } });
     }
+    const was = new Map((before?.nodes ?? []).map((n) => [n.nodeId, n]));
+    const finished = phase.nodes
+      .filter((n) => NODE_FINISHED.has(n.state) && !NODE_FINISHED.has(was.get(n.nodeId)?.state ?? 'waiting'))
+      .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
     let drained = (before?.nodes ?? []).filter((n) => n.state === 'drained').length;
-    for (const node of phase.nodes) {
-      const old = was.get(node.nodeId)?.state;
-      if (NODE_FINISHED.has(node.state) && (old === undefined || !NODE_FINISHED.has(old))) {
-        if (node.state === 'drained') drained += 1;
-        events.push({ kind: 'node-finished', phase, node, drained });
-      }
+    for (const node of finished) {
+      if (node.state === 'drained') drained += 1;
+      timed.push({ at: node.finishedAt ?? '', event: { kind: 'node-finished', phase, node, drained } });
+    }
+    if (next.spec.batch === null) return; // without batches, a node's start is the phase's
+    const started = new Map<number, NodeProgress[]>();
+    for (const n of phase.nodes) {
+      if (n.batch === null || (was.get(n.nodeId)?.batch ?? null) !== null) continue;
+      started.set(n.batch, [...(started.get(n.batch) ?? []), n]);
+    }
+    for (const [batch, nodes] of started) {
+      const at = nodes.map((n) => n.startedAt ?? '').sort()[0]!;
+      timed.push({ at, event: { kind: 'batch-started', phase, batch, nodes: nodes.map((n) => n.nodeId) } });
     }
   });
+  // Stable, so within one instant the order above holds: a phase starts, nodes finish, and
+  // that lets the next batch start.
+  const events = timed.sort((a, b) => a.at.localeCompare(b.at)).map((t) => t.event);
   if (next.state !== 'running' && (prev === undefined || prev.state === 'running')) events.push({ kind: 'drain-finished', drain: next });
   return events;
 }
@@ -111,7 +121,8 @@ class PlainProgress implements ProgressRenderer {
  */
 class TtyProgress implements ProgressRenderer {
   #last: DrainView | undefined;
-  #drawn = 0;
+  /** The phase lines on screen now, to erase before drawing them again. */
+  #block: readonly string[] = [];
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
@@ -131,15 +142,16 @@ class TtyProgress implements ProgressRenderer {
     // A line wider than the terminal wraps, and the count of lines to erase would be wrong.
     const width = Math.max(20, (this.out.columns || 80) - 1);
     const block = this.#last ? this.#last.phases.map((p) => phaseLine(this.#last!, p).slice(0, width)) : [];
-    const erase = this.#drawn > 0 ? `\x1b[${this.#drawn}F\x1b[J` : '';
+    if (lasting.length === 0 && block.join('\n') === this.#block.join('\n')) return;
+    const erase = this.#block.length > 0 ? `\x1b[${this.#block.length}F\x1b[J` : '';
     this.out.write(erase + [...lasting, ...block].map((l) => `${l}\n`).join(''));
-    this.#drawn = block.length;
+    this.#block = block;
   }
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
-/** `ingress  [██████░░░░░░]  3/8 drained  batch 2/4  12 connection(s) left` */
+/** `ingress  [██████████░░░░░░░░░░]  3/8 drained  1 timed out  batch 2/4  12 conns left` */
 export function phaseLine(drain: DrainView, phase: PhaseView): string {
   const total = phase.nodes.length;
   const finished = phase.nodes.filter((n) => NODE_FINISHED.has(n.state)).length;
@@ -162,9 +174,9 @@ export function phaseLine(drain: DrainView, phase: PhaseView): string {
 
 function pendingReason(drain: DrainView): string {
   const rule = drain.spec.egressStart;
-  if (rule.after === 'advance') return 'pending: starts on `drainplane drains advance`';
-  if (rule.after === 'delay') return `pending: starts ${rule.seconds}s after ingress`;
-  return 'pending: starts when ingress is drained';
+  if (rule.after === 'advance') return 'waits for drains advance';
+  if (rule.after === 'delay') return `starts ${rule.seconds}s after ingress`;
+  return 'waits for ingress';
 }
 
 function currentBatch(drain: DrainView, phase: PhaseView): string | undefined {
@@ -175,14 +187,18 @@ function currentBatch(drain: DrainView, phase: PhaseView): string | undefined {
   return `batch ${current}/${Math.ceil(phase.nodes.length / size)}`;
 }
 
-/** Connections still open on the listeners of nodes that ACKed; `+` when some are not measured yet. */
+/**
+ * Connections still open on the listeners of nodes that ACKed: `+` when some listeners are
+ * not measured yet, and nothing to count until one is.
+ */
 function connectionsLeft(drain: DrainView, phase: PhaseView): string | undefined {
   if (drain.spec.measure !== 'connections') return undefined;
   const listeners = phase.nodes.filter((n) => n.state === 'acked').flatMap((n) => n.listeners);
+  const measured = listeners.filter((l) => l.connections !== null);
   if (listeners.length === 0) return undefined;
-  const sum = listeners.reduce((acc, l) => acc + (l.connections ?? 0), 0);
-  const unmeasured = listeners.some((l) => l.connections === null);
-  return `${sum}${unmeasured ? '+' : ''} connection(s) left`;
+  if (measured.length === 0) return 'conns not measured yet';
+  const sum = measured.reduce((acc, l) => acc + l.connections!, 0);
+  return `${sum}${measured.length < listeners.length ? '+' : ''} conns left`;
 }
 
 const STATE_WORDS: Readonly<Record<NodePhaseState | DrainState, string>> = {

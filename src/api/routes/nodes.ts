@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { NodeIdentity } from '../../cache/node.js';
 import type { NodeRegistry } from '../../fleet/registry.js';
 
 const versionAt = {
@@ -56,6 +57,21 @@ export const nodeSchema = {
       type: 'object',
       properties: { lds: typeStatus, cds: typeStatus, rds: typeStatus, eds: typeStatus },
     },
+    listeners: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          role: { type: 'string', enum: ['ingress', 'egress', 'unspecified'] },
+          drainType: { type: 'string', enum: ['DEFAULT', 'MODIFY_ONLY'] },
+          drain: {
+            type: ['object', 'null'],
+            properties: { id: { type: 'string' }, action: { type: 'string', enum: ['remove', 'modify'] } },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -64,12 +80,24 @@ const errorSchema = {
   properties: { error: { type: 'string' }, message: { type: 'string' } },
 } as const;
 
+/** A listener of a node as the API shows it: its role, and the drain acting on it, if any. */
+export interface NodeListenerView {
+  readonly name: string;
+  readonly role: string;
+  readonly drainType: string;
+  readonly drain: { readonly id: string; readonly action: string } | null;
+}
+
 /** GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. */
-export const nodeRoutes: FastifyPluginAsync<{ nodes: NodeRegistry }> = async (app, { nodes }) => {
+export const nodeRoutes: FastifyPluginAsync<{
+  nodes: NodeRegistry;
+  listenersOf: (identity: NodeIdentity) => NodeListenerView[];
+}> = async (app, { nodes, listenersOf }) => {
   const view = (id: string) => {
     const n = nodes.get(id)!;
     const { identity, ...status } = n;
     return {
+      listeners: listenersOf(identity),
       id: identity.id,
       cluster: identity.cluster,
       metadata: identity.metadata,

@@ -101,6 +101,11 @@ export class DrainManager {
     return this.#drains.get(id);
   }
 
+  /** The drains acting on a node's listeners now: listener name -> action and drain. */
+  overlayOf(nodeId: string): NodeOverlay {
+    return this.#overlays.get(nodeId) ?? new Map();
+  }
+
   /** Nodes of running drains that are pushed or ACKed and not yet drained. */
   activeNodes(): NodeIdentity[] {
     const ids = new Set<string>();
