@@ -4,7 +4,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApi } from './api/app.js';
+import { buildApi, buildProbeApi } from './api/app.js';
+import type { ReadinessCheck } from './api/routes/health.js';
+import type { PrestopResult } from './api/routes/prestop.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
@@ -36,6 +38,12 @@ export interface DaemonOptions {
   readonly apiToken?: string;
   /** Reload when the config file changes on disk (default true). */
   readonly watchConfig?: boolean;
+  /** Port of a 0.0.0.0 listener serving only /healthz and /readyz, for kubelet probes. */
+  readonly probePort?: number;
+  /** Admin address of the local Envoy (`drainplane run`), for nodes that announce none. */
+  readonly localAdminAddress?: string;
+  /** How often a draining node's admin /stats is read (default 1000 ms). */
+  readonly gaugePollMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +59,8 @@ export class Daemon {
   #ready = false;
   #closing: Promise<void> | undefined;
   #unwatch: () => void = () => {};
+  #readinessCheck: ReadinessCheck | undefined;
+  #prestop: (() => Promise<PrestopResult>) | undefined;
   #stopBackground: () => void = () => {};
 
   private constructor(
@@ -83,7 +93,7 @@ export class Daemon {
     let config: ConfigService | undefined;
     // Nothing is resolved until the stored drains are loaded below.
     const cache = new SnapshotCache(() => undefined);
-    const admin = new FleetAdmin(() => config!.current.envoyAdmin);
+    const admin = new FleetAdmin(() => config!.current.envoyAdmin, options.localAdminAddress);
     const drains = new DrainManager({
       store: new FileDrainStore(options.stateDir),
       nodes,
@@ -93,7 +103,13 @@ export class Daemon {
       admin,
       logger: logger.child({ component: 'drains' }),
     });
-    const poller = new GaugePoller({ admin, gauges, nodes: () => drains.activeNodes(), logger });
+    const poller = new GaugePoller({
+      admin,
+      gauges,
+      nodes: () => drains.activeNodes(),
+      logger,
+      ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
+    });
     const resolve = (c: FleetConfig) => drains.resolver(configResolver(c));
     const metrics = createMetrics(ledger, drains);
     config = new ConfigService({
@@ -131,11 +147,14 @@ export class Daemon {
       nodes,
       config,
       drains,
-      ready: () => daemon?.ready ?? false,
+      readiness: () => (daemon ? daemon.#readiness() : Promise.resolve('starting')),
+      prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
       ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
     });
     const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
     await api.listen({ host: options.apiHost, port: options.apiPort });
+    const probes = options.probePort ? buildProbeApi(logger, () => (daemon ? daemon.#readiness() : Promise.resolve('starting'))) : undefined;
+    await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
     daemon = new Daemon(options, config, cache, xds, api, nodes, drains, metrics, xdsPort, apiPort);
@@ -145,6 +164,7 @@ export class Daemon {
     daemon.#stopBackground = () => {
       poller.stop();
       admin.close();
+      void probes?.close();
     };
     daemon.#ready = true;
     logger.info(
@@ -157,6 +177,30 @@ export class Daemon {
   /** True between start-up and the start of shutdown. */
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /** An extra readiness condition (`drainplane run`: the local Envoy is synced and LIVE). */
+  setReadinessCheck(check: ReadinessCheck): void {
+    this.#readinessCheck = check;
+  }
+
+  /** What GET /v1/prestop runs (`drainplane run`). */
+  setPrestop(prestop: () => Promise<PrestopResult>): void {
+    this.#prestop = prestop;
+  }
+
+  async #readiness(): Promise<string | null> {
+    if (!this.#ready) return 'shutting down';
+    return this.#readinessCheck ? this.#readinessCheck() : null;
+  }
+
+  #runPrestop(): Promise<PrestopResult> {
+    return this.#prestop ? this.#prestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 });
+  }
+
+  /** Readiness turns 503 now: the pod is going away. */
+  markShuttingDown(): void {
+    this.#ready = false;
   }
 
   /** Re-reads the config file (SIGHUP). */

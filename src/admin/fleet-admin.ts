@@ -19,11 +19,15 @@ export interface FleetAdminSettings {
 export class FleetAdmin implements AdminDrainActions {
   readonly #clients = new Map<string, EnvoyAdmin>();
 
-  constructor(private readonly settings: () => FleetAdminSettings) {}
+  constructor(
+    private readonly settings: () => FleetAdminSettings,
+    /** The supervised Envoy's admin address, for nodes whose metadata names none. */
+    private readonly localAddress?: string,
+  ) {}
 
   unavailable(node: NodeIdentity): string | undefined {
-    const address = node.metadata[ADMIN_ADDRESS_METADATA];
-    if (typeof address !== 'string' || address === '') {
+    const address = this.#address(node);
+    if (address === '') {
       return `its admin address is unknown (set node metadata "${ADMIN_ADDRESS_METADATA}" in its bootstrap)`;
     }
     try {
@@ -60,8 +64,13 @@ export class FleetAdmin implements AdminDrainActions {
     this.#clients.clear();
   }
 
+  #address(node: NodeIdentity): string {
+    const announced = node.metadata[ADMIN_ADDRESS_METADATA];
+    return typeof announced === 'string' && announced !== '' ? announced : (this.localAddress ?? '');
+  }
+
   #client(node: NodeIdentity): EnvoyAdmin {
-    const address = String(node.metadata[ADMIN_ADDRESS_METADATA] ?? '');
+    const address = this.#address(node);
     const { allowRemote, timeoutMs } = this.settings();
     const key = `${address}\0${allowRemote}\0${timeoutMs}`;
     let client = this.#clients.get(key);

@@ -10,7 +10,8 @@ import { requireAdminToken } from './auth.js';
 import { errorHandler } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { prestopRoutes, type PrestopResult } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 
@@ -21,8 +22,10 @@ export interface ApiDeps {
   readonly nodes: NodeRegistry;
   readonly config: ConfigService;
   readonly drains: DrainManager;
-  /** False while the daemon starts or shuts down. */
-  readonly ready: () => boolean;
+  /** Why the daemon is not ready (starting, shutting down, its Envoy not synced), or null. */
+  readonly readiness: ReadinessCheck;
+  /** The local drain of `drainplane run`, for preStop hooks. */
+  readonly prestop: () => Promise<PrestopResult>;
   /** Bearer token mutating requests must carry; none means no check. */
   readonly adminToken?: string;
   /** Bytes an API request body may have. */
@@ -48,7 +51,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.register(healthRoutes, { ready: deps.ready });
+  app.register(healthRoutes, { readiness: deps.readiness });
+  app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
   app.register(nodeRoutes, {
     nodes: deps.nodes,
@@ -62,5 +66,18 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   app.register(configRoutes, { config: deps.config });
   app.register(drainRoutes, { drains: deps.drains });
+  return app;
+}
+
+/**
+ * The probe listener: only /healthz and /readyz, so it can listen beyond loopback for the
+ * kubelet's httpGet probes without exposing the API.
+ */
+export function buildProbeApi(logger: Logger, readiness: ReadinessCheck): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'probes' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.register(healthRoutes, { readiness });
   return app;
 }

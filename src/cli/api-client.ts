@@ -1,18 +1,17 @@
 /**
- * The HTTP side of the client commands: where the API is, the admin token, requests, and
- * turning every way a request can go wrong into one CLI error with exit code 3. Also reads
- * server-sent events and follows a drain to its end.
+ * The HTTP side of the client commands: where the API is, the admin token, requests and
+ * server-sent events, and turning every way a request can go wrong into one CLI error with
+ * exit code 3 that carries the API's own message.
  */
 import { readFile } from 'node:fs/promises';
 import { request, type Dispatcher } from 'undici';
 import type { Drain, PhaseProgress } from '../fleet/drain/model.js';
-import { TERMINAL } from '../fleet/drain/model.js';
 import { CliError } from './errors.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:9902';
 
 /** Exit code of every failure to get an answer from the API, or an error answer. */
-export const API_EXIT_CODE = 3;
+const API_EXIT_CODE = 3;
 
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
 export interface DrainView extends Omit<Drain, 'phases'> {
@@ -50,8 +49,8 @@ export class ApiError extends CliError {
   }
 }
 
-/** No answer at all: refused, reset, timed out, or not HTTP. */
-export class ApiUnreachable extends CliError {
+/** No usable answer: refused, reset, timed out, cut off, or not what was asked for. */
+export class ApiTransportError extends CliError {
   constructor(message: string) {
     super(message, API_EXIT_CODE);
   }
@@ -101,12 +100,12 @@ export class ApiClient {
     const type = String(res.headers['content-type'] ?? '');
     if (!type.startsWith('text/event-stream')) {
       await res.body.dump();
-      throw new ApiUnreachable(`GET ${path}: expected an event stream, got content-type "${type}"`);
+      throw new ApiTransportError(`GET ${path}: expected an event stream, got content-type "${type}"`);
     }
     try {
       yield* parseEventStream(res.body);
     } catch (err) {
-      throw new ApiUnreachable(`GET ${path}: the event stream broke: ${(err as Error).message}`);
+      throw new ApiTransportError(`GET ${path}: the event stream broke: ${(err as Error).message}`);
     } finally {
       res.body.destroy();
     }
@@ -117,7 +116,7 @@ export class ApiClient {
     try {
       return (await res.body.json()) as T;
     } catch (err) {
-      throw new ApiUnreachable(`${method} ${path}: the answer is not JSON: ${(err as Error).message}`);
+      throw new ApiTransportError(`${method} ${path}: the answer is not JSON: ${(err as Error).message}`);
     }
   }
 
@@ -143,7 +142,7 @@ export class ApiClient {
         bodyTimeout,
       });
     } catch (err) {
-      throw new ApiUnreachable(`cannot reach the API at ${this.#base.href}: ${describeNetworkError(err)}`);
+      throw new ApiTransportError(`cannot reach the API at ${this.#base.href}: ${describeNetworkError(err)}`);
     }
     if (res.statusCode >= 400) throw await decodeError(method, path, res);
     return res;
@@ -227,72 +226,4 @@ async function* parseEventStream(body: AsyncIterable<Buffer>): AsyncGenerator<Se
       else if (field === 'data') data.push(value);
     }
   }
-}
-
-const POLL_INTERVAL_MS = 1000;
-/** Event stream attempts in a row that bring nothing before polling takes over. */
-const STREAM_ATTEMPTS = 3;
-/** How long polling rides out an unreachable API (a daemon restart) before giving up. */
-const POLL_OUTAGE_MS = 30_000;
-
-/**
- * Every state of a drain until it ends, each yielded once: from the event stream, which is
- * reopened when it drops, or, when it cannot be had (a proxy that buffers or strips it), by
- * polling GET /v1/drains/:id every second. `notice` hears of each switch.
- */
-export async function* watchDrain(api: ApiClient, id: string, notice: (message: string) => void): AsyncGenerator<DrainView> {
-  const path = `/v1/drains/${encodeURIComponent(id)}`;
-  let last = '';
-  const fresh = (drain: DrainView): boolean => {
-    const json = JSON.stringify(drain);
-    if (json === last) return false;
-    last = json;
-    return true;
-  };
-
-  let failures = 0;
-  for (;;) {
-    let received = false;
-    let problem: string;
-    try {
-      for await (const e of api.events(`${path}/events`)) {
-        if (e.event !== 'drain') continue;
-        const drain = JSON.parse(e.data) as DrainView;
-        received = true;
-        if (fresh(drain)) yield drain;
-        if (TERMINAL.has(drain.state)) return;
-      }
-      problem = 'the event stream ended before the drain did';
-    } catch (err) {
-      // A refusal (unknown drain, unauthorized) will not change by asking again.
-      if (err instanceof ApiError && err.status < 500) throw err;
-      problem = (err as Error).message;
-    }
-    failures = received ? 0 : failures + 1;
-    if (failures >= STREAM_ATTEMPTS) {
-      notice(`${problem}; polling ${path} every ${POLL_INTERVAL_MS / 1000}s instead`);
-      break;
-    }
-    notice(`${problem}; reconnecting`);
-    await sleep(POLL_INTERVAL_MS);
-  }
-
-  let unreachableSince: number | undefined;
-  for (;;) {
-    try {
-      const drain = await api.get<DrainView>(path);
-      unreachableSince = undefined;
-      if (fresh(drain)) yield drain;
-      if (TERMINAL.has(drain.state)) return;
-    } catch (err) {
-      if (!(err instanceof ApiUnreachable) && !(err instanceof ApiError && err.status >= 500)) throw err;
-      unreachableSince ??= Date.now();
-      if (Date.now() - unreachableSince > POLL_OUTAGE_MS) throw err;
-    }
-    await sleep(POLL_INTERVAL_MS);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -196,7 +196,7 @@ function connectionsLeft(drain: DrainView, phase: PhaseView): string | undefined
   const listeners = phase.nodes.filter((n) => n.state === 'acked').flatMap((n) => n.listeners);
   const measured = listeners.filter((l) => l.connections !== null);
   if (listeners.length === 0) return undefined;
-  if (measured.length === 0) return 'conns not measured yet';
+  if (measured.length === 0) return '? conns left';
   const sum = measured.reduce((acc, l) => acc + l.connections!, 0);
   return `${sum}${measured.length < listeners.length ? '+' : ''} conns left`;
 }

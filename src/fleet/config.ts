@@ -40,6 +40,7 @@ export interface FleetConfig {
   readonly source: string;
   readonly groups: readonly GroupConfig[];
   readonly envoyAdmin: EnvoyAdminSettings;
+  readonly dependents: readonly DependentConfig[];
   /** The document as parsed, for GET /v1/config. */
   readonly document: Readonly<Record<string, unknown>>;
   readonly warnings: readonly ConfigIssue[];
@@ -56,7 +57,16 @@ const SECTIONS: readonly { readonly key: Section; readonly typeUrl: XdsTypeUrl; 
   { key: 'routes', typeUrl: TypeUrl.RouteConfiguration, nameField: 'name' },
   { key: 'endpoints', typeUrl: TypeUrl.ClusterLoadAssignment, nameField: 'cluster_name' },
 ];
-const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin']);
+const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin', 'dependents']);
+const DEPENDENT_KEYS = new Set(['name', 'command', 'stopSignal', 'stopTimeoutSeconds']);
+
+/** A process `drainplane run` starts beside Envoy and stops after it, in the declared order. */
+export interface DependentConfig {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly stopSignal: NodeJS.Signals;
+  readonly stopTimeoutSeconds: number;
+}
 const ENVOY_ADMIN_KEYS = new Set(['allowRemote', 'timeoutMs']);
 
 /** How drainplane may reach Envoy admin APIs (for admin drain methods and /stats). */
@@ -136,7 +146,38 @@ class ConfigReader {
       });
     }
     const envoyAdmin = this.#envoyAdmin(document['envoyAdmin']);
-    return this.#result({ source: this.source, groups, envoyAdmin, document, warnings: this.#warnings });
+    const dependents = this.#dependents(document['dependents']);
+    return this.#result({ source: this.source, groups, envoyAdmin, dependents, document, warnings: this.#warnings });
+  }
+
+  #dependents(json: unknown): DependentConfig[] {
+    if (json === undefined) return [];
+    if (!Array.isArray(json)) {
+      this.#error('dependents', 'must be a list of processes (name, command)');
+      return [];
+    }
+    return json.flatMap((d, i): DependentConfig[] => {
+      const path = `dependents[${i}]`;
+      if (!isObject(d)) {
+        this.#error(path, 'must be a mapping with name and command');
+        return [];
+      }
+      this.#unknownKeys(d, DEPENDENT_KEYS, path);
+      const { name, command, stopSignal = 'SIGTERM', stopTimeoutSeconds = 5 } = d;
+      let ok = true;
+      const fail = (field: string, message: string): void => {
+        this.#error(`${path}.${field}`, message);
+        ok = false;
+      };
+      if (typeof name !== 'string' || name === '') fail('name', 'must be a non-empty string');
+      if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
+        fail('command', 'must be a non-empty list of strings (program, then arguments)');
+      }
+      if (typeof stopSignal !== 'string' || !/^SIG[A-Z0-9]+$/.test(stopSignal)) fail('stopSignal', 'must be a signal name such as SIGTERM');
+      if (typeof stopTimeoutSeconds !== 'number' || !(stopTimeoutSeconds > 0)) fail('stopTimeoutSeconds', 'must be a number of seconds > 0');
+      if (!ok) return [];
+      return [{ name: name as string, command: command as string[], stopSignal: stopSignal as NodeJS.Signals, stopTimeoutSeconds: stopTimeoutSeconds as number }];
+    });
   }
 
   #envoyAdmin(json: unknown): EnvoyAdminSettings {

@@ -2,15 +2,19 @@ import type { FastifyPluginAsync } from 'fastify';
 
 const status = {
   type: 'object',
-  properties: { status: { type: 'string' } },
+  properties: { status: { type: 'string' }, reason: { type: 'string' } },
   required: ['status'],
 } as const;
 
-/** Liveness and readiness. Readiness is 503 while the daemon starts or shuts down. */
-export const healthRoutes: FastifyPluginAsync<{ ready: () => boolean }> = async (app, { ready }) => {
+/** Says why the daemon is not ready, or null when it is. */
+export type ReadinessCheck = () => Promise<string | null>;
+
+/** Liveness and readiness. Readiness is 503, with the reason, until the check passes. */
+export const healthRoutes: FastifyPluginAsync<{ readiness: ReadinessCheck }> = async (app, { readiness }) => {
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_req, reply) => {
-    if (ready()) return { status: 'ready' };
-    return reply.code(503).send({ status: 'not ready' });
+    const reason = await readiness();
+    if (reason === null) return { status: 'ready' };
+    return reply.code(503).send({ status: 'not ready', reason });
   });
 };

@@ -1,0 +1,28 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface PrestopResult {
+  /** `drained`: the local drain completed; `budget-exhausted`: the plan's time ran out first. */
+  readonly outcome: 'drained' | 'budget-exhausted' | 'not-supervising';
+  readonly elapsedSeconds: number;
+}
+
+/**
+ * GET /v1/prestop, for a Kubernetes httpGet preStop hook: blocks until the local drain is
+ * complete or its budget ends. A SIGTERM that arrives meanwhile joins the same drain.
+ */
+export const prestopRoutes: FastifyPluginAsync<{ prestop: () => Promise<PrestopResult> }> = async (app, { prestop }) => {
+  app.get(
+    '/v1/prestop',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: { outcome: { type: 'string' }, elapsedSeconds: { type: 'number' } },
+          },
+        },
+      },
+    },
+    async () => prestop(),
+  );
+};

@@ -1,0 +1,122 @@
+/**
+ * The flags of `drainplane drain` as an API drain request.
+ */
+import type { DrainMethod, Scope, Selector } from '../fleet/drain/model.js';
+import type { DrainRequest } from '../fleet/drain/spec.js';
+import { CliError } from './errors.js';
+
+const METHODS: readonly DrainMethod[] = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'];
+
+/**
+ * The request the flags describe. Only the syntax is checked here: the API judges the
+ * values (a batch of 0, a negative deadline) and its field errors are printed as they are.
+ */
+export function drainRequest(v: Readonly<Record<string, string | boolean | undefined>>): DrainRequest {
+  const method = v['method'] as string | undefined;
+  if (method !== undefined && !METHODS.includes(method as DrainMethod)) {
+    throw new CliError(`--method must be one of ${METHODS.join(', ')}; got "${method}"`);
+  }
+  const batch = v['batch'] as string | undefined;
+  const deadline = v['deadline'] as string | undefined;
+  const threshold = v['threshold'] as string | undefined;
+  const egressAfter = v['egress-after'] as string | undefined;
+  return {
+    selector: parseSelector(v['selector'] as string),
+    scope: parseScope(v['scope'] as string),
+    ...(method !== undefined && { method: method as DrainMethod }),
+    ...(batch !== undefined && { batch: parseBatch(batch) }),
+    ...(deadline !== undefined && { deadlineSeconds: number('deadline', deadline) }),
+    ...(threshold !== undefined && { threshold: integer('threshold', threshold) }),
+    ...(egressAfter !== undefined && { egress: parseEgressAfter(egressAfter) }),
+    ...(v['confirm'] === true && { confirm: true }),
+  };
+}
+
+const SELECTOR_KEYS = 'id, ids, cluster, region, zone, sub_zone or metadata.KEY';
+
+/** `cluster=edge,zone=a,id=n1,id=n2,metadata.tier=public`: keys that take one value refuse a second. */
+export function parseSelector(text: string): Selector {
+  const ids: string[] = [];
+  const metadata: Record<string, string> = {};
+  const locality: { region?: string; zone?: string; subZone?: string } = {};
+  let cluster: string | undefined;
+  for (const pair of text.split(',').filter((p) => p.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    const key = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+    const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
+    if (key === '') throw new CliError(`--selector: "${pair}" has an empty key (use ${SELECTOR_KEYS})`);
+    if (value === '') throw new CliError(`--selector: key "${key}" needs a value, as in ${key}=VALUE`);
+    switch (key) {
+      case 'id':
+        ids.push(value);
+        break;
+      case 'ids':
+        ids.push(...value.split('|').filter((id) => id !== ''));
+        break;
+      case 'cluster':
+        cluster = once(key, cluster, value);
+        break;
+      case 'region':
+        locality.region = once(key, locality.region, value);
+        break;
+      case 'zone':
+        locality.zone = once(key, locality.zone, value);
+        break;
+      case 'sub_zone':
+        locality.subZone = once(key, locality.subZone, value);
+        break;
+      default: {
+        const name = key.startsWith('metadata.') ? key.slice('metadata.'.length) : '';
+        if (name === '') throw new CliError(`--selector: unknown key "${key}" (use ${SELECTOR_KEYS})`);
+        metadata[name] = once(key, metadata[name], value);
+      }
+    }
+  }
+  const selector: Selector = {
+    ...(ids.length > 0 && { ids }),
+    ...(cluster !== undefined && { cluster }),
+    ...(Object.keys(metadata).length > 0 && { metadata }),
+    ...(Object.keys(locality).length > 0 && { locality }),
+  };
+  if (Object.keys(selector).length === 0) {
+    throw new CliError(`--selector is empty: a drain must name the nodes it takes (use ${SELECTOR_KEYS})`);
+  }
+  return selector;
+}
+
+function once(key: string, seen: string | undefined, value: string): string {
+  if (seen !== undefined) throw new CliError(`--selector: "${key}" is given twice`);
+  return value;
+}
+
+function parseScope(text: string): Scope {
+  if (text === 'ingress' || text === 'egress' || text === 'all') return text;
+  if (text.startsWith('listener:')) {
+    const listeners = text.slice('listener:'.length).split(',').map((l) => l.trim()).filter((l) => l !== '');
+    if (listeners.length > 0) return { listeners };
+  }
+  throw new CliError(`--scope must be ingress, egress, all or listener:NAME[,NAME...]; got "${text}"`);
+}
+
+function parseBatch(text: string): NonNullable<DrainRequest['batch']> {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (percent) return { percent: Number(percent[1]) };
+  if (/^\d+$/.test(text)) return { size: Number(text) };
+  throw new CliError(`--batch must be a node count (5) or a percent of the nodes (25%); got "${text}"`);
+}
+
+function parseEgressAfter(text: string): NonNullable<DrainRequest['egress']> {
+  if (text === 'ingress-complete' || text === 'advance') return { after: text };
+  if (/^\d+(?:\.\d+)?$/.test(text)) return { after: 'delay', delaySeconds: Number(text) };
+  throw new CliError(`--egress-after must be ingress-complete, advance or a delay in seconds; got "${text}"`);
+}
+
+function number(flag: string, text: string): number {
+  if (!/^\d+(?:\.\d+)?$/.test(text)) throw new CliError(`--${flag} must be a number of seconds; got "${text}"`);
+  return Number(text);
+}
+
+function integer(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new CliError(`--${flag} must be a whole number; got "${text}"`);
+  return Number(text);
+}

@@ -1,0 +1,26 @@
+import { request } from 'undici';
+import { parseFlags } from './args.js';
+import { CliError } from './errors.js';
+
+const HELP = `usage: drainplane prestop [--api URL]
+
+For an exec preStop hook: asks the local drainplane (drainplane run) to drain its Envoy and
+blocks until the drain is complete or the shutdown budget ends. Exit 0 either way (Kubernetes
+sends SIGTERM next, which joins the same shutdown); 3 when drainplane cannot be reached.`;
+
+export async function prestopCommand(args: string[]): Promise<number> {
+  const flags = parseFlags('prestop', args, { api: { type: 'string' } }, HELP);
+  if (!flags) return 0;
+  const api = (flags.values['api'] as string | undefined) ?? 'http://127.0.0.1:9902';
+  try {
+    // The drain takes as long as the plan says: no client-side timeout beyond the kubelet's.
+    const res = await request(`${api.replace(/\/$/, '')}/v1/prestop`, { headersTimeout: 0, bodyTimeout: 0 });
+    const body = (await res.body.json()) as { outcome?: string; elapsedSeconds?: number };
+    if (res.statusCode !== 200) throw new CliError(`prestop: ${api} answered ${res.statusCode}`, 3);
+    process.stdout.write(`prestop: ${body.outcome} after ${body.elapsedSeconds}s\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`prestop: cannot reach drainplane at ${api}: ${(err as Error).message}`, 3);
+  }
+}

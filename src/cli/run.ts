@@ -1,0 +1,132 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { EnvoyAdmin } from '../admin/envoy-admin.js';
+import { ConfigError, Daemon } from '../daemon.js';
+import { withDrainFlags } from '../supervisor/envoy-args.js';
+import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { parseFlags, portFlag } from './args.js';
+import { CliError } from './errors.js';
+
+const BUNDLED_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../envoy/drainplane.yaml');
+
+const HELP = `usage: drainplane run [--config FILE] [options] -- ENVOY_COMMAND...
+
+Runs the control plane and Envoy (and the config's dependent processes) in a pod. On SIGTERM or
+SIGINT, or a preStop hook, it runs one budgeted shutdown: readiness 503 and /healthcheck/fail,
+ingress listeners modified then removed over LDS, egress removed last, then Envoy stopped
+(SIGTERM, SIGKILL after a bound) and the dependents after it. Exits with Envoy's exit code.
+
+options (environment variable in brackets):
+  --config FILE              fleet config [DRAINPLANE_CONFIG] (default: the bundled demo)
+  --grace-period S           the pod's terminationGracePeriodSeconds [TERMINATION_GRACE_PERIOD_SECONDS] (30)
+  --propagation-delay S      time for endpoint removal to propagate [DRAINPLANE_PROPAGATION_DELAY] (5)
+  --ingress-deadline S       ingress drain phase [DRAINPLANE_INGRESS_DEADLINE] (from the budget)
+  --egress-deadline S        egress drain phase [DRAINPLANE_EGRESS_DEADLINE] (from the budget)
+  --threshold N              connections that count as drained [DRAINPLANE_THRESHOLD] (0)
+  --envoy-admin HOST:PORT    the local Envoy's admin API [ENVOY_ADMIN_ADDRESS] (127.0.0.1:9901)
+  --no-healthcheck-fail      do not call /healthcheck/fail at the start of shutdown
+  --envoy-stop-timeout S     SIGTERM to SIGKILL bound for Envoy [DRAINPLANE_ENVOY_STOP_TIMEOUT] (2)
+  --xds-port N --api-port N --probe-port N --state-dir DIR --log-level L
+The probe port (0.0.0.0, default 9903, 0 = off) serves only /healthz and /readyz, for kubelet
+probes; the API stays on 127.0.0.1.`;
+
+function seconds(name: string, flag: unknown, env: string, fallback?: number): number | undefined {
+  const raw = (flag as string | undefined) ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new CliError(`--${name} (${env}) must be a number >= 0, got "${raw}"`);
+  return value;
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const split = args.indexOf('--');
+  const own = split < 0 ? args : args.slice(0, split);
+  const envoyCommand = split < 0 ? [] : args.slice(split + 1);
+  const flags = parseFlags(
+    'run',
+    own,
+    {
+      config: { type: 'string' },
+      'grace-period': { type: 'string' },
+      'propagation-delay': { type: 'string' },
+      'ingress-deadline': { type: 'string' },
+      'egress-deadline': { type: 'string' },
+      threshold: { type: 'string' },
+      'envoy-admin': { type: 'string' },
+      'no-healthcheck-fail': { type: 'boolean' },
+      'envoy-stop-timeout': { type: 'string' },
+      'xds-port': { type: 'string' },
+      'api-port': { type: 'string' },
+      'probe-port': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    HELP,
+  );
+  if (!flags) return 0;
+  if (envoyCommand.length === 0) throw new CliError(`run: give the Envoy command after --\n\n${HELP}`);
+  const v = flags.values;
+  const logger = pino({ level: (v['log-level'] as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
+  const envoyStop = seconds('envoy-stop-timeout', v['envoy-stop-timeout'], 'DRAINPLANE_ENVOY_STOP_TIMEOUT');
+  const ingress = seconds('ingress-deadline', v['ingress-deadline'], 'DRAINPLANE_INGRESS_DEADLINE');
+  const egress = seconds('egress-deadline', v['egress-deadline'], 'DRAINPLANE_EGRESS_DEADLINE');
+  const propagation = seconds('propagation-delay', v['propagation-delay'], 'DRAINPLANE_PROPAGATION_DELAY');
+  const configFile = (v['config'] as string | undefined) ?? process.env['DRAINPLANE_CONFIG'] ?? BUNDLED_CONFIG;
+  const adminAddress = (v['envoy-admin'] as string | undefined) ?? process.env['ENVOY_ADMIN_ADDRESS'] ?? '127.0.0.1:9901';
+  const threshold = seconds('threshold', v['threshold'], 'DRAINPLANE_THRESHOLD', 0)!;
+
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({
+      configFile,
+      xdsHost: '127.0.0.1',
+      xdsPort: portFlag('xds-port', v['xds-port'], 18000),
+      apiHost: '127.0.0.1',
+      apiPort: portFlag('api-port', v['api-port'], 9902),
+      probePort: portFlag('probe-port', v['probe-port'], 9903),
+      stateDir: (v['state-dir'] as string | undefined) ?? '/tmp/drainplane',
+      logger,
+      localAdminAddress: adminAddress,
+      gaugePollMs: 250,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  const dependents = daemon.config.current.dependents;
+  const plan = planShutdown({
+    graceSeconds: seconds('grace-period', v['grace-period'], 'TERMINATION_GRACE_PERIOD_SECONDS', 30)!,
+    ...(propagation !== undefined && { propagationSeconds: propagation }),
+    ...(ingress !== undefined && { ingressSeconds: ingress }),
+    ...(egress !== undefined && { egressSeconds: egress }),
+    ...(envoyStop !== undefined && { envoyStopSeconds: envoyStop }),
+    dependentStopSeconds: dependents.map((d) => d.stopTimeoutSeconds),
+  });
+  for (const warning of plan.warnings) logger.warn({ event: 'plan_warning' }, warning);
+  const envoyArgs = withDrainFlags(envoyCommand, envoyDrainTimeSeconds(plan));
+  for (const warning of envoyArgs.warnings) logger.warn({ event: 'envoy_flags_warning' }, warning);
+  logger.info({ event: 'shutdown_plan', ...plan, warnings: undefined }, 'shutdown plan');
+
+  const admin = new EnvoyAdmin({ address: adminAddress, timeoutMs: 1000 });
+  const supervisor = new Supervisor({
+    daemon,
+    logger,
+    envoyCommand: envoyArgs.argv,
+    dependents,
+    plan,
+    admin,
+    healthcheckFail: v['no-healthcheck-fail'] !== true,
+    threshold,
+  });
+  daemon.setReadinessCheck(() => supervisor.readiness());
+  daemon.setPrestop(() => supervisor.drain('prestop'));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void supervisor.shutdown(signal));
+  process.on('SIGHUP', () => void daemon.reload());
+  const exit = await supervisor.start();
+  await daemon.close();
+  await admin.close();
+  logger.info({ event: 'exit', code: exit.code }, `drainplane exits with envoy's code ${exit.code}`);
+  return exit.code;
+}

@@ -1,0 +1,181 @@
+import type { Logger } from 'pino';
+import type { EnvoyAdmin } from '../admin/envoy-admin.js';
+import type { PrestopResult } from '../api/routes/prestop.js';
+import type { Daemon } from '../daemon.js';
+import type { DependentConfig } from '../fleet/config.js';
+import type { DrainRequest } from '../fleet/drain/spec.js';
+import { TypeUrl } from '../resource/type-urls.js';
+import { Child, type ChildExit } from './child.js';
+import type { ShutdownPlan } from './shutdown-plan.js';
+import { waitForDrain } from './wait-for-drain.js';
+
+export interface SupervisorOptions {
+  readonly daemon: Daemon;
+  readonly logger: Logger;
+  readonly envoyCommand: readonly string[];
+  readonly dependents: readonly DependentConfig[];
+  readonly plan: ShutdownPlan;
+  /** The local Envoy's admin API. */
+  readonly admin: EnvoyAdmin;
+  /** Call /healthcheck/fail at the start of shutdown (drains DEFAULT listeners: ingress). */
+  readonly healthcheckFail: boolean;
+  /** Connections at or below this count as drained. */
+  readonly threshold: number;
+  readonly now?: () => number;
+}
+
+type Trigger = 'SIGTERM' | 'SIGINT' | 'prestop' | 'envoy-exit';
+
+/**
+ * `drainplane run`: Envoy (and the dependent processes) as children, and one budgeted shutdown:
+ * readiness off and health failed, ingress modified then removed over LDS, egress removed last,
+ * then Envoy stopped and the dependents after it, in order. A preStop hook and SIGTERM share the
+ * same drain; whichever comes first starts it.
+ */
+export class Supervisor {
+  readonly #now: () => number;
+  #envoy: Child | undefined;
+  #dependents: Child[] = [];
+  #startedAt: number | undefined;
+  #drain: Promise<PrestopResult> | undefined;
+  #shutdown: Promise<ChildExit> | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Starts Envoy and the dependents. Resolves with Envoy's exit once everything has stopped. */
+  start(): Promise<ChildExit> {
+    const { logger } = this.options;
+    this.#envoy = new Child({ name: 'envoy', command: this.options.envoyCommand });
+    logger.info({ event: 'envoy_started', pid: this.#envoy.pid, command: this.options.envoyCommand }, 'envoy started');
+    this.#dependents = this.options.dependents.map((d) => {
+      const child = new Child({ name: d.name, command: d.command });
+      logger.info({ event: 'dependent_started', name: d.name, pid: child.pid }, `${d.name} started`);
+      return child;
+    });
+    void this.#envoy.exited.then((exit) => {
+      if (this.#shutdown) return;
+      logger.error({ event: 'envoy_exited', ...exit }, `envoy exited by itself (code ${exit.code}); stopping`);
+      void this.shutdown('envoy-exit');
+    });
+    return new Promise((resolve) => void this.#envoy!.exited.then(() => this.#shutdown?.then(resolve)));
+  }
+
+  /** Readiness of the pod: the local Envoy connected, ACKed clusters and listeners, and is LIVE. */
+  async readiness(): Promise<string | null> {
+    if (this.#drain) return 'shutting down';
+    const { daemon } = this.options;
+    const synced = daemon.nodes.list().some((n) => {
+      if (!n.connected) return false;
+      const wanted = daemon.cache.snapshot(n.identity.id);
+      return (
+        wanted !== undefined &&
+        n.types.cds?.acked?.version === wanted.get(TypeUrl.Cluster).version &&
+        n.types.lds?.acked?.version === wanted.get(TypeUrl.Listener).version
+      );
+    });
+    if (!synced) return 'envoy has not connected and ACKed its clusters and listeners';
+    const state = await this.options.admin.ready().catch((err: Error) => `admin unreachable: ${err.message}`);
+    return state === 'LIVE' ? null : `envoy is not LIVE (${state})`;
+  }
+
+  /** The drain part of shutdown (for preStop): returns when done or out of budget. Idempotent. */
+  drain(trigger: Trigger): Promise<PrestopResult> {
+    if (this.#drain) {
+      this.options.logger.info({ event: 'shutdown_joined', trigger }, `${trigger}: joining the drain already under way`);
+      return this.#drain;
+    }
+    this.#startedAt = this.#now();
+    this.#drain = this.#runDrain(trigger);
+    return this.#drain;
+  }
+
+  /** The whole shutdown: drain, then Envoy, then the dependents. Resolves with Envoy's exit. */
+  shutdown(trigger: Trigger): Promise<ChildExit> {
+    if (this.#shutdown) {
+      this.options.logger.info({ event: 'shutdown_joined', trigger }, `${trigger}: shutdown already under way`);
+      return this.#shutdown;
+    }
+    this.#shutdown = (async () => {
+      if (trigger !== 'envoy-exit') await this.drain(trigger);
+      else this.#startedAt ??= this.#now();
+      return this.#stopAll();
+    })();
+    return this.#shutdown;
+  }
+
+  async #runDrain(trigger: Trigger): Promise<PrestopResult> {
+    const { daemon, plan, logger } = this.options;
+    this.#phase('shutdown', `${trigger}: shutdown started; readiness is now 503`);
+    daemon.markShuttingDown();
+    if (this.options.healthcheckFail) {
+      await this.options.admin.healthcheckFail().then(
+        () => this.#phase('healthcheck_fail', 'envoy /healthcheck/fail called: DEFAULT (ingress) listeners drain'),
+        (err: Error) => logger.warn({ event: 'healthcheck_fail_failed', error: err.message }, `/healthcheck/fail failed: ${err.message}`),
+      );
+    }
+    const ids = daemon.nodes.list().filter((n) => n.connected).map((n) => n.identity.id);
+    if (ids.length === 0) {
+      this.#phase('drain_skipped', 'no Envoy is connected: nothing to drain over LDS');
+      return { outcome: 'drained', elapsedSeconds: this.#elapsed() };
+    }
+    const selector = { ids };
+    let outcome: PrestopResult['outcome'] = 'drained';
+    const step = async (
+      name: string,
+      seconds: number,
+      body: Pick<DrainRequest, 'scope' | 'method'>,
+      waitFull: boolean,
+    ): Promise<void> => {
+      if (seconds <= 0) return;
+      this.#phase(name, `${name} phase (${seconds}s)`);
+      const created = await daemon.drains.create({ selector, deadlineSeconds: seconds, threshold: this.options.threshold, ...body });
+      if ('errors' in created) {
+        logger.error({ event: 'shutdown_drain_refused', phase: name, errors: created.errors }, 'drain refused');
+        return;
+      }
+      if (waitFull) {
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        return;
+      }
+      const state = await waitForDrain(daemon.drains, created.drain.id, seconds * 1000 + 1000);
+      if (state !== 'completed') outcome = 'budget-exhausted';
+      this.#phase(`${name}_done`, `${name} phase ${state}`);
+    };
+    // Listeners still accept while endpoint removal propagates; modifying ingress now tells
+    // keep-alive clients (Connection: close, GOAWAY) to reconnect elsewhere.
+    await step('propagation', plan.propagationSeconds, { scope: 'ingress', method: 'modify' }, true);
+    await step('ingress', plan.ingressSeconds, { scope: 'ingress', method: 'remove' }, false);
+    await step('egress', plan.egressSeconds, { scope: 'egress', method: 'remove' }, false);
+    this.#phase('drained', `drain ${outcome}`);
+    return { outcome, elapsedSeconds: this.#elapsed() };
+  }
+
+  async #stopAll(): Promise<ChildExit> {
+    const { plan } = this.options;
+    const envoy = this.#envoy!;
+    this.#phase('envoy_stop', 'stopping envoy (SIGTERM, then SIGKILL)');
+    const exit = await envoy.stop(plan.envoyStopSeconds * 1000);
+    this.#phase('envoy_stopped', `envoy exited with code ${exit.code}`);
+    for (const [i, dependent] of this.#dependents.entries()) {
+      const config = this.options.dependents[i]!;
+      this.#phase('dependent_stop', `stopping ${config.name}`);
+      const d = await dependent.stop(config.stopTimeoutSeconds * 1000, config.stopSignal);
+      this.#phase('dependent_stopped', `${config.name} exited with code ${d.code}`);
+    }
+    this.#phase('done', 'shutdown complete');
+    return exit;
+  }
+
+  #elapsed(): number {
+    return Math.round((this.#now() - (this.#startedAt ?? this.#now())) / 100) / 10;
+  }
+
+  /** One log line per phase change, with elapsed and remaining budget. */
+  #phase(phase: string, message: string): void {
+    const elapsed = this.#elapsed();
+    const remaining = Math.round((this.options.plan.graceSeconds - elapsed) * 10) / 10;
+    this.options.logger.info({ event: 'shutdown_phase', phase, elapsed, remaining }, `${message} [${elapsed}s elapsed, ${remaining}s left]`);
+  }
+}
