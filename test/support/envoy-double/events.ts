@@ -118,18 +118,28 @@ export class EventRecorder implements EventSink {
 }
 
 /**
- * The events in a text of event lines: an events file (plain JSON lines) or relayed stdout
- * (lines behind EVENT_LINE_PREFIX, mixed with other output, which is skipped). A last line
- * without its newline may still be being written, and is left out.
+ * The events in an events file. A last line without its newline may still be being written by
+ * the double, and is left out.
  */
-export function parseEventLines(text: string): EnvoyDoubleEvent[] {
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+export function parseEventFile(text: string): EnvoyDoubleEvent[] {
+  return completeLines(text)
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as EnvoyDoubleEvent);
+}
+
+/**
+ * The events in the double's stdout as relayed by something else (a supervisor may prefix each
+ * line with its own tag): the lines carrying EVENT_LINE_PREFIX; other output is skipped.
+ */
+export function parseRelayedEvents(output: string): EnvoyDoubleEvent[] {
   const events: EnvoyDoubleEvent[] = [];
-  for (const raw of complete.split('\n')) {
-    const at = raw.indexOf(EVENT_LINE_PREFIX);
-    const line = at >= 0 ? raw.slice(at + EVENT_LINE_PREFIX.length) : raw;
-    if (!line.startsWith('{')) continue;
-    events.push(JSON.parse(line) as EnvoyDoubleEvent);
+  for (const line of completeLines(output)) {
+    const at = line.indexOf(EVENT_LINE_PREFIX);
+    if (at >= 0) events.push(JSON.parse(line.slice(at + EVENT_LINE_PREFIX.length)) as EnvoyDoubleEvent);
   }
   return events;
+}
+
+function completeLines(text: string): string[] {
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1);
 }
