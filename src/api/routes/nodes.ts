@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { NodeIdentity } from '../../cache/node.js';
 import type { NodeRegistry } from '../../fleet/registry.js';
+import { errorSchema } from '../schemas/error.js';
 
 const versionAt = {
   type: 'object',
@@ -75,10 +76,6 @@ export const nodeSchema = {
   },
 } as const;
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
 
 /** A listener of a node as the API shows it: its role, and the drain acting on it, if any. */
 export interface NodeListenerView {

@@ -1,5 +1,7 @@
 /** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
 
+export { errorSchema } from './error.js';
+
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 
 export const selectorSchema = {
@@ -104,17 +106,6 @@ export const drainSchema = {
   },
 } as const;
 
-export const errorSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
-    },
-  },
-} as const;
 
 export const idParams = {
   type: 'object',
