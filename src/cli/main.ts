@@ -34,6 +34,14 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Run>; summary: str
     load: async () => (await import('./nodes.js')).nodesCommand,
     summary: 'list the nodes that are or were connected, with their LDS state',
   },
+  run: {
+    load: async () => (await import('./run.js')).runCommand,
+    summary: 'supervise Envoy in a pod: serve its config, drain it on SIGTERM, then stop it',
+  },
+  prestop: {
+    load: async () => (await import('./prestop.js')).prestopCommand,
+    summary: 'for a preStop hook: block until the local drain is complete',
+  },
 };
 
 function usage(): string {

@@ -68,7 +68,7 @@ export async function readBootstrap(flags: DoubleFlags): Promise<DoubleBootstrap
     nodeOnFirstMessageOnly: ads.set_node_on_first_message_only === true,
     xdsAddress: grpcServiceAddress(b, ads.grpc_services[0], 'dynamic_resources.ads_config'),
     admin: { host: socket.address ?? '127.0.0.1', port: socket.port_value ?? 0 },
-    statsFlushIntervalMs: b.stats_flush_interval ? durationMs(b.stats_flush_interval) : DEFAULT_FLUSH_INTERVAL_MS,
+    statsFlushIntervalMs: flushIntervalMs(b.stats_flush_interval as string | undefined),
     metricsSink: metricsSinkOf(b),
   };
 }
@@ -147,7 +147,10 @@ export function hostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A canonical JSON Duration ("1s", "0.250s") in milliseconds. */
-function durationMs(duration: string): number {
-  return Math.round(Number(duration.slice(0, -1)) * 1000);
+/** stats_flush_interval, a canonical JSON Duration ("1s", "0.250s"); the proto allows 1 ms to 300 s. */
+function flushIntervalMs(duration: string | undefined): number {
+  if (duration === undefined) return DEFAULT_FLUSH_INTERVAL_MS;
+  const ms = Number(duration.slice(0, -1)) * 1000;
+  if (!(ms >= 1 && ms < 300_000)) throw new BootstrapError(`stats_flush_interval ${duration} is outside [1ms, 300s)`);
+  return Math.round(ms);
 }

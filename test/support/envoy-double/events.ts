@@ -54,6 +54,7 @@ export type EventBody =
       ignored_flags: string[];
     }
   | { type: 'server_state'; state: ServerState }
+  /** `attempt`: streams opened since a response last arrived, this one included. */
   | { type: 'xds_stream_opened'; address: string; attempt: number }
   | { type: 'xds_stream_closed'; code: number; details: string; retry_in_ms: number }
   | { type: 'xds_ack'; resource_type: XdsKind; version: string; nonce: string; resources: string[] }
@@ -83,6 +84,8 @@ export type EventBody =
   /** A request to a mutating admin endpoint that was refused (wrong method, bad flags). */
   | { type: 'admin_refused'; method: string; path: string; status: number; body: string }
   | ({ type: 'gauges_set' } & ConnectionGaugeSettings)
+  /** The metrics sink sent gauges that differ from those it sent before (recorded once per change). */
+  | ({ type: 'gauges_flushed' } & ConnectionGaugeSettings)
   | { type: 'quitquitquit' }
   | { type: 'signal'; signal: NodeJS.Signals; action: 'exit' | 'ignored' };
 
