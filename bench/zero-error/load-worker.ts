@@ -8,6 +8,7 @@ if (!port) throw new Error('load-worker.js runs as a worker thread of LoadThread
 
 const load = new EchoLoad(workerData as LoadOptions);
 let current: LoadRun | undefined;
+let running = false;
 const batches = new Map<number, Promise<StreamOutcome[]>>();
 
 const currentRun = (): LoadRun => {
@@ -20,9 +21,10 @@ async function serve(req: LoadRequest): Promise<unknown> {
     case 'connect':
       return load.connect(req.timeoutMs);
     case 'run': {
-      const run = load.run(req.run);
-      current = run;
-      return run.done;
+      if (running) throw new Error('a load run is already going on');
+      running = true;
+      current = load.run(req.run);
+      return current.done.finally(() => (running = false));
     }
     case 'when-sent':
       return currentRun().whenSent(req.n);

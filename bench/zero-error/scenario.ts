@@ -104,7 +104,7 @@ export interface ZeroErrorHooks {
 
 const REPLICA_A = 'replica-a';
 const REPLICA_B = 'replica-b';
-const MAX_RECONNECT_BACKOFF_MS = 1000;
+const MAX_RECONNECT_BACKOFF_MS = 500;
 const DRAIN_POLL_MS = 20;
 const clusterOf = (nodeId: string): string => `zero-error-${nodeId}`;
 

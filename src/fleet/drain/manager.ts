@@ -46,6 +46,16 @@ export interface DrainManagerDeps {
   readonly tickMs?: number;
 }
 
+/**
+ * A phase is over when every node in it finished. A phase with no node is over once the drain
+ * has nodes at all (they had none of this phase's listeners); while the whole drain has none,
+ * it keeps running, so that nodes that connect later join it.
+ */
+function phaseOver(drain: Drain, phase: PhaseProgress): boolean {
+  if (phase.nodes.length === 0) return drain.phases.some((p) => p.nodes.length > 0);
+  return phase.nodes.every((n) => NODE_FINISHED.has(n.state));
+}
+
 export type CreateResult = { readonly drain: Drain } | { readonly errors: readonly FieldError[] };
 
 /**
@@ -63,7 +73,12 @@ export class DrainManager {
   readonly #adminDone = new Set<string>();
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
-  #ticking = false;
+  /**
+   * Changes to drains run one at a time: a drain's nodes are marked pushed, saved, and only
+   * then pushed; a tick in between would judge them against the listener set they had before.
+   */
+  #lock: Promise<unknown> = Promise.resolve();
+  #tickQueued = false;
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
@@ -121,7 +136,11 @@ export class DrainManager {
     return () => this.#listeners.delete(listener);
   }
 
-  async create(request: DrainRequest): Promise<CreateResult> {
+  create(request: DrainRequest): Promise<CreateResult> {
+    return this.#exclusive(() => this.#create(request));
+  }
+
+  async #create(request: DrainRequest): Promise<CreateResult> {
     const parsed = drainSpecFrom(request);
     if ('errors' in parsed) return parsed;
     const { spec } = parsed;
@@ -175,7 +194,11 @@ export class DrainManager {
   }
 
   /** Ends a drain and restores what it removed or changed. */
-  async cancel(id: string): Promise<Drain | undefined> {
+  cancel(id: string): Promise<Drain | undefined> {
+    return this.#exclusive(() => this.#cancel(id));
+  }
+
+  async #cancel(id: string): Promise<Drain | undefined> {
     const drain = this.#drains.get(id);
     if (!drain) return undefined;
     if (drain.state === 'cancelled') return drain;
@@ -202,6 +225,12 @@ export class DrainManager {
     this.#advanced.add(id);
     await this.tick();
     return drain;
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(work, work);
+    this.#lock = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -235,21 +264,25 @@ export class DrainManager {
   }
 
   /** Evaluates every running drain once. */
-  async tick(): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      const now = this.#now();
-      for (const drain of this.#drains.values()) {
-        if (drain.state !== 'running') continue;
-        const before = JSON.stringify(drain);
-        const started = this.#evaluate(drain, now);
-        const transitions = started.length > 0 || TERMINAL.has(drain.state);
-        if (transitions) await this.#persistThenPush(drain, started);
-        if (JSON.stringify(drain) !== before) this.#emit(drain);
-      }
-    } finally {
-      this.#ticking = false;
+  /** Evaluates every running drain once (after any change under way). */
+  tick(): Promise<void> {
+    if (this.#tickQueued) return this.#lock.then(() => undefined);
+    this.#tickQueued = true;
+    return this.#exclusive(async () => {
+      this.#tickQueued = false;
+      await this.#tick();
+    });
+  }
+
+  async #tick(): Promise<void> {
+    const now = this.#now();
+    for (const drain of this.#drains.values()) {
+      if (drain.state !== 'running') continue;
+      const before = JSON.stringify(drain);
+      const started = this.#evaluate(drain, now);
+      const transitions = started.length > 0 || TERMINAL.has(drain.state);
+      if (transitions) await this.#persistThenPush(drain, started);
+      if (JSON.stringify(drain) !== before) this.#emit(drain);
     }
   }
 
@@ -262,7 +295,7 @@ export class DrainManager {
         if (node.state === 'pushed' || node.state === 'acked') advanceNode(node, drain.spec, this.#observe(drain, i, node), now);
       }
       started.push(...startBatch(drain.spec, phase, now));
-      if (phase.nodes.every((n) => NODE_FINISHED.has(n.state))) {
+      if (phaseOver(drain, phase)) {
         phase.state = 'done';
         phase.finishedAt = new Date(now).toISOString();
       }
@@ -298,7 +331,7 @@ export class DrainManager {
     phase.startedAt = new Date(now).toISOString();
     drain.phase = index;
     const started = startBatch(drain.spec, phase, now);
-    if (phase.nodes.length === 0) {
+    if (phaseOver(drain, phase)) {
       phase.state = 'done';
       phase.finishedAt = phase.startedAt;
     }

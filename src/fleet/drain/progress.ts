@@ -3,7 +3,7 @@
  * its ACK or NACK of the drained listener set, and its listeners' connection gauges.
  * Pure functions of their inputs, so each rule is tested on its own.
  */
-import type { DrainSpec, ListenerProgress, NodeProgress } from './model.js';
+import type { DrainSpec, NodeProgress } from './model.js';
 
 /** What drainplane knows of the node now. */
 export interface NodeObservation {
@@ -39,7 +39,7 @@ export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObser
     if (spec.measure === 'ack') {
       finish(node, 'drained', now, null);
     } else {
-      measure(node.listeners, seen);
+      measure(node, seen);
       if (node.listeners.every((l) => l.connections !== null && l.connections <= spec.threshold)) {
         finish(node, 'drained', now, null);
       }
@@ -51,10 +51,13 @@ export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObser
   return JSON.stringify(node) !== before;
 }
 
-function measure(listeners: ListenerProgress[], seen: NodeObservation): void {
+function measure(node: NodeProgress, seen: NodeObservation): void {
   const report = seen.report;
-  // A report from before the ACK may predate the drain: new connections could have come since.
-  if (!report || seen.ackedAt === undefined || report.at < seen.ackedAt) return;
+  // A report from before the ACK, or from before the node's batch started, may predate the
+  // drain: new connections could have come since.
+  const since = Math.max(seen.ackedAt ?? Number.POSITIVE_INFINITY, node.startedAt ? Date.parse(node.startedAt) : 0);
+  if (!report || report.at < since) return;
+  const listeners = node.listeners;
   for (const l of listeners) {
     const measured = report.connections(l.name);
     l.connections = measured === undefined ? 0 : measured;
