@@ -7,9 +7,10 @@ import type { DrainStore } from '../../store/drain-store.js';
 import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
 import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
-import { applyOverlay, type ListenerAction, type NodeOverlay } from './overlay.js';
+import { gaugeReading } from './gauge-reading.js';
+import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import { phaseEntry, phaseNames, startBatch, nodeListeners } from './plan.js';
-import { advanceNode, type ConnectionReading, type NodeObservation } from './progress.js';
+import { advanceNode, type NodeObservation } from './progress.js';
 import { selectorMatches } from './selector.js';
 import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
 
@@ -399,45 +400,15 @@ export class DrainManager {
       ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
       rejected = undefined;
     }
-    return { acked, ackedAt, rejected, report: report && this.#reading(node.nodeId, report) };
-  }
-
-  /** Reads a node's gauges by listener name, through the stat names its listeners have. */
-  #reading(nodeId: string, report: ConnectionReport): ConnectionReading {
-    const identity = this.deps.nodes.get(nodeId)?.identity;
-    const infos = identity ? nodeListeners(this.deps.config(), identity) : [];
-    return {
-      at: report.at.getTime(),
-      connections: (name) => {
-        const info = infos.find((l) => l.name === name);
-        if (!info) return null;
-        if (info.statAddress !== null && report.listeners.has(info.statAddress)) return report.listeners.get(info.statAddress)!;
-        const http = info.httpPrefixes.filter((p) => report.httpPrefixes.has(p));
-        if (http.length > 0) return http.reduce((sum, p) => sum + report.httpPrefixes.get(p)!, 0);
-        return info.statAddress === null && info.httpPrefixes.length === 0 ? null : undefined;
-      },
-    };
+    const identity = status?.identity;
+    const listeners = identity ? nodeListeners(this.deps.config(), identity) : [];
+    return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
   }
 
   /** Recomputes the overlays of these nodes from every drain that is not cancelled. */
   #rebuildOverlays(nodeIds: Iterable<string>): void {
     const wanted = new Set(nodeIds);
-    const next = new Map<string, Map<string, { action: ListenerAction; drainId: string }>>();
-    for (const drain of this.#drains.values()) {
-      const { method } = drain.spec;
-      if (drain.state === 'cancelled' || (method !== 'remove' && method !== 'modify')) continue;
-      for (const phase of drain.phases) {
-        for (const n of phase.nodes) {
-          if (n.state === 'waiting' || !wanted.has(n.nodeId)) continue;
-          let overlay = next.get(n.nodeId);
-          if (!overlay) next.set(n.nodeId, (overlay = new Map()));
-          for (const l of n.listeners) {
-            // Removal wins over modification when two drains touch one listener.
-            if (overlay.get(l.name)?.action !== 'remove') overlay.set(l.name, { action: method, drainId: drain.id });
-          }
-        }
-      }
-    }
+    const next = overlaysOf(this.#drains.values(), wanted);
     for (const id of wanted) {
       const overlay = next.get(id);
       if (overlay) this.#overlays.set(id, overlay);

@@ -3,6 +3,7 @@ import { EncodedResource } from '../../resource/encoded-resource.js';
 import { encodeJson, messageToJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
+import type { Drain } from './model.js';
 
 export type ListenerAction = 'remove' | 'modify';
 
@@ -15,6 +16,30 @@ export type NodeOverlay = ReadonlyMap<string, { readonly action: ListenerAction;
  * and drains every connection of the old one.
  */
 export const DRAIN_METADATA_NAMESPACE = 'drainplane.drain';
+
+/**
+ * The overlays drains put on these nodes: for every drain that is not cancelled, the
+ * listeners of its started nodes. Removal wins over modification when two drains touch one
+ * listener.
+ */
+export function overlaysOf(drains: Iterable<Drain>, nodeIds: ReadonlySet<string>): Map<string, NodeOverlay> {
+  const result = new Map<string, Map<string, { action: ListenerAction; drainId: string }>>();
+  for (const drain of drains) {
+    const { method } = drain.spec;
+    if (drain.state === 'cancelled' || (method !== 'remove' && method !== 'modify')) continue;
+    for (const phase of drain.phases) {
+      for (const n of phase.nodes) {
+        if (n.state === 'waiting' || !nodeIds.has(n.nodeId)) continue;
+        let overlay = result.get(n.nodeId);
+        if (!overlay) result.set(n.nodeId, (overlay = new Map()));
+        for (const l of n.listeners) {
+          if (overlay.get(l.name)?.action !== 'remove') overlay.set(l.name, { action: method, drainId: drain.id });
+        }
+      }
+    }
+  }
+  return result;
+}
 
 /** Modified listeners, encoded once per (listener bytes, drain) and shared by every node. */
 const modified = new WeakMap<EncodedResource, Map<string, EncodedResource>>();
