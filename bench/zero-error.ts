@@ -6,7 +6,7 @@
  *   node dist/bench/zero-error.js [--concurrency 200] [--channels 8] [--rpcs-per-phase 50000]
  *     [--streams 20] [--stream-replies 20] [--stream-interval-ms 100] [--event-at 0.3]
  *     [--drain-grace-ms 10000] [--rpc-deadline-ms 5000] [--phase-timeout-ms 60000]
- *     [--transparent-retries] [--out DIR]
+ *     [--no-retries] [--out DIR]
  *
  * The table goes to stdout, progress to stderr; the results are written to
  * DIR/zero-error-<date>.json (DIR: bench/results).
@@ -40,7 +40,7 @@ function usage(): string {
   return [
     'usage: node dist/bench/zero-error.js [options]',
     ...flags,
-    '  --transparent-retries   let clients resend RPCs the server refused unprocessed (default: no retries)',
+    "  --no-retries   turn off gRPC's transparent retry too (default: on, as in every gRPC client: RPCs the server refused unprocessed are resent once)",
     `  --out DIR   where zero-error-<date>.json goes (default ${path.relative(process.cwd(), DEFAULT_OUT) || '.'})`,
   ].join('\n');
 }
@@ -51,7 +51,7 @@ function parseOptions(argv: string[]): { options: Partial<ZeroErrorOptions>; out
     strict: true,
     options: {
       ...Object.fromEntries(Object.keys(NUMERIC_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-      'transparent-retries': { type: 'boolean' },
+      'no-retries': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,7 +66,7 @@ function parseOptions(argv: string[]): { options: Partial<ZeroErrorOptions>; out
     if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`--${flag} wants a number, got "${raw}"`);
     options[key] = value;
   }
-  if (values['transparent-retries']) options.transparentRetries = true;
+  if (values['no-retries']) options.transparentRetries = false;
   return { options: options as Partial<ZeroErrorOptions>, out: typeof values.out === 'string' ? values.out : DEFAULT_OUT };
 }
 

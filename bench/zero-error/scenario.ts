@@ -47,15 +47,17 @@ export interface ZeroErrorOptions {
 export const DEFAULT_OPTIONS: Readonly<ZeroErrorOptions> = {
   concurrency: 200,
   channels: 8,
-  rpcsPerPhase: 50_000,
+  rpcsPerPhase: 100_000,
   streams: 20,
   streamReplies: 20,
   streamIntervalMs: 100,
   eventAt: 0.3,
   drainGraceMs: 10_000,
   rpcDeadlineMs: 5_000,
-  phaseTimeoutMs: 60_000,
-  transparentRetries: false,
+  phaseTimeoutMs: 150_000,
+  // gRPC clients' default: an RPC the server refused unprocessed (after its GOAWAY) is resent
+  // once; no retry policy. --no-retries turns even that off.
+  transparentRetries: true,
 };
 
 export interface StreamTally {

@@ -140,7 +140,9 @@ export class DoubleAdmin {
     if (mutation && answer.status !== 200) {
       this.options.events.record({ type: 'admin_refused', method, path: url.pathname, status: answer.status, body: text });
     } else if (mutation) {
-      this.options.events.record(mutation(url.searchParams, this.options.listeners.list()));
+      const event = mutation(url.searchParams, this.options.listeners.list());
+      this.options.events.record(event);
+      if (event.type === 'drain_listeners' && !event.graceful) this.options.listeners.stop(event.listeners);
     }
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
     if (url.pathname === '/quitquitquit' && answer.status === 200) res.end(text, () => this.options.onQuit());

@@ -67,6 +67,7 @@ export type EventBody =
       previous_version: string;
     } & ListenerFacts)
   | ({ type: 'listener_removed' } & ListenerFacts)
+  | { type: 'listener_update_ignored'; name: string; version: string; reason: string }
   | ({
       type: 'listener_drain_started';
       reason: 'removed' | 'modified';

@@ -14,8 +14,11 @@
  *   the double compares the listener with its filter chains left out, which is the gist of it).
  * - "drain_type per listener": /healthcheck/fail drains DEFAULT listeners, not MODIFY_ONLY ones;
  *   `/drain_listeners?inboundonly` selects INBOUND listeners (by traffic_direction).
+ * - "drain_type per listener": listeners stopped by /drain_listeners (without graceful) ignore
+ *   later LDS additions and updates; the response is still ACKed. An admin drain cannot be
+ *   undone; an LDS drain can (docs: operations/admin).
  * Not modelled: warming (a listener counts as active once its LDS response is ACKed, as Envoy
- * ACKs when it places listeners into warming) and the effect of /drain_listeners on later updates.
+ * ACKs when it places listeners into warming).
  */
 import type { DrainStrategy, DrainType, EventSink, ListenerFacts, TrafficDirection } from './events.js';
 
@@ -44,6 +47,8 @@ const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connectio
 
 export class ListenerSet {
   readonly #active = new Map<string, Accepted>();
+  /** Names stopped by /drain_listeners: Envoy ignores later LDS updates for them. */
+  readonly #stopped = new Set<string>();
   /** Drains in progress, each ended by its timer. */
   readonly #draining = new Set<NodeJS.Timeout>();
 
@@ -63,6 +68,10 @@ export class ListenerSet {
     for (const resource of resources) {
       const old = this.#active.get(resource.name);
       if (old?.bytes.equals(resource.bytes)) continue;
+      if (this.#stopped.has(resource.name)) {
+        this.options.events.record({ type: 'listener_update_ignored', name: resource.name, version, reason: 'stopped by /drain_listeners' });
+        continue;
+      }
       const accepted = { ...resource, facts: factsOf(resource, version) };
       this.#active.set(resource.name, accepted);
       if (!old) {
@@ -74,6 +83,11 @@ export class ListenerSet {
       this.#drain(old.facts, 'modified', update === 'full' ? 'listener' : 'filter_chains');
     }
     this.#publishStats();
+  }
+
+  /** /drain_listeners without graceful: these listeners stop, and later LDS updates are ignored. */
+  stop(names: readonly string[]): void {
+    for (const name of names) this.#stopped.add(name);
   }
 
   /** The listeners now active, in the order they were first added. */
