@@ -22,11 +22,15 @@ function sotwBody(snapshot: TypeSnapshot, resources: readonly EncodedResource[])
   ]);
 }
 
+/** Bodies of named selections, keyed by the (shared) selection array. */
+const namedBodies = new WeakMap<readonly EncodedResource[], Buffer>();
+
 /** A serialized DiscoveryResponse: all of `snapshot` when `resources` is omitted. */
 export function sotwResponse(snapshot: TypeSnapshot, nonce: string, resources?: readonly EncodedResource[]): Buffer {
   let body: Buffer;
   if (resources) {
-    body = sotwBody(snapshot, resources);
+    body = namedBodies.get(resources) ?? sotwBody(snapshot, resources);
+    namedBodies.set(resources, body);
   } else {
     body = fullBodies.get(snapshot) ?? sotwBody(snapshot, snapshot.sorted);
     fullBodies.set(snapshot, body);

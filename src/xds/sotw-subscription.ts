@@ -24,6 +24,8 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
   /** Wildcard by an empty first list (legacy) rather than an explicit "*". */
   #legacyWildcard = false;
   #names = new Set<string>();
+  /** The sorted names, joined: the key under which selections are shared between streams. */
+  #namesKey = '';
   #requestedVersion = '';
   #last: Sent | undefined;
   #awaitingReply = false;
@@ -70,15 +72,15 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
       this.#wildcard = star;
     }
     this.#names = new Set(names.filter((n) => n !== WILDCARD));
+    this.#namesKey = [...this.#names].sort().join('\0');
   }
 
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
     if (!this.#initialized) return undefined;
     if (!this.#wildcard && this.#names.size === 0) return undefined; // subscribed to nothing
-    const resources = this.#wildcard ? undefined : this.#selected(snapshot);
-    const contentKey = resources
-      ? contentHash([snapshot.typeUrl, ...resources.flatMap((r) => [r.name, r.version])])
-      : snapshot.version;
+    const selection = this.#wildcard ? undefined : selectionOf(snapshot, this.#namesKey, this.#names);
+    const resources = selection?.resources;
+    const contentKey = selection ? selection.contentKey : snapshot.version;
     if (this.#last?.contentKey === contentKey) return undefined;
     if (!this.#last && this.#wildcard && this.#requestedVersion === snapshot.version) {
       // A reconnecting client that already has exactly this version needs no response.
@@ -105,11 +107,31 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
     return version;
   }
 
-  /** The subscribed resources that exist, in name order. */
-  #selected(snapshot: TypeSnapshot): EncodedResource[] {
-    return [...this.#names]
+}
+
+interface Selection {
+  readonly resources: readonly EncodedResource[];
+  readonly contentKey: string;
+}
+
+/**
+ * The subscribed resources that exist, in name order, and their content key: computed once
+ * per snapshot and set of names, and shared by every stream that names the same resources
+ * (all the nodes of a group do), so the work does not grow with the number of nodes.
+ */
+const selections = new WeakMap<TypeSnapshot, Map<string, Selection>>();
+
+function selectionOf(snapshot: TypeSnapshot, namesKey: string, names: ReadonlySet<string>): Selection {
+  let perNames = selections.get(snapshot);
+  if (!perNames) selections.set(snapshot, (perNames = new Map()));
+  let selection = perNames.get(namesKey);
+  if (!selection) {
+    const resources = [...names]
       .sort()
       .map((name) => snapshot.resources.get(name))
       .filter((r): r is EncodedResource => r !== undefined);
+    selection = { resources, contentKey: contentHash([snapshot.typeUrl, ...resources.flatMap((r) => [r.name, r.version])]) };
+    perNames.set(namesKey, selection);
   }
+  return selection;
 }

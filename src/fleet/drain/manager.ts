@@ -279,30 +279,35 @@ export class DrainManager {
     const now = this.#now();
     for (const drain of this.#drains.values()) {
       if (drain.state !== 'running') continue;
-      const before = JSON.stringify(drain);
-      const started = this.#evaluate(drain, now);
+      const { started, changed } = this.#evaluate(drain, now);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
       if (transitions) await this.#persistThenPush(drain, started);
-      if (JSON.stringify(drain) !== before) this.#emit(drain);
+      if (changed || transitions) this.#emit(drain);
     }
   }
 
-  /** One step of a drain: node progress, batches, phases, completion. Returns nodes started. */
-  #evaluate(drain: Drain, now: number): NodeProgress[] {
+  /** One step of a drain: node progress, batches, phases, completion. */
+  #evaluate(drain: Drain, now: number): { started: NodeProgress[]; changed: boolean } {
     const started: NodeProgress[] = [];
+    let changed = false;
     drain.phases.forEach((phase, i) => {
       if (phase.state !== 'running') return;
       for (const node of phase.nodes) {
-        if (node.state === 'pushed' || node.state === 'acked') advanceNode(node, drain.spec, this.#observe(drain, i, node), now);
+        if (node.state !== 'pushed' && node.state !== 'acked') continue;
+        if (advanceNode(node, drain.spec, this.#observe(drain, i, node), now)) changed = true;
       }
       started.push(...startBatch(drain.spec, phase, now));
       if (phaseOver(drain, phase)) {
+        changed = true;
         phase.state = 'done';
         phase.finishedAt = new Date(now).toISOString();
       }
     });
     const next = drain.phases[1];
-    if (next?.state === 'pending' && this.#egressMayStart(drain, now)) started.push(...this.#startPhase(drain, 1, now));
+    if (next?.state === 'pending' && this.#egressMayStart(drain, now)) {
+      started.push(...this.#startPhase(drain, 1, now));
+      changed = true;
+    }
     if (drain.phases.every((p) => p.state === 'done')) {
       const nodes = drain.phases.flatMap((p) => p.nodes);
       drain.state = nodes.some((n) => n.state === 'failed')
@@ -313,7 +318,7 @@ export class DrainManager {
       drain.finishedAt = new Date(now).toISOString();
       this.deps.logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
     }
-    return started;
+    return { started, changed: changed || started.length > 0 };
   }
 
   #egressMayStart(drain: Drain, now: number): boolean {

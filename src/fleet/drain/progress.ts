@@ -30,7 +30,7 @@ export interface ConnectionReading {
 
 /** Where a node stands, and what changed. Mutates `node`; returns true if anything did. */
 export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObservation, now: number): boolean {
-  const before = JSON.stringify(node);
+  const before = fingerprint(node);
   if (node.state === 'pushed') {
     if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the drained listeners: ${seen.rejected}`);
     else if (seen.acked) node.state = 'acked';
@@ -48,7 +48,12 @@ export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObser
   if ((node.state === 'pushed' || node.state === 'acked') && pastDeadline(node, spec, now)) {
     finish(node, 'timed_out', now, timeoutReason(node, spec, seen));
   }
-  return JSON.stringify(node) !== before;
+  return fingerprint(node) !== before;
+}
+
+/** What a progress change can touch: the state and the measured connections. */
+function fingerprint(node: NodeProgress): string {
+  return `${node.state}|${node.listeners.map((l) => l.connections).join(',')}`;
 }
 
 function measure(node: NodeProgress, seen: NodeObservation): void {
