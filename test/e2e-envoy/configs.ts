@@ -1,0 +1,177 @@
+/**
+ * The drainplane config and the Envoy bootstraps of the end-to-end suite, derived from the demo
+ * files in envoy/ (so the suite runs what the README tells operators to run), with loopback
+ * addresses and free ports:
+ *
+ * - one group per Envoy node (matched by cluster and id), each a copy of the demo group with its
+ *   own ports: the INBOUND listener routes `/h2` to an HTTP/2 (h2c) upstream and everything else
+ *   to the HTTP/1.1 app; the OUTBOUND listener routes to the HTTP/1.1 upstream;
+ * - a bootstrap per node: node id, cluster and `admin_address` metadata, ADS and the
+ *   metrics_service sink to drainplane's xDS port, stats flushed every second, admin on loopback.
+ */
+import { readFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import YAML from 'yaml';
+
+type Json = Record<string, any>; // parsed YAML of Envoy resources: shapes are checked where used
+
+/** envoy/ in the repository, from dist/test/e2e-envoy/. */
+const ENVOY_DIR = new URL('../../../envoy/', import.meta.url);
+
+export const INGRESS_LISTENER = 'ingress_http';
+export const EGRESS_LISTENER = 'egress_http';
+/** Requests through the ingress listener under this prefix go to the HTTP/2 upstream. */
+export const H2_PREFIX = '/h2';
+
+export interface NodePorts {
+  readonly id: string;
+  readonly ingressPort: number;
+  readonly egressPort: number;
+  readonly adminPort: number;
+}
+
+export interface FleetOptions {
+  readonly cluster: string;
+  readonly nodes: readonly NodePorts[];
+  /** The HTTP/1.1 upstream: the app behind ingress and the upstream behind egress. */
+  readonly http1Port: number;
+  /** The HTTP/2 (h2c) upstream behind ingress `/h2`. */
+  readonly h2Port: number;
+}
+
+export async function readDemoFile(name: 'drainplane.yaml' | 'bootstrap.yaml'): Promise<string> {
+  return readFile(new URL(name, ENVOY_DIR), 'utf8');
+}
+
+/** The fleet config: one group per node, each derived from the first group of the demo config. */
+export function fleetConfig(demoYaml: string, o: FleetOptions): string {
+  const demo = YAML.parse(demoYaml) as Json;
+  const template = demo['groups']?.[0] as Json | undefined;
+  if (!template) throw new Error('envoy/drainplane.yaml has no group to derive the test fleet from');
+  const groups = o.nodes.map((node) => nodeGroup(structuredClone(template), node, o));
+  return YAML.stringify({ groups });
+}
+
+function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
+  group['name'] = `e2e-${node.id}`;
+  group['match'] = { cluster: o.cluster, ids: [node.id] };
+
+  const listeners = required<Json[]>(group['listeners'], 'listeners');
+  const ingress = byDirection(listeners, 'INBOUND');
+  const egress = byDirection(listeners, 'OUTBOUND');
+  ingress['name'] = INGRESS_LISTENER;
+  egress['name'] = EGRESS_LISTENER;
+  group['listeners'] = [ingress, egress];
+  ingress['address'] = loopback(node.ingressPort);
+  egress['address'] = loopback(node.egressPort);
+  // Access logs to Envoy's stdout under load are only noise here.
+  delete httpConnectionManager(ingress)['access_log'];
+  delete httpConnectionManager(egress)['access_log'];
+
+  // Ingress routes (RDS): `/h2` to the HTTP/2 upstream ahead of the demo's catch-all to the app.
+  const ingressRoutes = required<string>(httpConnectionManager(ingress)['rds']?.['route_config_name'], 'ingress rds.route_config_name');
+  const routeConfig = required<Json[]>(group['routes'], 'routes').find((r) => r['name'] === ingressRoutes);
+  const virtualHost = required<Json>(routeConfig?.['virtual_hosts']?.[0], `routes ${ingressRoutes} virtual_hosts[0]`);
+  virtualHost['routes'] = [{ match: { prefix: H2_PREFIX }, route: { cluster: 'h2_upstream' } }, ...required<Json[]>(virtualHost['routes'], 'routes')];
+
+  // Every cluster of the demo points at the HTTP/1.1 upstream on loopback: EDS endpoints for EDS
+  // clusters, a static load assignment for the others.
+  const clusters = required<Json[]>(group['clusters'], 'clusters');
+  for (const cluster of clusters) {
+    if (cluster['type'] === 'EDS') continue;
+    cluster['type'] = 'STATIC';
+    cluster['load_assignment'] = loadAssignment(cluster['name'], o.http1Port);
+  }
+  clusters.push({
+    name: 'h2_upstream',
+    connect_timeout: '1s',
+    type: 'STATIC',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    load_assignment: loadAssignment('h2_upstream', o.h2Port),
+  });
+  group['endpoints'] = clusters
+    .filter((c) => c['type'] === 'EDS')
+    .map((c) => loadAssignment(c['name'], o.http1Port));
+  return group;
+}
+
+export interface BootstrapOptions {
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly xdsPort: number;
+  readonly adminPort: number;
+}
+
+/** A bootstrap derived from envoy/bootstrap.yaml for one node. */
+export function bootstrapConfig(demoYaml: string, o: BootstrapOptions): string {
+  const b = YAML.parse(demoYaml) as Json;
+  const adminAddress = `127.0.0.1:${o.adminPort}`;
+  b['node'] = { ...b['node'], id: o.nodeId, cluster: o.cluster, metadata: { ...b['node']?.['metadata'], admin_address: adminAddress } };
+  const clusters = required<Json[]>(b['static_resources']?.['clusters'], 'static_resources.clusters');
+  const controlPlane = required<Json>(
+    clusters.find((c) => c['name'] === b['dynamic_resources']?.['ads_config']?.['grpc_services']?.[0]?.['envoy_grpc']?.['cluster_name']),
+    'the static cluster that ads_config names',
+  );
+  controlPlane['type'] = 'STATIC';
+  controlPlane['load_assignment'] = loadAssignment(controlPlane['name'], o.xdsPort);
+  const sinks = required<Json[]>(b['stats_sinks'], 'stats_sinks');
+  if (!sinks.some((s) => s['name'] === 'envoy.stat_sinks.metrics_service')) {
+    throw new Error('envoy/bootstrap.yaml has no envoy.stat_sinks.metrics_service sink');
+  }
+  b['stats_flush_interval'] = '1s';
+  b['admin'] = { ...b['admin'], address: loopback(o.adminPort) };
+  return YAML.stringify(b);
+}
+
+function byDirection(listeners: Json[], direction: 'INBOUND' | 'OUTBOUND'): Json {
+  return required<Json>(
+    listeners.find((l) => l['traffic_direction'] === direction),
+    `a listener with traffic_direction ${direction}`,
+  );
+}
+
+function httpConnectionManager(listener: Json): Json {
+  const filter = (listener['filter_chains'] as Json[] | undefined)?.[0]?.['filters']?.find(
+    (f: Json) => f['name'] === 'envoy.filters.network.http_connection_manager',
+  );
+  return required<Json>(filter?.['typed_config'], `listener ${listener['name']}: an http_connection_manager`);
+}
+
+function loopback(port: number): Json {
+  return { socket_address: { address: '127.0.0.1', port_value: port } };
+}
+
+function loadAssignment(clusterName: string, port: number): Json {
+  return { cluster_name: clusterName, endpoints: [{ lb_endpoints: [{ endpoint: { address: loopback(port) } }] }] };
+}
+
+function required<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`cannot derive the end-to-end config: ${what} is missing`);
+  return value;
+}
+
+/**
+ * `count` distinct free ports on 127.0.0.1, held open together while they are picked so no two
+ * are the same. Another process may still take one before Envoy binds it; that is rare.
+ */
+export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+}
