@@ -1,0 +1,183 @@
+/**
+ * The transport floor (a process of its own, forked by main.ts): a bare @grpc/grpc-js server
+ * with the same server options as drainplane's, serving the aggregated discovery methods with
+ * responses encoded once before any node connects. It answers each first request of a type with
+ * that type's response, ignores ACKs, and on a trigger writes one pre-encoded LDS response (the
+ * group's listeners less its INBOUND ones: what an ingress drain sends) to every open stream.
+ * No subscription state, no versions, no nonces of its own: what is left is the cost of
+ * getting the bytes to the streams.
+ *
+ * The bytes are drainplane's own (config parser, snapshots, response assembly), so both servers
+ * send the same bytes to the same streams.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFile } from 'node:fs/promises';
+import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
+import { parseConfig } from '../../src/fleet/config.js';
+import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
+import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
+import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
+import { readRequest } from './wire.js';
+
+export type ToFloor = { readonly op: 'start'; readonly configFile: string } | { readonly op: 'trigger' } | { readonly op: 'stats' } | { readonly op: 'stop' };
+
+export interface FloorStats {
+  readonly cpuMs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly streams: number;
+}
+
+export type FromFloor =
+  | { readonly op: 'listening'; readonly port: number; readonly responseBytes: Readonly<Record<string, number>> }
+  | { readonly op: 'triggered'; readonly streams: number; readonly writeMs: number }
+  | { readonly op: 'stats'; readonly stats: FloorStats }
+  | { readonly op: 'error'; readonly message: string };
+
+const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+interface GroupBytes {
+  readonly initial: { readonly sotw: ReadonlyMap<string, Buffer>; readonly delta: ReadonlyMap<string, Buffer> };
+  readonly drained: { readonly sotw: Buffer; readonly delta: Buffer };
+}
+
+interface OpenStream {
+  readonly call: grpc.ServerDuplexStream<Buffer, Buffer>;
+  readonly delta: boolean;
+  group: GroupBytes | undefined;
+}
+
+function send(message: FromFloor): void {
+  process.send?.(message);
+}
+
+/** SotW response sizes of the first group, by type, for the record. */
+function sizes(group: GroupBytes): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [typeUrl, bytes] of group.initial.sotw) out[typeUrl.slice(typeUrl.lastIndexOf('.') + 1)] = bytes.length;
+  out['Listener (drained)'] = group.drained.sotw.length;
+  return out;
+}
+
+async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> {
+  const loaded = parseConfig(await readFile(configFile, 'utf8'), configFile);
+  if (!loaded.ok) throw new Error(`floor: invalid config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const out = new Map<string, GroupBytes>();
+  for (const group of loaded.config.groups) {
+    const cluster = group.match.cluster;
+    if (cluster === undefined) throw new Error(`floor: group ${group.name} must match on cluster`);
+    const snapshot = new Snapshot(PUSH_ORDER.map((t) => new TypeSnapshot(t, group.resources.get(t) ?? [])));
+    const byType = (encode: (t: TypeSnapshot) => Buffer): Map<string, Buffer> =>
+      new Map(PUSH_ORDER.map((t: XdsTypeUrl) => [t, encode(snapshot.get(t))]));
+    const ingress = new Set(group.listeners.filter((l) => l.role === 'ingress').map((l) => l.name));
+    const listeners = snapshot.get(TypeUrl.Listener);
+    const drained = new TypeSnapshot(
+      TypeUrl.Listener,
+      listeners.sorted.filter((r) => !ingress.has(r.name)),
+    );
+    out.set(cluster, {
+      initial: {
+        sotw: byType((t) => sotwResponse(t, 'floor-1')),
+        delta: byType((t) => deltaResponse(t, 'floor-1', t.sorted, [])),
+      },
+      drained: {
+        sotw: sotwResponse(drained, 'floor-2'),
+        delta: deltaResponse(drained, 'floor-2', [], [...ingress].sort()),
+      },
+    });
+  }
+  return out;
+}
+
+async function start(configFile: string): Promise<{ server: grpc.Server; streams: Set<OpenStream> }> {
+  const groups = await groupBytes(configFile);
+  const streams = new Set<OpenStream>();
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': DEFAULT_XDS_LIMITS.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': DEFAULT_XDS_LIMITS.maxSendMessageBytes,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
+    path: `/${ADS}/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  });
+  const handler = (delta: boolean) => (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+    const stream: OpenStream = { call, delta, group: undefined };
+    streams.add(stream);
+    const done = (): void => {
+      if (streams.delete(stream)) call.end();
+    };
+    call.on('data', (bytes: Buffer) => {
+      const request = readRequest(bytes, delta);
+      if (request.cluster !== undefined && !stream.group) stream.group = groups.get(request.cluster);
+      if (request.nonce !== '' || !stream.group) return;
+      const response = (delta ? stream.group.initial.delta : stream.group.initial.sotw).get(request.typeUrl);
+      if (response) call.write(response);
+    });
+    call.on('end', done);
+    call.on('cancelled', done);
+    call.on('error', done);
+    call.on('close', done);
+  };
+  server.addService(
+    { StreamAggregatedResources: method('StreamAggregatedResources'), DeltaAggregatedResources: method('DeltaAggregatedResources') },
+    { StreamAggregatedResources: handler(false), DeltaAggregatedResources: handler(true) },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  const first = groups.values().next().value;
+  send({ op: 'listening', port, responseBytes: first ? sizes(first) : {} });
+  return { server, streams };
+}
+
+let running: { server: grpc.Server; streams: Set<OpenStream> } | undefined;
+
+process.on('message', (message: ToFloor) => {
+  void (async () => {
+    switch (message.op) {
+      case 'start':
+        running = await start(message.configFile);
+        break;
+      case 'trigger': {
+        const t0 = performance.now();
+        let n = 0;
+        for (const s of running?.streams ?? []) {
+          if (!s.group) continue;
+          s.call.write(s.delta ? s.group.drained.delta : s.group.drained.sotw);
+          n++;
+        }
+        send({ op: 'triggered', streams: n, writeMs: performance.now() - t0 });
+        break;
+      }
+      case 'stats': {
+        const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
+        send({
+          op: 'stats',
+          stats: { cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, streams: running?.streams.size ?? 0 },
+        });
+        break;
+      }
+      case 'stop':
+        if (running) {
+          for (const s of running.streams) s.call.end();
+          running.server.forceShutdown();
+        }
+        process.disconnect?.();
+        setTimeout(() => process.exit(0), 100).unref();
+        break;
+    }
+  })().catch((err: unknown) => {
+    send({ op: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  });
+});
+process.on('disconnect', () => setTimeout(() => process.exit(0), 100).unref());

@@ -1,0 +1,493 @@
+/**
+ * The fleet-scale benchmark: drainplane (its own process, `drainplane serve`) with thousands of
+ * simulated Envoy nodes on real HTTP/2 ADS streams, measured against a transport floor.
+ *
+ *   npm run bench              # 1,000, 5,000 and 10,000 nodes
+ *   npm run bench:smoke        # 50 nodes, well under a minute
+ *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
+ *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250]
+ *     [--cpu-prof DIR] [--no-floor] [--out DIR]
+ *
+ * For each fleet size, in order:
+ *  1. drainplane starts on a generated config (fleet-config.ts) with a fresh state folder;
+ *  2. the generator connects every node and waits until each has ACKed CDS, EDS, LDS and RDS
+ *     (time to connect and sync);
+ *  3. daemon RSS and heap from GET /metrics, before the fleet connected and after (per node);
+ *  4. config reload: PUT /v1/config changing one listener per group, until every node ACKed
+ *     the new LDS version;
+ *  5. drain: POST /v1/drains selecting every node (scope ingress, method remove, measured by
+ *     ACK), until every node ACKed the drained LDS version;
+ *  6. the same generator against the transport floor (floor-server.ts): connect and sync, then
+ *     one pre-encoded LDS response written to every stream on a trigger.
+ *
+ * Push latencies run from just before the API request is sent (or the floor's trigger) to the
+ * moment each node's generator sent its ACK of the new version; both clocks are the host's
+ * wall clock with sub-millisecond precision. The clock starts before the request rather than at
+ * its response because drainplane pushes before it answers. Server CPU per push is the
+ * difference of `drainplane_process_cpu_seconds_total` (the floor: process.cpuUsage()) between
+ * just before the trigger and 300 ms after the last ACK.
+ *
+ * The table goes to stdout, progress to stderr; results go to DIR/fleet-<date>.json (DIR:
+ * bench/results; with --smoke, the system's temp folder unless --out is given).
+ */
+import { fork } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DaemonProcess, type DaemonMetrics } from './daemon-process.js';
+import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
+import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
+import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
+import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protocol.js';
+import {
+  cpuFits,
+  latencies,
+  machine,
+  markdown,
+  resultRecord,
+  type BenchSettings,
+  type DrainplaneRun,
+  type FleetBenchResult,
+  type FloorRun,
+  type MemoryResult,
+  type PushResult,
+  type SizeResult,
+  type SyncResult,
+} from './report.js';
+
+const DEFAULT_OUT = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+const FLOOR_SCRIPT = fileURLToPath(new URL('./floor-server.js', import.meta.url));
+/** After the last ACK, before reading CPU: the server has handled the ACKs (and a drain tick). */
+const AFTER_PUSH_MS = 300;
+
+interface Options {
+  nodes: number[];
+  smoke: boolean;
+  workers: number;
+  groups: number;
+  deltaPercent: number;
+  streamsPerConnection: number;
+  connectWindow: number;
+  cpuProfDir: string | undefined;
+  floor: boolean;
+  out: string | undefined;
+}
+
+const USAGE = `usage: node dist/bench/fleet/main.js [options]
+  --nodes N[,N...]              fleet sizes (default 1000,5000,10000; with --smoke 50)
+  --smoke                       a quick run that checks everything works: 50 nodes by default
+  --workers N                   load generator processes (default 2)
+  --groups N                    node groups in the config (default ${DEFAULT_SHAPE.groups})
+  --delta-percent P             share of nodes speaking Delta xDS (default 20)
+  --streams-per-connection N    simulated nodes per HTTP/2 connection (default 100; 1: one each)
+  --connect-window N            nodes per worker connecting at once (default 250)
+  --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR
+  --no-floor                    skip the transport floor
+  --out DIR                     where fleet-<date>.json goes (default bench/results)`;
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      nodes: { type: 'string' },
+      smoke: { type: 'boolean' },
+      workers: { type: 'string' },
+      groups: { type: 'string' },
+      'delta-percent': { type: 'string' },
+      'streams-per-connection': { type: 'string' },
+      'connect-window': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      'no-floor': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return undefined;
+  const int = (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${flag} wants an integer from ${min} to ${max}, got "${raw}"`);
+    return v;
+  };
+  const smoke = values.smoke === true;
+  const nodes = (values.nodes ?? (smoke ? '50' : '1000,5000,10000')).split(',').map((s) => int('nodes', s.trim(), 0, 1, 100_000));
+  return {
+    nodes,
+    smoke,
+    workers: int('workers', values.workers, 2, 1, 16),
+    groups: int('groups', values.groups, DEFAULT_SHAPE.groups, 1, 100),
+    deltaPercent: int('delta-percent', values['delta-percent'], 20, 0, 100),
+    streamsPerConnection: int('streams-per-connection', values['streams-per-connection'], 100, 1, 10_000),
+    connectWindow: int('connect-window', values['connect-window'], 250, 1, 100_000),
+    cpuProfDir: values['cpu-prof'],
+    floor: values['no-floor'] !== true,
+    out: values.out ?? (smoke ? undefined : DEFAULT_OUT),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Microseconds on the host's monotonic clock: the clock V8 CPU profiles are stamped with. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Phases of a daemon's life on the monotonic clock, to slice its CPU profile by (profile-summary.ts). */
+interface Mark {
+  readonly name: string;
+  readonly startUs: number;
+  endUs: number;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+}
+
+/** Bounded waits, scaled with the fleet. */
+const syncTimeoutMs = (nodes: number): number => 60_000 + nodes * 30;
+const pushTimeoutMs = (nodes: number): number => 30_000 + nodes * 5;
+
+function syncResult(reports: readonly SyncReport[]): SyncResult {
+  const started = Math.min(...reports.map((r) => r.startedAt));
+  const finished = Math.max(...reports.map((r) => r.finishedAt));
+  const nodes = reports.reduce((s, r) => s + r.nodes, 0);
+  const totalMs = finished - started;
+  return {
+    totalMs,
+    nodesPerSecond: totalMs > 0 ? (nodes * 1000) / totalMs : 0,
+    perNode: latencies(reports.flatMap((r) => r.syncMs)),
+    connections: reports.reduce((s, r) => s + r.connections, 0),
+    generatorCpuSeconds: reports.reduce((s, r) => s + r.cpuMs, 0) / 1000,
+  };
+}
+
+function memoryResult(nodes: number, before: { rss: number; heap: number }, after: { rss: number; heap: number }): MemoryResult {
+  return {
+    baselineRssBytes: before.rss,
+    rssBytes: after.rss,
+    baselineHeapBytes: before.heap,
+    heapBytes: after.heap,
+    rssPerNodeKiB: (after.rss - before.rss) / nodes / 1024,
+    heapPerNodeKiB: (after.heap - before.heap) / nodes / 1024,
+    rssTotalPerNodeKiB: after.rss / nodes / 1024,
+  };
+}
+
+function pushResult(t0: number, results: readonly Convergence[], apiResponseMs: number | null, serverCpuSeconds: number): PushResult {
+  return {
+    latency: latencies(results.flatMap((r) => r.ackTimes.map((t) => t - t0))),
+    pending: results.reduce((s, r) => s + r.pending, 0),
+    apiResponseMs,
+    serverCpuSeconds,
+    generatorCpuSeconds: results.reduce((s, r) => s + r.cpuMs, 0) / 1000,
+    generatorLoopDelayP99Ms: Math.max(...results.map((r) => r.loopDelayP99Ms)),
+  };
+}
+
+function describePush(name: string, p: PushResult): string {
+  const l = p.latency;
+  return (
+    `${name}: ${l.count} ACKs, p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms` +
+    `${p.pending > 0 ? `, ${p.pending} NOT CONVERGED` : ''}, server CPU ${(p.serverCpuSeconds * 1000).toFixed(0)} ms, ` +
+    `generator CPU ${(p.generatorCpuSeconds * 1000).toFixed(0)} ms (loop delay p99 ${p.generatorLoopDelayP99Ms.toFixed(1)} ms)`
+  );
+}
+
+interface Context {
+  readonly options: Options;
+  readonly shape: FleetShape;
+  readonly dir: string;
+}
+
+function generatorOptions(ctx: Context, nodes: number, port: number): GeneratorOptions {
+  return {
+    workers: ctx.options.workers,
+    host: '127.0.0.1',
+    port,
+    nodes,
+    deltaPercent: ctx.options.deltaPercent,
+    groups: groupPlans(ctx.shape),
+    streamsPerConnection: ctx.options.streamsPerConnection,
+    connectWindow: ctx.options.connectWindow,
+  };
+}
+
+/** Waits until the daemon counts `nodes` open streams (the generator's view is not enough). */
+async function waitForStreams(daemon: DaemonProcess, nodes: number): Promise<DaemonMetrics> {
+  for (let i = 0; i < 100; i++) {
+    const m = await daemon.metrics();
+    if (m.streams >= nodes) return m;
+    await sleep(100);
+  }
+  throw new Error(`the daemon reports ${(await daemon.metrics()).streams} open streams, expected ${nodes}`);
+}
+
+async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Promise<DrainplaneRun> {
+  const configFile = path.join(ctx.dir, `drainplane-${nodes}.yaml`);
+  await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
+  const daemon = await DaemonProcess.start({
+    configFile,
+    stateDir: path.join(ctx.dir, `state-${nodes}`),
+    ...(ctx.options.cpuProfDir !== undefined && { cpuProfDir: ctx.options.cpuProfDir }),
+  });
+  log(`drainplane pid ${daemon.pid}: xDS on 127.0.0.1:${daemon.xdsPort}, API ${daemon.apiUrl}`);
+  let generator: LoadGenerator | undefined;
+  const marks: Mark[] = [];
+  const mark = (name: string): Mark => {
+    const m = { name, startUs: monotonicUs(), endUs: 0 };
+    marks.push(m);
+    return m;
+  };
+  try {
+    await sleep(ctx.options.smoke ? 200 : 1000);
+    const before = await daemon.metrics();
+    const syncMark = mark('sync');
+    const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, daemon.xdsPort), syncTimeoutMs(nodes));
+    generator = connected.generator;
+    syncMark.endUs = monotonicUs();
+    const sync = syncResult(connected.reports);
+    log(`drainplane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s over ${sync.connections} connections`);
+    await waitForStreams(daemon, nodes);
+    await sleep(ctx.options.smoke ? 300 : 2000);
+    const after = await daemon.metrics();
+    const memory = memoryResult(nodes, { rss: before.rssBytes, heap: before.heapUsedBytes }, { rss: after.rssBytes, heap: after.heapUsedBytes });
+    log(`drainplane: RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB (${memory.rssPerNodeKiB.toFixed(1)} KiB/node), heap ${memory.heapPerNodeKiB.toFixed(1)} KiB/node`);
+
+    // Config reload: one changed listener per group, so every node gets a new LDS version.
+    const yaml = fleetConfigYaml(ctx.shape, 1);
+    let t0 = 0;
+    let apiMs = 0;
+    let put: { status: number; body: { result?: string; nodesChanged?: number; errors?: unknown } } | undefined;
+    let cpu0 = (await daemon.metrics()).cpuSeconds;
+    const reloadMark = mark('reload');
+    const reloadAcks = await generator.measureLdsPush('reload', pushTimeoutMs(nodes), async () => {
+      t0 = nowMs();
+      put = await daemon.json('PUT', '/v1/config', yaml, 'application/yaml');
+      apiMs = nowMs() - t0;
+    });
+    await sleep(AFTER_PUSH_MS);
+    reloadMark.endUs = monotonicUs();
+    let cpu1 = (await daemon.metrics()).cpuSeconds;
+    if (put?.status !== 200 || put.body.result !== 'applied') errors.push(`PUT /v1/config: HTTP ${put?.status} ${JSON.stringify(put?.body)}`);
+    const reload = { ...pushResult(t0, reloadAcks, apiMs, cpu1 - cpu0), nodesChanged: put?.body.nodesChanged ?? 0 };
+    if (reload.nodesChanged !== nodes) errors.push(`the reload changed ${reload.nodesChanged} nodes, expected ${nodes}`);
+    if (reload.pending > 0) errors.push(`${reload.pending} nodes never ACKed the reloaded listeners`);
+    log(`drainplane ${describePush('reload', reload)}`);
+
+    // Drain: every node, ingress listeners removed, judged by the ACK alone (the simulated
+    // nodes report no connection gauges).
+    const body = JSON.stringify({ selector: { metadata: FLEET_METADATA }, scope: 'ingress', method: 'remove', measure: 'ack' });
+    let post: { status: number; body: { id?: string; state?: string } } | undefined;
+    cpu0 = (await daemon.metrics()).cpuSeconds;
+    const drainMark = mark('drain');
+    const drainAcks = await generator.measureLdsPush('drain', pushTimeoutMs(nodes), async () => {
+      t0 = nowMs();
+      post = await daemon.json('POST', '/v1/drains', body);
+      apiMs = nowMs() - t0;
+    });
+    await sleep(AFTER_PUSH_MS);
+    drainMark.endUs = monotonicUs();
+    cpu1 = (await daemon.metrics()).cpuSeconds;
+    if (post?.status !== 201 || !post.body.id) errors.push(`POST /v1/drains: HTTP ${post?.status} ${JSON.stringify(post?.body).slice(0, 500)}`);
+    const drainPush = pushResult(t0, drainAcks, apiMs, cpu1 - cpu0);
+    if (drainPush.pending > 0) errors.push(`${drainPush.pending} nodes never ACKed the drained listeners`);
+    log(`drainplane ${describePush('drain', drainPush)}`);
+
+    // The daemon's own view: the drain completes on the first progress tick after the last ACK.
+    let drainState = 'unknown';
+    let drainCompletedMs: number | null = null;
+    const id = post?.body.id;
+    for (let i = 0; id && i < 120; i++) {
+      const got = await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`);
+      drainState = got.body.state;
+      if (drainState !== 'running') {
+        drainCompletedMs = nowMs() - t0;
+        break;
+      }
+      await sleep(250);
+    }
+    if (drainState !== 'completed') errors.push(`drain ${id} is ${drainState}, expected completed`);
+    const final = await daemon.metrics();
+    if (final.nacks > 0) errors.push(`${final.nacks} NACKs counted by the daemon`);
+    return {
+      sync,
+      memory,
+      reload,
+      drain: { ...drainPush, drainId: id ?? '', drainState, drainCompletedMs },
+      nacks: final.nacks,
+    };
+  } finally {
+    await generator?.close();
+    await daemon.stop();
+    if (ctx.options.cpuProfDir !== undefined) {
+      const file = path.join(ctx.options.cpuProfDir, `marks-${daemon.pid}.json`);
+      await writeFile(file, `${JSON.stringify({ pid: daemon.pid, nodes, marks }, null, 2)}\n`);
+      log(`CPU profile of pid ${daemon.pid} in ${ctx.options.cpuProfDir}; phases in ${file}`);
+    }
+    if (daemon.output.trim() !== '') log(`drainplane output (warn and above):\n${daemon.output.trim().slice(-3000)}`);
+  }
+}
+
+class FloorProcess {
+  readonly #queue: FromFloor[] = [];
+  readonly #waiters: ((m: FromFloor) => void)[] = [];
+  readonly exited: Promise<void>;
+
+  constructor(readonly child = fork(FLOOR_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })) {
+    child.on('message', (m: FromFloor) => {
+      const w = this.#waiters.shift();
+      if (w) w(m);
+      else this.#queue.push(m);
+    });
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  async request<T extends FromFloor['op']>(message: ToFloor, reply: T): Promise<Extract<FromFloor, { op: T }>> {
+    this.child.send(message);
+    const m = await withTimeout(`the floor server's ${reply}`, 60_000, this.#next());
+    if (m.op === 'error') throw new Error(`floor server: ${m.message}`);
+    if (m.op !== reply) throw new Error(`floor server answered ${m.op}, expected ${reply}`);
+    return m as Extract<FromFloor, { op: T }>;
+  }
+
+  #next(): Promise<FromFloor> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async stats(): Promise<FloorStats> {
+    return (await this.request({ op: 'stats' }, 'stats')).stats;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ op: 'stop' } satisfies ToFloor);
+    try {
+      await withTimeout('the floor server to exit', 10_000, this.exited);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+async function runFloor(ctx: Context, nodes: number, errors: string[], sizes: Record<string, number>): Promise<FloorRun> {
+  const configFile = path.join(ctx.dir, `floor-${nodes}.yaml`);
+  await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
+  const floor = new FloorProcess();
+  let generator: LoadGenerator | undefined;
+  try {
+    const listening = await floor.request({ op: 'start', configFile }, 'listening');
+    Object.assign(sizes, listening.responseBytes);
+    log(`floor pid ${floor.child.pid}: 127.0.0.1:${listening.port}`);
+    await sleep(ctx.options.smoke ? 200 : 1000);
+    const before = await floor.stats();
+    const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, listening.port), syncTimeoutMs(nodes));
+    generator = connected.generator;
+    const sync = syncResult(connected.reports);
+    log(`floor: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s`);
+    await sleep(ctx.options.smoke ? 300 : 2000);
+    const after = await floor.stats();
+    if (after.streams !== nodes) errors.push(`the floor counts ${after.streams} streams, expected ${nodes}`);
+    const memory = memoryResult(nodes, { rss: before.rssBytes, heap: before.heapUsedBytes }, { rss: after.rssBytes, heap: after.heapUsedBytes });
+    let t0 = 0;
+    let writeLoopMs = 0;
+    const cpu0 = (await floor.stats()).cpuMs;
+    const acks = await generator.measureLdsPush('floor', pushTimeoutMs(nodes), async () => {
+      t0 = nowMs();
+      writeLoopMs = (await floor.request({ op: 'trigger' }, 'triggered')).writeMs;
+    });
+    await sleep(AFTER_PUSH_MS);
+    const cpu1 = (await floor.stats()).cpuMs;
+    const push = { ...pushResult(t0, acks, null, (cpu1 - cpu0) / 1000), writeLoopMs };
+    if (push.pending > 0) errors.push(`${push.pending} nodes never ACKed the floor's push`);
+    log(`floor ${describePush('push', push)}`);
+    return { sync, memory, push };
+  } finally {
+    await generator?.close();
+    await floor.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`fleet bench: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!options) {
+    console.log(USAGE);
+    return 0;
+  }
+  const started = Date.now();
+  const { env, loadAverage } = machine();
+  const shape: FleetShape = { ...DEFAULT_SHAPE, groups: options.groups };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'drainplane-fleet-'));
+  if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
+  const ctx: Context = { options, shape, dir };
+  const responseBytes: Record<string, number> = {};
+  const sizes: SizeResult[] = [];
+  log(`fleet bench: nodes ${options.nodes.join(', ')}; ${env.nproc} CPUs, load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  try {
+    for (const nodes of options.nodes) {
+      const errors: string[] = [];
+      let delta = 0;
+      for (let i = 0; i < nodes; i++) if (isDeltaNode(i, options.deltaPercent)) delta++;
+      let drainplane: DrainplaneRun | null = null;
+      let floor: FloorRun | null = null;
+      try {
+        drainplane = await runDrainplane(ctx, nodes, errors);
+      } catch (err) {
+        errors.push(`drainplane: ${(err as Error).message}`);
+      }
+      if (options.floor) {
+        try {
+          floor = await runFloor(ctx, nodes, errors, responseBytes);
+        } catch (err) {
+          errors.push(`floor: ${(err as Error).message}`);
+        }
+      }
+      for (const e of errors) log(`ERROR (${nodes} nodes): ${e}`);
+      sizes.push({ nodes, sotw: nodes - delta, delta, drainplane, floor, errors });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const settings: BenchSettings = {
+    workers: options.workers,
+    groups: shape.groups,
+    listenersPerGroup: shape.listeners,
+    clustersPerGroup: shape.clusters,
+    deltaPercent: options.deltaPercent,
+    streamsPerConnection: options.streamsPerConnection,
+    connectWindow: options.connectWindow,
+    smoke: options.smoke,
+    responseBytes,
+  };
+  const result: FleetBenchResult = {
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    settings,
+    sizes,
+    cpuFit: cpuFits(sizes),
+    loadAverageAtStart: loadAverage,
+  };
+  console.log(markdown(result, env));
+  const out = options.out ?? (await mkdtemp(path.join(os.tmpdir(), 'drainplane-fleet-results-')));
+  await mkdir(out, { recursive: true });
+  const file = path.join(out, `fleet-${result.startedAt.slice(0, 10)}${options.smoke ? '-smoke' : ''}.json`);
+  await writeFile(file, `${JSON.stringify(resultRecord(result, env), null, 2)}\n`);
+  console.log(`\nResults: ${file.startsWith(process.cwd()) ? path.relative(process.cwd(), file) : file}`);
+  return sizes.some((s) => s.errors.length > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`fleet bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,195 @@
+/** The fleet benchmark's results: what was measured, a markdown table, and the JSON record. */
+import os from 'node:os';
+import { environment, type Environment } from '../zero-error/report.js';
+
+export interface Latencies {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** One fleet-wide LDS push: from the trigger to each node's ACK of the new version. */
+export interface PushResult {
+  readonly latency: Latencies;
+  /** Nodes that had not ACKed a new LDS version when the wait ended (0 on success). */
+  readonly pending: number;
+  /** From sending the API request to reading its response (null for the floor's trigger). */
+  readonly apiResponseMs: number | null;
+  /** CPU the server spent from the trigger until 300 ms after the last ACK. */
+  readonly serverCpuSeconds: number;
+  readonly generatorCpuSeconds: number;
+  /** Worst event-loop delay p99 among the generator workers during the push. */
+  readonly generatorLoopDelayP99Ms: number;
+}
+
+export interface SyncResult {
+  /** From the first stream opened to the last node synced (ACKed CDS, EDS, LDS and RDS). */
+  readonly totalMs: number;
+  readonly nodesPerSecond: number;
+  /** Per node, stream opened to fourth ACK. */
+  readonly perNode: Latencies;
+  readonly connections: number;
+  readonly generatorCpuSeconds: number;
+}
+
+export interface MemoryResult {
+  readonly baselineRssBytes: number;
+  readonly rssBytes: number;
+  readonly baselineHeapBytes: number;
+  readonly heapBytes: number;
+  /** (RSS with the fleet connected - RSS before) / nodes. */
+  readonly rssPerNodeKiB: number;
+  readonly heapPerNodeKiB: number;
+  /** RSS with the fleet connected / nodes (includes the process's fixed size). */
+  readonly rssTotalPerNodeKiB: number;
+}
+
+export interface DrainplaneRun {
+  readonly sync: SyncResult;
+  readonly memory: MemoryResult;
+  readonly reload: PushResult & { readonly nodesChanged: number };
+  readonly drain: PushResult & { readonly drainId: string; readonly drainState: string; readonly drainCompletedMs: number | null };
+  readonly nacks: number;
+}
+
+export interface FloorRun {
+  readonly sync: SyncResult;
+  readonly memory: MemoryResult;
+  readonly push: PushResult & { readonly writeLoopMs: number };
+}
+
+export interface SizeResult {
+  readonly nodes: number;
+  readonly sotw: number;
+  readonly delta: number;
+  readonly drainplane: DrainplaneRun | null;
+  readonly floor: FloorRun | null;
+  readonly errors: string[];
+}
+
+export interface BenchSettings {
+  readonly workers: number;
+  readonly groups: number;
+  readonly listenersPerGroup: number;
+  readonly clustersPerGroup: number;
+  readonly deltaPercent: number;
+  readonly streamsPerConnection: number;
+  readonly connectWindow: number;
+  readonly smoke: boolean;
+  readonly responseBytes: Readonly<Record<string, number>>;
+}
+
+export interface FleetBenchResult {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly settings: BenchSettings;
+  readonly sizes: SizeResult[];
+  /** Least-squares fit of server CPU per push against nodes: fixed part and per-node part. */
+  readonly cpuFit: Record<string, { fixedMs: number; perNodeUs: number } | null>;
+  readonly loadAverageAtStart: number[];
+}
+
+export function latencies(values: readonly number[]): Latencies {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => (sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!);
+  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}
+
+/** y = a + b·x by least squares, over at least two distinct x. */
+export function linearFit(points: readonly { x: number; y: number }[]): { a: number; b: number } | null {
+  if (new Set(points.map((p) => p.x)).size < 2) return null;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxy = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0);
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  const b = sxy / sxx;
+  return { a: my - b * mx, b };
+}
+
+export function cpuFits(sizes: readonly SizeResult[]): FleetBenchResult['cpuFit'] {
+  const fit = (pick: (s: SizeResult) => number | undefined) => {
+    const points = sizes.flatMap((s) => {
+      const y = pick(s);
+      return y === undefined ? [] : [{ x: s.nodes, y }];
+    });
+    const f = linearFit(points);
+    return f && { fixedMs: round(f.a * 1000, 1), perNodeUs: round(f.b * 1e6, 1) };
+  };
+  return {
+    drain: fit((s) => s.drainplane?.drain.serverCpuSeconds),
+    reload: fit((s) => s.drainplane?.reload.serverCpuSeconds),
+    floor: fit((s) => s.floor?.push.serverCpuSeconds),
+  };
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+const n = (v: number): string => v.toLocaleString('en-US');
+const ms = (v: number): string => (Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const kib = (v: number): string => `${v.toFixed(1)} KiB`;
+const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
+
+export function markdown(result: FleetBenchResult, env: Environment): string {
+  const { settings } = result;
+  const lines: string[] = [];
+  lines.push(
+    `Fleet: ${settings.groups} node groups of ${settings.listenersPerGroup} listeners (half INBOUND, half OUTBOUND, HCM over RDS), ` +
+      `${settings.clustersPerGroup} EDS clusters and ${settings.listenersPerGroup} route configurations; ` +
+      `${100 - settings.deltaPercent}% SotW / ${settings.deltaPercent}% Delta ADS streams, ` +
+      `${settings.streamsPerConnection} streams per HTTP/2 connection, ${settings.workers} generator processes.`,
+    '',
+    '| Nodes | Connect + sync | Sync per node p99 | Daemon RSS | RSS / node | Heap / node | Floor RSS / node |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const s of result.sizes) {
+    const d = s.drainplane;
+    const f = s.floor;
+    lines.push(
+      `| ${n(s.nodes)} | ${d ? `${ms(d.sync.totalMs)} (${n(Math.round(d.sync.nodesPerSecond))}/s)` : '—'} | ${d ? ms(d.sync.perNode.p99Ms) : '—'} | ` +
+        `${d ? mib(d.memory.rssBytes) : '—'} | ${d ? kib(d.memory.rssPerNodeKiB) : '—'} | ${d ? kib(d.memory.heapPerNodeKiB) : '—'} | ` +
+        `${f ? kib(f.memory.rssPerNodeKiB) : '—'} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| Nodes | Push | p50 | p99 | max | API response | Daemon CPU | CPU / node | Floor p50 | Floor p99 | Floor max | p99 vs floor |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const s of result.sizes) {
+    const d = s.drainplane;
+    const f = s.floor?.push;
+    const floorCols = f ? `${ms(f.latency.p50Ms)} | ${ms(f.latency.p99Ms)} | ${ms(f.latency.maxMs)}` : '— | — | —';
+    const row = (name: string, p: PushResult | undefined): string =>
+      p
+        ? `| ${n(s.nodes)} | ${name} | ${ms(p.latency.p50Ms)} | ${ms(p.latency.p99Ms)} | ${ms(p.latency.maxMs)} | ` +
+          `${p.apiResponseMs === null ? '—' : ms(p.apiResponseMs)} | ${ms(p.serverCpuSeconds * 1000)} | ` +
+          `${((p.serverCpuSeconds * 1e6) / s.nodes).toFixed(0)} µs | ${floorCols} | ${f ? ratio(p.latency.p99Ms, f.latency.p99Ms) : '—'} |`
+        : `| ${n(s.nodes)} | ${name} | — | — | — | — | — | — | ${floorCols} | — |`;
+    lines.push(row('drain (ingress, remove)', d?.drain), row('config reload', d?.reload));
+  }
+  const fits = result.cpuFit;
+  const fitText = (name: string, f: { fixedMs: number; perNodeUs: number } | null): string =>
+    f ? `${name} ${f.fixedMs} ms + ${f.perNodeUs} µs/node` : `${name} —`;
+  lines.push(
+    '',
+    `CPU per fleet-wide push, fitted over the sizes: ${fitText('drain', fits['drain'] ?? null)}; ${fitText('reload', fits['reload'] ?? null)}; ` +
+      `${fitText('transport floor', fits['floor'] ?? null)}.`,
+    '',
+    `Machine: ${env.nproc} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, ${env.platform}, Node ${env.node}, ` +
+      `@grpc/grpc-js ${env.packages['@grpc/grpc-js']}; load average at start ${result.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. ` +
+      `Run took ${(result.durationMs / 1000).toFixed(0)} s.`,
+  );
+  const errors = result.sizes.flatMap((s) => s.errors.map((e) => `- ${n(s.nodes)} nodes: ${e}`));
+  if (errors.length > 0) lines.push('', 'Errors:', ...errors);
+  return lines.join('\n');
+}
+
+export function machine(): { env: Environment; loadAverage: number[] } {
+  return { env: environment(), loadAverage: os.loadavg() };
+}
+
+export function resultRecord(result: FleetBenchResult, env: Environment): object {
+  return { benchmark: 'fleet', environment: env, ...result };
+}
