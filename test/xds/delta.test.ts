@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { openDeltaStream, TYPE, type DeltaStream } from '../support/ads-client.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
+import { daemonWithStreams } from '../support/stream-fixture.js';
 
 const QUIET_MS = 300;
 
 describe('Delta ADS', () => {
-  let d: TestDaemon;
-  const streams: DeltaStream[] = [];
-  const open = (id: string): DeltaStream => {
-    const s = openDeltaStream(d.xdsAddress, { node: { id, cluster: 'test-cluster' } });
-    streams.push(s);
-    return s;
-  };
-
-  before(async () => {
-    d = await startTestDaemon(demoConfig());
-  });
-  after(async () => {
-    for (const s of streams) s.close();
-    await d.close();
-  });
+  const fx = daemonWithStreams((address, node) => openDeltaStream(address, { node }));
+  const open = (id: string): DeltaStream => fx.open(id);
 
   test('wildcard LDS, then only the changed listener, then removed_resources', async () => {
     const s = open('delta-wildcard');
@@ -32,20 +19,20 @@ describe('Delta ADS', () => {
     s.ack(first);
     await s.expectSilence(QUIET_MS);
 
-    await d.rewrite(demoConfig({ ingress: [{ name: 'ingress_http', port: 10001 }] }));
+    await fx.daemon.rewrite(demoConfig({ ingress: [{ name: 'ingress_http', port: 10001 }] }));
     const changed = await s.next(TYPE.LDS);
     assert.deepEqual(changed.resources.map((r) => r.name), ['ingress_http']);
     assert.deepEqual(changed.removed_resources, []);
     s.ack(changed);
 
-    await d.rewrite(demoConfig({ ingress: [{ name: 'ingress_http', port: 10001 }], egress: [] }));
+    await fx.daemon.rewrite(demoConfig({ ingress: [{ name: 'ingress_http', port: 10001 }], egress: [] }));
     const removed = await s.next(TYPE.LDS);
     assert.deepEqual(removed.resources, []);
     assert.deepEqual(removed.removed_resources, ['egress_http']);
     s.ack(removed);
     await s.expectSilence(QUIET_MS);
     assert.deepEqual(s.violations(), []);
-    await d.rewrite(demoConfig());
+    await fx.daemon.rewrite(demoConfig());
   });
 
   test('reconnect with initial_resource_versions sends only what differs', async () => {
@@ -82,25 +69,25 @@ describe('Delta ADS', () => {
     const second = await s.next(TYPE.RDS);
     assert.deepEqual(second.resources.map((r) => r.name), ['egress_http_routes']);
     s.ack(second);
-    await d.rewrite(demoConfig({ clusters: ['upstream', 'app'] })); // routes now point at "upstream"
+    await fx.daemon.rewrite(demoConfig({ clusters: ['upstream', 'app'] })); // routes now point at "upstream"
     const third = await s.next(TYPE.RDS);
     assert.deepEqual(third.resources.map((r) => r.name), ['egress_http_routes'], 'unsubscribed routes are not sent');
     s.ack(third);
-    await d.rewrite(demoConfig());
+    await fx.daemon.rewrite(demoConfig());
   });
 
   test('NACK parks the type until the config changes', async () => {
     const s = open('delta-nack');
     s.send({ type_url: TYPE.LDS });
     s.ack(await s.next(TYPE.LDS));
-    await d.rewrite(demoConfig({ listenerTag: 'bad' }));
+    await fx.daemon.rewrite(demoConfig({ listenerTag: 'bad' }));
     const bad = await s.next(TYPE.LDS);
     s.nack(bad, 'rejected by test');
     await s.expectSilence(QUIET_MS * 2);
-    await d.rewrite(demoConfig({ listenerTag: 'good' }));
+    await fx.daemon.rewrite(demoConfig({ listenerTag: 'good' }));
     const good = await s.next(TYPE.LDS);
     assert.equal(good.resources.length, 2);
     s.ack(good);
-    await d.rewrite(demoConfig());
+    await fx.daemon.rewrite(demoConfig());
   });
 });

@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
+import { openSotwStream, TYPE, type SotwStream, type StreamOptions } from '../support/ads-client.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
+import { daemonWithStreams } from '../support/stream-fixture.js';
 
 const QUIET_MS = 300;
 
 describe('SotW ADS', () => {
-  let d: TestDaemon;
-  const streams: SotwStream[] = [];
-  const open = (id: string, opts: Parameters<typeof openSotwStream>[1] = {}): SotwStream => {
-    const s = openSotwStream(d.xdsAddress, { node: { id, cluster: 'test-cluster' }, ...opts });
-    streams.push(s);
-    return s;
-  };
-
-  before(async () => {
-    d = await startTestDaemon(demoConfig());
-  });
-  after(async () => {
-    for (const s of streams) s.close();
-    await d.close();
-  });
+  const fx = daemonWithStreams((address, node, opts: StreamOptions = {}) => openSotwStream(address, { node, ...opts }));
+  const open = (id: string, opts: StreamOptions = {}): SotwStream => fx.open(id, opts);
 
   test('wildcard LDS gets every listener, and an ACK gets silence', async () => {
     const s = open('wildcard');
@@ -68,8 +56,7 @@ describe('SotW ADS', () => {
   });
 
   test('a node that matches no group is sent nothing, never an empty listener set', async () => {
-    const s = openSotwStream(d.xdsAddress, { node: { id: 'stranger', cluster: 'nobody' } });
-    streams.push(s);
+    const s = fx.open('stranger', { node: { id: 'stranger', cluster: 'nobody' } });
     s.send({ type_url: TYPE.LDS });
     s.send({ type_url: TYPE.CDS });
     await s.expectSilence(QUIET_MS);
