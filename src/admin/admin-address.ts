@@ -3,24 +3,14 @@
  * has no authentication, so drainplane talks to it on loopback only, unless an operator configured
  * a remote address on purpose (`allowRemote`).
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6'); // BlockList also matches IPv4-mapped ::ffff:127.x.y.z here
+import { isIPv6 } from 'node:net';
+import { isLoopback } from '../net/loopback.js';
 
 export interface AdminEndpoint {
   /** The address as configured, `host:port`, for messages. */
   readonly address: string;
   /** The HTTP origin for the client, e.g. `http://[::1]:9901`. */
   readonly origin: string;
-}
-
-function isLoopback(host: string): boolean {
-  if (host.toLowerCase() === 'localhost') return true;
-  if (isIPv4(host)) return LOOPBACK.check(host, 'ipv4');
-  if (isIPv6(host)) return LOOPBACK.check(host, 'ipv6');
-  return false;
 }
 
 /** Splits `host:port` (IPv6 in brackets: `[::1]:9901`) and enforces the loopback rule. */

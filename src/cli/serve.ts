@@ -1,12 +1,13 @@
 import pino from 'pino';
 import { ConfigError, Daemon } from '../daemon.js';
 import { readFile } from 'node:fs/promises';
+import { isLoopback } from '../net/loopback.js';
 import { parseFlags, portFlag } from './args.js';
 import { CliError } from './errors.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
-                       [--api-token-file FILE] [--no-watch]
+                       [--api-token-file FILE] [--no-watch] [--insecure-api]
 
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
@@ -14,7 +15,9 @@ The config file is reloaded when it changes on disk (unless --no-watch) and on S
 SIGTERM or SIGINT stops gracefully.
 
 Mutating API requests need "Authorization: Bearer TOKEN" when a token is set, from
---api-token-file or the DRAINPLANE_API_TOKEN environment variable.`;
+--api-token-file or the DRAINPLANE_API_TOKEN environment variable. drainplane refuses to serve
+the API beyond loopback without a token, unless --insecure-api is given (and then says so at
+every start).`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -30,6 +33,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'log-level': { type: 'string' },
       'api-token-file': { type: 'string' },
       'no-watch': { type: 'boolean' },
+      'insecure-api': { type: 'boolean' },
     },
     HELP,
     ['config'],
@@ -37,18 +41,29 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!flags) return 0;
   const v = flags.values;
   const logger = pino({ level: (v['log-level'] as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
+  const apiHost = (v['api-host'] as string | undefined) ?? '127.0.0.1';
+  const token = await apiToken(v['api-token-file'] as string | undefined);
+  if (!isLoopback(apiHost) && token === undefined) {
+    if (v['insecure-api'] !== true) {
+      throw new CliError(
+        `serve: refusing to serve the API on ${apiHost} without a token: whoever reaches it can drain the fleet. ` +
+          'Set --api-token-file or DRAINPLANE_API_TOKEN, bind --api-host 127.0.0.1, or pass --insecure-api',
+      );
+    }
+    logger.warn({ event: 'insecure_api', apiHost }, `the API on ${apiHost} takes mutating requests from anyone who reaches it (--insecure-api)`);
+  }
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({
       configFile: v['config'] as string,
       xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
       xdsPort: portFlag('xds-port', v['xds-port'], 18000),
-      apiHost: (v['api-host'] as string | undefined) ?? '127.0.0.1',
+      apiHost,
       apiPort: portFlag('api-port', v['api-port'], 9902),
       stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
       logger,
       watchConfig: v['no-watch'] !== true,
-      ...withToken(await apiToken(v['api-token-file'] as string | undefined)),
+      ...withToken(token),
     });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 1);

@@ -90,6 +90,12 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
     }
   });
 
+  test('serve refuses an API beyond loopback without a token', async () => {
+    const r = await runCli(['serve', '--config', good, '--api-host', '0.0.0.0', '--xds-port', '0', '--api-port', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /refusing to serve the API on 0\.0\.0\.0 without a token/);
+  });
+
   test('render: a node that matches no group is an error, not an empty config', async () => {
     const r = await runCli(['render', '--config', good, '--node-id', 'x', '--node-cluster', 'elsewhere']);
     assert.equal(r.code, 1);
