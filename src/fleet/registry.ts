@@ -104,6 +104,15 @@ export class NodeRegistry {
   }
 }
 
+let lastMs = 0;
+let lastIso = '';
+
+/** The time as ISO 8601; formatted once per millisecond, as events come in bursts at fleet scale. */
 function now(): string {
-  return new Date().toISOString();
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }

@@ -30,6 +30,11 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   /** Set by a first request that listed what the client has, until the first plan. */
   #reconnected = false;
   #inSync: string | undefined;
+  /**
+   * The snapshot the last plan found nothing to send for, while nothing has changed since:
+   * planning again is then a no-op (an ADS stream plans every type on every change).
+   */
+  #settledFor: TypeSnapshot | undefined;
 
   constructor(readonly typeUrl: XdsTypeUrl) {}
 
@@ -38,6 +43,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   }
 
   apply(request: DeltaRequest): ReplyOutcome | undefined {
+    this.#settledFor = undefined;
     const outcome = this.#reply(request);
     if (!this.#initialized) {
       this.#initialized = true;
@@ -78,7 +84,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   }
 
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
-    if (!this.#initialized) return undefined;
+    if (!this.#initialized || snapshot === this.#settledFor) return undefined;
     const inScope = (name: string): boolean => this.#wildcard || this.#names.has(name);
     const changed: EncodedResource[] = snapshot.sorted.filter(
       (r) => inScope(r.name) && this.#clientHas.get(r.name) !== r.version,
@@ -96,6 +102,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     this.#reconnected = false;
     if (changed.length === 0 && removed.size === 0) {
       if (reconnected) this.#inSync = snapshot.version;
+      this.#settledFor = snapshot;
       return undefined;
     }
     const removedNames = [...removed].sort();
@@ -112,6 +119,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
       removed: removedNames.length,
       encode: (nonce) => deltaResponse(snapshot, nonce, changed, removedNames),
       commit: (nonce) => {
+        this.#settledFor = undefined;
         for (const r of changed) this.#clientHas.set(r.name, r.version);
         for (const name of removedNames) this.#clientHas.set(name, ABSENT);
         this.#inFlight = { nonce, version: snapshot.version, contentKey };
