@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ConfigService } from '../../fleet/config-service.js';
+import { errorSchema } from '../schemas/error.js';
 
 const issue = {
   type: 'object',
@@ -36,7 +37,13 @@ export const configRoutes: FastifyPluginAsync<{ config: ConfigService }> = async
 
   app.put<{ Body: string | object }>(
     '/v1/config',
-    { schema: { body: { anyOf: [{ type: 'object' }, { type: 'string' }] }, response: { 200: outcome, 400: outcome } } },
+    {
+      schema: {
+        body: { anyOf: [{ type: 'object' }, { type: 'string' }] },
+        // A rejected config, or a body that is not a document at all (the error handler's shape).
+        response: { 200: outcome, 400: { anyOf: [outcome, errorSchema] } },
+      },
+    },
     async (req, reply) => {
       const result = await config.replace(req.body);
       return reply.code(result.result === 'rejected' ? 400 : 200).send(result);
