@@ -15,7 +15,7 @@ import { DrainManager } from './fleet/drain/manager.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
 import { FileDrainStore } from './store/drain-store.js';
-import { ConfigService } from './fleet/config-service.js';
+import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -84,7 +84,7 @@ export class Daemon {
     });
     const loaded = parseConfig(text, configFile);
     if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
-    for (const w of loaded.config.warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(configFile, w));
+    logConfigWarnings(logger, configFile, loaded.config.warnings);
     await mkdir(options.stateDir, { recursive: true });
 
     const nodes = new NodeRegistry();
@@ -141,19 +141,20 @@ export class Daemon {
       ],
     });
     let daemon: Daemon | undefined;
+    const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
     const api = buildApi({
       logger,
       metrics: metrics.registry,
       nodes,
       config,
       drains,
-      readiness: () => (daemon ? daemon.#readiness() : Promise.resolve('starting')),
+      readiness,
       prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
       ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
     });
     const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
     await api.listen({ host: options.apiHost, port: options.apiPort });
-    const probes = options.probePort ? buildProbeApi(logger, () => (daemon ? daemon.#readiness() : Promise.resolve('starting'))) : undefined;
+    const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
     await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;

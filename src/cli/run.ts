@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { EnvoyAdmin } from '../admin/envoy-admin.js';
-import { ConfigError, Daemon } from '../daemon.js';
 import { withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
+import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 
 const BUNDLED_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../envoy/drainplane.yaml');
@@ -68,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!flags) return 0;
   if (envoyCommand.length === 0) throw new CliError(`run: give the Envoy command after --\n\n${HELP}`);
   const v = flags.values;
-  const logger = pino({ level: (v['log-level'] as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
+  const logger = daemonLogger(v['log-level']);
   const envoyStop = seconds('envoy-stop-timeout', v['envoy-stop-timeout'], 'DRAINPLANE_ENVOY_STOP_TIMEOUT');
   const ingress = seconds('ingress-deadline', v['ingress-deadline'], 'DRAINPLANE_INGRESS_DEADLINE');
   const egress = seconds('egress-deadline', v['egress-deadline'], 'DRAINPLANE_EGRESS_DEADLINE');
@@ -77,24 +76,18 @@ export async function runCommand(args: string[]): Promise<number> {
   const adminAddress = (v['envoy-admin'] as string | undefined) ?? process.env['ENVOY_ADMIN_ADDRESS'] ?? '127.0.0.1:9901';
   const threshold = seconds('threshold', v['threshold'], 'DRAINPLANE_THRESHOLD', 0)!;
 
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({
-      configFile,
-      xdsHost: '127.0.0.1',
-      xdsPort: portFlag('xds-port', v['xds-port'], 18000),
-      apiHost: '127.0.0.1',
-      apiPort: portFlag('api-port', v['api-port'], 9902),
-      probePort: portFlag('probe-port', v['probe-port'], 9903),
-      stateDir: (v['state-dir'] as string | undefined) ?? '/tmp/drainplane',
-      logger,
-      localAdminAddress: adminAddress,
-      gaugePollMs: 250,
-    });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 1);
-    throw err;
-  }
+  const daemon = await startDaemon({
+    configFile,
+    xdsHost: '127.0.0.1',
+    xdsPort: portFlag('xds-port', v['xds-port'], 18000),
+    apiHost: '127.0.0.1',
+    apiPort: portFlag('api-port', v['api-port'], 9902),
+    probePort: portFlag('probe-port', v['probe-port'], 9903),
+    stateDir: (v['state-dir'] as string | undefined) ?? '/tmp/drainplane',
+    logger,
+    localAdminAddress: adminAddress,
+    gaugePollMs: 250,
+  });
   const dependents = daemon.config.current.dependents;
   const plan = planShutdown({
     graceSeconds: seconds('grace-period', v['grace-period'], 'TERMINATION_GRACE_PERIOD_SECONDS', 30)!,

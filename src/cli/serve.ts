@@ -1,8 +1,7 @@
-import pino from 'pino';
-import { ConfigError, Daemon } from '../daemon.js';
 import { readFile } from 'node:fs/promises';
 import { isLoopback } from '../net/loopback.js';
 import { parseFlags, portFlag } from './args.js';
+import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
@@ -40,7 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   );
   if (!flags) return 0;
   const v = flags.values;
-  const logger = pino({ level: (v['log-level'] as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
+  const logger = daemonLogger(v['log-level']);
   const apiHost = (v['api-host'] as string | undefined) ?? '127.0.0.1';
   const token = await apiToken(v['api-token-file'] as string | undefined);
   if (!isLoopback(apiHost) && token === undefined) {
@@ -52,23 +51,17 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     logger.warn({ event: 'insecure_api', apiHost }, `the API on ${apiHost} takes mutating requests from anyone who reaches it (--insecure-api)`);
   }
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({
-      configFile: v['config'] as string,
-      xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
-      xdsPort: portFlag('xds-port', v['xds-port'], 18000),
-      apiHost,
-      apiPort: portFlag('api-port', v['api-port'], 9902),
-      stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
-      logger,
-      watchConfig: v['no-watch'] !== true,
-      ...withToken(token),
-    });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 1);
-    throw err;
-  }
+  const daemon = await startDaemon({
+    configFile: v['config'] as string,
+    xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
+    xdsPort: portFlag('xds-port', v['xds-port'], 18000),
+    apiHost,
+    apiPort: portFlag('api-port', v['api-port'], 9902),
+    stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
+    logger,
+    watchConfig: v['no-watch'] !== true,
+    ...withToken(token),
+  });
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'signal', signal }, `${signal} received`);

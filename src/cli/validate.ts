@@ -1,4 +1,5 @@
 import { formatIssue, loadConfigFile } from '../fleet/config.js';
+import { TypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
 import { parseFlags } from './args.js';
 
 const HELP = `usage: drainplane validate --config FILE
@@ -24,9 +25,10 @@ export async function validateCommand(args: string[]): Promise<number> {
   for (const g of groups) {
     process.stdout.write(`  group ${g.name}\n`);
     for (const l of g.listeners) process.stdout.write(`    listener ${l.name}: ${l.role}, drain_type ${l.drainType}\n`);
-    const count = (key: string) => [...g.resources.entries()].find(([t]) => t.endsWith(key))?.[1].length ?? 0;
+    const count = (typeUrl: XdsTypeUrl): number => g.resources.get(typeUrl)?.length ?? 0;
     process.stdout.write(
-      `    ${count('Cluster')} cluster(s), ${count('RouteConfiguration')} route config(s), ${count('ClusterLoadAssignment')} endpoint set(s)\n`,
+      `    ${count(TypeUrl.Cluster)} cluster(s), ${count(TypeUrl.RouteConfiguration)} route config(s), ` +
+        `${count(TypeUrl.ClusterLoadAssignment)} endpoint set(s)\n`,
     );
   }
   return 0;

@@ -83,7 +83,7 @@ export class ConfigService {
   #apply(trigger: string, checked: ConfigResult, text: string): ReloadResult {
     const { cache, logger, file } = this.options;
     if (!checked.ok) return this.#rejected(trigger, checked.errors, checked.warnings);
-    for (const w of checked.config.warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(file, w));
+    logConfigWarnings(logger, file, checked.config.warnings);
     const before = new Map(cache.nodes().map((n) => [n.id, cache.snapshot(n.id)]));
     this.#config = checked.config;
     this.#textHash = hash(text);
@@ -110,6 +110,11 @@ export class ConfigService {
     this.#queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** One log line per config warning, as `file:line:col: path: message`. */
+export function logConfigWarnings(logger: Logger, source: string, warnings: readonly ConfigIssue[]): void {
+  for (const w of warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(source, w));
 }
 
 function hash(text: string): string {
