@@ -1,7 +1,7 @@
 /**
  * The composition root: the one place that wires the concrete parts together.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi, buildProbeApi } from './api/app.js';
@@ -14,9 +14,14 @@ import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
-import { FileDrainStore } from './store/drain-store.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
+import { startingConfig } from './fleet/config-start.js';
 import { NodeRegistry } from './fleet/registry.js';
+import { FleetView } from './fleet/replication/fleet-view.js';
+import { NodeStatusPublisher } from './fleet/replication/node-publisher.js';
+import { replicate } from './fleet/replication/replicate.js';
+import { openStateStore, type StoreOptions } from './store/open-store.js';
+import type { StateStore } from './store/state-store.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
@@ -44,6 +49,8 @@ export interface DaemonOptions {
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
   readonly gaugePollMs?: number;
+  /** Where state is kept and shared (default: files in `stateDir`). */
+  readonly store?: StoreOptions;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +78,7 @@ export class Daemon {
     readonly api: FastifyInstance,
     readonly nodes: NodeRegistry,
     readonly drains: DrainManager,
+    readonly store: StateStore,
     readonly metrics: Metrics,
     readonly xdsPort: number,
     readonly apiPort: number,
@@ -85,7 +93,17 @@ export class Daemon {
     const loaded = parseConfig(text, configFile);
     if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
     logConfigWarnings(logger, configFile, loaded.config.warnings);
-    await mkdir(options.stateDir, { recursive: true });
+    const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
+    const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(
+      async (err: unknown) => {
+        await store.close();
+        throw err;
+      },
+    );
+    if ('errors' in starting) {
+      await store.close();
+      throw new ConfigError(starting.source, starting.errors);
+    }
 
     const nodes = new NodeRegistry();
     const ledger = new NackLedger();
@@ -94,14 +112,26 @@ export class Daemon {
     // Nothing is resolved until the stored drains are loaded below.
     const cache = new SnapshotCache(() => undefined);
     const admin = new FleetAdmin(() => config!.current.envoyAdmin, options.localAdminAddress);
+    // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
+    const fleet = store.kind === 'file' ? undefined : new FleetView(store.replica, nodes, gauges, store.nodes);
     const drains = new DrainManager({
-      store: new FileDrainStore(options.stateDir),
+      store: store.drains,
       nodes,
       cache,
       config: () => config!.current,
-      connections: gauges,
+      connections: fleet ?? gauges,
       admin,
       logger: logger.child({ component: 'drains' }),
+      ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
+    });
+    const publisher = new NodeStatusPublisher({
+      store: store.nodes,
+      replica: store.replica,
+      registry: nodes,
+      cache,
+      gauges,
+      drains,
+      logger: logger.child({ component: 'replication' }),
     });
     const poller = new GaugePoller({
       admin,
@@ -116,13 +146,17 @@ export class Daemon {
       file: configFile,
       cache,
       logger,
-      initial: { config: loaded.config, text },
+      initial: starting,
+      store: store.config,
       resolver: resolve,
       onResult: (result) => metrics.configReloads.inc({ result }),
     });
+    // Changes other replicas store from now on are applied here; then the stored state is read.
+    const stopReplication = replicate({ store, drains, config, publisher, logger: logger.child({ component: 'replication' }) });
     // Stored drains are in place before the first node is served its listeners.
     await drains.load();
-    cache.setResolver(resolve(loaded.config));
+    await config.catchUp();
+    cache.setResolver(resolve(config.current));
     const xds = new XdsServer({
       watcher: cache,
       ledger,
@@ -131,6 +165,7 @@ export class Daemon {
         { streamOpened: (s) => drains.nodeConnected(s.node) },
         xdsLogEvents(logger.child({ component: 'xds' })),
         nodes.events,
+        publisher.events,
         metrics.xdsEvents,
       ),
       extraServices: [
@@ -145,10 +180,11 @@ export class Daemon {
     const api = buildApi({
       logger,
       metrics: metrics.registry,
-      nodes,
+      nodes: fleet ?? nodes,
       config,
       drains,
       readiness,
+      store,
       prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
       ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
     });
@@ -158,18 +194,19 @@ export class Daemon {
     await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
-    daemon = new Daemon(options, config, cache, xds, api, nodes, drains, metrics, xdsPort, apiPort);
+    daemon = new Daemon(options, config, cache, xds, api, nodes, drains, store, metrics, xdsPort, apiPort);
     if (options.watchConfig !== false) daemon.#unwatch = config.watch();
     drains.start();
     poller.start();
     daemon.#stopBackground = () => {
       poller.stop();
+      stopReplication();
       admin.close();
       void probes?.close();
     };
     daemon.#ready = true;
     logger.info(
-      { event: 'started', xdsPort, apiPort, config: configFile, groups: loaded.config.groups.length },
+      { event: 'started', xdsPort, apiPort, config: configFile, groups: config.current.groups.length, store: store.location, replica: store.replica },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
     return daemon;
@@ -219,6 +256,8 @@ export class Daemon {
       this.options.logger.info({ event: 'stopping' }, 'drainplane stopping');
       await this.xds.close();
       await this.api.close();
+      // Last: leadership passes on now rather than when its lease runs out.
+      await this.store.close();
       this.options.logger.info({ event: 'stopped' }, 'drainplane stopped');
     })();
     return this.#closing;

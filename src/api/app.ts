@@ -3,10 +3,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
-import type { DrainManager } from '../fleet/drain/manager.js';
+import type { DrainManager, NodeDirectory } from '../fleet/drain/manager.js';
 import { nodeListeners } from '../fleet/drain/plan.js';
-import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAdminToken } from './auth.js';
+import { refuseWhileStoreUnavailable } from './store-gate.js';
 import { errorHandler } from './errors.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
@@ -14,12 +14,14 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { prestopRoutes, type PrestopResult } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { storeRoutes, type StoreView } from './routes/store.js';
 
 /** What the HTTP API reads; the composition root supplies it. */
 export interface ApiDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
-  readonly nodes: NodeRegistry;
+  /** Every node this replica knows of (with replicas, the whole fleet). */
+  readonly nodes: NodeDirectory;
   readonly config: ConfigService;
   readonly drains: DrainManager;
   /** Why the daemon is not ready (starting, shutting down, its Envoy not synced), or null. */
@@ -28,6 +30,8 @@ export interface ApiDeps {
   readonly prestop: () => Promise<PrestopResult>;
   /** Bearer token mutating requests must carry; none means no check. */
   readonly adminToken?: string;
+  /** The state store: GET /v1/store shows it; changes are refused while it is unreachable. */
+  readonly store?: StoreView;
   /** Bytes an API request body may have. */
   readonly bodyLimit?: number;
 }
@@ -44,6 +48,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   app.setErrorHandler(errorHandler);
   if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
+  if (deps.store) app.addHook('onRequest', refuseWhileStoreUnavailable(deps.store.health));
   app.register(swagger, {
     openapi: {
       info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: '0.1.0' },
@@ -66,6 +71,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   app.register(configRoutes, { config: deps.config });
   app.register(drainRoutes, { drains: deps.drains });
+  if (deps.store) app.register(storeRoutes, { store: deps.store });
   return app;
 }
 

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { ConfigError, Daemon, type DaemonOptions } from '../daemon.js';
+import { StoreOpenError } from '../store/errors.js';
 import { CliError } from './errors.js';
 
 /** The daemon's logger: --log-level, else DRAINPLANE_LOG_LEVEL, else info. */
@@ -7,12 +8,16 @@ export function daemonLogger(level: unknown): Logger {
   return pino({ level: (level as string | undefined) ?? process.env['DRAINPLANE_LOG_LEVEL'] ?? 'info' });
 }
 
-/** Starts the daemon; a bad config is a one-line CLI error (exit 1) listing every problem. */
+/**
+ * Starts the daemon; a bad config is a one-line CLI error (exit 1) listing every problem, and a
+ * state store that cannot be reached one naming it.
+ */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     return await Daemon.start(options);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    if (err instanceof StoreOpenError) throw new CliError(`state store: ${err.message}`, 1);
     throw err;
   }
 }

@@ -3,6 +3,7 @@ import { isLoopback } from '../net/loopback.js';
 import { parseFlags, portFlag } from './args.js';
 import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
+import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
@@ -16,7 +17,9 @@ SIGTERM or SIGINT stops gracefully.
 Mutating API requests need "Authorization: Bearer TOKEN" when a token is set, from
 --api-token-file or the DRAINPLANE_API_TOKEN environment variable. drainplane refuses to serve
 the API beyond loopback without a token, unless --insecure-api is given (and then says so at
-every start).`;
+every start).
+
+${STORE_HELP}`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -33,6 +36,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'api-token-file': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
+      ...STORE_FLAGS,
     },
     HELP,
     ['config'],
@@ -51,13 +55,16 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     logger.warn({ event: 'insecure_api', apiHost }, `the API on ${apiHost} takes mutating requests from anyone who reaches it (--insecure-api)`);
   }
+  const stateDir = (v['state-dir'] as string | undefined) ?? '.drainplane';
+  const store = storeOptions(v, stateDir);
   const daemon = await startDaemon({
     configFile: v['config'] as string,
     xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
     xdsPort: portFlag('xds-port', v['xds-port'], 18000),
     apiHost,
     apiPort: portFlag('api-port', v['api-port'], 9902),
-    stateDir: (v['state-dir'] as string | undefined) ?? '.drainplane',
+    stateDir,
+    store,
     logger,
     watchConfig: v['no-watch'] !== true,
     ...withToken(token),

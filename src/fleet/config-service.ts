@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { sha256 as hash } from '../store/config-version.js';
+import { StoreConflictError, StoreUnavailableError } from '../store/errors.js';
+import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../store/state-store.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
 import { watchConfigFile } from './config-watch.js';
 
@@ -15,7 +17,12 @@ export interface ConfigServiceOptions {
   readonly file: string;
   readonly cache: SnapshotCache;
   readonly logger: Logger;
-  readonly initial: { readonly config: FleetConfig; readonly text: string };
+  readonly initial: { readonly config: FleetConfig; readonly text: string; readonly version?: number };
+  /**
+   * Where versions are kept. A shared store holds the running config of every replica: a
+   * change is stored first, then applied here, and changes stored by others are applied too.
+   */
+  readonly store: ConfigStore;
   /** The resolver the cache uses for a config (the drains wrap it). */
   readonly resolver: (config: FleetConfig) => SnapshotResolver;
   /** Told the outcome of every reload (for metrics). */
@@ -29,16 +36,32 @@ export interface ConfigServiceOptions {
  */
 export class ConfigService {
   #config: FleetConfig;
-  #textHash: string;
+  /** The stored version running now; undefined when it could not be recorded. */
+  #version: number | undefined;
+  /** The config file as last read here: a watch event with the same bytes is no change. */
+  #fileHash: string;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ConfigServiceOptions) {
     this.#config = options.initial.config;
-    this.#textHash = hash(options.initial.text);
+    this.#version = options.initial.version;
+    this.#fileHash = hash(options.initial.text);
   }
 
   get current(): FleetConfig {
     return this.#config;
+  }
+
+  get version(): number | undefined {
+    return this.#version;
+  }
+
+  versions(): Promise<ConfigVersionInfo[]> {
+    return this.options.store.versions();
+  }
+
+  storedVersion(n: number): Promise<StoredConfig | undefined> {
+    return this.options.store.version(n);
   }
 
   /** Re-reads the config file (SIGHUP, or a change seen on disk). */
@@ -52,17 +75,25 @@ export class ConfigService {
         return this.#rejected(trigger, [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], []);
       }
       // Saving the same bytes again (or our own PUT, seen by the watcher) is no change.
-      if (trigger === 'watch' && hash(text) === this.#textHash) {
+      if (trigger === 'watch' && hash(text) === this.#fileHash) {
         return { result: 'unchanged', nodesChanged: 0, warnings: this.#config.warnings };
       }
-      return this.#apply(trigger, parseConfig(text, file), text);
+      this.#fileHash = hash(text);
+      try {
+        return await this.#apply(trigger, parseConfig(text, file), text);
+      } catch (err) {
+        // Not stored, so not applied: this replica keeps serving what every replica serves.
+        if (!(err instanceof StoreUnavailableError || err instanceof StoreConflictError)) throw err;
+        return this.#rejected(trigger, [{ path: '', message: err.message }], []);
+      }
     });
   }
 
   /**
    * Replaces the config with a document from the API (YAML text, or parsed JSON). A valid one is
    * written to the config file first, atomically, so the file and what is served never differ
-   * and a restart serves the same config.
+   * and a restart serves the same config. With a shared store, the store is where it goes (the
+   * local file, maybe a read-only ConfigMap, only seeds an empty store).
    */
   replace(body: string | object): Promise<ReloadResult> {
     return this.#serialized(async () => {
@@ -70,7 +101,10 @@ export class ConfigService {
       const checked = typeof body === 'string' ? parseConfig(body, source) : checkDocument(body, source);
       if (!checked.ok) return this.#rejected('api', checked.errors, checked.warnings);
       const text = typeof body === 'string' ? body : YAML.stringify(body);
-      await writeFileAtomic(this.options.file, text);
+      if (!this.options.store.shared) {
+        await writeFileAtomic(this.options.file, text);
+        this.#fileHash = hash(text);
+      }
       return this.#apply('api', { ok: true, config: { ...checked.config, source: this.options.file } }, text);
     });
   }
@@ -80,19 +114,78 @@ export class ConfigService {
     return watchConfigFile(this.options.file, () => void this.reload('watch'));
   }
 
-  #apply(trigger: string, checked: ConfigResult, text: string): ReloadResult {
-    const { cache, logger, file } = this.options;
+  /** Applies the versions other replicas store; returns the function that stops. */
+  follow(): () => void {
+    return this.options.store.watch((stored) => void this.#applyStored(stored));
+  }
+
+  /** Applies the latest stored version if it is newer than the running one (after the store was unreachable). */
+  async catchUp(): Promise<void> {
+    const stored = await this.options.store.current();
+    if (stored) await this.#applyStored(stored);
+  }
+
+  #applyStored(stored: StoredConfig): Promise<void> {
+    return this.#serialized(async () => {
+      if (this.#version !== undefined && stored.version <= this.#version) return;
+      const checked = parseConfig(stored.text, `${this.options.file} (stored version ${stored.version})`);
+      if (!checked.ok) {
+        this.#rejected('store', checked.errors, checked.warnings);
+        return;
+      }
+      this.#install('store', { ...checked.config, source: this.options.file }, stored.version);
+    });
+  }
+
+  async #apply(trigger: string, checked: ConfigResult, text: string): Promise<ReloadResult> {
     if (!checked.ok) return this.#rejected(trigger, checked.errors, checked.warnings);
-    logConfigWarnings(logger, file, checked.config.warnings);
+    const version = await this.#store(trigger, text);
+    return this.#install(trigger, checked.config, version);
+  }
+
+  /**
+   * Stores a valid config as the next version. A shared store must take it before it runs
+   * here (else the replicas would serve different configs); the file store's history is a
+   * record only, and failing to write it stops nothing.
+   */
+  async #store(trigger: string, text: string): Promise<number | undefined> {
+    const { store, logger } = this.options;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let stored: StoredConfig | 'conflict';
+      try {
+        // The same bytes as the latest version (a SIGHUP with no change; every replica seeing
+        // one ConfigMap change) are that version, not a new one.
+        const latest = await store.current();
+        if (latest?.sha256 === hash(text)) return latest.version;
+        stored = await store.put(text, latest?.version, trigger);
+      } catch (err) {
+        if (store.shared) {
+          throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`the config could not be stored: ${(err as Error).message}`);
+        }
+        logger.warn({ event: 'config_history_failed', error: (err as Error).message }, 'config version not recorded');
+        return undefined;
+      }
+      // 'conflict': another replica stored a version in between; look again.
+      if (stored !== 'conflict') return stored.version;
+    }
+    throw new StoreConflictError('the config kept changing on other replicas while it was being stored; try again');
+  }
+
+  #install(trigger: string, config: FleetConfig, version: number | undefined): ReloadResult {
+    const { cache, logger, file } = this.options;
+    logConfigWarnings(logger, file, config.warnings);
     const before = new Map(cache.nodes().map((n) => [n.id, cache.snapshot(n.id)]));
-    this.#config = checked.config;
-    this.#textHash = hash(text);
-    cache.setResolver(this.options.resolver(checked.config));
+    this.#config = config;
+    this.#version = version;
+    cache.setResolver(this.options.resolver(config));
     const nodesChanged = [...before].filter(([id, s]) => cache.snapshot(id) !== s).length;
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);
-    logger.info({ event: 'reload', trigger, result, nodesChanged, config: file }, `config reloaded: ${nodesChanged} node(s) changed`);
-    return { result, nodesChanged, warnings: checked.config.warnings };
+    logger.info(
+      { event: 'reload', trigger, result, nodesChanged, config: file, version },
+      `config reloaded: ${nodesChanged} node(s) changed`,
+    );
+    return { result, nodesChanged, warnings: config.warnings };
   }
 
   #rejected(trigger: string, errors: readonly ConfigIssue[], warnings: readonly ConfigIssue[]): ReloadResult {
@@ -117,6 +210,3 @@ export function logConfigWarnings(logger: Logger, source: string, warnings: read
   for (const w of warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(source, w));
 }
 
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}

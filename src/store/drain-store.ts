@@ -2,12 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Drain } from '../fleet/drain/model.js';
 import { writeFileAtomic } from './atomic-write.js';
+import type { DrainStore } from './state-store.js';
 
-/** Where drains live between restarts. Saves are whole-state and atomic. */
-export interface DrainStore {
-  load(): Promise<Drain[]>;
-  save(drains: readonly Drain[]): Promise<void>;
-}
+export type { DrainStore } from './state-store.js';
 
 const FORMAT = 1;
 
@@ -54,5 +51,10 @@ export class FileDrainStore implements DrainStore {
       this.#writing = queued.catch(() => undefined);
     }
     return this.#queued;
+  }
+
+  /** One process owns the folder: nobody else changes its drains. */
+  watch(): () => void {
+    return () => {};
   }
 }

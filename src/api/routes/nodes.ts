@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { NodeIdentity } from '../../cache/node.js';
-import type { NodeRegistry } from '../../fleet/registry.js';
+import type { NodeDirectory } from '../../fleet/drain/manager.js';
 import { errorSchema } from '../schemas/error.js';
 
 const versionAt = {
@@ -39,6 +39,8 @@ export const nodeSchema = {
     },
     userAgent: { type: 'string' },
     connected: { type: 'boolean' },
+    /** With replicas: the one holding the node's xDS stream. */
+    replica: { type: 'string' },
     connectedSince: { type: 'string' },
     lastSeen: { type: 'string' },
     streams: {
@@ -87,7 +89,7 @@ export interface NodeListenerView {
 
 /** GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. */
 export const nodeRoutes: FastifyPluginAsync<{
-  nodes: NodeRegistry;
+  nodes: NodeDirectory;
   listenersOf: (identity: NodeIdentity) => NodeListenerView[];
 }> = async (app, { nodes, listenersOf }) => {
   const view = (id: string) => {

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
 import type { SnapshotCache, SnapshotResolver } from '../../cache/snapshot-cache.js';
 import { TypeUrl } from '../../resource/type-urls.js';
-import type { DrainStore } from '../../store/drain-store.js';
+import { retryOnConflict } from '../../store/errors.js';
+import type { DrainStore } from '../../store/state-store.js';
 import type { FleetConfig } from '../config.js';
-import type { NodeRegistry } from '../registry.js';
+import type { NodeRegistry, NodeStatus } from '../registry.js';
 import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { gaugeReading } from './gauge-reading.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
@@ -34,9 +35,33 @@ export interface AdminDrainActions {
   unavailable(node: NodeIdentity): string | undefined;
 }
 
+/** Nodes by id, with their status. */
+export interface NodeDirectory {
+  get(id: string): NodeStatus | undefined;
+  list(): NodeStatus[];
+}
+
+/** How far nodes whose xDS stream is on another replica are with their listener changes. */
+export interface RemoteLdsProgress {
+  /** Undefined when no other replica holds the node's stream. */
+  observe(node: NodeProgress): Pick<NodeObservation, 'acked' | 'ackedAt' | 'rejected'> | undefined;
+}
+
 export interface DrainManagerDeps {
   readonly store: DrainStore;
+  /** The nodes connected to this process. */
   readonly nodes: NodeRegistry;
+  /** Every node of the fleet, on any replica (default: `nodes`): drains select from these. */
+  readonly fleet?: NodeDirectory;
+  /** Progress of nodes connected to other replicas. */
+  readonly remote?: RemoteLdsProgress;
+  /** Whether this replica advances drains (default: always); with several, only the leader does. */
+  readonly leading?: () => boolean;
+  /**
+   * Save every change of progress (ACKs, connection counts), not only batch and phase changes,
+   * so that other replicas show what the leader sees.
+   */
+  readonly saveProgress?: boolean;
   readonly cache: SnapshotCache;
   readonly config: () => FleetConfig;
   readonly connections: ConnectionSource;
@@ -68,8 +93,6 @@ export class DrainManager {
   readonly #drains = new Map<string, Drain>();
   readonly #overlays = new Map<string, NodeOverlay>();
   readonly #listeners = new Set<(drain: Drain) => void>();
-  /** Drains whose egress phase was released by POST /advance. */
-  readonly #advanced = new Set<string>();
   /** Admin calls that succeeded, by drain/phase/node, standing in for an ACK. */
   readonly #adminDone = new Set<string>();
   readonly #now: () => number;
@@ -92,7 +115,14 @@ export class DrainManager {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => void this.tick(), this.deps.tickMs ?? 250);
+    this.#timer ??= setInterval(() => {
+      this.tick().catch((err: unknown) => {
+        // The decisions of a tick whose save failed are dropped; the next tick (here, or on
+        // the replica that leads now) takes them again from the stored state.
+        this.deps.store.revert?.(this.list());
+        this.deps.logger.warn({ event: 'drain_tick_failed', error: (err as Error).message }, 'drain progress not saved');
+      });
+    }, this.deps.tickMs ?? 250);
     this.#timer.unref();
   }
 
@@ -124,12 +154,17 @@ export class DrainManager {
 
   /** Nodes of running drains that are pushed or ACKed and not yet drained. */
   activeNodes(): NodeIdentity[] {
+    return [...this.activeNodeIds()].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
+  }
+
+  /** Ids of the nodes of running drains that are pushed or ACKed and not yet drained. */
+  activeNodeIds(): Set<string> {
     const ids = new Set<string>();
     for (const d of this.#drains.values()) {
       if (d.state !== 'running') continue;
       for (const p of d.phases) for (const n of p.nodes) if (n.state === 'pushed' || n.state === 'acked') ids.add(n.nodeId);
     }
-    return [...ids].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
+    return ids;
   }
 
   onChange(listener: (drain: Drain) => void): () => void {
@@ -146,7 +181,7 @@ export class DrainManager {
     if ('errors' in parsed) return parsed;
     const { spec } = parsed;
     const config = this.deps.config();
-    const matched = this.deps.nodes
+    const matched = (this.deps.fleet ?? this.deps.nodes)
       .list()
       .filter((n) => n.connected && selectorMatches(spec.selector, n.identity))
       .map((n) => n.identity);
@@ -186,7 +221,13 @@ export class DrainManager {
     };
     this.#drains.set(drain.id, drain);
     const started = this.#startPhase(drain, 0, now);
-    await this.#persistThenPush(drain, started);
+    try {
+      await this.#persistThenPush(drain, started);
+    } catch (err) {
+      // Not stored, so not started: nothing was pushed.
+      this.#drains.delete(drain.id);
+      throw err;
+    }
     this.deps.logger.info(
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
       `drain ${drain.id} started on ${matched.length} node(s)`,
@@ -196,7 +237,8 @@ export class DrainManager {
 
   /** Ends a drain and restores what it removed or changed. */
   cancel(id: string): Promise<Drain | undefined> {
-    return this.#exclusive(() => this.#cancel(id));
+    // Another replica may be saving the same drain's progress: cancel the version it saved.
+    return this.#exclusive(() => retryOnConflict(() => this.#cancel(id)));
   }
 
   async #cancel(id: string): Promise<Drain | undefined> {
@@ -208,7 +250,7 @@ export class DrainManager {
     if (drain.spec.method === 'drain-listeners') {
       drain.warnings.push('listeners drained through /drain_listeners cannot be restored: restart those Envoys');
     }
-    await this.deps.store.save(this.list());
+    await this.#saveOrRevert(drain);
     const ids = this.#nodeIds(drain);
     this.#rebuildOverlays(ids);
     this.deps.cache.refresh(ids);
@@ -220,12 +262,28 @@ export class DrainManager {
 
   /** Starts the egress phase of a scope-"all" drain now. */
   async advance(id: string): Promise<Drain | undefined | 'not-applicable'> {
-    const drain = this.#drains.get(id);
-    if (!drain) return undefined;
-    if (drain.state !== 'running' || drain.phases.length < 2 || drain.phases[1]!.state !== 'pending') return 'not-applicable';
-    this.#advanced.add(id);
+    const released = await this.#exclusive(async () => {
+      const drain = this.#drains.get(id);
+      if (!drain) return undefined;
+      if (drain.state !== 'running' || drain.phases.length < 2 || drain.phases[1]!.state !== 'pending') return 'not-applicable';
+      // Stored, so that the leading replica (maybe another) starts the egress phase.
+      drain.advanced = true;
+      await this.#saveOrRevert(drain);
+      return drain;
+    });
+    if (typeof released !== 'object') return released;
     await this.tick();
-    return drain;
+    return this.#drains.get(id) ?? released;
+  }
+
+  /** Saves a change made on behalf of a request; if it cannot be saved, it is undone. */
+  async #saveOrRevert(drain: Drain): Promise<void> {
+    try {
+      await this.deps.store.save(this.list());
+    } catch (err) {
+      this.deps.store.revert?.([drain]);
+      throw err;
+    }
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -264,9 +322,9 @@ export class DrainManager {
     this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
 
-  /** Evaluates every running drain once. */
-  /** Evaluates every running drain once (after any change under way). */
+  /** Evaluates every running drain once (after any change under way), if this replica leads. */
   tick(): Promise<void> {
+    if (this.deps.leading && !this.deps.leading()) return Promise.resolve();
     if (this.#tickQueued) return this.#lock.then(() => undefined);
     this.#tickQueued = true;
     return this.#exclusive(async () => {
@@ -281,7 +339,7 @@ export class DrainManager {
       if (drain.state !== 'running') continue;
       const { started, changed } = this.#evaluate(drain, now);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
-      if (transitions) await this.#persistThenPush(drain, started);
+      if (transitions || (changed && this.deps.saveProgress)) await this.#persistThenPush(drain, started);
       if (changed || transitions) this.#emit(drain);
     }
   }
@@ -324,7 +382,7 @@ export class DrainManager {
   #egressMayStart(drain: Drain, now: number): boolean {
     const ingress = drain.phases[0]!;
     const rule = drain.spec.egressStart;
-    if (rule.after === 'advance') return this.#advanced.has(drain.id);
+    if (rule.after === 'advance') return drain.advanced === true;
     if (rule.after === 'delay') {
       return ingress.state === 'done' || (ingress.startedAt !== null && now - Date.parse(ingress.startedAt) >= rule.seconds * 1000);
     }
@@ -365,7 +423,7 @@ export class DrainManager {
     const admin = this.deps.admin;
     await Promise.all(
       ids.map(async (id) => {
-        const node = this.deps.nodes.get(id)?.identity;
+        const node = (this.deps.fleet ?? this.deps.nodes).get(id)?.identity;
         const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
         try {
           if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
@@ -394,7 +452,12 @@ export class DrainManager {
     let acked: boolean;
     let ackedAt: number | undefined;
     let rejected: string | undefined;
-    if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
+    const byLds = drain.spec.method === 'remove' || drain.spec.method === 'modify';
+    // A node whose stream is on another replica is judged by what that replica published.
+    const remote = byLds && !status?.connected ? this.deps.remote?.observe(node) : undefined;
+    if (remote) {
+      ({ acked, ackedAt, rejected } = remote);
+    } else if (byLds) {
       const wanted = this.deps.cache.snapshot(node.nodeId)?.get(TypeUrl.Listener).version;
       const lds = status?.types.lds;
       acked = wanted !== undefined && lds?.acked?.version === wanted;
@@ -405,9 +468,43 @@ export class DrainManager {
       ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
       rejected = undefined;
     }
-    const identity = status?.identity;
+    const identity = (status ?? (this.deps.fleet ?? this.deps.nodes).get(node.nodeId))?.identity;
     const listeners = identity ? nodeListeners(this.deps.config(), identity) : [];
     return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
+  }
+
+  /**
+   * A drain changed in the store (on another replica, or the stored version took the place of
+   * a change that lost): it is taken as is, the local nodes whose listeners it changes are
+   * pushed at once, and local nodes it selects but lacks join it (they may have connected here
+   * before this replica saw the drain).
+   */
+  applyStored(id: string, drain: Drain | undefined): void {
+    const before = this.#drains.get(id);
+    if (drain) this.#drains.set(id, drain);
+    else this.#drains.delete(id);
+    if (drain?.state === 'running') {
+      const members = new Set(this.#nodeIds(drain));
+      for (const n of this.deps.nodes.list()) {
+        if (n.connected && !members.has(n.identity.id) && selectorMatches(drain.spec.selector, n.identity)) this.nodeConnected(n.identity);
+      }
+    }
+    const ids = new Set([...(before ? this.#nodeIds(before) : []), ...(drain ? this.#nodeIds(drain) : [])]);
+    this.#rebuildOverlays(ids);
+    this.deps.cache.refresh(ids);
+    if (drain) this.#emit(drain);
+  }
+
+  /**
+   * The store is back after being unreachable: saves what changed here meanwhile (nodes that
+   * joined drains), pushes every local node its current state, and has local nodes join the
+   * drains they missed.
+   */
+  async resync(): Promise<void> {
+    await this.#exclusive(() => retryOnConflict(() => this.deps.store.save(this.list())));
+    this.#rebuildOverlays(this.#allNodeIds());
+    this.deps.cache.refresh();
+    for (const n of this.deps.nodes.list()) if (n.connected) this.nodeConnected(n.identity);
   }
 
   /** Recomputes the overlays of these nodes from every drain that is not cancelled. */

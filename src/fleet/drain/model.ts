@@ -96,6 +96,8 @@ export interface Drain {
   phase: number;
   phases: PhaseProgress[];
   warnings: string[];
+  /** The egress phase was released by POST /advance (egress after `advance`). */
+  advanced?: boolean;
 }
 
 export const TERMINAL: ReadonlySet<DrainState> = new Set(['completed', 'timed_out', 'failed', 'cancelled']);

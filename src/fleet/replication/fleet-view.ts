@@ -1,0 +1,71 @@
+import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
+import type { NodeStatusStore } from '../../store/state-store.js';
+import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/manager.js';
+import type { NodeProgress } from '../drain/model.js';
+import type { NodeObservation } from '../drain/progress.js';
+import type { NodeRegistry } from '../registry.js';
+import { connectedRecord, type FleetNodeStatus } from './shared-node.js';
+
+/**
+ * The whole fleet as one replica sees it: its own nodes from its registry, the others' from
+ * what their replicas published. A node connected here is shown as this replica has it.
+ */
+export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProgress {
+  constructor(
+    private readonly replica: string,
+    private readonly local: NodeRegistry,
+    private readonly gauges: ConnectionGauges,
+    private readonly shared: NodeStatusStore,
+  ) {}
+
+  get(id: string): FleetNodeStatus | undefined {
+    const mine = this.local.get(id);
+    if (mine?.connected) return { ...mine, replica: this.replica };
+    const there = connectedRecord(this.shared.others(id));
+    if (there) return { ...there.status!, replica: there.replica };
+    return mine && { ...mine, replica: this.replica };
+  }
+
+  list(): FleetNodeStatus[] {
+    const byId = new Map<string, FleetNodeStatus>();
+    for (const n of this.local.list()) byId.set(n.identity.id, { ...n, replica: this.replica });
+    for (const r of this.shared.allOthers()) {
+      if (!r.status?.connected) continue;
+      const held = byId.get(r.nodeId);
+      // Two other replicas may both still list a node that just moved: the newer stream wins.
+      const newer = (held?.connectedSince ?? '') < (r.status.connectedSince ?? '');
+      if (held?.connected && (held.replica === this.replica || !newer)) continue;
+      byId.set(r.nodeId, { ...r.status, replica: r.replica });
+    }
+    return [...byId.values()];
+  }
+
+  /** The newest connection gauges of a node, whichever replica its metrics stream reached. */
+  latest(nodeId: string): ConnectionReport | undefined {
+    let newest: ConnectionReport | undefined = this.gauges.latest(nodeId);
+    for (const r of this.shared.others(nodeId)) {
+      if (!r.connections) continue;
+      const at = new Date(r.connections.at);
+      if (newest && newest.at >= at) continue;
+      newest = {
+        at,
+        listeners: new Map(Object.entries(r.connections.listeners)),
+        httpPrefixes: new Map(Object.entries(r.connections.httpPrefixes)),
+      };
+    }
+    return newest;
+  }
+
+  /** Whether a node on another replica ACKed (or NACKed) a listener set with these listeners drained. */
+  observe(node: NodeProgress): Pick<NodeObservation, 'acked' | 'ackedAt' | 'rejected'> | undefined {
+    const record = connectedRecord(this.shared.others(node.nodeId));
+    if (!record) return undefined;
+    const covers = (drained: readonly string[]): boolean => node.listeners.every((l) => drained.includes(l.name));
+    const ack = record.drainAck && covers(record.drainAck.listeners) ? record.drainAck : undefined;
+    return {
+      acked: ack !== undefined,
+      ackedAt: ack && Date.parse(ack.at),
+      rejected: record.drainNack && covers(record.drainNack.listeners) ? record.drainNack.message : undefined,
+    };
+  }
+}

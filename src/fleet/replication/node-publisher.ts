@@ -1,0 +1,141 @@
+import type { Logger } from 'pino';
+import type { SnapshotCache } from '../../cache/snapshot-cache.js';
+import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
+import { TypeUrl } from '../../resource/type-urls.js';
+import type { NodeStatusStore } from '../../store/state-store.js';
+import type { XdsEvents } from '../../xds/events.js';
+import type { NodeOverlay } from '../drain/overlay.js';
+import type { NodeRegistry } from '../registry.js';
+import type { SharedNodeRecord } from './shared-node.js';
+
+export interface NodePublisherDeps {
+  readonly store: NodeStatusStore;
+  readonly replica: string;
+  readonly registry: NodeRegistry;
+  readonly cache: SnapshotCache;
+  readonly gauges: ConnectionGauges;
+  readonly drains: {
+    overlayOf(nodeId: string): NodeOverlay;
+    /** Nodes whose connections a running drain is waiting on. */
+    activeNodeIds(): ReadonlySet<string>;
+  };
+  readonly logger: Logger;
+  /** Changes are gathered and published at most this often (default 250 ms). */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Publishes what other replicas need to know of the nodes connected here: their status (for
+ * the API on any replica, and for drains to select them), whether they ACKed their drained
+ * listeners, and their connection gauges while they drain. Changes are coalesced: a node that
+ * changes ten times between two publications is written once.
+ */
+export class NodeStatusPublisher {
+  /** Nodes whose status changed. */
+  readonly #dirty = new Set<string>();
+  /** Nodes that reported gauges; published only while a drain waits on them. */
+  readonly #reported = new Set<string>();
+  /** What was last published, by node, to skip writes that change nothing. */
+  readonly #published = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #stopGauges: () => void = () => {};
+
+  readonly events: Partial<XdsEvents> = {
+    streamOpened: (s) => this.#dirty.add(s.node.id),
+    streamClosed: (s) => this.#dirty.add(s.node.id),
+    responseSent: (s) => this.#dirty.add(s.node.id),
+    acked: (s) => this.#dirty.add(s.node.id),
+    nacked: (s) => this.#dirty.add(s.node.id),
+    parked: (s) => this.#dirty.add(s.node.id),
+  };
+
+  constructor(private readonly deps: NodePublisherDeps) {}
+
+  start(): void {
+    this.#stopGauges = this.deps.gauges.onReport((r) => this.#reported.add(r.nodeId));
+    this.#timer ??= setInterval(() => void this.flush(), this.deps.intervalMs ?? 250);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stopGauges();
+  }
+
+  /** Everything is published again at the next flush (this replica's records were lost). */
+  republish(): void {
+    this.#published.clear();
+    for (const n of this.deps.registry.list()) this.#dirty.add(n.identity.id);
+    for (const id of this.deps.drains.activeNodeIds()) this.#reported.add(id);
+  }
+
+  /** Publishes the changes gathered since the last flush. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#dirty.size === 0 && this.#reported.size === 0) return;
+    const active = this.deps.drains.activeNodeIds();
+    const ids = new Set(this.#dirty);
+    for (const id of this.#reported) if (active.has(id)) ids.add(id);
+    this.#dirty.clear();
+    this.#reported.clear();
+    const changes = new Map<string, SharedNodeRecord | null>();
+    const texts = new Map<string, string | undefined>();
+    for (const id of ids) {
+      const record = this.#record(id, active);
+      const text = record ? JSON.stringify(record) : undefined;
+      if (text === this.#published.get(id)) continue;
+      changes.set(id, record);
+      texts.set(id, text);
+    }
+    if (changes.size === 0) return;
+    try {
+      await this.deps.store.publish(changes);
+    } catch (err) {
+      // Tried again at the next flush (the store says when it is reachable again).
+      for (const id of changes.keys()) this.#dirty.add(id);
+      this.deps.logger.debug({ event: 'node_status_not_published', error: (err as Error).message }, 'node status not published');
+      return;
+    }
+    for (const [id, text] of texts) {
+      if (text === undefined) this.#published.delete(id);
+      else this.#published.set(id, text);
+    }
+  }
+
+  #record(id: string, active: ReadonlySet<string>): SharedNodeRecord | null {
+    const status = this.deps.registry.get(id);
+    const connected = status?.connected === true;
+    const report = active.has(id) ? this.deps.gauges.latest(id) : undefined;
+    if (!connected && !report) return null;
+    let drainAck: SharedNodeRecord['drainAck'] = null;
+    let drainNack: SharedNodeRecord['drainNack'] = null;
+    if (connected) {
+      // The listener set the node is meant to have now carries exactly the current overlay.
+      const wanted = this.deps.cache.snapshot(id)?.get(TypeUrl.Listener).version;
+      const lds = status.types.lds;
+      const drained = [...this.deps.drains.overlayOf(id).keys()];
+      if (wanted !== undefined && lds?.acked?.version === wanted) drainAck = { listeners: drained, at: lds.acked.at };
+      if (wanted !== undefined && lds?.lastNack?.version === wanted) drainNack = { listeners: drained, message: lds.lastNack.message };
+    }
+    return {
+      replica: this.deps.replica,
+      nodeId: id,
+      status: connected ? status : null,
+      drainAck,
+      drainNack,
+      connections: report
+        ? {
+            at: report.at.toISOString(),
+            listeners: Object.fromEntries(report.listeners),
+            httpPrefixes: Object.fromEntries(report.httpPrefixes),
+          }
+        : null,
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { Etcd3, type IOptions } from 'etcd3';
+
+export interface EtcdConnection {
+  /** host:port of each etcd member. */
+  readonly endpoints: readonly string[];
+  /** PEM files for TLS: the CA that signed etcd's certificate, and this client's certificate and key. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** Deadline of every unary call (default 2000 ms): a partitioned member must not hang a request. */
+  readonly callTimeoutMs?: number;
+}
+
+/** Retries every few hundred ms: watches resume soon after etcd is back. */
+const WATCH_RETRY = { duration: 500, next: () => WATCH_RETRY };
+
+/**
+ * No circuit breaker per member (the client's default keeps a member closed for 5 s after three
+ * failures): with one etcd endpoint, that would keep drainplane from noticing etcd is back.
+ * gRPC's own reconnect backoff, capped low below, spaces the attempts.
+ */
+const PASS_THROUGH = {
+  _altReturn: undefined as never,
+  onSuccess: () => ({ dispose: () => {} }),
+  onFailure: () => ({ dispose: () => {} }),
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+};
+
+export async function etcdClient(connection: EtcdConnection): Promise<Etcd3> {
+  const { tls } = connection;
+  const read = (file: string | undefined, what: string): Promise<Buffer | undefined> =>
+    file === undefined
+      ? Promise.resolve(undefined)
+      : readFile(file).catch((err: Error) => {
+          throw new Error(`etcd TLS ${what}: cannot read ${file}: ${err.message}`);
+        });
+  const [ca, cert, key] = await Promise.all([read(tls?.ca, 'CA'), read(tls?.cert, 'certificate'), read(tls?.key, 'key')]);
+  if ((cert === undefined) !== (key === undefined)) throw new Error('etcd TLS: a client certificate needs its key, and a key its certificate');
+  if (cert !== undefined && ca === undefined) throw new Error("etcd TLS: a client certificate needs the CA of etcd's certificate too");
+  const timeout = connection.callTimeoutMs ?? 2000;
+  const options: IOptions = {
+    hosts: connection.endpoints.map((e) => `${ca ? 'https' : 'http'}://${e}`),
+    dialTimeout: timeout,
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    },
+    faultHandling: { host: () => PASS_THROUGH, watchBackoff: WATCH_RETRY },
+    ...(ca && { credentials: { rootCertificate: ca, ...(cert && key && { certChain: cert, privateKey: key }) } }),
+  };
+  return new Etcd3(options);
+}
+
+/** Keys under the store's prefix. */
+export class EtcdKeys {
+  constructor(readonly prefix: string) {}
+
+  drains(): string {
+    return `${this.prefix}drains/`;
+  }
+
+  drain(id: string): string {
+    return `${this.drains()}${id}`;
+  }
+
+  configCurrent(): string {
+    return `${this.prefix}config/current`;
+  }
+
+  configVersions(): string {
+    return `${this.prefix}config/versions/`;
+  }
+
+  /** Zero-padded, so the versions sort by number. */
+  configVersion(n: number): string {
+    return `${this.configVersions()}${String(n).padStart(10, '0')}`;
+  }
+
+  nodes(): string {
+    return `${this.prefix}nodes/`;
+  }
+
+  node(replica: string, nodeId: string): string {
+    return `${this.nodes()}${encodeURIComponent(replica)}/${encodeURIComponent(nodeId)}`;
+  }
+
+  /** Where the election's candidates are (etcd3's Election keys live under `<this>/election/<name>/`). */
+  electionNamespace(): string {
+    return this.prefix;
+  }
+
+  health(): string {
+    return `${this.prefix}health`;
+  }
+}
+
+/** etcd revisions are 64-bit: compared as BigInt. */
+export function newer(a: string, b: string | undefined): boolean {
+  return b === undefined || BigInt(a) > BigInt(b);
+}

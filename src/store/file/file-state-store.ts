@@ -1,0 +1,38 @@
+import { mkdir } from 'node:fs/promises';
+import { FileDrainStore } from '../drain-store.js';
+import type { Leadership, NodeStatusStore, StateStore, StoreHealth } from '../state-store.js';
+import { FileConfigHistory } from './config-history.js';
+
+/** One replica: nothing to share with, so nothing is published and nothing comes in. */
+const ALONE: NodeStatusStore = {
+  publish: async () => {},
+  others: () => [],
+  allOthers: () => [],
+  onLost: () => () => {},
+};
+
+/** A local folder never becomes unreachable the way a network store does. */
+const ALWAYS_AVAILABLE: StoreHealth = {
+  unavailable: () => undefined,
+  onChange: () => () => {},
+};
+
+/**
+ * The embedded store, the zero-setup default: drains and the config history as files in the
+ * state folder. The one process that owns the folder always leads.
+ */
+export async function openFileStore(stateDir: string, replica: string): Promise<StateStore> {
+  await mkdir(stateDir, { recursive: true });
+  const leadership: Leadership = { isLeader: () => true, leader: () => replica };
+  return {
+    kind: 'file',
+    replica,
+    location: `file://${stateDir}`,
+    drains: new FileDrainStore(stateDir),
+    config: new FileConfigHistory(stateDir, replica),
+    nodes: ALONE,
+    leadership,
+    health: ALWAYS_AVAILABLE,
+    close: async () => {},
+  };
+}

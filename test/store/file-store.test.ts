@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { storeOptions } from '../../src/cli/store-flags.js';
+import { parseStoreUrl } from '../../src/store/open-store.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { demoConfig } from '../support/fleet-configs.js';
+
+describe('the embedded file store', () => {
+  let d: TestDaemon;
+  const get = async (urlPath: string): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${d.apiUrl}${urlPath}`);
+    return { status: res.status, body: await res.json() };
+  };
+
+  before(async () => {
+    d = await startTestDaemon(demoConfig());
+  });
+  after(() => d.close());
+
+  test('one replica: it leads, and the store is always available', async () => {
+    const store = (await get('/v1/store')).body;
+    assert.equal(store.kind, 'file');
+    assert.match(store.location, /^file:\/\/.*state$/);
+    assert.equal(store.leading, true);
+    assert.equal(store.leader, store.replica);
+    assert.equal(store.available, true);
+  });
+
+  test('config versions: the start, a reload and a PUT each record one; unchanged bytes record none', async () => {
+    assert.equal((await get('/v1/config')).body.version, 1);
+    await d.rewrite(demoConfig({ listenerTag: 'second' }));
+    await d.rewrite(demoConfig({ listenerTag: 'second' }));
+    const put = await fetch(`${d.apiUrl}/v1/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/yaml' },
+      body: demoConfig({ listenerTag: 'third' }),
+    });
+    assert.equal(put.status, 200);
+    const versions = (await get('/v1/config/versions')).body.versions as { version: number; origin: string; sha256: string }[];
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.origin]),
+      [
+        [1, 'start'],
+        [2, 'signal'],
+        [3, 'api'],
+      ],
+    );
+    assert.equal((await get('/v1/config')).body.version, 3);
+    const third = (await get('/v1/config/versions/3')).body;
+    assert.equal(third.text, demoConfig({ listenerTag: 'third' }));
+    assert.equal(third.text, await readFile(d.configFile, 'utf8'), 'the config file is still the running config');
+    const missing = await get('/v1/config/versions/99');
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.message, /config version 99 is not kept/);
+    const history = JSON.parse(await readFile(path.join(path.dirname(d.configFile), 'state', 'config-versions.json'), 'utf8'));
+    assert.equal(history.versions.length, 3, 'kept in the state folder');
+  });
+});
+
+describe('--store and its flags', () => {
+  test('store URLs: file and etcd with one or more members; anything else is named', () => {
+    assert.deepEqual(parseStoreUrl('file://.drainplane'), { kind: 'file', dir: '.drainplane' });
+    assert.deepEqual(parseStoreUrl('etcd://10.0.0.1:2379,etcd-1.etcd:2379'), { kind: 'etcd', endpoints: ['10.0.0.1:2379', 'etcd-1.etcd:2379'] });
+    assert.deepEqual(parseStoreUrl('etcd://10.0.0.1'), { error: '"10.0.0.1" is not host:port' });
+    assert.match((parseStoreUrl('redis://x:1') as { error: string }).error, /expected file:\/\/DIR or etcd:\/\/HOST:PORT/);
+  });
+
+  test('the default is the state folder; etcd-only flags need an etcd store; bad values name their flag', () => {
+    assert.deepEqual(storeOptions({}, '/var/lib/drainplane'), { url: 'file:///var/lib/drainplane' });
+    assert.deepEqual(
+      storeOptions({ store: 'etcd://127.0.0.1:2379', 'store-ca': 'ca.pem', 'store-lease-seconds': '5', 'replica-id': 'pod-0' }, '.d'),
+      { url: 'etcd://127.0.0.1:2379', tls: { ca: 'ca.pem' }, leaseSeconds: 5, replica: 'pod-0' },
+    );
+    assert.throws(() => storeOptions({ 'store-ca': 'ca.pem' }, '.d'), /--store-ca needs an etcd store/);
+    assert.throws(() => storeOptions({ store: 'etcd://h:1', 'store-lease-seconds': '1' }, '.d'), /--store-lease-seconds must be .* at least 2; got "1"/);
+    assert.throws(() => storeOptions({ store: 'etcd://h:1', 'store-prefix': '/x' }, '.d'), /--store-prefix must end with "\/"/);
+    assert.throws(() => storeOptions({ store: 'etcd:/h' }, '.d'), /--store etcd:\/h: expected/);
+  });
+});
