@@ -14,6 +14,8 @@ export interface SimNodeOptions {
   readonly reject?: (response: SotwResponse) => string | undefined;
   /** version_info of the first request (what a reconnecting Envoy reports it has). */
   readonly versionInfo?: string;
+  /** Where the metrics stream goes (default: the xDS address); with replicas, maybe another one. */
+  readonly metricsAddress?: string;
 }
 
 export class SimNode {
@@ -97,7 +99,7 @@ export class SimNode {
 
   /** Reports active connections per listener stat address, e.g. { '127.0.0.1_10000': 3 }. */
   reportConnections(listeners: Record<string, number>): void {
-    this.#metrics ??= openEnvoyMetricsStream(this.xdsAddress, this.id);
+    this.#metrics ??= openEnvoyMetricsStream(this.options.metricsAddress ?? this.xdsAddress, this.id);
     this.#metrics.send({ listeners }, { tagsAsLabels: true });
   }
 
