@@ -8,10 +8,11 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
-import type { Replica } from '../support/replicas.js';
+import { Replica } from '../support/replicas.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import {
   batchSizes,
+  CONFIG,
   drainOn,
   eventually,
   leaderOf,
@@ -228,5 +229,19 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     await spread[0]!.node.waitForLds((r) => r.resources.some((x) => x.name === 'ingress_b'), 'the config stored during the partition', 20_000);
     await untilCompleted(r0, drain.id, 'the drain to complete with the node of r0', 60_000);
     assert.equal((await r0.api('GET', '/v1/config')).body.version, 2);
+  });
+
+  test('a replica stopped with SIGTERM hands leadership over at once, without waiting for its lease', async () => {
+    const LONG_LEASE = 20;
+    const start = (id: string) => Replica.start({ id, configYaml: CONFIG, etcd: etcd.endpoint, prefix: '/t5/', leaseSeconds: LONG_LEASE });
+    replicas = [await start('r0')];
+    await eventually('r0 to lead', async () => (await replicas[0]!.store())?.leading === true);
+    replicas.push(await start('r1'));
+    const stoppedAt = Date.now();
+    replicas[0]!.cli.child.kill('SIGTERM');
+    await eventually('r1 to lead', async () => (await replicas[1]!.store())?.leading === true, LONG_LEASE * 1000);
+    const handoverMs = Date.now() - stoppedAt;
+    console.log(`leader handover after SIGTERM: ${handoverMs} ms (lease ${LONG_LEASE} s)`);
+    assert.ok(handoverMs < (LONG_LEASE * 1000) / 2, `r1 waited for the lease to run out (${handoverMs} ms)`);
   });
 });
