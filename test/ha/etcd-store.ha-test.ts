@@ -86,6 +86,27 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('a replica away while the history it missed was compacted reads the drains again when it is back', async () => {
+    const keys = new EtcdKeys('/unit-compacted/');
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const away = new EtcdDrainStore(await client(proxy.endpoint), keys, () => undefined, silent);
+    const direct = await client();
+    const writer = new EtcdDrainStore(direct, keys, () => undefined, silent);
+    await Promise.all([away.load(), writer.load()]);
+    const seen = new Map<string, Drain | undefined>();
+    away.watch((id, drain) => seen.set(id, drain));
+    proxy.cut();
+    await writer.save([aDrain('drn_3')]);
+    await writer.save([aDrain('drn_4')]);
+    // Everything before the last write is forgotten: a watch cannot resume from before it.
+    const { revision } = (await direct.get(keys.drain('drn_4')).exec()).header;
+    const compacted = await fetch(`http://${etcd.endpoint}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+    assert.equal(compacted.status, 200);
+    proxy.heal();
+    await eventually('the returning replica to have both drains', () => seen.has('drn_3') && seen.has('drn_4'), 20_000);
+    await Promise.all([away.close(), writer.close(), proxy.close()]);
+  });
+
   test('a replica whose election key is gone cannot save: no step by a former leader', async () => {
     const keys = new EtcdKeys('/unit-leader/');
     const c = await client();

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Etcd3, type IOptions } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import type { Logger } from 'pino';
 
 export interface EtcdConnection {
   /** host:port of each etcd member. */
@@ -100,4 +101,58 @@ export class EtcdKeys {
 /** etcd revisions are 64-bit: compared as BigInt. */
 export function newer(a: string, b: string | undefined): boolean {
   return b === undefined || BigInt(a) > BigInt(b);
+}
+
+/**
+ * Follows a key or a prefix from a revision on. The client resumes a watch by itself after a
+ * disconnection; after an error it cannot resume from (the history it needs was compacted
+ * while this replica was away), everything is read again (`reread`, which returns the
+ * revision it read at) and followed on from there.
+ */
+export class EtcdFollower {
+  #watcher: Watcher | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly target: { readonly key: string } | { readonly prefix: string },
+    private readonly handlers: { put(kv: IKeyValue): void; delete(kv: IKeyValue): void },
+    private readonly reread: () => Promise<string>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Follows what changes after `revision`. */
+  async start(revision: string): Promise<void> {
+    const builder = this.client.watch().startRevision((BigInt(revision) + 1n).toString());
+    const watcher = await ('key' in this.target ? builder.key(this.target.key) : builder.prefix(this.target.prefix)).create();
+    if (this.#closed) {
+      await watcher.cancel();
+      return;
+    }
+    this.#watcher = watcher;
+    watcher.on('put', (kv) => this.handlers.put(kv));
+    watcher.on('delete', (kv) => this.handlers.delete(kv));
+    watcher.on('error', (err) => void this.#restart(watcher, err));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#watcher?.cancel();
+  }
+
+  async #restart(failed: Watcher, err: Error): Promise<void> {
+    if (this.#watcher !== failed || this.#closed) return;
+    this.#watcher = undefined;
+    this.logger.warn({ event: 'store_watch_restarted', target: this.target, error: err.message }, 'etcd watch lost; reading the state again');
+    // Not awaited: a watcher etcd already canceled may never confirm it.
+    void failed.cancel().catch(() => undefined);
+    while (!this.#closed) {
+      try {
+        await this.start(await this.reread());
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
 }

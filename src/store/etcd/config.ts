@@ -1,8 +1,8 @@
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
-import type { EtcdKeys } from './client.js';
+import { EtcdFollower, type EtcdKeys } from './client.js';
 
 /**
  * The running config of every replica, in etcd: `config/current` and the last 20 versions
@@ -12,22 +12,31 @@ import type { EtcdKeys } from './client.js';
 export class EtcdConfigStore implements ConfigStore {
   readonly shared = true;
   readonly #listeners = new Set<(config: StoredConfig) => void>();
-  #watcher: Watcher | undefined;
+  readonly #follower: EtcdFollower;
 
   constructor(
     private readonly client: Etcd3,
     private readonly keys: EtcdKeys,
     private readonly replica: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#follower = new EtcdFollower(
+      client,
+      { key: keys.configCurrent() },
+      { put: (kv) => this.#stored(kv), delete: () => {} },
+      async () => {
+        const res = await this.client.get(this.keys.configCurrent()).exec();
+        if (res.kvs[0]) this.#stored(res.kvs[0]);
+        return res.header.revision;
+      },
+      logger,
+    );
+  }
 
   /** Starts following `config/current`. */
   async start(): Promise<void> {
-    this.#watcher = await this.client.watch().key(this.keys.configCurrent()).create();
-    this.#watcher.on('put', (kv) => {
-      const stored = this.#parse(kv.value.toString());
-      if (stored) for (const listener of this.#listeners) listener(stored);
-    });
+    const res = await this.client.get(this.keys.configCurrent()).exec();
+    await this.#follower.start(res.header.revision);
   }
 
   async current(): Promise<StoredConfig | undefined> {
@@ -68,7 +77,12 @@ export class EtcdConfigStore implements ConfigStore {
   }
 
   async close(): Promise<void> {
-    await this.#watcher?.cancel();
+    await this.#follower.close();
+  }
+
+  #stored(kv: IKeyValue): void {
+    const stored = this.#parse(kv.value.toString());
+    if (stored) for (const listener of this.#listeners) listener(stored);
   }
 
   #parse(text: string): StoredConfig | undefined {

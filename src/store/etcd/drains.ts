@@ -1,9 +1,9 @@
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Drain } from '../../fleet/drain/model.js';
 import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../errors.js';
 import type { DrainListener, DrainStore } from '../state-store.js';
-import { newer, type EtcdKeys } from './client.js';
+import { EtcdFollower, newer, type EtcdKeys } from './client.js';
 
 const FORMAT = 1;
 
@@ -35,7 +35,7 @@ export class EtcdDrainStore implements DrainStore {
   readonly #queued = new Map<string, { done: Promise<void>; drain: Drain }>();
   /** Watch events for drains being written, held until the write's outcome is known. */
   readonly #held = new Map<string, (() => void)[]>();
-  #watcher: Watcher | undefined;
+  readonly #follower: EtcdFollower;
 
   constructor(
     private readonly client: Etcd3,
@@ -43,7 +43,15 @@ export class EtcdDrainStore implements DrainStore {
     /** The election key while this replica leads. */
     private readonly leaderKey: () => string | undefined,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#follower = new EtcdFollower(
+      client,
+      { prefix: keys.drains() },
+      { put: (kv) => this.#event(kv, true), delete: (kv) => this.#event(kv, false) },
+      () => this.#reread(),
+      logger,
+    );
+  }
 
   async load(): Promise<Drain[]> {
     const res = await this.client.getAll().prefix(this.keys.drains()).exec();
@@ -53,13 +61,7 @@ export class EtcdDrainStore implements DrainStore {
       if (drain) drains.push(drain);
     }
     // From the revision just read on: nothing changed in between is missed.
-    this.#watcher = await this.client
-      .watch()
-      .prefix(this.keys.drains())
-      .startRevision((BigInt(res.header.revision) + 1n).toString())
-      .create();
-    this.#watcher.on('put', (kv) => this.#event(kv, true));
-    this.#watcher.on('delete', (kv) => this.#event(kv, false));
+    await this.#follower.start(res.header.revision);
     return drains;
   }
 
@@ -84,7 +86,19 @@ export class EtcdDrainStore implements DrainStore {
   }
 
   async close(): Promise<void> {
-    await this.#watcher?.cancel();
+    await this.#follower.close();
+  }
+
+  /** Every stored drain again: the newer versions handed out, the vanished ones dropped. */
+  async #reread(): Promise<string> {
+    const res = await this.client.getAll().prefix(this.keys.drains()).exec();
+    const present = new Set<string>();
+    for (const kv of res.kvs) {
+      present.add(kv.key.toString().slice(this.keys.drains().length));
+      this.#event(kv, true);
+    }
+    for (const id of [...this.#known.keys()]) if (!present.has(id)) this.#gone(id);
+    return res.header.revision;
   }
 
   /** Writes are one at a time per drain; a save while one waits joins it. */

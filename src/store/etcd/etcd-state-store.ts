@@ -20,6 +20,7 @@ export interface EtcdStoreOptions extends EtcdConnection {
 
 export const DEFAULT_ETCD_PREFIX = '/drainplane/';
 export const DEFAULT_LEASE_SECONDS = 10;
+const CLOSE_TIMEOUT_MS = 3000;
 
 /** Connects to etcd (waiting for it up to the start-up timeout) and starts following it. */
 export async function openEtcdStore(options: EtcdStoreOptions, logger: Logger): Promise<StateStore> {
@@ -63,7 +64,10 @@ export async function openEtcdStore(options: EtcdStoreOptions, logger: Logger): 
     health,
     async close() {
       health.close();
-      await Promise.all([leadership.close(), nodes.close(), drains.close(), config.close()]);
+      // Stepping down and revoking the node lease hand over at once; an etcd that does not
+      // answer must not hold the shutdown (the leases then run out on their own).
+      const closed = Promise.all([leadership.close(), nodes.close(), drains.close(), config.close()]);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
       client.close();
     },
   };

@@ -1,8 +1,8 @@
-import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease } from 'etcd3';
 import type { Logger } from 'pino';
 import type { SharedNodeRecord } from '../../fleet/replication/shared-node.js';
 import type { NodeStatusStore } from '../state-store.js';
-import type { EtcdKeys } from './client.js';
+import { EtcdFollower, type EtcdKeys } from './client.js';
 
 /**
  * Node records in etcd, one key per replica and node, every key of a replica under that
@@ -15,7 +15,7 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   readonly #lostListeners = new Set<() => void>();
   /** Granted on first use; replaced after it was lost. */
   #lease: Lease | undefined;
-  #watcher: Watcher | undefined;
+  readonly #follower: EtcdFollower;
   #closed = false;
 
   constructor(
@@ -24,21 +24,21 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     private readonly replica: string,
     private readonly leaseSeconds: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#follower = new EtcdFollower(
+      client,
+      { prefix: keys.nodes() },
+      { put: (kv) => this.#put(kv), delete: (kv) => this.#delete(kv) },
+      () => this.#reread(),
+      logger,
+    );
+  }
 
   async start(): Promise<void> {
     await this.#currentLease().grant();
     // What a previous process of this replica left behind (under a lease still running).
     await this.client.delete().prefix(`${this.keys.nodes()}${encodeURIComponent(this.replica)}/`);
-    const res = await this.client.getAll().prefix(this.keys.nodes()).exec();
-    for (const kv of res.kvs) this.#put(kv);
-    this.#watcher = await this.client
-      .watch()
-      .prefix(this.keys.nodes())
-      .startRevision((BigInt(res.header.revision) + 1n).toString())
-      .create();
-    this.#watcher.on('put', (kv) => this.#put(kv));
-    this.#watcher.on('delete', (kv) => this.#delete(kv));
+    await this.#follower.start(await this.#reread());
   }
 
   async publish(records: ReadonlyMap<string, SharedNodeRecord | null>): Promise<void> {
@@ -68,7 +68,7 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   /** Revokes the lease: this replica's nodes disappear at once. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#watcher?.cancel();
+    await this.#follower.close();
     await this.#lease?.revoke().catch(() => undefined);
   }
 
@@ -90,6 +90,14 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     });
     this.#lease = lease;
     return lease;
+  }
+
+  /** Every other replica's records, read again; returns the revision read at. */
+  async #reread(): Promise<string> {
+    const res = await this.client.getAll().prefix(this.keys.nodes()).exec();
+    this.#others.clear();
+    for (const kv of res.kvs) this.#put(kv);
+    return res.header.revision;
   }
 
   #split(kv: IKeyValue): { replica: string; nodeId: string } | undefined {
