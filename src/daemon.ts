@@ -146,7 +146,7 @@ export class Daemon {
       file: configFile,
       cache,
       logger,
-      initial: starting,
+      initial: { ...starting, fileText: text },
       store: store.config,
       resolver: resolve,
       onResult: (result) => metrics.configReloads.inc({ result }),

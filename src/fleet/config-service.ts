@@ -17,7 +17,13 @@ export interface ConfigServiceOptions {
   readonly file: string;
   readonly cache: SnapshotCache;
   readonly logger: Logger;
-  readonly initial: { readonly config: FleetConfig; readonly text: string; readonly version?: number };
+  readonly initial: {
+    readonly config: FleetConfig;
+    readonly text: string;
+    readonly version?: number;
+    /** The config file's text, when a shared store's version runs instead. */
+    readonly fileText?: string;
+  };
   /**
    * Where versions are kept. A shared store holds the running config of every replica: a
    * change is stored first, then applied here, and changes stored by others are applied too.
@@ -45,7 +51,7 @@ export class ConfigService {
   constructor(private readonly options: ConfigServiceOptions) {
     this.#config = options.initial.config;
     this.#version = options.initial.version;
-    this.#fileHash = hash(options.initial.text);
+    this.#fileHash = hash(options.initial.fileText ?? options.initial.text);
   }
 
   get current(): FleetConfig {

@@ -4,6 +4,7 @@
  * Run with `npm run test:ha`; without an etcd binary it prints one skip line.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -113,6 +114,23 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
       ],
     );
     for (const r of replicas) assert.equal((await r.api('GET', '/v1/config')).body.version, 2, `${r.id} runs version 2`);
+
+    // A replica started now runs the stored version 2, not its file (the bytes of version 1)...
+    const late = await Replica.start({ id: 'r3', configYaml: CONFIG, etcd: etcd.endpoint, prefix: '/t1/', leaseSeconds: LEASE_SECONDS });
+    replicas.push(late);
+    assert.equal((await late.api('GET', '/v1/config')).body.version, 2);
+    // ...and its file written again with the same bytes is no change.
+    await writeFile(late.configFile, CONFIG);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await late.api('GET', '/v1/config/versions')).body.versions.length, 2);
+    assert.equal((await late.api('GET', '/v1/config')).body.version, 2);
+    // A new file on one replica (a ConfigMap change) is the next version on all of them.
+    await writeFile(replicas[1]!.configFile, demoConfig({ listenerTag: 'from-the-file' }));
+    for (const r of replicas) {
+      await eventually(`${r.id} to run version 3`, async () => (await r.api('GET', '/v1/config')).body.version === 3);
+    }
+    const third = (await replicas[2]!.api('GET', '/v1/config/versions/3')).body;
+    assert.deepEqual([third.origin, third.replica], ['watch', 'r1']);
   });
 
   test('the leader is killed mid-drain: another replica leads within the lease, and the drain completes without double steps', async () => {

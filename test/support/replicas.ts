@@ -32,10 +32,16 @@ export class Replica {
     private readonly dir: string,
   ) {}
 
+  /** Its own copy of the config file (as if mounted from a ConfigMap); watched. */
+  get configFile(): string {
+    return path.join(this.dir, 'drainplane.yaml');
+  }
+
   static async start(o: ReplicaOptions): Promise<Replica> {
     const dir = await mkdtemp(path.join(tmpdir(), `drainplane-${o.id}-`));
     const config = path.join(dir, 'drainplane.yaml');
     await writeFile(config, o.configYaml);
+    // Watched (no --no-watch): a change of one replica's file is a config change for all.
     const cli = startCli([
       'serve',
       '--config', config,
