@@ -12,8 +12,8 @@ function type(typeUrl: string): string {
 }
 
 /** One JSON log line per protocol event. */
-export function xdsLogEvents(logger: Logger): XdsEvents {
-  return {
+export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
+  const events: XdsEvents = {
     streamOpened: (info) =>
       logger.info(
         {
@@ -42,6 +42,11 @@ export function xdsLogEvents(logger: Logger): XdsEvents {
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
   };
+  if (logger.isLevelEnabled('info')) return events;
+  // Below info, leave the per-event handlers out: pino would drop their lines, but only after
+  // every push and ACK of every node had built a log object for nothing.
+  const { nacked, requestIgnored } = events;
+  return { nacked, requestIgnored };
 }
 
 /** Log lines for Envoy's metrics service streams (connection gauges for drains). */

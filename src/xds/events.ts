@@ -46,13 +46,26 @@ export interface XdsEvents {
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
 }
 
-/** Fans events out to several partial observers. */
+type AnyHandler = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
+
+/**
+ * Fans events out to several partial observers. Each event's handlers are collected once, and
+ * called with a fixed arity: events fire on every response and ACK of every node.
+ */
 export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
-  const fan =
-    <K extends keyof XdsEvents>(key: K) =>
-    (...args: Parameters<XdsEvents[K]>): void => {
-      for (const o of observers) (o[key] as ((...a: Parameters<XdsEvents[K]>) => void) | undefined)?.(...args);
-    };
+  const fan = <K extends keyof XdsEvents>(key: K): XdsEvents[K] => {
+    const handlers = observers.flatMap((o) => {
+      const handler = o[key] as AnyHandler | undefined;
+      return handler ? [handler.bind(o)] : [];
+    });
+    const fanned: AnyHandler =
+      handlers.length === 1
+        ? handlers[0]!
+        : (a, b, c, d) => {
+            for (const handler of handlers) handler(a, b, c, d);
+          };
+    return fanned as XdsEvents[K];
+  };
   return {
     streamOpened: fan('streamOpened'),
     streamClosed: fan('streamClosed'),

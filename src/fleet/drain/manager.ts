@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
@@ -356,6 +357,9 @@ export class DrainManager {
     if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
       this.#rebuildOverlays(ids);
       this.deps.cache.refresh(ids);
+      // http2 sends the frames just queued from an immediate: let them leave before the API
+      // reply to this change or the next tick runs, or every node waits for both.
+      await setImmediate();
     } else {
       await this.#adminEach(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
     }
