@@ -77,12 +77,12 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
     );
     out.set(cluster, {
       initial: {
-        sotw: byType((t) => sotwResponse(t, 'floor-1')),
-        delta: byType((t) => deltaResponse(t, 'floor-1', t.sorted, [])),
+        sotw: byType((t) => sotwResponse(t, 0).bytes),
+        delta: byType((t) => deltaResponse(t, t.sorted, []).bytes),
       },
       drained: {
-        sotw: sotwResponse(drained, 'floor-2'),
-        delta: deltaResponse(drained, 'floor-2', [], [...ingress].sort()),
+        sotw: sotwResponse(drained, 0).bytes,
+        delta: deltaResponse(drained, [], [...ingress].sort()).bytes,
       },
     });
   }

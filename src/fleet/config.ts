@@ -228,6 +228,11 @@ class ConfigReader {
         const prepared = role ? role.json : item;
         const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
         if (!resource) return;
+        if (/[\u0000-\u001f\u007f]/.test(resource.name)) {
+          // Names end up in Envoy's stats, logs and drainplane's own keys: keep them printable.
+          this.#error(`${itemPath}.${section.nameField}`, `${section.key} name ${JSON.stringify(resource.name)} contains a control character`);
+          return;
+        }
         if (names.has(resource.name)) {
           this.#error(`${itemPath}.${section.nameField}`, `duplicate ${section.key} name "${resource.name}" in this group`);
           return;

@@ -117,7 +117,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
       version: snapshot.version,
       resources: changed.length,
       removed: removedNames.length,
-      encode: (nonce) => deltaResponse(snapshot, nonce, changed, removedNames),
+      respond: () => deltaResponse(snapshot, changed, removedNames),
       commit: (nonce) => {
         this.#settledFor = undefined;
         for (const r of changed) this.#clientHas.set(r.name, r.version);

@@ -53,7 +53,8 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #info: StreamInfo | undefined;
   #snapshot: Snapshot | undefined;
   #unwatch: (() => void) | undefined;
-  #nonce = 0;
+  /** The highest nonce (by its place in the server-wide sequence) this stream has used. */
+  #nonceSeq = 0;
   #closed = false;
 
   constructor(
@@ -190,8 +191,10 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       }
       return;
     }
-    const nonce = (++this.#nonce).toString(36);
-    this.call.write(plan.encode(nonce));
+    const response = plan.respond(this.#nonceSeq);
+    this.#nonceSeq = response.seq;
+    const { nonce } = response;
+    this.call.write(response.bytes);
     plan.commit(nonce);
     this.deps.events.responseSent(info, typeUrl, {
       version: plan.version,
