@@ -87,6 +87,11 @@ describe('config validation: one case per kind of error, each with its path', ()
     expectError(dupGroup, 'groups[1].name', /duplicate group name "demo"/);
   });
 
+  test('a resource name with a control character', () => {
+    const tab = demoConfig({ egress: [{ name: 'egress\thttp', port: 15001 }] });
+    expectError(tab, 'groups[0].listeners[1].name', /listeners name "egress\\thttp" contains a control character/);
+  });
+
   test('a resource without its name', () => {
     expectError(demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'), 'groups[0].clusters[0].name', /is required|at least 1 character/);
   });
