@@ -78,11 +78,11 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
     out.set(cluster, {
       initial: {
         sotw: byType((t) => sotwResponse(t, 0).bytes),
-        delta: byType((t) => deltaResponse(t, t.sorted, []).bytes),
+        delta: byType((t) => deltaResponse(t, t.sorted, [], 0).bytes),
       },
       drained: {
         sotw: sotwResponse(drained, 0).bytes,
-        delta: deltaResponse(drained, [], [...ingress].sort()).bytes,
+        delta: deltaResponse(drained, [], [...ingress].sort(), 0).bytes,
       },
     });
   }

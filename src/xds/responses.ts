@@ -34,49 +34,58 @@ interface Shared {
   latest: Response;
 }
 
-/** Responses carrying every resource of a type snapshot, shared by every wildcard stream. */
-const fullResponses = new WeakMap<TypeSnapshot, Shared>();
-/** Responses of named selections, keyed by the (shared) selection array. */
-const namedResponses = new WeakMap<readonly EncodedResource[], Shared>();
+/**
+ * Responses shared between streams, keyed by what determines their content: a type snapshot
+ * (SotW wildcard), a selection of it (SotW by name) or a transition between two snapshots
+ * (Delta wildcard).
+ */
+const shared = new WeakMap<object, Shared>();
 
-function sotwBody(snapshot: TypeSnapshot, resources: readonly EncodedResource[]): Buffer {
-  return Buffer.concat([
-    stringField(SOTW.versionInfo, snapshot.version),
-    ...resources.map((r) => r.sotwField),
-    stringField(SOTW.typeUrl, snapshot.typeUrl),
-  ]);
+/**
+ * The response `key` stands for, for a stream whose nonces so far are all at most `usedUpTo`.
+ * Every stream that sends the same content gets the same bytes, built once, unless it already
+ * used their nonce: then the content gets a new nonce, which later streams share in turn.
+ */
+function sharedResponse(key: object, usedUpTo: number, nonceField: number, body: () => Buffer): Response {
+  let entry = shared.get(key);
+  if (!entry) {
+    const built = body();
+    entry = { body: built, latest: withNonce(built, nonceField) };
+    shared.set(key, entry);
+  } else if (entry.latest.seq <= usedUpTo) {
+    entry.latest = withNonce(entry.body, nonceField);
+  }
+  return entry.latest;
+}
+
+/** A serialized DiscoveryResponse with all of `snapshot`, or the named selection `resources` of it. */
+export function sotwResponse(snapshot: TypeSnapshot, usedUpTo: number, resources?: readonly EncodedResource[]): Response {
+  return sharedResponse(resources ?? snapshot, usedUpTo, SOTW.nonce, () =>
+    Buffer.concat([
+      stringField(SOTW.versionInfo, snapshot.version),
+      ...(resources ?? snapshot.sorted).map((r) => r.sotwField),
+      stringField(SOTW.typeUrl, snapshot.typeUrl),
+    ]),
+  );
 }
 
 /**
- * A serialized DiscoveryResponse with all of `snapshot` (or `resources`) for a stream whose
- * nonces so far are all at most `usedUpTo`. Every stream that sends the same content gets the
- * same bytes, built once, unless it already used their nonce: then the content gets a new
- * nonce, which later streams share in turn.
+ * A serialized DeltaDiscoveryResponse. With `shareAs`, an object that stands for exactly this
+ * content (a transition every wildcard stream makes alike), streams share it as SotW ones do.
  */
-export function sotwResponse(snapshot: TypeSnapshot, usedUpTo: number, resources?: readonly EncodedResource[]): Response {
-  let shared = resources ? namedResponses.get(resources) : fullResponses.get(snapshot);
-  if (!shared) {
-    const body = sotwBody(snapshot, resources ?? snapshot.sorted);
-    shared = { body, latest: withNonce(body, SOTW.nonce) };
-    if (resources) namedResponses.set(resources, shared);
-    else fullResponses.set(snapshot, shared);
-  } else if (shared.latest.seq <= usedUpTo) {
-    shared.latest = withNonce(shared.body, SOTW.nonce);
-  }
-  return shared.latest;
-}
-
-/** A serialized DeltaDiscoveryResponse (each stream's differs: it carries what that client lacks). */
 export function deltaResponse(
   snapshot: TypeSnapshot,
   resources: readonly EncodedResource[],
   removed: readonly string[],
+  usedUpTo: number,
+  shareAs?: object,
 ): Response {
-  const body = Buffer.concat([
-    stringField(DELTA.systemVersionInfo, snapshot.version),
-    ...resources.map((r) => r.deltaField),
-    stringField(DELTA.typeUrl, snapshot.typeUrl),
-    ...removed.map((name) => stringField(DELTA.removedResources, name)),
-  ]);
-  return withNonce(body, DELTA.nonce);
+  const body = (): Buffer =>
+    Buffer.concat([
+      stringField(DELTA.systemVersionInfo, snapshot.version),
+      ...resources.map((r) => r.deltaField),
+      stringField(DELTA.typeUrl, snapshot.typeUrl),
+      ...removed.map((name) => stringField(DELTA.removedResources, name)),
+    ]);
+  return shareAs ? sharedResponse(shareAs, usedUpTo, DELTA.nonce, body) : withNonce(body(), DELTA.nonce);
 }
