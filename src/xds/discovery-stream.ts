@@ -3,7 +3,8 @@ import type { NodeIdentity } from '../cache/node.js';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
-import type { StreamInfo, StreamProtocol, XdsEvents } from './events.js';
+import { resetCall } from './call-reset.js';
+import type { SendQueueOverflow, StreamInfo, StreamProtocol, XdsEvents } from './events.js';
 import type { NackLedger } from './nack-ledger.js';
 import type { RawNode } from './requests.js';
 import type { ResponsePlan, TypeSubscription } from './subscription.js';
@@ -25,6 +26,11 @@ export interface StreamDeps {
 export interface StreamLimits {
   /** Most resource names one request may subscribe to. */
   readonly maxResourceNames: number;
+  /**
+   * Bytes of responses a node may leave unread. A response that would queue more behind ones
+   * still unread resets the stream (one response alone always goes out, however large).
+   */
+  readonly maxQueuedBytes: number;
 }
 
 export interface StreamKind<Req> {
@@ -54,6 +60,8 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #snapshot: Snapshot | undefined;
   #unwatch: (() => void) | undefined;
   #nonce = 0;
+  /** Bytes written to the call that HTTP/2 has not sent yet: the node is not reading them. */
+  #queuedBytes = 0;
   #closed = false;
 
   constructor(
@@ -191,7 +199,15 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       return;
     }
     const nonce = (++this.#nonce).toString(36);
-    this.call.write(plan.encode(nonce));
+    const bytes = plan.encode(nonce);
+    const limitBytes = this.deps.limits.maxQueuedBytes;
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes.length > limitBytes) {
+      this.#overflow(info, { queuedBytes: this.#queuedBytes, responseBytes: bytes.length, limitBytes });
+      return;
+    }
+    this.#queuedBytes += bytes.length;
+    // grpc-js calls back once HTTP/2 took the message: a node that stops reading stops that.
+    this.call.write(bytes, () => (this.#queuedBytes -= bytes.length));
     plan.commit(nonce);
     this.deps.events.responseSent(info, typeUrl, {
       version: plan.version,
@@ -204,6 +220,18 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   /** Ends the stream with status OK (the server is shutting down). */
   end(): void {
     this.#close();
+  }
+
+  /**
+   * The node stopped reading: let go of everything queued for it by resetting the stream (a
+   * status would queue behind the unread bytes). It reconnects and starts afresh.
+   */
+  #overflow(info: StreamInfo, queue: SendQueueOverflow): void {
+    this.deps.events.sendQueueFull(info, queue);
+    this.#release();
+    if (!resetCall(this.call)) {
+      this.call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'responses left unread beyond the bound' });
+    }
   }
 
   /** Ends the call with an error status (and so without the OK status `end` would send). */
