@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { buildApi, buildProbeApi } from './api/app.js';
 import type { ReadinessCheck } from './api/routes/health.js';
 import type { PrestopResult } from './api/routes/prestop.js';
+import { ApiTokens, type TokenSources } from './api/token-store.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
@@ -22,7 +23,7 @@ import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
-import { XdsServer } from './xds/server.js';
+import { XdsServer, type XdsLimits } from './xds/server.js';
 
 export type { ReloadResult } from './fleet/config-service.js';
 
@@ -34,8 +35,14 @@ export interface DaemonOptions {
   readonly apiPort: number;
   readonly stateDir: string;
   readonly logger: Logger;
-  /** Bearer token that mutating API requests must carry; none means no check. */
-  readonly apiToken?: string;
+  /** The API's bearer tokens (read and admin scopes); none means no check. */
+  readonly apiTokens?: TokenSources;
+  /** Mutating API requests per minute per caller (default 30); 0 turns the limit off. */
+  readonly apiRateLimit?: number;
+  /** Bytes an API request body may have (default 4 MiB). */
+  readonly apiBodyLimit?: number;
+  /** Bounds on xDS messages, streams per connection and bytes queued per stream. */
+  readonly xdsLimits?: Partial<XdsLimits>;
   /** Reload when the config file changes on disk (default true). */
   readonly watchConfig?: boolean;
   /** Port of a 0.0.0.0 listener serving only /healthz and /readyz, for kubelet probes. */
@@ -62,6 +69,7 @@ export class Daemon {
   #readinessCheck: ReadinessCheck | undefined;
   #prestop: (() => Promise<PrestopResult>) | undefined;
   #stopBackground: () => void = () => {};
+  #tokens: ApiTokens | undefined;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -86,6 +94,7 @@ export class Daemon {
     if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
     logConfigWarnings(logger, configFile, loaded.config.warnings);
     await mkdir(options.stateDir, { recursive: true });
+    const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
 
     const nodes = new NodeRegistry();
     const ledger = new NackLedger();
@@ -139,6 +148,7 @@ export class Daemon {
           implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
         },
       ],
+      ...(options.xdsLimits !== undefined && { limits: options.xdsLimits }),
     });
     let daemon: Daemon | undefined;
     const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
@@ -150,7 +160,9 @@ export class Daemon {
       drains,
       readiness,
       prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
-      ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
+      ...(tokens !== undefined && { tokens: () => tokens.current }),
+      ...(options.apiRateLimit !== undefined && { mutationsPerMinute: options.apiRateLimit }),
+      ...(options.apiBodyLimit !== undefined && { bodyLimit: options.apiBodyLimit }),
     });
     const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
     await api.listen({ host: options.apiHost, port: options.apiPort });
@@ -159,17 +171,28 @@ export class Daemon {
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
     daemon = new Daemon(options, config, cache, xds, api, nodes, drains, metrics, xdsPort, apiPort);
+    daemon.#tokens = tokens;
     if (options.watchConfig !== false) daemon.#unwatch = config.watch();
+    // Always watched: a rotated or revoked token must take effect, --no-watch or not.
+    const unwatchTokens = tokens?.watch();
     drains.start();
     poller.start();
     daemon.#stopBackground = () => {
+      unwatchTokens?.();
       poller.stop();
       admin.close();
       void probes?.close();
     };
     daemon.#ready = true;
     logger.info(
-      { event: 'started', xdsPort, apiPort, config: configFile, groups: loaded.config.groups.length },
+      {
+        event: 'started',
+        xdsPort,
+        apiPort,
+        config: configFile,
+        groups: loaded.config.groups.length,
+        apiAuth: tokens ? 'bearer tokens' : 'none',
+      },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
     return daemon;
@@ -204,8 +227,9 @@ export class Daemon {
     this.#ready = false;
   }
 
-  /** Re-reads the config file (SIGHUP). */
+  /** Re-reads the config file and the API tokens file (SIGHUP). */
   reload(): ReturnType<ConfigService['reload']> {
+    void this.#tokens?.reload();
     return this.config.reload('signal');
   }
 

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -6,14 +7,18 @@ import type { ConfigService } from '../fleet/config-service.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
 import { nodeListeners } from '../fleet/drain/plan.js';
 import type { NodeRegistry } from '../fleet/registry.js';
-import { requireAdminToken } from './auth.js';
+import { requireTokens } from './auth.js';
 import { errorHandler } from './errors.js';
+import { DEFAULT_MUTATIONS_PER_MINUTE, mutationRateLimit } from './rate-limit.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { prestopRoutes, type PrestopResult } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import type { TokenSet } from './tokens.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** What the HTTP API reads; the composition root supplies it. */
 export interface ApiDeps {
@@ -26,9 +31,11 @@ export interface ApiDeps {
   readonly readiness: ReadinessCheck;
   /** The local drain of `drainplane run`, for preStop hooks. */
   readonly prestop: () => Promise<PrestopResult>;
-  /** Bearer token mutating requests must carry; none means no check. */
-  readonly adminToken?: string;
-  /** Bytes an API request body may have. */
+  /** The bearer tokens in force (read on every request, so they can rotate); none means no check. */
+  readonly tokens?: () => TokenSet;
+  /** Mutating requests per minute per caller (default 30); 0 turns the limit off. */
+  readonly mutationsPerMinute?: number;
+  /** Bytes an API request body may have (default 4 MiB: PUT /v1/config carries whole configs). */
   readonly bodyLimit?: number;
 }
 
@@ -36,18 +43,24 @@ export interface ApiDeps {
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
     // Request lines would drown the xDS events at fleet scale; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are errors that name them, not silently dropped (fastify's default).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
   app.setErrorHandler(errorHandler);
-  if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
+  if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));
+  const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
+  if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));
   app.register(swagger, {
     openapi: {
       info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: '0.1.0' },
-      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A read token for reads, an admin token for changes' },
+        },
+      },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

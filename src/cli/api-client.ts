@@ -80,7 +80,7 @@ export class ApiClient {
     this.#token = token;
   }
 
-  /** The client the `--api` and `--token-file` flags (or DRAINPLANE_API_TOKEN) describe. */
+  /** The client the `--api` and `--token-file` flags (or the token variables) describe. */
   static async fromFlags(values: Readonly<Record<string, string | boolean | undefined>>): Promise<ApiClient> {
     const api = (values['api'] as string | undefined) ?? DEFAULT_API;
     return new ApiClient(api, await readToken(values['token-file'] as string | undefined));
@@ -180,7 +180,10 @@ function describeNetworkError(err: unknown): string {
   return inner || err.message || code || err.name;
 }
 
-/** The admin token, from a file (trailing newline trimmed) or DRAINPLANE_API_TOKEN. */
+/**
+ * The bearer token, from a file (trailing newline trimmed), else DRAINPLANE_API_TOKEN (admin),
+ * else DRAINPLANE_READ_TOKEN (enough for the commands that only read).
+ */
 export async function readToken(file: string | undefined): Promise<string | undefined> {
   if (file !== undefined) {
     const token = (
@@ -191,8 +194,11 @@ export async function readToken(file: string | undefined): Promise<string | unde
     if (token === '') throw new CliError(`--token-file: ${file} is empty`);
     return token;
   }
-  const env = process.env['DRAINPLANE_API_TOKEN']?.trim();
-  return env === '' ? undefined : env;
+  for (const name of ['DRAINPLANE_API_TOKEN', 'DRAINPLANE_READ_TOKEN']) {
+    const env = process.env[name]?.trim();
+    if (env !== undefined && env !== '') return env;
+  }
+  return undefined;
 }
 
 export interface ServerEvent {

@@ -4,7 +4,7 @@ import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { formatTable } from './table.js';
 
-const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--json]
+const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--token-file FILE] [--json]
        drainplane drains cancel ID [--api URL] [--token-file FILE]
        drainplane drains advance ID [--api URL] [--token-file FILE]
 
@@ -12,7 +12,8 @@ Lists drains (id, state, method, scope, current phase, its node counts by state)
 --json prints the API's answer.
 cancel ends a drain and restores the listeners it removed or changed.
 advance starts the egress phase of a scope "all" drain started with --egress-after advance.
-The admin token comes from --token-file or the DRAINPLANE_API_TOKEN environment variable.
+The token comes from --token-file, else the DRAINPLANE_API_TOKEN environment variable (admin),
+else DRAINPLANE_READ_TOKEN (enough to list drains).
 Exit code 2 for a usage error, 3 when the API cannot be reached or answers an error.`;
 
 /** Node states in the order a node goes through them, for the counts column. */

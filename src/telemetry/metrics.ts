@@ -86,6 +86,11 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
       }
     },
   });
+  const sendQueueOverflows = new Counter({
+    name: 'drainplane_xds_send_queue_overflows_total',
+    help: 'Discovery streams reset because their node left more response bytes unread than the bound.',
+    registers: [registry],
+  });
   const configReloads = new Counter({
     name: 'drainplane_config_reloads_total',
     help: 'Config reloads, by result (applied, unchanged, rejected).',
@@ -105,6 +110,7 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
       responseSent: (_s, typeUrl) => responsesOf(typeUrl).inc(),
       acked: (_s, typeUrl) => acksOf(typeUrl).inc(),
       nacked: (_s, nack) => nacks.inc({ type: type(nack.typeUrl) }),
+      sendQueueFull: () => sendQueueOverflows.inc(),
     },
   };
 }

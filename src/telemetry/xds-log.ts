@@ -41,6 +41,11 @@ export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
+    sendQueueFull: (info, q) =>
+      logger.warn(
+        { event: 'send_queue_full', ...stream(info), ...q },
+        `node ${info.node.id} is not reading its responses: ${q.queuedBytes} bytes unread and ${q.responseBytes} more due, over the bound of ${q.limitBytes} bytes; stream reset`,
+      ),
   };
   if (logger.isLevelEnabled('info')) return events;
   // Below info, leave the per-event handlers out: pino would drop their lines, but only after

@@ -3,7 +3,8 @@ import type { NodeIdentity } from '../cache/node.js';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
-import type { StreamInfo, StreamProtocol, XdsEvents } from './events.js';
+import { resetCall } from './call-reset.js';
+import type { SendQueueOverflow, StreamInfo, StreamProtocol, XdsEvents } from './events.js';
 import type { NackLedger } from './nack-ledger.js';
 import type { RawNode } from './requests.js';
 import type { ResponsePlan, TypeSubscription } from './subscription.js';
@@ -25,6 +26,11 @@ export interface StreamDeps {
 export interface StreamLimits {
   /** Most resource names one request may subscribe to. */
   readonly maxResourceNames: number;
+  /**
+   * Bytes of responses a node may leave unread. A response that would queue more behind ones
+   * still unread resets the stream (one response alone always goes out, however large).
+   */
+  readonly maxQueuedBytes: number;
 }
 
 export interface StreamKind<Req> {
@@ -55,6 +61,8 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #unwatch: (() => void) | undefined;
   /** The highest nonce (by its place in the server-wide sequence) this stream has used. */
   #nonceSeq = 0;
+  /** Bytes written to the call that HTTP/2 has not sent yet: the node is not reading them. */
+  #queuedBytes = 0;
   #closed = false;
 
   constructor(
@@ -192,9 +200,16 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       return;
     }
     const response = plan.respond(this.#nonceSeq);
+    const { nonce, bytes } = response;
+    const limitBytes = this.deps.limits.maxQueuedBytes;
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes.length > limitBytes) {
+      this.#overflow(info, { queuedBytes: this.#queuedBytes, responseBytes: bytes.length, limitBytes });
+      return;
+    }
     this.#nonceSeq = response.seq;
-    const { nonce } = response;
-    this.call.write(response.bytes);
+    this.#queuedBytes += bytes.length;
+    // grpc-js calls back once HTTP/2 took the message: a node that stops reading stops that.
+    this.call.write(bytes, () => (this.#queuedBytes -= bytes.length));
     plan.commit(nonce);
     this.deps.events.responseSent(info, typeUrl, {
       version: plan.version,
@@ -207,6 +222,18 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   /** Ends the stream with status OK (the server is shutting down). */
   end(): void {
     this.#close();
+  }
+
+  /**
+   * The node stopped reading: let go of everything queued for it by resetting the stream (a
+   * status would queue behind the unread bytes). It reconnects and starts afresh.
+   */
+  #overflow(info: StreamInfo, queue: SendQueueOverflow): void {
+    this.deps.events.sendQueueFull(info, queue);
+    this.#release();
+    if (!resetCall(this.call)) {
+      this.call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'responses left unread beyond the bound' });
+    }
   }
 
   /** Ends the call with an error status (and so without the OK status `end` would send). */

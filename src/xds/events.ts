@@ -30,6 +30,15 @@ export interface SentResponse {
   readonly removed: number;
 }
 
+/** Responses a node left unread, when one more would pass the bound. */
+export interface SendQueueOverflow {
+  /** Bytes of earlier responses still unread. */
+  readonly queuedBytes: number;
+  /** Size of the response that was due. */
+  readonly responseBytes: number;
+  readonly limitBytes: number;
+}
+
 /**
  * What the protocol layer reports. The fleet registry, metrics and logs subscribe to these;
  * the protocol layer never calls into them otherwise.
@@ -44,6 +53,8 @@ export interface XdsEvents {
   parked(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;
   /** A request was ignored (unknown type, stale nonce, ...), with the reason. */
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
+  /** The node stopped reading its responses; its stream was reset. */
+  sendQueueFull(stream: StreamInfo, overflow: SendQueueOverflow): void;
 }
 
 type AnyHandler = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
@@ -74,5 +85,6 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     nacked: fan('nacked'),
     parked: fan('parked'),
     requestIgnored: fan('requestIgnored'),
+    sendQueueFull: fan('sendQueueFull'),
   };
 }

@@ -25,17 +25,27 @@ export interface GrpcService {
 }
 
 export interface XdsLimits extends StreamLimits {
-  /** Largest request message accepted, in bytes. */
+  /**
+   * Largest message accepted, in bytes; grpc-js ends a stream that sends a larger one with
+   * RESOURCE_EXHAUSTED. It covers every service on the port, Envoy's metrics sink included.
+   */
   readonly maxReceiveMessageBytes: number;
   /** Largest response message sent, in bytes. */
   readonly maxSendMessageBytes: number;
+  /** Concurrent gRPC streams one HTTP/2 connection may open (its SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
 }
 
 export const DEFAULT_XDS_LIMITS: XdsLimits = {
   maxResourceNames: 100_000,
-  // One flush of Envoy's metrics service sink can be several MiB.
-  maxReceiveMessageBytes: 32 * 1024 * 1024,
+  // A DiscoveryRequest is small; one flush of Envoy's metrics sink, the largest message on the
+  // port, stays under this unless the Envoy has many thousands of stats (raise it then).
+  maxReceiveMessageBytes: 4 * 1024 * 1024,
   maxSendMessageBytes: 64 * 1024 * 1024,
+  // Envoy opens one ADS stream (and one metrics stream) per connection; per-type xDS, a few.
+  maxConcurrentStreams: 100,
+  // Responses wait for their ACK, so an honest node never has more than one per type unread.
+  maxQueuedBytes: 64 * 1024 * 1024,
 };
 
 type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
@@ -59,6 +69,7 @@ export class XdsServer {
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
       'grpc.max_send_message_length': limits.maxSendMessageBytes,
+      'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
       // Envoy keeps one long-lived stream; keepalive pings find peers that vanished.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
