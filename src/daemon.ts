@@ -2,6 +2,7 @@
  * The composition root: the one place that wires the concrete parts together.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi, buildProbeApi } from './api/app.js';
@@ -19,7 +20,10 @@ import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';
+import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
+import type { NodeAuthorizer } from './xds/discovery-stream.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
 import { XdsServer } from './xds/server.js';
@@ -44,6 +48,12 @@ export interface DaemonOptions {
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
   readonly gaugePollMs?: number;
+  /** Serve the API over HTTPS; reloaded when the files change. */
+  readonly apiTls?: CertificateFiles;
+  /** Serve xDS over TLS (mutual TLS when the files include a CA); reloaded when the files change. */
+  readonly xdsTls?: CertificateFiles;
+  /** Which client certificate may speak for which node (with mutual TLS). */
+  readonly authorizeNode?: NodeAuthorizer;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +149,7 @@ export class Daemon {
           implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
         },
       ],
+      ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
     let daemon: Daemon | undefined;
     const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
@@ -151,9 +162,16 @@ export class Daemon {
       readiness,
       prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
       ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
+      ...(options.apiTls && { https: options.apiTls.current }),
     });
-    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
+    const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
+    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
     await api.listen({ host: options.apiHost, port: options.apiPort });
+    // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
+    const stopTls = [
+      ...(options.apiTls ? [options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer)] : []),
+      ...(options.xdsTls ? [options.xdsTls.watch()] : []),
+    ];
     const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
     await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
@@ -163,6 +181,7 @@ export class Daemon {
     drains.start();
     poller.start();
     daemon.#stopBackground = () => {
+      for (const stop of stopTls) stop();
       poller.stop();
       admin.close();
       void probes?.close();

@@ -30,6 +30,8 @@ export interface ApiDeps {
   readonly adminToken?: string;
   /** Bytes an API request body may have. */
   readonly bodyLimit?: number;
+  /** Serve HTTPS with this certificate and key (`server.setSecureContext` replaces them later). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
@@ -41,6 +43,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are errors that name them, not silently dropped (fastify's default).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    ...(deps.https && { https: { cert: deps.https.cert, key: deps.https.key } }),
   });
   app.setErrorHandler(errorHandler);
   if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));

@@ -3,10 +3,13 @@ import { isLoopback } from '../net/loopback.js';
 import { parseFlags, portFlag } from './args.js';
 import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
+import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
                        [--api-token-file FILE] [--no-watch] [--insecure-api]
+                       [--api-tls-cert FILE --api-tls-key FILE]
+                       [--xds-tls-cert FILE --xds-tls-key FILE [--xds-tls-ca FILE [--xds-node-identity T]]]
 
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
@@ -16,7 +19,9 @@ SIGTERM or SIGINT stops gracefully.
 Mutating API requests need "Authorization: Bearer TOKEN" when a token is set, from
 --api-token-file or the DRAINPLANE_API_TOKEN environment variable. drainplane refuses to serve
 the API beyond loopback without a token, unless --insecure-api is given (and then says so at
-every start).`;
+every start).
+
+${TLS_HELP}`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -33,6 +38,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'api-token-file': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
+      ...TLS_FLAGS,
     },
     HELP,
     ['config'],
@@ -61,6 +67,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     logger,
     watchConfig: v['no-watch'] !== true,
     ...withToken(token),
+    ...(await tlsOptions(v, logger)),
   });
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

@@ -41,6 +41,7 @@ export function xdsLogEvents(logger: Logger): XdsEvents {
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
+    nodeRefused: (node, peer, reason) => logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
   };
 }
 

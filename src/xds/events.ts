@@ -44,6 +44,8 @@ export interface XdsEvents {
   parked(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;
   /** A request was ignored (unknown type, stale nonce, ...), with the reason. */
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
+  /** A stream's peer may not speak for the node it named; the stream was ended unserved. */
+  nodeRefused(node: NodeIdentity, peer: string, reason: string): void;
 }
 
 /** Fans events out to several partial observers. */
@@ -61,5 +63,6 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     nacked: fan('nacked'),
     parked: fan('parked'),
     requestIgnored: fan('requestIgnored'),
+    nodeRefused: fan('nodeRefused'),
   };
 }
