@@ -146,7 +146,9 @@ export class Daemon {
       extraServices: [
         {
           definition: metricsServiceDefinition(),
-          implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
+          implementation: {
+            [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger), options.authorizeNode),
+          },
         },
       ],
       ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),

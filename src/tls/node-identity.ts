@@ -10,11 +10,10 @@
  * and a SPIFFE id template can leave the namespace open with `*` (README: TLS and mTLS).
  */
 import type { PeerCertificate } from 'node:tls';
-import type { NodeIdentity } from '../cache/node.js';
-import type { NodeAuthorizer } from '../xds/discovery-stream.js';
+import type { ClaimedNode, NodeAuthorizer } from '../xds/discovery-stream.js';
 
 const PLACEHOLDER = /\{([^}]*)\}/g;
-const NODE_FIELDS = { 'node.id': (n: NodeIdentity) => n.id, 'node.cluster': (n: NodeIdentity) => n.cluster } as const;
+const NODE_FIELDS = { 'node.id': (n: ClaimedNode) => n.id, 'node.cluster': (n: ClaimedNode) => n.cluster } as const;
 type NodeField = keyof typeof NODE_FIELDS;
 
 /** Parses the template; throws an Error that says what is wrong with it. */
@@ -36,7 +35,7 @@ export function nodeIdentityAuthorizer(template: string): NodeAuthorizer {
   };
 }
 
-function templatePattern(template: string, node: NodeIdentity): RegExp {
+function templatePattern(template: string, node: ClaimedNode): RegExp {
   let source = '';
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {

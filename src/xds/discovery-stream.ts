@@ -29,7 +29,10 @@ export interface StreamDeps {
  * it in, a string is the reason it is refused. `certificate` is the client certificate the TLS
  * handshake verified, if there was one.
  */
-export type NodeAuthorizer = (node: NodeIdentity, certificate: PeerCertificate | undefined) => string | undefined;
+export type NodeAuthorizer = (node: ClaimedNode, certificate: PeerCertificate | undefined) => string | undefined;
+
+/** What a node says it is; the metrics service sink knows no more of it than this. */
+export type ClaimedNode = Pick<NodeIdentity, 'id' | 'cluster'>;
 
 export interface StreamLimits {
   /** Most resource names one request may subscribe to. */

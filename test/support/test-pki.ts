@@ -3,7 +3,7 @@
  * `openssl` command in a temp folder (a few milliseconds each).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:tls';
@@ -69,15 +69,52 @@ async function openssl(...args: string[]): Promise<void> {
 
 /**
  * The serial number of the certificate a TLS server on 127.0.0.1:port hands a new connection
- * (offering h2, as gRPC clients do), verified against `ca`.
+ * (offering h2, as gRPC clients do, and http/1.1), verified against `ca`.
  */
 export function servedSerial(port: number, ca: Buffer, client?: { cert: Buffer; key: Buffer }): Promise<string> {
   return new Promise((resolve, reject) => {
     // The server certificate names localhost too; SNI may not carry an IP address (RFC 6066).
-    const socket = connect({ host: '127.0.0.1', servername: 'localhost', port, ca, ALPNProtocols: ['h2'], ...client }, () => {
+    const socket = connect({ host: '127.0.0.1', servername: 'localhost', port, ca, ALPNProtocols: ['h2', 'http/1.1'], ...client }, () => {
       resolve(socket.getPeerCertificate().serialNumber);
       socket.destroy();
     });
     socket.on('error', reject);
   });
+}
+
+/**
+ * A certificate and key laid out as the kubelet mounts a Kubernetes TLS Secret: `tls.crt` and
+ * `tls.key` are symlinks into `..data`, itself a symlink to a timestamped folder; an update
+ * writes a new folder and swaps `..data` by rename, so both files change at once.
+ */
+export class SecretVolume {
+  #version = 0;
+
+  private constructor(readonly dir: string) {}
+
+  get cert(): string {
+    return path.join(this.dir, 'tls.crt');
+  }
+
+  get key(): string {
+    return path.join(this.dir, 'tls.key');
+  }
+
+  static async create(dir: string, files: CertFiles): Promise<SecretVolume> {
+    await mkdir(dir, { recursive: true });
+    const volume = new SecretVolume(dir);
+    await volume.update(files);
+    await symlink(path.join('..data', 'tls.crt'), volume.cert);
+    await symlink(path.join('..data', 'tls.key'), volume.key);
+    return volume;
+  }
+
+  async update(files: CertFiles): Promise<void> {
+    const version = `..v${++this.#version}`;
+    await mkdir(path.join(this.dir, version));
+    await copyFile(files.cert, path.join(this.dir, version, 'tls.crt'));
+    await copyFile(files.key, path.join(this.dir, version, 'tls.key'));
+    await symlink(version, path.join(this.dir, '..data_tmp'));
+    await rename(path.join(this.dir, '..data_tmp'), path.join(this.dir, '..data'));
+  }
 }

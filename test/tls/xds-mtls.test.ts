@@ -7,12 +7,15 @@ import { CertificateFiles } from '../../src/tls/certificate-files.js';
 import { nodeIdentityAuthorizer } from '../../src/tls/node-identity.js';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { openEnvoyMetricsStream } from '../support/envoy-metrics-client.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs, type CapturedLogs } from '../support/log-capture.js';
 import { createTestPki, servedSerial, type CertFiles, type TestPki } from '../support/test-pki.js';
 
 const IDENTITY = 'spiffe://cluster.local/ns/*/sa/{node.id}';
 const SERVER_SANS = ['DNS:localhost', 'IP:127.0.0.1'];
+/** The server certificate names localhost too; SNI may not carry an IP address (RFC 6066). */
+const AS_LOCALHOST = { 'grpc.ssl_target_name_override': 'localhost' };
 
 describe('xDS over mutual TLS with node identities', () => {
   let pki: TestPki;
@@ -33,8 +36,7 @@ describe('xDS over mutual TLS with node identities', () => {
     const s = openSotwStream(d.xdsAddress, {
       node: { id: nodeId, cluster: 'test-cluster' },
       credentials: await credentials(client),
-      // Verified as localhost (also in the certificate): SNI may not carry an IP address.
-      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+      channelOptions: AS_LOCALHOST,
     });
     streams.push(s);
     s.send({ type_url: TYPE.LDS });
@@ -62,7 +64,7 @@ describe('xDS over mutual TLS with node identities', () => {
 
   test('a node whose certificate names it gets its listeners', async () => {
     const s = await open('envoy-1', 'envoy-1');
-    const lds = await s.next(TYPE.LDS);
+    const lds = await s.next(TYPE.LDS, 10_000);
     assert.deepEqual(lds.resources.map((r) => r.name).sort(), ['egress_http', 'ingress_http']);
     s.ack(lds);
     assert.equal(d.daemon.nodes.get('envoy-1')?.connected, true);
@@ -90,9 +92,26 @@ describe('xDS over mutual TLS with node identities', () => {
     assert.match(String(refused[0]!['reason']), /spiffe:\/\/cluster\.local\/ns\/\*\/sa\/envoy-3/);
   });
 
+  test('the metrics service sink gets the same check: no one reports connections for another node', async () => {
+    const impostor = openEnvoyMetricsStream(d.xdsAddress, 'envoy-1', await credentials('envoy-2'), AS_LOCALHOST);
+    impostor.send({ listeners: { '127.0.0.1_10000': 0 } }, { tagsAsLabels: true });
+    const status = await impostor.closed;
+    assert.equal(status.code, grpc.status.PERMISSION_DENIED);
+    assert.match(status.details, /node "envoy-1" refused/);
+
+    const own = openEnvoyMetricsStream(d.xdsAddress, 'envoy-1', await credentials('envoy-1'), AS_LOCALHOST);
+    own.send({ listeners: { '127.0.0.1_10000': 3 } }, { tagsAsLabels: true });
+    await waitUntil('envoy-1 to report its connections', () => logs.events('metrics_connected').length > 0, 20_000);
+    assert.deepEqual(
+      logs.events('metrics_connected').map((l) => l['node']),
+      ['envoy-1'],
+    );
+    assert.equal((await own.close()).code, grpc.status.OK);
+  });
+
   test('a rotated server certificate reaches new connections; an open stream keeps its session and its pushes', async () => {
     const s = await open('envoy-1', 'envoy-1');
-    s.ack(await s.next(TYPE.LDS));
+    s.ack(await s.next(TYPE.LDS, 10_000));
     const client = { cert: await readFile(path.join(pki.dir, 'envoy-1.crt')), key: await readFile(path.join(pki.dir, 'envoy-1.key')) };
     assert.equal(await servedSerial(d.daemon.xdsPort, ca, client), 'A1');
 
@@ -100,23 +119,16 @@ describe('xDS over mutual TLS with node identities', () => {
     const next = await pki.issue('server-next', { sans: SERVER_SANS, serial: 'B2' });
     await rename(next.key, server.key);
     await rename(next.cert, server.cert);
-    let served = '';
-    await waitUntil(
-      'the new certificate to be served',
-      () => {
-        void servedSerial(d.daemon.xdsPort, ca, client).then((serial) => (served = serial), () => {});
-        return served === 'B2';
-      },
-      10_000,
-    );
+    await waitUntil('the renewed certificate to be loaded', () => logs.events('tls_reloaded').length > 0, 20_000);
+    assert.equal(await servedSerial(d.daemon.xdsPort, ca, client), 'B2');
     assert.equal(logs.events('tls_reloaded').at(-1)?.['serialNumber'], 'B2');
 
     await d.rewrite(demoConfig({ listenerTag: 'after-rotation' }));
-    const pushed = await s.next(TYPE.LDS, 5_000);
+    const pushed = await s.next(TYPE.LDS, 10_000);
     assert.ok(JSON.stringify(pushed.resources[0]!.message).includes('after-rotation'));
     s.ack(pushed);
 
     const fresh = await open('envoy-1', 'envoy-1');
-    assert.equal((await fresh.next(TYPE.LDS, 5_000)).resources.length, 2);
+    assert.equal((await fresh.next(TYPE.LDS, 10_000)).resources.length, 2);
   });
 });
