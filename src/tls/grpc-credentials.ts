@@ -53,7 +53,9 @@ class CertificateFilesProvider implements CertificateProvider {
     this.#unsubscribe.set(key, this.files.onChange(deliver));
     // Not synchronously: grpc-js registers the server's watcher only after subscribing here,
     // and a synchronous update would reach no one, leaving the port without credentials.
-    process.nextTick(() => deliver(this.files.current));
+    process.nextTick(() => {
+      if (this.#unsubscribe.has(key)) deliver(this.files.current);
+    });
   }
 
   #remove(key: CaListener | IdentityListener): void {

@@ -18,13 +18,11 @@ type NodeField = keyof typeof NODE_FIELDS;
 
 /** Parses the template; throws an Error that says what is wrong with it. */
 export function nodeIdentityAuthorizer(template: string): NodeAuthorizer {
-  const fields: NodeField[] = [];
-  for (const [, name] of template.matchAll(PLACEHOLDER)) {
-    if (!(name! in NODE_FIELDS)) throw new Error(`unknown placeholder {${name}} in "${template}" (known: {node.id}, {node.cluster})`);
-    fields.push(name as NodeField);
-  }
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  const unknown = names.find((name) => !(name in NODE_FIELDS));
+  if (unknown !== undefined) throw new Error(`unknown placeholder {${unknown}} in "${template}" (known: {node.id}, {node.cluster})`);
   // Without a placeholder, any certificate the CA signed that matches could claim any node.
-  if (fields.length === 0) throw new Error(`"${template}" names neither {node.id} nor {node.cluster}`);
+  if (names.length === 0) throw new Error(`"${template}" names neither {node.id} nor {node.cluster}`);
   return (node, certificate) => {
     const identities = certificate ? certificateIdentities(certificate) : [];
     const pattern = templatePattern(template, node);

@@ -21,15 +21,13 @@ export interface IssueOptions {
   readonly sans: readonly string[];
   /** Hex serial number; a distinct one per certificate makes rotations visible. */
   readonly serial?: string;
-  /** Where to write; `<name>.crt` and `<name>.key` in the PKI's folder by default. */
-  readonly cert?: string;
-  readonly key?: string;
 }
 
 export interface TestPki {
   readonly dir: string;
   /** The CA certificate (trust anchor) file. */
   readonly caCert: string;
+  /** A key and a certificate signed by the CA, as `<name>.key` and `<name>.crt` in `dir`. */
   issue(name: string, options: IssueOptions): Promise<CertFiles>;
   close(): Promise<void>;
 }
@@ -42,17 +40,21 @@ let nextSerial = 0x1000;
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-pki-'));
   const ca = { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') };
-  await openssl('req', '-x509', ...NEW_KEY, '-keyout', ca.key, '-out', ca.cert, '-subj', '/CN=drainplane test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  await openssl(
+    ...['req', '-x509', ...NEW_KEY, '-keyout', ca.key, '-out', ca.cert, '-subj', '/CN=drainplane test CA'],
+    ...['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+  );
   return {
     dir,
     caCert: ca.cert,
     async issue(name, options) {
-      const out = { cert: options.cert ?? path.join(dir, `${name}.crt`), key: options.key ?? path.join(dir, `${name}.key`) };
-      await openssl('req', '-x509', ...NEW_KEY, '-keyout', out.key, '-out', out.cert, '-subj', `/CN=${name}`,
-        '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${options.serial ?? (nextSerial++).toString(16)}`,
-        '-addext', `subjectAltName=${options.sans.join(',')}`, '-addext', 'basicConstraints=critical,CA:FALSE',
-        '-addext', 'extendedKeyUsage=serverAuth,clientAuth');
+      const out = { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+      await openssl(
+        ...['req', '-x509', ...NEW_KEY, '-keyout', out.key, '-out', out.cert, '-subj', `/CN=${name}`],
+        ...['-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${options.serial ?? (nextSerial++).toString(16)}`],
+        ...['-addext', `subjectAltName=${options.sans.join(',')}`, '-addext', 'basicConstraints=critical,CA:FALSE'],
+        ...['-addext', 'extendedKeyUsage=serverAuth,clientAuth'],
+      );
       return out;
     },
     close: () => rm(dir, { recursive: true, force: true }),
