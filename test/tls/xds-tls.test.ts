@@ -132,3 +132,36 @@ describe('xDS over mutual TLS with node identities', () => {
     assert.equal((await fresh.next(TYPE.LDS, 10_000)).resources.length, 2);
   });
 });
+
+describe('xDS over TLS without client certificates', () => {
+  let pki: TestPki;
+  let d: TestDaemon;
+  const streams: SotwStream[] = [];
+
+  before(async () => {
+    pki = await createTestPki();
+    const logger = captureLogs().logger;
+    const server = await pki.issue('server', { sans: SERVER_SANS });
+    d = await startTestDaemon(demoConfig(), { logger, xdsTls: await CertificateFiles.load(server, logger) });
+  });
+  after(async () => {
+    for (const s of streams) s.close();
+    await d?.close();
+    await pki?.close();
+  });
+
+  test('a client that trusts the CA gets its listeners; a plaintext client gets nothing', async () => {
+    const secure = openSotwStream(d.xdsAddress, {
+      node: { id: 'envoy-1', cluster: 'test-cluster' },
+      credentials: grpc.credentials.createSsl(await readFile(pki.caCert)),
+      channelOptions: AS_LOCALHOST,
+    });
+    const plain = openSotwStream(d.xdsAddress, { node: { id: 'envoy-2', cluster: 'test-cluster' } });
+    streams.push(secure, plain);
+    secure.send({ type_url: TYPE.LDS });
+    plain.send({ type_url: TYPE.LDS });
+    assert.equal((await secure.next(TYPE.LDS, 10_000)).resources.length, 2);
+    assert.equal((await plain.closed).code, grpc.status.UNAVAILABLE);
+    assert.equal(plain.responses.length, 0);
+  });
+});
