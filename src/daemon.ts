@@ -2,6 +2,7 @@
  * The composition root: the one place that wires the concrete parts together.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi, buildProbeApi } from './api/app.js';
@@ -20,7 +21,10 @@ import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';
+import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
+import type { NodeAuthorizer } from './xds/discovery-stream.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
 import { XdsServer, type XdsLimits } from './xds/server.js';
@@ -51,6 +55,12 @@ export interface DaemonOptions {
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
   readonly gaugePollMs?: number;
+  /** Serve the API over HTTPS; reloaded when the files change. */
+  readonly apiTls?: CertificateFiles;
+  /** Serve xDS over TLS (mutual TLS when the files include a CA); reloaded when the files change. */
+  readonly xdsTls?: CertificateFiles;
+  /** Which client certificate may speak for which node (with mutual TLS). */
+  readonly authorizeNode?: NodeAuthorizer;
 }
 
 export class ConfigError extends Error {
@@ -145,10 +155,13 @@ export class Daemon {
       extraServices: [
         {
           definition: metricsServiceDefinition(),
-          implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
+          implementation: {
+            [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger), options.authorizeNode),
+          },
         },
       ],
       ...(options.xdsLimits !== undefined && { limits: options.xdsLimits }),
+      ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
     let daemon: Daemon | undefined;
     const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
@@ -163,9 +176,16 @@ export class Daemon {
       ...(tokens !== undefined && { tokens: () => tokens.current }),
       ...(options.apiRateLimit !== undefined && { mutationsPerMinute: options.apiRateLimit }),
       ...(options.apiBodyLimit !== undefined && { bodyLimit: options.apiBodyLimit }),
+      ...(options.apiTls && { https: options.apiTls.current }),
     });
-    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
+    const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
+    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
     await api.listen({ host: options.apiHost, port: options.apiPort });
+    // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
+    const stopTls = [
+      ...(options.apiTls ? [options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer)] : []),
+      ...(options.xdsTls ? [options.xdsTls.watch()] : []),
+    ];
     const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
     await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
@@ -179,6 +199,7 @@ export class Daemon {
     poller.start();
     daemon.#stopBackground = () => {
       unwatchTokens?.();
+      for (const stop of stopTls) stop();
       poller.stop();
       admin.close();
       void probes?.close();

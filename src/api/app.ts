@@ -37,6 +37,8 @@ export interface ApiDeps {
   readonly mutationsPerMinute?: number;
   /** Bytes an API request body may have (default 4 MiB: PUT /v1/config carries whole configs). */
   readonly bodyLimit?: number;
+  /** Serve HTTPS with this certificate and key (`server.setSecureContext` replaces them later). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
@@ -48,6 +50,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are errors that name them, not silently dropped (fastify's default).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    ...(deps.https && { https: { cert: deps.https.cert, key: deps.https.key } }),
   });
   app.setErrorHandler(errorHandler);
   if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));

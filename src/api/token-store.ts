@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { watchConfigFile } from '../fleet/config-watch.js';
+import { watchFiles } from '../fs/watch-files.js';
 import { parseTokensFile, tokenDigest, type ApiToken, type Scope, type TokenSet, type TokensFileResult } from './tokens.js';
 
 /** Where the API's bearer tokens come from. */
@@ -81,7 +81,7 @@ export class ApiTokens {
   /** Reloads whenever the tokens file changes on disk; returns the function that stops watching. */
   watch(): () => void {
     const file = this.sources.file;
-    return file === undefined ? () => {} : watchConfigFile(file, () => void this.reload());
+    return file === undefined ? () => {} : watchFiles([file], () => void this.reload());
   }
 }
 

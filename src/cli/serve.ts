@@ -7,6 +7,7 @@ import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
 import { integerFlag, parseFlags, portFlag } from './args.js';
 import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
+import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
@@ -14,6 +15,8 @@ const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-po
                        [--api-rate-limit ${DEFAULT_MUTATIONS_PER_MINUTE}] [--api-body-limit ${DEFAULT_BODY_LIMIT_BYTES}]
                        [--xds-max-message-bytes ${DEFAULT_XDS_LIMITS.maxReceiveMessageBytes}] [--xds-max-queued-bytes ${DEFAULT_XDS_LIMITS.maxQueuedBytes}]
                        [--xds-max-streams-per-connection ${DEFAULT_XDS_LIMITS.maxConcurrentStreams}]
+                       [--api-tls-cert FILE --api-tls-key FILE]
+                       [--xds-tls-cert FILE --xds-tls-key FILE [--xds-tls-ca FILE [--xds-node-identity T]]]
 
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
@@ -31,7 +34,9 @@ a token, unless --insecure-api is given (and then says so at every start).
 Limits: --api-rate-limit mutating requests per minute per token (or client address; 0 = off);
 --api-body-limit bytes per request body; --xds-max-message-bytes per message received on the
 xDS port; --xds-max-streams-per-connection concurrent gRPC streams per HTTP/2 connection;
---xds-max-queued-bytes of responses a node has not read before its stream is reset.`;
+--xds-max-queued-bytes of responses a node has not read before its stream is reset.
+
+${TLS_HELP}`;
 
 export async function serveCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -54,6 +59,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'xds-max-queued-bytes': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
+      ...TLS_FLAGS,
     },
     HELP,
     ['config'],
@@ -94,6 +100,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ),
       maxQueuedBytes: integerFlag('xds-max-queued-bytes', v['xds-max-queued-bytes'], DEFAULT_XDS_LIMITS.maxQueuedBytes, 1),
     },
+    ...(await tlsOptions(v, logger)),
   });
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

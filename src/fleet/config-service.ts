@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
+import { watchFiles } from '../fs/watch-files.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
-import { watchConfigFile } from './config-watch.js';
 
 export type ReloadResult =
   | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
@@ -77,7 +77,7 @@ export class ConfigService {
 
   /** Reloads whenever the file changes on disk; returns the function that stops watching. */
   watch(): () => void {
-    return watchConfigFile(this.options.file, () => void this.reload('watch'));
+    return watchFiles([this.options.file], () => void this.reload('watch'));
   }
 
   #apply(trigger: string, checked: ConfigResult, text: string): ReloadResult {

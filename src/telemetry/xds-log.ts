@@ -46,6 +46,7 @@ export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
         { event: 'send_queue_full', ...stream(info), ...q },
         `node ${info.node.id} is not reading its responses: ${q.queuedBytes} bytes unread and ${q.responseBytes} more due, over the bound of ${q.limitBytes} bytes; stream reset`,
       ),
+    nodeRefused: (node, peer, reason) => logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
   };
   if (logger.isLevelEnabled('info')) return events;
   // Below info, leave the per-event handlers out: pino would drop their lines, but only after

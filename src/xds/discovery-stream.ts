@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import type { NodeIdentity } from '../cache/node.js';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { Snapshot } from '../cache/snapshot.js';
@@ -21,7 +22,18 @@ export interface StreamDeps {
   readonly events: XdsEvents;
   readonly ledger: NackLedger;
   readonly limits: StreamLimits;
+  readonly authorizeNode?: NodeAuthorizer;
 }
+
+/**
+ * Whether the peer of a stream may speak for the node its first request names: undefined lets
+ * it in, a string is the reason it is refused. `certificate` is the client certificate the TLS
+ * handshake verified, if there was one.
+ */
+export type NodeAuthorizer = (node: ClaimedNode, certificate: PeerCertificate | undefined) => string | undefined;
+
+/** What a node says it is; the metrics service sink knows no more of it than this. */
+export type ClaimedNode = Pick<NodeIdentity, 'id' | 'cluster'>;
 
 export interface StreamLimits {
   /** Most resource names one request may subscribe to. */
@@ -135,6 +147,13 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       this.#fail(grpc.status.INVALID_ARGUMENT, 'the first request of a stream must carry node with a non-empty node.id');
       return false;
     }
+    // Before the node is announced or watched: a refused node is never served, nor listed.
+    const refusal = this.deps.authorizeNode?.(node, this.call.getAuthContext().sslPeerCertificate);
+    if (refusal !== undefined) {
+      this.deps.events.nodeRefused(node, this.call.getPeer(), refusal);
+      this.#end(grpc.status.PERMISSION_DENIED, refusal);
+      return false;
+    }
     this.#info = {
       streamId: this.#id,
       node,
@@ -236,10 +255,16 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     }
   }
 
-  /** Ends the call with an error status (and so without the OK status `end` would send). */
+  /** Reports the request as ignored and ends the call with an error status. */
   #fail(code: grpc.status, details: string): void {
     if (this.#closed) return;
     this.deps.events.requestIgnored(this.#info, details);
+    this.#end(code, details);
+  }
+
+  /** Ends the call with an error status (and so without the OK status `end` would send). */
+  #end(code: grpc.status, details: string): void {
+    if (this.#closed) return;
     this.#release();
     this.call.emit('error', { code, details });
   }

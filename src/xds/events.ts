@@ -55,6 +55,8 @@ export interface XdsEvents {
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
   /** The node stopped reading its responses; its stream was reset. */
   sendQueueFull(stream: StreamInfo, overflow: SendQueueOverflow): void;
+  /** A stream's peer may not speak for the node it named; the stream was ended unserved. */
+  nodeRefused(node: NodeIdentity, peer: string, reason: string): void;
 }
 
 type AnyHandler = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
@@ -86,5 +88,6 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     parked: fan('parked'),
     requestIgnored: fan('requestIgnored'),
     sendQueueFull: fan('sendQueueFull'),
+    nodeRefused: fan('nodeRefused'),
   };
 }

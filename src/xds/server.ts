@@ -3,7 +3,14 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
 import { DeltaSubscription } from './delta-subscription.js';
-import { DiscoveryStream, type DiscoveryRequestBase, type StreamDeps, type StreamKind, type StreamLimits } from './discovery-stream.js';
+import {
+  DiscoveryStream,
+  type DiscoveryRequestBase,
+  type NodeAuthorizer,
+  type StreamDeps,
+  type StreamKind,
+  type StreamLimits,
+} from './discovery-stream.js';
 import type { StreamProtocol, XdsEvents } from './events.js';
 import { NackLedger } from './nack-ledger.js';
 import { discoveryServices } from './services.js';
@@ -17,6 +24,8 @@ export interface XdsServerOptions {
   /** Other gRPC services to serve on the same port (Envoy's metrics service sink, say). */
   readonly extraServices?: readonly GrpcService[];
   readonly limits?: Partial<XdsLimits>;
+  /** Checked on each stream's first request, before anything is sent (mutual TLS: node identity). */
+  readonly authorizeNode?: NodeAuthorizer;
 }
 
 export interface GrpcService {
@@ -76,7 +85,13 @@ export class XdsServer {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
-    this.#deps = { watcher: options.watcher, events: options.events, ledger: this.ledger, limits };
+    this.#deps = {
+      watcher: options.watcher,
+      events: options.events,
+      ledger: this.ledger,
+      limits,
+      ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
+    };
     for (const { definition, methods } of discoveryServices()) {
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const m of methods) {
@@ -94,7 +109,7 @@ export class XdsServer {
     this.#streams.add(stream);
   }
 
-  /** Binds host:port (port 0 picks a free one) and resolves with the bound port. */
+  /** Binds host:port (port 0 picks a free one) and resolves with the bound port; TLS comes with `credentials`. */
   listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
