@@ -26,16 +26,19 @@ export interface FleetOptions {
 
 export class DrainingFleet {
   readonly #timer: NodeJS.Timeout;
+  /** Nodes whose clients keep their connections for now. */
+  readonly #holding = new Set<string>();
 
   private constructor(
     readonly nodes: readonly { spec: FleetNodeSpec; sim: SimNode; open: number }[],
     connections: number,
     stepMs: number,
   ) {
+    for (const n of nodes) if (n.spec.holds) this.#holding.add(n.spec.id);
     this.#timer = setInterval(() => {
       for (const n of this.nodes) {
         const serving = n.sim.listeners().includes('ingress_http');
-        n.open = serving ? connections : n.spec.holds ? n.open : Math.max(0, n.open - 1);
+        n.open = serving ? connections : this.#holding.has(n.spec.id) ? n.open : Math.max(0, n.open - 1);
         n.sim.reportConnections({ [INGRESS_STAT]: n.open });
       }
     }, stepMs);
@@ -54,6 +57,12 @@ export class DrainingFleet {
     }));
     await Promise.all(nodes.map((n) => n.sim.waitForLds((r) => r.resources.length === 2, 'with both listeners')));
     return new DrainingFleet(nodes, connections, options.stepMs ?? 400);
+  }
+
+  /** Whether the node's clients keep their connections (true) or let them go when drained. */
+  hold(id: string, holds: boolean): void {
+    if (holds) this.#holding.add(id);
+    else this.#holding.delete(id);
   }
 
   sim(id: string): SimNode {
