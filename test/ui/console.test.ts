@@ -150,9 +150,14 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
     await page.getByRole('button', { name: 'Clear' }).click();
   });
 
-  test('a running drain is cancelled from the page, and its listeners come back', async () => {
-    await page.getByRole('tab', { name: 'Drains' }).click();
-    await page.getByRole('button', { name: 'Start a drain…' }).click();
+  test('a running drain is cancelled from the page (by keyboard, Escape backing out once), and its listeners come back', async () => {
+    await page.getByRole('tab', { name: 'Fleet' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Drains' }).getAttribute('aria-selected'), 'true');
+    assert.equal(new URL(page.url()).hash, '#/drains');
+    await page.getByRole('button', { name: 'Start a drain…' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'cluster', 'focus moves into the form');
     const form = page.locator('#drain-form');
     await form.getByLabel('Cluster').fill('mesh');
     await form.getByLabel('Zone').fill('');
@@ -165,8 +170,17 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
     const detail = page.locator('#drain-detail');
     await waitForText(detail.locator('td.holding'), /ingress_http: 8 connection\(s\) left/, 20_000);
 
-    await detail.getByRole('button', { name: 'Cancel drain…' }).click();
-    await page.getByRole('dialog', { name: `Cancel drain ${id}?` }).getByRole('button', { name: 'Cancel the drain' }).click();
+    const cancel = detail.getByRole('button', { name: 'Cancel drain…' });
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    const confirm = page.getByRole('dialog', { name: `Cancel drain ${id}?` });
+    await confirm.waitFor();
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel drain…', 'focus comes back to the button');
+    assert.equal(d.daemon.drains.get(id)?.state, 'running', 'Escape backs out');
+    await page.keyboard.press('Enter');
+    await confirm.getByRole('button', { name: 'Cancel the drain' }).click();
     await detail.locator('h2 [data-state="cancelled"]').waitFor();
     assert.equal(d.daemon.drains.get(id)?.state, 'cancelled');
     await waitUntil('the mesh nodes to get their ingress listener back', () =>

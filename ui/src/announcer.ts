@@ -17,12 +17,14 @@ export class Announcer {
     this.#seen.set(d.id, steps);
     if (before === undefined || before === steps) return;
     const phase = d.phases[d.phase];
-    const message =
-      d.state !== 'running'
-        ? `Drain ${d.id} ${stateWord(d.state)}.`
-        : phase
-          ? `Drain ${d.id}: ${phase.name} phase ${phase.state}, batch ${phase.batches.length} of ${phase.total} nodes.`
-          : `Drain ${d.id} is running.`;
+    let message = `Drain ${d.id} ${stateWord(d.state)}.`;
+    if (d.state === 'running' && phase) {
+      const drained = `${phase.counts.drained ?? 0} of ${phase.total} nodes drained`;
+      message =
+        phase.state === 'running' && phase.batches.length > 0
+          ? `Drain ${d.id}: ${phase.name} phase, batch ${phase.batches.length} started; ${drained}.`
+          : `Drain ${d.id}: ${phase.name} phase ${stateWord(phase.state)}; ${drained}.`;
+    }
     this.say(message);
   }
 

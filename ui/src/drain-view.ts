@@ -7,7 +7,7 @@ import type { Api } from './api.js';
 import { connectionChart } from './chart.js';
 import { confirmAction } from './confirm.js';
 import { byId, h, replaceContent, type Child } from './dom.js';
-import { ago, badge, count, duration, scopeText, selectorText, stateWord } from './format.js';
+import { ago, badge, count, duration, scopeText, selectorText, stateWord, untilDeadline } from './format.js';
 import type { Store } from './store.js';
 import type { DrainDigest, NodeDigest, PhaseDigest } from './types.js';
 
@@ -15,15 +15,20 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
   const list = byId('drain-list');
   const detail = byId('drain-detail');
 
+  // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
+  let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
   store.watch(['drains', 'route'], ({ drains, route }) => {
-    const sorted = [...drains.values()].sort(
-      (a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt.localeCompare(a.createdAt),
-    );
-    replaceContent(list, renderList(sorted, route.drain));
-    const shown = route.drain === undefined ? undefined : drains.get(route.drain);
+    if (drains !== shown?.drains || route !== shown.route) {
+      const sorted = [...drains.values()].sort(
+        (a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt.localeCompare(a.createdAt),
+      );
+      replaceContent(list, renderList(sorted, route.drain));
+    }
+    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
     if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
-    else if (shown) replaceContent(detail, ...renderDrain(shown, actions));
-    else void fetchDrain(route.drain);
+    else if (!digest) void fetchDrain(route.drain);
+    else if (digest !== shown?.detail || route !== shown.route) replaceContent(detail, ...renderDrain(digest, actions));
+    shown = { drains, route, detail: digest };
   });
 
   /** A drain not in the stream's recent set: read once (the stream sends its later changes). */
@@ -60,11 +65,6 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
     }
   };
   const actions = { cancel: (d: DrainDigest) => void act(d, 'cancel'), advance: (d: DrainDigest) => void act(d, 'advance') };
-
-  // Deadlines count down between updates.
-  window.setInterval(() => {
-    for (const el of detail.querySelectorAll<HTMLElement>('[data-deadline]')) el.textContent = untilDeadline(el.dataset['deadline']!);
-  }, 1000);
 }
 
 function renderList(drains: readonly DrainDigest[], selected: string | undefined): HTMLElement {
@@ -212,15 +212,10 @@ function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
     h('td', { class: 'num' }, n.connections === null ? (open ? 'not measured' : '–') : count(n.connections)),
     h('td', {}, connectionChart(n.history, until)),
     h('td', { class: n.holding ? 'holding' : n.error ? 'error' : '' }, why),
-    h('td', {}, open && n.deadlineAt ? h('span', { 'data-deadline': n.deadlineAt }, untilDeadline(n.deadlineAt)) : '–'),
+    h('td', {}, open && n.deadlineAt ? untilDeadline(n.deadlineAt) : '–'),
   );
 }
 
 function finishedOf(p: PhaseDigest): number {
   return (p.counts.drained ?? 0) + (p.counts.timed_out ?? 0) + (p.counts.failed ?? 0);
-}
-
-function untilDeadline(iso: string): string {
-  const left = Date.parse(iso) - Date.now();
-  return left >= 0 ? `in ${duration(left)}` : `passed ${duration(-left)} ago`;
 }

@@ -52,15 +52,21 @@ export function fleetView(store: Store, nodes: NodeList): void {
     form.querySelector<HTMLInputElement>('input[name="q"]')?.focus();
   };
 
+  // The summary comes up to twice a second; most of the time the counts did not change.
+  let shownSummary = '';
   store.watch(['summary'], ({ summary }) => {
     if (!summary) return;
+    const key = JSON.stringify(summary);
+    if (key === shownSummary) return;
+    shownSummary = key;
     replaceContent(totals, ...renderTotals(summary));
     replaceContent(groups, renderGroups(summary, showLocality));
     fillClusters(form, summary);
     fillZones(form, summary, String(new FormData(form).get('cluster') ?? ''));
   });
 
-  store.watch(['nodes', 'nodesError', 'summary'], ({ nodes: shown, nodesError, summary }) => {
+  // Redrawn when a page comes (the event stream says when it is worth fetching), not per summary.
+  store.watch(['nodes', 'nodesError'], ({ nodes: shown, nodesError, summary }) => {
     const page = shown.page;
     const first = shown.previous.length * PAGE_SIZE;
     prev.disabled = shown.previous.length === 0;

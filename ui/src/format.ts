@@ -47,10 +47,32 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** "12s ago", with the exact time in a <time> element for a tooltip and screen readers. */
-export function ago(iso: string | undefined | null, now = Date.now()): HTMLElement | string {
+/** "12s ago", with the exact time in a <time> element for a tooltip; kept current by tickClock(). */
+export function ago(iso: string | undefined | null): HTMLElement | string {
   if (!iso) return '–';
-  return h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, `${duration(now - Date.parse(iso))} ago`);
+  return h('time', { datetime: iso, title: new Date(iso).toLocaleString(), 'data-ago': '' }, agoText(iso));
+}
+
+/** "in 42s", or "passed 3s ago"; kept current by tickClock(). */
+export function untilDeadline(iso: string): HTMLElement {
+  return h('time', { datetime: iso, 'data-deadline': '' }, deadlineText(iso));
+}
+
+/** Once a second, times on the page move on without anything being fetched or redrawn. */
+export function tickClock(): void {
+  window.setInterval(() => {
+    for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-ago]')) el.textContent = agoText(el.dateTime);
+    for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-deadline]')) el.textContent = deadlineText(el.dateTime);
+  }, 1000);
+}
+
+function agoText(iso: string): string {
+  return `${duration(Date.now() - Date.parse(iso))} ago`;
+}
+
+function deadlineText(iso: string): string {
+  const left = Date.parse(iso) - Date.now();
+  return left >= 0 ? `in ${duration(left)}` : `passed ${duration(-left)} ago`;
 }
 
 export function selectorText(s: Selector): string {

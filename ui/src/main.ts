@@ -8,6 +8,7 @@ import { byId } from './dom.js';
 import { DrainForm } from './drain-form.js';
 import { drainView } from './drain-view.js';
 import { fleetView } from './fleet-view.js';
+import { tickClock } from './format.js';
 import { NodeList } from './node-list.js';
 import { followEvents } from './sse.js';
 import { NO_FILTER, Store, type ConsoleState } from './store.js';
@@ -28,6 +29,7 @@ const store = new Store({
 const announcer = new Announcer();
 const nodes = new NodeList(api, store);
 
+tickClock();
 fleetView(store, nodes);
 drainView(store, api, (message) => announcer.say(message));
 const form = new DrainForm(api, store, (drain) => {

@@ -28,30 +28,19 @@ interface Acting {
 }
 
 /**
- * The drains' node entries by node and listener, built once per read of the fleet: a
- * listener's state is then one map access, not a walk over a drain's (maybe 10,000) nodes.
+ * The drains' node entries by node and listener, built once per read of the fleet and only for
+ * the drains asked about: a listener's state is then one map access, not a walk over a drain's
+ * (maybe 10,000) nodes, and a page of 50 nodes does not index every drain.
  */
 export class DrainIndex {
-  /** `nodeId\0listener` -> entry, by drain id. */
+  readonly #drains: ReadonlyMap<string, Drain>;
+  /** By drain id: `nodeId\0listener` -> that node's entry. */
   readonly #entries = new Map<string, Map<string, NodeProgress>>();
   /** Admin-method drains have no overlay: what they act on, by `nodeId\0listener`. */
-  readonly #admin = new Map<string, Acting>();
+  #admin: Map<string, Acting> | undefined;
 
   constructor(drains: Iterable<Drain>) {
-    for (const drain of drains) {
-      const byListener = new Map<string, NodeProgress>();
-      const admin = drain.state !== 'cancelled' && (drain.spec.method === 'healthcheck-fail' || drain.spec.method === 'drain-listeners');
-      for (const phase of drain.phases) {
-        for (const n of phase.nodes) {
-          for (const l of n.listeners) {
-            const key = `${n.nodeId}\0${l.name}`;
-            byListener.set(key, n);
-            if (admin && n.state !== 'waiting') this.#admin.set(key, { drainId: drain.id, method: drain.spec.method, entry: n });
-          }
-        }
-      }
-      this.#entries.set(drain.id, byListener);
-    }
+    this.#drains = new Map([...drains].map((d) => [d.id, d]));
   }
 
   /** The node's listeners with their state and the drain acting on each. */
@@ -60,8 +49,8 @@ export class DrainIndex {
       const key = `${nodeId}\0${l.name}`;
       const o = overlay.get(l.name);
       const acting: Acting | undefined = o
-        ? { drainId: o.drainId, method: o.action, entry: this.#entries.get(o.drainId)?.get(key) }
-        : this.#admin.get(key);
+        ? { drainId: o.drainId, method: o.action, entry: this.#entriesOf(o.drainId).get(key) }
+        : this.#adminActing().get(key);
       return {
         name: l.name,
         role: l.role,
@@ -70,6 +59,32 @@ export class DrainIndex {
         drain: acting ? { id: acting.drainId, action: acting.method } : null,
       };
     });
+  }
+
+  #entriesOf(drainId: string): Map<string, NodeProgress> {
+    let entries = this.#entries.get(drainId);
+    if (!entries) {
+      entries = new Map();
+      for (const phase of this.#drains.get(drainId)?.phases ?? []) {
+        for (const n of phase.nodes) for (const l of n.listeners) entries.set(`${n.nodeId}\0${l.name}`, n);
+      }
+      this.#entries.set(drainId, entries);
+    }
+    return entries;
+  }
+
+  #adminActing(): Map<string, Acting> {
+    if (!this.#admin) {
+      this.#admin = new Map();
+      for (const drain of this.#drains.values()) {
+        const method = drain.spec.method;
+        if (drain.state === 'cancelled' || (method !== 'healthcheck-fail' && method !== 'drain-listeners')) continue;
+        for (const [key, entry] of this.#entriesOf(drain.id)) {
+          if (entry.state !== 'waiting') this.#admin.set(key, { drainId: drain.id, method, entry });
+        }
+      }
+    }
+    return this.#admin;
   }
 }
 
