@@ -139,7 +139,11 @@ describe('the console API', { timeout: 90_000 }, () => {
     assert.equal(Date.parse(phase.nodes[0].deadlineAt) - Date.parse(phase.nodes[0].startedAt), 60_000);
     for (const n of ['edge-a-1', 'edge-a-2']) fleet.hold(n, false);
 
-    await waitUntil('the drain to complete', () => d.daemon.drains.get(id)!.state === 'completed', 20_000);
+    // The history takes its last samples from the change event, which follows the drain's state by a save.
+    let ended = false;
+    const stop = d.daemon.drains.onChange((changed) => (ended ||= changed.id === id && changed.state === 'completed'));
+    await waitUntil('the drain to complete', () => ended, 20_000);
+    stop();
     const done = await api('GET', `/v1/drains/${id}/summary`);
     const nodes = done.body.phases[0].nodes as { state: string; holding: string | null; history: [number, number][] }[];
     assert.deepEqual(done.body.phases[0].batches.map((b: { batch: number; finished: number }) => [b.batch, b.finished]), [[1, 2], [2, 1]]);
@@ -207,6 +211,23 @@ describe('the console API', { timeout: 90_000 }, () => {
     await waitUntil('the cancel in the stream', () => events.some((e) => e.event === 'drain' && e.data.state === 'cancelled'));
     controller.abort();
     await reading;
+  });
+
+  test('the new routes are in the OpenAPI document; the page is not', async () => {
+    const doc = (await api('GET', '/openapi.json')).body;
+    for (const [route, method] of [
+      ['/v1/fleet/summary', 'get'],
+      ['/v1/fleet/events', 'get'],
+      ['/v1/drains/preview', 'post'],
+      ['/v1/drains/{id}/summary', 'get'],
+    ] as const) {
+      assert.ok(doc.paths[route]?.[method], `${method.toUpperCase()} ${route}`);
+    }
+    assert.deepEqual(
+      doc.paths['/v1/nodes'].get.parameters.map((p: { name: string }) => p.name),
+      ['q', 'cluster', 'region', 'zone', 'state', 'connected', 'limit', 'cursor'],
+    );
+    assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/ui')));
   });
 
   test('/ui serves the built page: a redirect to ui/, content types, a strict CSP, ETags, and nothing loaded from elsewhere', async () => {
