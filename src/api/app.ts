@@ -5,13 +5,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
-import { nodeListeners } from '../fleet/drain/plan.js';
+import { ConnectionHistory } from '../fleet/drain/connection-history.js';
+import { FleetRead } from '../fleet/fleet-read.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import { requireTokens } from './auth.js';
 import { errorHandler } from './errors.js';
 import { DEFAULT_MUTATIONS_PER_MINUTE, mutationRateLimit } from './rate-limit.js';
+import { FleetFeed } from './fleet-feed.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { prestopRoutes, type PrestopResult } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -19,6 +22,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import type { TokenSet } from './tokens.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+import { uiRoutes } from './routes/ui.js';
 
 /** What the HTTP API reads; the composition root supplies it. */
 export interface ApiDeps {
@@ -70,18 +74,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
-  app.register(nodeRoutes, {
-    nodes: deps.nodes,
-    listenersOf: (identity) => {
-      const overlay = deps.drains.overlayOf(identity.id);
-      return nodeListeners(deps.config.current, identity).map((l) => {
-        const o = overlay.get(l.name);
-        return { name: l.name, role: l.role, drainType: l.drainType, drain: o ? { id: o.drainId, action: o.action } : null };
-      });
-    },
+  const read = () => new FleetRead({ nodes: deps.nodes, config: () => deps.config.current, drains: deps.drains });
+  // Connection counts over time, for the console's charts: kept whether or not anyone watches.
+  const history = new ConnectionHistory();
+  const feed = new FleetFeed({ nodes: deps.nodes, drains: deps.drains, read, history, logger: app.log });
+  const unwatch = deps.drains.onChange((d) => history.record(d, Date.now()));
+  app.addHook('onClose', async () => {
+    unwatch();
+    feed.close();
   });
+  app.register(nodeRoutes, { nodes: deps.nodes, read });
+  app.register(fleetRoutes, { read, feed });
   app.register(configRoutes, { config: deps.config });
-  app.register(drainRoutes, { drains: deps.drains });
+  app.register(drainRoutes, { drains: deps.drains, history });
+  app.register(uiRoutes);
   return app;
 }
 

@@ -4,14 +4,20 @@ import { findToken, type Scope, type TokenSet } from './tokens.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Routes the kubelet probes: open to all, whatever tokens are configured. */
-const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
+/**
+ * Open to all, whatever tokens are configured: the kubelet's probes, and the console's static
+ * files (they hold no data: the page asks for a token and sends it with each API call).
+ */
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/ui', '/ui/', '/ui/*']);
+
+/** POSTs that change nothing (a dry run): read scope, and not rate-limited. */
+const READ_ONLY_POSTS = new Set(['/v1/drains/preview']);
 
 /** Starts the local drain of `drainplane run`: a mutation, though a GET (for httpGet hooks). */
 const PRESTOP_ROUTE = '/v1/prestop';
 
-export function isMutating(method: string): boolean {
-  return MUTATING.has(method);
+export function isMutating(req: FastifyRequest): boolean {
+  return MUTATING.has(req.method) && !READ_ONLY_POSTS.has(req.routeOptions.url ?? '');
 }
 
 /** The token each authorized request carried, for rate limiting per token. */
@@ -32,7 +38,7 @@ export function callerOf(req: FastifyRequest): string {
 function scopeNeeded(req: FastifyRequest): Scope | undefined {
   const route = req.routeOptions.url;
   if (route !== undefined && OPEN_ROUTES.has(route)) return undefined;
-  if (isMutating(req.method)) return 'admin';
+  if (isMutating(req)) return 'admin';
   if (route === PRESTOP_ROUTE) return isLoopback(req.socket.remoteAddress ?? '') ? undefined : 'admin';
   return 'read';
 }

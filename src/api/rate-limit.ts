@@ -16,7 +16,7 @@ export function mutationRateLimit(perMinute: number): RateLimitPluginOptions {
   return {
     max: perMinute,
     timeWindow: 60_000,
-    allowList: (req) => !isMutating(req.method),
+    allowList: (req) => !isMutating(req),
     // Runs after the token check (route hooks follow app hooks), which records the caller's token.
     keyGenerator: (req) => callerOf(req),
     errorResponseBuilder: (req, context) =>

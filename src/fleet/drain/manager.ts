@@ -10,10 +10,11 @@ import type { NodeRegistry } from '../registry.js';
 import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { gaugeReading } from './gauge-reading.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
-import { phaseEntry, phaseNames, startBatch, nodeListeners } from './plan.js';
+import { draftDrain, type DrainDraft } from './draft.js';
+import { phaseEntry, startBatch, nodeListeners } from './plan.js';
 import { advanceNode, type NodeObservation } from './progress.js';
 import { selectorMatches } from './selector.js';
-import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
+import type { DrainRequest, FieldError } from './spec.js';
 
 /** The latest connection gauges a node reported (metrics service sink or admin /stats). */
 export interface ConnectionSource {
@@ -142,38 +143,16 @@ export class DrainManager {
     return this.#exclusive(() => this.#create(request));
   }
 
+  /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
+  preview(request: DrainRequest): { draft: DrainDraft } | { errors: readonly FieldError[] } {
+    const admin = this.deps.admin;
+    return draftDrain(request, this.deps.nodes.list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
+  }
+
   async #create(request: DrainRequest): Promise<CreateResult> {
-    const parsed = drainSpecFrom(request);
-    if ('errors' in parsed) return parsed;
-    const { spec } = parsed;
-    const config = this.deps.config();
-    const matched = this.deps.nodes
-      .list()
-      .filter((n) => n.connected && selectorMatches(spec.selector, n.identity))
-      .map((n) => n.identity);
-    const warnings: string[] = [];
-    if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
-      const errors = matched.flatMap((n) => {
-        const why = this.deps.admin ? this.deps.admin.unavailable(n) : 'no Envoy admin client is configured';
-        return why ? [{ field: 'method', message: `node ${n.id}: ${why}` }] : [];
-      });
-      if (errors.length > 0) return { errors };
-    }
-    const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
-      name,
-      state: 'pending',
-      startedAt: null,
-      finishedAt: null,
-      nodes: matched.flatMap((n) => phaseEntry(spec, name, config, n) ?? []),
-    }));
-    if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.length === 0) {
-      return {
-        errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
-      };
-    }
-    if (matched.length === 0) {
-      warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
-    }
+    const result = this.preview(request);
+    if ('errors' in result) return result;
+    const { spec, matched, phases, warnings } = result.draft;
     const now = this.#now();
     const drain: Drain = {
       id: `drn_${now.toString(36)}${randomBytes(4).toString('hex')}`,
@@ -192,6 +171,7 @@ export class DrainManager {
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
       `drain ${drain.id} started on ${matched.length} node(s)`,
     );
+    this.#emit(drain);
     return { drain };
   }
 
