@@ -16,6 +16,7 @@ import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
 import { parseConfig } from '../../src/fleet/config.js';
 import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
 import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
+import { useMessageBufferPool } from '../../src/net/buffer-pool.js';
 import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
 import { readRequest } from './wire.js';
 
@@ -90,6 +91,8 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
 }
 
 async function start(configFile: string): Promise<{ server: grpc.Server; streams: Set<OpenStream> }> {
+  // The same buffer pool as the daemon's process: the floor is the same transport, tuned alike.
+  useMessageBufferPool();
   const groups = await groupBytes(configFile);
   const streams = new Set<OpenStream>();
   const server = new grpc.Server({

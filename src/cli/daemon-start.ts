@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { TokensFileError } from '../api/token-store.js';
 import { ConfigError, Daemon, type DaemonOptions } from '../daemon.js';
+import { useMessageBufferPool } from '../net/buffer-pool.js';
 import { CliError } from './errors.js';
 
 /** The daemon's logger: --log-level, else DRAINPLANE_LOG_LEVEL, else info. */
@@ -10,6 +11,7 @@ export function daemonLogger(level: unknown): Logger {
 
 /** Starts the daemon; a bad config or tokens file is a CLI error (exit 1) listing every problem. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  useMessageBufferPool();
   try {
     return await Daemon.start(options);
   } catch (err) {
