@@ -231,7 +231,7 @@ function checkResult(result: ConfigResult, c: Case): void {
   }
 }
 
-describe('config files from a fuzzer', { timeout: 120_000 }, () => {
+describe('config files from a fuzzer', { timeout: 60_000 + RUNS * 400 }, () => {
   const dir = mkdtemp(path.join(tmpdir(), 'drainplane-config-fuzz-'));
   after(async () => rm(await dir, { recursive: true, force: true }));
   /** One rejected file of each kind (example document or text, random document, text or bytes), for the CLI test. */
