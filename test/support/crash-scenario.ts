@@ -158,7 +158,10 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
 
   const start = async (): Promise<Daemon> => {
     const proc = startCli(['serve', '--config', configFile, '--state-dir', stateDir, '--xds-host', '127.0.0.1', '--xds-port', '0', '--api-port', '0', '--no-watch']);
-    const started = await proc.waitForLog((l) => l['event'] === 'started', 30_000);
+    const started = await proc.waitForLog((l) => l['event'] === 'started', 60_000).catch((err: unknown) => {
+      proc.child.kill('SIGKILL');
+      throw err;
+    });
     return { proc, xds: `127.0.0.1:${started['xdsPort'] as number}`, api: `http://127.0.0.1:${started['apiPort'] as number}` };
   };
 
