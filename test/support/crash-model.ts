@@ -107,16 +107,15 @@ export function viewPart(name: string, tag: string, drain: string): string {
   return `${name}@${tag}#${drain}`;
 }
 
-/** Every subset of the open egress phases not yet known to have started, with its view. */
+/**
+ * The views a node may show in a state, each with the open egress phases it assumes started.
+ * Open phases touch only egress listeners: such a listener is removed if any started phase
+ * removes it, else marked by the last started phase that modifies it. So "none started" and
+ * "just this one started", for each open phase, already give every view any set of them gives.
+ */
 function candidateViews(state: ModelState, node: string, known: ReadonlySet<string>): { view: string; started: Set<string> }[] {
   const open = state.drains.filter((d) => openEgress(d) && d.members.includes(node) && !known.has(d.id)).map((d) => d.id);
-  // Each open phase doubles the candidates; drains settle within a round, so few are open at once.
-  const out: { view: string; started: Set<string> }[] = [];
-  for (let mask = 0; mask < 1 << Math.min(open.length, 10); mask++) {
-    const started = new Set([...known, ...open.filter((_, i) => mask & (1 << i))]);
-    out.push({ view: expectedView(state, node, started), started });
-  }
-  return out;
+  return [new Set(known), ...open.map((id) => new Set([...known, id]))].map((started) => ({ view: expectedView(state, node, started), started }));
 }
 
 interface NodeProgress {

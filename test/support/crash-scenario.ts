@@ -9,7 +9,7 @@
  *
  * The test runs a few dozen kill points; `npm run soak` runs hundreds.
  */
-import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SotwResponse } from './ads-client.js';
@@ -17,6 +17,7 @@ import { startCli, type CliProcess } from './cli.js';
 import { waitUntil } from './daemon.js';
 import { demoConfig } from './fleet-configs.js';
 import { SimNode } from './sim-node.js';
+import { readStateFiles, stateFileViolations, type FileDrain, type StateFiles } from './crash-state-files.js';
 import { CrashModel, transitions, viewPart, type DrainBody, type ModelDrain, type NodeSpec, type ScopeSpec, type SelectorSpec } from './crash-model.js';
 
 export interface CrashScenarioOptions {
@@ -99,18 +100,6 @@ interface Op {
   readonly commit: (body: unknown) => void;
   /** After a kill that cut it short: did it commit? Read from the state files. */
   readonly committedOnDisk: (files: StateFiles) => { committed: boolean; drain?: FileDrain };
-}
-
-interface FileDrain {
-  readonly id: string;
-  readonly state: string;
-  readonly spec: { selector: unknown; scope: unknown; method: string };
-  readonly phases: { state: string; nodes: { nodeId: string }[] }[];
-}
-
-interface StateFiles {
-  readonly drains: FileDrain[];
-  readonly config: string;
 }
 
 export async function runCrashScenario(options: CrashScenarioOptions): Promise<CrashScenarioResult> {
@@ -262,40 +251,6 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     }
   };
 
-  const readStateFiles = async (): Promise<StateFiles> => {
-    let drains: FileDrain[] = [];
-    const text = await readFile(path.join(stateDir, 'drains.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (text !== undefined) {
-      try {
-        const parsed = JSON.parse(text) as { format?: number; drains?: FileDrain[] };
-        if (parsed.format !== 1 || !Array.isArray(parsed.drains)) throw new Error(`format ${parsed.format}`);
-        drains = parsed.drains;
-      } catch (err) {
-        throw new Error(`drains.json is not a committed state: ${(err as Error).message}\n${text.slice(0, 500)}`);
-      }
-    }
-    return { drains, config: await readFile(configFile, 'utf8') };
-  };
-
-  /** (a): the state files hold exactly the committed operations. */
-  const checkStateFiles = (files: StateFiles, when: string): void => {
-    const onDisk = new Map(files.drains.map((d) => [d.id, d]));
-    for (const m of model.current.drains) {
-      const f = onDisk.get(m.id);
-      if (!f) violations.push(`${when}: acknowledged drain ${m.id} is missing from drains.json`);
-      else if ((f.state === 'cancelled') !== m.cancelled) violations.push(`${when}: drain ${m.id} is ${f.state} in drains.json, cancelled: ${m.cancelled}`);
-      else if (JSON.stringify([f.spec.selector, f.spec.scope, f.spec.method]) !== JSON.stringify([m.body.selector, m.body.scope, m.body.method])) {
-        violations.push(`${when}: drain ${m.id} has another spec in drains.json: ${JSON.stringify(f.spec)}`);
-      }
-      onDisk.delete(m.id);
-    }
-    for (const id of onDisk.keys()) violations.push(`${when}: drains.json holds drain ${id}, which was never created`);
-    if (files.config !== configText) violations.push(`${when}: the config file is neither the acknowledged config nor the one in flight`);
-  };
-
   const drainOp = (): Op => {
     const { scope, egress } = pick(SCOPES);
     const body: DrainBody = { selector: pick(SELECTORS), scope, method: pick(['remove', 'modify'] as const), measure: 'ack', deadlineSeconds: 120, ...(egress && { egress }) };
@@ -388,14 +343,14 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
 
   /** After a kill: what the files say about the operation cut short, then (a). */
   const afterKill = async (op: Op | undefined, when: string): Promise<void> => {
-    const files = await readStateFiles();
+    const files = await readStateFiles(stateDir, configFile);
     if (op && model.inFlight) {
       counts.killsInFlight++;
       const { committed, drain } = op.committedOnDisk(files);
       if (committed) op.commit(drain);
       else model.abandon('was not recorded before the kill');
     }
-    checkStateFiles(files, when);
+    violations.push(...stateFileViolations(files, model.current, configText, when));
   };
 
   const startAndSync = async (): Promise<Daemon> => {
