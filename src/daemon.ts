@@ -16,6 +16,7 @@ import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
+import { removeStaleTempFiles } from './store/atomic-write.js';
 import { FileDrainStore } from './store/drain-store.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { NodeRegistry } from './fleet/registry.js';
@@ -104,6 +105,8 @@ export class Daemon {
     if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
     logConfigWarnings(logger, configFile, loaded.config.warnings);
     await mkdir(options.stateDir, { recursive: true });
+    // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.
+    await removeStaleTempFiles(configFile);
     const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
 
     const nodes = new NodeRegistry();

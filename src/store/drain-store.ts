@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Drain } from '../fleet/drain/model.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 
 /** Where drains live between restarts. Saves are whole-state and atomic. */
 export interface DrainStore {
@@ -28,6 +28,7 @@ export class FileDrainStore implements DrainStore {
   }
 
   async load(): Promise<Drain[]> {
+    await removeStaleTempFiles(this.file);
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');

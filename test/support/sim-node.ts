@@ -14,6 +14,8 @@ export interface SimNodeOptions {
   readonly reject?: (response: SotwResponse) => string | undefined;
   /** version_info of the first request (what a reconnecting Envoy reports it has). */
   readonly versionInfo?: string;
+  /** Told of every listener response as it arrives, before it is answered. */
+  readonly onLds?: (response: SotwResponse) => void;
 }
 
 export class SimNode {
@@ -53,6 +55,7 @@ export class SimNode {
         return; // stream ended
       }
       this.lds.push(res);
+      this.options.onLds?.(res);
       const error = this.options.reject?.(res);
       if (error) this.stream.nack(res, this.#lastGood, error);
       else {

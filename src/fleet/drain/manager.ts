@@ -82,6 +82,11 @@ export class DrainManager {
    */
   #lock: Promise<unknown> = Promise.resolve();
   #tickQueued = false;
+  /**
+   * Drains whose creation is being saved. Nodes that connect meanwhile do not join them yet: a
+   * join is pushed at once, and the drain might never reach the disk.
+   */
+  readonly #unsaved = new Set<string>();
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
@@ -165,8 +170,22 @@ export class DrainManager {
       warnings,
     };
     this.#drains.set(drain.id, drain);
-    const started = this.#startPhase(drain, 0, now);
-    await this.#persistThenPush(drain, started);
+    this.#unsaved.add(drain.id);
+    let started: NodeProgress[];
+    try {
+      started = this.#startPhase(drain, 0, now);
+      await this.deps.store.save(this.list());
+    } finally {
+      this.#unsaved.delete(drain.id);
+    }
+    // Nodes that connected while it was being saved join it now, and that is saved before any push.
+    const config = this.deps.config();
+    const late = this.deps.nodes
+      .list()
+      .filter((n) => n.connected && this.#join(drain, n.identity, config, now))
+      .map((n) => n.identity.id);
+    if (late.length > 0) await this.deps.store.save(this.list());
+    await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
     this.deps.logger.info(
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
       `drain ${drain.id} started on ${matched.length} node(s)`,
@@ -225,19 +244,7 @@ export class DrainManager {
     const now = this.#now();
     let joined = false;
     for (const drain of this.#drains.values()) {
-      if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) continue;
-      drain.phases.forEach((phase, i) => {
-        if (phase.nodes.some((n) => n.nodeId === node.id)) return;
-        const entry = phaseEntry(drain.spec, phase.name, config, node);
-        if (!entry) return;
-        phase.nodes.push(entry);
-        if (i <= drain.phase && phase.state !== 'pending') {
-          phase.state = 'running';
-          phase.finishedAt = null;
-          startBatch(drain.spec, phase, now);
-        }
-        joined = true;
-      });
+      if (!this.#unsaved.has(drain.id) && this.#join(drain, node, config, now)) joined = true;
     }
     if (!joined) return;
     this.#rebuildOverlays([node.id]);
@@ -245,7 +252,25 @@ export class DrainManager {
     this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
 
-  /** Evaluates every running drain once. */
+  /** Adds the node to the phases of a running drain that selects it; true if it joined any. */
+  #join(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
+    if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
+    let joined = false;
+    drain.phases.forEach((phase, i) => {
+      if (phase.nodes.some((n) => n.nodeId === node.id)) return;
+      const entry = phaseEntry(drain.spec, phase.name, config, node);
+      if (!entry) return;
+      phase.nodes.push(entry);
+      if (i <= drain.phase && phase.state !== 'pending') {
+        phase.state = 'running';
+        phase.finishedAt = null;
+        startBatch(drain.spec, phase, now);
+      }
+      joined = true;
+    });
+    return joined;
+  }
+
   /** Evaluates every running drain once (after any change under way). */
   tick(): Promise<void> {
     if (this.#tickQueued) return this.#lock.then(() => undefined);
@@ -332,7 +357,12 @@ export class DrainManager {
   /** Saves, then pushes: what a node is sent is always already on disk. */
   async #persistThenPush(drain: Drain, started: readonly NodeProgress[]): Promise<void> {
     await this.deps.store.save(this.list());
-    const ids = [...new Set(started.map((n) => n.nodeId))];
+    await this.#push(drain, started.map((n) => n.nodeId));
+  }
+
+  /** Carries out a drain's (saved) changes on these nodes: their overlays, or admin calls. */
+  async #push(drain: Drain, nodeIds: readonly string[]): Promise<void> {
+    const ids = [...new Set(nodeIds)];
     if (ids.length === 0) return;
     if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
       this.#rebuildOverlays(ids);
