@@ -217,6 +217,9 @@ const randomDocument: fc.Arbitrary<Case> = fc.oneof(
   fc.uint8Array({ maxLength: 400 }).map((b) => ({ kind: 'random bytes', bytes: Buffer.from(b) })),
 );
 
+/** FUZZ_SEED and FUZZ_PATH (from a failure's report) replay that failure. */
+const REPLAY = process.env['FUZZ_SEED'] ? { seed: Number(process.env['FUZZ_SEED']), ...(process.env['FUZZ_PATH'] && { path: process.env['FUZZ_PATH'] }), endOnFailure: true, verbose: 2 } : {};
+
 /** What a user of the parser may rely on, whatever the input. */
 function checkResult(result: ConfigResult, c: Case): void {
   const issues = result.ok ? result.config.warnings : [...result.errors, ...result.warnings];
@@ -254,8 +257,8 @@ describe('config files from a fuzzer', { timeout: 60_000 + RUNS * 400 }, () => {
     });
 
   test('mutated example configs: errors or a valid config, never a throw', () => {
-    fc.assert(property(fromExample), { numRuns: RUNS });
-    fc.assert(property(textOfExample), { numRuns: RUNS });
+    fc.assert(property(fromExample), { numRuns: RUNS, ...REPLAY });
+    fc.assert(property(textOfExample), { numRuns: RUNS, ...REPLAY });
   });
 
   test('random YAML documents, text and bytes: errors or a valid config, never a throw', () => {
