@@ -179,10 +179,12 @@ export class DrainManager {
       this.#unsaved.delete(drain.id);
     }
     // Nodes that connected while it was being saved join it now, and that is saved before any push.
+    // Only nodes the draft did not see: looking each drafted node up in the phases is quadratic.
     const config = this.deps.config();
+    const drafted = new Set(matched.map((n) => n.id));
     const late = this.deps.nodes
       .list()
-      .filter((n) => n.connected && this.#join(drain, n.identity, config, now))
+      .filter((n) => n.connected && !drafted.has(n.identity.id) && this.#join(drain, n.identity, config, now))
       .map((n) => n.identity.id);
     if (late.length > 0) await this.deps.store.save(this.list());
     await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
