@@ -1,5 +1,7 @@
 /** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
 
+import { localityGroup } from './fleet.js';
+
 export { errorSchema } from './error.js';
 
 const nonEmpty = { type: 'string', minLength: 1 } as const;
@@ -60,6 +62,14 @@ export const drainRequestSchema = {
   },
 } as const;
 
+/** What every view of a phase shows: its name, its state, and when it started and ended. */
+const phaseTimes = {
+  name: { type: 'string' },
+  state: { type: 'string' },
+  startedAt: { type: ['string', 'null'] },
+  finishedAt: { type: ['string', 'null'] },
+} as const;
+
 const nodeProgress = {
   type: 'object',
   properties: {
@@ -93,10 +103,7 @@ export const drainSchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          state: { type: 'string' },
-          startedAt: { type: ['string', 'null'] },
-          finishedAt: { type: ['string', 'null'] },
+          ...phaseTimes,
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
           nodes: { type: 'array', items: nodeProgress },
         },
@@ -125,13 +132,7 @@ export const drainPreviewSchema = {
       description: 'matched nodes by cluster and locality',
       items: {
         type: 'object',
-        properties: {
-          cluster: { type: 'string' },
-          region: { type: 'string' },
-          zone: { type: 'string' },
-          subZone: { type: 'string' },
-          nodes: { type: 'integer' },
-        },
+        properties: localityGroup,
       },
     },
     phases: {
@@ -175,10 +176,7 @@ export const drainSummarySchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          state: { type: 'string' },
-          startedAt: { type: ['string', 'null'] },
-          finishedAt: { type: ['string', 'null'] },
+          ...phaseTimes,
           total: { type: 'integer' },
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
           connections: { type: 'integer', description: 'open on measured listeners of unfinished nodes' },

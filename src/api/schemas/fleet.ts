@@ -2,6 +2,15 @@
 
 export const listenerStateSchema = { type: 'string', enum: ['serving', 'draining', 'gone'] } as const;
 
+/** Nodes counted by cluster and locality, as the fleet summary and drain previews group them. */
+export const localityGroup = {
+  cluster: { type: 'string' },
+  region: { type: 'string' },
+  zone: { type: 'string' },
+  subZone: { type: 'string' },
+  nodes: { type: 'integer' },
+} as const;
+
 const listenerCounts = {
   type: 'object',
   properties: { serving: { type: 'integer' }, draining: { type: 'integer' }, gone: { type: 'integer' } },
@@ -38,11 +47,7 @@ export const fleetSummarySchema = {
       items: {
         type: 'object',
         properties: {
-          cluster: { type: 'string' },
-          region: { type: 'string' },
-          zone: { type: 'string' },
-          subZone: { type: 'string' },
-          nodes: { type: 'integer' },
+          ...localityGroup,
           connected: { type: 'integer' },
           nacking: { type: 'integer', description: 'nodes whose last answer of some type was a NACK' },
           listeners: listenerCounts,
