@@ -5,6 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
+COPY ui ui
 COPY protos protos
 # npm ci builds dist/ (the prepare script); dev dependencies are dropped afterwards.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev

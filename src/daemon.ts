@@ -2,11 +2,13 @@
  * The composition root: the one place that wires the concrete parts together.
  */
 import { readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi, buildProbeApi } from './api/app.js';
 import type { ReadinessCheck } from './api/routes/health.js';
 import type { PrestopResult } from './api/routes/prestop.js';
+import { ApiTokens, type TokenSources } from './api/token-store.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
@@ -14,6 +16,7 @@ import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
+import { removeStaleTempFiles } from './store/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
 import { NodeRegistry } from './fleet/registry.js';
@@ -24,10 +27,13 @@ import { openStateStore, type StoreOptions } from './store/open-store.js';
 import type { StateStore } from './store/state-store.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';
+import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
+import type { NodeAuthorizer } from './xds/discovery-stream.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
-import { XdsServer } from './xds/server.js';
+import { XdsServer, type XdsLimits } from './xds/server.js';
 
 export type { ReloadResult } from './fleet/config-service.js';
 
@@ -39,8 +45,14 @@ export interface DaemonOptions {
   readonly apiPort: number;
   readonly stateDir: string;
   readonly logger: Logger;
-  /** Bearer token that mutating API requests must carry; none means no check. */
-  readonly apiToken?: string;
+  /** The API's bearer tokens (read and admin scopes); none means no check. */
+  readonly apiTokens?: TokenSources;
+  /** Mutating API requests per minute per caller (default 30); 0 turns the limit off. */
+  readonly apiRateLimit?: number;
+  /** Bytes an API request body may have (default 4 MiB). */
+  readonly apiBodyLimit?: number;
+  /** Bounds on xDS messages, streams per connection and bytes queued per stream. */
+  readonly xdsLimits?: Partial<XdsLimits>;
   /** Reload when the config file changes on disk (default true). */
   readonly watchConfig?: boolean;
   /** Port of a 0.0.0.0 listener serving only /healthz and /readyz, for kubelet probes. */
@@ -51,6 +63,12 @@ export interface DaemonOptions {
   readonly gaugePollMs?: number;
   /** Where state is kept and shared (default: files in `stateDir`). */
   readonly store?: StoreOptions;
+  /** Serve the API over HTTPS; reloaded when the files change. */
+  readonly apiTls?: CertificateFiles;
+  /** Serve xDS over TLS (mutual TLS when the files include a CA); reloaded when the files change. */
+  readonly xdsTls?: CertificateFiles;
+  /** Which client certificate may speak for which node (with mutual TLS). */
+  readonly authorizeNode?: NodeAuthorizer;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +87,7 @@ export class Daemon {
   #readinessCheck: ReadinessCheck | undefined;
   #prestop: (() => Promise<PrestopResult>) | undefined;
   #stopBackground: () => void = () => {};
+  #tokens: ApiTokens | undefined;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -93,6 +112,9 @@ export class Daemon {
     const loaded = parseConfig(text, configFile);
     if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
     logConfigWarnings(logger, configFile, loaded.config.warnings);
+    // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.
+    await removeStaleTempFiles(configFile);
+    const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
     const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
     const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(
       async (err: unknown) => {
@@ -171,9 +193,13 @@ export class Daemon {
       extraServices: [
         {
           definition: metricsServiceDefinition(),
-          implementation: { [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger)) },
+          implementation: {
+            [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger), options.authorizeNode),
+          },
         },
       ],
+      ...(options.xdsLimits !== undefined && { limits: options.xdsLimits }),
+      ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
     let daemon: Daemon | undefined;
     const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
@@ -186,19 +212,33 @@ export class Daemon {
       readiness,
       store,
       prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
-      ...(options.apiToken !== undefined && { adminToken: options.apiToken }),
+      ...(tokens !== undefined && { tokens: () => tokens.current }),
+      ...(options.apiRateLimit !== undefined && { mutationsPerMinute: options.apiRateLimit }),
+      ...(options.apiBodyLimit !== undefined && { bodyLimit: options.apiBodyLimit }),
+      ...(options.apiTls && { https: options.apiTls.current }),
     });
-    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort);
+    const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
+    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
     await api.listen({ host: options.apiHost, port: options.apiPort });
+    // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
+    const stopTls = [
+      ...(options.apiTls ? [options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer)] : []),
+      ...(options.xdsTls ? [options.xdsTls.watch()] : []),
+    ];
     const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
     await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
     daemon = new Daemon(options, config, cache, xds, api, nodes, drains, store, metrics, xdsPort, apiPort);
+    daemon.#tokens = tokens;
     if (options.watchConfig !== false) daemon.#unwatch = config.watch();
+    // Always watched: a rotated or revoked token must take effect, --no-watch or not.
+    const unwatchTokens = tokens?.watch();
     drains.start();
     poller.start();
     daemon.#stopBackground = () => {
+      unwatchTokens?.();
+      for (const stop of stopTls) stop();
       poller.stop();
       stopReplication();
       admin.close();
@@ -206,7 +246,16 @@ export class Daemon {
     };
     daemon.#ready = true;
     logger.info(
-      { event: 'started', xdsPort, apiPort, config: configFile, groups: config.current.groups.length, store: store.location, replica: store.replica },
+      {
+        event: 'started',
+        xdsPort,
+        apiPort,
+        config: configFile,
+        groups: config.current.groups.length,
+        apiAuth: tokens ? 'bearer tokens' : 'none',
+        store: store.location,
+        replica: store.replica,
+      },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
     return daemon;
@@ -241,8 +290,9 @@ export class Daemon {
     this.#ready = false;
   }
 
-  /** Re-reads the config file (SIGHUP). */
+  /** Re-reads the config file and the API tokens file (SIGHUP). */
   reload(): ReturnType<ConfigService['reload']> {
+    void this.#tokens?.reload();
     return this.config.reload('signal');
   }
 

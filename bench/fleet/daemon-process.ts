@@ -16,6 +16,8 @@ export interface DaemonProcessOptions {
   readonly stateDir: string;
   /** Where to write a V8 CPU profile of the daemon (node --cpu-prof), if anywhere. */
   readonly cpuProfDir?: string;
+  /** Streams the generator opens per HTTP/2 connection: the daemon must admit as many. */
+  readonly streamsPerConnection: number;
 }
 
 /** The process metrics the benchmark reads from GET /metrics. */
@@ -56,6 +58,8 @@ export class DaemonProcess {
       '--log-level',
       'warn',
       '--no-watch',
+      '--xds-max-streams-per-connection',
+      String(options.streamsPerConnection),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -30,6 +30,11 @@ export interface GroupPlan {
 /** Every node carries this metadata, so one drain selector takes the whole fleet. */
 export const FLEET_METADATA = { bench: 'fleet' } as const;
 
+/** The locality zone of the node with this index: the fleet is spread over three. */
+export function nodeZone(index: number): string {
+  return `zone-${index % 3}`;
+}
+
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 export function groupPlans(shape: FleetShape): GroupPlan[] {

@@ -16,6 +16,7 @@ import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
 import { parseConfig } from '../../src/fleet/config.js';
 import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
 import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
+import { useMessageBufferPool } from '../../src/net/buffer-pool.js';
 import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
 import { readRequest } from './wire.js';
 
@@ -77,12 +78,12 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
     );
     out.set(cluster, {
       initial: {
-        sotw: byType((t) => sotwResponse(t, 'floor-1')),
-        delta: byType((t) => deltaResponse(t, 'floor-1', t.sorted, [])),
+        sotw: byType((t) => sotwResponse(t, 0).bytes),
+        delta: byType((t) => deltaResponse(t, t.sorted, [], 0).bytes),
       },
       drained: {
-        sotw: sotwResponse(drained, 'floor-2'),
-        delta: deltaResponse(drained, 'floor-2', [], [...ingress].sort()),
+        sotw: sotwResponse(drained, 0).bytes,
+        delta: deltaResponse(drained, [], [...ingress].sort(), 0).bytes,
       },
     });
   }
@@ -90,6 +91,8 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
 }
 
 async function start(configFile: string): Promise<{ server: grpc.Server; streams: Set<OpenStream> }> {
+  // The same buffer pool as the daemon's process: the floor is the same transport, tuned alike.
+  useMessageBufferPool();
   const groups = await groupBytes(configFile);
   const streams = new Set<OpenStream>();
   const server = new grpc.Server({

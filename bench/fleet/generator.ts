@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { GroupPlan } from './fleet-config.js';
-import type { Convergence, FromWorker, SyncReport, ToWorker } from './protocol.js';
+import type { Convergence, FromWorker, NodeLds, SyncReport, ToWorker } from './protocol.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./sim-worker.js', import.meta.url));
 
@@ -140,6 +140,31 @@ export class LoadGenerator {
       for (const w of this.#workers) w.send({ op: 'report', id });
       return withTimeout(`the partial result of ${id}`, 10_000, all);
     }
+  }
+
+  /** The control plane is about to be killed: the workers stop watching their streams. */
+  async outage(): Promise<void> {
+    await this.#all('workers to expect the outage', 10_000, (w) => {
+      w.send({ op: 'outage' });
+      return w.next('outage');
+    });
+  }
+
+  /** Every node reconnects at once, to `port`; resolves when each has ACKed all four types again. */
+  reconnect(port: number, timeoutMs: number): Promise<SyncReport[]> {
+    return this.#all(`${this.options.nodes} nodes to reconnect`, timeoutMs, (w) => {
+      w.send({ op: 'reconnect', port });
+      return w.next('synced').then((m) => m.report);
+    });
+  }
+
+  /** Each node's latest LDS response. */
+  async ldsState(): Promise<NodeLds[]> {
+    const parts = await this.#all('workers to report LDS state', 30_000, (w) => {
+      w.send({ op: 'lds-state' });
+      return w.next('lds-state').then((m) => m.nodes);
+    });
+    return parts.flat().sort((a, b) => a.index - b.index);
   }
 
   async #all<T>(what: string, timeoutMs: number, each: (w: WorkerHandle, i: number) => Promise<T>): Promise<T[]> {

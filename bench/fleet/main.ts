@@ -229,6 +229,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
   const daemon = await DaemonProcess.start({
     configFile,
     stateDir: path.join(ctx.dir, `state-${nodes}`),
+    streamsPerConnection: ctx.options.streamsPerConnection,
     ...(ctx.options.cpuProfDir !== undefined && { cpuProfDir: ctx.options.cpuProfDir }),
   });
   log(`drainplane pid ${daemon.pid}: xDS on 127.0.0.1:${daemon.xdsPort}, API ${daemon.apiUrl}`);

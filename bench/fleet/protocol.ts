@@ -27,7 +27,21 @@ export type ToWorker =
   | { readonly op: 'arm'; readonly id: string }
   /** Report now what was seen since `arm`, even if not every node changed. */
   | { readonly op: 'report'; readonly id: string }
+  /** The control plane is about to be killed: stop watching the streams. */
+  | { readonly op: 'outage' }
+  /** Open every node's stream again at once, to `port`; answered with `synced`. */
+  | { readonly op: 'reconnect'; readonly port: number }
+  | { readonly op: 'lds-state' }
   | { readonly op: 'close' };
+
+/** A node's latest LDS response. */
+export interface NodeLds {
+  readonly index: number;
+  readonly delta: boolean;
+  readonly version: string;
+  readonly resources: number;
+  readonly removed: number;
+}
 
 export interface Convergence {
   readonly id: string;
@@ -60,6 +74,8 @@ export type FromWorker =
   | { readonly op: 'armed'; readonly id: string }
   | { readonly op: 'converged'; readonly result: Convergence }
   | { readonly op: 'failure'; readonly message: string }
+  | { readonly op: 'outage' }
+  | { readonly op: 'lds-state'; readonly nodes: readonly NodeLds[] }
   | { readonly op: 'closed' };
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes of one host. */

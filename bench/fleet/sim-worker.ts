@@ -16,11 +16,15 @@
  * Streams share HTTP/2 connections: `streamsPerConnection` nodes per connection (1 gives every
  * node its own connection, as real Envoys have), which keeps the sockets of a 10,000-node fleet
  * bounded. The control plane sees one peer per connection either way.
+ *
+ * For a reconnect storm, an `outage` message makes the worker stop watching its streams (their
+ * errors are expected: the control plane was killed), and `reconnect` opens every node's stream
+ * again at once, to the control plane on its new port, as a fleet of Envoys does when it returns.
  */
 import http2 from 'node:http2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { FLEET_METADATA, type GroupPlan } from './fleet-config.js';
+import { FLEET_METADATA, nodeZone, type GroupPlan } from './fleet-config.js';
 import { isDeltaNode, nowMs, type ConnectOptions, type Convergence, type FromWorker, type SyncReport, type ToWorker } from './protocol.js';
 import { encodeNode, GrpcFrameReader, grpcFrame, lenField, readResponse, strField } from './wire.js';
 
@@ -50,7 +54,10 @@ interface SimNode {
   readonly requests: GroupRequests;
   /** The request's node field (field 2 in SotW, 1 in Delta). */
   readonly nodeField: Buffer;
-  readonly reader: GrpcFrameReader;
+  reader: GrpcFrameReader;
+  /** The latest LDS response: its resource count, and its removed names (Delta). */
+  ldsResources: number;
+  ldsRemoved: number;
   stream: http2.ClientHttp2Stream | undefined;
   openedAt: number;
   syncedAt: number;
@@ -82,10 +89,16 @@ class Fleet {
   #startedAt = 0;
   #syncCpu: NodeJS.CpuUsage | undefined;
   #closing = false;
+  /** Streams and connections of an earlier generation (before an outage) are no longer watched. */
+  #generation = 0;
+  #port: number;
+  #window: number;
   #failures = 0;
   #armed: { id: string; pending: number; cpu: NodeJS.CpuUsage; reported: boolean } | undefined;
 
   constructor(private readonly options: ConnectOptions) {
+    this.#port = options.port;
+    this.#window = options.connectWindow;
     const groups = options.groups.map(groupRequests);
     const { worker, workers, total, deltaPercent } = options.nodes;
     for (let i = worker; i < total; i += workers) {
@@ -97,7 +110,7 @@ class Fleet {
         cluster: plan.nodeCluster,
         metadata: { ...FLEET_METADATA, instance: `i-${i.toString(16)}` },
         region: 'bench',
-        zone: `zone-${i % 3}`,
+        zone: nodeZone(i),
       });
       this.#nodes.push({
         index: i,
@@ -105,6 +118,8 @@ class Fleet {
         requests: groups[g]!,
         nodeField: lenField(delta ? 1 : 2, node),
         reader: new GrpcFrameReader(),
+        ldsResources: 0,
+        ldsRemoved: 0,
         stream: undefined,
         openedAt: 0,
         syncedAt: 0,
@@ -124,7 +139,7 @@ class Fleet {
   }
 
   #openMore(): void {
-    while (this.#opened < this.#nodes.length && this.#opened - this.#synced < this.options.connectWindow) {
+    while (this.#opened < this.#nodes.length && this.#opened - this.#synced < this.#window) {
       this.#open(this.#nodes[this.#opened]!, this.#opened);
       this.#opened++;
     }
@@ -134,16 +149,19 @@ class Fleet {
     const k = Math.floor(localIndex / this.options.streamsPerConnection);
     let session = this.#sessions[k];
     if (!session || session.closed || session.destroyed) {
-      session = http2.connect(`http://${this.options.host}:${this.options.port}`, {
+      session = http2.connect(`http://${this.options.host}:${this.#port}`, {
         settings: { enablePush: false, initialWindowSize: 1 << 20 },
         peerMaxConcurrentStreams: this.options.streamsPerConnection + 10,
         maxSessionMemory: 64,
       });
       const s = session;
+      const watched = this.#watching();
       s.on('connect', () => s.setLocalWindowSize(16 << 20));
-      s.on('error', (err) => this.#fail(`connection ${k}: ${err.message}`));
+      s.on('error', (err) => {
+        if (watched()) this.#fail(`connection ${k}: ${err.message}`);
+      });
       s.on('goaway', (code) => {
-        if (!this.#closing) this.#fail(`connection ${k}: GOAWAY ${code}`);
+        if (watched()) this.#fail(`connection ${k}: GOAWAY ${code}`);
       });
       this.#sessions[k] = s;
     }
@@ -158,23 +176,25 @@ class Fleet {
     node.stream = stream;
     node.openedAt = nowMs();
     const name = `node ${node.index}`;
+    const watched = this.#watching();
     stream.on('response', (headers) => {
       const status = headers[':status'];
       const grpcStatus = headers['grpc-status'];
-      if (status !== 200 || (grpcStatus !== undefined && grpcStatus !== '0')) {
+      if (watched() && (status !== 200 || (grpcStatus !== undefined && grpcStatus !== '0'))) {
         this.#fail(`${name}: HTTP ${status}, grpc-status ${grpcStatus} ${headers['grpc-message'] ?? ''}`);
       }
     });
     stream.on('trailers', (trailers) => {
-      if (!this.#closing) this.#fail(`${name}: stream ended, grpc-status ${trailers['grpc-status']} ${trailers['grpc-message'] ?? ''}`);
+      if (watched()) this.#fail(`${name}: stream ended, grpc-status ${trailers['grpc-status']} ${trailers['grpc-message'] ?? ''}`);
     });
     stream.on('error', (err) => {
-      if (!this.#closing) this.#fail(`${name}: ${err.message}`);
+      if (watched()) this.#fail(`${name}: ${err.message}`);
     });
     stream.on('close', () => {
-      if (!this.#closing) this.#fail(`${name}: stream closed (code ${stream.rstCode})`);
+      if (watched()) this.#fail(`${name}: stream closed (code ${stream.rstCode})`);
     });
     stream.on('data', (chunk: Buffer) => {
+      if (!watched()) return;
       try {
         node.reader.push(chunk, (message) => this.#onResponse(node, message));
       } catch (err) {
@@ -213,6 +233,8 @@ class Fleet {
     }
     if (t === LDS) {
       node.lds = response.version;
+      node.ldsResources = response.resources;
+      node.ldsRemoved = response.removed;
       const armed = this.#armed;
       if (armed && node.changedAt === 0 && node.baseline !== response.version) {
         node.changedAt = at;
@@ -270,6 +292,45 @@ class Fleet {
     if (this.#armed?.id === id) this.#reportConverged();
   }
 
+  /** Whether the streams opened now are still watched (no outage or close since). */
+  #watching(): () => boolean {
+    const generation = this.#generation;
+    return () => !this.#closing && generation === this.#generation;
+  }
+
+  /** The control plane is going away: its streams' errors are expected. */
+  outage(): void {
+    this.#generation++;
+    send({ op: 'outage' });
+  }
+
+  /** Every node opens its stream again at once, to the control plane on `port`. */
+  reconnect(port: number): void {
+    this.#generation++;
+    for (const session of this.#sessions) session.destroy();
+    this.#sessions.length = 0;
+    this.#port = port;
+    this.#window = Number.POSITIVE_INFINITY;
+    this.#opened = 0;
+    this.#synced = 0;
+    for (const node of this.#nodes) {
+      node.reader = new GrpcFrameReader();
+      node.acked = 0;
+      node.syncedAt = 0;
+      node.ldsResources = 0;
+      node.ldsRemoved = 0;
+    }
+    this.connect();
+  }
+
+  /** What each node's latest LDS response held. */
+  ldsState(): void {
+    send({
+      op: 'lds-state',
+      nodes: this.#nodes.map((n) => ({ index: n.index, delta: n.delta, version: n.lds, resources: n.ldsResources, removed: n.ldsRemoved })),
+    });
+  }
+
   #fail(message: string): void {
     if (this.#closing) return;
     this.#failures++;
@@ -296,6 +357,15 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'report':
       fleet?.report(message.id);
+      break;
+    case 'outage':
+      fleet?.outage();
+      break;
+    case 'reconnect':
+      fleet?.reconnect(message.port);
+      break;
+    case 'lds-state':
+      fleet?.ldsState();
       break;
     case 'close':
       fleet?.close();

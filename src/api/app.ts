@@ -1,76 +1,99 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
 import type { DrainManager, NodeDirectory } from '../fleet/drain/manager.js';
-import { nodeListeners } from '../fleet/drain/plan.js';
-import { requireAdminToken } from './auth.js';
+import { ConnectionHistory } from '../fleet/drain/connection-history.js';
+import { FleetRead } from '../fleet/fleet-read.js';
+import type { NodeRegistry } from '../fleet/registry.js';
+import { requireTokens } from './auth.js';
 import { refuseWhileStoreUnavailable } from './store-gate.js';
 import { errorHandler } from './errors.js';
+import { DEFAULT_MUTATIONS_PER_MINUTE, mutationRateLimit } from './rate-limit.js';
+import { FleetFeed } from './fleet-feed.js';
 import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { prestopRoutes, type PrestopResult } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { storeRoutes, type StoreView } from './routes/store.js';
+import type { TokenSet } from './tokens.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+import { uiRoutes } from './routes/ui.js';
 
 /** What the HTTP API reads; the composition root supplies it. */
 export interface ApiDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   /** Every node this replica knows of (with replicas, the whole fleet). */
-  readonly nodes: NodeDirectory;
+  readonly nodes: NodeDirectory & Pick<NodeRegistry, 'onChange'>;
   readonly config: ConfigService;
   readonly drains: DrainManager;
   /** Why the daemon is not ready (starting, shutting down, its Envoy not synced), or null. */
   readonly readiness: ReadinessCheck;
   /** The local drain of `drainplane run`, for preStop hooks. */
   readonly prestop: () => Promise<PrestopResult>;
-  /** Bearer token mutating requests must carry; none means no check. */
-  readonly adminToken?: string;
   /** The state store: GET /v1/store shows it; changes are refused while it is unreachable. */
   readonly store?: StoreView;
-  /** Bytes an API request body may have. */
+  /** The bearer tokens in force (read on every request, so they can rotate); none means no check. */
+  readonly tokens?: () => TokenSet;
+  /** Mutating requests per minute per caller (default 30); 0 turns the limit off. */
+  readonly mutationsPerMinute?: number;
+  /** Bytes an API request body may have (default 4 MiB: PUT /v1/config carries whole configs). */
   readonly bodyLimit?: number;
+  /** Serve HTTPS with this certificate and key (`server.setSecureContext` replaces them later). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
     // Request lines would drown the xDS events at fleet scale; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are errors that name them, not silently dropped (fastify's default).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    ...(deps.https && { https: { cert: deps.https.cert, key: deps.https.key } }),
   });
   app.setErrorHandler(errorHandler);
-  if (deps.adminToken !== undefined) app.addHook('onRequest', requireAdminToken(deps.adminToken));
+  if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));
+  const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
+  if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));
   if (deps.store) app.addHook('onRequest', refuseWhileStoreUnavailable(deps.store.health));
   app.register(swagger, {
     openapi: {
       info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: '0.1.0' },
-      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A read token for reads, an admin token for changes' },
+        },
+      },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
-  app.register(nodeRoutes, {
-    nodes: deps.nodes,
-    listenersOf: (identity) => {
-      const overlay = deps.drains.overlayOf(identity.id);
-      return nodeListeners(deps.config.current, identity).map((l) => {
-        const o = overlay.get(l.name);
-        return { name: l.name, role: l.role, drainType: l.drainType, drain: o ? { id: o.drainId, action: o.action } : null };
-      });
-    },
+  const read = () => new FleetRead({ nodes: deps.nodes, config: () => deps.config.current, drains: deps.drains });
+  // Connection counts over time, for the console's charts: kept whether or not anyone watches.
+  const history = new ConnectionHistory();
+  const feed = new FleetFeed({ nodes: deps.nodes, drains: deps.drains, read, history, logger: app.log });
+  const unwatch = deps.drains.onChange((d) => history.record(d, Date.now()));
+  app.addHook('onClose', async () => {
+    unwatch();
+    feed.close();
   });
+  app.register(nodeRoutes, { nodes: deps.nodes, read });
+  app.register(fleetRoutes, { read, feed });
   app.register(configRoutes, { config: deps.config });
-  app.register(drainRoutes, { drains: deps.drains });
+  app.register(drainRoutes, { drains: deps.drains, history });
+  app.register(uiRoutes);
   if (deps.store) app.register(storeRoutes, { store: deps.store });
   return app;
 }

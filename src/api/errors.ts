@@ -33,7 +33,7 @@ function describe(e: AjvError): { field: string; message: string } {
 
 /**
  * Every error answers JSON `{ error, message }`; a request that fails its schema answers 400
- * with every violation, each naming its field.
+ * with every violation, each naming its field; a body over the limit answers 413 naming it.
  */
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (error.validation) {
@@ -42,6 +42,13 @@ export function errorHandler(error: FastifyError, req: FastifyRequest, reply: Fa
       error: 'invalid_request',
       message: `${req.method} ${req.url}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
       errors,
+    });
+    return;
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    void reply.code(413).send({
+      error: 'body_too_large',
+      message: `${req.method} ${req.url}: the body is larger than the API's limit of ${req.routeOptions.bodyLimit} bytes`,
     });
     return;
   }

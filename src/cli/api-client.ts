@@ -4,7 +4,7 @@
  * exit code 3 that carries the API's own message.
  */
 import { readFile } from 'node:fs/promises';
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { Drain, PhaseProgress } from '../fleet/drain/model.js';
 import { CliError } from './errors.js';
 
@@ -63,8 +63,10 @@ const EVENT_STREAM_IDLE_MS = 45_000;
 export class ApiClient {
   readonly #base: URL;
   readonly #token: string | undefined;
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(baseUrl: string, token: string | undefined) {
+  /** `ca`: the CA bundle that an https API's certificate must chain to, instead of the system's. */
+  constructor(baseUrl: string, token: string | undefined, ca?: Buffer) {
     let base: URL;
     try {
       base = new URL(baseUrl);
@@ -78,12 +80,17 @@ export class ApiClient {
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.#base = base;
     this.#token = token;
+    this.#dispatcher = ca && new Agent({ connect: { ca } });
   }
 
-  /** The client the `--api` and `--token-file` flags (or DRAINPLANE_API_TOKEN) describe. */
+  /**
+   * The client the `--api`, `--token-file` (or the token variables) and `--ca-file` (or
+   * DRAINPLANE_CA_FILE) flags describe.
+   */
   static async fromFlags(values: Readonly<Record<string, string | boolean | undefined>>): Promise<ApiClient> {
     const api = (values['api'] as string | undefined) ?? DEFAULT_API;
-    return new ApiClient(api, await readToken(values['token-file'] as string | undefined));
+    const ca = await readCa((values['ca-file'] as string | undefined) ?? nonEmpty(process.env['DRAINPLANE_CA_FILE']));
+    return new ApiClient(api, await readToken(values['token-file'] as string | undefined), ca);
   }
 
   get<T>(path: string): Promise<T> {
@@ -140,6 +147,7 @@ export class ApiClient {
         body: body === undefined ? null : JSON.stringify(body),
         headersTimeout: REQUEST_TIMEOUT_MS,
         bodyTimeout,
+        ...(this.#dispatcher && { dispatcher: this.#dispatcher }),
       });
     } catch (err) {
       throw new ApiTransportError(`cannot reach the API at ${this.#base.href}: ${describeNetworkError(err)}`);
@@ -172,15 +180,27 @@ async function decodeError(method: string, path: string, res: Dispatcher.Respons
   return new ApiError(message === '' ? head : `${head}: ${message}`, res.statusCode);
 }
 
+/** TLS verification failures that a private CA given with --ca-file would fix. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
 function describeNetworkError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as NodeJS.ErrnoException).code;
   // Connection failures to several addresses (localhost: ::1 and 127.0.0.1) arrive as one AggregateError.
   const inner = err instanceof AggregateError ? err.errors.map((e: Error) => e.message).join('; ') : '';
-  return inner || err.message || code || err.name;
+  const hint = code !== undefined && UNTRUSTED_CERTIFICATE.has(code) ? ' (trust its CA with --ca-file or DRAINPLANE_CA_FILE)' : '';
+  return (inner || err.message || code || err.name) + hint;
 }
 
-/** The admin token, from a file (trailing newline trimmed) or DRAINPLANE_API_TOKEN. */
+/**
+ * The bearer token, from a file (trailing newline trimmed), else DRAINPLANE_API_TOKEN (admin),
+ * else DRAINPLANE_READ_TOKEN (enough for the commands that only read).
+ */
 export async function readToken(file: string | undefined): Promise<string | undefined> {
   if (file !== undefined) {
     const token = (
@@ -191,8 +211,23 @@ export async function readToken(file: string | undefined): Promise<string | unde
     if (token === '') throw new CliError(`--token-file: ${file} is empty`);
     return token;
   }
-  const env = process.env['DRAINPLANE_API_TOKEN']?.trim();
-  return env === '' ? undefined : env;
+  for (const name of ['DRAINPLANE_API_TOKEN', 'DRAINPLANE_READ_TOKEN']) {
+    const env = process.env[name]?.trim();
+    if (env !== undefined && env !== '') return env;
+  }
+  return undefined;
+}
+
+/** The CA bundle that verifies an https API (--ca-file or DRAINPLANE_CA_FILE). */
+async function readCa(file: string | undefined): Promise<Buffer | undefined> {
+  if (file === undefined) return undefined;
+  return readFile(file).catch((err: Error) => {
+    throw new CliError(`--ca-file: cannot read ${file}: ${err.message}`);
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value?.trim() ? value.trim() : undefined;
 }
 
 export interface ServerEvent {

@@ -40,3 +40,13 @@ export function portFlag(name: string, value: string | boolean | undefined, fall
   }
   return port;
 }
+
+/** A whole-number flag (a count or a size in bytes) of at least `min`. */
+export function integerFlag(name: string, value: string | boolean | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+    throw new CliError(`--${name} must be a whole number of at least ${min}, got "${String(value)}"`);
+  }
+  return n;
+}

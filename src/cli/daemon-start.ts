@@ -1,6 +1,8 @@
 import pino, { type Logger } from 'pino';
+import { TokensFileError } from '../api/token-store.js';
 import { ConfigError, Daemon, type DaemonOptions } from '../daemon.js';
 import { StoreOpenError } from '../store/errors.js';
+import { useMessageBufferPool } from '../net/buffer-pool.js';
 import { CliError } from './errors.js';
 
 /** The daemon's logger: --log-level, else DRAINPLANE_LOG_LEVEL, else info. */
@@ -9,14 +11,15 @@ export function daemonLogger(level: unknown): Logger {
 }
 
 /**
- * Starts the daemon; a bad config is a one-line CLI error (exit 1) listing every problem, and a
- * state store that cannot be reached one naming it.
+ * Starts the daemon; a bad config or tokens file is a one-line CLI error (exit 1) listing every
+ * problem, and a state store that cannot be reached one naming it.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  useMessageBufferPool();
   try {
     return await Daemon.start(options);
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    if (err instanceof ConfigError || err instanceof TokensFileError) throw new CliError(err.message, 1);
     if (err instanceof StoreOpenError) throw new CliError(`state store: ${err.message}`, 1);
     throw err;
   }

@@ -9,13 +9,14 @@ const HELP = `usage: drainplane drain --selector K=V[,K=V...] --scope ingress|eg
                        [--api http://127.0.0.1:9902] [--method remove|modify|healthcheck-fail|drain-listeners]
                        [--batch N|N%] [--deadline SECONDS] [--threshold N]
                        [--egress-after ingress-complete|advance|DELAY_SECONDS] [--confirm]
-                       [--token-file FILE] [--wait]
+                       [--token-file FILE] [--ca-file FILE] [--wait]
 
 Starts a drain through the API and prints its id. With --wait, follows it to the end.
 
 Selector keys (every one given must match): id (repeatable), ids=a|b|c, cluster, region,
 zone, sub_zone, metadata.KEY. Example: --selector cluster=edge,zone=eu-west-1a
 The admin token comes from --token-file or the DRAINPLANE_API_TOKEN environment variable.
+--ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
 
 Exit codes: 0 the drain was started (with --wait: it completed); 1 with --wait, it timed
 out, failed or was cancelled (the nodes and listeners that held it are listed); 2 usage
@@ -36,6 +37,7 @@ export async function drainCommand(args: string[]): Promise<number> {
       'egress-after': { type: 'string' },
       confirm: { type: 'boolean' },
       'token-file': { type: 'string' },
+      'ca-file': { type: 'string' },
       wait: { type: 'boolean' },
     },
     HELP,

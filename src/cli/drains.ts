@@ -4,15 +4,17 @@ import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { formatTable } from './table.js';
 
-const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--json]
-       drainplane drains cancel ID [--api URL] [--token-file FILE]
-       drainplane drains advance ID [--api URL] [--token-file FILE]
+const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--ca-file FILE] [--token-file FILE] [--json]
+       drainplane drains cancel ID [--api URL] [--ca-file FILE] [--token-file FILE]
+       drainplane drains advance ID [--api URL] [--ca-file FILE] [--token-file FILE]
 
 Lists drains (id, state, method, scope, current phase, its node counts by state);
 --json prints the API's answer.
 cancel ends a drain and restores the listeners it removed or changed.
 advance starts the egress phase of a scope "all" drain started with --egress-after advance.
-The admin token comes from --token-file or the DRAINPLANE_API_TOKEN environment variable.
+The token comes from --token-file, else the DRAINPLANE_API_TOKEN environment variable (admin),
+else DRAINPLANE_READ_TOKEN (enough to list drains).
+--ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
 Exit code 2 for a usage error, 3 when the API cannot be reached or answers an error.`;
 
 /** Node states in the order a node goes through them, for the counts column. */
@@ -22,7 +24,7 @@ export async function drainsCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
     'drains',
     args,
-    { api: { type: 'string' }, json: { type: 'boolean' }, 'token-file': { type: 'string' } },
+    { api: { type: 'string' }, json: { type: 'boolean' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' } },
     HELP,
   );
   if (!flags) return 0;

@@ -3,16 +3,24 @@ import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { formatTable, shorten } from './table.js';
 
-const HELP = `usage: drainplane nodes [--api http://127.0.0.1:9902] [--json]
+const HELP = `usage: drainplane nodes [--api http://127.0.0.1:9902] [--token-file FILE] [--ca-file FILE] [--json]
 
 Lists the nodes that are or were connected: id, cluster, whether connected, stream protocol,
 the listener (LDS) version the node ACKed, and its last NACK. --json prints the API's answer.
+When the API takes tokens, a read (or admin) token comes from --token-file, else the
+DRAINPLANE_API_TOKEN or DRAINPLANE_READ_TOKEN environment variable.
+--ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
 Exit code 3 when the API cannot be reached or answers an error.`;
 
 const NACK_WIDTH = 60;
 
 export async function nodesCommand(args: string[]): Promise<number> {
-  const flags = parseFlags('nodes', args, { api: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  const flags = parseFlags(
+    'nodes',
+    args,
+    { api: { type: 'string' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' }, 'token-file': { type: 'string' } },
+    HELP,
+  );
   if (!flags) return 0;
   if (flags.positionals.length > 0) throw new CliError(`nodes: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);
   const api = await ApiClient.fromFlags(flags.values);

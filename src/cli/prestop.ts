@@ -1,20 +1,28 @@
 import { request } from 'undici';
+import { readToken } from './api-client.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 
-const HELP = `usage: drainplane prestop [--api URL]
+const HELP = `usage: drainplane prestop [--api URL] [--token-file FILE]
 
 For an exec preStop hook: asks the local drainplane (drainplane run) to drain its Envoy and
 blocks until the drain is complete or the shutdown budget ends. Exit 0 either way (Kubernetes
-sends SIGTERM next, which joins the same shutdown); 3 when drainplane cannot be reached.`;
+sends SIGTERM next, which joins the same shutdown); 3 when drainplane cannot be reached.
+From loopback no token is needed; from elsewhere, an API that takes tokens wants an admin
+token, from --token-file or the DRAINPLANE_API_TOKEN environment variable.`;
 
 export async function prestopCommand(args: string[]): Promise<number> {
-  const flags = parseFlags('prestop', args, { api: { type: 'string' } }, HELP);
+  const flags = parseFlags('prestop', args, { api: { type: 'string' }, 'token-file': { type: 'string' } }, HELP);
   if (!flags) return 0;
   const api = (flags.values['api'] as string | undefined) ?? 'http://127.0.0.1:9902';
+  const token = await readToken(flags.values['token-file'] as string | undefined);
   try {
     // The drain takes as long as the plan says: no client-side timeout beyond the kubelet's.
-    const res = await request(`${api.replace(/\/$/, '')}/v1/prestop`, { headersTimeout: 0, bodyTimeout: 0 });
+    const res = await request(`${api.replace(/\/$/, '')}/v1/prestop`, {
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      ...(token !== undefined && { headers: { authorization: `Bearer ${token}` } }),
+    });
     const body = (await res.body.json()) as { outcome?: string; elapsedSeconds?: number };
     if (res.statusCode !== 200) throw new CliError(`prestop: ${api} answered ${res.statusCode}`, 3);
     process.stdout.write(`prestop: ${body.outcome} after ${body.elapsedSeconds}s\n`);

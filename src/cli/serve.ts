@@ -1,23 +1,43 @@
-import { readFile } from 'node:fs/promises';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../api/app.js';
+import { DEFAULT_MUTATIONS_PER_MINUTE } from '../api/rate-limit.js';
+import type { TokenSources } from '../api/token-store.js';
+import { tokenProblem } from '../api/tokens.js';
 import { isLoopback } from '../net/loopback.js';
-import { parseFlags, portFlag } from './args.js';
+import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
+import { integerFlag, parseFlags, portFlag } from './args.js';
 import { daemonLogger, startDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
+import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
-                       [--api-token-file FILE] [--no-watch] [--insecure-api]
+                       [--api-tokens-file FILE] [--no-watch] [--insecure-api]
+                       [--api-rate-limit ${DEFAULT_MUTATIONS_PER_MINUTE}] [--api-body-limit ${DEFAULT_BODY_LIMIT_BYTES}]
+                       [--xds-max-message-bytes ${DEFAULT_XDS_LIMITS.maxReceiveMessageBytes}] [--xds-max-queued-bytes ${DEFAULT_XDS_LIMITS.maxQueuedBytes}]
+                       [--xds-max-streams-per-connection ${DEFAULT_XDS_LIMITS.maxConcurrentStreams}]
+                       [--api-tls-cert FILE --api-tls-key FILE]
+                       [--xds-tls-cert FILE --xds-tls-key FILE [--xds-tls-ca FILE [--xds-node-identity T]]]
 
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
 The config file is reloaded when it changes on disk (unless --no-watch) and on SIGHUP.
 SIGTERM or SIGINT stops gracefully.
 
-Mutating API requests need "Authorization: Bearer TOKEN" when a token is set, from
---api-token-file or the DRAINPLANE_API_TOKEN environment variable. drainplane refuses to serve
-the API beyond loopback without a token, unless --insecure-api is given (and then says so at
-every start).
+API tokens: --api-tokens-file FILE (alias --api-token-file) holds one "SCOPE TOKEN" per line,
+scope read or admin (a line with a bare token is admin; # starts a comment line); it is re-read
+when it changes and on SIGHUP. DRAINPLANE_API_TOKEN adds an admin token, DRAINPLANE_READ_TOKEN a
+read token. With any token set, requests carry "Authorization: Bearer TOKEN": changes need an
+admin token, everything else but /healthz and /readyz a read or admin token (GET /v1/prestop:
+admin, or no token from loopback). drainplane refuses to serve the API beyond loopback without
+a token, unless --insecure-api is given (and then says so at every start).
+
+Limits: --api-rate-limit mutating requests per minute per token (or client address; 0 = off);
+--api-body-limit bytes per request body; --xds-max-message-bytes per message received on the
+xDS port; --xds-max-streams-per-connection concurrent gRPC streams per HTTP/2 connection;
+--xds-max-queued-bytes of responses a node has not read before its stream is reset.
+
+${TLS_HELP}
 
 ${STORE_HELP}`;
 
@@ -33,10 +53,17 @@ export async function serveCommand(args: string[]): Promise<number> {
       'api-host': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'api-tokens-file': { type: 'string' },
       'api-token-file': { type: 'string' },
+      'api-rate-limit': { type: 'string' },
+      'api-body-limit': { type: 'string' },
+      'xds-max-message-bytes': { type: 'string' },
+      'xds-max-streams-per-connection': { type: 'string' },
+      'xds-max-queued-bytes': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
       ...STORE_FLAGS,
+      ...TLS_FLAGS,
     },
     HELP,
     ['config'],
@@ -45,12 +72,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   const v = flags.values;
   const logger = daemonLogger(v['log-level']);
   const apiHost = (v['api-host'] as string | undefined) ?? '127.0.0.1';
-  const token = await apiToken(v['api-token-file'] as string | undefined);
-  if (!isLoopback(apiHost) && token === undefined) {
+  const tokens = tokenSources(v['api-tokens-file'] as string | undefined, v['api-token-file'] as string | undefined);
+  if (!isLoopback(apiHost) && tokens === undefined) {
     if (v['insecure-api'] !== true) {
       throw new CliError(
         `serve: refusing to serve the API on ${apiHost} without a token: whoever reaches it can drain the fleet. ` +
-          'Set --api-token-file or DRAINPLANE_API_TOKEN, bind --api-host 127.0.0.1, or pass --insecure-api',
+          'Set --api-tokens-file or DRAINPLANE_API_TOKEN, bind --api-host 127.0.0.1, or pass --insecure-api',
       );
     }
     logger.warn({ event: 'insecure_api', apiHost }, `the API on ${apiHost} takes mutating requests from anyone who reaches it (--insecure-api)`);
@@ -67,7 +94,20 @@ export async function serveCommand(args: string[]): Promise<number> {
     store,
     logger,
     watchConfig: v['no-watch'] !== true,
-    ...withToken(token),
+    ...(tokens !== undefined && { apiTokens: tokens }),
+    apiRateLimit: integerFlag('api-rate-limit', v['api-rate-limit'], DEFAULT_MUTATIONS_PER_MINUTE, 0),
+    apiBodyLimit: integerFlag('api-body-limit', v['api-body-limit'], DEFAULT_BODY_LIMIT_BYTES, 1),
+    xdsLimits: {
+      maxReceiveMessageBytes: integerFlag('xds-max-message-bytes', v['xds-max-message-bytes'], DEFAULT_XDS_LIMITS.maxReceiveMessageBytes, 1),
+      maxConcurrentStreams: integerFlag(
+        'xds-max-streams-per-connection',
+        v['xds-max-streams-per-connection'],
+        DEFAULT_XDS_LIMITS.maxConcurrentStreams,
+        1,
+      ),
+      maxQueuedBytes: integerFlag('xds-max-queued-bytes', v['xds-max-queued-bytes'], DEFAULT_XDS_LIMITS.maxQueuedBytes, 1),
+    },
+    ...(await tlsOptions(v, logger)),
   });
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
@@ -86,19 +126,30 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
 }
 
-/** The admin token, from a file (trailing newline trimmed) or the environment. */
-async function apiToken(file: string | undefined): Promise<string | undefined> {
-  if (file !== undefined) {
-    const token = (await readFile(file, 'utf8').catch((err: Error) => {
-      throw new CliError(`--api-token-file: cannot read ${file}: ${err.message}`);
-    })).trim();
-    if (token === '') throw new CliError(`--api-token-file: ${file} is empty`);
-    return token;
+/**
+ * The API tokens: a tokens file (read by the daemon, which re-reads it on change) and the
+ * DRAINPLANE_API_TOKEN (admin) and DRAINPLANE_READ_TOKEN (read) variables; undefined when
+ * none is given.
+ */
+function tokenSources(file: string | undefined, legacyFile: string | undefined): TokenSources | undefined {
+  if (file !== undefined && legacyFile !== undefined) {
+    throw new CliError('serve: give --api-tokens-file or its alias --api-token-file, not both');
   }
-  const env = process.env['DRAINPLANE_API_TOKEN']?.trim();
-  return env === '' ? undefined : env;
+  const tokensFile = file ?? legacyFile;
+  const admin = envToken('DRAINPLANE_API_TOKEN');
+  const read = envToken('DRAINPLANE_READ_TOKEN');
+  if (tokensFile === undefined && admin === undefined && read === undefined) return undefined;
+  return {
+    ...(tokensFile !== undefined && { file: tokensFile }),
+    ...(admin !== undefined && { admin: [admin] }),
+    ...(read !== undefined && { read: [read] }),
+  };
 }
 
-function withToken(token: string | undefined): { apiToken?: string } {
-  return token === undefined ? {} : { apiToken: token };
+function envToken(name: string): string | undefined {
+  const token = process.env[name]?.trim();
+  if (token === undefined || token === '') return undefined;
+  const problem = tokenProblem(token);
+  if (problem) throw new CliError(`serve: ${name}: ${problem}`);
+  return token;
 }

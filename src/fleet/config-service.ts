@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
+import { watchFiles } from '../fs/watch-files.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { sha256 as hash } from '../store/config-version.js';
 import { StoreConflictError, StoreUnavailableError } from '../store/errors.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../store/state-store.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
-import { watchConfigFile } from './config-watch.js';
 
 export type ReloadResult =
   | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
@@ -117,7 +117,7 @@ export class ConfigService {
 
   /** Reloads whenever the file changes on disk; returns the function that stops watching. */
   watch(): () => void {
-    return watchConfigFile(this.options.file, () => void this.reload('watch'));
+    return watchFiles([this.options.file], () => void this.reload('watch'));
   }
 
   /** Applies the versions other replicas store; returns the function that stops. */

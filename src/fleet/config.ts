@@ -8,7 +8,7 @@ import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js'
 import type { NodeMatch } from './node-match.js';
 import { checkReferences, type LocatedResource, type Section } from './references.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
-import { locator } from './yaml-locations.js';
+import { locator, type Location } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 
 /** One problem in a config document, with where it is. */
@@ -93,20 +93,28 @@ export async function loadConfigFile(file: string): Promise<ConfigResult> {
 /** Parses and checks a YAML (or JSON) config document. Every error is reported, not just the first. */
 export function parseConfig(text: string, source: string): ConfigResult {
   const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter: lines });
+  // Errors carry their line and column as fields: the pretty form would put a multi-line
+  // excerpt of the file into the message.
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const at = (offset: number): Location => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message })), warnings: [] };
+    return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message, ...at(e.pos[0]) })), warnings: [] };
   }
   let document: unknown;
   try {
     document = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    return { ok: false, errors: [{ path: '', message: (err as Error).message }], warnings: [] };
+    // Only aliases make toJS fail (unresolved, or too many): point at the first one.
+    return { ok: false, errors: [{ path: '', message: (err as Error).message, ...at(firstAliasOffset(doc)) }], warnings: [] };
   }
   const result = checkDocument(document, source);
   const locate = locator(doc, lines);
+  // An issue of the document as a whole (not a mapping, say) is at its first line.
   const located = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
-    issues.map((issue) => ({ ...issue, ...(issue.path !== '' && locate(issue.path)) }));
+    issues.map((issue) => ({ ...issue, ...((issue.path === '' ? undefined : locate(issue.path)) ?? locate('') ?? { line: 1, column: 1 }) }));
   return result.ok
     ? { ok: true, config: { ...result.config, warnings: located(result.config.warnings) } }
     : { ok: false, errors: located(result.errors), warnings: located(result.warnings) };
@@ -228,6 +236,11 @@ class ConfigReader {
         const prepared = role ? role.json : item;
         const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
         if (!resource) return;
+        if (/[\u0000-\u001f\u007f]/.test(resource.name)) {
+          // Names end up in Envoy's stats, logs and drainplane's own keys: keep them printable.
+          this.#error(`${itemPath}.${section.nameField}`, `${section.key} name ${JSON.stringify(resource.name)} contains a control character`);
+          return;
+        }
         if (names.has(resource.name)) {
           this.#error(`${itemPath}.${section.nameField}`, `duplicate ${section.key} name "${resource.name}" in this group`);
           return;
@@ -359,10 +372,31 @@ function canonical(resource: EncodedResource): Record<string, unknown> {
   return messageToJson(protos, protos.type(messageName(resource.typeUrl)), resource.bytes);
 }
 
-/** One line per issue: `file:line:column: path: message`. */
+/**
+ * One line per issue: `file:line:column: path: message`. Keys and values quoted from the file
+ * may hold line breaks and other control characters: they are escaped, so that one issue never
+ * spans, or forges, several lines.
+ */
 export function formatIssue(source: string, issue: ConfigIssue): string {
   const where = issue.line === undefined ? source : `${source}:${issue.line}:${issue.column ?? 1}`;
-  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+  return escapeControls(issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`);
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function firstAliasOffset(doc: YAML.Document): number {
+  let offset = 0;
+  YAML.visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return YAML.visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function camel(snake: string): string {

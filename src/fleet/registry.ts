@@ -37,26 +37,36 @@ const MAX_DISCONNECTED = 10_000;
 export class NodeRegistry {
   readonly #nodes = new Map<string, NodeStatus>();
   readonly #disconnected = new Set<string>();
+  readonly #watchers = new Set<(nodeId: string) => void>();
 
   readonly events: Partial<XdsEvents> = {
     streamOpened: (s) => this.#opened(s),
     streamClosed: (s) => this.#closed(s),
-    responseSent: (s, typeUrl, r) => {
-      this.#type(s, typeUrl).sent = { version: r.version, nonce: r.nonce, at: now() };
-    },
-    acked: (s, typeUrl, version) => {
-      const t = this.#type(s, typeUrl);
-      t.acked = { version, at: now() };
-      delete t.parked;
-    },
-    nacked: (s, nack: NackRecord) => {
-      const { version, nonce, code, message } = nack;
-      this.#type(s, nack.typeUrl).lastNack = { version, nonce, code, message, at: nack.at.toISOString() };
-    },
-    parked: (s, typeUrl, version) => {
-      this.#type(s, typeUrl).parked = { version, since: now() };
-    },
+    responseSent: (s, typeUrl, r) =>
+      this.#update(s, typeUrl, (t) => {
+        t.sent = { version: r.version, nonce: r.nonce, at: now() };
+      }),
+    acked: (s, typeUrl, version) =>
+      this.#update(s, typeUrl, (t) => {
+        t.acked = { version, at: now() };
+        delete t.parked;
+      }),
+    nacked: (s, nack: NackRecord) =>
+      this.#update(s, nack.typeUrl, (t) => {
+        const { version, nonce, code, message } = nack;
+        t.lastNack = { version, nonce, code, message, at: nack.at.toISOString() };
+      }),
+    parked: (s, typeUrl, version) =>
+      this.#update(s, typeUrl, (t) => {
+        t.parked = { version, since: now() };
+      }),
   };
+
+  /** Calls `listener` with the id of every node whose status changes; returns the unsubscribe. */
+  onChange(listener: (nodeId: string) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
 
   get(id: string): NodeStatus | undefined {
     return this.#nodes.get(id);
@@ -78,6 +88,7 @@ export class NodeRegistry {
     node.connected = true;
     node.lastSeen = now();
     node.streams.push({ id: s.streamId, protocol: s.protocol, aggregated: s.aggregated, peer: s.peer, since: now() });
+    this.#changed(s.node.id);
   }
 
   #closed(s: StreamInfo): void {
@@ -85,22 +96,29 @@ export class NodeRegistry {
     if (!node) return;
     node.streams = node.streams.filter((st) => st.id !== s.streamId);
     node.lastSeen = now();
-    if (node.streams.length > 0) return;
-    node.connected = false;
-    delete node.connectedSince;
-    this.#disconnected.add(s.node.id);
-    if (this.#disconnected.size > MAX_DISCONNECTED) {
-      const oldest = this.#disconnected.values().next().value as string;
-      this.#disconnected.delete(oldest);
-      this.#nodes.delete(oldest);
+    if (node.streams.length === 0) {
+      node.connected = false;
+      delete node.connectedSince;
+      this.#disconnected.add(s.node.id);
+      if (this.#disconnected.size > MAX_DISCONNECTED) {
+        const oldest = this.#disconnected.values().next().value as string;
+        this.#disconnected.delete(oldest);
+        this.#nodes.delete(oldest);
+      }
     }
+    this.#changed(s.node.id);
   }
 
-  #type(s: StreamInfo, typeUrl: XdsTypeUrl): TypeStatus {
+  /** Applies a change to the node's status of one type (of a node still known). */
+  #update(s: StreamInfo, typeUrl: XdsTypeUrl, change: (t: TypeStatus) => void): void {
     const node = this.#nodes.get(s.node.id);
-    if (!node) return {};
-    const key = TYPE_SHORT_NAME[typeUrl];
-    return (node.types[key] ??= {});
+    if (!node) return;
+    change((node.types[TYPE_SHORT_NAME[typeUrl]] ??= {}));
+    this.#changed(s.node.id);
+  }
+
+  #changed(id: string): void {
+    for (const w of this.#watchers) w(id);
   }
 }
 

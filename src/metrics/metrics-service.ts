@@ -14,6 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { envoyProtos } from '../resource/protos.js';
+import type { NodeAuthorizer } from '../xds/discovery-stream.js';
 import {
   isConnectionGaugeName,
   parseMetricFamilies,
@@ -33,9 +34,10 @@ export interface MetricsServiceLimits {
 export const DEFAULT_METRICS_SERVICE_LIMITS: MetricsServiceLimits = { maxFamilies: 100_000 };
 
 /** A StreamMetricsMessage, reduced to what drainplane reads. */
-export type MetricsMessage =
-  | { readonly nodeId: string | undefined; readonly oversized: false; readonly gauges: ConnectionGaugeValues }
-  | { readonly nodeId: string | undefined; readonly oversized: true; readonly familyCount: number; readonly limit: number };
+export type MetricsMessage = { readonly nodeId: string | undefined; readonly nodeCluster: string } & (
+  | { readonly oversized: false; readonly gauges: ConnectionGaugeValues }
+  | { readonly oversized: true; readonly familyCount: number; readonly limit: number }
+);
 
 /** envoy.service.metrics.v3.StreamMetricsResponse has no fields. */
 export type StreamMetricsResponse = Record<string, never>;
@@ -67,7 +69,7 @@ function fieldNumber(type: protobuf.Type, name: string): number {
 }
 
 interface DecodedIdentifier {
-  node?: { id?: string } | null;
+  node?: { id?: string; cluster?: string } | null;
 }
 
 /**
@@ -77,6 +79,7 @@ interface DecodedIdentifier {
 export function decodeMetricsMessage(bytes: Uint8Array, maxFamilies: number): MetricsMessage {
   const reader = protobuf.Reader.create(bytes);
   let nodeId: string | undefined;
+  let nodeCluster = '';
   let familyCount = 0;
   const families: MetricFamilyLike[] = [];
   while (reader.pos < reader.len) {
@@ -91,6 +94,7 @@ export function decodeMetricsMessage(bytes: Uint8Array, maxFamilies: number): Me
     if (field === IDENTIFIER_FIELD) {
       const identifier = IdentifierType.decode(reader, length) as unknown as DecodedIdentifier;
       nodeId = identifier.node?.id || undefined;
+      nodeCluster = identifier.node?.cluster ?? '';
       continue;
     }
     familyCount++;
@@ -101,8 +105,8 @@ export function decodeMetricsMessage(bytes: Uint8Array, maxFamilies: number): Me
       reader.skip(length);
     }
   }
-  if (familyCount > maxFamilies) return { nodeId, oversized: true, familyCount, limit: maxFamilies };
-  return { nodeId, oversized: false, gauges: parseMetricFamilies(families) };
+  if (familyCount > maxFamilies) return { nodeId, nodeCluster, oversized: true, familyCount, limit: maxFamilies };
+  return { nodeId, nodeCluster, oversized: false, gauges: parseMetricFamilies(families) };
 }
 
 /**
@@ -141,10 +145,13 @@ export function metricsServiceDefinition(limits: Partial<MetricsServiceLimits> =
 /**
  * The StreamMetrics handler: records each message as the node's latest report and answers with
  * an empty response when Envoy ends the stream (Envoy never reads it: it streams until it stops).
+ * `authorizeNode` is the check discovery streams get: a client that may not speak for a node
+ * must not report its connections either, or it could end that node's drains early.
  */
 export function handleStreamMetrics(
   gauges: ConnectionGauges,
   events: MetricsStreamEvents = {},
+  authorizeNode?: NodeAuthorizer,
 ): grpc.handleClientStreamingCall<MetricsMessage, StreamMetricsResponse> {
   return (call, callback) => {
     let nodeId: string | undefined;
@@ -165,6 +172,14 @@ export function handleStreamMetrics(
           events.rejected?.(reason);
           close();
           callback({ code: grpc.status.INVALID_ARGUMENT, details: reason });
+          return;
+        }
+        const node = { id: message.nodeId, cluster: message.nodeCluster };
+        const refusal = authorizeNode?.(node, call.getAuthContext().sslPeerCertificate);
+        if (refusal !== undefined) {
+          events.rejected?.(`metrics stream from ${call.getPeer()}: ${refusal}`);
+          close();
+          callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
           return;
         }
         nodeId = message.nodeId;

@@ -14,6 +14,17 @@ function type(typeUrl: string): string {
   return isXdsTypeUrl(typeUrl) ? TYPE_SHORT_NAME[typeUrl] : 'other';
 }
 
+/** The counter's child for a type, created on first use and then reused. */
+function byType(counter: Counter<'type'>): (typeUrl: string) => { inc(): void } {
+  const children = new Map<string, { inc(): void }>();
+  return (typeUrl) => {
+    const name = type(typeUrl);
+    let child = children.get(name);
+    if (!child) children.set(name, (child = counter.labels({ type: name })));
+    return child;
+  };
+}
+
 /** Prometheus metrics, on a registry of their own (no global state). */
 export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics {
   const registry = new Registry();
@@ -75,6 +86,11 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
       }
     },
   });
+  const sendQueueOverflows = new Counter({
+    name: 'drainplane_xds_send_queue_overflows_total',
+    help: 'Discovery streams reset because their node left more response bytes unread than the bound.',
+    registers: [registry],
+  });
   const configReloads = new Counter({
     name: 'drainplane_config_reloads_total',
     help: 'Config reloads, by result (applied, unchanged, rejected).',
@@ -82,15 +98,19 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
     registers: [registry],
   });
   const service = (aggregated: boolean): string => (aggregated ? 'ads' : 'per-type');
+  // Children bound once per type: these counters move on every response of every node.
+  const responsesOf = byType(responses);
+  const acksOf = byType(acks);
   return {
     registry,
     configReloads,
     xdsEvents: {
       streamOpened: (s) => streams.inc({ protocol: s.protocol, service: service(s.aggregated) }),
       streamClosed: (s) => streams.dec({ protocol: s.protocol, service: service(s.aggregated) }),
-      responseSent: (_s, typeUrl) => responses.inc({ type: type(typeUrl) }),
-      acked: (_s, typeUrl) => acks.inc({ type: type(typeUrl) }),
+      responseSent: (_s, typeUrl) => responsesOf(typeUrl).inc(),
+      acked: (_s, typeUrl) => acksOf(typeUrl).inc(),
       nacked: (_s, nack) => nacks.inc({ type: type(nack.typeUrl) }),
+      sendQueueFull: () => sendQueueOverflows.inc(),
     },
   };
 }

@@ -12,8 +12,8 @@ function type(typeUrl: string): string {
 }
 
 /** One JSON log line per protocol event. */
-export function xdsLogEvents(logger: Logger): XdsEvents {
-  return {
+export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
+  const events: XdsEvents = {
     streamOpened: (info) =>
       logger.info(
         {
@@ -41,7 +41,18 @@ export function xdsLogEvents(logger: Logger): XdsEvents {
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
+    sendQueueFull: (info, q) =>
+      logger.warn(
+        { event: 'send_queue_full', ...stream(info), ...q },
+        `node ${info.node.id} is not reading its responses: ${q.queuedBytes} bytes unread and ${q.responseBytes} more due, over the bound of ${q.limitBytes} bytes; stream reset`,
+      ),
+    nodeRefused: (node, peer, reason) => logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
   };
+  if (logger.isLevelEnabled('info')) return events;
+  // Below info, leave the per-event handlers out: pino would drop their lines, but only after
+  // every push and ACK of every node had built a log object for nothing.
+  const { nacked, requestIgnored } = events;
+  return { nacked, requestIgnored };
 }
 
 /** Log lines for Envoy's metrics service streams (connection gauges for drains). */

@@ -9,6 +9,39 @@ const WILDCARD = '*';
 /** Marks a name the client was told does not exist (or was removed). */
 const ABSENT = '';
 
+/** What a Delta response carries: the resources that changed and the names removed. */
+interface Diff {
+  readonly changed: readonly EncodedResource[];
+  readonly removed: readonly string[];
+  readonly contentKey: string;
+}
+
+function diff(typeUrl: XdsTypeUrl, changed: readonly EncodedResource[], removed: readonly string[]): Diff | undefined {
+  if (changed.length === 0 && removed.length === 0) return undefined;
+  const contentKey = contentHash([typeUrl, ...changed.flatMap((r) => [r.name, r.version]), WILDCARD, ...removed]);
+  return { changed, removed, contentKey };
+}
+
+/**
+ * Wildcard diffs from one snapshot to another, computed once and shared (with their response
+ * bytes) by every stream whose client has exactly the first: in a fleet-wide push, that is
+ * every Delta node of a group. `null`: nothing to send.
+ */
+const transitions = new WeakMap<TypeSnapshot, WeakMap<TypeSnapshot, Diff | null>>();
+
+function transition(from: TypeSnapshot, to: TypeSnapshot): Diff | undefined {
+  let perTarget = transitions.get(from);
+  if (!perTarget) transitions.set(from, (perTarget = new WeakMap()));
+  let found = perTarget.get(to);
+  if (found === undefined) {
+    const changed = to.sorted.filter((r) => from.resources.get(r.name)?.version !== r.version);
+    const removed = from.sorted.filter((r) => !to.resources.has(r.name)).map((r) => r.name);
+    found = diff(to.typeUrl, changed, removed.sort()) ?? null;
+    perTarget.set(to, found);
+  }
+  return found ?? undefined;
+}
+
 interface InFlight {
   readonly nonce: string;
   readonly version: string;
@@ -35,6 +68,11 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
    * planning again is then a no-op (an ADS stream plans every type on every change).
    */
   #settledFor: TypeSnapshot | undefined;
+  /**
+   * The snapshot the client has exactly (every resource of it, and nothing else), while the
+   * stream is a plain wildcard one: its next diff is then a shared transition.
+   */
+  #mirrors: TypeSnapshot | undefined;
 
   constructor(readonly typeUrl: XdsTypeUrl) {}
 
@@ -45,6 +83,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   apply(request: DeltaRequest): ReplyOutcome | undefined {
     this.#settledFor = undefined;
     const outcome = this.#reply(request);
+    if (!this.#initialized || request.subscribe.length > 0 || request.unsubscribe.length > 0) this.#mirrors = undefined;
     if (!this.#initialized) {
       this.#initialized = true;
       this.#wildcard = request.subscribe.length === 0 && isFullStateType(this.typeUrl);
@@ -85,10 +124,42 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
 
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
     if (!this.#initialized || snapshot === this.#settledFor) return undefined;
+    const from = this.#mirrors;
+    const planned = from ? transition(from, snapshot) : this.#diff(snapshot);
+    const reconnected = this.#reconnected;
+    this.#reconnected = false;
+    if (!planned) {
+      if (reconnected) this.#inSync = snapshot.version;
+      this.#settledFor = snapshot;
+      this.#mirrors = this.#plainWildcard ? snapshot : undefined;
+      return undefined;
+    }
+    const { changed, removed, contentKey } = planned;
+    return {
+      contentKey,
+      version: snapshot.version,
+      resources: changed.length,
+      removed: removed.length,
+      respond: (usedUpTo) => deltaResponse(snapshot, changed, removed, usedUpTo, from && planned),
+      commit: (nonce) => {
+        this.#settledFor = undefined;
+        for (const r of changed) this.#clientHas.set(r.name, r.version);
+        for (const name of removed) this.#clientHas.set(name, ABSENT);
+        this.#mirrors = this.#plainWildcard ? snapshot : undefined;
+        this.#inFlight = { nonce, version: snapshot.version, contentKey };
+      },
+    };
+  }
+
+  /** Wildcard with no names of its own: the client is sent everything and only that. */
+  get #plainWildcard(): boolean {
+    return this.#wildcard && this.#names.size === 0;
+  }
+
+  /** The diff between what this client has and `snapshot`, within its subscription. */
+  #diff(snapshot: TypeSnapshot): Diff | undefined {
     const inScope = (name: string): boolean => this.#wildcard || this.#names.has(name);
-    const changed: EncodedResource[] = snapshot.sorted.filter(
-      (r) => inScope(r.name) && this.#clientHas.get(r.name) !== r.version,
-    );
+    const changed = snapshot.sorted.filter((r) => inScope(r.name) && this.#clientHas.get(r.name) !== r.version);
     const removed = new Set<string>();
     for (const [name, version] of this.#clientHas) {
       if (version !== ABSENT && inScope(name) && !snapshot.resources.has(name)) removed.add(name);
@@ -98,32 +169,6 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     for (const name of this.#names) {
       if (!snapshot.resources.has(name) && !this.#clientHas.has(name)) removed.add(name);
     }
-    const reconnected = this.#reconnected;
-    this.#reconnected = false;
-    if (changed.length === 0 && removed.size === 0) {
-      if (reconnected) this.#inSync = snapshot.version;
-      this.#settledFor = snapshot;
-      return undefined;
-    }
-    const removedNames = [...removed].sort();
-    const contentKey = contentHash([
-      snapshot.typeUrl,
-      ...changed.flatMap((r) => [r.name, r.version]),
-      WILDCARD,
-      ...removedNames,
-    ]);
-    return {
-      contentKey,
-      version: snapshot.version,
-      resources: changed.length,
-      removed: removedNames.length,
-      encode: (nonce) => deltaResponse(snapshot, nonce, changed, removedNames),
-      commit: (nonce) => {
-        this.#settledFor = undefined;
-        for (const r of changed) this.#clientHas.set(r.name, r.version);
-        for (const name of removedNames) this.#clientHas.set(name, ABSENT);
-        this.#inFlight = { nonce, version: snapshot.version, contentKey };
-      },
-    };
+    return diff(snapshot.typeUrl, changed, [...removed].sort());
   }
 }

@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import type { NodeIdentity } from '../cache/node.js';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
-import type { StreamInfo, StreamProtocol, XdsEvents } from './events.js';
+import { resetCall } from './call-reset.js';
+import type { SendQueueOverflow, StreamInfo, StreamProtocol, XdsEvents } from './events.js';
 import type { NackLedger } from './nack-ledger.js';
 import type { RawNode } from './requests.js';
 import type { ResponsePlan, TypeSubscription } from './subscription.js';
@@ -20,11 +22,27 @@ export interface StreamDeps {
   readonly events: XdsEvents;
   readonly ledger: NackLedger;
   readonly limits: StreamLimits;
+  readonly authorizeNode?: NodeAuthorizer;
 }
+
+/**
+ * Whether the peer of a stream may speak for the node its first request names: undefined lets
+ * it in, a string is the reason it is refused. `certificate` is the client certificate the TLS
+ * handshake verified, if there was one.
+ */
+export type NodeAuthorizer = (node: ClaimedNode, certificate: PeerCertificate | undefined) => string | undefined;
+
+/** What a node says it is; the metrics service sink knows no more of it than this. */
+export type ClaimedNode = Pick<NodeIdentity, 'id' | 'cluster'>;
 
 export interface StreamLimits {
   /** Most resource names one request may subscribe to. */
   readonly maxResourceNames: number;
+  /**
+   * Bytes of responses a node may leave unread. A response that would queue more behind ones
+   * still unread resets the stream (one response alone always goes out, however large).
+   */
+  readonly maxQueuedBytes: number;
 }
 
 export interface StreamKind<Req> {
@@ -53,7 +71,10 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #info: StreamInfo | undefined;
   #snapshot: Snapshot | undefined;
   #unwatch: (() => void) | undefined;
-  #nonce = 0;
+  /** The highest nonce (by its place in the server-wide sequence) this stream has used. */
+  #nonceSeq = 0;
+  /** Bytes written to the call that HTTP/2 has not sent yet: the node is not reading them. */
+  #queuedBytes = 0;
   #closed = false;
 
   constructor(
@@ -126,6 +147,13 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       this.#fail(grpc.status.INVALID_ARGUMENT, 'the first request of a stream must carry node with a non-empty node.id');
       return false;
     }
+    // Before the node is announced or watched: a refused node is never served, nor listed.
+    const refusal = this.deps.authorizeNode?.(node, this.call.getAuthContext().sslPeerCertificate);
+    if (refusal !== undefined) {
+      this.deps.events.nodeRefused(node, this.call.getPeer(), refusal);
+      this.#end(grpc.status.PERMISSION_DENIED, refusal);
+      return false;
+    }
     this.#info = {
       streamId: this.#id,
       node,
@@ -190,8 +218,17 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       }
       return;
     }
-    const nonce = (++this.#nonce).toString(36);
-    this.call.write(plan.encode(nonce));
+    const response = plan.respond(this.#nonceSeq);
+    const { nonce, bytes } = response;
+    const limitBytes = this.deps.limits.maxQueuedBytes;
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes.length > limitBytes) {
+      this.#overflow(info, { queuedBytes: this.#queuedBytes, responseBytes: bytes.length, limitBytes });
+      return;
+    }
+    this.#nonceSeq = response.seq;
+    this.#queuedBytes += bytes.length;
+    // grpc-js calls back once HTTP/2 took the message: a node that stops reading stops that.
+    this.call.write(bytes, () => (this.#queuedBytes -= bytes.length));
     plan.commit(nonce);
     this.deps.events.responseSent(info, typeUrl, {
       version: plan.version,
@@ -206,10 +243,28 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     this.#close();
   }
 
-  /** Ends the call with an error status (and so without the OK status `end` would send). */
+  /**
+   * The node stopped reading: let go of everything queued for it by resetting the stream (a
+   * status would queue behind the unread bytes). It reconnects and starts afresh.
+   */
+  #overflow(info: StreamInfo, queue: SendQueueOverflow): void {
+    this.deps.events.sendQueueFull(info, queue);
+    this.#release();
+    if (!resetCall(this.call)) {
+      this.call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'responses left unread beyond the bound' });
+    }
+  }
+
+  /** Reports the request as ignored and ends the call with an error status. */
   #fail(code: grpc.status, details: string): void {
     if (this.#closed) return;
     this.deps.events.requestIgnored(this.#info, details);
+    this.#end(code, details);
+  }
+
+  /** Ends the call with an error status (and so without the OK status `end` would send). */
+  #end(code: grpc.status, details: string): void {
+    if (this.#closed) return;
     this.#release();
     this.call.emit('error', { code, details });
   }

@@ -30,6 +30,15 @@ export interface SentResponse {
   readonly removed: number;
 }
 
+/** Responses a node left unread, when one more would pass the bound. */
+export interface SendQueueOverflow {
+  /** Bytes of earlier responses still unread. */
+  readonly queuedBytes: number;
+  /** Size of the response that was due. */
+  readonly responseBytes: number;
+  readonly limitBytes: number;
+}
+
 /**
  * What the protocol layer reports. The fleet registry, metrics and logs subscribe to these;
  * the protocol layer never calls into them otherwise.
@@ -44,15 +53,32 @@ export interface XdsEvents {
   parked(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;
   /** A request was ignored (unknown type, stale nonce, ...), with the reason. */
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
+  /** The node stopped reading its responses; its stream was reset. */
+  sendQueueFull(stream: StreamInfo, overflow: SendQueueOverflow): void;
+  /** A stream's peer may not speak for the node it named; the stream was ended unserved. */
+  nodeRefused(node: NodeIdentity, peer: string, reason: string): void;
 }
 
-/** Fans events out to several partial observers. */
+type AnyHandler = (a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void;
+
+/**
+ * Fans events out to several partial observers. Each event's handlers are collected once, and
+ * called with a fixed arity: events fire on every response and ACK of every node.
+ */
 export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
-  const fan =
-    <K extends keyof XdsEvents>(key: K) =>
-    (...args: Parameters<XdsEvents[K]>): void => {
-      for (const o of observers) (o[key] as ((...a: Parameters<XdsEvents[K]>) => void) | undefined)?.(...args);
-    };
+  const fan = <K extends keyof XdsEvents>(key: K): XdsEvents[K] => {
+    const handlers = observers.flatMap((o) => {
+      const handler = o[key] as AnyHandler | undefined;
+      return handler ? [handler.bind(o)] : [];
+    });
+    const fanned: AnyHandler =
+      handlers.length === 1
+        ? handlers[0]!
+        : (a, b, c, d) => {
+            for (const handler of handlers) handler(a, b, c, d);
+          };
+    return fanned as XdsEvents[K];
+  };
   return {
     streamOpened: fan('streamOpened'),
     streamClosed: fan('streamClosed'),
@@ -61,5 +87,7 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     nacked: fan('nacked'),
     parked: fan('parked'),
     requestIgnored: fan('requestIgnored'),
+    sendQueueFull: fan('sendQueueFull'),
+    nodeRefused: fan('nodeRefused'),
   };
 }

@@ -7,49 +7,85 @@ const SOTW = { versionInfo: 1, typeUrl: 4, nonce: 5 } as const;
 /** DeltaDiscoveryResponse: system_version_info = 1, resources = 2, type_url = 4, nonce = 5, removed_resources = 6. */
 const DELTA = { systemVersionInfo: 1, typeUrl: 4, nonce: 5, removedResources: 6 } as const;
 
+/** A serialized response and the nonce it carries. */
+export interface Response {
+  /** The nonce's place in the server-wide sequence it is drawn from. */
+  readonly seq: number;
+  readonly nonce: string;
+  readonly bytes: Buffer;
+}
+
 /**
- * The body of a response carrying every resource of a type snapshot, built once per
- * snapshot and shared by every wildcard stream: protobuf fields may come in any order, so each
- * stream appends only its own nonce.
+ * Nonces come from one sequence for the whole server. A stream only needs its own nonces to
+ * be unique, and a stream never uses a nonce lower than one it used before (see `sotwResponse`),
+ * so streams can share a response, nonce included, and send the same bytes.
  */
-const fullBodies = new WeakMap<TypeSnapshot, Buffer>();
+let lastSeq = 0;
 
-function sotwBody(snapshot: TypeSnapshot, resources: readonly EncodedResource[]): Buffer {
-  return Buffer.concat([
-    stringField(SOTW.versionInfo, snapshot.version),
-    ...resources.map((r) => r.sotwField),
-    stringField(SOTW.typeUrl, snapshot.typeUrl),
-  ]);
+/** `body` (a response without its nonce) with a nonce of its own. */
+function withNonce(body: Buffer, nonceField: number): Response {
+  const seq = ++lastSeq;
+  const nonce = seq.toString(36);
+  return { seq, nonce, bytes: Buffer.concat([body, stringField(nonceField, nonce)]) };
 }
 
-/** Bodies of named selections, keyed by the (shared) selection array. */
-const namedBodies = new WeakMap<readonly EncodedResource[], Buffer>();
+interface Shared {
+  readonly body: Buffer;
+  latest: Response;
+}
 
-/** A serialized DiscoveryResponse: all of `snapshot` when `resources` is omitted. */
-export function sotwResponse(snapshot: TypeSnapshot, nonce: string, resources?: readonly EncodedResource[]): Buffer {
-  let body: Buffer;
-  if (resources) {
-    body = namedBodies.get(resources) ?? sotwBody(snapshot, resources);
-    namedBodies.set(resources, body);
-  } else {
-    body = fullBodies.get(snapshot) ?? sotwBody(snapshot, snapshot.sorted);
-    fullBodies.set(snapshot, body);
+/**
+ * Responses shared between streams, keyed by what determines their content: a type snapshot
+ * (SotW wildcard), a selection of it (SotW by name) or a transition between two snapshots
+ * (Delta wildcard).
+ */
+const shared = new WeakMap<object, Shared>();
+
+/**
+ * The response `key` stands for, for a stream whose nonces so far are all at most `usedUpTo`.
+ * Every stream that sends the same content gets the same bytes, built once, unless it already
+ * used their nonce: then the content gets a new nonce, which later streams share in turn.
+ */
+function sharedResponse(key: object, usedUpTo: number, nonceField: number, body: () => Buffer): Response {
+  let entry = shared.get(key);
+  if (!entry) {
+    const built = body();
+    entry = { body: built, latest: withNonce(built, nonceField) };
+    shared.set(key, entry);
+  } else if (entry.latest.seq <= usedUpTo) {
+    entry.latest = withNonce(entry.body, nonceField);
   }
-  return Buffer.concat([body, stringField(SOTW.nonce, nonce)]);
+  return entry.latest;
 }
 
-/** A serialized DeltaDiscoveryResponse. */
+/** A serialized DiscoveryResponse with all of `snapshot`, or the named selection `resources` of it. */
+export function sotwResponse(snapshot: TypeSnapshot, usedUpTo: number, resources?: readonly EncodedResource[]): Response {
+  return sharedResponse(resources ?? snapshot, usedUpTo, SOTW.nonce, () =>
+    Buffer.concat([
+      stringField(SOTW.versionInfo, snapshot.version),
+      ...(resources ?? snapshot.sorted).map((r) => r.sotwField),
+      stringField(SOTW.typeUrl, snapshot.typeUrl),
+    ]),
+  );
+}
+
+/**
+ * A serialized DeltaDiscoveryResponse. With `shareAs`, an object that stands for exactly this
+ * content (a transition every wildcard stream makes alike), streams share it as SotW ones do.
+ */
 export function deltaResponse(
   snapshot: TypeSnapshot,
-  nonce: string,
   resources: readonly EncodedResource[],
   removed: readonly string[],
-): Buffer {
-  return Buffer.concat([
-    stringField(DELTA.systemVersionInfo, snapshot.version),
-    ...resources.map((r) => r.deltaField),
-    stringField(DELTA.typeUrl, snapshot.typeUrl),
-    ...removed.map((name) => stringField(DELTA.removedResources, name)),
-    stringField(DELTA.nonce, nonce),
-  ]);
+  usedUpTo: number,
+  shareAs?: object,
+): Response {
+  const body = (): Buffer =>
+    Buffer.concat([
+      stringField(DELTA.systemVersionInfo, snapshot.version),
+      ...resources.map((r) => r.deltaField),
+      stringField(DELTA.typeUrl, snapshot.typeUrl),
+      ...removed.map((name) => stringField(DELTA.removedResources, name)),
+    ]);
+  return shareAs ? sharedResponse(shareAs, usedUpTo, DELTA.nonce, body) : withNonce(body(), DELTA.nonce);
 }

@@ -3,7 +3,14 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
 import { DeltaSubscription } from './delta-subscription.js';
-import { DiscoveryStream, type DiscoveryRequestBase, type StreamDeps, type StreamKind, type StreamLimits } from './discovery-stream.js';
+import {
+  DiscoveryStream,
+  type DiscoveryRequestBase,
+  type NodeAuthorizer,
+  type StreamDeps,
+  type StreamKind,
+  type StreamLimits,
+} from './discovery-stream.js';
 import type { StreamProtocol, XdsEvents } from './events.js';
 import { NackLedger } from './nack-ledger.js';
 import { discoveryServices } from './services.js';
@@ -17,6 +24,8 @@ export interface XdsServerOptions {
   /** Other gRPC services to serve on the same port (Envoy's metrics service sink, say). */
   readonly extraServices?: readonly GrpcService[];
   readonly limits?: Partial<XdsLimits>;
+  /** Checked on each stream's first request, before anything is sent (mutual TLS: node identity). */
+  readonly authorizeNode?: NodeAuthorizer;
 }
 
 export interface GrpcService {
@@ -25,17 +34,27 @@ export interface GrpcService {
 }
 
 export interface XdsLimits extends StreamLimits {
-  /** Largest request message accepted, in bytes. */
+  /**
+   * Largest message accepted, in bytes; grpc-js ends a stream that sends a larger one with
+   * RESOURCE_EXHAUSTED. It covers every service on the port, Envoy's metrics sink included.
+   */
   readonly maxReceiveMessageBytes: number;
   /** Largest response message sent, in bytes. */
   readonly maxSendMessageBytes: number;
+  /** Concurrent gRPC streams one HTTP/2 connection may open (its SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
 }
 
 export const DEFAULT_XDS_LIMITS: XdsLimits = {
   maxResourceNames: 100_000,
-  // One flush of Envoy's metrics service sink can be several MiB.
-  maxReceiveMessageBytes: 32 * 1024 * 1024,
+  // A DiscoveryRequest is small; one flush of Envoy's metrics sink, the largest message on the
+  // port, stays under this unless the Envoy has many thousands of stats (raise it then).
+  maxReceiveMessageBytes: 4 * 1024 * 1024,
   maxSendMessageBytes: 64 * 1024 * 1024,
+  // Envoy opens one ADS stream (and one metrics stream) per connection; per-type xDS, a few.
+  maxConcurrentStreams: 100,
+  // Responses wait for their ACK, so an honest node never has more than one per type unread.
+  maxQueuedBytes: 64 * 1024 * 1024,
 };
 
 type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
@@ -59,13 +78,20 @@ export class XdsServer {
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
       'grpc.max_send_message_length': limits.maxSendMessageBytes,
+      'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
       // Envoy keeps one long-lived stream; keepalive pings find peers that vanished.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
-    this.#deps = { watcher: options.watcher, events: options.events, ledger: this.ledger, limits };
+    this.#deps = {
+      watcher: options.watcher,
+      events: options.events,
+      ledger: this.ledger,
+      limits,
+      ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
+    };
     for (const { definition, methods } of discoveryServices()) {
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const m of methods) {
@@ -83,7 +109,7 @@ export class XdsServer {
     this.#streams.add(stream);
   }
 
-  /** Binds host:port (port 0 picks a free one) and resolves with the bound port. */
+  /** Binds host:port (port 0 picks a free one) and resolves with the bound port; TLS comes with `credentials`. */
   listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {

@@ -93,7 +93,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
       version: snapshot.version,
       resources: resources?.length ?? snapshot.sorted.length,
       removed: 0,
-      encode: (nonce) => sotwResponse(snapshot, nonce, resources),
+      respond: (usedUpTo) => sotwResponse(snapshot, usedUpTo, resources),
       commit: (nonce) => {
         this.#last = { nonce, version: snapshot.version, contentKey };
         this.#awaitingReply = true;

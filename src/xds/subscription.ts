@@ -1,4 +1,5 @@
 import type { TypeSnapshot } from '../cache/snapshot.js';
+import type { Response } from './responses.js';
 import type { ErrorDetail } from './requests.js';
 
 /** What a request said about the last response of its type. */
@@ -21,7 +22,8 @@ export interface ResponsePlan {
   readonly version: string;
   readonly resources: number;
   readonly removed: number;
-  encode(nonce: string): Buffer;
+  /** The serialized response, for a stream whose nonces so far are all at most `usedUpTo`. */
+  respond(usedUpTo: number): Response;
   /** Records that the response went out with this nonce. */
   commit(nonce: string): void;
 }

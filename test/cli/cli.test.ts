@@ -102,3 +102,51 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
     assert.match(r.stderr, /matches no group/);
   });
 });
+
+describe('drainplane serve: tokens file and limit flags', { timeout: 60_000 }, () => {
+  let dir: string;
+  let good: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'drainplane-cli-'));
+    good = path.join(dir, 'good.yaml');
+    await writeFile(good, demoConfig());
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('serve names the file and line of a bad API tokens file, and exits 1', async () => {
+    const tokens = path.join(dir, 'tokens');
+    await writeFile(tokens, 'read r-1\nwrite w-1\n');
+    const r = await runCli(['serve', '--config', good, '--api-tokens-file', tokens, '--xds-port', '0', '--api-port', '0']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`1 error\\(s\\) in the API tokens file:\\n  ${tokens}:2: unknown scope "write" \\(read or admin\\)`));
+    const both = await runCli(['serve', '--config', good, '--api-tokens-file', tokens, '--api-token-file', tokens]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give --api-tokens-file or its alias --api-token-file, not both/);
+  });
+
+  test('serve takes a one-token file (--api-token-file) as admin and DRAINPLANE_READ_TOKEN as read', async () => {
+    const legacy = path.join(dir, 'token');
+    await writeFile(legacy, 'legacy-admin-1\n');
+    const args = ['serve', '--config', good, '--api-token-file', legacy, '--xds-port', '0', '--api-port', '0', '--state-dir', path.join(dir, 'state')];
+    const serve = startCli(args, { DRAINPLANE_READ_TOKEN: 'env-read-1' });
+    try {
+      const started = await serve.waitForLog((l) => l['event'] === 'started', 30_000);
+      assert.equal(started['apiAuth'], 'bearer tokens');
+      const url = `http://127.0.0.1:${String(started['apiPort'])}`;
+      const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await fetch(`${url}/v1/nodes`, as('env-read-1'))).status, 200);
+      assert.equal((await fetch(`${url}/v1/drains/none/cancel`, { method: 'POST', ...as('env-read-1') })).status, 403);
+      assert.equal((await fetch(`${url}/v1/drains/none/cancel`, { method: 'POST', ...as('legacy-admin-1') })).status, 404);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  });
+
+  test('serve checks its limit flags', async () => {
+    const r = await runCli(['serve', '--config', good, '--xds-max-queued-bytes', '1.5']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--xds-max-queued-bytes must be a whole number of at least 1, got "1\.5"/);
+  });
+});

@@ -199,12 +199,15 @@ describe('client commands against a daemon with an admin token', { timeout: 30_0
   let d: TestDaemon;
   let dir: string;
   let tokenFile: string;
+  let readTokenFile: string;
 
   before(async () => {
-    d = await startTestDaemon(demoConfig(), { apiToken: 'tok-3f9a' });
+    d = await startTestDaemon(demoConfig(), { apiTokens: { admin: ['tok-3f9a'], read: ['tok-read-5e1'] } });
     dir = await mkdtemp(path.join(tmpdir(), 'drainplane-token-'));
     tokenFile = path.join(dir, 'token');
     await writeFile(tokenFile, 'tok-3f9a\n');
+    readTokenFile = path.join(dir, 'read-token');
+    await writeFile(readTokenFile, 'tok-read-5e1\n');
   });
   after(async () => {
     await d.close();
@@ -224,7 +227,18 @@ describe('client commands against a daemon with an admin token', { timeout: 30_0
 
     const cancelled = await runCli(['drains', 'cancel', id, '--api', d.apiUrl, '--token-file', tokenFile]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
-    // Reading needs no token.
-    assert.equal((await runCli(['drains', '--api', d.apiUrl])).code, 0);
+    // With tokens configured, reading needs one too.
+    const unread = await runCli(['drains', '--api', d.apiUrl]);
+    assert.equal(unread.code, 3);
+    assert.match(unread.stderr, /GET \/v1\/drains: 401 unauthorized: GET \/v1\/drains needs "Authorization: Bearer <read or admin token>"/);
+    assert.equal((await runCli(['drains', '--api', d.apiUrl, '--token-file', tokenFile])).code, 0);
+  });
+
+  test('a read token lists nodes and drains but cannot start a drain (403 names the scope)', async () => {
+    assert.equal((await runCli(['nodes', '--api', d.apiUrl, '--token-file', readTokenFile])).code, 0);
+    assert.equal((await runCli(['drains', '--api', d.apiUrl, '--token-file', readTokenFile])).code, 0);
+    const refused = await runCli(['drain', '--api', d.apiUrl, '--selector', 'cluster=nobody', '--scope', 'egress', '--token-file', readTokenFile]);
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /POST \/v1\/drains: 403 forbidden: POST \/v1\/drains needs an admin token; this token has the read scope/);
   });
 });

@@ -64,8 +64,8 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     assert.equal(done.phases[0]!.nodes[0]!.state, 'drained');
     const status = (await api('GET', '/v1/nodes/ingress-1')).body;
     assert.deepEqual(status.listeners, [
-      { name: 'ingress_http', role: 'ingress', drainType: 'DEFAULT', drain: { id: created.id, action: 'remove' } },
-      { name: 'egress_http', role: 'egress', drainType: 'MODIFY_ONLY', drain: null },
+      { name: 'ingress_http', role: 'ingress', drainType: 'DEFAULT', state: 'gone', drain: { id: created.id, action: 'remove' } },
+      { name: 'egress_http', role: 'egress', drainType: 'MODIFY_ONLY', state: 'serving', drain: null },
     ]);
     const openapi = (await api('GET', '/openapi.json')).body;
     assert.ok(openapi.paths['/v1/drains'].post, 'the drain API is in the OpenAPI document');

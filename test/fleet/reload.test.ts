@@ -30,7 +30,7 @@ describe('atomic config reload', () => {
   let b: SotwStream;
 
   before(async () => {
-    d = await startTestDaemon(twoGroups(), { apiToken: TOKEN });
+    d = await startTestDaemon(twoGroups(), { apiTokens: { admin: [TOKEN] } });
     a = await syncedLds(d, 'node-a', 'test-cluster');
     b = await syncedLds(d, 'node-b', 'other-cluster');
   });
@@ -83,8 +83,8 @@ describe('atomic config reload', () => {
     });
     assert.equal(res.status, 401);
     await a.expectSilence(QUIET_MS);
-    const read = await fetch(`${d.apiUrl}/v1/config`);
-    assert.equal(read.status, 200, 'reads need no token');
+    const read = await fetch(`${d.apiUrl}/v1/config`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(read.status, 200, 'the admin token reads too');
   });
 
   test('a valid PUT (YAML or JSON) is applied and written to the config file', async () => {
@@ -99,7 +99,9 @@ describe('atomic config reload', () => {
     a.ack(await a.next(TYPE.LDS));
     assert.equal(await readFile(d.configFile, 'utf8'), yaml);
 
-    const current = (await (await fetch(`${d.apiUrl}/v1/config`)).json()) as { config: unknown };
+    const current = (await (await fetch(`${d.apiUrl}/v1/config`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      config: unknown;
+    };
     const again = await fetch(`${d.apiUrl}/v1/config`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseConfig, type ConfigIssue } from '../../src/fleet/config.js';
+import { formatIssue, parseConfig, type ConfigIssue } from '../../src/fleet/config.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 /** The errors of a config that must be rejected. */
@@ -21,9 +21,12 @@ const L0 = 'groups[0].listeners[0]';
 const HCM0 = `${L0}.filter_chains[0].filters[0].typed_config`;
 
 describe('config validation: one case per kind of error, each with its path', () => {
-  test('YAML syntax, with the line', () => {
+  test('YAML syntax, with the line and column, on one line', () => {
     const [e] = errorsOf('groups:\n  - name: [unclosed\n');
-    assert.match(e!.message, /line 2|at line/i);
+    assert.equal(e!.line, 3);
+    assert.equal(typeof e!.column, 'number');
+    assert.doesNotMatch(formatIssue('f.yaml', e!), /\n/);
+    assert.match(formatIssue('f.yaml', e!), /^f\.yaml:3:\d+: /);
   });
 
   test('duplicate YAML keys', () => {
@@ -85,6 +88,11 @@ describe('config validation: one case per kind of error, each with its path', ()
     expectError(sameAddress, 'groups[0].listeners[1].address', /same address as listener "ingress_http"/);
     const dupGroup = `${demoConfig()}${demoConfig().replace('groups:\n', '')}`;
     expectError(dupGroup, 'groups[1].name', /duplicate group name "demo"/);
+  });
+
+  test('a resource name with a control character', () => {
+    const tab = demoConfig({ egress: [{ name: 'egress\thttp', port: 15001 }] });
+    expectError(tab, 'groups[0].listeners[1].name', /listeners name "egress\\thttp" contains a control character/);
   });
 
   test('a resource without its name', () => {

@@ -597,3 +597,18 @@ test('encodeMessage ignores explicitly-set defaults and map insertion order', ()
     encodeMessage(SOCKET, SOCKET.create({ address: 'a' })),
   );
 });
+
+test('a Struct nested deeper than protobuf parsers go is an error with its path, not a crash', () => {
+  const METADATA = registry.type('envoy.config.core.v3.Metadata');
+  const nested = (levels: number): unknown => {
+    let value: unknown = 'bottom';
+    for (let i = 0; i < levels; i++) value = { k: value };
+    return { filter_metadata: { deep: value } };
+  };
+  assert.ok(messageFromJson(registry, METADATA, nested(40)).ok);
+  const tooDeep = messageFromJson(registry, METADATA, nested(5000));
+  assert.ok(!tooDeep.ok);
+  assert.equal(tooDeep.errors.length, 1);
+  assert.match(tooDeep.errors[0]!.message, /nested deeper than 100 messages/);
+  assert.match(tooDeep.errors[0]!.path, /^filter_metadata\["deep"\](\["k"\])+$/, "the path to where the limit was hit");
+});

@@ -77,6 +77,10 @@ export interface StreamOptions {
   service?: XdsService;
   /** The node sent automatically on the first request; defaults to DEFAULT_NODE. */
   node?: NodeIdentity;
+  /** TLS and client certificates; plaintext by default. */
+  credentials?: grpc.ChannelCredentials;
+  /** e.g. `grpc.ssl_target_name_override`, to check a server certificate against a name rather than the address. */
+  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface SotwRequest {
@@ -140,7 +144,7 @@ export interface DeltaStream extends ResponseReader<DeltaResponse> {
 
 export function openSotwStream(address: string, opts: StreamOptions = {}): SotwStream {
   const service = opts.service ?? 'ads';
-  const base = openStream(address, service, 'sotw', opts.node, decodeSotw, sotwChecker(), describeSotw);
+  const base = openStream(address, service, 'sotw', opts, decodeSotw, sotwChecker(), describeSotw);
   // What the stream last asked for, per type: Envoy repeats its subscription in every ACK/NACK.
   const subscribed = new Map<string, string[]>();
   const send = (req: SotwRequest): void => {
@@ -166,7 +170,7 @@ export function openSotwStream(address: string, opts: StreamOptions = {}): SotwS
 
 export function openDeltaStream(address: string, opts: StreamOptions = {}): DeltaStream {
   const service = opts.service ?? 'ads';
-  const base = openStream(address, service, 'delta', opts.node, decodeDelta, deltaChecker(), describeDelta);
+  const base = openStream(address, service, 'delta', opts, decodeDelta, deltaChecker(), describeDelta);
   const send = (req: DeltaRequest): void => base.write(base.prepare(req));
   return {
     ...base.reader,
@@ -283,7 +287,7 @@ function openStream<Raw, R extends { type_url: string }>(
   address: string,
   service: XdsService,
   kind: 'sotw' | 'delta',
-  node: NodeIdentity | undefined,
+  { node, credentials, channelOptions }: StreamOptions,
   decode: (raw: Raw) => R,
   checker: ProtocolChecker<R>,
   describe: (res: R) => string,
@@ -293,7 +297,7 @@ function openStream<Raw, R extends { type_url: string }>(
   envoyProtos();
   const Client = discoveryService(service);
   const method = Client.service[SERVICES[service][kind]]!;
-  const client = new Client(address, grpc.credentials.createInsecure());
+  const client = new Client(address, credentials ?? grpc.credentials.createInsecure(), channelOptions);
   const call = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
   const inbox = new Inbox<R>(describe);
 

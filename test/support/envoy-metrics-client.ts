@@ -61,9 +61,14 @@ const StreamMetricsMessage = protos.type('envoy.service.metrics.v3.StreamMetrics
 /** Envoy's tag extractor takes only these from `listener.<X>.` names (well_known_names.cc). */
 const EXTRACTED_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}_\d+|\[[_0-9a-fA-F]+\]_\d+)$/;
 
-/** Opens the stream. nodeId null sends no identifier at all. */
-export function openEnvoyMetricsStream(address: string, nodeId: string | null): EnvoyMetricsStream {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+/** Opens the stream (plaintext unless `credentials` says otherwise). nodeId null sends no identifier at all. */
+export function openEnvoyMetricsStream(
+  address: string,
+  nodeId: string | null,
+  credentials = grpc.credentials.createInsecure(),
+  channelOptions: grpc.ChannelOptions = {},
+): EnvoyMetricsStream {
+  const client = new grpc.Client(address, credentials, channelOptions);
   const call = client.makeClientStreamRequest<Record<string, unknown>, Buffer>(
     PATH,
     (message) => Buffer.from(StreamMetricsMessage.encode(StreamMetricsMessage.fromObject(message)).finish()),

@@ -12,10 +12,17 @@ export interface DemoOptions {
   readonly cluster?: string;
   /** Endpoint port of each cluster's load assignment. */
   readonly endpointPort?: number;
+  /** The group's name (default "demo"). */
+  readonly name?: string;
 }
 
 /** A group "demo" matching node.cluster `cluster` (default "test-cluster"). */
 export function demoConfig(o: DemoOptions = {}): string {
+  return `groups:${demoGroup(o)}`;
+}
+
+/** One group of demoConfig, to put several in one document: `groups:${demoGroup(a)}${demoGroup(b)}`. */
+export function demoGroup(o: DemoOptions = {}): string {
   const ingress = o.ingress ?? [{ name: 'ingress_http', port: 10000 }];
   const egress = o.egress ?? [{ name: 'egress_http', port: 15001 }];
   const clusters = o.clusters ?? ['app', 'upstream'];
@@ -40,8 +47,8 @@ export function demoConfig(o: DemoOptions = {}): string {
           - name: all
             domains: ["*"]
             routes: [{ match: { prefix: "/" }, route: { cluster: ${cluster} } }]`;
-  return `groups:
-  - name: demo
+  return `
+  - name: ${o.name ?? 'demo'}
     match: { cluster: ${o.cluster ?? 'test-cluster'} }
     listeners:${ingress.map((l) => listener(l, 'INBOUND')).join('')}${egress.map((l) => listener(l, 'OUTBOUND')).join('')}
     routes:${[...ingress, ...egress].map((l) => route(l, clusters[0]!)).join('')}

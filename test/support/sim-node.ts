@@ -16,6 +16,8 @@ export interface SimNodeOptions {
   readonly versionInfo?: string;
   /** Where the metrics stream goes (default: the xDS address); with replicas, maybe another one. */
   readonly metricsAddress?: string;
+  /** Told of every listener response as it arrives, before it is answered. */
+  readonly onLds?: (response: SotwResponse) => void;
 }
 
 export class SimNode {
@@ -55,6 +57,7 @@ export class SimNode {
         return; // stream ended
       }
       this.lds.push(res);
+      this.options.onLds?.(res);
       const error = this.options.reject?.(res);
       if (error) this.stream.nack(res, this.#lastGood, error);
       else {

@@ -1,39 +1,55 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Drain } from '../../fleet/drain/model.js';
 import type { DrainManager } from '../../fleet/drain/manager.js';
-import type { DrainRequest } from '../../fleet/drain/spec.js';
-import { drainRequestSchema, drainSchema, errorSchema, idParams } from '../schemas/drain.js';
+import type { DrainRequest, FieldError } from '../../fleet/drain/spec.js';
+import type { ConnectionHistory } from '../../fleet/drain/connection-history.js';
+import { countByState, digestDrain } from '../../fleet/drain/digest.js';
+import { describeDraft } from '../../fleet/drain/draft.js';
+import { eventStreams } from '../sse.js';
+import { drainPreviewSchema, drainRequestSchema, drainSchema, drainSummarySchema, errorSchema, idParams } from '../schemas/drain.js';
 
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
 function view(drain: Drain) {
-  return {
-    ...drain,
-    phases: drain.phases.map((p) => ({
-      ...p,
-      counts: p.nodes.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.state]: (acc[n.state] ?? 0) + 1 }), {}),
-    })),
-  };
+  return { ...drain, phases: drain.phases.map((p) => ({ ...p, counts: countByState(p.nodes) })) };
 }
+
+const refused = (errors: readonly FieldError[]) => ({
+  error: 'invalid_drain',
+  message: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+  errors,
+});
 
 const notFound = (id: string) => ({ error: 'not_found', message: `no drain with id "${id}"` });
 
 /**
- * The drain API: start, list, read, watch (server-sent events), advance and cancel drains.
+ * The drain API: start (or preview), list, read (whole, or summarized), watch (server-sent
+ * events), advance and cancel drains.
  */
-export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager }> = async (app, { drains }) => {
+export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
+  const openStream = eventStreams(app);
   app.post<{ Body: DrainRequest }>(
     '/v1/drains',
     { schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } },
     async (req, reply) => {
       const result = await drains.create(req.body);
-      if ('errors' in result) {
-        return reply.code(400).send({
-          error: 'invalid_drain',
-          message: result.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-          errors: result.errors,
-        });
-      }
+      if ('errors' in result) return reply.code(400).send(refused(result.errors));
       return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
+    },
+  );
+
+  app.post<{ Body: DrainRequest }>(
+    '/v1/drains/preview',
+    {
+      schema: {
+        summary: 'What POST /v1/drains would start now (a dry run): nothing is stored or pushed',
+        body: drainRequestSchema,
+        response: { 200: drainPreviewSchema, 400: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const result = drains.preview(req.body);
+      if ('errors' in result) return reply.code(400).send(refused(result.errors));
+      return describeDraft(result.draft);
     },
   );
 
@@ -49,6 +65,26 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager }> = async (
     async (req, reply) => {
       const drain = drains.get(req.params.id);
       return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { nodes: number } }>(
+    '/v1/drains/:id/summary',
+    {
+      schema: {
+        summary: 'A drain with its progress aggregated: counts and batches per phase, the nodes holding it, their connection history',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { nodes: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'node rows per phase' } },
+        },
+        response: { 200: drainSummarySchema, 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const drain = drains.get(req.params.id);
+      return drain ? digestDrain(drain, history, req.query.nodes) : reply.code(404).send(notFound(req.params.id));
     },
   );
 
@@ -84,22 +120,12 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager }> = async (
     async (req, reply) => {
       const first = drains.get(req.params.id);
       if (!first) return reply.code(404).send(notFound(req.params.id));
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      const stream = openStream(reply, () => stop());
       const send = (drain: Drain): void => {
-        res.write(`event: drain\ndata: ${JSON.stringify(view(drain))}\n\n`);
-        if (drain.state !== 'running') {
-          res.end();
-          stop();
-        }
+        stream.send('drain', JSON.stringify(view(drain)));
+        if (drain.state !== 'running') stream.end();
       };
       const stop = drains.onChange((d) => d.id === first.id && send(d));
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        stop();
-      });
       send(first);
       return reply;
     },

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { NodeIdentity } from '../../cache/node.js';
+import type { FleetRead } from '../../fleet/fleet-read.js';
+import { BadCursorError, queryNodes, type NodeQuery } from '../../fleet/node-query.js';
 import type { NodeDirectory } from '../../fleet/drain/manager.js';
+import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
+import { listenerStateSchema, nodeQuerySchema } from '../schemas/fleet.js';
 
 const versionAt = {
   type: 'object',
@@ -68,9 +71,14 @@ export const nodeSchema = {
           name: { type: 'string' },
           role: { type: 'string', enum: ['ingress', 'egress', 'unspecified'] },
           drainType: { type: 'string', enum: ['DEFAULT', 'MODIFY_ONLY'] },
+          state: { ...listenerStateSchema, description: 'gone: removed by a drain whose work on the node is over' },
           drain: {
             type: ['object', 'null'],
-            properties: { id: { type: 'string' }, action: { type: 'string', enum: ['remove', 'modify'] } },
+            description: 'the drain acting on the listener, and its method',
+            properties: {
+              id: { type: 'string' },
+              action: { type: 'string', enum: ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'] },
+            },
           },
         },
       },
@@ -79,24 +87,16 @@ export const nodeSchema = {
 } as const;
 
 
-/** A listener of a node as the API shows it: its role, and the drain acting on it, if any. */
-export interface NodeListenerView {
-  readonly name: string;
-  readonly role: string;
-  readonly drainType: string;
-  readonly drain: { readonly id: string; readonly action: string } | null;
-}
-
-/** GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. */
-export const nodeRoutes: FastifyPluginAsync<{
-  nodes: NodeDirectory;
-  listenersOf: (identity: NodeIdentity) => NodeListenerView[];
-}> = async (app, { nodes, listenersOf }) => {
-  const view = (id: string) => {
-    const n = nodes.get(id)!;
+/**
+ * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes
+ * filters and pages when asked (`?q=&cluster=&state=&limit=&cursor=`); without a query it
+ * lists every node, as it always did.
+ */
+export const nodeRoutes: FastifyPluginAsync<{ nodes: NodeDirectory; read: () => FleetRead }> = async (app, { nodes, read }) => {
+  const view = (n: NodeStatus, fleet: FleetRead) => {
     const { identity, ...status } = n;
     return {
-      listeners: listenersOf(identity),
+      listeners: fleet.listeners(identity),
       id: identity.id,
       cluster: identity.cluster,
       metadata: identity.metadata,
@@ -105,10 +105,35 @@ export const nodeRoutes: FastifyPluginAsync<{
       ...status,
     };
   };
-  app.get(
+  app.get<{ Querystring: NodeQuery }>(
     '/v1/nodes',
-    { schema: { response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: nodeSchema } } } } } },
-    async () => ({ nodes: nodes.list().map((n) => view(n.identity.id)) }),
+    {
+      schema: {
+        querystring: nodeQuerySchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              nodes: { type: 'array', items: nodeSchema },
+              total: { type: 'integer', description: 'nodes matching the filters, over all pages' },
+              nextCursor: { type: ['string', 'null'], description: 'the cursor of the next page; null on the last' },
+            },
+          },
+          400: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const fleet = read();
+      let page;
+      try {
+        page = queryNodes(fleet, req.query);
+      } catch (err) {
+        if (!(err instanceof BadCursorError)) throw err;
+        return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });
+      }
+      return { nodes: page.nodes.map((n) => view(n, fleet)), total: page.total, nextCursor: page.nextCursor };
+    },
   );
   app.get<{ Params: { id: string } }>(
     '/v1/nodes/:id',
@@ -119,10 +144,11 @@ export const nodeRoutes: FastifyPluginAsync<{
       },
     },
     async (req, reply) => {
-      if (!nodes.get(req.params.id)) {
+      const node = nodes.get(req.params.id);
+      if (!node) {
         return reply.code(404).send({ error: 'not_found', message: `no node with id "${req.params.id}" is or was connected` });
       }
-      return view(req.params.id);
+      return view(node, read());
     },
   );
 };

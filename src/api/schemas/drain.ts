@@ -1,5 +1,7 @@
 /** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
 
+import { localityGroup } from './fleet.js';
+
 export { errorSchema } from './error.js';
 
 const nonEmpty = { type: 'string', minLength: 1 } as const;
@@ -60,6 +62,14 @@ export const drainRequestSchema = {
   },
 } as const;
 
+/** What every view of a phase shows: its name, its state, and when it started and ended. */
+const phaseTimes = {
+  name: { type: 'string' },
+  state: { type: 'string' },
+  startedAt: { type: ['string', 'null'] },
+  finishedAt: { type: ['string', 'null'] },
+} as const;
+
 const nodeProgress = {
   type: 'object',
   properties: {
@@ -93,10 +103,7 @@ export const drainSchema = {
       items: {
         type: 'object',
         properties: {
-          name: { type: 'string' },
-          state: { type: 'string' },
-          startedAt: { type: ['string', 'null'] },
-          finishedAt: { type: ['string', 'null'] },
+          ...phaseTimes,
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
           nodes: { type: 'array', items: nodeProgress },
         },
@@ -111,4 +118,89 @@ export const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+/** What POST /v1/drains would start now: the nodes it takes, by phase and locality. */
+export const drainPreviewSchema = {
+  type: 'object',
+  properties: {
+    spec: { type: 'object', additionalProperties: true, description: 'the drain as it would run, every default filled in' },
+    matched: { type: 'integer', description: 'connected nodes the selector matches' },
+    nodes: { type: 'array', items: { type: 'string' }, description: 'the first matched node ids, sorted' },
+    groups: {
+      type: 'array',
+      description: 'matched nodes by cluster and locality',
+      items: {
+        type: 'object',
+        properties: localityGroup,
+      },
+    },
+    phases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          nodes: { type: 'integer', description: 'matched nodes with listeners in this phase' },
+          listeners: { type: 'array', items: { type: 'string' }, description: 'the listener names this phase drains' },
+          batches: { type: 'integer' },
+        },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const nodeDigest = {
+  type: 'object',
+  properties: {
+    ...nodeProgress.properties,
+    deadlineAt: { type: ['string', 'null'] },
+    connections: { type: ['integer', 'null'], description: 'open on its drained listeners, once all were measured' },
+    holding: { type: ['string', 'null'], description: 'why an unfinished node holds the drain' },
+    history: {
+      type: 'array',
+      description: '[epoch ms, connections] samples, oldest first',
+      items: { type: 'array', items: { type: 'number' } },
+    },
+  },
+} as const;
+
+/** A drain with its progress aggregated: counts and batches per phase, and the nodes worth a row. */
+export const drainSummarySchema = {
+  type: 'object',
+  properties: {
+    ...drainSchema.properties,
+    phases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          ...phaseTimes,
+          total: { type: 'integer' },
+          counts: { type: 'object', additionalProperties: { type: 'integer' } },
+          connections: { type: 'integer', description: 'open on measured listeners of unfinished nodes' },
+          batches: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                batch: { type: 'integer' },
+                nodes: { type: 'integer' },
+                finished: { type: 'integer' },
+                drained: { type: 'integer' },
+                startedAt: { type: ['string', 'null'] },
+              },
+            },
+          },
+          nodes: {
+            type: 'array',
+            description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
+            items: nodeDigest,
+          },
+          nodesOmitted: { type: 'integer' },
+        },
+      },
+    },
+  },
 } as const;

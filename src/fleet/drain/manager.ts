@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
@@ -10,10 +11,11 @@ import type { NodeRegistry, NodeStatus } from '../registry.js';
 import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { gaugeReading } from './gauge-reading.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
-import { phaseEntry, phaseNames, startBatch, nodeListeners } from './plan.js';
+import { draftDrain, type DrainDraft } from './draft.js';
+import { phaseEntry, startBatch, nodeListeners } from './plan.js';
 import { advanceNode, type NodeObservation } from './progress.js';
 import { selectorMatches } from './selector.js';
-import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
+import type { DrainRequest, FieldError } from './spec.js';
 
 /** The latest connection gauges a node reported (metrics service sink or admin /stats). */
 export interface ConnectionSource {
@@ -103,6 +105,11 @@ export class DrainManager {
    */
   #lock: Promise<unknown> = Promise.resolve();
   #tickQueued = false;
+  /**
+   * Drains whose creation is being saved. Nodes that connect meanwhile do not join them yet: a
+   * join is pushed at once, and the drain might never reach the disk.
+   */
+  readonly #unsaved = new Set<string>();
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
@@ -176,38 +183,16 @@ export class DrainManager {
     return this.#exclusive(() => this.#create(request));
   }
 
+  /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
+  preview(request: DrainRequest): { draft: DrainDraft } | { errors: readonly FieldError[] } {
+    const admin = this.deps.admin;
+    return draftDrain(request, (this.deps.fleet ?? this.deps.nodes).list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
+  }
+
   async #create(request: DrainRequest): Promise<CreateResult> {
-    const parsed = drainSpecFrom(request);
-    if ('errors' in parsed) return parsed;
-    const { spec } = parsed;
-    const config = this.deps.config();
-    const matched = (this.deps.fleet ?? this.deps.nodes)
-      .list()
-      .filter((n) => n.connected && selectorMatches(spec.selector, n.identity))
-      .map((n) => n.identity);
-    const warnings: string[] = [];
-    if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
-      const errors = matched.flatMap((n) => {
-        const why = this.deps.admin ? this.deps.admin.unavailable(n) : 'no Envoy admin client is configured';
-        return why ? [{ field: 'method', message: `node ${n.id}: ${why}` }] : [];
-      });
-      if (errors.length > 0) return { errors };
-    }
-    const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
-      name,
-      state: 'pending',
-      startedAt: null,
-      finishedAt: null,
-      nodes: matched.flatMap((n) => phaseEntry(spec, name, config, n) ?? []),
-    }));
-    if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.length === 0) {
-      return {
-        errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
-      };
-    }
-    if (matched.length === 0) {
-      warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
-    }
+    const result = this.preview(request);
+    if ('errors' in result) return result;
+    const { spec, matched, phases, warnings } = result.draft;
     const now = this.#now();
     const drain: Drain = {
       id: `drn_${now.toString(36)}${randomBytes(4).toString('hex')}`,
@@ -220,18 +205,33 @@ export class DrainManager {
       warnings,
     };
     this.#drains.set(drain.id, drain);
-    const started = this.#startPhase(drain, 0, now);
+    this.#unsaved.add(drain.id);
+    let started: NodeProgress[];
     try {
-      await this.#persistThenPush(drain, started);
+      started = this.#startPhase(drain, 0, now);
+      await this.deps.store.save(this.list());
     } catch (err) {
       // Not stored, so not started: nothing was pushed.
       this.#drains.delete(drain.id);
       throw err;
+    } finally {
+      this.#unsaved.delete(drain.id);
     }
+    // Nodes that connected while it was being saved join it now, and that is saved before any push.
+    // Only nodes the draft did not see: looking each drafted node up in the phases is quadratic.
+    const config = this.deps.config();
+    const drafted = new Set(matched.map((n) => n.id));
+    const late = (this.deps.fleet ?? this.deps.nodes)
+      .list()
+      .filter((n) => n.connected && !drafted.has(n.identity.id) && this.#join(drain, n.identity, config, now))
+      .map((n) => n.identity.id);
+    if (late.length > 0) await this.deps.store.save(this.list());
+    await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
     this.deps.logger.info(
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
       `drain ${drain.id} started on ${matched.length} node(s)`,
     );
+    this.#emit(drain);
     return { drain };
   }
 
@@ -302,24 +302,31 @@ export class DrainManager {
     const now = this.#now();
     let joined = false;
     for (const drain of this.#drains.values()) {
-      if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) continue;
-      drain.phases.forEach((phase, i) => {
-        if (phase.nodes.some((n) => n.nodeId === node.id)) return;
-        const entry = phaseEntry(drain.spec, phase.name, config, node);
-        if (!entry) return;
-        phase.nodes.push(entry);
-        if (i <= drain.phase && phase.state !== 'pending') {
-          phase.state = 'running';
-          phase.finishedAt = null;
-          startBatch(drain.spec, phase, now);
-        }
-        joined = true;
-      });
+      if (!this.#unsaved.has(drain.id) && this.#join(drain, node, config, now)) joined = true;
     }
     if (!joined) return;
     this.#rebuildOverlays([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
     this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+  }
+
+  /** Adds the node to the phases of a running drain that selects it; true if it joined any. */
+  #join(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
+    if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
+    let joined = false;
+    drain.phases.forEach((phase, i) => {
+      if (phase.nodes.some((n) => n.nodeId === node.id)) return;
+      const entry = phaseEntry(drain.spec, phase.name, config, node);
+      if (!entry) return;
+      phase.nodes.push(entry);
+      if (i <= drain.phase && phase.state !== 'pending') {
+        phase.state = 'running';
+        phase.finishedAt = null;
+        startBatch(drain.spec, phase, now);
+      }
+      joined = true;
+    });
+    return joined;
   }
 
   /** Evaluates every running drain once (after any change under way), if this replica leads. */
@@ -409,11 +416,19 @@ export class DrainManager {
   /** Saves, then pushes: what a node is sent is always already on disk. */
   async #persistThenPush(drain: Drain, started: readonly NodeProgress[]): Promise<void> {
     await this.deps.store.save(this.list());
-    const ids = [...new Set(started.map((n) => n.nodeId))];
+    await this.#push(drain, started.map((n) => n.nodeId));
+  }
+
+  /** Carries out a drain's (saved) changes on these nodes: their overlays, or admin calls. */
+  async #push(drain: Drain, nodeIds: readonly string[]): Promise<void> {
+    const ids = [...new Set(nodeIds)];
     if (ids.length === 0) return;
     if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
       this.#rebuildOverlays(ids);
       this.deps.cache.refresh(ids);
+      // http2 sends the frames just queued from an immediate: let them leave before the API
+      // reply to this change or the next tick runs, or every node waits for both.
+      await setImmediate();
     } else {
       await this.#adminEach(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
     }

@@ -66,17 +66,27 @@ export function batchLimit(spec: DrainSpec, phase: PhaseProgress): number {
  * node that joined late, when the running batch has room. Returns the nodes started.
  */
 export function startBatch(spec: DrainSpec, phase: PhaseProgress, now: number): NodeProgress[] {
-  const limit = batchLimit(spec, phase);
-  const current = Math.max(0, ...phase.nodes.map((n) => n.batch ?? 0));
-  const inCurrent = phase.nodes.filter((n) => n.batch === current && current > 0);
-  const busy = inCurrent.filter((n) => !NODE_FINISHED.has(n.state)).length;
-  const waiting = phase.nodes.filter((n) => n.state === 'waiting');
+  // One pass: ticks run this over every node of a fleet-wide phase.
+  let current = 0;
+  let inCurrent = 0;
+  let busy = 0;
+  const waiting: NodeProgress[] = [];
+  for (const n of phase.nodes) {
+    const batch = n.batch ?? 0;
+    if (batch > current) [current, inCurrent, busy] = [batch, 0, 0];
+    if (batch === current && current > 0) {
+      inCurrent += 1;
+      if (!NODE_FINISHED.has(n.state)) busy += 1;
+    }
+    if (n.state === 'waiting') waiting.push(n);
+  }
   if (waiting.length === 0) return [];
+  const limit = batchLimit(spec, phase);
   let batch: number;
   let room: number;
   if (current > 0 && busy > 0) {
     batch = current; // a late joiner may fill the running batch up to its limit
-    room = limit - inCurrent.length;
+    room = limit - inCurrent;
   } else {
     batch = current + 1;
     room = limit;

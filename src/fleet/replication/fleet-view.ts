@@ -40,6 +40,11 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
     return [...byId.values()];
   }
 
+  /** Told when a node of this replica changes (the console's event stream reads the rest then). */
+  onChange(listener: (nodeId: string) => void): () => void {
+    return this.local.onChange(listener);
+  }
+
   /** The newest connection gauges of a node, whichever replica its metrics stream reached. */
   latest(nodeId: string): ConnectionReport | undefined {
     let newest: ConnectionReport | undefined = this.gauges.latest(nodeId);

@@ -59,16 +59,32 @@ function acceptsNull(field: protobuf.Field): boolean {
   return name === 'google.protobuf.Value' || name === NULL_VALUE;
 }
 
+const MAX_DEPTH = 100;
+
 /**
  * A bad value is recorded in `errors` and comes back as undefined, so parsing carries on past it
  * and messageFromJson can report every error at once.
  */
 class JsonParser {
   readonly errors: MappingError[] = [];
+  /** Messages open around the one being parsed. */
+  #depth = 0;
 
   constructor(private readonly registry: ProtoRegistry) {}
 
   message(type: protobuf.Type, json: unknown, path: string): protobuf.Message | undefined {
+    // A Struct can nest without end, and the stack cannot: stop where protobuf's own parsers
+    // do (their default recursion limit), with an error rather than a crash.
+    if (this.#depth >= MAX_DEPTH) return this.fail(path, `nested deeper than ${MAX_DEPTH} messages (protobuf's recursion limit)`);
+    this.#depth += 1;
+    try {
+      return this.#message(type, json, path);
+    } finally {
+      this.#depth -= 1;
+    }
+  }
+
+  #message(type: protobuf.Type, json: unknown, path: string): protobuf.Message | undefined {
     switch (wellKnownKind(type)) {
       case 'any':
         return this.any(type, json, path);

@@ -1,0 +1,115 @@
+/**
+ * A drain as a console shows it, worked out on the server: per phase the counts, a line per
+ * batch, and only the nodes worth a row (those holding the drain first, with why and their
+ * connection history), however many nodes the drain has.
+ */
+import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
+import { NODE_FINISHED, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
+
+export interface NodeDigest extends NodeProgress {
+  /** When the node's deadline in this phase passes (startedAt + deadlineSeconds). */
+  readonly deadlineAt: string | null;
+  /** Connections open on its listeners, once all of them were measured. */
+  readonly connections: number | null;
+  /** Why an unfinished node holds the drain: the listeners and what they wait for. */
+  readonly holding: string | null;
+  readonly history: Sample[];
+}
+
+export interface BatchDigest {
+  readonly batch: number;
+  readonly nodes: number;
+  readonly finished: number;
+  readonly drained: number;
+  readonly startedAt: string | null;
+}
+
+export interface PhaseDigest extends Omit<PhaseProgress, 'nodes'> {
+  readonly total: number;
+  readonly counts: Readonly<Record<string, number>>;
+  /** Open connections on the measured listeners of unfinished nodes. */
+  readonly connections: number;
+  readonly batches: BatchDigest[];
+  /** The nodes worth a row: holding first (most connections first), then failed or timed out, then the latest drained, then waiting. */
+  readonly nodes: NodeDigest[];
+  readonly nodesOmitted: number;
+}
+
+export interface DrainDigest extends Omit<Drain, 'phases'> {
+  readonly phases: PhaseDigest[];
+}
+
+/** Node counts by state. */
+export function countByState(nodes: readonly NodeProgress[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of nodes) counts[n.state] = (counts[n.state] ?? 0) + 1;
+  return counts;
+}
+
+export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPhase: number): DrainDigest {
+  return {
+    ...drain,
+    phases: drain.phases.map((phase, i) => {
+      const { nodes, ...rest } = phase;
+      const shown = [...nodes].sort(byInterest).slice(0, nodesPerPhase);
+      return {
+        ...rest,
+        total: nodes.length,
+        counts: countByState(nodes),
+        connections: nodes.reduce((sum, n) => sum + (NODE_FINISHED.has(n.state) ? 0 : (openConnections(n) ?? 0)), 0),
+        batches: batches(nodes),
+        nodes: shown.map((n) => ({
+          ...n,
+          deadlineAt: n.startedAt && new Date(Date.parse(n.startedAt) + drain.spec.deadlineSeconds * 1000).toISOString(),
+          connections: openConnections(n),
+          // An ended drain (cancelled) is held by nothing, whatever its nodes' last state.
+          holding: drain.state === 'running' ? holdingReason(n, drain.spec) : null,
+          history: history.of(drain.id, n.nodeId, i),
+        })),
+        nodesOmitted: nodes.length - shown.length,
+      };
+    }),
+  };
+}
+
+/**
+ * Why a node that has not finished holds its drain: no ACK (or admin call) yet, a listener not
+ * measured since the ACK, or a listener still above the threshold. Null once nothing holds it.
+ */
+export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
+  if (n.state === 'pushed') {
+    return spec.method === 'remove' || spec.method === 'modify'
+      ? 'no ACK yet of the drained listeners'
+      : `the admin call (${spec.method}) has not succeeded yet`;
+  }
+  if (n.state !== 'acked' || spec.measure === 'ack') return null;
+  const held = n.listeners.flatMap((l) => {
+    if (l.connections === null) return [`${l.name}: no connection gauges since the ACK`];
+    return l.connections > spec.threshold ? [`${l.name}: ${l.connections} connection(s) left`] : [];
+  });
+  return held.length > 0 ? held.join('; ') : null;
+}
+
+const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, drained: 2, waiting: 3 };
+
+function byInterest(a: NodeProgress, b: NodeProgress): number {
+  const rank = RANK[a.state] - RANK[b.state];
+  if (rank !== 0) return rank;
+  if (RANK[a.state] === 0) return (openConnections(b) ?? Infinity) - (openConnections(a) ?? Infinity) || a.nodeId.localeCompare(b.nodeId);
+  if (a.state === 'drained') return (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
+  return a.nodeId.localeCompare(b.nodeId);
+}
+
+function batches(nodes: readonly NodeProgress[]): BatchDigest[] {
+  const byBatch = new Map<number, { nodes: number; finished: number; drained: number; startedAt: string | null }>();
+  for (const n of nodes) {
+    if (n.batch === null) continue;
+    let b = byBatch.get(n.batch);
+    if (!b) byBatch.set(n.batch, (b = { nodes: 0, finished: 0, drained: 0, startedAt: n.startedAt }));
+    b.nodes += 1;
+    if (NODE_FINISHED.has(n.state)) b.finished += 1;
+    if (n.state === 'drained') b.drained += 1;
+    if (n.startedAt !== null && (b.startedAt === null || n.startedAt < b.startedAt)) b.startedAt = n.startedAt;
+  }
+  return [...byBatch.entries()].sort(([a], [b]) => a - b).map(([batch, b]) => ({ batch, ...b }));
+}

@@ -1,0 +1,90 @@
+/**
+ * A drain worked out before anything is stored or pushed: the spec with its defaults, the
+ * connected nodes it selects and each phase's entries. Starting a drain and previewing one
+ * (a dry run) go through this same function, so a preview shows exactly what a start would take.
+ */
+import type { NodeIdentity } from '../../cache/node.js';
+import type { FleetConfig } from '../config.js';
+import type { NodeStatus } from '../registry.js';
+import type { DrainSpec, PhaseProgress } from './model.js';
+import { compareKeys, nodeOrderKey } from '../node-order.js';
+import { batchLimit, phaseEntry, phaseNames } from './plan.js';
+import { selectorMatches } from './selector.js';
+import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
+
+export interface DrainDraft {
+  readonly spec: DrainSpec;
+  /** The connected nodes the selector matches, in the registry's order. */
+  readonly matched: readonly NodeIdentity[];
+  /** Every phase pending, with an entry per matched node that has listeners in it. */
+  readonly phases: PhaseProgress[];
+  readonly warnings: string[];
+}
+
+/** Why a node's Envoy admin API cannot be used, or undefined when it can; absent: no admin client. */
+export type AdminAvailability = ((node: NodeIdentity) => string | undefined) | undefined;
+
+export function draftDrain(
+  request: DrainRequest,
+  nodes: Iterable<NodeStatus>,
+  config: FleetConfig,
+  adminUnavailable: AdminAvailability,
+): { draft: DrainDraft } | { errors: readonly FieldError[] } {
+  const parsed = drainSpecFrom(request);
+  if ('errors' in parsed) return parsed;
+  const { spec } = parsed;
+  const matched: NodeIdentity[] = [];
+  for (const n of nodes) if (n.connected && selectorMatches(spec.selector, n.identity)) matched.push(n.identity);
+  if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
+    const errors = matched.flatMap((n) => {
+      const why = adminUnavailable ? adminUnavailable(n) : 'no Envoy admin client is configured';
+      return why ? [{ field: 'method', message: `node ${n.id}: ${why}` }] : [];
+    });
+    if (errors.length > 0) return { errors };
+  }
+  const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
+    name,
+    state: 'pending',
+    startedAt: null,
+    finishedAt: null,
+    nodes: matched.flatMap((n) => phaseEntry(spec, name, config, n) ?? []),
+  }));
+  if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.length === 0) {
+    return {
+      errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
+    };
+  }
+  const warnings: string[] = [];
+  if (matched.length === 0) {
+    warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
+  }
+  return { draft: { spec, matched, phases, warnings } };
+}
+
+/** A draft as a preview shows it: how many nodes, the first ids, where they are, and per phase what it takes. */
+export function describeDraft(draft: DrainDraft, maxIds = 100) {
+  const groups = new Map<string, { order: string[]; cluster: string; region: string; zone: string; subZone: string; nodes: number }>();
+  for (const n of draft.matched) {
+    const order = nodeOrderKey(n).slice(0, 4);
+    const key = order.join('\0');
+    const group = groups.get(key);
+    if (group) group.nodes += 1;
+    else groups.set(key, { order, cluster: n.cluster, ...n.locality, nodes: 1 });
+  }
+  return {
+    spec: draft.spec,
+    matched: draft.matched.length,
+    nodes: draft.matched
+      .map((n) => n.id)
+      .sort()
+      .slice(0, maxIds),
+    groups: [...groups.values()].sort((a, b) => compareKeys(a.order, b.order)).map(({ order: _, ...g }) => g),
+    phases: draft.phases.map((p) => ({
+      name: p.name,
+      nodes: p.nodes.length,
+      listeners: [...new Set(p.nodes.flatMap((n) => n.listeners.map((l) => l.name)))].sort(),
+      batches: p.nodes.length === 0 ? 0 : Math.ceil(p.nodes.length / Math.min(p.nodes.length, batchLimit(draft.spec, p))),
+    })),
+    warnings: draft.warnings,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * One read of the fleet, for views over many nodes (a page of nodes, the fleet summary): the
+ * drains are indexed once for all the nodes read, and each node's listeners are worked out once.
+ */
+import type { NodeIdentity } from '../cache/node.js';
+import type { FleetConfig } from './config.js';
+import { DrainIndex, type ListenerView } from './drain/listener-state.js';
+import type { Drain } from './drain/model.js';
+import type { NodeOverlay } from './drain/overlay.js';
+import { nodeListeners } from './drain/plan.js';
+import type { NodeStatus } from './registry.js';
+
+export interface FleetSources {
+  readonly nodes: { list(): NodeStatus[] };
+  readonly config: () => FleetConfig;
+  readonly drains: { list(): Drain[]; overlayOf(nodeId: string): NodeOverlay };
+}
+
+export class FleetRead {
+  readonly #index: DrainIndex;
+  readonly #config: FleetConfig;
+  readonly #listeners = new Map<string, ListenerView[]>();
+
+  constructor(private readonly sources: FleetSources) {
+    this.#index = new DrainIndex(sources.drains.list());
+    this.#config = sources.config();
+  }
+
+  nodes(): NodeStatus[] {
+    return this.sources.nodes.list();
+  }
+
+  drains(): Drain[] {
+    return this.sources.drains.list();
+  }
+
+  /** The node's listeners (from its config group) with their state and the drain acting on each. */
+  listeners(identity: NodeIdentity): ListenerView[] {
+    let views = this.#listeners.get(identity.id);
+    if (!views) {
+      views = this.#index.listeners(identity.id, nodeListeners(this.#config, identity), this.sources.drains.overlayOf(identity.id));
+      this.#listeners.set(identity.id, views);
+    }
+    return views;
+  }
+}
+
+/** The node's last answer of some type was a NACK (the config it was sent is not in effect). */
+export function isNacking(node: NodeStatus): boolean {
+  return Object.values(node.types).some((t) => t?.lastNack !== undefined && (t.acked === undefined || t.lastNack.at > t.acked.at));
+}
+

@@ -1,0 +1,89 @@
+/**
+ * Finding nodes in a large fleet: filters, a search, and pages that stay put while nodes come
+ * and go (a cursor is the position after the last node shown, not an offset).
+ */
+import type { ListenerState } from './drain/listener-state.js';
+import type { FleetRead } from './fleet-read.js';
+import { compareKeys, nodeOrderKey } from './node-order.js';
+import type { NodeStatus } from './registry.js';
+
+export interface NodeQuery {
+  /** Case-insensitive part of the id, cluster, region, zone or sub-zone. */
+  readonly q?: string;
+  readonly cluster?: string;
+  readonly region?: string;
+  readonly zone?: string;
+  /** Nodes with at least one listener in this state. */
+  readonly state?: ListenerState;
+  readonly connected?: boolean;
+  /** Page size; without it, every matching node. */
+  readonly limit?: number;
+  /** From the previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+export interface NodePage {
+  readonly nodes: NodeStatus[];
+  /** Nodes matching the filters, over all pages. */
+  readonly total: number;
+  /** Where the next page starts, or null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export class BadCursorError extends Error {
+  constructor() {
+    super('cursor: not a cursor this API gave out (take nextCursor from the previous page)');
+  }
+}
+
+export function queryNodes(read: FleetRead, query: NodeQuery): NodePage {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const q = query.q?.trim().toLowerCase() ?? '';
+  const matching = read
+    .nodes()
+    .filter((n) => {
+      const { identity } = n;
+      const { region, zone, subZone } = identity.locality;
+      if (query.cluster !== undefined && identity.cluster !== query.cluster) return false;
+      if (query.region !== undefined && region !== query.region) return false;
+      if (query.zone !== undefined && zone !== query.zone) return false;
+      if (query.connected !== undefined && n.connected !== query.connected) return false;
+      if (q !== '' && ![identity.id, identity.cluster, region, zone, subZone].some((s) => s.toLowerCase().includes(q))) return false;
+      return query.state === undefined || read.listeners(identity).some((l) => l.state === query.state);
+    })
+    .map((n) => ({ n, key: nodeOrderKey(n.identity) }))
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const start = after === undefined ? 0 : firstAfter(matching, after);
+  const end = query.limit === undefined ? matching.length : Math.min(matching.length, start + query.limit);
+  return {
+    nodes: matching.slice(start, end).map((m) => m.n),
+    total: matching.length,
+    nextCursor: end < matching.length ? encodeCursor(matching[end - 1]!.key) : null,
+  };
+}
+
+/** The index of the first entry ordered after `key` (binary search: the entries are sorted). */
+function firstAfter(entries: readonly { key: string[] }[], key: readonly string[]): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareKeys(entries[mid]!.key, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function encodeCursor(key: readonly string[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string[] {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === 5 && key.every((k) => typeof k === 'string')) return key as string[];
+  } catch {
+    // not base64url JSON: the same answer as any other cursor this API did not give out
+  }
+  throw new BadCursorError();
+}

@@ -1,0 +1,221 @@
+/**
+ * The drains view: the list of recent drains, and one drain in detail: its phases, a progress
+ * bar per batch, and the nodes holding it (each with its connections falling over time, why it
+ * holds the drain, and the time left to its deadline), with advance and cancel.
+ */
+import type { Api } from './api.js';
+import { connectionChart } from './chart.js';
+import { confirmAction } from './confirm.js';
+import { byId, h, replaceContent, type Child } from './dom.js';
+import { ago, badge, count, duration, scopeText, selectorText, stateWord, untilDeadline } from './format.js';
+import type { Store } from './store.js';
+import type { DrainDigest, NodeDigest, PhaseDigest } from './types.js';
+
+export function drainView(store: Store, api: Api, report: (message: string) => void): void {
+  const list = byId('drain-list');
+  const detail = byId('drain-detail');
+
+  // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
+  let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
+  store.watch(['drains', 'route'], ({ drains, route }) => {
+    if (drains !== shown?.drains || route !== shown.route) {
+      const sorted = [...drains.values()].sort(
+        (a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt.localeCompare(a.createdAt),
+      );
+      replaceContent(list, renderList(sorted, route.drain));
+    }
+    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
+    if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
+    else if (!digest) void fetchDrain(route.drain);
+    else if (digest !== shown?.detail || route !== shown.route) replaceContent(detail, ...renderDrain(digest, actions));
+    shown = { drains, route, detail: digest };
+  });
+
+  /** A drain not in the stream's recent set: read once (the stream sends its later changes). */
+  const fetchDrain = async (id: string): Promise<void> => {
+    replaceContent(detail, h('p', {}, `Loading drain ${id}…`));
+    try {
+      const digest = await api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(id)}/summary`);
+      store.update({ drains: new Map(store.state.drains).set(id, digest) });
+    } catch (err) {
+      replaceContent(detail, h('p', { class: 'error', role: 'alert' }, (err as Error).message));
+    }
+  };
+
+  const act = async (d: DrainDigest, verb: 'cancel' | 'advance'): Promise<void> => {
+    const ok = await confirmAction(
+      verb === 'cancel'
+        ? {
+            title: `Cancel drain ${d.id}?`,
+            body: h('p', {}, 'The drain ends now and the listeners it removed or changed come back on its nodes.'),
+            confirm: 'Cancel the drain',
+          }
+        : {
+            title: `Start the egress phase of ${d.id}?`,
+            body: h('p', {}, 'Egress listeners of its nodes start draining now; the application can no longer call out through them.'),
+            confirm: 'Start egress',
+          },
+    );
+    if (!ok) return;
+    try {
+      await api.post(`/v1/drains/${encodeURIComponent(d.id)}/${verb}`);
+      report(verb === 'cancel' ? `Drain ${d.id} cancelled.` : `Drain ${d.id}: egress phase started.`);
+    } catch (err) {
+      report((err as Error).message);
+    }
+  };
+  const actions = { cancel: (d: DrainDigest) => void act(d, 'cancel'), advance: (d: DrainDigest) => void act(d, 'advance') };
+}
+
+function renderList(drains: readonly DrainDigest[], selected: string | undefined): HTMLElement {
+  if (drains.length === 0) return h('p', { class: 'hint' }, 'No drains yet.');
+  const col = (label: string) => h('th', { scope: 'col' }, label);
+  const rows = drains.map((d) => {
+    const total = d.phases.reduce((s, p) => s + p.total, 0);
+    const finished = d.phases.reduce((s, p) => s + finishedOf(p), 0);
+    const current = d.id === selected;
+    return h(
+      'tr',
+      { class: current ? 'selected' : '' },
+      h(
+        'th',
+        { scope: 'row' },
+        h('a', { href: `#/drains/${d.id}`, 'aria-current': current ? 'true' : false, 'data-key': `drain:${d.id}` }, d.id),
+        h('span', { class: 'sub' }, selectorText(d.spec.selector)),
+        h('span', { class: 'sub' }, `${d.spec.method} · ${scopeText(d)} · `, ago(d.createdAt)),
+      ),
+      h('td', {}, badge(d.state)),
+      h(
+        'td',
+        {},
+        h('progress', { max: Math.max(1, total), value: finished, 'aria-label': `${d.id}: ${finished} of ${total} nodes finished` }),
+        ` ${finished}/${total}`,
+      ),
+    );
+  });
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { class: 'drain-list' },
+      h('caption', { class: 'visually-hidden' }, 'Running and recent drains'),
+      h('thead', {}, h('tr', {}, col('Drain'), col('State'), col('Progress'))),
+      h('tbody', {}, rows),
+    ),
+  );
+}
+
+interface Actions {
+  cancel(d: DrainDigest): void;
+  advance(d: DrainDigest): void;
+}
+
+function renderDrain(d: DrainDigest, actions: Actions): Child[] {
+  const running = d.state === 'running';
+  const canAdvance = running && d.phases.length === 2 && d.phases[1]!.state === 'pending';
+  const cancel = h('button', { type: 'button', class: 'danger', 'data-key': 'cancel', disabled: !running }, 'Cancel drain…');
+  cancel.addEventListener('click', () => actions.cancel(d));
+  const advance = h('button', { type: 'button', 'data-key': 'advance', disabled: !canAdvance }, 'Start egress phase…');
+  advance.addEventListener('click', () => actions.advance(d));
+  const spec = d.spec;
+  const batch = spec.batch === null ? 'all at once' : 'size' in spec.batch ? `${spec.batch.size} node(s)` : `${spec.batch.percent}%`;
+  const facts: [string, string | HTMLElement][] = [
+    ['Selector', selectorText(spec.selector)],
+    ['Scope', scopeText(d)],
+    ['Method', spec.method],
+    ['Batch', batch],
+    ['Deadline', `${spec.deadlineSeconds}s per node`],
+    ['Drained at', spec.measure === 'ack' ? 'ACK' : `≤ ${spec.threshold} connection(s)`],
+    ['Started', ago(d.createdAt)],
+  ];
+  if (d.finishedAt) facts.push(['Took', duration(Date.parse(d.finishedAt) - Date.parse(d.createdAt))]);
+  return [
+    h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `Drain ${d.id} `, badge(d.state)),
+    h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+    h('div', { class: 'actions' }, advance, cancel),
+    d.warnings.length > 0 ? h('ul', { class: 'warnings' }, d.warnings.map((w) => h('li', {}, badge('nack'), ' ', w))) : null,
+    ...d.phases.map((p, i) => renderPhase(d, p, i === d.phase)),
+  ];
+}
+
+function renderPhase(d: DrainDigest, p: PhaseDigest, current: boolean): HTMLElement {
+  const finished = finishedOf(p);
+  const ended = d.state !== 'running';
+  // A drain cancelled mid-phase leaves the phase (and its unfinished nodes) where they were: say so.
+  const phaseState = ended && p.state === 'running' ? d.state : p.state;
+  const holding = ended ? 0 : (p.counts.pushed ?? 0) + (p.counts.acked ?? 0);
+  const summary = [
+    `${count(p.counts.drained ?? 0)} of ${count(p.total)} nodes drained`,
+    holding > 0 ? `${count(holding)} holding` : '',
+    p.counts.timed_out ? `${count(p.counts.timed_out)} timed out` : '',
+    p.counts.failed ? `${count(p.counts.failed)} failed` : '',
+    p.counts.waiting ? `${count(p.counts.waiting)} waiting for their batch` : '',
+    !ended && p.state === 'running' && d.spec.measure === 'connections' ? `${count(p.connections)} connection(s) open` : '',
+  ].filter(Boolean);
+  const headingId = `phase-${d.id}-${p.name}`;
+  return h(
+    'section',
+    { class: `phase${current ? ' current' : ''}`, 'aria-labelledby': headingId },
+    h('h3', { id: headingId }, `${p.name} phase `, badge(phaseState), p.startedAt ? h('span', { class: 'sub' }, ' started ', ago(p.startedAt)) : ''),
+    h('p', {}, h('progress', { max: Math.max(1, p.total), value: p.total === 0 ? (p.state === 'done' ? 1 : 0) : finished, 'aria-label': `${p.name} phase: ${finished} of ${p.total} nodes finished` }), ' ', summary.join(' · ')),
+    p.batches.length > 0
+      ? h(
+          'ol',
+          { class: 'batches', 'aria-label': `${p.name} batches` },
+          p.batches.map((b) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'batch-name' }, `Batch ${b.batch}`),
+              h('progress', { max: b.nodes, value: b.finished, 'aria-label': `batch ${b.batch}: ${b.finished} of ${b.nodes} nodes finished` }),
+              ` ${b.finished}/${b.nodes} finished`,
+              b.drained < b.finished ? `, ${b.finished - b.drained} not drained` : '',
+            ),
+          ),
+        )
+      : null,
+    p.nodes.length > 0 ? renderNodes(d, p) : null,
+  );
+}
+
+function renderNodes(d: DrainDigest, p: PhaseDigest): HTMLElement {
+  const col = (label: string, cls = '') => h('th', { scope: 'col', class: cls }, label);
+  const caption =
+    p.nodesOmitted > 0
+      ? `Nodes of the ${p.name} phase, those holding the drain first: ${p.nodes.length} of ${count(p.total)} shown`
+      : `Nodes of the ${p.name} phase, those holding the drain first`;
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { class: 'drain-nodes' },
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, col('Node'), col('Batch', 'num'), col('State'), col('Connections', 'num'), col('Over time'), col('Holding the drain'), col('Deadline'))),
+      h('tbody', {}, p.nodes.map((n) => renderNode(n, d.state !== 'running'))),
+    ),
+  );
+}
+
+function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
+  const until = n.finishedAt ? Date.parse(n.finishedAt) : Date.now();
+  const unfinished = !['drained', 'timed_out', 'failed'].includes(n.state);
+  const open = unfinished && n.state !== 'waiting' && !drainEnded;
+  const why = n.holding ?? n.error ?? (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
+  return h(
+    'tr',
+    { 'data-node': n.nodeId },
+    h('th', { scope: 'row' }, h('span', { class: 'id' }, n.nodeId)),
+    h('td', { class: 'num' }, n.batch ?? '–'),
+    h('td', {}, drainEnded && unfinished ? badge('cancelled', `(was ${stateWord(n.state)})`) : badge(n.state)),
+    h('td', { class: 'num' }, n.connections === null ? (open ? 'not measured' : '–') : count(n.connections)),
+    h('td', {}, connectionChart(n.history, until)),
+    h('td', { class: n.holding ? 'holding' : n.error ? 'error' : '' }, why),
+    h('td', {}, open && n.deadlineAt ? untilDeadline(n.deadlineAt) : '–'),
+  );
+}
+
+function finishedOf(p: PhaseDigest): number {
+  return (p.counts.drained ?? 0) + (p.counts.timed_out ?? 0) + (p.counts.failed ?? 0);
+}

@@ -1,0 +1,99 @@
+/** How states, times and numbers read on the page: a word and a shape for every state. */
+import { h } from './dom.js';
+import { icon, type IconName } from './icons.js';
+import type { DrainDigest, DrainState, ListenerState, NodePhaseState, Selector } from './types.js';
+
+type AnyState = ListenerState | DrainState | NodePhaseState | 'connected' | 'disconnected' | 'pending' | 'done' | 'nack';
+
+const LOOK: Readonly<Record<AnyState, { word: string; icon: IconName; tone: string }>> = {
+  serving: { word: 'serving', icon: 'dot', tone: 'ok' },
+  draining: { word: 'draining', icon: 'half', tone: 'busy' },
+  gone: { word: 'gone', icon: 'cross', tone: 'off' },
+  connected: { word: 'connected', icon: 'dot', tone: 'ok' },
+  disconnected: { word: 'disconnected', icon: 'ring', tone: 'off' },
+  running: { word: 'running', icon: 'play', tone: 'busy' },
+  completed: { word: 'completed', icon: 'check', tone: 'ok' },
+  timed_out: { word: 'timed out', icon: 'clock', tone: 'bad' },
+  failed: { word: 'failed', icon: 'cross', tone: 'bad' },
+  cancelled: { word: 'cancelled', icon: 'slash', tone: 'off' },
+  waiting: { word: 'waiting', icon: 'ring', tone: 'off' },
+  pushed: { word: 'pushed', icon: 'up', tone: 'busy' },
+  acked: { word: 'acked, draining', icon: 'half', tone: 'busy' },
+  drained: { word: 'drained', icon: 'check', tone: 'ok' },
+  pending: { word: 'pending', icon: 'ring', tone: 'off' },
+  done: { word: 'done', icon: 'check', tone: 'ok' },
+  nack: { word: 'NACK', icon: 'warn', tone: 'bad' },
+};
+
+/** A state as a badge: shape, word, and a colour that only repeats what those say. */
+export function badge(state: AnyState, extra?: string): HTMLElement {
+  const look = LOOK[state];
+  return h('span', { class: `badge tone-${look.tone}`, 'data-state': state }, icon(look.icon), ' ', look.word, extra ? ` ${extra}` : '');
+}
+
+export function stateWord(state: AnyState): string {
+  return LOOK[state].word;
+}
+
+export function count(n: number): string {
+  return n.toLocaleString('en');
+}
+
+/** "12s", "4m05s", "2h03m". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** "12s ago", with the exact time in a <time> element for a tooltip; kept current by tickClock(). */
+export function ago(iso: string | undefined | null): HTMLElement | string {
+  if (!iso) return '–';
+  return h('time', { datetime: iso, title: new Date(iso).toLocaleString(), 'data-ago': '' }, agoText(iso));
+}
+
+/** "in 42s", or "passed 3s ago"; kept current by tickClock(). */
+export function untilDeadline(iso: string): HTMLElement {
+  return h('time', { datetime: iso, 'data-deadline': '' }, deadlineText(iso));
+}
+
+/** Once a second, times on the page move on without anything being fetched or redrawn. */
+export function tickClock(): void {
+  window.setInterval(() => {
+    for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-ago]')) el.textContent = agoText(el.dateTime);
+    for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-deadline]')) el.textContent = deadlineText(el.dateTime);
+  }, 1000);
+}
+
+function agoText(iso: string): string {
+  return `${duration(Date.now() - Date.parse(iso))} ago`;
+}
+
+function deadlineText(iso: string): string {
+  const left = Date.parse(iso) - Date.now();
+  return left >= 0 ? `in ${duration(left)}` : `passed ${duration(-left)} ago`;
+}
+
+export function selectorText(s: Selector): string {
+  const parts: string[] = [];
+  if (s.cluster !== undefined) parts.push(`cluster=${s.cluster}`);
+  for (const key of ['region', 'zone', 'subZone'] as const) {
+    const v = s.locality?.[key];
+    if (v !== undefined) parts.push(`${key}=${v}`);
+  }
+  for (const [k, v] of Object.entries(s.metadata ?? {})) parts.push(`metadata.${k}=${v}`);
+  if (s.ids) parts.push(s.ids.length <= 3 ? `ids=${s.ids.join('|')}` : `${s.ids.length} ids`);
+  return parts.join(', ');
+}
+
+export function scopeText(d: Pick<DrainDigest, 'spec'>): string {
+  const scope = d.spec.scope;
+  return typeof scope === 'object' ? `listeners ${scope.listeners.join(', ')}` : scope;
+}
+
+/** "edge · us-east-1/us-east-1a", leaving out what is empty. */
+export function localityText(g: { cluster?: string; region: string; zone: string; subZone: string }): string {
+  const where = [g.region, g.zone, g.subZone].filter(Boolean).join('/') || 'no locality';
+  return g.cluster === undefined ? where : `${g.cluster || '(no cluster)'} · ${where}`;
+}
