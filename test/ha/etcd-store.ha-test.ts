@@ -4,6 +4,8 @@
  * stored twice, a dead replica's node records gone with its lease.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import pino from 'pino';
@@ -19,6 +21,8 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from './fleet.js';
 
 const silent = pino({ level: 'silent' });
+const run = promisify(execFile);
+const moduleUrl = (relative: string): string => new URL(relative, import.meta.url).href;
 
 function aDrain(id: string): Drain {
   return {
@@ -146,5 +150,28 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     proxy.cut();
     await eventually('the record to expire with the lease', () => y.others('envoy/1').length === 0, 15_000);
     await Promise.all([x.close(), y.close(), proxy.close()]);
+  });
+
+  test('a follower closed while etcd is away and its watch not yet created lets the process exit', async () => {
+    // In a child process: if anything were left retrying (an etcd3 watch keeps retrying until
+    // it is canceled), the child would never exit and the timeout below would fail the test.
+    const script = `
+      import pino from 'pino';
+      import { etcdClient, EtcdFollower } from ${JSON.stringify(moduleUrl('../../src/store/etcd/client.js'))};
+      import { TcpProxy } from ${JSON.stringify(moduleUrl('../support/tcp-proxy.js'))};
+      const proxy = await TcpProxy.start({ host: '127.0.0.1', port: ${etcd.clientPort} });
+      const client = await etcdClient({ endpoints: [proxy.endpoint] });
+      proxy.cut();
+      const follower = new EtcdFollower(client, { prefix: '/unit-away/' }, { put() {}, delete() {} }, async () => '1', pino({ level: 'silent' }));
+      const started = follower.start('1');
+      await new Promise((r) => setTimeout(r, 1500));
+      await follower.close();
+      await started;
+      client.close();
+      await proxy.close();
+      console.log('closed');
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, cwd: new URL('.', import.meta.url).pathname });
+    assert.equal(stdout.trim(), 'closed');
   });
 });

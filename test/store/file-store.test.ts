@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { storeOptions } from '../../src/cli/store-flags.js';
 import { parseStoreUrl } from '../../src/store/open-store.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { Daemon } from '../../src/daemon.js';
+import pino from 'pino';
 import { demoConfig } from '../support/fleet-configs.js';
 
 describe('the embedded file store', () => {
@@ -78,4 +81,30 @@ describe('--store and its flags', () => {
     assert.throws(() => storeOptions({ store: 'etcd://h:1', 'store-prefix': '/x' }, '.d'), /--store-prefix must end with "\/"/);
     assert.throws(() => storeOptions({ store: 'etcd:/h' }, '.d'), /--store etcd:\/h: expected/);
   });
+});
+
+test('a start removes the temporary files that writes of either state file left when a crash cut them short', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
+  const stateDir = path.join(dir, 'state');
+  const configFile = path.join(dir, 'drainplane.yaml');
+  try {
+    await mkdir(stateDir);
+    await writeFile(configFile, demoConfig());
+    await writeFile(path.join(stateDir, '.drains.json.0123456789ab.tmp'), 'half');
+    await writeFile(path.join(stateDir, '.config-versions.json.0123456789ab.tmp'), 'half');
+    const daemon = await Daemon.start({
+      configFile,
+      stateDir,
+      xdsHost: '127.0.0.1',
+      xdsPort: 0,
+      apiHost: '127.0.0.1',
+      apiPort: 0,
+      watchConfig: false,
+      logger: pino({ level: 'silent' }),
+    });
+    await daemon.close();
+    assert.deepEqual((await readdir(stateDir)).filter((f) => f.endsWith('.tmp')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

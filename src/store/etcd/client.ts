@@ -112,6 +112,7 @@ export function newer(a: string, b: string | undefined): boolean {
 export class EtcdFollower {
   #watcher: Watcher | undefined;
   #closed = false;
+  #abandon: (() => void) | undefined;
 
   constructor(
     private readonly client: Etcd3,
@@ -121,22 +122,39 @@ export class EtcdFollower {
     private readonly logger: Logger,
   ) {}
 
-  /** Follows what changes after `revision`. */
+  /**
+   * Follows what changes after `revision`; resolves once etcd has created the watch. The watch
+   * is held from the moment it is asked for, not from its creation: etcd3 keeps retrying a
+   * watch it could not create yet (etcd unreachable) until it is canceled, so `close` must be
+   * able to cancel one still pending, or the client retries it forever.
+   */
   async start(revision: string): Promise<void> {
     const builder = this.client.watch().startRevision((BigInt(revision) + 1n).toString());
-    const watcher = await ('key' in this.target ? builder.key(this.target.key) : builder.prefix(this.target.prefix)).create();
-    if (this.#closed) {
-      await watcher.cancel();
-      return;
-    }
+    const watcher = ('key' in this.target ? builder.key(this.target.key) : builder.prefix(this.target.prefix)).watcher();
     this.#watcher = watcher;
+    let created = false;
     watcher.on('put', (kv) => this.handlers.put(kv));
     watcher.on('delete', (kv) => this.handlers.delete(kv));
-    watcher.on('error', (err) => void this.#restart(watcher, err));
+    await new Promise<void>((resolve, reject) => {
+      // Closing while etcd is away: nothing would ever settle this wait.
+      this.#abandon = resolve;
+      watcher.once('connected', () => {
+        created = true;
+        resolve();
+      });
+      watcher.on('error', (err) => {
+        if (created) void this.#restart(watcher, err);
+        else {
+          if (this.#watcher === watcher) this.#watcher = undefined;
+          reject(err);
+        }
+      });
+    });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#abandon?.();
     await this.#watcher?.cancel();
   }
 

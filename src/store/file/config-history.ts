@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../atomic-write.js';
 import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
 
@@ -51,6 +51,8 @@ export class FileConfigHistory implements ConfigStore {
 
   async #load(): Promise<StoredConfig[]> {
     if (this.#versions) return this.#versions;
+    // First read, at start-up: a write a crash cut short left its temporary file beside it.
+    await removeStaleTempFiles(this.file);
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
