@@ -293,7 +293,12 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     path: `/v1/drains/${drain.id}/advance`,
     expect: 'accepted',
     commit: () => model.commit(transitions.advance(model.current, drain.id)),
-    committedOnDisk: (files) => ({ committed: files.drains.find((d) => d.id === drain.id)?.phases[1]?.state !== 'pending' }),
+    // An advance is recorded first (the leader, maybe another replica, then starts the egress
+    // phase): a kill between the two leaves it committed with the phase still pending.
+    committedOnDisk: (files) => {
+      const stored = files.drains.find((d) => d.id === drain.id);
+      return { committed: stored?.advanced === true || stored?.phases[1]?.state !== 'pending' };
+    },
   });
 
   const reloadOp = (): Op => {

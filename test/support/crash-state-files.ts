@@ -12,6 +12,8 @@ export interface FileDrain {
   readonly state: string;
   readonly spec: { selector: unknown; scope: unknown; method: string };
   readonly phases: { state: string; nodes: { nodeId: string }[] }[];
+  /** Set when an advance is recorded, before the egress phase starts. */
+  readonly advanced?: boolean;
 }
 
 export interface StateFiles {
