@@ -1,5 +1,5 @@
 import type { NodeIdentity } from '../cache/node.js';
-import type { AdminDrainActions } from '../fleet/drain/manager.js';
+import type { AdminDrainActions } from '../fleet/drain/ports.js';
 import type { ConnectionGauges } from '../metrics/connection-gauges.js';
 import { EnvoyAdmin } from './envoy-admin.js';
 

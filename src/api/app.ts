@@ -4,7 +4,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
-import type { DrainManager, NodeDirectory } from '../fleet/drain/manager.js';
+import type { DrainManager } from '../fleet/drain/manager.js';
+import type { NodeDirectory } from '../fleet/drain/ports.js';
 import { ConnectionHistory } from '../fleet/drain/connection-history.js';
 import { FleetRead } from '../fleet/fleet-read.js';
 import type { NodeRegistry } from '../fleet/registry.js';

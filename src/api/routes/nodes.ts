@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { FleetRead } from '../../fleet/fleet-read.js';
 import { BadCursorError, queryNodes, type NodeQuery } from '../../fleet/node-query.js';
-import type { NodeDirectory } from '../../fleet/drain/manager.js';
+import type { NodeDirectory } from '../../fleet/drain/ports.js';
 import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
 import { listenerStateSchema, nodeQuerySchema } from '../schemas/fleet.js';

@@ -1,5 +1,5 @@
 import type { ListenerInfo } from '../config.js';
-import type { ConnectionReport } from './manager.js';
+import type { ConnectionReport } from './ports.js';
 import type { ConnectionReading } from './progress.js';
 
 /**

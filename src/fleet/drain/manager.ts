@@ -3,51 +3,19 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
 import type { SnapshotCache, SnapshotResolver } from '../../cache/snapshot-cache.js';
-import { TypeUrl } from '../../resource/type-urls.js';
 import { retryOnConflict } from '../../store/errors.js';
 import type { DrainStore } from '../../store/state-store.js';
 import type { FleetConfig } from '../config.js';
-import type { NodeRegistry, NodeStatus } from '../registry.js';
-import { TERMINAL, NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
-import { gaugeReading } from './gauge-reading.js';
-import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
+import type { NodeRegistry } from '../registry.js';
+import { AdminSteps } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
-import { phaseEntry, startBatch, nodeListeners } from './plan.js';
-import { advanceNode, type NodeObservation } from './progress.js';
+import { TERMINAL, type Drain, type NodeProgress } from './model.js';
+import { NodeObserver } from './node-observer.js';
+import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
+import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import { selectorMatches } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
-
-/** The latest connection gauges a node reported (metrics service sink or admin /stats). */
-export interface ConnectionSource {
-  latest(nodeId: string): ConnectionReport | undefined;
-}
-
-export interface ConnectionReport {
-  readonly at: Date;
-  readonly listeners: ReadonlyMap<string, number>;
-  readonly httpPrefixes: ReadonlyMap<string, number>;
-}
-
-/** Envoy admin actions for the admin drain methods, by node. */
-export interface AdminDrainActions {
-  healthcheckFail(node: NodeIdentity): Promise<void>;
-  healthcheckOk(node: NodeIdentity): Promise<void>;
-  drainListeners(node: NodeIdentity): Promise<void>;
-  /** Why the node's admin API cannot be used, or undefined when it can. */
-  unavailable(node: NodeIdentity): string | undefined;
-}
-
-/** Nodes by id, with their status. */
-export interface NodeDirectory {
-  get(id: string): NodeStatus | undefined;
-  list(): NodeStatus[];
-}
-
-/** How far nodes whose xDS stream is on another replica are with their listener changes. */
-export interface RemoteLdsProgress {
-  /** Undefined when no other replica holds the node's stream. */
-  observe(node: NodeProgress): Pick<NodeObservation, 'acked' | 'ackedAt' | 'rejected'> | undefined;
-}
+import { joinDrain, startPhase, stepDrain } from './step.js';
 
 export interface DrainManagerDeps {
   readonly store: DrainStore;
@@ -74,16 +42,6 @@ export interface DrainManagerDeps {
   readonly tickMs?: number;
 }
 
-/**
- * A phase is over when every node in it finished. A phase with no node is over once the drain
- * has nodes at all (they had none of this phase's listeners); while the whole drain has none,
- * it keeps running, so that nodes that connect later join it.
- */
-function phaseOver(drain: Drain, phase: PhaseProgress): boolean {
-  if (phase.nodes.length === 0) return drain.phases.some((p) => p.nodes.length > 0);
-  return phase.nodes.every((n) => NODE_FINISHED.has(n.state));
-}
-
 export type CreateResult = { readonly drain: Drain } | { readonly errors: readonly FieldError[] };
 
 /**
@@ -95,9 +53,11 @@ export class DrainManager {
   readonly #drains = new Map<string, Drain>();
   readonly #overlays = new Map<string, NodeOverlay>();
   readonly #listeners = new Set<(drain: Drain) => void>();
-  /** Admin calls that succeeded, by drain/phase/node, standing in for an ACK. */
-  readonly #adminDone = new Set<string>();
   readonly #now: () => number;
+  /** Every node of the fleet, on any replica. */
+  readonly #fleet: NodeDirectory;
+  readonly #admin: AdminSteps;
+  readonly #observer: NodeObserver;
   #timer: NodeJS.Timeout | undefined;
   /**
    * Changes to drains run one at a time: a drain's nodes are marked pushed, saved, and only
@@ -113,6 +73,17 @@ export class DrainManager {
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#fleet = deps.fleet ?? deps.nodes;
+    this.#admin = new AdminSteps({ admin: deps.admin, nodes: this.#fleet, logger: deps.logger, now: this.#now });
+    this.#observer = new NodeObserver({
+      local: deps.nodes,
+      fleet: this.#fleet,
+      remote: deps.remote,
+      cache: deps.cache,
+      connections: deps.connections,
+      config: deps.config,
+      adminDone: (drainId, phaseIndex, nodeId) => this.#admin.done(drainId, phaseIndex, nodeId),
+    });
   }
 
   /** Reads the stored drains and rebuilds their overlays, before any node is served. */
@@ -186,7 +157,7 @@ export class DrainManager {
   /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
   preview(request: DrainRequest): { draft: DrainDraft } | { errors: readonly FieldError[] } {
     const admin = this.deps.admin;
-    return draftDrain(request, (this.deps.fleet ?? this.deps.nodes).list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
+    return draftDrain(request, this.#fleet.list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
   }
 
   async #create(request: DrainRequest): Promise<CreateResult> {
@@ -208,7 +179,7 @@ export class DrainManager {
     this.#unsaved.add(drain.id);
     let started: NodeProgress[];
     try {
-      started = this.#startPhase(drain, 0, now);
+      started = startPhase(drain, 0, now, this.deps.logger);
       await this.deps.store.save(this.list());
     } catch (err) {
       // Not stored, so not started: nothing was pushed.
@@ -221,9 +192,9 @@ export class DrainManager {
     // Only nodes the draft did not see: looking each drafted node up in the phases is quadratic.
     const config = this.deps.config();
     const drafted = new Set(matched.map((n) => n.id));
-    const late = (this.deps.fleet ?? this.deps.nodes)
+    const late = this.#fleet
       .list()
-      .filter((n) => n.connected && !drafted.has(n.identity.id) && this.#join(drain, n.identity, config, now))
+      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(drain, n.identity, config, now))
       .map((n) => n.identity.id);
     if (late.length > 0) await this.deps.store.save(this.list());
     await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
@@ -254,7 +225,7 @@ export class DrainManager {
     const ids = this.#nodeIds(drain);
     this.#rebuildOverlays(ids);
     this.deps.cache.refresh(ids);
-    if (drain.spec.method === 'healthcheck-fail') await this.#adminEach(drain, ids, 'healthcheckOk');
+    if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, ids, 'healthcheckOk');
     this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
     this.#emit(drain);
     return drain;
@@ -302,31 +273,12 @@ export class DrainManager {
     const now = this.#now();
     let joined = false;
     for (const drain of this.#drains.values()) {
-      if (!this.#unsaved.has(drain.id) && this.#join(drain, node, config, now)) joined = true;
+      if (!this.#unsaved.has(drain.id) && joinDrain(drain, node, config, now)) joined = true;
     }
     if (!joined) return;
     this.#rebuildOverlays([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
     this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
-  }
-
-  /** Adds the node to the phases of a running drain that selects it; true if it joined any. */
-  #join(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
-    if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
-    let joined = false;
-    drain.phases.forEach((phase, i) => {
-      if (phase.nodes.some((n) => n.nodeId === node.id)) return;
-      const entry = phaseEntry(drain.spec, phase.name, config, node);
-      if (!entry) return;
-      phase.nodes.push(entry);
-      if (i <= drain.phase && phase.state !== 'pending') {
-        phase.state = 'running';
-        phase.finishedAt = null;
-        startBatch(drain.spec, phase, now);
-      }
-      joined = true;
-    });
-    return joined;
   }
 
   /** Evaluates every running drain once (after any change under way), if this replica leads. */
@@ -344,73 +296,11 @@ export class DrainManager {
     const now = this.#now();
     for (const drain of this.#drains.values()) {
       if (drain.state !== 'running') continue;
-      const { started, changed } = this.#evaluate(drain, now);
+      const { started, changed } = stepDrain(drain, now, (i, node) => this.#observer.observe(drain, i, node), this.deps.logger);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
       if (transitions || (changed && this.deps.saveProgress)) await this.#persistThenPush(drain, started);
       if (changed || transitions) this.#emit(drain);
     }
-  }
-
-  /** One step of a drain: node progress, batches, phases, completion. */
-  #evaluate(drain: Drain, now: number): { started: NodeProgress[]; changed: boolean } {
-    const started: NodeProgress[] = [];
-    let changed = false;
-    drain.phases.forEach((phase, i) => {
-      if (phase.state !== 'running') return;
-      for (const node of phase.nodes) {
-        if (node.state !== 'pushed' && node.state !== 'acked') continue;
-        if (advanceNode(node, drain.spec, this.#observe(drain, i, node), now)) changed = true;
-      }
-      started.push(...startBatch(drain.spec, phase, now));
-      if (phaseOver(drain, phase)) {
-        changed = true;
-        phase.state = 'done';
-        phase.finishedAt = new Date(now).toISOString();
-      }
-    });
-    const next = drain.phases[1];
-    if (next?.state === 'pending' && this.#egressMayStart(drain, now)) {
-      started.push(...this.#startPhase(drain, 1, now));
-      changed = true;
-    }
-    if (drain.phases.every((p) => p.state === 'done')) {
-      const nodes = drain.phases.flatMap((p) => p.nodes);
-      drain.state = nodes.some((n) => n.state === 'failed')
-        ? 'failed'
-        : nodes.some((n) => n.state === 'timed_out')
-          ? 'timed_out'
-          : 'completed';
-      drain.finishedAt = new Date(now).toISOString();
-      this.deps.logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
-    }
-    return { started, changed: changed || started.length > 0 };
-  }
-
-  #egressMayStart(drain: Drain, now: number): boolean {
-    const ingress = drain.phases[0]!;
-    const rule = drain.spec.egressStart;
-    if (rule.after === 'advance') return drain.advanced === true;
-    if (rule.after === 'delay') {
-      return ingress.state === 'done' || (ingress.startedAt !== null && now - Date.parse(ingress.startedAt) >= rule.seconds * 1000);
-    }
-    return ingress.state === 'done';
-  }
-
-  #startPhase(drain: Drain, index: number, now: number): NodeProgress[] {
-    const phase = drain.phases[index]!;
-    phase.state = 'running';
-    phase.startedAt = new Date(now).toISOString();
-    drain.phase = index;
-    const started = startBatch(drain.spec, phase, now);
-    if (phaseOver(drain, phase)) {
-      phase.state = 'done';
-      phase.finishedAt = phase.startedAt;
-    }
-    this.deps.logger.info(
-      { event: 'drain_phase', drain: drain.id, phase: phase.name, nodes: phase.nodes.length },
-      `drain ${drain.id}: ${phase.name} phase started`,
-    );
-    return started;
   }
 
   /** Saves, then pushes: what a node is sent is always already on disk. */
@@ -430,62 +320,8 @@ export class DrainManager {
       // reply to this change or the next tick runs, or every node waits for both.
       await setImmediate();
     } else {
-      await this.#adminEach(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
+      await this.#admin.run(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
     }
-  }
-
-  async #adminEach(drain: Drain, ids: readonly string[], action: 'healthcheckFail' | 'healthcheckOk' | 'drainListeners'): Promise<void> {
-    const admin = this.deps.admin;
-    await Promise.all(
-      ids.map(async (id) => {
-        const node = (this.deps.fleet ?? this.deps.nodes).get(id)?.identity;
-        const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
-        try {
-          if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
-          await admin[action](node);
-          if (action !== 'healthcheckOk') for (const { i } of entries) this.#adminDone.add(`${drain.id}/${i}/${id}`);
-        } catch (err) {
-          const message = `${action} failed: ${(err as Error).message}`;
-          this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
-          if (action === 'healthcheckOk') return drain.warnings.push(`node ${id}: ${message}`);
-          for (const { n } of entries) {
-            if (NODE_FINISHED.has(n.state)) continue;
-            n.state = 'failed';
-            n.error = message;
-            n.finishedAt = new Date(this.#now()).toISOString();
-          }
-        }
-        return undefined;
-      }),
-    );
-  }
-
-  /** What the node reports now, for the progress rules. */
-  #observe(drain: Drain, phaseIndex: number, node: NodeProgress): NodeObservation {
-    const status = this.deps.nodes.get(node.nodeId);
-    const report = this.deps.connections.latest(node.nodeId);
-    let acked: boolean;
-    let ackedAt: number | undefined;
-    let rejected: string | undefined;
-    const byLds = drain.spec.method === 'remove' || drain.spec.method === 'modify';
-    // A node whose stream is on another replica is judged by what that replica published.
-    const remote = byLds && !status?.connected ? this.deps.remote?.observe(node) : undefined;
-    if (remote) {
-      ({ acked, ackedAt, rejected } = remote);
-    } else if (byLds) {
-      const wanted = this.deps.cache.snapshot(node.nodeId)?.get(TypeUrl.Listener).version;
-      const lds = status?.types.lds;
-      acked = wanted !== undefined && lds?.acked?.version === wanted;
-      ackedAt = acked && lds?.acked ? Date.parse(lds.acked.at) : undefined;
-      rejected = wanted !== undefined && lds?.lastNack?.version === wanted ? lds.lastNack.message : undefined;
-    } else {
-      acked = this.#adminDone.has(`${drain.id}/${phaseIndex}/${node.nodeId}`);
-      ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
-      rejected = undefined;
-    }
-    const identity = (status ?? (this.deps.fleet ?? this.deps.nodes).get(node.nodeId))?.identity;
-    const listeners = identity ? nodeListeners(this.deps.config(), identity) : [];
-    return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
   }
 
   /**

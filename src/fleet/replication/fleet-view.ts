@@ -1,6 +1,6 @@
 import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
 import type { NodeStatusStore } from '../../store/state-store.js';
-import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/manager.js';
+import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
 import type { NodeProgress } from '../drain/model.js';
 import type { NodeObservation } from '../drain/progress.js';
 import type { NodeRegistry } from '../registry.js';

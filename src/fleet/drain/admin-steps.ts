@@ -1,0 +1,61 @@
+/**
+ * The admin drain methods (`healthcheck-fail`, `drain-listeners`) carried out on nodes through
+ * Envoy's admin API. There is no ACK for these: a call that succeeded stands in for one.
+ */
+import type { Logger } from 'pino';
+import { NODE_FINISHED, type Drain } from './model.js';
+import type { AdminDrainActions, NodeDirectory } from './ports.js';
+
+export type AdminAction = 'healthcheckFail' | 'healthcheckOk' | 'drainListeners';
+
+export interface AdminStepsDeps {
+  readonly admin: AdminDrainActions | undefined;
+  /** Where nodes are looked up (the whole fleet: the leader calls nodes on any replica). */
+  readonly nodes: NodeDirectory;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export class AdminSteps {
+  /** Calls that succeeded, by drain/phase/node. */
+  readonly #done = new Set<string>();
+
+  constructor(private readonly deps: AdminStepsDeps) {}
+
+  /** Whether the node's call for this phase of the drain succeeded. */
+  done(drainId: string, phaseIndex: number, nodeId: string): boolean {
+    return this.#done.has(`${drainId}/${phaseIndex}/${nodeId}`);
+  }
+
+  /**
+   * Calls `action` on each node. A node whose drain call failed fails its part of the drain; a
+   * failed `healthcheckOk` (undoing a cancelled drain) only leaves a warning on the drain.
+   */
+  async run(drain: Drain, ids: readonly string[], action: AdminAction): Promise<void> {
+    const admin = this.deps.admin;
+    await Promise.all(
+      ids.map(async (id) => {
+        const node = this.deps.nodes.get(id)?.identity;
+        const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
+        try {
+          if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
+          await admin[action](node);
+          if (action !== 'healthcheckOk') for (const { i } of entries) this.#done.add(`${drain.id}/${i}/${id}`);
+        } catch (err) {
+          const message = `${action} failed: ${(err as Error).message}`;
+          this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
+          if (action === 'healthcheckOk') {
+            drain.warnings.push(`node ${id}: ${message}`);
+            return;
+          }
+          for (const { n } of entries) {
+            if (NODE_FINISHED.has(n.state)) continue;
+            n.state = 'failed';
+            n.error = message;
+            n.finishedAt = new Date(this.deps.now()).toISOString();
+          }
+        }
+      }),
+    );
+  }
+}

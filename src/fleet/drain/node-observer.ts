@@ -1,0 +1,58 @@
+/**
+ * What a node of a drain reports now, gathered for the progress rules: for listener drains,
+ * its ACK or NACK of the drained listener version (from this replica's stream, or from what the
+ * replica holding its stream published); for admin drains, whether the admin call succeeded;
+ * and its latest connection gauges.
+ */
+import type { SnapshotCache } from '../../cache/snapshot-cache.js';
+import { TypeUrl } from '../../resource/type-urls.js';
+import type { FleetConfig } from '../config.js';
+import { gaugeReading } from './gauge-reading.js';
+import type { Drain, NodeProgress } from './model.js';
+import { nodeListeners } from './plan.js';
+import type { ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
+import type { NodeObservation } from './progress.js';
+
+export interface NodeObserverDeps {
+  /** The nodes connected to this replica. */
+  readonly local: NodeDirectory;
+  /** Every node of the fleet. */
+  readonly fleet: NodeDirectory;
+  readonly remote: RemoteLdsProgress | undefined;
+  readonly cache: SnapshotCache;
+  readonly connections: ConnectionSource;
+  readonly config: () => FleetConfig;
+  /** Whether the admin call for this node's phase succeeded. */
+  readonly adminDone: (drainId: string, phaseIndex: number, nodeId: string) => boolean;
+}
+
+export class NodeObserver {
+  constructor(private readonly deps: NodeObserverDeps) {}
+
+  observe(drain: Drain, phaseIndex: number, node: NodeProgress): NodeObservation {
+    const status = this.deps.local.get(node.nodeId);
+    const report = this.deps.connections.latest(node.nodeId);
+    let acked: boolean;
+    let ackedAt: number | undefined;
+    let rejected: string | undefined;
+    const byLds = drain.spec.method === 'remove' || drain.spec.method === 'modify';
+    // A node whose stream is on another replica is judged by what that replica published.
+    const remote = byLds && !status?.connected ? this.deps.remote?.observe(node) : undefined;
+    if (remote) {
+      ({ acked, ackedAt, rejected } = remote);
+    } else if (byLds) {
+      const wanted = this.deps.cache.snapshot(node.nodeId)?.get(TypeUrl.Listener).version;
+      const lds = status?.types.lds;
+      acked = wanted !== undefined && lds?.acked?.version === wanted;
+      ackedAt = acked && lds?.acked ? Date.parse(lds.acked.at) : undefined;
+      rejected = wanted !== undefined && lds?.lastNack?.version === wanted ? lds.lastNack.message : undefined;
+    } else {
+      acked = this.deps.adminDone(drain.id, phaseIndex, node.nodeId);
+      ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
+      rejected = undefined;
+    }
+    const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
+    const listeners = identity ? nodeListeners(this.deps.config(), identity) : [];
+    return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
+  }
+}

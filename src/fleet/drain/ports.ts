@@ -1,0 +1,41 @@
+/**
+ * What drains need from outside the domain, as small interfaces: the edges (registry, metrics
+ * sink, Envoy admin client, other replicas) implement them, and the drain logic depends on
+ * nothing more.
+ */
+import type { NodeIdentity } from '../../cache/node.js';
+import type { NodeStatus } from '../registry.js';
+import type { NodeProgress } from './model.js';
+import type { NodeObservation } from './progress.js';
+
+/** The latest connection gauges a node reported (metrics service sink or admin /stats). */
+export interface ConnectionSource {
+  latest(nodeId: string): ConnectionReport | undefined;
+}
+
+export interface ConnectionReport {
+  readonly at: Date;
+  readonly listeners: ReadonlyMap<string, number>;
+  readonly httpPrefixes: ReadonlyMap<string, number>;
+}
+
+/** Envoy admin actions for the admin drain methods, by node. */
+export interface AdminDrainActions {
+  healthcheckFail(node: NodeIdentity): Promise<void>;
+  healthcheckOk(node: NodeIdentity): Promise<void>;
+  drainListeners(node: NodeIdentity): Promise<void>;
+  /** Why the node's admin API cannot be used, or undefined when it can. */
+  unavailable(node: NodeIdentity): string | undefined;
+}
+
+/** Nodes by id, with their status. */
+export interface NodeDirectory {
+  get(id: string): NodeStatus | undefined;
+  list(): NodeStatus[];
+}
+
+/** How far nodes whose xDS stream is on another replica are with their listener changes. */
+export interface RemoteLdsProgress {
+  /** Undefined when no other replica holds the node's stream. */
+  observe(node: NodeProgress): Pick<NodeObservation, 'acked' | 'ackedAt' | 'rejected'> | undefined;
+}

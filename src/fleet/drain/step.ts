@@ -1,0 +1,115 @@
+/**
+ * How a running drain moves on, one step at a time: node progress, batches, the start of the
+ * egress phase, completion, nodes that join late. A step changes only the drain it is given; the manager decides
+ * when steps run, and saves and pushes what they started.
+ */
+import type { Logger } from 'pino';
+import type { NodeIdentity } from '../../cache/node.js';
+import type { FleetConfig } from '../config.js';
+import { NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
+import { phaseEntry, startBatch } from './plan.js';
+import { advanceNode, type NodeObservation } from './progress.js';
+import { selectorMatches } from './selector.js';
+
+/** What a node of the drain reports now (its phase given by index). */
+export type ObserveNode = (phaseIndex: number, node: NodeProgress) => NodeObservation;
+
+export interface StepResult {
+  /** Nodes whose change starts now: to be saved, then pushed. */
+  readonly started: NodeProgress[];
+  /** Whether anything in the drain changed. */
+  readonly changed: boolean;
+}
+
+/** One step of a running drain at `now`. */
+export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logger: Logger): StepResult {
+  const started: NodeProgress[] = [];
+  let changed = false;
+  drain.phases.forEach((phase, i) => {
+    if (phase.state !== 'running') return;
+    for (const node of phase.nodes) {
+      if (node.state !== 'pushed' && node.state !== 'acked') continue;
+      if (advanceNode(node, drain.spec, observe(i, node), now)) changed = true;
+    }
+    started.push(...startBatch(drain.spec, phase, now));
+    if (phaseOver(drain, phase)) {
+      changed = true;
+      phase.state = 'done';
+      phase.finishedAt = new Date(now).toISOString();
+    }
+  });
+  const next = drain.phases[1];
+  if (next?.state === 'pending' && egressMayStart(drain, now)) {
+    started.push(...startPhase(drain, 1, now, logger));
+    changed = true;
+  }
+  if (drain.phases.every((p) => p.state === 'done')) {
+    const nodes = drain.phases.flatMap((p) => p.nodes);
+    drain.state = nodes.some((n) => n.state === 'failed')
+      ? 'failed'
+      : nodes.some((n) => n.state === 'timed_out')
+        ? 'timed_out'
+        : 'completed';
+    drain.finishedAt = new Date(now).toISOString();
+    logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
+  }
+  return { started, changed: changed || started.length > 0 };
+}
+
+/** Starts a phase: its first batch is returned, to be saved and pushed. */
+export function startPhase(drain: Drain, index: number, now: number, logger: Logger): NodeProgress[] {
+  const phase = drain.phases[index]!;
+  phase.state = 'running';
+  phase.startedAt = new Date(now).toISOString();
+  drain.phase = index;
+  const started = startBatch(drain.spec, phase, now);
+  if (phaseOver(drain, phase)) {
+    phase.state = 'done';
+    phase.finishedAt = phase.startedAt;
+  }
+  logger.info({ event: 'drain_phase', drain: drain.id, phase: phase.name, nodes: phase.nodes.length }, `drain ${drain.id}: ${phase.name} phase started`);
+  return started;
+}
+
+/**
+ * A node that connected after the drain started joins the phases of a running drain that
+ * selects it (those it has listeners of). In a phase under way it starts at once when the
+ * running batch has room, and otherwise waits for a later batch. True if it joined any.
+ */
+export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
+  if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
+  let joined = false;
+  drain.phases.forEach((phase, i) => {
+    if (phase.nodes.some((n) => n.nodeId === node.id)) return;
+    const entry = phaseEntry(drain.spec, phase.name, config, node);
+    if (!entry) return;
+    phase.nodes.push(entry);
+    if (i <= drain.phase && phase.state !== 'pending') {
+      phase.state = 'running';
+      phase.finishedAt = null;
+      startBatch(drain.spec, phase, now);
+    }
+    joined = true;
+  });
+  return joined;
+}
+
+function egressMayStart(drain: Drain, now: number): boolean {
+  const ingress = drain.phases[0]!;
+  const rule = drain.spec.egressStart;
+  if (rule.after === 'advance') return drain.advanced === true;
+  if (rule.after === 'delay') {
+    return ingress.state === 'done' || (ingress.startedAt !== null && now - Date.parse(ingress.startedAt) >= rule.seconds * 1000);
+  }
+  return ingress.state === 'done';
+}
+
+/**
+ * A phase is over when every node in it finished. A phase with no node is over once the drain
+ * has nodes at all (they had none of this phase's listeners); while the whole drain has none,
+ * it keeps running, so that nodes that connect later join it.
+ */
+function phaseOver(drain: Drain, phase: PhaseProgress): boolean {
+  if (phase.nodes.length === 0) return drain.phases.some((p) => p.nodes.length > 0);
+  return phase.nodes.every((n) => NODE_FINISHED.has(n.state));
+}
