@@ -146,7 +146,8 @@ export class Daemon {
       logger: logger.child({ component: 'drains' }),
       ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
     });
-    const publisher = new NodeStatusPublisher({
+    // Alone (the file store), there is no one to publish to: no per-node records are kept.
+    const publisher = fleet && new NodeStatusPublisher({
       store: store.nodes,
       replica: store.replica,
       registry: nodes,
@@ -187,7 +188,7 @@ export class Daemon {
         { streamOpened: (s) => drains.nodeConnected(s.node) },
         xdsLogEvents(logger.child({ component: 'xds' })),
         nodes.events,
-        publisher.events,
+        publisher?.events ?? {},
         metrics.xdsEvents,
       ),
       extraServices: [

@@ -8,7 +8,8 @@ export interface ReplicationDeps {
   readonly store: StateStore;
   readonly drains: DrainManager;
   readonly config: ConfigService;
-  readonly publisher: NodeStatusPublisher;
+  /** Absent when there is no replica to publish to. */
+  readonly publisher: NodeStatusPublisher | undefined;
   readonly logger: Logger;
 }
 
@@ -22,7 +23,7 @@ export function replicate({ store, drains, config, publisher, logger }: Replicat
   const stops = [
     store.drains.watch((id, drain) => drains.applyStored(id, drain)),
     config.follow(),
-    store.nodes.onLost(() => publisher.republish()),
+    store.nodes.onLost(() => publisher?.republish()),
     store.health.onChange((reason) => {
       if (reason !== undefined) {
         logger.error(
@@ -39,14 +40,14 @@ export function replicate({ store, drains, config, publisher, logger }: Replicat
     try {
       await drains.resync();
       await config.catchUp();
-      publisher.republish();
+      publisher?.republish();
     } catch (err) {
       logger.warn({ event: 'store_resync_failed', error: (err as Error).message }, 'catching up with the state store failed');
     }
   };
-  publisher.start();
+  publisher?.start();
   return () => {
-    publisher.stop();
+    publisher?.stop();
     for (const stop of stops) stop();
   };
 }
