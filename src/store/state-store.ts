@@ -73,6 +73,8 @@ export interface NodeStatusStore {
   others(nodeId: string): readonly SharedNodeRecord[];
   /** Every record other replicas published. */
   allOthers(): Iterable<SharedNodeRecord>;
+  /** Told of each node whose records from other replicas changed. */
+  onChange(listener: (nodeId: string) => void): () => void;
   /**
    * Told when this replica's records were lost (its lease expired while the store was
    * unreachable) and must be published again in full.

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { openEventStream } from '../support/event-stream.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { DrainingFleet, type FleetNodeSpec } from '../support/sim-fleet.js';
 
@@ -173,25 +174,9 @@ describe('the console API', { timeout: 90_000 }, () => {
   });
 
   test('GET /v1/fleet/events: the whole state first, then changes coalesced to at most one fleet event per 500 ms', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${d.apiUrl}/v1/fleet/events`, { signal: controller.signal, headers: { authorization: `Bearer ${READ_TOKEN}` } });
-    assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const events: { event: string; data: any; at: number }[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of res.body!) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-        }
-      }
-    })().catch(() => undefined);
+    const stream = await openEventStream(`${d.apiUrl}/v1/fleet/events`, { authorization: `Bearer ${READ_TOKEN}` });
+    assert.equal(stream.contentType, 'text/event-stream');
+    const events = stream.events;
     await waitUntil('the first fleet event', () => events.length > 0);
     assert.equal(events[0]!.event, 'fleet');
     assert.equal(events[0]!.data.summary.nodes.total, 8);
@@ -213,8 +198,7 @@ describe('the console API', { timeout: 90_000 }, () => {
     assert.equal(fleetEvents.at(-1)!.data.summary.listeners.draining, 2, 'the mesh ingress listeners');
     await api('POST', `/v1/drains/${created.body.id}/cancel`);
     await waitUntil('the cancel in the stream', () => events.some((e) => e.event === 'drain' && e.data.state === 'cancelled'));
-    controller.abort();
-    await reading;
+    await stream.close();
   });
 
   test('the new routes are in the OpenAPI document; the page is not', async () => {

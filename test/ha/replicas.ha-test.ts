@@ -10,6 +10,7 @@ import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { Replica } from '../support/replicas.js';
+import { openEventStream } from '../support/event-stream.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import {
   batchSizes,
@@ -76,8 +77,15 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
 
   test('a drain started on one replica completes on the nodes of all three; a config change on one reaches all', async () => {
     replicas = await startReplicas(3, '/t1/', () => etcd.endpoint);
+    const console0 = await openEventStream(`${replicas[0]!.apiUrl}/v1/fleet/events`);
     const spread = await connectSpread(6, 't1');
     for (const r of replicas) await eventually(`${r.id} to see all 6 nodes`, seesNodes(r, 6));
+    const fleetEvents = () => console0.events.filter((e) => e.event === 'fleet');
+    await eventually("r0's console to be told of the nodes that connected to r1 and r2", () => {
+      const changed = new Set(fleetEvents().flatMap((e) => e.data.changedNodes as string[]));
+      return spread.every((n) => changed.has(n.id)) && fleetEvents().at(-1)!.data.summary.nodes.total === 6;
+    });
+    await console0.close();
     const listed = (await replicas[0]!.api('GET', '/v1/nodes')).body.nodes as { id: string; replica: string }[];
     assert.deepEqual(
       Object.fromEntries(listed.map((n) => [n.id, n.replica])),

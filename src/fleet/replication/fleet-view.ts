@@ -40,9 +40,12 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
     return [...byId.values()];
   }
 
-  /** Told when a node of this replica changes (the console's event stream reads the rest then). */
+  /** Told when a node changes, here or as another replica published it. */
   onChange(listener: (nodeId: string) => void): () => void {
-    return this.local.onChange(listener);
+    const stops = [this.local.onChange(listener), this.shared.onChange(listener)];
+    return () => {
+      for (const stop of stops) stop();
+    };
   }
 
   /** The newest connection gauges of a node, whichever replica its metrics stream reached. */

@@ -13,6 +13,7 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   /** Other replicas' records: node id -> replica -> record. */
   readonly #others = new Map<string, Map<string, SharedNodeRecord>>();
   readonly #lostListeners = new Set<() => void>();
+  readonly #changeListeners = new Set<(nodeId: string) => void>();
   /** Granted on first use; replaced after it was lost. */
   #lease: Lease | undefined;
   readonly #follower: EtcdFollower;
@@ -60,6 +61,11 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     for (const byReplica of this.#others.values()) yield* byReplica.values();
   }
 
+  onChange(listener: (nodeId: string) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
   onLost(listener: () => void): () => void {
     this.#lostListeners.add(listener);
     return () => this.#lostListeners.delete(listener);
@@ -95,8 +101,11 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   /** Every other replica's records, read again; returns the revision read at. */
   async #reread(): Promise<string> {
     const res = await this.client.getAll().prefix(this.keys.nodes()).exec();
+    const before = [...this.#others.keys()];
     this.#others.clear();
     for (const kv of res.kvs) this.#put(kv);
+    // Nodes whose records went while this replica was not following are changes too.
+    for (const nodeId of before) if (!this.#others.has(nodeId)) this.#changed(nodeId);
     return res.header.revision;
   }
 
@@ -115,6 +124,7 @@ export class EtcdNodeStatuses implements NodeStatusStore {
       let byReplica = this.#others.get(at.nodeId);
       if (!byReplica) this.#others.set(at.nodeId, (byReplica = new Map()));
       byReplica.set(at.replica, record);
+      this.#changed(at.nodeId);
     } catch (err) {
       this.logger.warn({ event: 'node_record_unreadable', node: at.nodeId, replica: at.replica, error: (err as Error).message }, 'node record ignored');
     }
@@ -124,7 +134,12 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     const at = this.#split(kv);
     if (!at || at.replica === this.replica) return;
     const byReplica = this.#others.get(at.nodeId);
-    byReplica?.delete(at.replica);
-    if (byReplica?.size === 0) this.#others.delete(at.nodeId);
+    if (!byReplica?.delete(at.replica)) return;
+    if (byReplica.size === 0) this.#others.delete(at.nodeId);
+    this.#changed(at.nodeId);
+  }
+
+  #changed(nodeId: string): void {
+    for (const listener of this.#changeListeners) listener(nodeId);
   }
 }

@@ -8,6 +8,7 @@ const ALONE: NodeStatusStore = {
   publish: async () => {},
   others: () => [],
   allOthers: () => [],
+  onChange: () => () => {},
   onLost: () => () => {},
 };
 
