@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConnectionHistory } from '../../src/fleet/drain/connection-history.js';
 import type { Drain, DrainState, NodeProgress } from '../../src/fleet/drain/model.js';
+import { drainRecord } from '../support/drain-record.js';
 
 const node = (nodeId: string, connections: number | null, finished = false): NodeProgress => ({
   nodeId,
@@ -13,26 +14,12 @@ const node = (nodeId: string, connections: number | null, finished = false): Nod
   error: null,
 });
 
-const drain = (id: string, nodes: NodeProgress[], state: DrainState = 'running'): Drain => ({
-  id,
-  spec: {
-    selector: { cluster: 'c' },
-    scope: 'ingress',
-    method: 'remove',
-    egressStart: { after: 'ingress-complete' },
-    batch: null,
-    deadlineSeconds: 60,
-    threshold: 0,
-    measure: 'connections',
-    confirmIrreversible: false,
-  },
-  createdAt: '2026-01-01T00:00:00.000Z',
-  state,
-  finishedAt: null,
-  phase: 0,
-  phases: [{ name: 'ingress', state: 'running', startedAt: null, finishedAt: null, nodes }],
-  warnings: [],
-});
+const drain = (id: string, nodes: NodeProgress[], state: DrainState = 'running'): Drain =>
+  drainRecord(id, {
+    state,
+    spec: { ...drainRecord(id).spec, measure: 'connections' },
+    phases: [{ name: 'ingress', state: 'running', startedAt: null, finishedAt: null, nodes }],
+  });
 
 describe('connection history for the console charts', () => {
   test('a sample per change of the measured count; unmeasured nodes have none; the oldest samples go first', () => {

@@ -17,35 +17,13 @@ import { EtcdDrainStore } from '../../src/store/etcd/drains.js';
 import { EtcdNodeStatuses } from '../../src/store/etcd/node-statuses.js';
 import { NotLeaderError, StoreConflictError } from '../../src/store/errors.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
+import { drainRecord } from '../support/drain-record.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from './fleet.js';
 
 const silent = pino({ level: 'silent' });
 const run = promisify(execFile);
 const moduleUrl = (relative: string): string => new URL(relative, import.meta.url).href;
-
-function aDrain(id: string): Drain {
-  return {
-    id,
-    spec: {
-      selector: { cluster: 'c' },
-      scope: 'ingress',
-      method: 'remove',
-      egressStart: { after: 'ingress-complete' },
-      batch: null,
-      deadlineSeconds: 60,
-      threshold: 0,
-      measure: 'ack',
-      confirmIrreversible: false,
-    },
-    createdAt: new Date().toISOString(),
-    state: 'running',
-    finishedAt: null,
-    phase: 0,
-    phases: [],
-    warnings: [],
-  };
-}
 
 describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 120_000 }, () => {
   let etcd: TestEtcd;
@@ -72,7 +50,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const seenByB = new Map<string, Drain | undefined>();
     b.watch((id, drain) => seenByB.set(id, drain));
 
-    const mine = aDrain('drn_1');
+    const mine = drainRecord('drn_1');
     await a.save([mine]);
     await eventually('b to see the new drain', () => seenByB.has('drn_1'));
     const theirs = seenByB.get('drn_1')!;
@@ -100,8 +78,8 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const seen = new Map<string, Drain | undefined>();
     away.watch((id, drain) => seen.set(id, drain));
     proxy.cut();
-    await writer.save([aDrain('drn_3')]);
-    await writer.save([aDrain('drn_4')]);
+    await writer.save([drainRecord('drn_3')]);
+    await writer.save([drainRecord('drn_4')]);
     // Everything before the last write is forgotten: a watch cannot resume from before it.
     const { revision } = (await direct.get(keys.drain('drn_4')).exec()).header;
     const compacted = await fetch(`http://${etcd.endpoint}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
@@ -116,7 +94,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const c = await client();
     const former = new EtcdDrainStore(c, keys, () => '/unit-leader/election/leader/gone', silent);
     await former.load();
-    await assert.rejects(former.save([aDrain('drn_2')]), NotLeaderError);
+    await assert.rejects(former.save([drainRecord('drn_2')]), NotLeaderError);
     assert.equal(await c.get(keys.drain('drn_2')).string(), null);
     await former.close();
   });
