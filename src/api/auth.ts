@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopback } from '../net/loopback.js';
+import { AuthFailureLimiter } from './auth-failures.js';
 import { findToken, type Scope, type TokenSet } from './tokens.js';
 
 export const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -48,18 +49,29 @@ const WANTED: Record<Scope, string> = { read: 'a read or admin token', admin: 'a
 /**
  * An onRequest hook: with any token configured, each request must carry
  * `Authorization: Bearer TOKEN` with the scope its route needs. 401 without a known token,
- * 403 for a read token on an admin route; the message names the method, path and scope.
+ * 403 for a read token on an admin route; the message names the method, path and scope. An
+ * address with too many 401s in a minute gets 429 until its minute is over (auth-failures.ts).
  */
-export function requireTokens(tokens: () => TokenSet) {
+export function requireTokens(tokens: () => TokenSet, failures = new AuthFailureLimiter()) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const configured = tokens();
     if (configured.length === 0) return;
     const needed = scopeNeeded(req);
     if (needed === undefined) return;
+    const target = `${req.method} ${req.url}`;
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = failures.blockedFor(address);
+    if (wait > 0) {
+      await reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: 'rate_limited', message: `${target}: too many requests with a missing or unknown token from ${address}; retry in ${wait} s` });
+      return;
+    }
     const presented = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const token = presented === undefined ? undefined : findToken(configured, presented);
-    const target = `${req.method} ${req.url}`;
     if (!token) {
+      failures.recordFailure(address);
       const message =
         presented === undefined
           ? `${target} needs "Authorization: Bearer <${needed === 'admin' ? 'admin token' : 'read or admin token'}>"`

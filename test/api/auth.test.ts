@@ -118,6 +118,18 @@ describe('API token scopes', { timeout: 30_000 }, () => {
     assert.equal((await call('GET', '/v1/prestop', undefined, { ...remote, headers: { 'x-forwarded-for': '127.0.0.1' } })).status, 401);
   });
 
+  test('an address with 30 failed token checks in a minute gets 429 with Retry-After, even with a right token; others do not', async () => {
+    const guesser = { remoteAddress: '10.9.9.9' };
+    for (let i = 0; i < 30; i++) assert.equal((await call('GET', '/v1/nodes', `guess-${i}`, guesser)).status, 401);
+    const blocked = await call('GET', '/v1/nodes', READ, guesser);
+    assert.equal(blocked.status, 429, 'a right token is not told apart from a wrong one while blocked');
+    assert.equal(blocked.body.error, 'rate_limited');
+    assert.match(blocked.body.message!, /^GET \/v1\/nodes: too many requests with a missing or unknown token from 10\.9\.9\.9; retry in \d+ s$/);
+    assert.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 60);
+    assert.equal((await call('GET', '/v1/nodes', READ, { remoteAddress: '10.9.9.10' })).status, 200, 'another address');
+    assert.equal((await call('GET', '/healthz', undefined, guesser)).status, 200, 'probes stay open');
+  });
+
   test('no CORS: no Access-Control-Allow-* header, even on a preflight', async () => {
     const origin = { origin: 'https://evil.example' };
     const answers = [
