@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
 import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
 import { demoConfig } from '../support/fleet-configs.js';
+import { drainRecord } from '../support/drain-record.js';
 import { SimNode } from '../support/sim-node.js';
 
 describe('drains through the Envoy admin API (node metadata admin_address)', { timeout: 30_000 }, () => {
@@ -83,6 +87,16 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
     assert.match(res.body.message, /no-admin: its admin address is unknown/);
   });
 
+  test('a node that joins a running admin drain late gets its call too', async () => {
+    const early = await nodeWithAdmin('late-a');
+    const created = await post('/v1/drains', { selector: { ids: ['late-a', 'late-b'] }, scope: 'ingress', method: 'healthcheck-fail' });
+    assert.equal(created.status, 201, created.body.message);
+    await waitUntil('the first node called', () => early.admin.requestsTo('/healthcheck/fail').length === 1);
+    const late = await nodeWithAdmin('late-b');
+    await waitUntil('the late node called', () => late.admin.requestsTo('/healthcheck/fail').length === 1, 5000);
+    assert.equal(early.admin.requestsTo('/healthcheck/fail').length, 1, 'the first node is not called again');
+  });
+
   test('a remote admin address is refused unless the config allows remote admin access', async () => {
     const sim = SimNode.connect(d.xdsAddress, 'remote-admin', { metadata: { admin_address: '192.0.2.10:9901' } });
     sims.push(sim);
@@ -91,4 +105,42 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
     assert.equal(res.status, 400);
     assert.match(res.body.message, /remote-admin: .*loopback/);
   });
+});
+
+test('a drainplane that starts with an admin drain waiting on a call it did not make (killed during it) makes the call again', { timeout: 30_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-admin-restart-'));
+  const admin = await FakeEnvoyAdmin.start({ version: '1.34.1' });
+  let d: TestDaemon | undefined;
+  let sim: SimNode | undefined;
+  try {
+    // The state a kill leaves right after the drain was saved and before its call was answered.
+    const at = '2026-01-01T00:00:00.000Z';
+    const stored = drainRecord('drn_restarted', {
+      spec: { ...drainRecord('x').spec, selector: { ids: ['hc-restart'] }, method: 'healthcheck-fail', deadlineSeconds: 3600 },
+      phases: [
+        {
+          name: 'ingress',
+          state: 'running',
+          startedAt: at,
+          finishedAt: null,
+          nodes: [{ nodeId: 'hc-restart', state: 'pushed', batch: 1, startedAt: at, finishedAt: null, listeners: [{ name: 'ingress_http', connections: null }], error: null }],
+        },
+      ],
+    });
+    const stateDir = path.join(dir, 'state');
+    await mkdir(stateDir);
+    await writeFile(path.join(stateDir, 'drains.json'), `${JSON.stringify({ format: 1, drains: [stored] })}\n`);
+    d = await startTestDaemon(demoConfig(), { stateDir });
+    const started = d;
+    sim = SimNode.connect(d.xdsAddress, 'hc-restart', { metadata: { admin_address: admin.address } });
+    await waitUntil('/healthcheck/fail called again', () => admin.requestsTo('/healthcheck/fail').length === 1, 5000);
+    await waitUntil('the drain to complete', () => started.daemon.drains.get('drn_restarted')?.state === 'completed', 5000);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(admin.requestsTo('/healthcheck/fail').length, 1, 'called once, not on every tick');
+  } finally {
+    sim?.close();
+    await d?.close();
+    await admin.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

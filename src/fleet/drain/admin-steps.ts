@@ -1,12 +1,23 @@
 /**
  * The admin drain methods (`healthcheck-fail`, `drain-listeners`) carried out on nodes through
  * Envoy's admin API. There is no ACK for these: a call that succeeded stands in for one.
+ *
+ * What was called lives in this process only. A process that starts leading (after a restart,
+ * or when the previous leader died) repeats the calls it did not make itself for nodes still
+ * waiting on one: the previous process may have died before or during the call. Both calls are
+ * safe to repeat: /healthcheck/fail sets a flag, and a repeated graceful /drain_listeners answers
+ * 200 without starting a second drain (Envoy's admin listeners handler, `duplicate_drain`).
  */
 import type { Logger } from 'pino';
 import { NODE_FINISHED, type Drain } from './model.js';
 import type { AdminDrainActions, NodeDirectory } from './ports.js';
 
 export type AdminAction = 'healthcheckFail' | 'healthcheckOk' | 'drainListeners';
+
+/** The call that drains a node, for a drain by an admin method. */
+export function drainingCall(method: 'healthcheck-fail' | 'drain-listeners'): AdminAction {
+  return method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners';
+}
 
 export interface AdminStepsDeps {
   readonly admin: AdminDrainActions | undefined;
@@ -19,12 +30,29 @@ export interface AdminStepsDeps {
 export class AdminSteps {
   /** Calls that succeeded, by drain/phase/node. */
   readonly #done = new Set<string>();
+  /** Calls this process made (or is making), by drain/phase/node. */
+  readonly #attempted = new Set<string>();
 
   constructor(private readonly deps: AdminStepsDeps) {}
 
   /** Whether the node's call for this phase of the drain succeeded. */
   done(drainId: string, phaseIndex: number, nodeId: string): boolean {
     return this.#done.has(`${drainId}/${phaseIndex}/${nodeId}`);
+  }
+
+  /**
+   * Nodes of the drain's running phases that wait on an admin call this process never made,
+   * among those it can reach now (`known`): the calls to repeat.
+   */
+  unattempted(drain: Drain, known: (nodeId: string) => boolean): string[] {
+    const ids = new Set<string>();
+    drain.phases.forEach((phase, i) => {
+      if (phase.state !== 'running') return;
+      for (const n of phase.nodes) {
+        if (n.state === 'pushed' && !this.#attempted.has(`${drain.id}/${i}/${n.nodeId}`) && known(n.nodeId)) ids.add(n.nodeId);
+      }
+    });
+    return [...ids];
   }
 
   /**
@@ -37,6 +65,7 @@ export class AdminSteps {
       ids.map(async (id) => {
         const node = this.deps.nodes.get(id)?.identity;
         const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
+        if (action !== 'healthcheckOk') for (const { i } of entries) this.#attempted.add(`${drain.id}/${i}/${id}`);
         try {
           if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
           await admin[action](node);

@@ -7,7 +7,7 @@ import { retryOnConflict } from '../../store/errors.js';
 import type { DrainStore } from '../../store/state-store.js';
 import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
-import { AdminSteps } from './admin-steps.js';
+import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
 import { TERMINAL, type Drain, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
@@ -296,11 +296,22 @@ export class DrainManager {
     const now = this.#now();
     for (const drain of this.#drains.values()) {
       if (drain.state !== 'running') continue;
+      await this.#repeatAdminCalls(drain);
       const { started, changed } = stepDrain(drain, now, (i, node) => this.#observer.observe(drain, i, node), this.deps.logger);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
       if (transitions || (changed && this.deps.saveProgress)) await this.#persistThenPush(drain, started);
       if (changed || transitions) this.#emit(drain);
     }
+  }
+
+  /** The admin calls of a drain this process did not make (it just started leading), made now. */
+  async #repeatAdminCalls(drain: Drain): Promise<void> {
+    const method = drain.spec.method;
+    if (method === 'remove' || method === 'modify') return;
+    const ids = this.#admin.unattempted(drain, (id) => this.#fleet.get(id) !== undefined);
+    if (ids.length === 0) return;
+    this.deps.logger.info({ event: 'drain_admin_repeated', drain: drain.id, nodes: ids.length }, `drain ${drain.id}: admin calls made again on ${ids.length} node(s) this process had not called`);
+    await this.#admin.run(drain, ids, drainingCall(method));
   }
 
   /** Saves, then pushes: what a node is sent is always already on disk. */
@@ -313,14 +324,15 @@ export class DrainManager {
   async #push(drain: Drain, nodeIds: readonly string[]): Promise<void> {
     const ids = [...new Set(nodeIds)];
     if (ids.length === 0) return;
-    if (drain.spec.method === 'remove' || drain.spec.method === 'modify') {
+    const method = drain.spec.method;
+    if (method === 'remove' || method === 'modify') {
       this.#rebuildOverlays(ids);
       this.deps.cache.refresh(ids);
       // http2 sends the frames just queued from an immediate: let them leave before the API
       // reply to this change or the next tick runs, or every node waits for both.
       await setImmediate();
     } else {
-      await this.#admin.run(drain, ids, drain.spec.method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners');
+      await this.#admin.run(drain, ids, drainingCall(method));
     }
   }
 
