@@ -9,7 +9,7 @@
  * failure is seen as it happened.
  */
 import * as grpc from '@grpc/grpc-js';
-import { echoService, type EchoReply } from '../../test/support/echo-service.js';
+import { callEcho, echoService, type EchoReply } from '../../test/support/echo-service.js';
 
 export interface LoadOptions {
   /** `127.0.0.1:PORT` of every replica; each channel balances over all of them. */
@@ -276,21 +276,9 @@ export class EchoLoad {
   }
 
   private echo(client: grpc.Client, message: string): Promise<{ reply: EchoReply } | { code: grpc.status; details: string }> {
-    const { Echo } = echoService;
-    return new Promise((resolve) => {
-      client.makeUnaryRequest(
-        Echo.path,
-        Echo.requestSerialize,
-        Echo.responseDeserialize,
-        { message },
-        new grpc.Metadata(),
-        { deadline: Date.now() + this.opts.rpcDeadlineMs },
-        (err, reply) => {
-          if (err) resolve({ code: err.code, details: err.details });
-          else if (!reply) resolve({ code: grpc.status.INTERNAL, details: 'empty reply' });
-          else resolve({ reply });
-        },
-      );
-    });
+    return callEcho(client, message, this.opts.rpcDeadlineMs).then(
+      (reply) => ({ reply }),
+      (err: grpc.ServiceError) => ({ code: err.code, details: err.details }),
+    );
   }
 }

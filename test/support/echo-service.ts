@@ -3,7 +3,7 @@
  * JSON rather than protobuf: the service exists only to put real HTTP/2 streams on a node, and
  * JSON keeps it free of a .proto file and generated types.
  */
-import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { Metadata, status, type Client, type MethodDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 
 export interface EchoRequest {
   message: string;
@@ -41,3 +41,23 @@ export const echoService = {
   Echo: method<EchoRequest, EchoReply>('Echo', false),
   Stream: method<StreamRequest, EchoReply>('Stream', true),
 } satisfies ServiceDefinition;
+
+/** One Echo call on a client of the service: the reply, or the call's error. */
+export function callEcho(client: Client, message: string, deadlineMs: number): Promise<EchoReply> {
+  const { Echo } = echoService;
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      Echo.path,
+      Echo.requestSerialize,
+      Echo.responseDeserialize,
+      { message },
+      new Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (err, reply) => {
+        if (err) reject(err);
+        else if (!reply) reject(Object.assign(new Error('empty reply'), { code: status.INTERNAL, details: 'empty reply' }));
+        else resolve(reply);
+      },
+    );
+  });
+}

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { echoService, type EchoReply } from './echo-service.js';
+import { callEcho, echoService, type EchoReply } from './echo-service.js';
 import { grpcServerListenerName } from './grpc-xds-resources.js';
 
 export type { EchoReply } from './echo-service.js';
@@ -337,21 +337,11 @@ export function echoClient(addresses: readonly string[], opts: EchoClientOptions
     'grpc.initial_reconnect_backoff_ms': Math.min(100, maxBackoff),
     'grpc.max_reconnect_backoff_ms': maxBackoff,
   });
-  const { Echo, Stream } = echoService;
+  const { Stream } = echoService;
 
   return {
     echo(message, deadlineMs = 5000) {
-      return new Promise((resolve, reject) => {
-        client.makeUnaryRequest(
-          Echo.path,
-          Echo.requestSerialize,
-          Echo.responseDeserialize,
-          { message },
-          new grpc.Metadata(),
-          { deadline: Date.now() + deadlineMs },
-          (err, reply) => (err || !reply ? reject(err ?? new Error('empty reply')) : resolve(reply)),
-        );
-      });
+      return callEcho(client, message, deadlineMs);
     },
 
     stream(count, intervalMs) {
