@@ -11,9 +11,10 @@
  * than what was committed or in flight. An operation cut short that did not commit must have
  * reached no node: drainplane writes its state before it pushes.
  *
- * The egress phase of a scope-`all` drain that waits for ingress to complete starts when the
- * nodes have ACKed; the model leaves its timing open (either set is allowed) until a node shows
- * it, from when on that node must keep showing it.
+ * Some steps start at a time the model leaves open: the egress phase of a scope-`all` drain
+ * (once ingress completes, or, in batches, once advanced), and, in a drain in batches, each
+ * node's batch of each phase. Either outcome is allowed until a node shows the step, from when
+ * on that node must keep showing it.
  */
 
 export interface NodeSpec {
@@ -39,6 +40,7 @@ export interface DrainBody {
   readonly measure: 'ack';
   readonly deadlineSeconds: number;
   readonly egress?: { readonly after: 'ingress-complete' | 'advance' };
+  readonly batch?: { readonly size: number };
 }
 
 export interface ModelDrain {
@@ -70,9 +72,18 @@ export function selects(s: SelectorSpec, n: NodeSpec): boolean {
   return true;
 }
 
-/** Whether a drain's egress phase may start on its own (after ingress), at a time left open. */
-function openEgress(d: ModelDrain): boolean {
-  return d.body.scope === 'all' && d.body.egress?.after !== 'advance' && !d.cancelled;
+/**
+ * The steps of a drain on a node whose time the model leaves open and the node has not shown
+ * yet (`known`): `ID/0` for the node's batch of the first phase, `ID` for the egress phase of a
+ * scope-`all` drain (the node's egress batch, in batches).
+ */
+function openSteps(d: ModelDrain, node: string, known: ReadonlySet<string>): string[] {
+  if (d.cancelled || !d.members.includes(node)) return [];
+  const steps: string[] = [];
+  if (d.body.batch && !known.has(`${d.id}/0`)) steps.push(`${d.id}/0`);
+  const egressOpen = d.body.scope === 'all' && (d.body.egress?.after !== 'advance' || (d.body.batch !== undefined && d.advanced));
+  if (egressOpen && !known.has(d.id)) steps.push(d.id);
+  return steps;
 }
 
 function phaseListeners(d: ModelDrain, egressStarted: boolean): Set<string> {
@@ -84,17 +95,18 @@ function phaseListeners(d: ModelDrain, egressStarted: boolean): Set<string> {
 
 /**
  * The listener set a node is meant to have in a state, as a canonical key
- * (`name@tag#drain` per listener, in name order), given which open egress phases have started.
+ * (`name@tag#drain` per listener, in name order), given which open steps have started.
  */
-export function expectedView(state: ModelState, node: string, egressStarted: ReadonlySet<string>): string {
+export function expectedView(state: ModelState, node: string, started: ReadonlySet<string>): string {
   const parts: string[] = [];
   for (const l of LISTENERS) {
     let removed = false;
     let marker = '';
     for (const d of state.drains) {
       if (d.cancelled || !d.members.includes(node)) continue;
-      const started = d.advanced || egressStarted.has(d.id);
-      if (!phaseListeners(d, started).has(l.name)) continue;
+      if (d.body.batch && !started.has(`${d.id}/0`)) continue;
+      const egress = (d.advanced && !d.body.batch) || started.has(d.id);
+      if (!phaseListeners(d, egress).has(l.name)) continue;
       if (d.body.method === 'remove') removed = true;
       else marker = d.id;
     }
@@ -108,20 +120,26 @@ export function viewPart(name: string, tag: string, drain: string): string {
 }
 
 /**
- * The views a node may show in a state, each with the open egress phases it assumes started.
- * Open phases touch only egress listeners: such a listener is removed if any started phase
- * removes it, else marked by the last started phase that modifies it. So "none started" and
- * "just this one started", for each open phase, already give every view any set of them gives.
+ * The views a node may show in a state, each with the open steps it assumes started: every
+ * combination of them, except a drain's egress step without its first-phase batch (egress
+ * starts once the whole first phase is over).
  */
 function candidateViews(state: ModelState, node: string, known: ReadonlySet<string>): { view: string; started: Set<string> }[] {
-  const open = state.drains.filter((d) => openEgress(d) && d.members.includes(node) && !known.has(d.id)).map((d) => d.id);
-  return [new Set(known), ...open.map((id) => new Set([...known, id]))].map((started) => ({ view: expectedView(state, node, started), started }));
+  const open = state.drains.flatMap((d) => openSteps(d, node, known));
+  const combos: Set<string>[] = [];
+  for (let mask = 0; mask < 2 ** open.length; mask++) {
+    const started = new Set(known);
+    open.forEach((step, i) => mask & (2 ** i) && started.add(step));
+    const consistent = state.drains.every((d) => !d.body.batch || !started.has(d.id) || started.has(`${d.id}/0`));
+    if (consistent) combos.push(started);
+  }
+  return combos.map((started) => ({ view: expectedView(state, node, started), started }));
 }
 
 interface NodeProgress {
   /** The oldest state index a node may still show. */
   floor: number;
-  /** Open egress phases the node has shown as started. */
+  /** Open steps the node has shown as started. */
   readonly started: Set<string>;
 }
 
@@ -208,7 +226,7 @@ export class CrashModel {
       const matching = candidateViews(state, node, p.started).filter((c) => c.view === view);
       if (matching.length === 0) continue;
       p.floor = k;
-      // Open egress phases started in every explanation of this view: the node has shown them.
+      // Open steps started in every explanation of this view: the node has shown them.
       for (const id of matching[0]!.started) if (matching.every((c) => c.started.has(id))) p.started.add(id);
       return;
     }
@@ -219,9 +237,9 @@ export class CrashModel {
     );
   }
 
-  /** The view a node ends at in the current state once every open egress phase has started. */
+  /** The view a node ends at in the current state once every open step has started. */
   settledView(node: string): string {
-    const all = new Set(this.current.drains.filter(openEgress).map((d) => d.id));
+    const all = new Set(this.current.drains.flatMap((d) => openSteps(d, node, new Set())));
     return expectedView(this.current, node, all);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Kill drainplane at many points: `drainplane serve` runs as a child process with simulated
  * nodes connected, a seeded random stream of API operations drives it (drains with different
- * selectors, scopes and methods, cancels, advances, config replacements, some of them
+ * selectors, scopes and methods, some in batches, cancels, advances, config replacements, some of them
  * invalid), and SIGKILL lands at random moments, in flight or not. After each kill the state
  * files are checked, drainplane is started again on the same state folder and config, and the
  * nodes reconnect. Every listener set a node receives, in every lifetime, is judged by
@@ -253,7 +253,17 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
 
   const drainOp = (): Op => {
     const { scope, egress } = pick(SCOPES);
-    const body: DrainBody = { selector: pick(SELECTORS), scope, method: pick(['remove', 'modify'] as const), measure: 'ack', deadlineSeconds: 120, ...(egress && { egress }) };
+    // A third in batches of one or two: nodes start one batch at a time, and a restart must carry on from the batch it stopped at.
+    const batch = random() < 0.33 ? { size: 1 + Math.floor(random() * 2) } : undefined;
+    const body: DrainBody = {
+      selector: pick(SELECTORS),
+      scope,
+      method: pick(['remove', 'modify'] as const),
+      measure: 'ack',
+      deadlineSeconds: 120,
+      ...(egress && { egress }),
+      ...(batch && { batch }),
+    };
     const members = model.membersOf(body.selector);
     const known = new Set(model.current.drains.map((d) => d.id));
     const add = (id: string, took: readonly string[]): void => {
@@ -261,7 +271,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       model.commit(transitions.create(model.current, { id, body, members, cancelled: false, advanced: false } satisfies ModelDrain));
     };
     return {
-      what: `create ${body.method} ${JSON.stringify(body.scope)} drain of ${JSON.stringify(body.selector)}`,
+      what: `create ${body.method} ${JSON.stringify(body.scope)} drain of ${JSON.stringify(body.selector)}${batch ? ` in batches of ${batch.size}` : ''}`,
       method: 'POST',
       path: '/v1/drains',
       body: JSON.stringify(body),
