@@ -14,7 +14,7 @@ export interface DrainStore {
    * else changed it since this replica last saw it, and throws StoreConflictError when
    * someone did (after handing the newer version to the watchers).
    */
-  save(drains: readonly Drain[]): Promise<void>;
+  save(drains: readonly Drain[], options?: SaveOptions): Promise<void>;
   /**
    * Told of drains changed elsewhere (another replica, or the stored version taking the place
    * of a losing write); `undefined` when a drain is gone. Returns the function that stops.
@@ -28,6 +28,20 @@ export interface DrainStore {
 }
 
 export type DrainListener = (id: string, drain: Drain | undefined) => void;
+
+export interface SaveOptions {
+  /**
+   * The drains this save is about (default: all). A store that writes drains one by one
+   * writes only these, so that another drain's failed write cannot fail this change after
+   * its own write went through. A store that writes the whole state at once ignores it.
+   */
+  readonly changed?: readonly Drain[];
+  /**
+   * A step only the leader takes (a batch, a phase, a deadline): refused with NotLeaderError
+   * unless this replica still leads when it is written.
+   */
+  readonly step?: boolean;
+}
 
 /** One version of the running config, as stored. */
 export interface StoredConfig {

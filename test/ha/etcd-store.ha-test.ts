@@ -68,6 +68,31 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await Promise.all([a.close(), b.close()]);
   });
 
+  test("a save about one drain is not failed by another drain's stale copy: only the drain it is about is written", async () => {
+    const keys = new EtcdKeys('/unit-focus/');
+    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    await Promise.all([a.load(), b.load()]);
+    const seenByB = new Map<string, Drain | undefined>();
+    b.watch((id, drain) => seenByB.set(id, drain));
+    const first = drainRecord('drn_f1');
+    const second = drainRecord('drn_f2');
+    await a.save([first, second]);
+    await eventually('b to see both', () => seenByB.has('drn_f1') && seenByB.has('drn_f2'));
+    const theirs = seenByB.get('drn_f2')!;
+    theirs.warnings.push('from b');
+    await b.save([theirs]);
+    // a's copy of drn_f2 is now stale and changed here too; the save is about drn_f1 only.
+    second.warnings.push('stale, from a');
+    first.warnings.push('from a');
+    await a.save([first, second], { changed: [first] });
+    const stored = async (id: string) => JSON.parse((await clients[0]!.get(keys.drain(id)).string())!).drain.warnings;
+    assert.deepEqual(await stored('drn_f1'), ['from a']);
+    assert.deepEqual(await stored('drn_f2'), ['from b'], 'the stale copy was not written');
+    await assert.rejects(a.save([first, second]), StoreConflictError, 'saved as a whole, the stale copy conflicts');
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test('a replica away while the history it missed was compacted reads the drains again when it is back', async () => {
     const keys = new EtcdKeys('/unit-compacted/');
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
@@ -89,13 +114,22 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await Promise.all([away.close(), writer.close(), proxy.close()]);
   });
 
-  test('a replica whose election key is gone cannot save: no step by a former leader', async () => {
+  test('a step by a replica whose election key is gone, or that has none, is refused; a change through the API is not', async () => {
     const keys = new EtcdKeys('/unit-leader/');
     const c = await client();
     const former = new EtcdDrainStore(c, keys, () => '/unit-leader/election/leader/gone', silent);
     await former.load();
-    await assert.rejects(former.save([drainRecord('drn_2')]), NotLeaderError);
+    await assert.rejects(former.save([drainRecord('drn_2')], { step: true }), NotLeaderError);
     assert.equal(await c.get(keys.drain('drn_2')).string(), null);
+    // Not a leader at all (its campaign just failed): a step is refused before anything is sent.
+    const stepped = new EtcdDrainStore(c, keys, () => undefined, silent);
+    await stepped.load();
+    await assert.rejects(stepped.save([drainRecord('drn_2')], { step: true }), NotLeaderError);
+    assert.equal(await c.get(keys.drain('drn_2')).string(), null);
+    // A change asked for through the API needs no leadership.
+    await stepped.save([drainRecord('drn_2')]);
+    assert.notEqual(await c.get(keys.drain('drn_2')).string(), null);
+    await stepped.close();
     await former.close();
   });
 

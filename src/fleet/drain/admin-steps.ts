@@ -23,6 +23,8 @@ export interface AdminStepsDeps {
   readonly admin: AdminDrainActions | undefined;
   /** Where nodes are looked up (the whole fleet: the leader calls nodes on any replica). */
   readonly nodes: NodeDirectory;
+  /** The drain's current object: a stored version may have taken the place of the one called for. */
+  readonly current: (drainId: string) => Drain | undefined;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -64,20 +66,21 @@ export class AdminSteps {
     await Promise.all(
       ids.map(async (id) => {
         const node = this.deps.nodes.get(id)?.identity;
-        const entries = drain.phases.flatMap((p, i) => p.nodes.filter((n) => n.nodeId === id).map((n) => ({ n, i })));
-        if (action !== 'healthcheckOk') for (const { i } of entries) this.#attempted.add(`${drain.id}/${i}/${id}`);
+        const phases = drain.phases.flatMap((p, i) => (p.nodes.some((n) => n.nodeId === id) ? [i] : []));
+        if (action !== 'healthcheckOk') for (const i of phases) this.#attempted.add(`${drain.id}/${i}/${id}`);
         try {
           if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
           await admin[action](node);
-          if (action !== 'healthcheckOk') for (const { i } of entries) this.#done.add(`${drain.id}/${i}/${id}`);
+          if (action !== 'healthcheckOk') for (const i of phases) this.#done.add(`${drain.id}/${i}/${id}`);
         } catch (err) {
           const message = `${action} failed: ${(err as Error).message}`;
           this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
+          const latest = this.deps.current(drain.id) ?? drain;
           if (action === 'healthcheckOk') {
-            drain.warnings.push(`node ${id}: ${message}`);
+            latest.warnings.push(`node ${id}: ${message}`);
             return;
           }
-          for (const { n } of entries) {
+          for (const n of latest.phases.flatMap((p) => p.nodes.filter((x) => x.nodeId === id))) {
             if (NODE_FINISHED.has(n.state)) continue;
             n.state = 'failed';
             n.error = message;

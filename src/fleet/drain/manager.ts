@@ -74,7 +74,13 @@ export class DrainManager {
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
     this.#fleet = deps.fleet ?? deps.nodes;
-    this.#admin = new AdminSteps({ admin: deps.admin, nodes: this.#fleet, logger: deps.logger, now: this.#now });
+    this.#admin = new AdminSteps({
+      admin: deps.admin,
+      nodes: this.#fleet,
+      current: (id) => this.#drains.get(id),
+      logger: deps.logger,
+      now: this.#now,
+    });
     this.#observer = new NodeObserver({
       local: deps.nodes,
       fleet: this.#fleet,
@@ -180,7 +186,7 @@ export class DrainManager {
     let started: NodeProgress[];
     try {
       started = startPhase(drain, 0, now, this.deps.logger);
-      await this.deps.store.save(this.list());
+      await this.deps.store.save(this.list(), { changed: [drain] });
     } catch (err) {
       // Not stored, so not started: nothing was pushed.
       this.#drains.delete(drain.id);
@@ -196,7 +202,7 @@ export class DrainManager {
       .list()
       .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(drain, n.identity, config, now))
       .map((n) => n.identity.id);
-    if (late.length > 0) await this.deps.store.save(this.list());
+    if (late.length > 0) await this.deps.store.save(this.list(), { changed: [drain] });
     await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
     this.deps.logger.info(
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
@@ -250,7 +256,7 @@ export class DrainManager {
   /** Saves a change made on behalf of a request; if it cannot be saved, it is undone. */
   async #saveOrRevert(drain: Drain): Promise<void> {
     try {
-      await this.deps.store.save(this.list());
+      await this.deps.store.save(this.list(), { changed: [drain] });
     } catch (err) {
       this.deps.store.revert?.([drain]);
       throw err;
@@ -271,14 +277,11 @@ export class DrainManager {
   nodeConnected(node: NodeIdentity): void {
     const config = this.deps.config();
     const now = this.#now();
-    let joined = false;
-    for (const drain of this.#drains.values()) {
-      if (!this.#unsaved.has(drain.id) && joinDrain(drain, node, config, now)) joined = true;
-    }
-    if (!joined) return;
+    const joined = [...this.#drains.values()].filter((drain) => !this.#unsaved.has(drain.id) && joinDrain(drain, node, config, now));
+    if (joined.length === 0) return;
     this.#rebuildOverlays([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
-    this.deps.store.save(this.list()).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+    this.deps.store.save(this.list(), { changed: joined }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
 
   /** Evaluates every running drain once (after any change under way), if this replica leads. */
@@ -288,6 +291,8 @@ export class DrainManager {
     this.#tickQueued = true;
     return this.#exclusive(async () => {
       this.#tickQueued = false;
+      // Leadership may have been lost while this tick waited for the changes before it.
+      if (this.deps.leading && !this.deps.leading()) return;
       await this.#tick();
     });
   }
@@ -297,6 +302,8 @@ export class DrainManager {
     for (const drain of this.#drains.values()) {
       if (drain.state !== 'running') continue;
       await this.#repeatAdminCalls(drain);
+      // Replaced by a stored version (another replica changed it) during the calls: the next tick takes that one.
+      if (this.#drains.get(drain.id) !== drain) continue;
       const { started, changed } = stepDrain(drain, now, (i, node) => this.#observer.observe(drain, i, node), this.deps.logger);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
       if (transitions || (changed && this.deps.saveProgress)) await this.#persistThenPush(drain, started);
@@ -314,9 +321,15 @@ export class DrainManager {
     await this.#admin.run(drain, ids, drainingCall(method));
   }
 
-  /** Saves, then pushes: what a node is sent is always already on disk. */
+  /**
+   * Saves a step, then pushes: what a node is sent is always already stored. A drain replaced
+   * by a stored version meanwhile (another replica cancelled it, say) is not pushed from the
+   * old copy: overlays follow the stored version, and admin calls still due are made by the
+   * next tick (`#repeatAdminCalls`).
+   */
   async #persistThenPush(drain: Drain, started: readonly NodeProgress[]): Promise<void> {
-    await this.deps.store.save(this.list());
+    await this.deps.store.save(this.list(), { changed: [drain], step: true });
+    if (this.#drains.get(drain.id) !== drain) return;
     await this.#push(drain, started.map((n) => n.nodeId));
   }
 

@@ -39,6 +39,8 @@ export class NodeStatusPublisher {
   readonly #published = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
+  /** Bumped by `republish`: a publication that spans one does not count as published. */
+  #generation = 0;
   #stopGauges: () => void = () => {};
 
   readonly events: Partial<XdsEvents> = {
@@ -66,6 +68,7 @@ export class NodeStatusPublisher {
 
   /** Everything is published again at the next flush (this replica's records were lost). */
   republish(): void {
+    this.#generation += 1;
     this.#published.clear();
     for (const n of this.deps.registry.list()) this.#dirty.add(n.identity.id);
     for (const id of this.deps.drains.activeNodeIds()) this.#reported.add(id);
@@ -94,6 +97,7 @@ export class NodeStatusPublisher {
       texts.set(id, text);
     }
     if (changes.size === 0) return;
+    const generation = this.#generation;
     try {
       await this.deps.store.publish(changes);
     } catch (err) {
@@ -102,6 +106,8 @@ export class NodeStatusPublisher {
       this.deps.logger.debug({ event: 'node_status_not_published', error: (err as Error).message }, 'node status not published');
       return;
     }
+    // Records lost while this publication was under way: what it wrote is gone too.
+    if (generation !== this.#generation) return;
     for (const [id, text] of texts) {
       if (text === undefined) this.#published.delete(id);
       else this.#published.set(id, text);

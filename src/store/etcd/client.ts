@@ -104,10 +104,12 @@ export function newer(a: string, b: string | undefined): boolean {
 }
 
 /**
- * Follows a key or a prefix from a revision on. The client resumes a watch by itself after a
- * disconnection; after an error it cannot resume from (the history it needs was compacted
- * while this replica was away), everything is read again (`reread`, which returns the
- * revision it read at) and followed on from there.
+ * Follows a key or a prefix from a revision on. After a disconnection or an error, everything
+ * is read again (`reread`, which returns the revision it read at) and followed on from there.
+ * etcd3 would resume a watch by itself, but from the revision in the last response header: a
+ * create response carries etcd's current revision, ahead of the events still to come, so a
+ * stream lost again before they came would skip them. And after compaction a watch cannot
+ * resume at all.
  */
 export class EtcdFollower {
   #watcher: Watcher | undefined;
@@ -133,8 +135,10 @@ export class EtcdFollower {
     const watcher = ('key' in this.target ? builder.key(this.target.key) : builder.prefix(this.target.prefix)).watcher();
     this.#watcher = watcher;
     let created = false;
-    watcher.on('put', (kv) => this.handlers.put(kv));
-    watcher.on('delete', (kv) => this.handlers.delete(kv));
+    watcher.on('put', (kv) => this.#handle('put', kv));
+    watcher.on('delete', (kv) => this.#handle('delete', kv));
+    // Before creation etcd3 retries the create itself, from the revision asked for: nothing is skipped.
+    watcher.on('disconnected', (err: Error) => created && void this.#restart(watcher, err));
     await new Promise<void>((resolve, reject) => {
       // Closing while etcd is away: nothing would ever settle this wait.
       this.#abandon = resolve;
@@ -166,11 +170,22 @@ export class EtcdFollower {
     void failed.cancel().catch(() => undefined);
     while (!this.#closed) {
       try {
-        await this.start(await this.reread());
+        const revision = await this.reread();
+        if (this.#closed) return;
+        await this.start(revision);
         return;
       } catch {
         await new Promise((r) => setTimeout(r, 1000));
       }
+    }
+  }
+
+  /** A handler that throws must not take the process down (etcd3 rethrows it on its own). */
+  #handle(kind: 'put' | 'delete', kv: IKeyValue): void {
+    try {
+      this.handlers[kind](kv);
+    } catch (err) {
+      this.logger.error({ event: 'store_event_failed', target: this.target, key: kv.key.toString(), error: (err as Error).message }, 'a stored change could not be applied');
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Drain } from '../../fleet/drain/model.js';
 import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../errors.js';
-import type { DrainListener, DrainStore } from '../state-store.js';
+import type { DrainListener, DrainStore, SaveOptions } from '../state-store.js';
 import { EtcdFollower, newer, type EtcdKeys } from './client.js';
 
 const FORMAT = 1;
@@ -21,8 +21,10 @@ function serialize(drain: Drain): string {
  * Drains in etcd, one key per drain. A drain is written only if its key still has the mod
  * revision of the version the change was made to, so two replicas never overwrite each other:
  * the one that loses gets the newer version instead and makes its change again (or, for a
- * tick, the next tick does). While this replica leads, its writes also require its election
- * key to still exist, so a replica that lost its leadership cannot advance a drain.
+ * tick, the next tick does). A step only the leader takes (a batch, a phase, a deadline) also
+ * requires this replica's election key to still exist when it is written, so a replica that
+ * lost its leadership cannot advance a drain; changes asked for through the API, and nodes
+ * joining, can be written by any replica.
  */
 export class EtcdDrainStore implements DrainStore {
   /** The version each object handed out (or saved) was made from. */
@@ -32,7 +34,7 @@ export class EtcdDrainStore implements DrainStore {
   readonly #listeners = new Set<DrainListener>();
   /** Per drain: the write under way and the one waiting for it (later saves join that one). */
   readonly #writing = new Map<string, Promise<void>>();
-  readonly #queued = new Map<string, { done: Promise<void>; drain: Drain }>();
+  readonly #queued = new Map<string, { done: Promise<void>; drain: Drain; step: boolean }>();
   /** Watch events for drains being written, held until the write's outcome is known. */
   readonly #held = new Map<string, (() => void)[]>();
   readonly #follower: EtcdFollower;
@@ -70,8 +72,9 @@ export class EtcdDrainStore implements DrainStore {
     return () => this.#listeners.delete(listener);
   }
 
-  async save(drains: readonly Drain[]): Promise<void> {
-    const writes = drains.filter((d) => serialize(d) !== this.#base.get(d)?.json).map((d) => this.#enqueue(d));
+  async save(drains: readonly Drain[], options: SaveOptions = {}): Promise<void> {
+    const step = options.step === true;
+    const writes = (options.changed ?? drains).filter((d) => serialize(d) !== this.#base.get(d)?.json).map((d) => this.#enqueue(d, step));
     const results = await Promise.allSettled(writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -101,18 +104,19 @@ export class EtcdDrainStore implements DrainStore {
     return res.header.revision;
   }
 
-  /** Writes are one at a time per drain; a save while one waits joins it. */
-  #enqueue(drain: Drain): Promise<void> {
+  /** Writes are one at a time per drain; a save while one waits joins it (a step if either is). */
+  #enqueue(drain: Drain, step: boolean): Promise<void> {
     const queued = this.#queued.get(drain.id);
     if (queued) {
       queued.drain = drain;
+      queued.step ||= step;
       return queued.done;
     }
     const before = this.#writing.get(drain.id) ?? Promise.resolve();
-    const entry: { done: Promise<void>; drain: Drain } = { drain, done: Promise.resolve() };
+    const entry: { done: Promise<void>; drain: Drain; step: boolean } = { drain, step, done: Promise.resolve() };
     entry.done = before.then(() => {
       this.#queued.delete(drain.id);
-      return this.#write(entry.drain);
+      return this.#write(entry.drain, entry.step);
     });
     this.#queued.set(drain.id, entry);
     const settled = entry.done.catch(() => undefined);
@@ -123,12 +127,14 @@ export class EtcdDrainStore implements DrainStore {
     return entry.done;
   }
 
-  async #write(drain: Drain): Promise<void> {
+  async #write(drain: Drain, step: boolean): Promise<void> {
     const json = serialize(drain);
     const base = this.#base.get(drain);
     if (json === base?.json) return;
     const key = this.keys.drain(drain.id);
-    const leader = this.leaderKey();
+    // Read when written, not when the step was decided: leadership may have been lost since.
+    const leader = step ? this.leaderKey() : undefined;
+    if (step && leader === undefined) throw new NotLeaderError(`drain ${drain.id} not saved: this replica no longer leads`);
     let txn = this.client.if(key, 'Mod', '==', base?.rev ?? 0);
     if (leader !== undefined) txn = txn.and(leader, 'Create', '>', 0);
     this.#held.set(drain.id, []);
@@ -149,7 +155,7 @@ export class EtcdDrainStore implements DrainStore {
       return;
     }
     const current = res.responses[0]?.response_range.kvs[0];
-    if (current?.mod_revision === (base?.rev ?? undefined)) {
+    if (leader !== undefined && current?.mod_revision === (base?.rev ?? undefined)) {
       throw new NotLeaderError(`drain ${drain.id} not saved: this replica no longer leads`);
     }
     if (current) this.#event(current, true);

@@ -45,11 +45,19 @@ export async function openEtcdStore(options: EtcdStoreOptions, logger: Logger): 
   const drains = new EtcdDrainStore(client, keys, () => leadership.leaderKey(), log);
   const config = new EtcdConfigStore(client, keys, options.replica, log);
   const nodes = new EtcdNodeStatuses(client, keys, options.replica, leaseSeconds, log);
+  // etcd may stop answering after the probe: the start-up timeout holds here too.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('it stopped answering')), Math.max(0, deadline - Date.now()));
+  });
   try {
-    await Promise.all([config.start(), nodes.start()]);
+    await Promise.race([Promise.all([config.start(), nodes.start()]), timedOut]);
   } catch (err) {
+    await Promise.race([Promise.all([config.close(), nodes.close()]), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
     client.close();
     throw new StoreOpenError(`cannot start: etcd at ${location}: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
   health.start();
   leadership.start();

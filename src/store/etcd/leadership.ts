@@ -90,6 +90,10 @@ export class EtcdLeadership implements Leadership {
     if (this.#closed) return;
     try {
       const observer = await this.#election.observe();
+      if (this.#closed) {
+        await observer.cancel();
+        return;
+      }
       this.#observer = observer;
       this.#leader = observer.leader();
       observer.on('change', (leader) => (this.#leader = leader));
