@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import pino from 'pino';
@@ -23,6 +24,13 @@ import { eventually } from './fleet.js';
 
 const silent = pino({ level: 'silent' });
 const run = promisify(execFile);
+
+/** A drain as etcd holds it (gzipped JSON). */
+async function storedDrain(c: Etcd3, key: string): Promise<Drain> {
+  const value = await c.get(key).buffer();
+  assert.ok(value, `${key} is stored`);
+  return (JSON.parse(gunzipSync(value).toString()) as { drain: Drain }).drain;
+}
 const moduleUrl = (relative: string): string => new URL(relative, import.meta.url).href;
 
 describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 120_000 }, () => {
@@ -63,8 +71,8 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const retried = seenByB.get('drn_1')!;
     retried.warnings.push('from b');
     await b.save([retried]);
-    const stored = JSON.parse((await clients[0]!.get(keys.drain('drn_1')).string())!);
-    assert.deepEqual(stored.drain.warnings, ['from a', 'from b'], 'nothing was lost');
+    const stored = await storedDrain(clients[0]!, keys.drain('drn_1'));
+    assert.deepEqual(stored.warnings, ['from a', 'from b'], 'nothing was lost');
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -86,10 +94,35 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     second.warnings.push('stale, from a');
     first.warnings.push('from a');
     await a.save([first, second], { changed: [first] });
-    const stored = async (id: string) => JSON.parse((await clients[0]!.get(keys.drain(id)).string())!).drain.warnings;
+    const stored = async (id: string) => (await storedDrain(clients[0]!, keys.drain(id))).warnings;
     assert.deepEqual(await stored('drn_f1'), ['from a']);
     assert.deepEqual(await stored('drn_f2'), ['from b'], 'the stale copy was not written');
     await assert.rejects(a.save([first, second]), StoreConflictError, 'saved as a whole, the stale copy conflicts');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("a drain of 10,000 nodes is stored (under etcd's 1.5 MiB request limit) and read by another replica", async () => {
+    const keys = new EtcdKeys('/unit-large/');
+    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    await Promise.all([a.load(), b.load()]);
+    const seenByB = new Map<string, Drain | undefined>();
+    b.watch((id, drain) => seenByB.set(id, drain));
+    const at = '2026-11-23T00:00:00.000Z';
+    const nodes = Array.from({ length: 10_000 }, (_, i) => ({
+      nodeId: `edge-pool-a/node-${i}`,
+      state: 'pushed' as const,
+      batch: 1,
+      startedAt: at,
+      finishedAt: null,
+      listeners: [{ name: 'ingress_http', connections: null }],
+      error: null,
+    }));
+    const large = drainRecord('drn_large', { phases: [{ name: 'ingress', state: 'running', startedAt: at, finishedAt: null, nodes }] });
+    assert.ok(JSON.stringify(large).length > 1.5 * 1024 * 1024, 'larger than etcd takes as plain JSON');
+    await a.save([large]);
+    await eventually('b to see the drain', () => seenByB.has('drn_large'));
+    assert.deepEqual(seenByB.get('drn_large'), large);
     await Promise.all([a.close(), b.close()]);
   });
 

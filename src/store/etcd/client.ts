@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 
@@ -96,6 +98,24 @@ export class EtcdKeys {
   health(): string {
     return `${this.prefix}health`;
   }
+}
+
+const compress = promisify(gzip);
+
+/**
+ * Drains and config versions are stored as gzipped JSON. etcd refuses requests over 1.5 MiB by
+ * default (--max-request-bytes): a drain's JSON passes that near 7,000 nodes, and its per-node
+ * entries repeat themselves, so gzip makes 10,000 nodes about 35 KiB (level 1: a few ms, off
+ * the event loop).
+ */
+export function encodeValue(json: string): Promise<Buffer> {
+  return compress(json, { level: 1 });
+}
+
+/** A stored value's JSON text; plain JSON is read as well. */
+export function decodeValue(value: Buffer): string {
+  const gzipped = value[0] === 0x1f && value[1] === 0x8b;
+  return (gzipped ? gunzipSync(value) : value).toString('utf8');
 }
 
 /** etcd revisions are 64-bit: compared as BigInt. */

@@ -2,7 +2,7 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
-import { EtcdFollower, type EtcdKeys } from './client.js';
+import { decodeValue, encodeValue, EtcdFollower, type EtcdKeys } from './client.js';
 
 /**
  * The running config of every replica, in etcd: `config/current` and the last 20 versions
@@ -40,21 +40,21 @@ export class EtcdConfigStore implements ConfigStore {
   }
 
   async current(): Promise<StoredConfig | undefined> {
-    const text = await this.client.get(this.keys.configCurrent()).string();
-    return text === null ? undefined : this.#parse(text);
+    const value = await this.client.get(this.keys.configCurrent()).buffer();
+    return value === null ? undefined : this.#parse(decodeValue(value));
   }
 
   async put(text: string, previous: number | undefined, origin: string): Promise<StoredConfig | 'conflict'> {
     const stored = newConfigVersion(text, (previous ?? 0) + 1, origin, this.replica);
-    const json = JSON.stringify(stored);
+    const value = await encodeValue(JSON.stringify(stored));
     const current = this.keys.configCurrent();
     const next = this.keys.configVersion(stored.version);
     const res = await this.client
       .if(next, 'Create', '==', 0)
       .and(previous === undefined ? current : this.keys.configVersion(previous), 'Create', previous === undefined ? '==' : '>', 0)
       .then(
-        this.client.put(next).value(json),
-        this.client.put(current).value(json),
+        this.client.put(next).value(value),
+        this.client.put(current).value(value),
         ...(stored.version > KEPT_CONFIG_VERSIONS ? [this.client.delete().key(this.keys.configVersion(stored.version - KEPT_CONFIG_VERSIONS))] : []),
       )
       .commit();
@@ -63,12 +63,12 @@ export class EtcdConfigStore implements ConfigStore {
 
   async versions(): Promise<ConfigVersionInfo[]> {
     const res = await this.client.getAll().prefix(this.keys.configVersions()).sort('Key', 'Ascend').exec();
-    return res.kvs.flatMap((kv) => this.#parse(kv.value.toString()) ?? []).map(versionInfo);
+    return res.kvs.flatMap((kv) => this.#parse(decodeValue(kv.value)) ?? []).map(versionInfo);
   }
 
   async version(n: number): Promise<StoredConfig | undefined> {
-    const text = await this.client.get(this.keys.configVersion(n)).string();
-    return text === null ? undefined : this.#parse(text);
+    const value = await this.client.get(this.keys.configVersion(n)).buffer();
+    return value === null ? undefined : this.#parse(decodeValue(value));
   }
 
   watch(listener: (config: StoredConfig) => void): () => void {
@@ -81,7 +81,7 @@ export class EtcdConfigStore implements ConfigStore {
   }
 
   #stored(kv: IKeyValue): void {
-    const stored = this.#parse(kv.value.toString());
+    const stored = this.#parse(decodeValue(kv.value));
     if (stored) for (const listener of this.#listeners) listener(stored);
   }
 

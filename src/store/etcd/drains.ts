@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Drain } from '../../fleet/drain/model.js';
 import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../errors.js';
 import type { DrainListener, DrainStore, SaveOptions } from '../state-store.js';
-import { EtcdFollower, newer, type EtcdKeys } from './client.js';
+import { decodeValue, encodeValue, EtcdFollower, newer, type EtcdKeys } from './client.js';
 
 const FORMAT = 1;
 
@@ -16,6 +16,7 @@ interface Version {
 function serialize(drain: Drain): string {
   return JSON.stringify({ format: FORMAT, drain });
 }
+
 
 /**
  * Drains in etcd, one key per drain. A drain is written only if its key still has the mod
@@ -140,7 +141,7 @@ export class EtcdDrainStore implements DrainStore {
     this.#held.set(drain.id, []);
     let res;
     try {
-      res = await txn.then(this.client.put(key).value(json)).else(this.client.get(key)).commit();
+      res = await txn.then(this.client.put(key).value(await encodeValue(json))).else(this.client.get(key)).commit();
     } catch (err) {
       throw new StoreUnavailableError(`drain ${drain.id} not saved: ${(err as Error).message}`);
     } finally {
@@ -188,7 +189,7 @@ export class EtcdDrainStore implements DrainStore {
   /** Records a stored version and hands out a fresh object for it. */
   #take(kv: IKeyValue): Drain | undefined {
     const id = kv.key.toString().slice(this.keys.drains().length);
-    const version = { rev: kv.mod_revision, json: kv.value.toString() };
+    const version = { rev: kv.mod_revision, json: decodeValue(kv.value) };
     const drain = this.#parse(id, version);
     if (drain) this.#known.set(id, version);
     return drain;
