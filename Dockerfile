@@ -9,8 +9,11 @@ COPY bin bin
 COPY src src
 COPY ui ui
 COPY protos protos
-# npm ci builds dist/ (the prepare script); dev dependencies are dropped afterwards.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+COPY envoy envoy
+# npm ci builds dist/ (the prepare script); dev dependencies are dropped afterwards. /runtime
+# holds what both images run.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev \
+  && mkdir /runtime && cp -r package.json node_modules dist bin protos envoy /runtime/
 
 # Envoy with drainplane as its entrypoint: `drainplane run` serves Envoy its listeners and drains
 # them on SIGTERM.
@@ -18,12 +21,7 @@ FROM envoyproxy/envoy:v1.34-latest AS drainplane-envoy
 # Node.js for drainplane (glibc build, as the Envoy image's).
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 WORKDIR /opt/drainplane
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules node_modules
-COPY --from=build /app/dist dist
-COPY bin bin
-COPY protos protos
-COPY envoy envoy
+COPY --from=build /runtime ./
 RUN ln -s /opt/drainplane/bin/drainplane.js /usr/local/bin/drainplane
 ENTRYPOINT ["drainplane", "run", "--config", "/etc/drainplane/drainplane.yaml", "--"]
 CMD ["envoy", "-c", "/etc/envoy/bootstrap.yaml"]
@@ -32,12 +30,7 @@ CMD ["envoy", "-c", "/etc/envoy/bootstrap.yaml"]
 FROM node:20-bookworm-slim AS drainplane
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules node_modules
-COPY --from=build /app/dist dist
-COPY bin bin
-COPY protos protos
-COPY envoy envoy
+COPY --from=build /runtime ./
 USER node
 ENTRYPOINT ["node", "/app/bin/drainplane.js"]
 CMD ["serve", "--config", "/app/envoy/drainplane.yaml", "--state-dir", "/tmp/drainplane"]

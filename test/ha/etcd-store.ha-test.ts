@@ -45,18 +45,23 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
   before(async () => {
     etcd = await TestEtcd.start();
   });
+  /** Two replicas' drain stores on one key prefix, and what the second is told of. */
+  const twoReplicas = async (prefix: string) => {
+    const keys = new EtcdKeys(prefix);
+    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    await Promise.all([a.load(), b.load()]);
+    const seenByB = new Map<string, Drain | undefined>();
+    b.watch((id, drain) => seenByB.set(id, drain));
+    return { keys, a, b, seenByB };
+  };
   after(async () => {
     for (const c of clients) c.close();
     await etcd?.close();
   });
 
   test('two replicas change one drain from the same version: one is stored, the other gets a conflict and the winner', async () => {
-    const keys = new EtcdKeys('/unit-drains/');
-    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    await Promise.all([a.load(), b.load()]);
-    const seenByB = new Map<string, Drain | undefined>();
-    b.watch((id, drain) => seenByB.set(id, drain));
+    const { keys, a, b, seenByB } = await twoReplicas('/unit-drains/');
 
     const mine = drainRecord('drn_1');
     await a.save([mine]);
@@ -77,12 +82,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
   });
 
   test("a save about one drain is not failed by another drain's stale copy: only the drain it is about is written", async () => {
-    const keys = new EtcdKeys('/unit-focus/');
-    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    await Promise.all([a.load(), b.load()]);
-    const seenByB = new Map<string, Drain | undefined>();
-    b.watch((id, drain) => seenByB.set(id, drain));
+    const { keys, a, b, seenByB } = await twoReplicas('/unit-focus/');
     const first = drainRecord('drn_f1');
     const second = drainRecord('drn_f2');
     await a.save([first, second]);
@@ -102,12 +102,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
   });
 
   test("a drain of 10,000 nodes is stored (under etcd's 1.5 MiB request limit) and read by another replica", async () => {
-    const keys = new EtcdKeys('/unit-large/');
-    const a = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    const b = new EtcdDrainStore(await client(), keys, () => undefined, silent);
-    await Promise.all([a.load(), b.load()]);
-    const seenByB = new Map<string, Drain | undefined>();
-    b.watch((id, drain) => seenByB.set(id, drain));
+    const { a, b, seenByB } = await twoReplicas('/unit-large/');
     const at = '2026-11-23T00:00:00.000Z';
     const nodes = Array.from({ length: 10_000 }, (_, i) => ({
       nodeId: `edge-pool-a/node-${i}`,
