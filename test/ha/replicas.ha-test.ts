@@ -11,6 +11,8 @@ import { demoConfig } from '../support/fleet-configs.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { Replica } from '../support/replicas.js';
 import { openEventStream } from '../support/event-stream.js';
+import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
+import { SimNode } from '../support/sim-node.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import {
   batchSizes,
@@ -139,6 +141,32 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     }
     const third = (await replicas[2]!.api('GET', '/v1/config/versions/3')).body;
     assert.deepEqual([third.origin, third.replica], ['watch', 'r1']);
+  });
+
+  test('the leader is killed during an admin call: the next leader makes the call again, and the drain completes', async () => {
+    replicas = await startReplicas(3, '/t6/', () => etcd.endpoint);
+    const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
+    await eventually('r1 to see r0 lead', async () => (await r1.store())?.leader === 'r0');
+    const admin = await FakeEnvoyAdmin.start();
+    // The node's stream is on r1, so it stays connected when r0 dies.
+    const sim = SimNode.connect(r1.xdsAddress, 't6-admin', { metadata: { admin_address: admin.address } });
+    try {
+      await sim.waitForLds(() => true, 'at all', 20_000);
+      await eventually('r0 to see the node', async () => (await r0.api('GET', '/v1/nodes/t6-admin')).body.connected === true);
+      admin.hang('/healthcheck/fail');
+      // Started on the leader, which makes the first call; it never gets an answer.
+      const drain = await startDrain(r0, { selector: { ids: ['t6-admin'] }, scope: 'ingress', method: 'healthcheck-fail', measure: 'ack' });
+      await eventually('the leader to call /healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1, 20_000);
+      admin.unhang('/healthcheck/fail');
+      await r0.kill();
+      await eventually('a surviving replica to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
+      await untilCompleted(r1, drain.id, 'the admin drain to complete after the takeover', 60_000);
+      assert.equal(admin.requestsTo('/healthcheck/fail').length, 2, 'called once more, by the new leader, and only once');
+      assert.equal(admin.healthCheckFailed, true);
+    } finally {
+      sim.close();
+      await admin.close();
+    }
   });
 
   test('the leader is killed mid-drain: another replica leads within the lease, and the drain completes without double steps', async () => {

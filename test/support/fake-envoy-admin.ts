@@ -92,6 +92,11 @@ export class FakeEnvoyAdmin {
     this.#hung.add(path);
   }
 
+  /** Requests to `path` from now on are answered again (those already hung stay unanswered). */
+  unhang(path: string): void {
+    this.#hung.delete(path);
+  }
+
   /** Requests to `path` get this status and body instead of Envoy's behaviour. */
   respond(path: string, status: number, body: string): void {
     this.#canned.set(path, { status, body });
