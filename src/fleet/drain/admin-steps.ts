@@ -9,13 +9,13 @@
  * 200 without starting a second drain (Envoy's admin listeners handler, `duplicate_drain`).
  */
 import type { Logger } from 'pino';
-import { NODE_FINISHED, type Drain } from './model.js';
+import { NODE_FINISHED, type Drain, type DrainMethod } from './model.js';
 import type { AdminDrainActions, NodeDirectory } from './ports.js';
 
 export type AdminAction = 'healthcheckFail' | 'healthcheckOk' | 'drainListeners';
 
 /** The call that drains a node, for a drain by an admin method. */
-export function drainingCall(method: 'healthcheck-fail' | 'drain-listeners'): AdminAction {
+export function drainingCall(method: Exclude<DrainMethod, 'remove' | 'modify'>): AdminAction {
   return method === 'healthcheck-fail' ? 'healthcheckFail' : 'drainListeners';
 }
 

@@ -4,7 +4,7 @@
  * connection history), however many nodes the drain has.
  */
 import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
-import { NODE_FINISHED, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
+import { drainsByLds, NODE_FINISHED, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
 
 export interface NodeDigest extends NodeProgress {
   /** When the node's deadline in this phase passes (startedAt + deadlineSeconds). */
@@ -78,7 +78,7 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
  */
 export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
   if (n.state === 'pushed') {
-    return spec.method === 'remove' || spec.method === 'modify'
+    return drainsByLds(spec.method)
       ? 'no ACK yet of the drained listeners'
       : `the admin call (${spec.method}) has not succeeded yet`;
   }

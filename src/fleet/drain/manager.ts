@@ -9,7 +9,7 @@ import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
-import { TERMINAL, type Drain, type NodeProgress } from './model.js';
+import { drainsByLds, TERMINAL, type Drain, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
@@ -314,7 +314,7 @@ export class DrainManager {
   /** The admin calls of a drain this process did not make (it just started leading), made now. */
   async #repeatAdminCalls(drain: Drain): Promise<void> {
     const method = drain.spec.method;
-    if (method === 'remove' || method === 'modify') return;
+    if (drainsByLds(method)) return;
     const ids = this.#admin.unattempted(drain, (id) => this.#fleet.get(id) !== undefined);
     if (ids.length === 0) return;
     this.deps.logger.info({ event: 'drain_admin_repeated', drain: drain.id, nodes: ids.length }, `drain ${drain.id}: admin calls made again on ${ids.length} node(s) this process had not called`);
@@ -338,7 +338,7 @@ export class DrainManager {
     const ids = [...new Set(nodeIds)];
     if (ids.length === 0) return;
     const method = drain.spec.method;
-    if (method === 'remove' || method === 'modify') {
+    if (drainsByLds(method)) {
       this.#rebuildOverlays(ids);
       this.deps.cache.refresh(ids);
       // http2 sends the frames just queued from an immediate: let them leave before the API

@@ -24,6 +24,11 @@ export type Scope = 'ingress' | 'egress' | 'all' | { readonly listeners: readonl
  */
 export type DrainMethod = 'remove' | 'modify' | 'healthcheck-fail' | 'drain-listeners';
 
+/** The methods carried out by a listener change pushed over LDS; the others call Envoy's admin API. */
+export function drainsByLds(method: DrainMethod): method is 'remove' | 'modify' {
+  return method === 'remove' || method === 'modify';
+}
+
 export type PhaseName = 'ingress' | 'egress' | 'listeners';
 
 /** When the egress phase of a scope-`all` drain starts. */

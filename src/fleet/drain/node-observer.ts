@@ -8,7 +8,7 @@ import type { SnapshotCache } from '../../cache/snapshot-cache.js';
 import { TypeUrl } from '../../resource/type-urls.js';
 import type { FleetConfig } from '../config.js';
 import { gaugeReading } from './gauge-reading.js';
-import type { Drain, NodeProgress } from './model.js';
+import { drainsByLds, type Drain, type NodeProgress } from './model.js';
 import { nodeListeners } from './plan.js';
 import type { ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import type { NodeObservation } from './progress.js';
@@ -35,7 +35,7 @@ export class NodeObserver {
     let acked: boolean;
     let ackedAt: number | undefined;
     let rejected: string | undefined;
-    const byLds = drain.spec.method === 'remove' || drain.spec.method === 'modify';
+    const byLds = drainsByLds(drain.spec.method);
     // A node whose stream is on another replica is judged by what that replica published.
     const remote = byLds && !status?.connected ? this.deps.remote?.observe(node) : undefined;
     if (remote) {

@@ -3,7 +3,7 @@ import { EncodedResource } from '../../resource/encoded-resource.js';
 import { encodeJson, messageToJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
-import type { Drain } from './model.js';
+import { drainsByLds, type Drain } from './model.js';
 
 export type ListenerAction = 'remove' | 'modify';
 
@@ -32,7 +32,7 @@ export function overlaysOf(drains: Iterable<Drain>, nodeIds: ReadonlySet<string>
   const keys = new Map<string, string>();
   for (const drain of drains) {
     const { method } = drain.spec;
-    if (drain.state === 'cancelled' || (method !== 'remove' && method !== 'modify')) continue;
+    if (drain.state === 'cancelled' || !drainsByLds(method)) continue;
     for (const phase of drain.phases) {
       for (const n of phase.nodes) {
         if (n.state === 'waiting' || !nodeIds.has(n.nodeId)) continue;

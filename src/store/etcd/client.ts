@@ -158,7 +158,9 @@ export class EtcdFollower {
     watcher.on('put', (kv) => this.#handle('put', kv));
     watcher.on('delete', (kv) => this.#handle('delete', kv));
     // Before creation etcd3 retries the create itself, from the revision asked for: nothing is skipped.
-    watcher.on('disconnected', (err: Error) => created && void this.#restart(watcher, err));
+    watcher.on('disconnected', (err: Error) => {
+      if (created) void this.#restart(watcher, err);
+    });
     await new Promise<void>((resolve, reject) => {
       // Closing while etcd is away: nothing would ever settle this wait.
       this.#abandon = resolve;
