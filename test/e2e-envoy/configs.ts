@@ -105,7 +105,13 @@ export interface BootstrapOptions {
   readonly cluster: string;
   readonly xdsPort: number;
   readonly adminPort: number;
+  /** How Envoy speaks ADS: state of the world (`GRPC`) or incremental (`DELTA_GRPC`). */
+  readonly adsApi: AdsApi;
 }
+
+export type AdsApi = 'GRPC' | 'DELTA_GRPC';
+/** Every real-Envoy scenario runs over both. */
+export const ADS_APIS: readonly AdsApi[] = ['GRPC', 'DELTA_GRPC'];
 
 /** A bootstrap derived from envoy/bootstrap.yaml for one node. */
 export function bootstrapConfig(demoYaml: string, o: BootstrapOptions): string {
@@ -117,6 +123,8 @@ export function bootstrapConfig(demoYaml: string, o: BootstrapOptions): string {
     clusters.find((c) => c['name'] === b['dynamic_resources']?.['ads_config']?.['grpc_services']?.[0]?.['envoy_grpc']?.['cluster_name']),
     'the static cluster that ads_config names',
   );
+  const ads = required<Json>(b['dynamic_resources']?.['ads_config'], 'dynamic_resources.ads_config');
+  ads['api_type'] = o.adsApi;
   controlPlane['type'] = 'STATIC';
   controlPlane['load_assignment'] = loadAssignment(controlPlane['name'], o.xdsPort);
   const sinks = required<Json[]>(b['stats_sinks'], 'stats_sinks');

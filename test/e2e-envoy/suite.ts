@@ -12,14 +12,15 @@
  * connection is open, which makes "ingress gone, egress still serving" observable without racing
  * the drain. It is released well before Envoy's drain time would cut it.
  *
- * Registered by envoy.e2e-test.ts only when an Envoy binary is found.
+ * Registered by drain-under-load.test.ts, once per ADS flavour, when an Envoy binary is found.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
 import { waitUntil } from '../support/daemon.js';
-import { EGRESS_LISTENER, H2_PREFIX, INGRESS_LISTENER } from './configs.js';
+import { EGRESS_LISTENER, H2_PREFIX, INGRESS_LISTENER, type AdsApi } from './configs.js';
+import type { RealEnvoy } from './envoy-binary.js';
 import { Fleet, sleep } from './fleet.js';
 import { LoadRun, type LoadTarget } from './load.js';
 import { holdPath } from './upstreams.js';
@@ -32,8 +33,8 @@ const DRAIN_TIME_S = 10;
 const HOLD_MAX_MS = 7_000;
 const HOLD_KEY = 'ingress-in-flight';
 
-export function registerEnvoyDrainSuite(envoy: { readonly bin: string; readonly version: string }): void {
-  describe(`drainplane drains a real Envoy (${envoy.version})`, { timeout: 180_000 }, () => {
+export function registerEnvoyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
+  describe(`drainplane drains a real Envoy (${envoy.version}, ADS ${adsApi})`, { timeout: 180_000 }, () => {
     let fleet: Fleet | undefined;
     const runs: LoadRun[] = [];
     let holdClient: Client | undefined;
@@ -45,6 +46,7 @@ export function registerEnvoyDrainSuite(envoy: { readonly bin: string; readonly 
         nodeIds: [DRAINED, KEPT],
         drainTimeSeconds: DRAIN_TIME_S,
         readyTimeoutMs: 45_000,
+        adsApi,
       });
     });
 
