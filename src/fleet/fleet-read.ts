@@ -45,8 +45,13 @@ export class FleetRead {
   }
 }
 
-/** The node's last answer of some type was a NACK (the config it was sent is not in effect). */
+/**
+ * The config the node was sent is not in effect: its last answer of some type was a NACK, or
+ * a rejected config is parked (a new process of the node runs what it last accepted).
+ */
 export function isNacking(node: NodeStatus): boolean {
-  return Object.values(node.types).some((t) => t?.lastNack !== undefined && (t.acked === undefined || t.lastNack.at > t.acked.at));
+  return Object.values(node.types).some(
+    (t) => t?.parked !== undefined || (t?.lastNack !== undefined && (t.acked === undefined || t.lastNack.at > t.acked.at)),
+  );
 }
 

@@ -6,8 +6,11 @@ export interface TypeStatus {
   sent?: { version: string; nonce: string; at: string };
   acked?: { version: string; at: string };
   lastNack?: { version: string; nonce: string; code: number; message: string; at: string };
-  /** A rejected config is not being resent until it changes. */
-  parked?: { version: string; since: string };
+  /**
+   * A rejected config (`version`) is not being resent until it changes. `serving`: the version
+   * a new process of the node was sent instead, the one the node last accepted.
+   */
+  parked?: { version: string; since: string; serving?: string };
 }
 
 export interface StreamStatus {
@@ -58,7 +61,12 @@ export class NodeRegistry {
       }),
     parked: (s, typeUrl, version) =>
       this.#update(s, typeUrl, (t) => {
-        t.parked = { version, since: now() };
+        // Already parked on this version (and perhaps serving a fallback): keep since and serving.
+        if (t.parked?.version !== version) t.parked = { version, since: now() };
+      }),
+    fallbackAccepted: (s, typeUrl, version, rejectedVersion) =>
+      this.#update(s, typeUrl, (t) => {
+        t.parked = { version: rejectedVersion, since: now(), serving: version };
       }),
   };
 

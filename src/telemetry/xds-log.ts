@@ -39,6 +39,11 @@ export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
       ),
     parked: (info, typeUrl, version) =>
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
+    fallbackAccepted: (info, typeUrl, version, rejectedVersion) =>
+      logger.warn(
+        { event: 'fallback_accepted', ...stream(info), type: type(typeUrl), version, rejected: rejectedVersion },
+        'a new process of a node that rejected its config runs the config the node last accepted',
+      ),
     requestIgnored: (info, reason) =>
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
     sendQueueFull: (info, q) =>
@@ -51,8 +56,8 @@ export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
   if (logger.isLevelEnabled('info')) return events;
   // Below info, leave the per-event handlers out: pino would drop their lines, but only after
   // every push and ACK of every node had built a log object for nothing.
-  const { nacked, requestIgnored } = events;
-  return { nacked, requestIgnored };
+  const { nacked, fallbackAccepted, requestIgnored } = events;
+  return { nacked, fallbackAccepted, requestIgnored };
 }
 
 /** Log lines for Envoy's metrics service streams (connection gauges for drains). */

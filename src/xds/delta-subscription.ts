@@ -80,6 +80,11 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     return this.#inFlight !== undefined;
   }
 
+  /** Nothing sent yet, and the first request listed no initial_resource_versions. */
+  get fresh(): boolean {
+    return this.#initialized && this.#clientHas.size === 0 && this.#inFlight === undefined;
+  }
+
   apply(request: DeltaRequest): ReplyOutcome | undefined {
     this.#settledFor = undefined;
     const outcome = this.#reply(request);

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import type { NodeIdentity } from '../cache/node.js';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
-import type { Snapshot } from '../cache/snapshot.js';
+import type { Snapshot, TypeSnapshot } from '../cache/snapshot.js';
 import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
 import { resetCall } from './call-reset.js';
 import type { SendQueueOverflow, StreamInfo, StreamProtocol, XdsEvents } from './events.js';
@@ -54,6 +54,13 @@ export interface StreamKind<Req> {
 
 type DuplexCall = grpc.ServerDuplexStream<unknown, Buffer>;
 
+/** A response to send: its plan, the snapshot it was planned from, and whether that is a fallback. */
+interface Planned {
+  readonly plan: ResponsePlan;
+  readonly snapshot: TypeSnapshot;
+  readonly fallback: boolean;
+}
+
 let nextStreamId = 1;
 
 /**
@@ -68,6 +75,12 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   /** Last content key reported as parked, per type, so a parked type is reported once. */
   readonly #parkedReported = new Map<XdsTypeUrl, string>();
   readonly #ignoredTypes = new Set<string>();
+  /** Per type, what the response awaiting its reply carried, and whether it was a fallback. */
+  readonly #inFlight = new Map<XdsTypeUrl, { readonly snapshot: TypeSnapshot; readonly fallback: boolean }>();
+  /** Per type, the content the node last ACKed on this stream (a NACK keeps it as the fallback). */
+  readonly #accepted = new Map<XdsTypeUrl, TypeSnapshot>();
+  /** Types whose client runs a fallback (what its node last accepted) while a rejection stands. */
+  readonly #servingFallback = new Set<XdsTypeUrl>();
   #info: StreamInfo | undefined;
   #snapshot: Snapshot | undefined;
   #unwatch: (() => void) | undefined;
@@ -107,10 +120,19 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     const outcome = subscription.apply(request);
     const info = this.#info!;
     const nodeId = info.node.id;
+    const answered = outcome?.kind === 'ack' || outcome?.kind === 'nack' ? this.#inFlight.get(typeUrl) : undefined;
+    if (answered) this.#inFlight.delete(typeUrl);
     switch (outcome?.kind) {
       case 'ack':
-        this.deps.ledger.accepted(nodeId, typeUrl);
+        if (answered) this.#accepted.set(typeUrl, answered.snapshot);
         this.deps.events.acked(info, typeUrl, outcome.version, outcome.nonce);
+        if (answered?.fallback) {
+          // Accepting the fallback is not accepting the config: the rejection stays in force.
+          this.#servingFallback.add(typeUrl);
+          this.deps.events.fallbackAccepted(info, typeUrl, outcome.version, this.deps.ledger.rejection(nodeId, typeUrl)?.version ?? '');
+        } else {
+          this.deps.ledger.accepted(nodeId, typeUrl);
+        }
         break;
       case 'nack': {
         const record = {
@@ -121,7 +143,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
           message: outcome.error.message,
           at: new Date(),
         };
-        this.deps.ledger.reject(nodeId, outcome.contentKey, record);
+        if (!answered?.fallback) this.deps.ledger.reject(nodeId, outcome.contentKey, record, this.#accepted.get(typeUrl));
         this.deps.events.nacked(info, record);
         break;
       }
@@ -203,21 +225,51 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
         if (info.aggregated && subscription.plan(typeSnapshot)) return;
         continue;
       }
-      const plan = subscription.plan(typeSnapshot);
-      if (plan) this.#send(info, typeUrl, plan);
+      const planned = this.#plan(info, typeUrl, subscription, typeSnapshot);
+      if (planned) this.#send(info, typeUrl, planned);
       const inSync = subscription.takeInSync();
       if (inSync !== undefined) this.deps.events.acked(info, typeUrl, inSync, '');
     }
   }
 
-  #send(info: StreamInfo, typeUrl: XdsTypeUrl, plan: ResponsePlan): void {
-    if (this.deps.ledger.isParked(info.node.id, typeUrl, plan.contentKey)) {
-      if (this.#parkedReported.get(typeUrl) !== plan.contentKey) {
-        this.#parkedReported.set(typeUrl, plan.contentKey);
-        this.deps.events.parked(info, typeUrl, plan.version);
+  /**
+   * What to send of a type now, if anything. Content the node rejected is not sent again
+   * (parking), except to a new process of the node, which has nothing: it gets what the node
+   * last accepted or, where that is not known, the rejected content once (for LDS Envoy still
+   * applies every listener it can), never nothing.
+   */
+  #plan(info: StreamInfo, typeUrl: XdsTypeUrl, subscription: TypeSubscription<Req>, desired: TypeSnapshot): Planned | undefined {
+    const plan = subscription.plan(desired);
+    const ledger = this.deps.ledger;
+    const nodeId = info.node.id;
+    if (!plan) {
+      // The desired content is what the client runs: a fallback that became the config again.
+      if (this.#servingFallback.delete(typeUrl)) {
+        ledger.accepted(nodeId, typeUrl);
+        this.deps.events.acked(info, typeUrl, desired.version, '');
       }
-      return;
+      return undefined;
     }
+    // A new process is matched on the snapshot it would get, not on what a response carries:
+    // its diff (Delta) holds every resource, where the rejected one held only the change.
+    const rejection = subscription.fresh ? ledger.rejection(nodeId, typeUrl) : undefined;
+    if (rejection?.version === desired.version) {
+      const fallback = rejection.accepted && subscription.plan(rejection.accepted);
+      if (!fallback) return { plan, snapshot: desired, fallback: false };
+      return { plan: fallback, snapshot: rejection.accepted!, fallback: true };
+    }
+    if (!ledger.isParked(nodeId, typeUrl, plan.contentKey)) {
+      this.#servingFallback.delete(typeUrl);
+      return { plan, snapshot: desired, fallback: false };
+    }
+    if (this.#parkedReported.get(typeUrl) !== plan.contentKey) {
+      this.#parkedReported.set(typeUrl, plan.contentKey);
+      this.deps.events.parked(info, typeUrl, plan.version);
+    }
+    return undefined;
+  }
+
+  #send(info: StreamInfo, typeUrl: XdsTypeUrl, { plan, snapshot, fallback }: Planned): void {
     const response = plan.respond(this.#nonceSeq);
     const { nonce, bytes } = response;
     const limitBytes = this.deps.limits.maxQueuedBytes;
@@ -230,6 +282,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     // grpc-js calls back once HTTP/2 took the message: a node that stops reading stops that.
     this.call.write(bytes, () => (this.#queuedBytes -= bytes.length));
     plan.commit(nonce);
+    this.#inFlight.set(typeUrl, { snapshot, fallback });
     this.deps.events.responseSent(info, typeUrl, {
       version: plan.version,
       nonce,
@@ -281,6 +334,9 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     this.#unwatch = undefined;
     this.#snapshot = undefined;
     this.#subscriptions.clear();
+    this.#inFlight.clear();
+    this.#accepted.clear();
+    this.#servingFallback.clear();
     if (this.#info) this.deps.events.streamClosed(this.#info);
     this.onClosed();
   }

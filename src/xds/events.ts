@@ -51,6 +51,11 @@ export interface XdsEvents {
   nacked(stream: StreamInfo, nack: NackRecord): void;
   /** A response was not sent because the node rejected this exact content before. */
   parked(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string): void;
+  /**
+   * A new process of a node that rejected `rejectedVersion` accepted `version`, the content the
+   * node last accepted, sent to it rather than nothing. The rejection stays in force.
+   */
+  fallbackAccepted(stream: StreamInfo, typeUrl: XdsTypeUrl, version: string, rejectedVersion: string): void;
   /** A request was ignored (unknown type, stale nonce, ...), with the reason. */
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
   /** The node stopped reading its responses; its stream was reset. */
@@ -86,6 +91,7 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     acked: fan('acked'),
     nacked: fan('nacked'),
     parked: fan('parked'),
+    fallbackAccepted: fan('fallbackAccepted'),
     requestIgnored: fan('requestIgnored'),
     sendQueueFull: fan('sendQueueFull'),
     nodeRefused: fan('nodeRefused'),

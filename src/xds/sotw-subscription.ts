@@ -30,11 +30,21 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
   #last: Sent | undefined;
   #awaitingReply = false;
   #inSync: string | undefined;
+  /**
+   * Set when a request names a resource the previous one did not: the client may not have it
+   * (Envoy forgets a RouteConfiguration once no listener uses it), so it is sent even where the
+   * content is what this stream sent before.
+   */
+  #namesAdded = false;
 
   constructor(readonly typeUrl: XdsTypeUrl) {}
 
   get awaitingReply(): boolean {
     return this.#awaitingReply;
+  }
+
+  get fresh(): boolean {
+    return this.#initialized && this.#last === undefined && this.#requestedVersion === '';
   }
 
   apply(request: SotwRequest): ReplyOutcome | undefined {
@@ -71,7 +81,9 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
       this.#legacyWildcard = false;
       this.#wildcard = star;
     }
+    const previous = this.#names;
     this.#names = new Set(names.filter((n) => n !== WILDCARD));
+    for (const name of this.#names) if (!previous.has(name)) this.#namesAdded = true;
     this.#namesKey = [...this.#names].sort().join('\0');
   }
 
@@ -81,11 +93,12 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
     const selection = this.#wildcard ? undefined : selectionOf(snapshot, this.#namesKey, this.#names);
     const resources = selection?.resources;
     const contentKey = selection ? selection.contentKey : snapshot.version;
-    if (this.#last?.contentKey === contentKey) return undefined;
+    if (this.#last?.contentKey === contentKey && !this.#namesAdded) return undefined;
     if (!this.#last && this.#wildcard && this.#requestedVersion === snapshot.version) {
       // A reconnecting client that already has exactly this version needs no response.
       this.#last = { nonce: '', version: snapshot.version, contentKey };
       this.#inSync = snapshot.version;
+      this.#namesAdded = false;
       return undefined;
     }
     return {
@@ -97,6 +110,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
       commit: (nonce) => {
         this.#last = { nonce, version: snapshot.version, contentKey };
         this.#awaitingReply = true;
+        this.#namesAdded = false;
       },
     };
   }

@@ -36,6 +36,11 @@ export interface ResponsePlan {
 export interface TypeSubscription<Req> {
   /** True while a response waits for its ACK or NACK: nothing more is sent until then. */
   readonly awaitingReply: boolean;
+  /**
+   * True while the client has nothing of this type: a new client process (its first request
+   * claimed no version) that this stream has sent nothing of the type yet.
+   */
+  readonly fresh: boolean;
   /** Applies a request of this type: subscription changes, and an ACK or NACK if it is one. */
   apply(request: Req): ReplyOutcome | undefined;
   /** The response that would bring the client up to date with `snapshot`, if any. */

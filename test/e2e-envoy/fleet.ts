@@ -7,7 +7,7 @@
  * Everything started is stopped by close(), also when start-up fails half-way.
  */
 import http2 from 'node:http2';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -46,6 +46,8 @@ export interface FleetNode extends NodePorts {
  */
 const ADMIN_POLL_OFF_MS = 3_600_000;
 const PROBE_TIMEOUT_MS = 2_000;
+/** Envoy's --base-id (hot-restart shared memory) differs for every Envoy this process starts. */
+let nextBaseId = 1;
 
 /** drainplane's log lines (JSON), the last ones kept, for waiting on events and for reports. */
 export class LogTail {
@@ -106,6 +108,11 @@ export class Fleet {
     return { status: res.status, body: await res.json() };
   }
 
+  /** The fleet config drainplane runs now (its file). */
+  configYaml(): Promise<string> {
+    return readFile(this.daemon!.configFile, 'utf8');
+  }
+
   /** Envoy output and drainplane logs, for a failure report. */
   diagnostics(): string {
     const parts = this.nodes.map((n) => {
@@ -149,25 +156,42 @@ export class Fleet {
     });
 
     const bootstrapTemplate = await readDemoFile('bootstrap.yaml');
-    for (const [i, ports] of nodePorts.entries()) {
+    for (const ports of nodePorts) {
       const bootstrapFile = path.join(this.#dir, `${ports.id}.yaml`);
       await writeFile(
         bootstrapFile,
         bootstrapConfig(bootstrapTemplate, { nodeId: ports.id, cluster: o.cluster, xdsPort: this.daemon.daemon.xdsPort, adminPort: ports.adminPort, adsApi: o.adsApi }),
       );
-      const envoy = EnvoyProcess.start({
-        name: ports.id,
-        bin: o.envoyBin,
-        bootstrapFile,
-        adminPort: ports.adminPort,
-        // Unique among the Envoys of this run and of concurrent runs (distinct pids).
-        baseId: (process.pid % 1_000_000) * 10 + i + 1,
-        drainTimeSeconds: o.drainTimeSeconds,
-      });
-      this.nodes.push({ ...ports, envoy });
+      this.nodes.push({ ...ports, envoy: this.#spawnEnvoy(ports.id, ports.adminPort) });
     }
     const deadline = Date.now() + o.readyTimeoutMs;
     await Promise.all(this.nodes.map((n) => this.#waitUntilServing(n, deadline)));
+  }
+
+  /**
+   * A new Envoy process for the node, on the same bootstrap (node id, ports): what a container
+   * restart does. The old one is stopped first; the new one is not waited for.
+   */
+  async restartEnvoy(id: string): Promise<FleetNode> {
+    const index = this.nodes.findIndex((n) => n.id === id);
+    const old = this.nodes[index];
+    if (!old) throw new Error(`no node ${id} in the fleet`);
+    await old.envoy.stop();
+    const restarted = { ...old, envoy: this.#spawnEnvoy(id, old.adminPort) };
+    this.nodes[index] = restarted;
+    return restarted;
+  }
+
+  #spawnEnvoy(id: string, adminPort: number): EnvoyProcess {
+    return EnvoyProcess.start({
+      name: id,
+      bin: this.options.envoyBin,
+      bootstrapFile: path.join(this.#dir!, `${id}.yaml`),
+      adminPort,
+      // Unique among the Envoys of this run and of concurrent runs (distinct pids).
+      baseId: (process.pid % 100_000) * 100 + nextBaseId++,
+      drainTimeSeconds: this.options.drainTimeSeconds,
+    });
   }
 
   async #waitUntilServing(node: FleetNode, deadline: number): Promise<void> {
@@ -207,7 +231,7 @@ export class Fleet {
 }
 
 /** One request on a new connection; true on 2xx. */
-async function probeHttp1(port: number, path: string): Promise<boolean> {
+export async function probeHttp1(port: number, path: string): Promise<boolean> {
   const client = new Client(`http://127.0.0.1:${port}`, { headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
   try {
     const res = await client.request({ method: 'GET', path });

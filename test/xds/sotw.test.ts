@@ -45,6 +45,24 @@ describe('SotW ADS', () => {
     await s.expectSilence(QUIET_MS);
   });
 
+  test('a route unsubscribed and asked for again is sent again (Envoy forgot it)', async () => {
+    const s = open('resubscribe');
+    s.send({ type_url: TYPE.RDS, resource_names: ['ingress_http_routes'] });
+    const first = await s.next(TYPE.RDS);
+    s.ack(first);
+    await s.expectSilence(QUIET_MS);
+    // The listener using the routes is gone: Envoy drops the subscription, and the routes.
+    s.ack(first, []);
+    await s.expectSilence(QUIET_MS);
+    // The listener is back: the same routes, unchanged, must still be sent.
+    s.ack(first, ['ingress_http_routes']);
+    const again = await s.next(TYPE.RDS);
+    assert.deepEqual(again.resources.map((r) => r.name), ['ingress_http_routes']);
+    assert.equal(again.version_info, first.version_info);
+    s.ack(again);
+    await s.expectSilence(QUIET_MS);
+  });
+
   test('a request with a stale nonce is ignored', async () => {
     const s = open('stale');
     s.send({ type_url: TYPE.RDS, resource_names: ['ingress_http_routes'] });
@@ -170,6 +188,18 @@ describe('SotW updates, NACK parking and ordering', () => {
     streams.push(again);
     again.send({ type_url: TYPE.LDS, version_info: lastGood });
     await again.expectSilence(QUIET_MS * 2, TYPE.LDS);
+
+    // A new process of the node (no version: it has nothing) gets what the node last accepted.
+    const restarted = openSotwStream(d.xdsAddress, { node: { id: 'nacker', cluster: 'test-cluster' } });
+    streams.push(restarted);
+    restarted.send({ type_url: TYPE.LDS });
+    const fallback = await restarted.next(TYPE.LDS);
+    assert.equal(fallback.version_info, lastGood);
+    restarted.ack(fallback);
+    await restarted.expectSilence(QUIET_MS * 2, TYPE.LDS);
+    const parked = (await (await fetch(`${d.apiUrl}/v1/nodes/nacker`)).json()) as { types: { lds: { parked?: { version: string; serving?: string } } } };
+    assert.deepEqual({ ...parked.types.lds.parked, since: undefined }, { version: bad.version_info, serving: lastGood, since: undefined });
+    restarted.close();
 
     // A config change is sent.
     await d.rewrite(demoConfig({ listenerTag: 'fixed' }));

@@ -26,7 +26,11 @@ const typeStatus = {
         at: { type: 'string' },
       },
     },
-    parked: { type: 'object', properties: { version: { type: 'string' }, since: { type: 'string' } } },
+    parked: {
+      type: 'object',
+      description: 'a rejected config not resent until it changes; serving: the last accepted version sent to a new process of the node instead',
+      properties: { version: { type: 'string' }, since: { type: 'string' }, serving: { type: 'string' } },
+    },
   },
 } as const;
 
