@@ -6,6 +6,7 @@ import { encodeJson, messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
+import { checkFilterChainMatches } from './filter-chains.js';
 import { checkReferences, type LocatedResource, type Section } from './references.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { locator, type Location } from './yaml-locations.js';
@@ -254,7 +255,7 @@ class ConfigReader {
       resources.set(section.typeUrl, encoded);
     }
     const references = checkReferences({ resources: located, declared });
-    this.#errors.push(...references.errors);
+    this.#errors.push(...located.listeners.flatMap(checkFilterChainMatches), ...references.errors);
     this.#warnings.push(...references.warnings);
     if (typeof name !== 'string' || !match) return undefined;
     return { name, match, resources, listeners };

@@ -90,6 +90,11 @@ describe('config validation: one case per kind of error, each with its path', ()
     expectError(dupGroup, 'groups[1].name', /duplicate group name "demo"/);
   });
 
+  test('filter chains of one listener with the same match (Envoy rejects the listener)', () => {
+    const yaml = demoConfig().replace(/( +)filter_chains:\n/, (all, indent: string) => `${all}${indent}  - filters: []\n`);
+    expectError(yaml, `${L0}.filter_chains[1].filter_chain_match`, /same filter_chain_match as filter_chains\[0\] of listener "ingress_http"/);
+  });
+
   test('a resource name with a control character', () => {
     const tab = demoConfig({ egress: [{ name: 'egress\thttp', port: 15001 }] });
     expectError(tab, 'groups[0].listeners[1].name', /listeners name "egress\\thttp" contains a control character/);
