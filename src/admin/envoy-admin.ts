@@ -81,9 +81,9 @@ export class EnvoyAdmin {
   }
 
   /**
-   * POST /drain_listeners. A graceful inbound-only drain depends on the Envoy version (see
-   * DrainListenersOptions.allowAllDirections); without `envoyVersion` it is read from
-   * /server_info first. Refusals (RangeError, EnvoyVersionError) happen before anything is sent.
+   * POST /drain_listeners. A graceful inbound-only drain and skip_exit without graceful depend on
+   * the Envoy version (see DrainListenersOptions); without `envoyVersion` it is read from
+   * /server_info first. Refusals (EnvoyVersionError) happen before anything is sent.
    */
   async drainListeners(options: DrainListenersOptions, envoyVersion?: string): Promise<void> {
     const version =

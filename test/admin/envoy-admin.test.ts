@@ -157,13 +157,23 @@ describe('EnvoyAdmin mutations', () => {
       assert.deepEqual(fake.requestsTo('/server_info'), [fake.requests[0]], 'only the first drain asked for the version');
     }));
 
-  test('skip_exit needs graceful, and is sent with it', () =>
-    withAdmin({}, async (admin, fake) => {
+  test('skip_exit without graceful is refused before 1.40, where Envoy answers 400; with graceful it is sent on any version', () =>
+    withAdmin({ version: '1.39.3' }, async (admin, fake) => {
       const skipWithoutGraceful = admin.drainListeners({ graceful: false, inboundOnly: false, skipExit: true });
-      await assert.rejects(skipWithoutGraceful, /skipExit requires graceful/);
-      assert.deepEqual(fake.requests, []);
+      await assert.rejects(skipWithoutGraceful, (err: unknown) => {
+        assert.ok(err instanceof EnvoyVersionError);
+        assert.match(err.message, /1\.39\.3 refuses skip_exit without graceful.*1\.40\.0/);
+        return true;
+      });
+      assert.deepEqual(fake.requestsTo('/drain_listeners'), []);
       await admin.drainListeners({ graceful: true, inboundOnly: false, skipExit: true });
       assert.deepEqual(fake.requestsTo('/drain_listeners')[0]?.query, { graceful: '', skip_exit: '' });
+    }));
+
+  test('skip_exit without graceful is sent from 1.40 on', () =>
+    withAdmin({ version: '1.40.0' }, async (admin, fake) => {
+      await admin.drainListeners({ graceful: false, inboundOnly: true, skipExit: true });
+      assert.deepEqual(fake.requestsTo('/drain_listeners').map((r) => r.query), [{ inboundonly: '', skip_exit: '' }]);
     }));
 });
 

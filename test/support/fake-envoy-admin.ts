@@ -15,13 +15,15 @@
  *   one {"histograms":{...}} entry; an invalid regex is a 400 (source/server/admin/stats_handler.cc,
  *   stats_render.cc; ENVOY-FACTS "Admin API"). JS RegExp stands in for RE2.
  * - /drain_listeners: presence flags graceful, inboundonly, skip_exit; skip_exit without graceful
- *   is 400 "skip_exit requires graceful" on released versions (source/server/admin/listeners_handler.cc;
- *   ENVOY-FACTS "drain_type per listener").
+ *   is 400 "skip_exit requires graceful" before 1.40 and accepted from 1.40 on, following the
+ *   `version` option (seen on Envoy 1.36.2, 1.37.0 and 1.40.0: test/e2e-envoy/node-suite.ts).
  * - Unknown paths: 404 "invalid path." (admin.cc).
  * Not modelled: draining itself, the effect of drains on gauges (tests set gauges), process exit.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SKIP_EXIT_ALONE_SINCE } from '../../src/admin/drain-query.js';
+import { atLeast } from '../../src/admin/version.js';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -144,7 +146,9 @@ export class FakeEnvoyAdmin {
         this.healthCheckFailed = false;
         return { status: 200, body: 'OK\n' };
       case '/drain_listeners':
-        if (q.has('skip_exit') && !q.has('graceful')) return { status: 400, body: 'skip_exit requires graceful\n' };
+        if (q.has('skip_exit') && !q.has('graceful') && !atLeast(this.options.version, SKIP_EXIT_ALONE_SINCE)) {
+          return { status: 400, body: 'skip_exit requires graceful\n' };
+        }
         return { status: 200, body: 'OK\n' };
       case '/quitquitquit':
         this.quitRequested = true;
