@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvoyAdmin } from '../admin/envoy-admin.js';
-import { withDrainFlags } from '../supervisor/envoy-args.js';
+import { checkDrainFlags, withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
@@ -66,6 +66,11 @@ export async function runCommand(args: string[]): Promise<number> {
   );
   if (!flags) return 0;
   if (envoyCommand.length === 0) throw new CliError(`run: give the Envoy command after --\n\n${HELP}`);
+  try {
+    checkDrainFlags(envoyCommand);
+  } catch (err) {
+    throw new CliError(`run: ${(err as Error).message}`);
+  }
   const v = flags.values;
   const logger = daemonLogger(v['log-level']);
   const envoyStop = seconds('envoy-stop-timeout', v['envoy-stop-timeout'], 'DRAINPLANE_ENVOY_STOP_TIMEOUT');

@@ -10,13 +10,27 @@ export interface EnvoyArgs {
   readonly warnings: readonly string[];
 }
 
-function flagValue(argv: readonly string[], flag: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === flag) return argv[i + 1];
-    if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+const DRAIN_FLAGS = ['--drain-time-s', '--drain-strategy'];
+
+/**
+ * Throws a RangeError for a drain flag Envoy would refuse to start with, before anything starts.
+ * Envoy's parser (TCLAP) takes `--drain-time-s 5` only: `--drain-time-s=5` is "Couldn't find
+ * match for argument", and a flag given twice is "Argument already set!" (seen on 1.36.2, 1.37.0
+ * and 1.40.0).
+ */
+export function checkDrainFlags(argv: readonly string[]): void {
+  for (const flag of DRAIN_FLAGS) {
+    const joined = argv.find((a) => a.startsWith(`${flag}=`));
+    if (joined !== undefined) {
+      throw new RangeError(`Envoy does not take ${joined}: write it as two arguments, ${flag} ${joined.slice(flag.length + 1)}`);
+    }
+    if (argv.filter((a) => a === flag).length > 1) throw new RangeError(`Envoy refuses ${flag} given twice`);
   }
-  return undefined;
+}
+
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const at = argv.indexOf(flag);
+  return at < 0 ? undefined : argv[at + 1];
 }
 
 export function withDrainFlags(argv: readonly string[], drainTimeSeconds: number): EnvoyArgs {

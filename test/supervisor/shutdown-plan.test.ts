@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withDrainFlags } from '../../src/supervisor/envoy-args.js';
+import { checkDrainFlags, withDrainFlags } from '../../src/supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../../src/supervisor/shutdown-plan.js';
 
 describe('the shutdown plan', () => {
@@ -40,10 +40,16 @@ describe("Envoy's drain flags", () => {
   });
 
   test('given values are kept, with a warning when they work against the plan', () => {
-    const r = withDrainFlags(['envoy', '--drain-time-s=5', '--drain-strategy', 'gradual'], 26);
-    assert.deepEqual(r.argv, ['envoy', '--drain-time-s=5', '--drain-strategy', 'gradual']);
+    const r = withDrainFlags(['envoy', '--drain-time-s', '5', '--drain-strategy', 'gradual'], 26);
+    assert.deepEqual(r.argv, ['envoy', '--drain-time-s', '5', '--drain-strategy', 'gradual']);
     assert.equal(r.warnings.length, 2);
     assert.match(r.warnings[0]!, /--drain-time-s 5 is shorter than .* \(26s\)/);
     assert.match(r.warnings[1]!, /--drain-strategy gradual/);
+  });
+
+  test('forms Envoy refuses to start with are refused up front: flag=value, and a flag given twice', () => {
+    assert.throws(() => checkDrainFlags(['envoy', '--drain-time-s=5']), /does not take --drain-time-s=5: write it as two arguments, --drain-time-s 5/);
+    assert.throws(() => checkDrainFlags(['envoy', '--drain-strategy', 'immediate', '--drain-strategy', 'gradual']), /--drain-strategy given twice/);
+    checkDrainFlags(['envoy', '-c', 'b.yaml', '--drain-time-s', '5', '--drain-strategy', 'immediate']);
   });
 });
