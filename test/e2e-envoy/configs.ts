@@ -183,3 +183,19 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }
 }
+
+/** The metadata key under which taggedListeners() marks listeners. */
+export const TAG_METADATA = 'drainplane_e2e';
+
+/**
+ * The fleet config with a `tag` in the metadata of every listener of one group: an LDS update
+ * of those listeners that changes nothing but the tag (`filter_metadata.drainplane_e2e.tag`).
+ */
+export function taggedListeners(fleetYaml: string, group: string, tag: string): string {
+  const config = YAML.parse(fleetYaml) as Json;
+  const found = (config['groups'] as Json[]).find((g) => g['name'] === group);
+  for (const listener of required<Json[]>(found?.['listeners'], `group ${group} listeners`)) {
+    listener['metadata'] = { filter_metadata: { [TAG_METADATA]: { tag } } };
+  }
+  return YAML.stringify(config);
+}

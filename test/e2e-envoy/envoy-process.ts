@@ -5,7 +5,8 @@
  *
  * Admin endpoints used (docs: operations/admin; ../shared/ENVOY-FACTS.md "Admin API"):
  * `/ready` (200 "LIVE"), `/listeners?format=json` (the active listeners: a removed listener leaves
- * this list at once, while its connections drain), `/server_info`, `/stats?format=json`.
+ * this list at once, while its connections drain), `/server_info`, `/stats?format=json`,
+ * `/config_dump?resource=dynamic_listeners`; any other call, mutations included, through admin().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -32,6 +33,20 @@ const KILL_WAIT_MS = 5_000;
 const ADMIN_TIMEOUT_MS = 2_000;
 
 type Json = Record<string, any>; // admin JSON, read defensively below
+
+/** One listener of /config_dump's ListenersConfigDump.dynamic_listeners (proto3 JSON). */
+export interface DynamicListener {
+  readonly name: string;
+  readonly active_state?: ListenerState;
+  readonly warming_state?: ListenerState;
+  readonly draining_state?: ListenerState;
+}
+
+export interface ListenerState {
+  readonly version_info?: string;
+  /** The Listener; enum fields at their default (DEFAULT, UNSPECIFIED) are left out. */
+  readonly listener: Json;
+}
 
 /** Envoys still running, killed if the test process exits without stopping them. */
 const running = new Set<ChildProcess>();
@@ -96,6 +111,10 @@ export class EnvoyProcess {
     return this.#output.slice(-maxChars);
   }
 
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Envoy leaves at once on SIGTERM (no drain); SIGKILL if it has not gone within the bound. */
   async stop(): Promise<EnvoyExit> {
     if (this.#exit) return this.#exit;
@@ -127,6 +146,20 @@ export class EnvoyProcess {
     return (await res.json()) as Json;
   }
 
+  /** Envoy's dynamic listeners as /config_dump shows them: each with its active, warming and draining state. */
+  async dynamicListeners(): Promise<DynamicListener[]> {
+    const res = await this.#admin('/config_dump?resource=dynamic_listeners');
+    if (res.status !== 200) throw new Error(`${this.name} admin /config_dump: HTTP ${res.status}`);
+    const configs = (((await res.json()) as Json)['configs'] ?? []) as DynamicListener[];
+    return configs.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Any admin call: its status and body as Envoy sent them. */
+  async admin(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: string }> {
+    const res = await this.#admin(path, method);
+    return { status: res.status, body: await res.text() };
+  }
+
   /** A gauge or counter by its full name; undefined when Envoy does not have it (any more). */
   async stat(name: string): Promise<number | undefined> {
     const filter = `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
@@ -137,8 +170,8 @@ export class EnvoyProcess {
     return found === undefined ? undefined : Number(found['value']);
   }
 
-  #admin(path: string): Promise<Response> {
-    return fetch(`${this.adminUrl}${path}`, { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
+  #admin(path: string, method = 'GET'): Promise<Response> {
+    return fetch(`${this.adminUrl}${path}`, { method, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
   }
 }
 

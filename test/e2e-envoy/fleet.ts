@@ -11,7 +11,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { Client } from 'undici';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import {
@@ -24,6 +23,7 @@ import {
   type NodePorts,
 } from './configs.js';
 import { EnvoyProcess } from './envoy-process.js';
+import { getOnce } from './http-get.js';
 import { H2Upstream, Http1Upstream } from './upstreams.js';
 
 export interface FleetOptions {
@@ -60,10 +60,14 @@ export class LogTail {
 
   /** True once a line with this `event` (and these fields) was logged. */
   has(event: string, fields: Record<string, unknown> = {}): boolean {
-    return this.#lines.some((line) => {
-      const entry = parse(line);
-      return entry?.['event'] === event && Object.entries(fields).every(([k, v]) => entry[k] === v);
-    });
+    return this.entries(event, fields).length > 0;
+  }
+
+  /** The lines with this `event` (and these fields), in the order logged. */
+  entries(event: string, fields: Record<string, unknown> = {}): Record<string, unknown>[] {
+    return this.#lines
+      .map(parse)
+      .filter((entry): entry is Record<string, unknown> => entry?.['event'] === event && Object.entries(fields).every(([k, v]) => entry[k] === v));
   }
 
   tail(count: number): string {
@@ -136,7 +140,8 @@ export class Fleet {
     this.http1 = await Http1Upstream.start();
     this.h2 = await H2Upstream.start();
 
-    const ports = await freeLoopbackPorts(3 * o.nodeIds.length);
+    // drainplane's own ports come from the same set: one it picked itself could be an Envoy's.
+    const [xdsPort, apiPort, ...ports] = await freeLoopbackPorts(2 + 3 * o.nodeIds.length);
     const nodePorts: NodePorts[] = o.nodeIds.map((id, i) => ({
       id,
       ingressPort: ports[3 * i]!,
@@ -150,6 +155,8 @@ export class Fleet {
       h2Port: this.h2.port,
     });
     this.daemon = await startTestDaemon(config, {
+      xdsPort: xdsPort!,
+      apiPort: apiPort!,
       // At least info: start-up waits for the metrics_connected event.
       logger: pino({ level: ['debug', 'trace'].includes(process.env['TEST_LOG_LEVEL'] ?? '') ? process.env['TEST_LOG_LEVEL']! : 'info' }, this.logs),
       gaugePollMs: ADMIN_POLL_OFF_MS,
@@ -231,17 +238,11 @@ export class Fleet {
 }
 
 /** One request on a new connection; true on 2xx. */
-export async function probeHttp1(port: number, path: string): Promise<boolean> {
-  const client = new Client(`http://127.0.0.1:${port}`, { headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
-  try {
-    const res = await client.request({ method: 'GET', path });
-    await res.body.text();
-    return res.statusCode >= 200 && res.statusCode < 300;
-  } catch {
-    return false;
-  } finally {
-    await client.destroy().catch(() => {});
-  }
+export function probeHttp1(port: number, path: string): Promise<boolean> {
+  return getOnce(port, path).then(
+    (a) => a.status >= 200 && a.status < 300,
+    () => false,
+  );
 }
 
 /** One stream on a new HTTP/2 session; true on 2xx. */
@@ -274,4 +275,19 @@ function parse(line: string): Record<string, unknown> | undefined {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** waitUntil for an async check; an error from the check counts as "not yet". */
+export async function waitUntilAsync(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = ` (last error: ${(err as Error).message})`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError}`);
+    await sleep(25);
+  }
 }

@@ -21,7 +21,7 @@ import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
 import { waitUntil } from '../support/daemon.js';
 import { EGRESS_LISTENER, H2_PREFIX, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
-import { Fleet, sleep } from './fleet.js';
+import { Fleet, waitUntilAsync } from './fleet.js';
 import { LoadRun, type LoadTarget } from './load.js';
 import { holdPath } from './upstreams.js';
 
@@ -245,19 +245,4 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
     assert.ok(load.successes(protocol, DRAINED, 0, drainStartedAt) > 0, `${protocol} went through the drained Envoy before the drain`);
   }
   assert.ok(f.logs.has('metrics_connected', { node: DRAINED }), 'the drained Envoy streamed its stats to drainplane');
-}
-
-/** waitUntil for an async check; an error from the check counts as "not yet". */
-async function waitUntilAsync(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = ` (last error: ${(err as Error).message})`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError}`);
-    await sleep(25);
-  }
 }
