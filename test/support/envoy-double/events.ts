@@ -1,7 +1,7 @@
 /**
  * What the Envoy test double reports: one JSON object per event, `{ at, pid, type, ... }`,
  * appended as a line to the file named by ENVOY_DOUBLE_EVENTS and written to stdout behind
- * EVENT_LINE_PREFIX (stdout is what a supervisor relays, so tests can read events either way).
+ * EVENT_LINE_PREFIX (stdout is what a supervisor relays into its log).
  *
  * Shared by the double (which writes events) and control.ts (which reads them).
  */
@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs';
 export const EVENTS_FILE_ENV = 'ENVOY_DOUBLE_EVENTS';
 
 /** Starts every event line on stdout, so events can be told from other output. */
-export const EVENT_LINE_PREFIX = '[envoy-double] ';
+const EVENT_LINE_PREFIX = '[envoy-double] ';
 
 export type XdsKind = 'CDS' | 'EDS' | 'LDS' | 'RDS';
 export type TrafficDirection = 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
@@ -97,8 +97,6 @@ export interface EventEnvelope {
 }
 
 export type EnvoyDoubleEvent = EventEnvelope & EventBody;
-export type EventType = EventBody['type'];
-export type EventOf<T extends EventType> = Extract<EnvoyDoubleEvent, { type: T }>;
 
 export interface EventSink {
   record(event: EventBody): void;
@@ -129,19 +127,6 @@ export function parseEventFile(text: string): EnvoyDoubleEvent[] {
   return completeLines(text)
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as EnvoyDoubleEvent);
-}
-
-/**
- * The events in the double's stdout as relayed by something else (a supervisor may prefix each
- * line with its own tag): the lines carrying EVENT_LINE_PREFIX; other output is skipped.
- */
-export function parseRelayedEvents(output: string): EnvoyDoubleEvent[] {
-  const events: EnvoyDoubleEvent[] = [];
-  for (const line of completeLines(output)) {
-    const at = line.indexOf(EVENT_LINE_PREFIX);
-    if (at >= 0) events.push(JSON.parse(line.slice(at + EVENT_LINE_PREFIX.length)) as EnvoyDoubleEvent);
-  }
-  return events;
 }
 
 function completeLines(text: string): string[] {

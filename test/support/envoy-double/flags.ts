@@ -1,6 +1,8 @@
 /**
  * The Envoy command-line flags the test double understands, parsed the way Envoy's TCLAP parser
- * takes them (`--flag value` or `--flag=value`; docs: operations/cli, source/server/options_impl.cc).
+ * takes them (docs: operations/cli, source/server/options_impl.cc): `--flag value` only, since
+ * `--flag=value` is "Couldn't find match for argument" and a flag given twice "Argument already
+ * set!" (seen on Envoy 1.36.2, 1.37.0 and 1.40.0: test/e2e-envoy/drain-flags.test.ts).
  * Every other Envoy flag is accepted and ignored, and reported back so a test can see it.
  */
 import type { DrainStrategy } from './events.js';
@@ -68,16 +70,20 @@ export function parseFlags(argv: readonly string[]): DoubleFlags {
     parentShutdownTimeS: 900,
     ignored: [],
   };
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const set = WITH_VALUE[name];
+    if (arg.startsWith('--') && arg.includes('=')) {
+      throw new FlagError(`PARSE ERROR: Argument: ${arg}\n             Couldn't find match for argument`);
+    }
+    const set = WITH_VALUE[arg];
     if (set) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new FlagError(`error: missing value for ${name}`);
+      if (seen.has(arg)) throw new FlagError(`PARSE ERROR: Argument: (${arg})\n             Argument already set!`);
+      seen.add(arg);
+      const value = argv[++i];
+      if (value === undefined) throw new FlagError(`error: missing value for ${arg}`);
       set(flags, value);
-    } else if (eq < 0 && !SWITCHES.has(arg) && arg.startsWith('-') && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) {
+    } else if (!SWITCHES.has(arg) && arg.startsWith('-') && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) {
       flags.ignored.push(arg, argv[++i]!);
     } else {
       flags.ignored.push(arg);

@@ -6,8 +6,11 @@
  * - Subscription order as Envoy's initialization makes it: CDS (wildcard) first; EDS for the
  *   clusters of type EDS (by eds_cluster_config.service_name, else the cluster name); once the
  *   clusters are initialized, LDS (wildcard); then RDS for the route_config_names the listeners
- *   name. Server states follow: PRE_INITIALIZING until the clusters are, INITIALIZING until LDS
- *   is ACKed, then LIVE (source/server/server.cc; the init manager's targets).
+ *   name. A subscription a response leads to is requested before that response is ACKed (the
+ *   LDS request before the CDS ACK, RDS before the LDS ACK). Server states follow:
+ *   PRE_INITIALIZING until the clusters are in, INITIALIZING while the listeners wait for their
+ *   routes, then LIVE (source/server/server.cc; the init manager's targets). Seen on Envoy
+ *   1.36.2, 1.37.0 and 1.40.0, SotW and Delta (test/e2e-envoy/scripted-ads.test.ts).
  * - Every response is ACKed (version_info + nonce, and the subscribed names) when all of its
  *   resources decode; otherwise it is NACKed with the last accepted version and an error_detail
  *   (code INTERNAL), and nothing of it is applied: Envoy keeps its last good config.
@@ -129,6 +132,7 @@ export class AdsSession {
     }
     if (sub.kind === 'LDS') this.options.listeners.apply(decoded.resources, res.version_info);
     sub.version = res.version_info;
+    this.#afterAccepted(sub.kind, decoded.resources);
     this.#request(sub);
     this.options.events.record({
       type: 'xds_ack',
@@ -137,10 +141,9 @@ export class AdsSession {
       nonce: res.nonce,
       resources: decoded.resources.map((r) => r.name),
     });
-    this.#afterAccepted(sub.kind, decoded.resources);
   }
 
-  /** Follow-up subscriptions and initialization steps, in Envoy's order. */
+  /** Follow-up subscriptions and initialization steps, in Envoy's order, before the ACK. */
   #afterAccepted(kind: XdsKind, resources: DecodedOk[]): void {
     switch (kind) {
       case 'CDS': {
@@ -155,10 +158,11 @@ export class AdsSession {
       case 'LDS': {
         const routes = this.options.listeners.routeConfigNames();
         if (routes.length > 0 || this.#subscriptions.has('RDS')) this.#subscribe('RDS', routes);
-        this.#setState('LIVE');
+        if (routes.length === 0) this.#setState('LIVE');
         break;
       }
       case 'RDS':
+        this.#setState('LIVE');
         break;
     }
   }
