@@ -55,8 +55,10 @@ export interface DaemonOptions {
   readonly xdsLimits?: Partial<XdsLimits>;
   /** Reload when the config file changes on disk (default true). */
   readonly watchConfig?: boolean;
-  /** Port of a 0.0.0.0 listener serving only /healthz and /readyz, for kubelet probes. */
+  /** Port of a listener serving only /healthz and /readyz, for kubelet probes. */
   readonly probePort?: number;
+  /** Address the probe port binds (default 0.0.0.0: the kubelet probes the pod's IP). */
+  readonly probeHost?: string;
   /** Admin address of the local Envoy (`drainplane run`), for nodes that announce none. */
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
@@ -227,7 +229,7 @@ export class Daemon {
       ...(options.xdsTls ? [options.xdsTls.watch()] : []),
     ];
     const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
-    await probes?.listen({ host: '0.0.0.0', port: options.probePort! });
+    await probes?.listen({ host: options.probeHost ?? '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
     daemon = new Daemon(options, config, cache, xds, api, nodes, drains, store, metrics, xdsPort, apiPort);

@@ -27,9 +27,10 @@ options (environment variable in brackets):
   --envoy-admin HOST:PORT    the local Envoy's admin API [ENVOY_ADMIN_ADDRESS] (127.0.0.1:9901)
   --no-healthcheck-fail      do not call /healthcheck/fail at the start of shutdown
   --envoy-stop-timeout S     SIGTERM to SIGKILL bound for Envoy [DRAINPLANE_ENVOY_STOP_TIMEOUT] (2)
+  --probe-host ADDR          address of the probe port [DRAINPLANE_PROBE_HOST] (0.0.0.0)
   --xds-port N --api-port N --probe-port N --state-dir DIR --log-level L
-The probe port (0.0.0.0, default 9903, 0 = off) serves only /healthz and /readyz, for kubelet
-probes; the API stays on 127.0.0.1.`;
+The probe port (default 9903, 0 = off) serves only /healthz and /readyz, for kubelet probes; the
+API stays on 127.0.0.1.`;
 
 function seconds(name: string, flag: unknown, env: string, fallback?: number): number | undefined {
   const raw = (flag as string | undefined) ?? process.env[env];
@@ -59,6 +60,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'xds-port': { type: 'string' },
       'api-port': { type: 'string' },
       'probe-port': { type: 'string' },
+      'probe-host': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -88,6 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
     apiHost: '127.0.0.1',
     apiPort: portFlag('api-port', v['api-port'], 9902),
     probePort: portFlag('probe-port', v['probe-port'], 9903),
+    probeHost: (v['probe-host'] as string | undefined) ?? process.env['DRAINPLANE_PROBE_HOST'] ?? '0.0.0.0',
     stateDir: (v['state-dir'] as string | undefined) ?? '/tmp/drainplane',
     logger,
     localAdminAddress: adminAddress,
