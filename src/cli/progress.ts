@@ -61,7 +61,9 @@ export function formatEvent(e: ProgressEvent): string {
       return `${e.phase.name}: batch ${e.batch} started: ${listNames(e.nodes)}`;
     case 'node-finished': {
       const { node, phase } = e;
-      if (node.state === 'drained') return `${phase.name}: ${node.nodeId} drained (${e.drained}/${phase.nodes.length})`;
+      if (node.state === 'drained') {
+        return `${phase.name}: ${node.nodeId} drained (${e.drained}/${phase.nodes.length})${node.note ? `: ${node.note}` : ''}`;
+      }
       return `${phase.name}: ${node.nodeId} ${STATE_WORDS[node.state]}: ${node.error ?? 'no reason given'}`;
     }
     case 'drain-finished':

@@ -202,7 +202,7 @@ function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
   const until = n.finishedAt ? Date.parse(n.finishedAt) : Date.now();
   const unfinished = !['drained', 'timed_out', 'failed'].includes(n.state);
   const open = unfinished && n.state !== 'waiting' && !drainEnded;
-  const why = n.holding ?? n.error ?? (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
+  const why = n.holding ?? n.error ?? n.note ?? (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
   return h(
     'tr',
     { 'data-node': n.nodeId },

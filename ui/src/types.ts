@@ -127,6 +127,8 @@ export interface NodeDigest {
   readonly connections: number | null;
   readonly holding: string | null;
   readonly error: string | null;
+  /** Why the node finished at once: nothing to drain on it in this phase. */
+  readonly note?: string;
   /** [epoch ms, connections], oldest first. */
   readonly history: readonly (readonly [number, number])[];
 }

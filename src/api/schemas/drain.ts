@@ -86,6 +86,7 @@ const nodeProgress = {
       },
     },
     error: { type: ['string', 'null'] },
+    note: { type: 'string', description: 'why the node finished at once: nothing to drain on it in this phase' },
   },
 } as const;
 
@@ -112,7 +113,6 @@ export const drainSchema = {
     warnings: { type: 'array', items: { type: 'string' } },
   },
 } as const;
-
 
 export const idParams = {
   type: 'object',

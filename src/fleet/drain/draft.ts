@@ -6,7 +6,7 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig } from '../config.js';
 import type { NodeStatus } from '../registry.js';
-import type { DrainSpec, PhaseProgress } from './model.js';
+import { nothingToDrain, type DrainSpec, type PhaseProgress } from './model.js';
 import { compareKeys, nodeOrderKey } from '../node-order.js';
 import { batchLimit, phaseEntry, phaseNames } from './plan.js';
 import { selectorMatches } from './selector.js';
@@ -16,7 +16,7 @@ export interface DrainDraft {
   readonly spec: DrainSpec;
   /** The connected nodes the selector matches, in the registry's order. */
   readonly matched: readonly NodeIdentity[];
-  /** Every phase pending, with an entry per matched node that has listeners in it. */
+  /** Every phase pending, with an entry per matched node (drained at once where it has no listener in the phase). */
   readonly phases: PhaseProgress[];
   readonly warnings: string[];
 }
@@ -47,9 +47,9 @@ export function draftDrain(
     state: 'pending',
     startedAt: null,
     finishedAt: null,
-    nodes: matched.flatMap((n) => phaseEntry(spec, name, config, n) ?? []),
+    nodes: matched.map((n) => phaseEntry(spec, name, config, n)),
   }));
-  if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.length === 0) {
+  if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.every(nothingToDrain)) {
     return {
       errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
     };
@@ -79,12 +79,15 @@ export function describeDraft(draft: DrainDraft, maxIds = 100) {
       .sort()
       .slice(0, maxIds),
     groups: [...groups.values()].sort((a, b) => compareKeys(a.order, b.order)).map(({ order: _, ...g }) => g),
-    phases: draft.phases.map((p) => ({
-      name: p.name,
-      nodes: p.nodes.length,
-      listeners: [...new Set(p.nodes.flatMap((n) => n.listeners.map((l) => l.name)))].sort(),
-      batches: p.nodes.length === 0 ? 0 : Math.ceil(p.nodes.length / Math.min(p.nodes.length, batchLimit(draft.spec, p))),
-    })),
+    phases: draft.phases.map((p) => {
+      const draining = p.nodes.filter((n) => !nothingToDrain(n)).length;
+      return {
+        name: p.name,
+        nodes: draining,
+        listeners: [...new Set(p.nodes.flatMap((n) => n.listeners.map((l) => l.name)))].sort(),
+        batches: draining === 0 ? 0 : Math.ceil(draining / Math.min(draining, batchLimit(draft.spec, p))),
+      };
+    }),
     warnings: draft.warnings,
   };
 }

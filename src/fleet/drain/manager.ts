@@ -9,13 +9,13 @@ import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
-import { drainsByLds, TERMINAL, type Drain, type NodeProgress } from './model.js';
+import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import { selectorMatches } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
-import { joinDrain, startPhase, stepDrain } from './step.js';
+import { finishIfDone, joinDrain, startPhase, stepDrain } from './step.js';
 
 export interface DrainManagerDeps {
   readonly store: DrainStore;
@@ -186,6 +186,8 @@ export class DrainManager {
     let started: NodeProgress[];
     try {
       started = startPhase(drain, 0, now, this.deps.logger);
+      // Nothing to drain on any node (no listener in scope): it is stored as completed at once.
+      finishIfDone(drain, now, this.deps.logger);
       await this.deps.store.save(this.list(), { changed: [drain] });
     } catch (err) {
       // Not stored, so not started: nothing was pushed.
@@ -231,7 +233,8 @@ export class DrainManager {
     const ids = this.#nodeIds(drain);
     this.#rebuildOverlays(ids);
     this.deps.cache.refresh(ids);
-    if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, ids, 'healthcheckOk');
+    // Only nodes whose health it failed: on the others, another drain may have failed it.
+    if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, this.#nodeIds(drain, true), 'healthcheckOk');
     this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
     this.#emit(drain);
     return drain;
@@ -394,8 +397,10 @@ export class DrainManager {
     }
   }
 
-  #nodeIds(drain: Drain): string[] {
-    return [...new Set(drain.phases.flatMap((p) => p.nodes.map((n) => n.nodeId)))];
+  /** The drain's nodes; `acting`: only those with something to drain in some phase. */
+  #nodeIds(drain: Drain, acting = false): string[] {
+    const ids = drain.phases.flatMap((p) => p.nodes.filter((n) => !acting || !nothingToDrain(n)).map((n) => n.nodeId));
+    return [...new Set(ids)];
   }
 
   #allNodeIds(): string[] {

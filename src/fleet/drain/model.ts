@@ -81,6 +81,17 @@ export interface NodeProgress {
   finishedAt: string | null;
   listeners: ListenerProgress[];
   error: string | null;
+  /**
+   * Why a node finished without a change: it has no listener in the phase's scope. Such an
+   * entry is drained from the start and never pushed, so a phase with nothing to drain on any
+   * of its nodes completes at once instead of waiting for its deadline.
+   */
+  note?: string;
+}
+
+/** A node entry that drains nothing: the node has no listener in the phase's scope. */
+export function nothingToDrain(node: NodeProgress): boolean {
+  return node.listeners.length === 0;
 }
 
 export interface PhaseProgress {

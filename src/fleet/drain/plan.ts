@@ -6,7 +6,7 @@ import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig, ListenerInfo } from '../config.js';
 import { groupOf } from '../snapshot-builder.js';
 import type { DrainSpec, NodeProgress, PhaseName, PhaseProgress } from './model.js';
-import { NODE_FINISHED } from './model.js';
+import { NODE_FINISHED, nothingToDrain } from './model.js';
 
 /** The phases a scope runs, in order: ingress before egress, so the app can still call out. */
 export function phaseNames(spec: DrainSpec): PhaseName[] {
@@ -39,11 +39,14 @@ export function nodeListeners(config: FleetConfig, node: NodeIdentity): readonly
   return groupOf(config, node)?.listeners ?? [];
 }
 
-/** A node's entry in a phase, or nothing when the phase has none of its listeners. */
-export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfig, node: NodeIdentity): NodeProgress | undefined {
+/**
+ * A node's entry in a phase. A node without a listener in the phase's scope still gets one,
+ * drained from the start with a note saying why: the phase has nothing to wait for on it, and
+ * the drain shows every node it took.
+ */
+export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfig, node: NodeIdentity): NodeProgress {
   const names = listenersInPhase(spec, phase, nodeListeners(config, node));
-  if (names.length === 0) return undefined;
-  return {
+  const entry: NodeProgress = {
     nodeId: node.id,
     state: 'waiting',
     batch: null,
@@ -52,13 +55,31 @@ export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfi
     listeners: names.map((name) => ({ name, connections: null })),
     error: null,
   };
+  if (names.length > 0) return entry;
+  return { ...entry, state: 'drained', note: `nothing to drain: ${missingListeners(spec, phase)} on this node` };
+}
+
+function missingListeners(spec: DrainSpec, phase: PhaseName): string {
+  switch (phase) {
+    case 'ingress':
+      return 'no ingress listener (traffic_direction INBOUND)';
+    case 'egress':
+      return spec.scope === 'all'
+        ? 'no egress listener (traffic_direction OUTBOUND or unset)'
+        : 'no egress listener (traffic_direction OUTBOUND)';
+    case 'listeners':
+      return `no listener named ${typeof spec.scope === 'object' ? spec.scope.listeners.join(', ') : ''}`;
+  }
 }
 
 /** How many nodes of a phase may drain at once. */
 export function batchLimit(spec: DrainSpec, phase: PhaseProgress): number {
   if (!spec.batch) return Number.POSITIVE_INFINITY;
   if ('size' in spec.batch) return spec.batch.size;
-  return Math.max(1, Math.floor((phase.nodes.length * spec.batch.percent) / 100));
+  // A percent of the nodes that have something to drain: the others never take a place in a batch.
+  let draining = 0;
+  for (const n of phase.nodes) if (!nothingToDrain(n)) draining += 1;
+  return Math.max(1, Math.floor((draining * spec.batch.percent) / 100));
 }
 
 /**

@@ -43,17 +43,22 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
     started.push(...startPhase(drain, 1, now, logger));
     changed = true;
   }
-  if (drain.phases.every((p) => p.state === 'done')) {
-    const nodes = drain.phases.flatMap((p) => p.nodes);
-    drain.state = nodes.some((n) => n.state === 'failed')
-      ? 'failed'
-      : nodes.some((n) => n.state === 'timed_out')
-        ? 'timed_out'
-        : 'completed';
-    drain.finishedAt = new Date(now).toISOString();
-    logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
-  }
+  finishIfDone(drain, now, logger);
   return { started, changed: changed || started.length > 0 };
+}
+
+/** Ends a running drain whose phases are all done, with its verdict. True if it ended now. */
+export function finishIfDone(drain: Drain, now: number, logger: Logger): boolean {
+  if (drain.state !== 'running' || !drain.phases.every((p) => p.state === 'done')) return false;
+  const nodes = drain.phases.flatMap((p) => p.nodes);
+  drain.state = nodes.some((n) => n.state === 'failed')
+    ? 'failed'
+    : nodes.some((n) => n.state === 'timed_out')
+      ? 'timed_out'
+      : 'completed';
+  drain.finishedAt = new Date(now).toISOString();
+  logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
+  return true;
 }
 
 /** Starts a phase: its first batch is returned, to be saved and pushed. */
@@ -73,8 +78,9 @@ export function startPhase(drain: Drain, index: number, now: number, logger: Log
 
 /**
  * A node that connected after the drain started joins the phases of a running drain that
- * selects it (those it has listeners of). In a phase under way it starts at once when the
- * running batch has room, and otherwise waits for a later batch. True if it joined any.
+ * selects it (with nothing to drain where it has no listener of a phase). In a phase under way
+ * it starts at once when the running batch has room, and otherwise waits for a later batch.
+ * True if it joined any.
  */
 export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
   if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
@@ -82,9 +88,9 @@ export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig,
   drain.phases.forEach((phase, i) => {
     if (phase.nodes.some((n) => n.nodeId === node.id)) return;
     const entry = phaseEntry(drain.spec, phase.name, config, node);
-    if (!entry) return;
     phase.nodes.push(entry);
-    if (i <= drain.phase && phase.state !== 'pending') {
+    // An entry with nothing to drain is finished already: it does not reopen a phase that is done.
+    if (i <= drain.phase && phase.state !== 'pending' && !NODE_FINISHED.has(entry.state)) {
       phase.state = 'running';
       phase.finishedAt = null;
       startBatch(drain.spec, phase, now);
@@ -105,9 +111,10 @@ function egressMayStart(drain: Drain, now: number): boolean {
 }
 
 /**
- * A phase is over when every node in it finished. A phase with no node is over once the drain
- * has nodes at all (they had none of this phase's listeners); while the whole drain has none,
- * it keeps running, so that nodes that connect later join it.
+ * A phase is over when every node in it finished; nodes with nothing to drain in it finished
+ * from the start. A phase with no node is over once the drain has nodes at all (a drain stored
+ * before such nodes got entries); while the whole drain has none, it keeps running, so that
+ * nodes that connect later join it.
  */
 function phaseOver(drain: Drain, phase: PhaseProgress): boolean {
   if (phase.nodes.length === 0) return drain.phases.some((p) => p.nodes.length > 0);
