@@ -14,6 +14,7 @@ import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './
 import { FleetAdmin } from './admin/fleet-admin.js';
 import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
+import type { Drain } from './fleet/drain/model.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
 import { removeStaleTempFiles } from './store/atomic-write.js';
@@ -71,6 +72,11 @@ export interface DaemonOptions {
   readonly xdsTls?: CertificateFiles;
   /** Which client certificate may speak for which node (with mutual TLS). */
   readonly authorizeNode?: NodeAuthorizer;
+  /**
+   * Stored drains to keep only as history from the start, before any node is served
+   * (`drainplane run`: the drains of its earlier shutdowns, whose Envoy is gone).
+   */
+  readonly retireOnStart?: { readonly which: (drain: Drain) => boolean; readonly reason: string };
 }
 
 export class ConfigError extends Error {
@@ -180,6 +186,7 @@ export class Daemon {
     const stopReplication = replicate({ store, drains, config, publisher, logger: logger.child({ component: 'replication' }) });
     // Stored drains are in place before the first node is served its listeners.
     await drains.load();
+    if (options.retireOnStart) await drains.retire(options.retireOnStart.which, options.retireOnStart.reason);
     await config.catchUp();
     cache.setResolver(resolve(config.current));
     const xds = new XdsServer({

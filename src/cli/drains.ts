@@ -56,7 +56,8 @@ function table(drains: readonly DrainView[]): string {
     const phase = d.phases[d.phase];
     return [
       d.id,
-      d.state,
+      // A retired drain keeps the state it ended in, but acts on nothing any more.
+      d.retired ? `${d.state} (history)` : d.state,
       d.spec.method,
       scope(d.spec.scope),
       phase ? `${phase.name}${d.phases.length > 1 ? ` (${d.phase + 1}/${d.phases.length})` : ''}` : '-',

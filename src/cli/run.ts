@@ -30,7 +30,11 @@ options (environment variable in brackets):
   --probe-host ADDR          address of the probe port [DRAINPLANE_PROBE_HOST] (0.0.0.0)
   --xds-port N --api-port N --probe-port N --state-dir DIR --log-level L
 The probe port (default 9903, 0 = off) serves only /healthz and /readyz, for kubelet probes; the
-API stays on 127.0.0.1.`;
+API stays on 127.0.0.1. /readyz is 200 only while the local Envoy is LIVE and has the listeners
+its config gives it (no drain acts on them).
+
+A restart on the same --state-dir starts a new Envoy: the drains of earlier shutdowns are kept
+as history (GET /v1/drains) and no longer act, so the new Envoy gets its full config.`;
 
 function seconds(name: string, flag: unknown, env: string, fallback?: number): number | undefined {
   const raw = (flag as string | undefined) ?? process.env[env];
@@ -95,6 +99,12 @@ export async function runCommand(args: string[]): Promise<number> {
     logger,
     localAdminAddress: adminAddress,
     gaugePollMs: 250,
+    // The Envoy an earlier shutdown drained is gone (this process starts a new one): what that
+    // shutdown did is history, or the new Envoy would be sent the drained listener set.
+    retireOnStart: {
+      which: (drain) => drain.origin === 'shutdown',
+      reason: 'drainplane run restarted: the Envoy this shutdown drained is gone, and the new one serves its full config',
+    },
   });
   const dependents = daemon.config.current.dependents;
   const plan = planShutdown({

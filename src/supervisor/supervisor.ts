@@ -62,12 +62,19 @@ export class Supervisor {
     return new Promise((resolve) => void this.#envoy!.exited.then(() => this.#shutdown?.then(resolve)));
   }
 
-  /** Readiness of the pod: the local Envoy connected, ACKed clusters and listeners, and is LIVE. */
+  /**
+   * Readiness of the pod: the local Envoy has every listener its config gives it (connected,
+   * ACKed its clusters and listeners, and no drain acts on them) and is LIVE. ACKing what it
+   * is sent is not enough: under a drain that is a listener set with listeners missing.
+   */
   async readiness(): Promise<string | null> {
     if (this.#drain) return 'shutting down';
     const { daemon } = this.options;
-    const synced = daemon.nodes.list().some((n) => {
-      if (!n.connected) return false;
+    const connected = daemon.nodes.list().filter((n) => n.connected);
+    if (connected.length === 0) return 'envoy has not connected';
+    const full = connected.filter((n) => daemon.drains.overlayOf(n.identity.id).size === 0);
+    if (full.length === 0) return 'a drain acts on the listeners of envoy: it does not have its full config';
+    const synced = full.some((n) => {
       const wanted = daemon.cache.snapshot(n.identity.id);
       return (
         wanted !== undefined &&
@@ -75,7 +82,7 @@ export class Supervisor {
         n.types.lds?.acked?.version === wanted.get(TypeUrl.Listener).version
       );
     });
-    if (!synced) return 'envoy has not connected and ACKed its clusters and listeners';
+    if (!synced) return 'envoy has not ACKed its clusters and listeners';
     const state = await this.options.admin.ready().catch((err: Error) => `admin unreachable: ${err.message}`);
     return state === 'LIVE' ? null : `envoy is not LIVE (${state})`;
   }
@@ -130,7 +137,10 @@ export class Supervisor {
     ): Promise<void> => {
       if (seconds <= 0) return;
       this.#phase(name, `${name} phase (${seconds}s)`);
-      const created = await daemon.drains.create({ selector, deadlineSeconds: seconds, threshold: this.options.threshold, ...body });
+      const created = await daemon.drains.create(
+        { selector, deadlineSeconds: seconds, threshold: this.options.threshold, ...body },
+        { origin: 'shutdown' },
+      );
       if ('errors' in created) {
         logger.error({ event: 'shutdown_drain_refused', phase: name, errors: created.errors }, 'drain refused');
         return;

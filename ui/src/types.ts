@@ -162,6 +162,10 @@ export interface DrainDigest {
   readonly phase: number;
   readonly phases: readonly PhaseDigest[];
   readonly warnings: readonly string[];
+  /** `shutdown`: started by `drainplane run`'s shutdown; absent: through the API. */
+  readonly origin?: 'shutdown';
+  /** Kept as history: the drain no longer acts on any listener. */
+  readonly retired?: { readonly at: string; readonly reason: string };
 }
 
 export interface FieldError {

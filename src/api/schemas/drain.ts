@@ -111,6 +111,12 @@ export const drainSchema = {
       },
     },
     warnings: { type: 'array', items: { type: 'string' } },
+    origin: { type: 'string', enum: ['shutdown'], description: 'absent: started through the API' },
+    retired: {
+      type: 'object',
+      description: 'kept as history: the drain no longer acts on any listener',
+      properties: { at: { type: 'string' }, reason: { type: 'string' } },
+    },
   },
 } as const;
 

@@ -4,7 +4,7 @@
  */
 import type { ListenerInfo } from '../config.js';
 import type { DrainType, ListenerRole } from '../roles.js';
-import { NODE_FINISHED, type Drain, type DrainMethod, type NodeProgress } from './model.js';
+import { actsOnListeners, NODE_FINISHED, type Drain, type DrainMethod, type NodeProgress } from './model.js';
 import type { NodeOverlay } from './overlay.js';
 
 export type ListenerState = 'serving' | 'draining' | 'gone';
@@ -78,7 +78,7 @@ export class DrainIndex {
       this.#admin = new Map();
       for (const drain of this.#drains.values()) {
         const method = drain.spec.method;
-        if (drain.state === 'cancelled' || (method !== 'healthcheck-fail' && method !== 'drain-listeners')) continue;
+        if (!actsOnListeners(drain) || (method !== 'healthcheck-fail' && method !== 'drain-listeners')) continue;
         for (const [key, entry] of this.#entriesOf(drain.id)) {
           if (entry.state !== 'waiting') this.#admin.set(key, { drainId: drain.id, method, entry });
         }

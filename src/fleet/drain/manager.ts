@@ -9,7 +9,7 @@ import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
-import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type NodeProgress } from './model.js';
+import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
@@ -40,6 +40,11 @@ export interface DrainManagerDeps {
   readonly now?: () => number;
   /** How often progress is evaluated. */
   readonly tickMs?: number;
+}
+
+export interface CreateOptions {
+  /** Who starts the drain, when not the API (kept on the drain). */
+  readonly origin?: DrainOrigin;
 }
 
 export type CreateResult = { readonly drain: Drain } | { readonly errors: readonly FieldError[] };
@@ -156,8 +161,8 @@ export class DrainManager {
     return () => this.#listeners.delete(listener);
   }
 
-  create(request: DrainRequest): Promise<CreateResult> {
-    return this.#exclusive(() => this.#create(request));
+  create(request: DrainRequest, options: CreateOptions = {}): Promise<CreateResult> {
+    return this.#exclusive(() => this.#create(request, options));
   }
 
   /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
@@ -166,7 +171,7 @@ export class DrainManager {
     return draftDrain(request, this.#fleet.list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
   }
 
-  async #create(request: DrainRequest): Promise<CreateResult> {
+  async #create(request: DrainRequest, options: CreateOptions): Promise<CreateResult> {
     const result = this.preview(request);
     if ('errors' in result) return result;
     const { spec, matched, phases, warnings } = result.draft;
@@ -180,6 +185,7 @@ export class DrainManager {
       phase: 0,
       phases,
       warnings,
+      ...(options.origin && { origin: options.origin }),
     };
     this.#drains.set(drain.id, drain);
     this.#unsaved.add(drain.id);
@@ -238,6 +244,34 @@ export class DrainManager {
     this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
     this.#emit(drain);
     return drain;
+  }
+
+  /**
+   * Makes the drains `which` picks history: they stop acting on any listener and are kept only
+   * to be shown, with the reason. One still running is ended too (cancelled): it will not go
+   * on. Stored first; only then do overlays change and nodes get their listeners back.
+   */
+  retire(which: (drain: Drain) => boolean, reason: string): Promise<Drain[]> {
+    return this.#exclusive(() => retryOnConflict(() => this.#retire(which, reason)));
+  }
+
+  async #retire(which: (drain: Drain) => boolean, reason: string): Promise<Drain[]> {
+    const at = new Date(this.#now()).toISOString();
+    const retired = new Map<string, Drain>();
+    for (const d of this.#drains.values()) {
+      if (d.retired !== undefined || !which(d)) continue;
+      retired.set(d.id, { ...d, ...(d.state === 'running' && { state: 'cancelled', finishedAt: at }), retired: { at, reason } });
+    }
+    if (retired.size === 0) return [];
+    const changed = [...retired.values()];
+    await this.deps.store.save(this.list().map((d) => retired.get(d.id) ?? d), { changed });
+    for (const d of changed) this.#drains.set(d.id, d);
+    const ids = changed.flatMap((d) => this.#nodeIds(d));
+    this.#rebuildOverlays(ids);
+    this.deps.cache.refresh(ids);
+    this.deps.logger.info({ event: 'drains_retired', drains: changed.map((d) => d.id), reason }, `${changed.length} drain(s) kept as history: ${reason}`);
+    for (const d of changed) this.#emit(d);
+    return changed;
   }
 
   /** Starts the egress phase of a scope-"all" drain now. */

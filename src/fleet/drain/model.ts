@@ -114,6 +114,23 @@ export interface Drain {
   warnings: string[];
   /** The egress phase was released by POST /advance (egress after `advance`). */
   advanced?: boolean;
+  /** `shutdown`: started by `drainplane run`'s shutdown of its own Envoy. Absent: through the API. */
+  origin?: DrainOrigin;
+  /**
+   * Set when the drain was made history without being cancelled: it no longer acts on any
+   * listener, and it is kept only to be shown. A running drain retired is also ended (cancelled).
+   */
+  retired?: { readonly at: string; readonly reason: string };
+}
+
+export type DrainOrigin = 'shutdown';
+
+/**
+ * Whether a drain still shapes what its nodes are sent. A finished drain does (a node it
+ * drained stays drained until it is cancelled); a cancelled or retired one does not.
+ */
+export function actsOnListeners(drain: Drain): boolean {
+  return drain.state !== 'cancelled' && drain.retired === undefined;
 }
 
 export const TERMINAL: ReadonlySet<DrainState> = new Set(['completed', 'timed_out', 'failed', 'cancelled']);

@@ -3,7 +3,7 @@ import { EncodedResource } from '../../resource/encoded-resource.js';
 import { encodeJson, messageToJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
-import { drainsByLds, nothingToDrain, type Drain } from './model.js';
+import { actsOnListeners, drainsByLds, nothingToDrain, type Drain } from './model.js';
 
 export type ListenerAction = 'remove' | 'modify';
 
@@ -24,15 +24,15 @@ export const DRAIN_METADATA_NAMESPACE = 'drainplane.drain';
 const overlayKeys = new WeakMap<NodeOverlay, string>();
 
 /**
- * The overlays drains put on these nodes: for every drain that is not cancelled, the
- * listeners of its started nodes. Removal wins over modification when two drains touch one
+ * The overlays drains put on these nodes: for every drain that is neither cancelled nor
+ * retired, the listeners of its started nodes. Removal wins over modification when two drains touch one
  * listener. Nodes whose drains touch the same listeners get the same overlay object.
  */
 export function overlaysOf(drains: Iterable<Drain>, nodeIds: ReadonlySet<string>): Map<string, NodeOverlay> {
   const keys = new Map<string, string>();
   for (const drain of drains) {
     const { method } = drain.spec;
-    if (drain.state === 'cancelled' || !drainsByLds(method)) continue;
+    if (!actsOnListeners(drain) || !drainsByLds(method)) continue;
     for (const phase of drain.phases) {
       for (const n of phase.nodes) {
         if (n.state === 'waiting' || nothingToDrain(n) || !nodeIds.has(n.nodeId)) continue;
