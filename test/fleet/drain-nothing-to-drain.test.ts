@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
 
@@ -18,18 +19,7 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
   let d: TestDaemon;
   let nodes: SimNode[] = [];
 
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${d.apiUrl}${path}`, {
-      method,
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  };
-  const drain = async (body: unknown): Promise<Drain> => {
-    const res = await api('POST', '/v1/drains', body);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body as Drain;
-  };
+  const { api, drain } = drainApi(() => d.apiUrl);
   const connect = async (id: string, cluster: 'full' | 'edge'): Promise<SimNode> => {
     const n = SimNode.connect(d.xdsAddress, id, { cluster });
     nodes.push(n);

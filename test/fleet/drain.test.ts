@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { drainApi } from '../support/drain-api.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
 
@@ -12,18 +13,7 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
   let d: TestDaemon;
   let nodes: SimNode[] = [];
 
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${d.apiUrl}${path}`, {
-      method,
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  };
-  const drain = async (body: unknown): Promise<Drain> => {
-    const res = await api('POST', '/v1/drains', body);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body as Drain;
-  };
+  const { api, drain } = drainApi(() => d.apiUrl);
   const current = async (id: string): Promise<Drain> => (await api('GET', `/v1/drains/${id}`)).body as Drain;
   const waitForState = async (id: string, state: Drain['state'], timeoutMs = 5_000): Promise<Drain> => {
     await waitUntil(`drain ${id} to be ${state}`, () => d.daemon.drains.get(id)?.state === state, timeoutMs);
