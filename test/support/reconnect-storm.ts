@@ -123,7 +123,12 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
     await new Promise((r) => setTimeout(r, 500));
     const rssBytes = await vmRssBytes(daemon.pid);
     const healthy = await fetch(`${daemon.apiUrl}/healthz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.ok, () => false);
-    const drainState = (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state;
+    // The API shows a drain completed as soon as its step is decided, a moment before the step
+    // is stored: a kill in between restarts it running, and it completes again once its nodes
+    // are back. Waited for (bounded), then read.
+    const drainState = async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state;
+    await waitFor(`drain ${id} to be completed after the restart`, syncTimeoutMs, async () => (await drainState()) === 'completed').catch(() => {});
+    const finalDrainState = await drainState();
     return {
       nodes,
       drained: after.filter((n) => isDrained(n.index)).length,
@@ -135,7 +140,7 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
       daemonAlive: daemon.child.exitCode === null && daemon.child.signalCode === null && healthy,
       wrong: wrong.slice(0, 5),
       wrongCount: wrong.length,
-      drainState,
+      drainState: finalDrainState,
     };
   } finally {
     await generator?.close();
