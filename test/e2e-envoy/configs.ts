@@ -1,11 +1,11 @@
 /**
- * The drainplane config and the Envoy bootstraps of the end-to-end suite, derived from the demo
- * files in envoy/ (so the suite runs what the README tells operators to run), with loopback
- * addresses and free ports:
+ * The drainplane config and the Envoy bootstraps of the real-Envoy suite (test/e2e-envoy) and the
+ * rolling-restart benchmark (bench/rolling-restart), derived from the demo files in envoy/ (so
+ * both run what the README tells operators to run), with loopback addresses and free ports:
  *
  * - one group per Envoy node (matched by cluster and id), each a copy of the demo group with its
- *   own ports: the INBOUND listener routes `/h2` to an HTTP/2 (h2c) upstream and everything else
- *   to the HTTP/1.1 app; the OUTBOUND listener routes to the HTTP/1.1 upstream;
+ *   own ports: the INBOUND listener routes `/h2` to an HTTP/2 (h2c) upstream, when there is one,
+ *   and everything else to the HTTP/1.1 app; the OUTBOUND listener routes to the HTTP/1.1 upstream;
  * - a bootstrap per node: node id, cluster and `admin_address` metadata, ADS and the
  *   metrics_service sink to drainplane's xDS port, stats flushed every second, admin on loopback.
  */
@@ -35,8 +35,8 @@ export interface FleetOptions {
   readonly nodes: readonly NodePorts[];
   /** The HTTP/1.1 upstream: the app behind ingress and the upstream behind egress. */
   readonly http1Port: number;
-  /** The HTTP/2 (h2c) upstream behind ingress `/h2`. */
-  readonly h2Port: number;
+  /** The HTTP/2 (h2c) upstream behind ingress `/h2`; without it, ingress has only the app. */
+  readonly h2Port?: number;
 }
 
 export async function readDemoFile(name: 'drainplane.yaml' | 'bootstrap.yaml'): Promise<string> {
@@ -68,12 +68,6 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
   delete httpConnectionManager(ingress)['access_log'];
   delete httpConnectionManager(egress)['access_log'];
 
-  // Ingress routes (RDS): `/h2` to the HTTP/2 upstream ahead of the demo's catch-all to the app.
-  const ingressRoutes = required<string>(httpConnectionManager(ingress)['rds']?.['route_config_name'], 'ingress rds.route_config_name');
-  const routeConfig = required<Json[]>(group['routes'], 'routes').find((r) => r['name'] === ingressRoutes);
-  const virtualHost = required<Json>(routeConfig?.['virtual_hosts']?.[0], `routes ${ingressRoutes} virtual_hosts[0]`);
-  virtualHost['routes'] = [{ match: { prefix: H2_PREFIX }, route: { cluster: 'h2_upstream' } }, ...required<Json[]>(virtualHost['routes'], 'routes')];
-
   // Every cluster of the demo points at the HTTP/1.1 upstream on loopback: EDS endpoints for EDS
   // clusters, a static load assignment for the others.
   const clusters = required<Json[]>(group['clusters'], 'clusters');
@@ -82,7 +76,22 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
     cluster['type'] = 'STATIC';
     cluster['load_assignment'] = loadAssignment(cluster['name'], o.http1Port);
   }
-  clusters.push({
+  // After the loop above, which would point every non-EDS cluster at the HTTP/1.1 upstream.
+  if (o.h2Port !== undefined) addH2Route(group, ingress, o.h2Port);
+  group['endpoints'] = clusters
+    .filter((c) => c['type'] === 'EDS')
+    .map((c) => loadAssignment(c['name'], o.http1Port));
+  return group;
+}
+
+/** Ingress routes (RDS): `/h2` to the HTTP/2 upstream ahead of the demo's catch-all to the app. */
+function addH2Route(group: Json, ingress: Json, h2Port: number): void {
+  const ingressRoutes = required<string>(httpConnectionManager(ingress)['rds']?.['route_config_name'], 'ingress rds.route_config_name');
+  const routeConfig = required<Json[]>(group['routes'], 'routes').find((r) => r['name'] === ingressRoutes);
+  const virtualHost = required<Json>(routeConfig?.['virtual_hosts']?.[0], `routes ${ingressRoutes} virtual_hosts[0]`);
+  virtualHost['routes'] = [{ match: { prefix: H2_PREFIX }, route: { cluster: 'h2_upstream' } }, ...required<Json[]>(virtualHost['routes'], 'routes')];
+
+  required<Json[]>(group['clusters'], 'clusters').push({
     name: 'h2_upstream',
     connect_timeout: '1s',
     type: 'STATIC',
@@ -92,12 +101,8 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
-    load_assignment: loadAssignment('h2_upstream', o.h2Port),
+    load_assignment: loadAssignment('h2_upstream', h2Port),
   });
-  group['endpoints'] = clusters
-    .filter((c) => c['type'] === 'EDS')
-    .map((c) => loadAssignment(c['name'], o.http1Port));
-  return group;
 }
 
 export interface BootstrapOptions {

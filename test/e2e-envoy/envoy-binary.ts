@@ -25,7 +25,8 @@ export function findEnvoy(env: NodeJS.ProcessEnv = process.env): EnvoyLookup {
   return onPath === undefined ? { kind: 'absent' } : checkVersion(onPath);
 }
 
-function searchPath(name: string, searchPath: string): string | undefined {
+/** The first executable file called `name` in the folders of a PATH-style list. */
+export function searchPath(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
