@@ -11,7 +11,8 @@
  * DIR/rolling-restart-<date>.json (DIR: bench/results). Exits 0 when the run completed, whether
  * or not the targets were met; 1 when it could not run.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +125,8 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg();
   const startedAt = performance.now();
   const baseDir = await mkdtemp(path.join(os.tmpdir(), 'drainplane-rolling-restart-'));
+  // Also on Ctrl-C or the run bound, which leave through process.exit.
+  process.once('exit', () => rmSync(baseDir, { recursive: true, force: true }));
   const upstream = await startUpstream();
   const arms: ArmResult[] = [];
   try {
@@ -152,7 +155,6 @@ async function main(): Promise<number> {
     }
   } finally {
     await upstream.process.stop();
-    await rm(baseDir, { recursive: true, force: true });
   }
 
   const loadAfter = os.loadavg();
