@@ -1,7 +1,8 @@
 -- wrk has no rate flag: this script paces it. Each thread sends on a schedule of its own
 -- (RATE / threads requests a second) and wrk asks delay() before every request, so a connection
 -- waits for the thread's next free slot. A thread that falls behind (every connection busy, or
--- reconnecting) catches up by at most CATCH_UP_US, not in one burst.
+-- starved of CPU on a loaded machine) sends the missed requests as soon as it can, as clients
+-- that keep arriving would, but only the last CATCH_UP_US's worth: a long stall is not one burst.
 -- Settings come from the environment: WRK_RATE (total requests a second), WRK_THREADS.
 -- done() prints one JSON line (prefixed "RESULT ") with the totals and latency percentiles.
 local ffi = require("ffi")
@@ -16,7 +17,7 @@ local function now_us()
   return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
 
-local CATCH_UP_US = 500000
+local CATCH_UP_US = 2000000
 local threads = {}
 local interval_us, next_slot
 non2xx = 0
