@@ -71,6 +71,7 @@ export async function runArm(kind: ArmKind, o: ArmOptions): Promise<ArmResult> {
       threads: o.threads,
       connections: o.connections,
       maxSeconds: o.schedule.durationSeconds + 3 * o.graceSeconds + 60,
+      dir: setup.dir,
     });
     const t0 = performance.now();
     const at = (): number => (performance.now() - t0) / 1000;
