@@ -54,9 +54,13 @@ export class FleetAdmin implements AdminDrainActions {
     await this.#client(node).drainListeners({ graceful: true, inboundOnly: true });
   }
 
-  /** Reads the node's connection gauges from its admin /stats into `gauges`. */
+  /**
+   * Reads the node's connection gauges from its admin /stats into `gauges`, dated when they were
+   * asked for: a poll sent before an LDS change and answered after its ACK shows the old state.
+   */
   async poll(node: NodeIdentity, gauges: ConnectionGauges): Promise<void> {
-    gauges.record(node.id, await this.#client(node).connectionGauges());
+    const askedAt = gauges.now();
+    gauges.record(node.id, await this.#client(node).connectionGauges(), askedAt);
   }
 
   close(): void {

@@ -24,6 +24,7 @@
  *   connection is absent from a report rather than reported as 0.
  */
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { isListenerManagerGauge, listenerManagerGauges, type ListenerManagerGauges } from './listener-manager.js';
 
 /** io.prometheus.client.MetricType.GAUGE. */
 export const PROMETHEUS_GAUGE = 1;
@@ -43,12 +44,14 @@ export interface MetricFamilyLike {
   readonly metric?: readonly MetricLike[] | null;
 }
 
-/** downstream_cx_active by stat scope. */
+/** downstream_cx_active by stat scope, and the node's listener manager gauges. */
 export interface ConnectionGaugeValues {
   /** By listener stat scope: see listenerStatAddress(). */
   readonly listeners: ReadonlyMap<string, number>;
   /** By HTTP connection manager stat_prefix. */
   readonly httpPrefixes: ReadonlyMap<string, number>;
+  /** Listener versions warming and draining on the node; absent when not reported. */
+  readonly listenerManager?: ListenerManagerGauges | undefined;
 }
 
 export interface ConnectionReport extends ConnectionGaugeValues {
@@ -70,6 +73,11 @@ export function isConnectionGaugeName(name: string): boolean {
   return name.endsWith(ACTIVE) && (name.startsWith(LISTENER) || name.startsWith(HTTP));
 }
 
+/** True for every gauge drains read: connection gauges and the listener manager's. */
+export function isDrainGaugeName(name: string): boolean {
+  return isConnectionGaugeName(name) || isListenerManagerGauge(name);
+}
+
 /**
  * Extracts the traffic connection gauges, `listener.<X>.downstream_cx_active` and
  * `http.<stat_prefix>.downstream_cx_active`, from families named either way (full names, or
@@ -79,20 +87,27 @@ export function isConnectionGaugeName(name: string): boolean {
 export function parseMetricFamilies(families: Iterable<MetricFamilyLike>): {
   listeners: Map<string, number>;
   httpPrefixes: Map<string, number>;
+  listenerManager: ListenerManagerGauges | undefined;
 } {
   const listeners = new Map<string, number>();
   const httpPrefixes = new Map<string, number>();
+  const manager = new Map<string, number>();
   for (const family of families) {
     const name = family.name ?? '';
-    if (family.type !== PROMETHEUS_GAUGE || !isConnectionGaugeName(name)) continue;
+    if (family.type !== PROMETHEUS_GAUGE || !isDrainGaugeName(name)) continue;
     for (const metric of family.metric ?? []) {
       const value = metric.gauge?.value;
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+      // The listener manager's gauges carry no tags: their name is the full name.
+      if (isListenerManagerGauge(name)) {
+        manager.set(name, value);
+        continue;
+      }
       const fullName = untaggedName(name, connectionTags(metric.label ?? []));
       if (fullName !== undefined) addConnectionStat(fullName, value, listeners, httpPrefixes);
     }
   }
-  return { listeners, httpPrefixes };
+  return { listeners, httpPrefixes, listenerManager: listenerManagerGauges(manager) };
 }
 
 /**
@@ -230,20 +245,27 @@ export class ConnectionGauges {
 
   /**
    * Replaces the node's report with these gauges and tells the listeners, synchronously: an
-   * exception thrown by a listener reaches the caller.
+   * exception thrown by a listener reaches the caller. `at` is when the gauges were asked for,
+   * if that was before now (an admin poll): a reading must not look newer than the state it shows.
    */
-  record(nodeId: string, gauges: ConnectionGaugeValues): ConnectionReport {
+  record(nodeId: string, gauges: ConnectionGaugeValues, at: number = this.#now()): ConnectionReport {
     const report: ConnectionReport = {
       nodeId,
-      at: new Date(this.#now()),
+      at: new Date(at),
       listeners: gauges.listeners,
       httpPrefixes: gauges.httpPrefixes,
+      ...(gauges.listenerManager && { listenerManager: gauges.listenerManager }),
     };
     this.#reports.delete(nodeId);
     this.#reports.set(nodeId, report);
     this.#expire();
     for (const listener of [...this.#listeners]) listener(report);
     return report;
+  }
+
+  /** The clock reports are dated by. */
+  now(): number {
+    return this.#now();
   }
 
   /** The node's last report, unless it is older than the TTL. */

@@ -7,7 +7,7 @@
  *
  * A flush carries every used stat of the Envoy (thousands of families with many clusters) and
  * repeats every flush interval, for every node of the fleet. So messages are read at the wire
- * level: a family is decoded only when its name may be a connection gauge, and a message with
+ * level: a family is decoded only when its name may be a gauge drains read, and a message with
  * more families than the limit is not decoded at all. The server's
  * `grpc.max_receive_message_length` must still admit a whole flush (grpc-js defaults to 4 MiB).
  */
@@ -16,7 +16,7 @@ import protobuf from 'protobufjs';
 import { envoyProtos } from '../resource/protos.js';
 import type { NodeAuthorizer } from '../xds/discovery-stream.js';
 import {
-  isConnectionGaugeName,
+  isDrainGaugeName,
   parseMetricFamilies,
   type ConnectionGaugeValues,
   type ConnectionGauges,
@@ -99,7 +99,7 @@ export function decodeMetricsMessage(bytes: Uint8Array, maxFamilies: number): Me
     }
     familyCount++;
     // Past the limit, families are still counted (skipping costs no allocation) but never decoded.
-    if (familyCount <= maxFamilies && mayHoldConnectionGauge(reader, length)) {
+    if (familyCount <= maxFamilies && mayHoldDrainGauge(reader, length)) {
       families.push(MetricFamilyType.decode(reader, length) as unknown as MetricFamilyLike);
     } else {
       reader.skip(length);
@@ -110,14 +110,14 @@ export function decodeMetricsMessage(bytes: Uint8Array, maxFamilies: number): Me
 }
 
 /**
- * Peeks at the family starting at the reader's position. Envoy (C++ protobuf) writes fields in
+ * Peeks at the family starting at the reader's position: a connection or listener manager gauge. Envoy (C++ protobuf) writes fields in
  * number order, so `name` comes first; a family written otherwise is decoded and judged whole.
  */
-function mayHoldConnectionGauge(reader: protobuf.Reader, length: number): boolean {
+function mayHoldDrainGauge(reader: protobuf.Reader, length: number): boolean {
   if (length === 0) return false; // no name; and the next bytes belong to another field
   const start = reader.pos;
   try {
-    return reader.uint32() !== FAMILY_NAME_TAG || isConnectionGaugeName(reader.string());
+    return reader.uint32() !== FAMILY_NAME_TAG || isDrainGaugeName(reader.string());
   } finally {
     reader.pos = start;
   }

@@ -77,7 +77,7 @@ describe('EnvoyAdmin reads', () => {
     await assert.rejects(admin.stats(/server/i), /flags "i"/);
   });
 
-  test('connectionGauges leaves out admin and per-worker names', async () => {
+  test('connectionGauges leaves out admin and per-worker names, and reads the listener manager counts', async () => {
     fake.gauges.clear();
     fake.gauges
       .set('listener.0.0.0.0_10000.downstream_cx_active', 3)
@@ -88,10 +88,14 @@ describe('EnvoyAdmin reads', () => {
       .set('http.ingress_http.downstream_cx_active', 3)
       .set('http.admin.downstream_cx_active', 1)
       .set('http.ingress_http.downstream_cx_total', 40)
-      .set('server.total_connections', 4);
+      .set('server.total_connections', 4)
+      .set('listener_manager.total_listeners_warming', 0)
+      .set('listener_manager.total_listeners_draining', 1)
+      .set('listener_manager.total_listeners_active', 2);
     const gauges = await admin.connectionGauges();
     assert.deepEqual(gauges.listeners, new Map([['0.0.0.0_10000', 3], ['[__]_15001', 0]]));
     assert.deepEqual(gauges.httpPrefixes, new Map([['ingress_http', 3]]));
+    assert.deepEqual(gauges.listenerManager, { warming: 0, draining: 1 });
   });
 
   test('ready follows the health check: LIVE, DRAINING, LIVE', async () => {

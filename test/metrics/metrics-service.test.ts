@@ -76,6 +76,17 @@ describe('parseMetricFamilies', () => {
     ]);
     assert.deepEqual(entries(parsed.listeners), { '0.0.0.0_1': 1, '0.0.0.0_2': 2 });
   });
+
+  test('reads the listener manager\'s warming and draining counts; a draining gauge never set is 0', () => {
+    const both = parseMetricFamilies([
+      gauge('listener_manager.total_listeners_warming', 1),
+      gauge('listener_manager.total_listeners_draining', 2),
+      gauge('listener_manager.total_listeners_active', 5),
+    ]);
+    assert.deepEqual(both.listenerManager, { warming: 1, draining: 2 });
+    assert.deepEqual(parseMetricFamilies([gauge('listener_manager.total_listeners_warming', 0)]).listenerManager, { warming: 0, draining: 0 });
+    assert.equal(parseMetricFamilies([gauge('listener_manager.total_listeners_draining', 0)]).listenerManager, undefined, 'not reported at all');
+  });
 });
 
 describe('listenerStatAddress', () => {
@@ -195,10 +206,11 @@ describe('MetricsService StreamMetrics', () => {
       const node = `envoy-tags-${tagsAsLabels}`;
       const s = open(node);
       const report = nextReport(node);
-      s.send(flush, { tagsAsLabels });
-      const { listeners, httpPrefixes } = await report;
+      s.send({ ...flush, listenerManager: { warming: 0, draining: 1 } }, { tagsAsLabels });
+      const { listeners, httpPrefixes, listenerManager } = await report;
       assert.deepEqual({ listeners: entries(listeners), http: entries(httpPrefixes) }, expected);
       assert.deepEqual(gauges.latest(node)?.listeners, listeners);
+      assert.deepEqual(listenerManager, { warming: 0, draining: 1 });
     });
   }
 

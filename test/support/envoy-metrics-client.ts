@@ -12,10 +12,14 @@ import { envoyProtos } from '../../src/resource/protos.js';
 
 const PATH = '/envoy.service.metrics.v3.MetricsService/StreamMetrics';
 
-/** Connection gauges to report, by listener stat scope and by HCM stat_prefix. */
+/**
+ * Gauges to report: connections by listener stat scope and by HCM stat_prefix, and the listener
+ * manager's warming and draining counts (draining left out, as Envoy does before any drain).
+ */
 export interface ConnectionGaugeInput {
   listeners?: Record<string, number>;
   http?: Record<string, number>;
+  listenerManager?: { warming: number; draining?: number };
 }
 
 export interface SendOptions {
@@ -118,7 +122,13 @@ function flush(gauges: ConnectionGaugeInput, options: SendOptions): Family[] {
       stat('GAUGE', { http: prefix }, 'downstream_rq_active', 5),
     );
   }
+  const manager = gauges.listenerManager;
+  if (manager) {
+    families.push(stat('GAUGE', {}, 'listener_manager.total_listeners_warming', manager.warming));
+    if (manager.draining !== undefined) families.push(stat('GAUGE', {}, 'listener_manager.total_listeners_draining', manager.draining));
+  }
   families.push(
+    stat('GAUGE', {}, 'listener_manager.total_listeners_active', 2),
     stat('GAUGE', { listener: 'admin' }, 'downstream_cx_active', 11),
     stat('GAUGE', { listener: 'admin', worker: 'main_thread' }, 'downstream_cx_active', 11),
     stat('GAUGE', { http: 'admin' }, 'downstream_cx_active', 11),
