@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
 import { runCli } from '../support/cli.js';
 import { startTestDaemon, waitForLdsAck, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { openEnvoyMetricsStream } from '../support/envoy-metrics-client.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 /** A node that accepts (ACKs) every listener set it is sent, as a healthy Envoy does. */
@@ -90,7 +91,15 @@ describe('drainplane drain, drains and nodes against a running daemon', { timeou
   });
 
   test('drain --wait follows a modify drain to completion and exits 0', async () => {
-    const r = await cli('drain', '--selector', 'cluster=test-cluster', '--scope', 'ingress', '--method', 'modify', '--wait');
+    // A modify drain ends when Envoy drains no listener version: the node's stats flushes say so.
+    const metrics = openEnvoyMetricsStream(d.xdsAddress, 'edge-1');
+    const flush = () => metrics.send({ listenerManager: { warming: 0, draining: 0 } }, { tagsAsLabels: true });
+    flush();
+    const flushes = setInterval(flush, 200);
+    const r = await cli('drain', '--selector', 'cluster=test-cluster', '--scope', 'ingress', '--method', 'modify', '--wait').finally(() => {
+      clearInterval(flushes);
+      void metrics.close();
+    });
     assert.equal(r.code, 0, r.stderr);
     modifyDrain = drainId(r.stdout);
     assert.match(r.stdout, /^ingress: phase started, 1 node\(s\)$/m);

@@ -10,6 +10,7 @@
  * The config is the demo group of envoy/drainplane.yaml (configs.ts); `ingressOnly` drops its
  * egress listener, as the shipped Kubernetes deployment has none (deploy/kubernetes).
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -273,5 +274,30 @@ async function waitForExit(pid: number): Promise<void> {
       return;
     }
     await sleep(50);
+  }
+}
+
+/** A drain of run's shutdown as GET /v1/drains lists it (the fields these tests read). */
+export interface ShutdownDrain {
+  readonly createdAt: string;
+  readonly state: string;
+  readonly origin?: string;
+  readonly retired?: { readonly reason: string };
+  readonly spec: { readonly scope: string; readonly method: string };
+  readonly phases: {
+    readonly state: string;
+    readonly nodes: { readonly state: string; readonly listeners: unknown[]; readonly note?: string; readonly error: string | null }[];
+  }[];
+}
+
+/**
+ * The propagation delay's modify drain ended at its deadline, its node timed out because Envoy
+ * still drained the old ingress version: the plan gives Envoy a longer drain time than the delay.
+ */
+export function assertEnvoyStillDrained(d: ShutdownDrain): void {
+  assert.equal(d.state, 'timed_out', `the modify drain of the propagation delay: ${JSON.stringify(d.phases)}`);
+  for (const n of d.phases.flatMap((p) => p.nodes)) {
+    assert.equal(n.state, 'timed_out');
+    assert.match(n.error ?? '', /^Envoy's listener drain did not end within /);
   }
 }

@@ -18,7 +18,7 @@ import { describe, test } from 'node:test';
 import { Client } from 'undici';
 import { ADS_APIS, EGRESS_LISTENER, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
-import { PodSite, START_TIMEOUT_MS, step, until, type RunPod } from './pod.js';
+import { assertEnvoyStillDrained, PodSite, START_TIMEOUT_MS, step, until, type RunPod, type ShutdownDrain } from './pod.js';
 import { holdPath } from './upstreams.js';
 
 const HOLD = 'run-shutdown';
@@ -131,10 +131,13 @@ async function restartServesInFull(pod: RunPod): Promise<void> {
   assert.equal((await pod.get('egress')).status, 200, 'egress serves after the restart');
 
   // The first run's shutdown is kept as history.
-  const drains = (await pod.api('GET', '/v1/drains')).body.drains as { state: string; origin?: string; retired?: { reason: string } }[];
+  const drains = (await pod.api('GET', '/v1/drains')).body.drains as ShutdownDrain[];
   assert.equal(drains.length, 3, 'propagation, ingress and egress drains of the first shutdown');
   for (const d of drains) {
-    assert.equal(d.state, 'completed');
+    // The propagation delay's modify drain ends at its deadline: Envoy still drained the old
+    // ingress version then (its drain time, from the plan, is longer), so it never said completed.
+    if (d.spec.method === 'modify') assertEnvoyStillDrained(d);
+    else assert.equal(d.state, 'completed');
     assert.equal(d.origin, 'shutdown');
     assert.match(d.retired?.reason ?? '', /restart/);
   }

@@ -25,7 +25,11 @@ const node = (): NodeProgress => ({
   error: null,
 });
 const seen = (o: Partial<NodeObservation>): NodeObservation => ({ acked: false, rejected: undefined, ackedAt: undefined, report: undefined, ...o });
-const report = (at: number, connections: number | null | undefined) => ({ at, connections: () => connections });
+const report = (at: number, connections: number | null | undefined, listenerVersions?: { warming: number; draining: number }) => ({
+  at,
+  connections: () => connections,
+  listenerVersions,
+});
 
 describe('drain progress of one node', () => {
   test('pushed -> acked -> drained when a report after the ACK shows no connections', () => {
@@ -68,5 +72,41 @@ describe('drain progress of one node', () => {
     const n = node();
     advanceNode(n, { ...spec, measure: 'ack' }, seen({ acked: true, ackedAt: T0 }), T0 + 1);
     assert.equal(n.state, 'drained');
+  });
+
+  describe('measure listener-drain (modify)', () => {
+    const modify: DrainSpec = { ...spec, method: 'modify', measure: 'listener-drain' };
+    const settled = { warming: 0, draining: 0 };
+
+    test('the ACK alone is not enough: drained once a report after it shows nothing warming or draining', () => {
+      const n = node();
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100 }), T0 + 200);
+      assert.equal(n.state, 'acked');
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 300, null, { warming: 1, draining: 0 }) }), T0 + 400);
+      assert.equal(n.state, 'acked', 'the new version still warms: the old one has not even started draining');
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 500, null, { warming: 0, draining: 1 }) }), T0 + 600);
+      assert.equal(n.state, 'acked');
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 700, null, settled) }), T0 + 800);
+      assert.equal(n.state, 'drained');
+      assert.equal(n.listeners[0]!.connections, null, 'the old version\'s connections stay unknown');
+    });
+
+    test('a settled report from before the ACK, or one without the gauges, proves nothing', () => {
+      const n = node();
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 50, null, settled) }), T0 + 200);
+      assert.equal(n.state, 'acked');
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 150, 0) }), T0 + 200);
+      assert.equal(n.state, 'acked');
+    });
+
+    test('still draining at the deadline: timed out, saying why', () => {
+      const n = node();
+      advanceNode(n, modify, seen({ acked: true, ackedAt: T0, report: report(T0 + 10, null, { warming: 0, draining: 2 }) }), T0 + 11_000);
+      assert.equal(n.state, 'timed_out');
+      assert.match(n.error!, /^Envoy's listener drain did not end within 10s: 2 draining and 0 warming listener version\(s\) on the node/);
+      const m = node();
+      advanceNode(m, modify, seen({ acked: true, ackedAt: T0, report: report(T0 + 10, 0) }), T0 + 11_000);
+      assert.match(m.error!, /^Envoy's listener drain did not end within 10s: no listener_manager gauges from this node since its last ACK/);
+    });
   });
 });

@@ -32,7 +32,10 @@ test('retired drains stop acting and stay listed; a running one is ended; the ot
     return result.drain;
   };
   const modified = await created('ingress', 'modify', true);
-  await waitUntil('the modify drain to complete at the ACK', () => first.daemon.drains.get(modified.id)!.state === 'completed');
+  // A modify drain completes once Envoy, after the ACK, drains no listener version any more.
+  await waitUntil('the modify drain to be ACKed', () => first.daemon.drains.get(modified.id)!.phases[0]!.nodes[0]!.state === 'acked');
+  node.reportListenerVersions({ warming: 0, draining: 0 });
+  await waitUntil('the modify drain to complete', () => first.daemon.drains.get(modified.id)!.state === 'completed');
   const removed = await created('ingress', 'remove', true); // its connections are never reported: it runs
   const api = await created('egress', 'remove', false);
   await node.waitForLds((r) => r.resources.length === 0, 'with no listener');

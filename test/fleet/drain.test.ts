@@ -61,7 +61,7 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     assert.ok(openapi.paths['/v1/drains'].post, 'the drain API is in the OpenAPI document');
   });
 
-  test('a modify drain keeps every listener name, changes only the ingress one, and completes at the ACK', async () => {
+  test('a modify drain keeps every listener name, changes only the ingress one, and completes once Envoy drains no listener', async () => {
     const n = await connect('modify-1');
     const before = new Map(n.lds.at(-1)!.resources.map((r) => [r.name, r.bytes]));
     const created = await drain({ selector: { ids: ['modify-1'] }, scope: 'ingress', method: 'modify' });
@@ -72,7 +72,14 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     assert.notDeepEqual(after.get('ingress_http'), before.get('ingress_http'));
     const ingress = modified.resources.find((r) => r.name === 'ingress_http')!.message as any;
     assert.deepEqual(ingress.metadata.filter_metadata['drainplane.drain'].fields.drain.stringValue, created.id);
-    await waitForState(created.id, 'completed');
+    // Envoy ACKs while the new version warms; the old one drains until Envoy's drain time ends.
+    await waitUntil('the ACK', () => d.daemon.drains.get(created.id)!.phases[0]!.nodes[0]!.state === 'acked');
+    n.reportListenerVersions({ warming: 0, draining: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // a couple of ticks
+    assert.equal(d.daemon.drains.get(created.id)!.phases[0]!.nodes[0]!.state, 'acked', 'not drained while Envoy drains the old version');
+    n.reportListenerVersions({ warming: 0, draining: 0 });
+    const done = await waitForState(created.id, 'completed');
+    assert.equal(done.phases[0]!.nodes[0]!.listeners[0]!.connections, null, 'the old version\'s connections are unknown, not 0');
   });
 
   test('scope all drains ingress first, and egress only once ingress is drained', async () => {
@@ -220,10 +227,11 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     const created = await drain({ selector: { ids: ['sse-1'] }, scope: 'ingress', method: 'modify' });
     const res = await fetch(`${d.apiUrl}/v1/drains/${created.id}/events`);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    await waitUntil('the ACK', () => d.daemon.drains.get(created.id)!.phases[0]!.nodes[0]!.state === 'acked');
+    n.reportListenerVersions({ warming: 0, draining: 0 });
     const text = await res.text(); // ends when the drain does
     const events = text.split('\n\n').filter((e) => e.startsWith('event: drain'));
     const states = events.map((e) => (JSON.parse(e.slice(e.indexOf('data: ') + 6)) as Drain).state);
     assert.equal(states.at(-1), 'completed');
-    void n;
   });
 });

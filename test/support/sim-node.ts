@@ -4,7 +4,7 @@
  * gauges the test sets, as Envoy's metrics_service sink does.
  */
 import { openSotwStream, TYPE, type SotwResponse, type SotwStream } from './ads-client.js';
-import { openEnvoyMetricsStream, type EnvoyMetricsStream } from './envoy-metrics-client.js';
+import { openEnvoyMetricsStream, type ConnectionGaugeInput, type EnvoyMetricsStream } from './envoy-metrics-client.js';
 
 export interface SimNodeOptions {
   readonly cluster?: string;
@@ -25,6 +25,8 @@ export class SimNode {
   readonly #waiters = new Set<() => void>();
   #lastGood = '';
   #metrics: EnvoyMetricsStream | undefined;
+  /** The listener manager counts every later report carries, once a test set them. */
+  #listenerManager: ConnectionGaugeInput['listenerManager'];
 
   private constructor(
     readonly id: string,
@@ -102,8 +104,18 @@ export class SimNode {
 
   /** Reports active connections per listener stat address, e.g. { '127.0.0.1_10000': 3 }. */
   reportConnections(listeners: Record<string, number>): void {
+    this.#report({ listeners });
+  }
+
+  /** Reports the listener versions Envoy warms and drains (and from now on, with every report). */
+  reportListenerVersions(listenerManager: { warming: number; draining: number }): void {
+    this.#listenerManager = listenerManager;
+    this.#report({});
+  }
+
+  #report(gauges: ConnectionGaugeInput): void {
     this.#metrics ??= openEnvoyMetricsStream(this.options.metricsAddress ?? this.xdsAddress, this.id);
-    this.#metrics.send({ listeners }, { tagsAsLabels: true });
+    this.#metrics.send({ ...gauges, ...(this.#listenerManager && { listenerManager: this.#listenerManager }) }, { tagsAsLabels: true });
   }
 
   close(): void {

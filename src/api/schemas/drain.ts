@@ -1,5 +1,6 @@
 /** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
 
+import { DRAIN_MEASURES } from '../../fleet/drain/model.js';
 import { localityGroup } from './fleet.js';
 
 export { errorSchema } from './error.js';
@@ -57,7 +58,7 @@ export const drainRequestSchema = {
     },
     deadlineSeconds: { type: 'number' },
     threshold: { type: 'integer' },
-    measure: { type: 'string', enum: ['connections', 'ack'] },
+    measure: { type: 'string', enum: DRAIN_MEASURES },
     confirm: { type: 'boolean' },
   },
 } as const;

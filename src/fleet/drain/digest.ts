@@ -83,6 +83,7 @@ export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
       : `the admin call (${spec.method}) has not succeeded yet`;
   }
   if (n.state !== 'acked' || spec.measure === 'ack') return null;
+  if (spec.measure === 'listener-drain') return "Envoy still warms or drains listener versions (a drain lasts Envoy's --drain-time-s)";
   const held = n.listeners.flatMap((l) => {
     if (l.connections === null) return [`${l.name}: no connection gauges since the ACK`];
     return l.connections > spec.threshold ? [`${l.name}: ${l.connections} connection(s) left`] : [];

@@ -9,6 +9,7 @@ import type { ConnectionReading } from './progress.js';
 export function gaugeReading(report: ConnectionReport, listeners: readonly ListenerInfo[]): ConnectionReading {
   return {
     at: report.at.getTime(),
+    listenerVersions: report.listenerManager,
     connections: (name) => {
       const info = listeners.find((l) => l.name === name);
       if (!info) return null;

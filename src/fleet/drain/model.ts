@@ -48,14 +48,23 @@ export interface DrainSpec {
   readonly deadlineSeconds: number;
   /** Connections at or below this count as drained. */
   readonly threshold: number;
-  /**
-   * How a node counts as drained: `connections` (ACKed, then its listeners' connection gauges
-   * at or below the threshold) or `ack` (ACKed). `modify` defaults to `ack`: the old and new
-   * listener share their stat names, so the old connections cannot be counted apart.
-   */
-  readonly measure: 'connections' | 'ack';
+  /** How a node counts as drained: see DrainMeasure. */
+  readonly measure: DrainMeasure;
   readonly confirmIrreversible: boolean;
 }
+
+/**
+ * How a node counts as drained:
+ * - connections: ACKed, then its listeners' connection gauges at or below the threshold;
+ * - listener-drain: ACKed, then Envoy warms and drains no listener version any more (its
+ *   listener manager gauges). The default of `modify`: the old and new versions of a listener
+ *   share their stat names, so the old one's connections cannot be counted apart, and Envoy
+ *   keeps the old version draining until its drain time ends;
+ * - ack: the ACK (or the admin call) alone.
+ */
+export type DrainMeasure = 'connections' | 'listener-drain' | 'ack';
+
+export const DRAIN_MEASURES: readonly DrainMeasure[] = ['connections', 'listener-drain', 'ack'];
 
 export type DrainState = 'running' | 'completed' | 'timed_out' | 'failed' | 'cancelled';
 
@@ -69,7 +78,10 @@ export type NodePhaseState =
 
 export interface ListenerProgress {
   readonly name: string;
-  /** Last measured active connections; null while nothing was measured after the ACK. */
+  /**
+   * Last measured active connections; null while unknown: nothing measured since the ACK, or a
+   * modify drain (the old version's connections share their gauge with the new version's).
+   */
   connections: number | null;
 }
 

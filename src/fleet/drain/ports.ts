@@ -17,6 +17,14 @@ export interface ConnectionReport {
   readonly at: Date;
   readonly listeners: ReadonlyMap<string, number>;
   readonly httpPrefixes: ReadonlyMap<string, number>;
+  /** Listener versions warming and draining on the whole node; absent when not reported. */
+  readonly listenerManager?: ListenerVersions | undefined;
+}
+
+/** Envoy's listener manager counts: new versions still warming, old ones still draining. */
+export interface ListenerVersions {
+  readonly warming: number;
+  readonly draining: number;
 }
 
 /** Envoy admin actions for the admin drain methods, by node. */

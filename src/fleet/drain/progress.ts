@@ -4,6 +4,7 @@
  * Pure functions of their inputs, so each rule is tested on its own.
  */
 import type { DrainSpec, NodeProgress } from './model.js';
+import type { ListenerVersions } from './ports.js';
 
 /** What drainplane knows of the node now. */
 export interface NodeObservation {
@@ -26,6 +27,8 @@ export interface ConnectionReading {
    * gauges cannot be told from the report at all (it stays unmeasured).
    */
   connections(listener: string): number | null | undefined;
+  /** Listener versions Envoy warms and drains on the node; undefined when not reported. */
+  readonly listenerVersions: ListenerVersions | undefined;
 }
 
 /** Where a node stands, and what changed. Mutates `node`; returns true if anything did. */
@@ -38,6 +41,8 @@ export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObser
   if (node.state === 'acked') {
     if (spec.measure === 'ack') {
       finish(node, 'drained', now, null);
+    } else if (spec.measure === 'listener-drain') {
+      if (listenersSettled(node, seen)) finish(node, 'drained', now, null);
     } else {
       measure(node, seen);
       if (node.listeners.every((l) => l.connections !== null && l.connections <= spec.threshold)) {
@@ -56,12 +61,29 @@ function fingerprint(node: NodeProgress): string {
   return `${node.state}|${node.listeners.map((l) => l.connections).join(',')}`;
 }
 
-function measure(node: NodeProgress, seen: NodeObservation): void {
+/** The latest report, if it was made after the ACK and after the node's batch started. */
+function reportSinceAck(node: NodeProgress, seen: NodeObservation): ConnectionReading | undefined {
   const report = seen.report;
   // A report from before the ACK, or from before the node's batch started, may predate the
   // drain: new connections could have come since.
   const since = Math.max(seen.ackedAt ?? Number.POSITIVE_INFINITY, node.startedAt ? Date.parse(node.startedAt) : 0);
-  if (!report || report.at < since) return;
+  return report && report.at >= since ? report : undefined;
+}
+
+/**
+ * Envoy ACKs a listener change once the new version is warming: the old one drains only after
+ * that, until Envoy's drain time ends. So the node is done when a report made after the ACK
+ * shows no listener version warming and none draining. The counts are the whole node's: a
+ * listener changed by anything else keeps the node waiting too (never done too early).
+ */
+function listenersSettled(node: NodeProgress, seen: NodeObservation): boolean {
+  const versions = reportSinceAck(node, seen)?.listenerVersions;
+  return versions !== undefined && versions.warming === 0 && versions.draining === 0;
+}
+
+function measure(node: NodeProgress, seen: NodeObservation): void {
+  const report = reportSinceAck(node, seen);
+  if (!report) return;
   const listeners = node.listeners;
   for (const l of listeners) {
     const measured = report.connections(l.name);
@@ -75,6 +97,7 @@ function pastDeadline(node: NodeProgress, spec: DrainSpec, now: number): boolean
 
 function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservation): string {
   if (node.state === 'pushed') return `no ACK of the drained listeners within ${spec.deadlineSeconds}s`;
+  if (spec.measure === 'listener-drain') return listenerDrainTimeout(node, spec, seen);
   if (!seen.report) {
     return (
       `no connection gauges from this node within ${spec.deadlineSeconds}s: configure Envoy's ` +
@@ -85,6 +108,22 @@ function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservatio
     .filter((l) => l.connections === null || l.connections > spec.threshold)
     .map((l) => `${l.name} (${l.connections ?? 'not measured'} connections)`);
   return `still above ${spec.threshold} connection(s) after ${spec.deadlineSeconds}s: ${held.join(', ')}`;
+}
+
+/**
+ * Why Envoy's listener drain was not seen to end. "Since the ACK" is the node's ACK of what it
+ * is meant to have now: a later push (the next drain of a shutdown, say) waits for its own.
+ */
+function listenerDrainTimeout(node: NodeProgress, spec: DrainSpec, seen: NodeObservation): string {
+  const versions = reportSinceAck(node, seen)?.listenerVersions;
+  const head = `Envoy's listener drain did not end within ${spec.deadlineSeconds}s`;
+  if (!versions) {
+    return (
+      `${head}: no listener_manager gauges from this node since its last ACK (configure Envoy's ` +
+      'envoy.stat_sinks.metrics_service sink to drainplane, or an admin address)'
+    );
+  }
+  return `${head}: ${versions.draining} draining and ${versions.warming} warming listener version(s) on the node (a drain lasts Envoy's --drain-time-s)`;
 }
 
 function finish(node: NodeProgress, state: NodeProgress['state'], now: number, error: string | null): void {

@@ -1,4 +1,4 @@
-import type { DrainMethod, DrainSpec, EgressStart, Scope, Selector } from './model.js';
+import { drainsByLds, type DrainMethod, type DrainSpec, type EgressStart, type Scope, type Selector } from './model.js';
 import { isEmptySelector } from './selector.js';
 
 /** A drain as asked for over the API (shape already checked by the route's JSON schema). */
@@ -82,12 +82,15 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
       message: 'drain-listeners cannot be undone (Envoy ignores later LDS updates for those listeners): set confirm to true',
     });
   }
-  const measure = req.measure ?? (method === 'modify' ? 'ack' : 'connections');
+  const measure = req.measure ?? (method === 'modify' ? 'listener-drain' : 'connections');
   if (method === 'modify' && measure === 'connections') {
     errors.push({
       field: 'measure',
-      message: 'a modified listener shares its connection gauges with the old one, so modify drains are measured by ack',
+      message: 'a modified listener shares its connection gauges with the old one, so modify drains are measured by listener-drain (or ack)',
     });
+  }
+  if (measure === 'listener-drain' && !drainsByLds(method)) {
+    errors.push({ field: 'measure', message: `listener-drain needs a listener change over LDS (remove or modify), not ${method}` });
   }
   if (errors.length > 0) return { errors };
   return {

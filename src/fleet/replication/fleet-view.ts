@@ -59,6 +59,7 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
         at,
         listeners: new Map(Object.entries(r.connections.listeners)),
         httpPrefixes: new Map(Object.entries(r.connections.httpPrefixes)),
+        ...(r.connections.listenerManager && { listenerManager: r.connections.listenerManager }),
       };
     }
     return newest;

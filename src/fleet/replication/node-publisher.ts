@@ -140,6 +140,7 @@ export class NodeStatusPublisher {
             at: report.at.toISOString(),
             listeners: Object.fromEntries(report.listeners),
             httpPrefixes: Object.fromEntries(report.httpPrefixes),
+            ...(report.listenerManager && { listenerManager: report.listenerManager }),
           }
         : null,
     };

@@ -1,3 +1,4 @@
+import type { ListenerVersions } from '../drain/ports.js';
 import type { NodeStatus } from '../registry.js';
 
 /**
@@ -26,6 +27,8 @@ export interface SharedConnections {
   readonly at: string;
   readonly listeners: Readonly<Record<string, number>>;
   readonly httpPrefixes: Readonly<Record<string, number>>;
+  /** Listener versions warming and draining on the node (what ends a modify drain), when reported. */
+  readonly listenerManager?: ListenerVersions;
 }
 
 /** A node's status as any replica shows it: which replica holds its stream. */

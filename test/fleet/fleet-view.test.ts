@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConnectionGauges } from '../../src/metrics/connection-gauges.js';
+import type { NodeRegistry } from '../../src/fleet/registry.js';
+import { FleetView } from '../../src/fleet/replication/fleet-view.js';
+import type { SharedNodeRecord } from '../../src/fleet/replication/shared-node.js';
+import type { NodeStatusStore } from '../../src/store/state-store.js';
+
+test("a node's gauges published by another replica carry its listener manager counts (what ends a modify drain)", () => {
+  const gauges = new ConnectionGauges({ now: () => Date.parse('2026-01-01T00:00:01Z') });
+  gauges.record('n', { listeners: new Map(), httpPrefixes: new Map(), listenerManager: { warming: 0, draining: 1 } });
+  const record: SharedNodeRecord = {
+    replica: 'r2',
+    nodeId: 'n',
+    status: null,
+    drainAck: null,
+    drainNack: null,
+    connections: { at: '2026-01-01T00:00:02Z', listeners: {}, httpPrefixes: {}, listenerManager: { warming: 0, draining: 0 } },
+  };
+  const shared = { others: () => [record] } as unknown as NodeStatusStore;
+  const view = new FleetView('r1', {} as NodeRegistry, gauges, shared);
+  assert.deepEqual(view.latest('n')?.listenerManager, { warming: 0, draining: 0 }, 'the newer report, from the other replica');
+});
