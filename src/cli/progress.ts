@@ -81,7 +81,7 @@ export function heldBy(drain: DrainView): string[] {
       .filter((n) => n.state === 'timed_out' || n.state === 'failed')
       .map((n) => {
         const listeners = n.listeners
-          .map((l) => `${l.name} (${l.connections === null ? 'connections not measured' : `${l.connections} connection(s)`})`)
+          .map((l) => `${l.name} (${l.connections === null ? 'connections unknown' : `${l.connections} connection(s)`})`)
           .join(', ');
         return `${phase.name}: ${n.nodeId} ${STATE_WORDS[n.state]}, listeners ${listeners}: ${n.error ?? 'no reason given'}`;
       }),
@@ -190,17 +190,20 @@ function currentBatch(drain: DrainView, phase: PhaseView): string | undefined {
 }
 
 /**
- * Connections still open on the listeners of nodes that ACKed: `+` when some listeners are
- * not measured yet, and nothing to count until one is.
+ * Connections still open on the listeners of nodes that ACKed: `+` and how many listeners are
+ * unknown when some are not measured yet; `unknown` until one is. A modify drain (measured by
+ * Envoy's listener drain) cannot count the old version's connections at all.
  */
 function connectionsLeft(drain: DrainView, phase: PhaseView): string | undefined {
-  if (drain.spec.measure !== 'connections') return undefined;
+  if (drain.spec.measure === 'ack') return undefined;
   const listeners = phase.nodes.filter((n) => n.state === 'acked').flatMap((n) => n.listeners);
-  const measured = listeners.filter((l) => l.connections !== null);
   if (listeners.length === 0) return undefined;
-  if (measured.length === 0) return '? conns left';
+  if (drain.spec.measure === 'listener-drain') return 'Envoy draining, conns unknown';
+  const measured = listeners.filter((l) => l.connections !== null);
+  if (measured.length === 0) return 'conns unknown';
   const sum = measured.reduce((acc, l) => acc + l.connections!, 0);
-  return `${sum}${measured.length < listeners.length ? '+' : ''} conns left`;
+  const unknown = listeners.length - measured.length;
+  return unknown > 0 ? `${sum}+ conns left (${unknown} listener(s) unknown)` : `${sum} conns left`;
 }
 
 const STATE_WORDS: Readonly<Record<NodePhaseState | DrainState, string>> = {

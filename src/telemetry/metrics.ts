@@ -73,7 +73,7 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
   });
   new Gauge({
     name: 'drainplane_draining_connections',
-    help: 'Active connections last measured on listeners of running drains, by drain.',
+    help: 'Active connections last measured on listeners of running drains, by drain; absent while none is measured (modify drains: never).',
     labelNames: ['drain'] as const,
     registers: [registry],
     collect() {
@@ -81,8 +81,18 @@ export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics
       for (const d of drains.list()) {
         if (d.state !== 'running') continue;
         let sum = 0;
-        for (const p of d.phases) for (const n of p.nodes) for (const l of n.listeners) sum += l.connections ?? 0;
-        this.set({ drain: d.id }, sum);
+        let measured = false;
+        for (const p of d.phases) {
+          for (const n of p.nodes) {
+            for (const l of n.listeners) {
+              if (l.connections === null) continue;
+              sum += l.connections;
+              measured = true;
+            }
+          }
+        }
+        // Unknown is no sample, not 0: a dashboard must not read "drained" into it.
+        if (measured) this.set({ drain: d.id }, sum);
       }
     },
   });

@@ -133,7 +133,7 @@ describe('drainplane drain, drains and nodes against a running daemon', { timeou
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^ingress: slow-1 timed out: no connection gauges from this node within 1s/m);
     assert.match(r.stderr, /drain drn_\w+ timed out; held by:/);
-    assert.match(r.stderr, /^ {2}ingress: slow-1 timed out, listeners ingress_http \(connections not measured\): no connection gauges/m);
+    assert.match(r.stderr, /^ {2}ingress: slow-1 timed out, listeners ingress_http \(connections unknown\): no connection gauges/m);
   });
 
   test('drain --wait reconnects a dropped event stream, then falls back to polling', async () => {

@@ -105,7 +105,7 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
       assert.ok(w.latest.get(INGRESS_LISTENER)?.draining_state, 'Envoy still drains the old ingress listener');
     };
 
-    scenario('modify drain: ingress ends when Envoy stops draining the old listener, then egress', async (t) => {
+    scenario('modify drain: ingress ends when Envoy stops draining the old listener, then egress; unknown counts are null', async (t) => {
       const node = f().node(MODIFIED);
       // A keep-alive connection on the old ingress version: idle, so it gets no drain signal and
       // Envoy closes it only when its drain time ends.
@@ -125,6 +125,13 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
       assert.equal(ingress.state, 'running', 'the ingress phase runs while Envoy drains');
       assert.equal(drain().phases[1]!.state, 'pending', 'egress waits while Envoy drains ingress');
       assert.equal(ListenerWatch.markOf(w.latest.get(EGRESS_LISTENER)), undefined, 'egress is not modified yet');
+
+      // The old and new versions share their gauges: drainplane does not know the old version's count.
+      const summary = await f().api('GET', `/v1/drains/${id}/summary`);
+      assert.equal(summary.status, 200);
+      assert.equal(summary.body.phases[0].connections, null, 'phase connections unknown, not 0');
+      assert.equal(summary.body.phases[0].nodes[0].connections, null, 'node connections unknown, not 0');
+      assert.equal(summary.body.phases[0].nodes[0].listeners[0].connections, null);
 
       await waitUntil('the modify drain to end', () => TERMINAL.has(drain().state), DEADLINE_S * 1000);
       const ended = drain();

@@ -6,9 +6,9 @@
 import { ApiError, type Api } from './api.js';
 import { confirmAction } from './confirm.js';
 import { byId, h, replaceContent } from './dom.js';
-import { count, localityText } from './format.js';
+import { count, drainedAtText, localityText } from './format.js';
 import type { Store } from './store.js';
-import type { DrainDigest, DrainPreview, DrainRequest, FieldError } from './types.js';
+import type { DrainDigest, DrainMeasure, DrainPreview, DrainRequest, FieldError } from './types.js';
 
 /** Which input an API field error belongs to. */
 const FIELD_INPUTS: readonly [prefix: string, input: string][] = [
@@ -167,7 +167,7 @@ export class DrainForm {
       ...(batchKind !== '' && batch !== undefined && { batch: batchKind === 'size' ? { size: batch } : { percent: batch } }),
       ...(number('deadlineSeconds') !== undefined && { deadlineSeconds: number('deadlineSeconds')! }),
       ...(number('threshold') !== undefined && { threshold: number('threshold')! }),
-      ...(text('measure') !== '' && { measure: text('measure') as 'connections' | 'ack' }),
+      ...(text('measure') !== '' && { measure: text('measure') as DrainMeasure }),
       ...(data.get('confirm') === 'on' && { confirm: true }),
     };
   }
@@ -202,7 +202,7 @@ function renderPreview(p: DrainPreview): HTMLElement {
         h('li', {}, `${ph.name} phase: ${count(ph.nodes)} node(s)`, ph.listeners.length > 0 ? ` (${ph.listeners.join(', ')})` : '', ph.batches > 1 ? `, in ${ph.batches} batches` : ''),
       ),
     ),
-    h('p', {}, `Method ${p.spec.method}, deadline ${p.spec.deadlineSeconds}s per node, drained at ${p.spec.measure === 'ack' ? 'the ACK' : `≤ ${p.spec.threshold} connection(s)`}.`),
+    h('p', {}, `Method ${p.spec.method}, deadline ${p.spec.deadlineSeconds}s per node, drained at ${drainedAtText(p.spec)}.`),
     p.warnings.length > 0 ? h('ul', { class: 'warnings' }, p.warnings.map((w) => h('li', {}, w))) : null,
   );
 }

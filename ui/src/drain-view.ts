@@ -7,7 +7,7 @@ import type { Api } from './api.js';
 import { connectionChart } from './chart.js';
 import { confirmAction } from './confirm.js';
 import { byId, h, replaceContent, type Child } from './dom.js';
-import { ago, badge, count, duration, scopeText, selectorText, stateWord, untilDeadline } from './format.js';
+import { ago, badge, count, drainedAtText, duration, openConnectionsText, scopeText, selectorText, stateWord, untilDeadline } from './format.js';
 import type { Store } from './store.js';
 import type { DrainDigest, NodeDigest, PhaseDigest } from './types.js';
 
@@ -126,7 +126,7 @@ function renderDrain(d: DrainDigest, actions: Actions): Child[] {
     ['Method', spec.method],
     ['Batch', batch],
     ['Deadline', `${spec.deadlineSeconds}s per node`],
-    ['Drained at', spec.measure === 'ack' ? 'ACK' : `≤ ${spec.threshold} connection(s)`],
+    ['Drained at', drainedAtText(spec)],
     ['Started', ago(d.createdAt)],
   ];
   if (d.finishedAt) facts.push(['Took', duration(Date.parse(d.finishedAt) - Date.parse(d.createdAt))]);
@@ -153,7 +153,7 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, current: boolean): HTMLElem
     p.counts.timed_out ? `${count(p.counts.timed_out)} timed out` : '',
     p.counts.failed ? `${count(p.counts.failed)} failed` : '',
     p.counts.waiting ? `${count(p.counts.waiting)} waiting for their batch` : '',
-    !ended && p.state === 'running' && d.spec.measure === 'connections' ? `${count(p.connections)} connection(s) open` : '',
+    !ended && p.state === 'running' && d.spec.measure !== 'ack' && holding > 0 ? openConnectionsText(p.connections, p.connectionsUnknown) : '',
   ].filter(Boolean);
   const headingId = `phase-${d.id}-${p.name}`;
   return h(
@@ -211,7 +211,7 @@ function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
     h('th', { scope: 'row' }, h('span', { class: 'id' }, n.nodeId)),
     h('td', { class: 'num' }, n.batch ?? '–'),
     h('td', {}, drainEnded && unfinished ? badge('cancelled', `(was ${stateWord(n.state)})`) : badge(n.state)),
-    h('td', { class: 'num' }, n.connections === null ? (open ? 'not measured' : '–') : count(n.connections)),
+    h('td', { class: 'num' }, n.connections === null ? (open ? 'unknown' : '–') : count(n.connections)),
     h('td', {}, connectionChart(n.history, until)),
     h('td', { class: n.holding ? 'holding' : n.error ? 'error' : '' }, why),
     h('td', {}, open && n.deadlineAt ? untilDeadline(n.deadlineAt) : '–'),

@@ -1,7 +1,7 @@
 /** How states, times and numbers read on the page: a word and a shape for every state. */
 import { h } from './dom.js';
 import { icon, type IconName } from './icons.js';
-import type { DrainDigest, DrainState, ListenerState, NodePhaseState, Selector } from './types.js';
+import type { DrainDigest, DrainSpec, DrainState, ListenerState, NodePhaseState, Selector } from './types.js';
 
 type AnyState = ListenerState | DrainState | NodePhaseState | 'connected' | 'disconnected' | 'pending' | 'done' | 'nack';
 
@@ -85,6 +85,19 @@ export function selectorText(s: Selector): string {
   for (const [k, v] of Object.entries(s.metadata ?? {})) parts.push(`metadata.${k}=${v}`);
   if (s.ids) parts.push(s.ids.length <= 3 ? `ids=${s.ids.join('|')}` : `${s.ids.length} ids`);
   return parts.join(', ');
+}
+
+/** When a node counts as drained, in words. */
+export function drainedAtText(spec: Pick<DrainSpec, 'measure' | 'threshold'>): string {
+  if (spec.measure === 'ack') return 'the ACK';
+  if (spec.measure === 'listener-drain') return "the end of Envoy's listener drain";
+  return `≤ ${spec.threshold} connection(s)`;
+}
+
+/** Open connections of a phase: a count drainplane does not know reads "unknown", never 0. */
+export function openConnectionsText(connections: number | null, unknown: number): string {
+  if (connections === null) return 'connections unknown';
+  return unknown > 0 ? `${count(connections)}+ connection(s) open (${count(unknown)} node(s) unknown)` : `${count(connections)} connection(s) open`;
 }
 
 export function scopeText(d: Pick<DrainDigest, 'spec'>): string {

@@ -91,8 +91,11 @@ export interface DrainSpec {
   readonly batch: { readonly size: number } | { readonly percent: number } | null;
   readonly deadlineSeconds: number;
   readonly threshold: number;
-  readonly measure: 'connections' | 'ack';
+  readonly measure: DrainMeasure;
 }
+
+/** How a node counts as drained: its connections, the end of Envoy's listener drain (modify), or the ACK. */
+export type DrainMeasure = 'connections' | 'listener-drain' | 'ack';
 
 /** The body of POST /v1/drains and POST /v1/drains/preview. */
 export interface DrainRequest {
@@ -103,7 +106,7 @@ export interface DrainRequest {
   readonly batch?: { readonly size: number } | { readonly percent: number };
   readonly deadlineSeconds?: number;
   readonly threshold?: number;
-  readonly measure?: 'connections' | 'ack';
+  readonly measure?: DrainMeasure;
   readonly confirm?: boolean;
 }
 
@@ -140,7 +143,10 @@ export interface PhaseDigest {
   readonly finishedAt: string | null;
   readonly total: number;
   readonly counts: Readonly<Partial<Record<NodePhaseState, number>>>;
-  readonly connections: number;
+  /** Open on the draining nodes whose count is known; null when none is known. */
+  readonly connections: number | null;
+  /** Draining nodes whose connection count is unknown. */
+  readonly connectionsUnknown: number;
   readonly batches: readonly {
     readonly batch: number;
     readonly nodes: number;

@@ -83,7 +83,7 @@ const nodeProgress = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { name: { type: 'string' }, connections: { type: ['integer', 'null'] } },
+        properties: { name: { type: 'string' }, connections: { type: ['integer', 'null'], description: 'null while unknown' } },
       },
     },
     error: { type: ['string', 'null'] },
@@ -163,7 +163,7 @@ const nodeDigest = {
   properties: {
     ...nodeProgress.properties,
     deadlineAt: { type: ['string', 'null'] },
-    connections: { type: ['integer', 'null'], description: 'open on its drained listeners, once all were measured' },
+    connections: { type: ['integer', 'null'], description: 'open on its drained listeners once all were measured; null while unknown' },
     holding: { type: ['string', 'null'], description: 'why an unfinished node holds the drain' },
     history: {
       type: 'array',
@@ -186,7 +186,11 @@ export const drainSummarySchema = {
           ...phaseTimes,
           total: { type: 'integer' },
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
-          connections: { type: 'integer', description: 'open on measured listeners of unfinished nodes' },
+          connections: {
+            type: ['integer', 'null'],
+            description: 'open on the draining (pushed or ACKed) nodes whose count is known; null when none is known',
+          },
+          connectionsUnknown: { type: 'integer', description: 'draining nodes whose connection count is unknown' },
           batches: {
             type: 'array',
             items: {

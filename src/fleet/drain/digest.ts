@@ -27,8 +27,13 @@ export interface BatchDigest {
 export interface PhaseDigest extends Omit<PhaseProgress, 'nodes'> {
   readonly total: number;
   readonly counts: Readonly<Record<string, number>>;
-  /** Open connections on the measured listeners of unfinished nodes. */
-  readonly connections: number;
+  /**
+   * Open connections on the nodes draining now (pushed or ACKed) whose count is known; null
+   * when nodes drain and none has a known count (never 0 for "not known").
+   */
+  readonly connections: number | null;
+  /** Nodes draining now whose connection count is unknown (not measured, or not measurable). */
+  readonly connectionsUnknown: number;
   readonly batches: BatchDigest[];
   /** The nodes worth a row: holding first (most connections first), then failed or timed out, then the latest drained, then waiting. */
   readonly nodes: NodeDigest[];
@@ -56,7 +61,7 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
         ...rest,
         total: nodes.length,
         counts: countByState(nodes),
-        connections: nodes.reduce((sum, n) => sum + (NODE_FINISHED.has(n.state) ? 0 : (openConnections(n) ?? 0)), 0),
+        ...phaseConnections(nodes),
         batches: batches(nodes),
         nodes: shown.map((n) => ({
           ...n,
@@ -89,6 +94,22 @@ export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
     return l.connections > spec.threshold ? [`${l.name}: ${l.connections} connection(s) left`] : [];
   });
   return held.length > 0 ? held.join('; ') : null;
+}
+
+function phaseConnections(nodes: readonly NodeProgress[]): { connections: number | null; connectionsUnknown: number } {
+  let sum = 0;
+  let known = 0;
+  let unknown = 0;
+  for (const n of nodes) {
+    if (n.state !== 'pushed' && n.state !== 'acked') continue;
+    const open = openConnections(n);
+    if (open === null) unknown += 1;
+    else {
+      sum += open;
+      known += 1;
+    }
+  }
+  return { connections: known === 0 && unknown > 0 ? null : sum, connectionsUnknown: unknown };
 }
 
 const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, drained: 2, waiting: 3 };

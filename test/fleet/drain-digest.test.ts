@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConnectionHistory } from '../../src/fleet/drain/connection-history.js';
+import { digestDrain } from '../../src/fleet/drain/digest.js';
+import type { Drain, NodePhaseState, NodeProgress } from '../../src/fleet/drain/model.js';
+import { drainRecord } from '../support/drain-record.js';
+
+const node = (nodeId: string, state: NodePhaseState, connections: number | null): NodeProgress => ({
+  nodeId,
+  state,
+  batch: 1,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: null,
+  listeners: [{ name: 'ingress_http', connections }],
+  error: null,
+});
+
+const drainOf = (nodes: NodeProgress[]): Drain => {
+  const d = drainRecord('drn_digest', {
+    phases: [{ name: 'ingress', state: 'running', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: null, nodes }],
+  });
+  return { ...d, spec: { ...d.spec, method: 'modify', measure: 'listener-drain' } };
+};
+
+const phase = (nodes: NodeProgress[]) => digestDrain(drainOf(nodes), new ConnectionHistory(), 10).phases[0]!;
+
+describe('drain digest: a connection count drainplane does not know is null, never 0', () => {
+  test('every draining node unknown: null, and how many', () => {
+    const p = phase([node('a', 'acked', null), node('b', 'pushed', null), node('c', 'drained', null)]);
+    assert.equal(p.connections, null);
+    assert.equal(p.connectionsUnknown, 2);
+    assert.equal(p.nodes.find((n) => n.nodeId === 'a')!.connections, null);
+    assert.match(p.nodes.find((n) => n.nodeId === 'a')!.holding!, /Envoy still warms or drains listener versions/);
+  });
+
+  test('some known: their sum, and the unknown ones counted apart', () => {
+    const p = phase([node('a', 'acked', 3), node('b', 'acked', null), node('w', 'waiting', null)]);
+    assert.equal(p.connections, 3);
+    assert.equal(p.connectionsUnknown, 1);
+  });
+
+  test('no node draining: 0 open', () => {
+    const p = phase([node('a', 'drained', null), node('w', 'waiting', null)]);
+    assert.equal(p.connections, 0);
+    assert.equal(p.connectionsUnknown, 0);
+  });
+});
