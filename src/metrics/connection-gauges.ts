@@ -56,7 +56,10 @@ export interface ConnectionGaugeValues {
 
 export interface ConnectionReport extends ConnectionGaugeValues {
   readonly nodeId: string;
-  /** When drainplane received it (not Envoy's snapshot time: the two clocks may disagree). */
+  /**
+   * A time the gauges were certainly read after, on drainplane's clock (Envoy's may disagree):
+   * an admin poll's request, or for the metrics stream the arrival of the message before.
+   */
   readonly at: Date;
 }
 
@@ -245,8 +248,8 @@ export class ConnectionGauges {
 
   /**
    * Replaces the node's report with these gauges and tells the listeners, synchronously: an
-   * exception thrown by a listener reaches the caller. `at` is when the gauges were asked for,
-   * if that was before now (an admin poll): a reading must not look newer than the state it shows.
+   * exception thrown by a listener reaches the caller. `at` is a time the gauges were certainly
+   * read after, if that was before now: a reading must not look newer than the state it shows.
    */
   record(nodeId: string, gauges: ConnectionGaugeValues, at: number = this.#now()): ConnectionReport {
     const report: ConnectionReport = {

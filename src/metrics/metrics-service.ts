@@ -157,6 +157,14 @@ export function handleStreamMetrics(
     let nodeId: string | undefined;
     let ignoredReported = false;
     let closed = false;
+    /**
+     * What this stream's next report is dated by: the arrival of its previous message. Envoy
+     * makes each flush a flush interval after the one before, so a flush is certainly newer than
+     * its predecessor's arrival; its own arrival says nothing, since a flush made just before an
+     * LDS change can arrive just after the ACK (and read as "nothing draining"). The first message
+     * is dated by the stream's opening.
+     */
+    let takenAfter = gauges.now();
     const close = (): boolean => {
       if (closed) return false;
       closed = true;
@@ -195,7 +203,9 @@ export function handleStreamMetrics(
         }
         return;
       }
-      gauges.record(nodeId, message.gauges);
+      const receivedAt = gauges.now();
+      gauges.record(nodeId, message.gauges, takenAfter);
+      takenAfter = receivedAt;
     });
     call.on('end', () => {
       if (close()) callback(null, {});

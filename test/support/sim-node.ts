@@ -6,6 +6,9 @@
 import { openSotwStream, TYPE, type SotwResponse, type SotwStream } from './ads-client.js';
 import { openEnvoyMetricsStream, type ConnectionGaugeInput, type EnvoyMetricsStream } from './envoy-metrics-client.js';
 
+/** How often a simulated node flushes its stats to the metrics service (Envoy: stats_flush_interval). */
+const STATS_FLUSH_MS = 100;
+
 export interface SimNodeOptions {
   readonly cluster?: string;
   readonly metadata?: Record<string, string>;
@@ -25,6 +28,7 @@ export class SimNode {
   readonly #waiters = new Set<() => void>();
   #lastGood = '';
   #metrics: EnvoyMetricsStream | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
   /** The listener manager counts every later report carries, once a test set them. */
   #listenerManager: ConnectionGaugeInput['listenerManager'];
 
@@ -113,12 +117,23 @@ export class SimNode {
     this.#report({});
   }
 
+  /**
+   * Sends these gauges now and again every flush interval, as Envoy's sink flushes its stats
+   * periodically: drainplane trusts a flush to be newer than the one before it arrived, not than
+   * its own arrival, so one message alone never counts as a reading after an ACK.
+   */
   #report(gauges: ConnectionGaugeInput): void {
     this.#metrics ??= openEnvoyMetricsStream(this.options.metricsAddress ?? this.xdsAddress, this.id);
-    this.#metrics.send({ ...gauges, ...(this.#listenerManager && { listenerManager: this.#listenerManager }) }, { tagsAsLabels: true });
+    const metrics = this.#metrics;
+    const flush = (): void => metrics.send({ ...gauges, ...(this.#listenerManager && { listenerManager: this.#listenerManager }) }, { tagsAsLabels: true });
+    flush();
+    clearInterval(this.#flushTimer);
+    this.#flushTimer = setInterval(flush, STATS_FLUSH_MS);
+    this.#flushTimer.unref();
   }
 
   close(): void {
+    clearInterval(this.#flushTimer);
     this.stream.close();
     void this.#metrics?.close().catch(() => undefined);
   }
