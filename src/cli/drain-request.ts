@@ -106,9 +106,9 @@ function parseBatch(text: string): NonNullable<DrainRequest['batch']> {
 }
 
 function parseEgressAfter(text: string): NonNullable<DrainRequest['egress']> {
-  if (text === 'ingress-complete' || text === 'advance') return { after: text };
+  if (text === 'ingress-complete' || text === 'advance' || text === 'egress-idle') return { after: text };
   if (/^\d+(?:\.\d+)?$/.test(text)) return { after: 'delay', delaySeconds: Number(text) };
-  throw new CliError(`--egress-after must be ingress-complete, advance or a delay in seconds; got "${text}"`);
+  throw new CliError(`--egress-after must be ingress-complete, advance, egress-idle or a delay in seconds; got "${text}"`);
 }
 
 function number(flag: string, text: string): number {

@@ -8,7 +8,7 @@ import { heldBy, progressRenderer } from './progress.js';
 const HELP = `usage: drainplane drain --selector K=V[,K=V...] --scope ingress|egress|all|listener:NAME[,NAME...]
                        [--api http://127.0.0.1:9902] [--method remove|modify|healthcheck-fail|drain-listeners]
                        [--batch N|N%] [--deadline SECONDS] [--threshold N]
-                       [--egress-after ingress-complete|advance|DELAY_SECONDS] [--confirm]
+                       [--egress-after ingress-complete|advance|egress-idle|DELAY_SECONDS] [--confirm]
                        [--token-file FILE] [--ca-file FILE] [--wait]
 
 Starts a drain through the API and prints its id. With --wait, follows it to the end.

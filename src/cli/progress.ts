@@ -178,6 +178,7 @@ function pendingReason(drain: DrainView): string {
   const rule = drain.spec.egressStart;
   if (rule.after === 'advance') return 'waits for drains advance';
   if (rule.after === 'delay') return `starts ${rule.seconds}s after ingress`;
+  if (rule.after === 'egress-idle') return `waits for egress idle ${rule.quietSeconds}s (at most ${rule.waitSeconds}s)`;
   return 'waits for ingress';
 }
 

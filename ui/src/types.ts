@@ -87,7 +87,10 @@ export interface DrainSpec {
   readonly selector: Selector;
   readonly scope: Scope;
   readonly method: DrainMethod;
-  readonly egressStart: { readonly after: 'ingress-complete' | 'advance' } | { readonly after: 'delay'; readonly seconds: number };
+  readonly egressStart:
+    | { readonly after: 'ingress-complete' | 'advance' }
+    | { readonly after: 'delay'; readonly seconds: number }
+    | { readonly after: 'egress-idle'; readonly quietSeconds: number; readonly waitSeconds: number };
   readonly batch: { readonly size: number } | { readonly percent: number } | null;
   readonly deadlineSeconds: number;
   readonly threshold: number;

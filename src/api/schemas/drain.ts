@@ -47,8 +47,10 @@ export const drainRequestSchema = {
       additionalProperties: false,
       required: ['after'],
       properties: {
-        after: { type: 'string', enum: ['ingress-complete', 'delay', 'advance'] },
+        after: { type: 'string', enum: ['ingress-complete', 'delay', 'advance', 'egress-idle'] },
         delaySeconds: { type: 'number' },
+        quietSeconds: { type: 'number' },
+        waitSeconds: { type: 'number' },
       },
     },
     batch: {
@@ -88,6 +90,7 @@ const nodeProgress = {
     },
     error: { type: ['string', 'null'] },
     note: { type: 'string', description: 'why the node finished at once: nothing to drain on it in this phase' },
+    quietSince: { type: ['string', 'null'], description: 'egress-idle: since when its egress listeners had no connection' },
   },
 } as const;
 
@@ -108,6 +111,11 @@ export const drainSchema = {
           ...phaseTimes,
           counts: { type: 'object', additionalProperties: { type: 'integer' } },
           nodes: { type: 'array', items: nodeProgress },
+          release: {
+            type: 'object',
+            description: 'egress-idle: why the phase started: idle (the app let go) or wait (the wait ran out)',
+            properties: { by: { type: 'string', enum: ['idle', 'wait'] }, message: { type: 'string' } },
+          },
         },
       },
     },

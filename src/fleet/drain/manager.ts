@@ -9,13 +9,14 @@ import type { FleetConfig } from '../config.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
+import { idleGatedPhase } from './egress-idle.js';
 import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import { selectorMatches } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
-import { finishIfDone, joinDrain, startPhase, stepDrain } from './step.js';
+import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
 
 export interface DrainManagerDeps {
   readonly store: DrainStore;
@@ -146,12 +147,17 @@ export class DrainManager {
     return [...this.activeNodeIds()].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
   }
 
-  /** Ids of the nodes of running drains that are pushed or ACKed and not yet drained. */
+  /**
+   * Ids of the nodes of running drains that are pushed or ACKed and not yet drained, and of
+   * those whose egress waits for the app to stop calling out: both are judged by their gauges.
+   */
   activeNodeIds(): Set<string> {
     const ids = new Set<string>();
     for (const d of this.#drains.values()) {
       if (d.state !== 'running') continue;
       for (const p of d.phases) for (const n of p.nodes) if (n.state === 'pushed' || n.state === 'acked') ids.add(n.nodeId);
+      const gated = idleGatedPhase(d);
+      if (gated !== undefined) for (const n of d.phases[gated]!.nodes) if (!nothingToDrain(n)) ids.add(n.nodeId);
     }
     return ids;
   }
@@ -191,7 +197,7 @@ export class DrainManager {
     this.#unsaved.add(drain.id);
     let started: NodeProgress[];
     try {
-      started = startPhase(drain, 0, now, this.deps.logger);
+      started = startDrain(drain, now, this.deps.logger);
       // Nothing to drain on any node (no listener in scope): it is stored as completed at once.
       finishIfDone(drain, now, this.deps.logger);
       await this.deps.store.save(this.list(), { changed: [drain] });

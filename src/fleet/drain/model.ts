@@ -31,11 +31,18 @@ export function drainsByLds(method: DrainMethod): method is 'remove' | 'modify' 
 
 export type PhaseName = 'ingress' | 'egress' | 'listeners';
 
-/** When the egress phase of a scope-`all` drain starts. */
+/**
+ * When the egress phase starts (of a scope-`all` drain; `egress-idle` also for scope `egress`).
+ * `egress-idle`: once ingress is done (if the drain has it) and every node's egress listeners
+ * were measured at or below the threshold for `quietSeconds`: the application no longer calls
+ * out. An application that never lets go holds egress for `waitSeconds` at most, counted from
+ * when the phase could otherwise start.
+ */
 export type EgressStart =
   | { readonly after: 'ingress-complete' }
   | { readonly after: 'delay'; readonly seconds: number }
-  | { readonly after: 'advance' };
+  | { readonly after: 'advance' }
+  | { readonly after: 'egress-idle'; readonly quietSeconds: number; readonly waitSeconds: number };
 
 export interface DrainSpec {
   readonly selector: Selector;
@@ -99,6 +106,12 @@ export interface NodeProgress {
    * of its nodes completes at once instead of waiting for its deadline.
    */
   note?: string;
+  /**
+   * While an `egress-idle` phase waits: since when (the gauge report's time) the node's egress
+   * listeners have been measured at or below the threshold, without a reading above it; null
+   * while they hold connections.
+   */
+  quietSince?: string | null;
 }
 
 /** A node entry that drains nothing: the node has no listener in the phase's scope. */
@@ -112,6 +125,11 @@ export interface PhaseProgress {
   startedAt: string | null;
   finishedAt: string | null;
   nodes: NodeProgress[];
+  /**
+   * Why a phase that waited for idle egress started: `idle` (the app let go) or `wait` (the
+   * wait ran out; the message names the listeners that held it).
+   */
+  release?: { readonly by: 'idle' | 'wait'; readonly message: string };
 }
 
 export interface Drain {

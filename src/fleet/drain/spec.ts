@@ -6,7 +6,12 @@ export interface DrainRequest {
   readonly selector: Selector;
   readonly scope: Scope;
   readonly method?: DrainMethod;
-  readonly egress?: { readonly after: EgressStart['after']; readonly delaySeconds?: number };
+  readonly egress?: {
+    readonly after: EgressStart['after'];
+    readonly delaySeconds?: number;
+    readonly quietSeconds?: number;
+    readonly waitSeconds?: number;
+  };
   readonly batch?: { readonly size?: number; readonly percent?: number };
   readonly deadlineSeconds?: number;
   readonly threshold?: number;
@@ -24,6 +29,14 @@ export const DRAIN_DEFAULTS = {
   method: 'remove',
   deadlineSeconds: 300,
   threshold: 0,
+  /**
+   * egress-idle: how long egress listeners must stay without a connection. An app that keeps a
+   * pool holds its connections between calls, so the gauge only drops to 0 when the pool is
+   * closed or the app exited; only an app opening one connection per call shows 0 between calls,
+   * and its pauses are far shorter than this. Read every 100 ms by `run`, that is 5 or more
+   * readings in a row, for half a second added to a shutdown.
+   */
+  egressQuietSeconds: 0.5,
 } as const;
 
 /** Turns a request into a spec with every default filled in, or says which fields are wrong. */
@@ -57,16 +70,9 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
 
   let egressStart: EgressStart = { after: 'ingress-complete' };
   if (req.egress) {
-    if (req.scope !== 'all') errors.push({ field: 'egress', message: 'applies only to scope "all"' });
-    if (req.egress.after === 'delay') {
-      const seconds = req.egress.delaySeconds;
-      if (seconds === undefined || !(seconds >= 0)) {
-        errors.push({ field: 'egress.delaySeconds', message: 'is required with after "delay", and must be >= 0' });
-      } else egressStart = { after: 'delay', seconds };
-    } else {
-      if (req.egress.delaySeconds !== undefined) errors.push({ field: 'egress.delaySeconds', message: 'applies only with after "delay"' });
-      egressStart = { after: req.egress.after };
-    }
+    const parsed = egressStartFrom(req.egress, req.scope, deadlineSeconds);
+    if ('errors' in parsed) errors.push(...parsed.errors);
+    else egressStart = parsed.start;
   }
 
   const isAdmin = method === 'healthcheck-fail' || method === 'drain-listeners';
@@ -106,4 +112,37 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
       confirmIrreversible: req.confirm === true,
     },
   };
+}
+
+/** The egress start rule of a request; `egress-idle` waits at most the deadline by default. */
+function egressStartFrom(
+  egress: NonNullable<DrainRequest['egress']>,
+  scope: DrainRequest['scope'],
+  deadlineSeconds: number,
+): { start: EgressStart } | { errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const { after, delaySeconds, quietSeconds, waitSeconds } = egress;
+  // Waiting for idle egress needs no ingress phase before it: run drains egress on its own.
+  const scopes = after === 'egress-idle' ? ['all', 'egress'] : ['all'];
+  if (typeof scope !== 'string' || !scopes.includes(scope)) {
+    errors.push({ field: 'egress', message: `applies only to scope ${scopes.map((s) => `"${s}"`).join(' or ')}` });
+  }
+  if (after !== 'delay' && delaySeconds !== undefined) errors.push({ field: 'egress.delaySeconds', message: 'applies only with after "delay"' });
+  if (after !== 'egress-idle') {
+    if (quietSeconds !== undefined) errors.push({ field: 'egress.quietSeconds', message: 'applies only with after "egress-idle"' });
+    if (waitSeconds !== undefined) errors.push({ field: 'egress.waitSeconds', message: 'applies only with after "egress-idle"' });
+  }
+  let start: EgressStart = { after: 'ingress-complete' };
+  if (after === 'delay') {
+    if (delaySeconds === undefined || !(delaySeconds >= 0)) {
+      errors.push({ field: 'egress.delaySeconds', message: 'is required with after "delay", and must be >= 0' });
+    } else start = { after: 'delay', seconds: delaySeconds };
+  } else if (after === 'egress-idle') {
+    const quiet = quietSeconds ?? DRAIN_DEFAULTS.egressQuietSeconds;
+    const wait = waitSeconds ?? deadlineSeconds;
+    if (!(quiet >= 0)) errors.push({ field: 'egress.quietSeconds', message: `must be >= 0, got ${quiet}` });
+    if (!(wait >= 0)) errors.push({ field: 'egress.waitSeconds', message: `must be >= 0, got ${wait}` });
+    start = { after: 'egress-idle', quietSeconds: quiet, waitSeconds: wait };
+  } else start = { after };
+  return errors.length > 0 ? { errors } : { start };
 }

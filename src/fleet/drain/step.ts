@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig } from '../config.js';
-import { NODE_FINISHED, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
+import { idleGatedPhase, idleRelease, recordQuiet } from './egress-idle.js';
+import { NODE_FINISHED, nothingToDrain, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { phaseEntry, startBatch } from './plan.js';
 import { advanceNode, type NodeObservation } from './progress.js';
 import { selectorMatches } from './selector.js';
@@ -38,10 +39,22 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
       phase.finishedAt = new Date(now).toISOString();
     }
   });
-  const next = drain.phases[1];
-  if (next?.state === 'pending' && egressMayStart(drain, now)) {
-    started.push(...startPhase(drain, 1, now, logger));
-    changed = true;
+  const gated = idleGatedPhase(drain);
+  if (gated !== undefined) {
+    // Egress waits for the app: its nodes' egress gauges are followed before anything is removed.
+    for (const node of drain.phases[gated]!.nodes) if (recordQuiet(drain, node, observe(gated, node))) changed = true;
+    const release = idleRelease(drain, gated, now, (node) => observe(gated, node));
+    if (release !== undefined) {
+      drain.phases[gated]!.release = release;
+      started.push(...startPhase(drain, gated, now, logger));
+      changed = true;
+    }
+  } else {
+    const next = drain.phases[1];
+    if (next?.state === 'pending' && egressMayStart(drain, now)) {
+      started.push(...startPhase(drain, 1, now, logger));
+      changed = true;
+    }
   }
   finishIfDone(drain, now, logger);
   return { started, changed: changed || started.length > 0 };
@@ -59,6 +72,15 @@ export function finishIfDone(drain: Drain, now: number, logger: Logger): boolean
   drain.finishedAt = new Date(now).toISOString();
   logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
   return true;
+}
+
+/**
+ * Starts a new drain: its first phase, unless that phase waits for idle egress (a scope-egress
+ * drain with `egress-idle`): then the ticks start it once the app lets go.
+ */
+export function startDrain(drain: Drain, now: number, logger: Logger): NodeProgress[] {
+  const waits = idleGatedPhase(drain) === 0 && drain.phases[0]!.nodes.some((n) => !nothingToDrain(n));
+  return waits ? [] : startPhase(drain, 0, now, logger);
 }
 
 /** Starts a phase: its first batch is returned, to be saved and pushed. */
