@@ -64,6 +64,8 @@ export interface DaemonOptions {
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
   readonly gaugePollMs?: number;
+  /** How often drains are evaluated (default 250 ms). */
+  readonly drainTickMs?: number;
   /** Where state is kept and shared (default: files in `stateDir`). */
   readonly store?: StoreOptions;
   /** Serve the API over HTTPS; reloaded when the files change. */
@@ -152,6 +154,7 @@ export class Daemon {
       connections: fleet ?? gauges,
       admin,
       logger: logger.child({ component: 'drains' }),
+      ...(options.drainTickMs !== undefined && { tickMs: options.drainTickMs }),
       ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
     });
     // Alone (the file store), there is no one to publish to: no per-node records are kept.

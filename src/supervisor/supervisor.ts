@@ -3,10 +3,11 @@ import type { EnvoyAdmin } from '../admin/envoy-admin.js';
 import type { PrestopResult } from '../api/routes/prestop.js';
 import type { Daemon } from '../daemon.js';
 import type { DependentConfig } from '../fleet/config.js';
+import type { Drain } from '../fleet/drain/model.js';
 import type { DrainRequest } from '../fleet/drain/spec.js';
 import { TypeUrl } from '../resource/type-urls.js';
 import { Child, type ChildExit } from './child.js';
-import type { ShutdownPlan } from './shutdown-plan.js';
+import { egressTimes, type ShutdownPlan } from './shutdown-plan.js';
 import { waitForDrain } from './wait-for-drain.js';
 
 export interface SupervisorOptions {
@@ -21,6 +22,8 @@ export interface SupervisorOptions {
   readonly healthcheckFail: boolean;
   /** Connections at or below this count as drained. */
   readonly threshold: number;
+  /** Egress is removed once its listeners had no connection for this long (the app stopped calling out). */
+  readonly egressQuietSeconds: number;
   readonly now?: () => number;
 }
 
@@ -157,9 +160,56 @@ export class Supervisor {
     // keep-alive clients (Connection: close, GOAWAY) to reconnect elsewhere.
     await step('propagation', plan.propagationSeconds, { scope: 'ingress', method: 'modify' }, true);
     await step('ingress', plan.ingressSeconds, { scope: 'ingress', method: 'remove' }, false);
-    await step('egress', plan.egressSeconds, { scope: 'egress', method: 'remove' }, false);
+    if (plan.egressSeconds > 0 && !(await this.#egress(selector))) outcome = 'budget-exhausted';
     this.#phase('drained', `drain ${outcome}`);
     return { outcome, elapsedSeconds: this.#elapsed() };
+  }
+
+  /**
+   * Egress is removed once the application no longer calls out: its listeners had no connection
+   * for the quiet window, measured from Envoy, or the wait the budget allows ran out (then a line
+   * says which listener held it). True if egress drained in time.
+   */
+  async #egress(selector: { ids: string[] }): Promise<boolean> {
+    const { daemon, logger, egressQuietSeconds } = this.options;
+    const { waitSeconds, removalSeconds } = egressTimes(this.options.plan, this.#elapsed());
+    this.#phase(
+      'egress',
+      `egress phase: removed once the application no longer calls out (no connection for ${egressQuietSeconds}s, ` +
+        `waiting ${waitSeconds}s at most), then drained (${removalSeconds}s)`,
+    );
+    let id: string | undefined;
+    let released = false;
+    const report = (d: Drain): void => {
+      const release = d.id === id ? d.phases[0]?.release : undefined;
+      if (release === undefined || released) return;
+      released = true;
+      if (release.by === 'wait') logger.warn({ event: 'egress_held', drain: d.id }, release.message);
+      this.#phase('egress_release', `egress released: ${release.message}`);
+    };
+    const stop = daemon.drains.onChange(report);
+    const created = await daemon.drains.create(
+      {
+        selector,
+        scope: 'egress',
+        method: 'remove',
+        deadlineSeconds: removalSeconds,
+        threshold: this.options.threshold,
+        egress: { after: 'egress-idle', quietSeconds: egressQuietSeconds, waitSeconds },
+      },
+      { origin: 'shutdown' },
+    );
+    if ('errors' in created) {
+      stop();
+      logger.error({ event: 'shutdown_drain_refused', phase: 'egress', errors: created.errors }, 'drain refused');
+      return true;
+    }
+    id = created.drain.id;
+    report(created.drain);
+    const state = await waitForDrain(daemon.drains, id, (waitSeconds + removalSeconds) * 1000 + 1000);
+    stop();
+    this.#phase('egress_done', `egress phase ${state}`);
+    return state === 'completed';
   }
 
   async #stopAll(): Promise<ChildExit> {
