@@ -1,0 +1,106 @@
+/**
+ * `drainplane run` with a real Envoy: egress is removed once the application no longer calls
+ * out, measured from Envoy's connection gauges, not as soon as ingress has drained.
+ *
+ * An app that keeps its egress connection open after SIGTERM keeps egress serving, every call
+ * answered, long after ingress drained; once it closes its pool, egress is removed and Envoy
+ * stopped within a few readings, well before the budget. An app that never lets go holds egress
+ * until the wait the budget allows runs out: then egress is drained anyway, with a warning that
+ * names the listener and its connections, and the shutdown still ends within the grace period.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ADS_APIS, EGRESS_LISTENER, type AdsApi } from './configs.js';
+import { PooledEgressApp } from './egress-app.js';
+import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
+import { PodSite, START_TIMEOUT_MS, step, until, type RunPod } from './pod.js';
+
+/** Propagation 1 s, ingress 3 s, egress 5 s: egress may wait until 9 s - 1 s of removal. */
+const PLAN = ['--grace-period', '16', '--propagation-delay', '1', '--ingress-deadline', '3', '--egress-deadline', '5'];
+/** The app calls out this long after SIGTERM: past ingress drained (about 1.3 s), within the plan. */
+const APP_WORK_MS = 4_000;
+
+withRealEnvoy('drainplane run egress after the app', (envoy) => {
+  describe(`drainplane run with a real Envoy (${envoy.version}): egress waits for the app`, { timeout: 120_000, concurrency: true }, () => {
+    for (const adsApi of ADS_APIS) register(envoy, adsApi);
+  });
+});
+
+function register(envoy: RealEnvoy, adsApi: AdsApi): void {
+  const scenarios = [
+    ['egress serves the app until it closes its pool, then Envoy stops well before the budget', 'app lets go', appLetsGo],
+    ["an app that never lets go holds egress until the budget's wait runs out, with a warning naming the listener", 'app holds on', appHoldsOn],
+  ] as const;
+  for (const [title, label, body] of scenarios) {
+    test(`ADS ${adsApi}: ${title}`, async (t) => {
+      const site = await PodSite.create({ envoyBin: envoy.bin, adsApi });
+      const apps: PooledEgressApp[] = [];
+      t.after(async () => {
+        await Promise.allSettled(apps.map((a) => a.letGo()));
+        await site.close();
+      });
+      const pod = site.start(PLAN);
+      await step(`${adsApi}: ${label}`, pod, () => body(pod, apps, t.diagnostic.bind(t)));
+    });
+  }
+}
+
+async function ready(pod: RunPod): Promise<void> {
+  await until('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
+}
+
+async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
+  await ready(pod);
+  const app = new PooledEgressApp(pod.site.ports.egressPort);
+  apps.push(app);
+  await until('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
+
+  const t0 = Date.now();
+  pod.signal('SIGTERM');
+  await pod.proc.waitForLog((l) => l['phase'] === 'ingress_done', 8_000);
+  const ingressDone = Date.now() - t0;
+  await new Promise((r) => setTimeout(r, Math.max(0, APP_WORK_MS - (Date.now() - t0))));
+  assert.deepEqual(await pod.listeners(), [EGRESS_LISTENER], `egress still there ${APP_WORK_MS} ms after SIGTERM, ingress drained at ${ingressDone} ms`);
+  assert.equal(pod.phases().includes('egress_release'), false, 'egress not released while the app holds its connection');
+  const letGoAt = Date.now();
+  await app.letGo();
+
+  const code = await pod.exited;
+  const exitMs = Date.now() - t0;
+  note(`ingress drained at ${ingressDone} ms, app let go at ${letGoAt - t0} ms, drainplane exited at ${exitMs} ms`);
+  assert.equal(code, 0);
+  const failed = app.failedSince(t0);
+  assert.deepEqual(failed, [], 'every call the app made after SIGTERM was answered');
+  assert.ok(app.calls.filter((c) => c.at >= t0).length >= 20, 'and it kept calling');
+  // 0.5 s quiet window, readings every 100 ms, the removal's ACK and Envoy's stop: about 1 s.
+  assert.ok(Date.now() - letGoAt < 3_000, `Envoy stopped soon after the app let go (${exitMs - (letGoAt - t0)} ms)`);
+  assert.ok(exitMs < 8_000, `well before the end of the egress budget at 9 s (took ${exitMs} ms)`);
+  assert.match(pod.phaseMessage('egress_release') ?? '', /no connection for 0\.5s/);
+  assert.equal(pod.logs.some((l) => l['event'] === 'egress_held'), false);
+  const order = ['ingress_done', 'egress', 'egress_release', 'egress_done', 'envoy_stop'];
+  assert.deepEqual(pod.phases().filter((p) => order.includes(p)), order);
+  assert.match(pod.phaseMessage('egress_done') ?? '', /egress phase completed/);
+}
+
+async function appHoldsOn(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
+  await ready(pod);
+  const app = new PooledEgressApp(pod.site.ports.egressPort);
+  apps.push(app);
+  await until('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
+
+  const t0 = Date.now();
+  pod.signal('SIGTERM');
+  const held = await pod.proc.waitForLog((l) => l['event'] === 'egress_held', 12_000);
+  const heldMs = Date.now() - t0;
+  const code = await pod.exited;
+  const exitMs = Date.now() - t0;
+  note(`egress held until ${heldMs} ms, drainplane exited at ${exitMs} ms`);
+  assert.equal(code, 0);
+  assert.match(String(held['msg']), /egress_http held 1 connection\(s\)/, 'the warning names the listener and its connections');
+  assert.match(pod.phaseMessage('egress_release') ?? '', /drained anyway/);
+  // The wait runs to the end of the egress budget less the removal's 1 s: 1 + 3 + 5 - 1 = 8 s.
+  assert.ok(heldMs >= 7_500, `egress served the app until the wait ran out (released at ${heldMs} ms)`);
+  const before = app.calls.filter((c) => c.at >= t0 && c.at < t0 + heldMs - 500);
+  assert.ok(before.length >= 40 && before.every((c) => c.status === 200), 'every call before the wait ran out was answered');
+  assert.ok(exitMs < 16_000 - 2_000, `within the grace period, before its margin (took ${exitMs} ms)`);
+}
