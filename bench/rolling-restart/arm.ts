@@ -6,7 +6,8 @@
  * - the kubelet terminates the pod (pod.ts) and, at the same moment, the endpoint controller
  *   takes it out of the Service; that reaches kube-proxy after `endpointDelaySeconds`, here the
  *   balancer's `set server ... state maint` (established connections are left alone);
- * - the pod's app gets SIGTERM too and keeps calling out for `appWorkSeconds` (egress-app.ts);
+ * - the pod's app gets SIGTERM too and keeps calling out for its replica's `appWorkSeconds`,
+ *   then closes its pool (egress-app.ts);
  * - the new pod is put back into the Service `endpointDelaySeconds` after its readiness probe
  *   first passes (probed every 250 ms).
  */
@@ -31,13 +32,18 @@ export interface ArmOptions extends Omit<SetupOptions, 'kind'> {
   readonly threads: number;
   readonly connections: number;
   readonly endpointDelaySeconds: number;
-  readonly appWorkSeconds: number;
+  /** By replica, in restart order. */
+  readonly appWorkSeconds: readonly number[];
+  /** Arm (e)'s preStop sleep: what covers the slowest app. */
+  readonly coveringSleepSeconds: number;
   readonly schedule: Schedule;
   readonly log: (line: string) => void;
 }
 
 export interface Restart {
   readonly replica: string;
+  /** Seconds its app called out after SIGTERM. */
+  readonly appWorkSeconds: number;
   /** Seconds into the load. */
   readonly atSeconds: number;
   readonly termination: Termination;
@@ -59,7 +65,7 @@ const EGRESS_PAUSE_MS = 20;
 const EGRESS_TIMEOUT_MS = 2_000;
 
 export async function runArm(kind: ArmKind, o: ArmOptions): Promise<ArmResult> {
-  const setup = await startArm({ ...o, kind });
+  const setup = await startArm({ ...o, kind, ...(kind === 'prestop-covering' && { prestopSleepSeconds: o.coveringSleepSeconds }) });
   let load: Load | undefined;
   const apps = new Map<Pod, EgressApp>();
   try {
@@ -82,7 +88,7 @@ export async function runArm(kind: ArmKind, o: ArmOptions): Promise<ArmResult> {
       await sleep((startAt - at()) * 1000);
       if (!load.running) throw new Error('wrk exited early');
       o.log(`${kind}: terminating replica ${pod.options.name} at ${at().toFixed(1)} s`);
-      const restart = await restartPod(pod, apps, setup.balancer, o, at());
+      const restart = await restartPod(pod, apps, setup.balancer, o, at(), o.appWorkSeconds[i] ?? 0);
       restarts.push(restart);
       back = at();
       o.log(
@@ -109,10 +115,10 @@ function newApp(pod: Pod): EgressApp {
  * delay, started again once the old pod (app included) is gone, and back in the Service after
  * the endpoint delay once its readiness probe passes.
  */
-async function restartPod(pod: Pod, appsByPod: Map<Pod, EgressApp>, balancer: Balancer, a: ArmOptions, atSeconds: number): Promise<Restart> {
+async function restartPod(pod: Pod, appsByPod: Map<Pod, EgressApp>, balancer: Balancer, a: ArmOptions, atSeconds: number, appWork: number): Promise<Restart> {
   const name = pod.options.name;
   const app = appsByPod.get(pod)!;
-  app.sigterm(a.appWorkSeconds);
+  app.sigterm(appWork);
   const endpointRemoved = sleep(a.endpointDelaySeconds * 1000).then(() => balancer.setState(name, 'maint'));
   const termination = await pod.terminate();
   // The new pod starts once the old one is gone, app included: the old app must not reach
@@ -137,7 +143,7 @@ async function restartPod(pod: Pod, appsByPod: Map<Pod, EgressApp>, balancer: Ba
     await sleep(a.endpointDelaySeconds * 1000);
     await balancer.setState(name, 'ready');
   }
-  return { replica: name, atSeconds: Math.round(atSeconds * 10) / 10, termination, egress, readyAfterSeconds, servesWhenReady };
+  return { replica: name, atSeconds: Math.round(atSeconds * 10) / 10, appWorkSeconds: appWork, termination, egress, readyAfterSeconds, servesWhenReady };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,9 +5,9 @@
  *
  * It gets SIGTERM when its pod does (the kubelet signals every container at once) and keeps
  * working for `workSeconds` more, finishing what it was doing: failures in that window are the
- * egress errors the pod's shutdown caused. The pod is gone only when both its Envoy and its app
- * are: stop() returns once the window is over, and an Envoy that outlives the window is still
- * called until it exits, not to count errors but to measure how long egress stayed usable.
+ * egress errors the pod's shutdown caused. Then it is done: it stops calling and closes its pool
+ * (its egress connection ends), as an app that exits does. The pod is gone only when both its
+ * Envoy and its app are: stop() returns once the window is over.
  */
 import http from 'node:http';
 
@@ -69,7 +69,8 @@ export class EgressApp {
   }
 
   async #run(): Promise<void> {
-    while (this.#running) {
+    // After its window the app is done: no more calls, and its pool is closed below.
+    while (this.#running && performance.now() < this.#workUntil) {
       const started = performance.now();
       const failure = await this.#call();
       const inWindow = this.#sigtermAt !== undefined && started >= this.#sigtermAt && started < this.#workUntil;
@@ -86,6 +87,7 @@ export class EgressApp {
       }
       await new Promise((r) => setTimeout(r, this.options.pauseMs));
     }
+    this.#agent.destroy();
   }
 
   /** One GET through the egress listener: undefined on 2xx, else what went wrong. */

@@ -26,7 +26,7 @@ import { findTools } from './tools.js';
 import { startUpstream } from './upstream.js';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
-const ARMS: Record<string, ArmKind> = { a: 'sigterm', b: 'prestop', c: 'drainplane', d: 'drainplane-kept-state' };
+const ARMS: Record<string, ArmKind> = { a: 'sigterm', b: 'prestop', e: 'prestop-covering', c: 'drainplane', d: 'drainplane-kept-state' };
 /** The rate the experiment this reproduces ran at (wso2/api-platform#2121): at least this. */
 const MIN_RATE = 3_700;
 /** The whole run is bounded: a hang anywhere ends in a failure, not a stuck CI job. */
@@ -41,7 +41,7 @@ const FLAGS = {
   grace: ["the pods' terminationGracePeriodSeconds", 30],
   'endpoint-delay': ['seconds from termination (or readiness) to the endpoint change reaching the balancer, as kube-proxy', 2],
   'prestop-sleep': ["arm (b)'s fixed sleep after /drain_listeners?graceful (Istio's terminationDrainDuration)", 5],
-  'app-work': ["seconds the pod's app keeps calling out after SIGTERM (endpoint delay + 1 s of finishing work)", 3],
+  'prestop-margin': ["arm (e): its preStop sleep is the slowest app's --app-work plus this", 2],
   'first-restart': ['seconds into the load when replica a is terminated', 8],
   'second-restart': ['seconds into the load when replica b is terminated (or later: after a is back and settled)', 34],
 } as const;
@@ -51,13 +51,16 @@ function usage(): string {
   return [
     'usage: node dist/bench/rolling-restart/main.js [options]',
     ...Object.entries(FLAGS).map(([flag, [what, value]]) => `  --${flag} N   ${what} (default ${value})`),
-    '  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop), c (drainplane run), d (run restarted on its state folder); default a,b,c,d',
+    "  --app-work LIST   seconds each replica's app keeps calling out after SIGTERM, by replica (a,b); one value for both (default 3,8)",
+    "  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop, --prestop-sleep), e (Envoy preStop sleeping to cover the slowest app), c (drainplane run), d (run restarted on its state folder); default a,b,e,c,d",
     `  --out DIR     where rolling-restart-<date>.json goes (default ${path.relative(process.cwd(), DEFAULT_OUT) || '.'})`,
   ].join('\n');
 }
 
 interface Parsed {
   readonly values: Record<Flag, number>;
+  /** Seconds each replica's app calls out after SIGTERM, replica a first. */
+  readonly appWork: readonly [number, number];
   readonly arms: ArmKind[];
   readonly out: string;
 }
@@ -69,6 +72,7 @@ function parse(argv: string[]): Parsed | undefined {
     options: {
       ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
       arms: { type: 'string' },
+      'app-work': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -82,12 +86,17 @@ function parse(argv: string[]): Parsed | undefined {
     if (!Number.isFinite(value) || value < 0 || (typeof raw === 'string' && raw.trim() === '')) throw new Error(`--${flag} wants a number >= 0, got "${raw}"`);
     numbers[flag] = value;
   }
-  const arms = (typeof values.arms === 'string' ? values.arms : 'a,b,c,d').split(',').map((a) => {
+  const arms = (typeof values.arms === 'string' ? values.arms : 'a,b,e,c,d').split(',').map((a) => {
     const kind = ARMS[a.trim()];
-    if (!kind) throw new Error(`--arms: unknown arm "${a}" (a, b, c, d)`);
+    if (!kind) throw new Error(`--arms: unknown arm "${a}" (a, b, e, c, d)`);
     return kind;
   });
-  return { values: numbers, arms, out: typeof values.out === 'string' ? values.out : DEFAULT_OUT };
+  const work = (typeof values['app-work'] === 'string' ? values['app-work'] : '3,8').split(',').map((w) => Number(w));
+  if (work.length < 1 || work.length > 2 || work.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new Error(`--app-work wants one or two numbers >= 0 (replica a, b), got "${values['app-work']}"`);
+  }
+  const appWork: [number, number] = [work[0]!, work[1] ?? work[0]!];
+  return { values: numbers, appWork, arms, out: typeof values.out === 'string' ? values.out : DEFAULT_OUT };
 }
 
 async function main(): Promise<number> {
@@ -142,7 +151,9 @@ async function main(): Promise<number> {
       threads: v.threads,
       connections: v.connections,
       endpointDelaySeconds: v['endpoint-delay'],
-      appWorkSeconds: v['app-work'],
+      appWorkSeconds: parsed.appWork,
+      // What an operator sets so that no app loses egress: the slowest app's need plus a margin.
+      coveringSleepSeconds: Math.max(...parsed.appWork) + v['prestop-margin'],
       schedule: { durationSeconds: v.duration, restartAtSeconds: [v['first-restart'], v['second-restart']], settleSeconds: 6, tailSeconds: 6 },
       log,
     };
@@ -169,7 +180,7 @@ async function main(): Promise<number> {
   );
   await mkdir(parsed.out, { recursive: true });
   const file = path.join(parsed.out, `rolling-restart-${new Date().toISOString().slice(0, 10)}.json`);
-  const record = { date: new Date().toISOString(), durationSeconds, options: v, tools: tools.versions, environment: env, loadAverage: { before: loadBefore, after: loadAfter }, targets, arms };
+  const record = { date: new Date().toISOString(), durationSeconds, options: { ...v, 'app-work': parsed.appWork }, tools: tools.versions, environment: env, loadAverage: { before: loadBefore, after: loadAfter }, targets, arms };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`Results: ${path.relative(process.cwd(), file)}`);
   return 0;

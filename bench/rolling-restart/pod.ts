@@ -7,6 +7,7 @@
  *   prestop                Envoy is the entrypoint, with the preStop hook Envoy Gateway and Istio
  *                          use: POST /drain_listeners?graceful, a fixed sleep, then SIGTERM.
  *                          Envoy runs with Istio's drain flags (--drain-time-s 45, immediate).
+ *   prestop-covering       the same, with the sleep an operator sets to cover the slowest app.
  *   drainplane             `drainplane run` is the entrypoint, on a new state folder per start
  *                          (a new pod); SIGTERM reaches drainplane.
  *   drainplane-kept-state  the same, restarted on the state folder its previous run used.
@@ -16,7 +17,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchProcess, forgetSidePid, registerSidePid } from './processes.js';
 
-export type ArmKind = 'sigterm' | 'prestop' | 'drainplane' | 'drainplane-kept-state';
+export type ArmKind = 'sigterm' | 'prestop' | 'prestop-covering' | 'drainplane' | 'drainplane-kept-state';
+
+/** The arms whose pod runs Envoy as its entrypoint, drained (or not) by Envoy's own means. */
+export function plainEnvoy(kind: ArmKind): boolean {
+  return kind === 'sigterm' || kind === 'prestop' || kind === 'prestop-covering';
+}
+
+export function hasPrestop(kind: ArmKind): boolean {
+  return kind === 'prestop' || kind === 'prestop-covering';
+}
 
 const DRAINPLANE = fileURLToPath(new URL('../../../bin/drainplane.js', import.meta.url));
 const PROBE_TIMEOUT_MS = 1_000;
@@ -80,8 +90,8 @@ export class Pod {
     this.#phases = [];
     this.#envoyPid = undefined;
     const envoyArgs = ['-c', o.bootstrapFile, '--concurrency', '1', '--disable-hot-restart', '--log-level', 'warning'];
-    if (o.kind === 'sigterm' || o.kind === 'prestop') {
-      const drainFlags = o.kind === 'prestop' ? ['--drain-time-s', '45', '--drain-strategy', 'immediate'] : [];
+    if (plainEnvoy(o.kind)) {
+      const drainFlags = hasPrestop(o.kind) ? ['--drain-time-s', '45', '--drain-strategy', 'immediate'] : [];
       this.#process = BenchProcess.start({ name: `envoy ${o.name}`, command: o.envoyBin, args: [...envoyArgs, ...drainFlags] });
       return;
     }
@@ -111,7 +121,7 @@ export class Pod {
   /** What the kubelet's readiness probe sees. */
   async ready(): Promise<boolean> {
     const p = this.options.ports;
-    const url = this.options.kind === 'sigterm' || this.options.kind === 'prestop' ? `http://127.0.0.1:${p.admin}/ready` : `http://127.0.0.1:${p.probe}/readyz`;
+    const url = plainEnvoy(this.options.kind) ? `http://127.0.0.1:${p.admin}/ready` : `http://127.0.0.1:${p.probe}/readyz`;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       await res.arrayBuffer();
@@ -136,7 +146,7 @@ export class Pod {
       void this.#killAll();
     }, o.graceSeconds * 1000);
     try {
-      if (o.kind === 'prestop') await this.#prestop();
+      if (hasPrestop(o.kind)) await this.#prestop();
       proc.signal('SIGTERM');
       const exit = await proc.exited;
       // The container is gone with its entrypoint: nothing of it may outlive it.

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapConfig, fleetConfig, freeLoopbackPorts, readDemoFile, type NodePorts } from '../../test/e2e-envoy/configs.js';
 import { Balancer } from './balancer.js';
-import { Pod, type ArmKind, type PodPorts } from './pod.js';
+import { Pod, plainEnvoy, type ArmKind, type PodPorts } from './pod.js';
 import { BenchProcess } from './processes.js';
 
 const DRAINPLANE = fileURLToPath(new URL('../../../bin/drainplane.js', import.meta.url));
@@ -51,9 +51,7 @@ export async function startArm(o: SetupOptions): Promise<ArmSetup> {
     const nodes: NodePorts[] = REPLICAS.map((name, i) => ({ id: `replica-${name}`, ingressPort: ports[i]!.ingress, egressPort: ports[i]!.egress, adminPort: ports[i]!.admin }));
     const demoConfig = await readDemoFile('drainplane.yaml');
     const demoBootstrap = await readDemoFile('bootstrap.yaml');
-    const plainEnvoy = o.kind === 'sigterm' || o.kind === 'prestop';
-
-    if (plainEnvoy) {
+    if (plainEnvoy(o.kind)) {
       const configFile = path.join(dir, 'fleet.yaml');
       await writeFile(configFile, fleetConfig(demoConfig, { cluster: CLUSTER, nodes, http1Port: o.upstreamPort }));
       started.controlPlane = BenchProcess.start({
@@ -68,7 +66,7 @@ export async function startArm(o: SetupOptions): Promise<ArmSetup> {
       const configFile = path.join(dir, `replica-${name}.yaml`);
       await writeFile(configFile, fleetConfig(demoConfig, { cluster: CLUSTER, nodes: [node], http1Port: o.upstreamPort }));
       const bootstrapFile = path.join(dir, `bootstrap-${name}.yaml`);
-      const xdsPort = plainEnvoy ? cpXds! : ports[i]!.xds;
+      const xdsPort = plainEnvoy(o.kind) ? cpXds! : ports[i]!.xds;
       await writeFile(bootstrapFile, bootstrapConfig(demoBootstrap, { nodeId: node.id, cluster: CLUSTER, xdsPort, adminPort: node.adminPort, adsApi: 'GRPC' }));
       const pod = new Pod({
         kind: o.kind,
