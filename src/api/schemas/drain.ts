@@ -51,6 +51,7 @@ export const drainRequestSchema = {
         delaySeconds: { type: 'number' },
         quietSeconds: { type: 'number' },
         waitSeconds: { type: 'number' },
+        deadlineSeconds: { type: 'number' },
       },
     },
     batch: {

@@ -4,7 +4,7 @@
  * connection history), however many nodes the drain has.
  */
 import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
-import { drainsByLds, NODE_FINISHED, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
+import { drainsByLds, NODE_FINISHED, phaseDeadlineSeconds, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
 
 export interface NodeDigest extends NodeProgress {
   /** When the node's deadline in this phase passes (startedAt + deadlineSeconds). */
@@ -65,7 +65,7 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
         batches: batches(nodes),
         nodes: shown.map((n) => ({
           ...n,
-          deadlineAt: n.startedAt && new Date(Date.parse(n.startedAt) + drain.spec.deadlineSeconds * 1000).toISOString(),
+          deadlineAt: n.startedAt && new Date(Date.parse(n.startedAt) + phaseDeadlineSeconds(drain.spec, phase.name) * 1000).toISOString(),
           connections: openConnections(n),
           // An ended drain (cancelled) is held by nothing, whatever its nodes' last state.
           holding: drain.state === 'running' ? holdingReason(n, drain.spec) : null,

@@ -67,6 +67,7 @@ export function idleRelease(
   const before: PhaseProgress | undefined = drain.phases[index - 1];
   if (before && before.state !== 'done') return undefined;
   const phase = drain.phases[index]!;
+  if (phase.nodes.every(nothingToDrain)) return { by: 'idle', message: 'no egress listener: nothing to wait for' };
   const holding = phase.nodes.filter((n) => !quietLongEnough(n, rule, observe(n)));
   if (holding.length === 0) {
     return { by: 'idle', message: `egress listeners had no connection for ${rule.quietSeconds}s: the application no longer calls out` };

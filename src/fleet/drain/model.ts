@@ -53,6 +53,8 @@ export interface DrainSpec {
   readonly batch: { readonly size: number } | { readonly percent: number } | null;
   /** Per node and phase, counted from when the node's batch started. */
   readonly deadlineSeconds: number;
+  /** The egress phase's own deadline, where it differs (absent: `deadlineSeconds`). */
+  readonly egressDeadlineSeconds?: number;
   /** Connections at or below this count as drained. */
   readonly threshold: number;
   /** How a node counts as drained: see DrainMeasure. */
@@ -72,6 +74,11 @@ export interface DrainSpec {
 export type DrainMeasure = 'connections' | 'listener-drain' | 'ack';
 
 export const DRAIN_MEASURES: readonly DrainMeasure[] = ['connections', 'listener-drain', 'ack'];
+
+/** A node's deadline in a phase, counted from when its batch started. */
+export function phaseDeadlineSeconds(spec: DrainSpec, phase: PhaseName): number {
+  return phase === 'egress' && spec.egressDeadlineSeconds !== undefined ? spec.egressDeadlineSeconds : spec.deadlineSeconds;
+}
 
 export type DrainState = 'running' | 'completed' | 'timed_out' | 'failed' | 'cancelled';
 

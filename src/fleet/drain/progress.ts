@@ -32,7 +32,13 @@ export interface ConnectionReading {
 }
 
 /** Where a node stands, and what changed. Mutates `node`; returns true if anything did. */
-export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObservation, now: number): boolean {
+export function advanceNode(
+  node: NodeProgress,
+  spec: DrainSpec,
+  seen: NodeObservation,
+  now: number,
+  deadlineSeconds: number = spec.deadlineSeconds,
+): boolean {
   const before = fingerprint(node);
   if (node.state === 'pushed') {
     if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the drained listeners: ${seen.rejected}`);
@@ -50,8 +56,8 @@ export function advanceNode(node: NodeProgress, spec: DrainSpec, seen: NodeObser
       }
     }
   }
-  if ((node.state === 'pushed' || node.state === 'acked') && pastDeadline(node, spec, now)) {
-    finish(node, 'timed_out', now, timeoutReason(node, spec, seen));
+  if ((node.state === 'pushed' || node.state === 'acked') && pastDeadline(node, deadlineSeconds, now)) {
+    finish(node, 'timed_out', now, timeoutReason(node, spec, seen, deadlineSeconds));
   }
   return fingerprint(node) !== before;
 }
@@ -91,32 +97,32 @@ function measure(node: NodeProgress, seen: NodeObservation): void {
   }
 }
 
-function pastDeadline(node: NodeProgress, spec: DrainSpec, now: number): boolean {
-  return node.startedAt !== null && now - Date.parse(node.startedAt) > spec.deadlineSeconds * 1000;
+function pastDeadline(node: NodeProgress, deadlineSeconds: number, now: number): boolean {
+  return node.startedAt !== null && now - Date.parse(node.startedAt) > deadlineSeconds * 1000;
 }
 
-function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservation): string {
-  if (node.state === 'pushed') return `no ACK of the drained listeners within ${spec.deadlineSeconds}s`;
-  if (spec.measure === 'listener-drain') return listenerDrainTimeout(node, spec, seen);
+function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservation, deadlineSeconds: number): string {
+  if (node.state === 'pushed') return `no ACK of the drained listeners within ${deadlineSeconds}s`;
+  if (spec.measure === 'listener-drain') return listenerDrainTimeout(node, seen, deadlineSeconds);
   if (!seen.report) {
     return (
-      `no connection gauges from this node within ${spec.deadlineSeconds}s: configure Envoy's ` +
+      `no connection gauges from this node within ${deadlineSeconds}s: configure Envoy's ` +
       'envoy.stat_sinks.metrics_service sink to drainplane, or an admin address'
     );
   }
   const held = node.listeners
     .filter((l) => l.connections === null || l.connections > spec.threshold)
     .map((l) => `${l.name} (${l.connections ?? 'not measured'} connections)`);
-  return `still above ${spec.threshold} connection(s) after ${spec.deadlineSeconds}s: ${held.join(', ')}`;
+  return `still above ${spec.threshold} connection(s) after ${deadlineSeconds}s: ${held.join(', ')}`;
 }
 
 /**
  * Why Envoy's listener drain was not seen to end. "Since the ACK" is the node's ACK of what it
  * is meant to have now: a later push (the next drain of a shutdown, say) waits for its own.
  */
-function listenerDrainTimeout(node: NodeProgress, spec: DrainSpec, seen: NodeObservation): string {
+function listenerDrainTimeout(node: NodeProgress, seen: NodeObservation, deadlineSeconds: number): string {
   const versions = reportSinceAck(node, seen)?.listenerVersions;
-  const head = `Envoy's listener drain did not end within ${spec.deadlineSeconds}s`;
+  const head = `Envoy's listener drain did not end within ${deadlineSeconds}s`;
   if (!versions) {
     return (
       `${head}: no listener_manager gauges from this node since its last ACK (configure Envoy's ` +

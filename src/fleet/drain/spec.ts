@@ -11,6 +11,8 @@ export interface DrainRequest {
     readonly delaySeconds?: number;
     readonly quietSeconds?: number;
     readonly waitSeconds?: number;
+    /** The egress phase's own deadline per node (default: `deadlineSeconds`). */
+    readonly deadlineSeconds?: number;
   };
   readonly batch?: { readonly size?: number; readonly percent?: number };
   readonly deadlineSeconds?: number;
@@ -69,6 +71,10 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
   }
 
   let egressStart: EgressStart = { after: 'ingress-complete' };
+  const egressDeadline = req.egress?.deadlineSeconds;
+  if (egressDeadline !== undefined && !(egressDeadline > 0)) {
+    errors.push({ field: 'egress.deadlineSeconds', message: `must be > 0, got ${egressDeadline}` });
+  }
   if (req.egress) {
     const parsed = egressStartFrom(req.egress, req.scope, deadlineSeconds);
     if ('errors' in parsed) errors.push(...parsed.errors);
@@ -107,6 +113,7 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
       egressStart,
       batch,
       deadlineSeconds,
+      ...(egressDeadline !== undefined && { egressDeadlineSeconds: egressDeadline }),
       threshold,
       measure,
       confirmIrreversible: req.confirm === true,

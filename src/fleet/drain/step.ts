@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig } from '../config.js';
 import { idleGatedPhase, idleRelease, recordQuiet } from './egress-idle.js';
-import { NODE_FINISHED, nothingToDrain, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
+import { NODE_FINISHED, nothingToDrain, phaseDeadlineSeconds, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { phaseEntry, startBatch } from './plan.js';
 import { advanceNode, type NodeObservation } from './progress.js';
 import { selectorMatches } from './selector.js';
@@ -30,7 +30,7 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
     if (phase.state !== 'running') return;
     for (const node of phase.nodes) {
       if (node.state !== 'pushed' && node.state !== 'acked') continue;
-      if (advanceNode(node, drain.spec, observe(i, node), now)) changed = true;
+      if (advanceNode(node, drain.spec, observe(i, node), now, phaseDeadlineSeconds(drain.spec, phase.name))) changed = true;
     }
     started.push(...startBatch(drain.spec, phase, now));
     if (phaseOver(drain, phase)) {
