@@ -91,16 +91,14 @@ export function envoyDrainTimeSeconds(plan: ShutdownPlan): number {
 }
 
 /**
- * Egress waits for the application to stop calling out, then its listeners are removed. The
- * removal keeps a short share of the egress phase (at most 1 s: by then nothing is meant to be
- * calling out, and requests still in flight on a held connection get `Connection: close`); the
- * wait may use every second the plan gives draining up to the end of the egress phase, ingress
- * time left unused included.
+ * The egress phase (the plan's egress seconds, from when ingress has drained): a wait for the
+ * application to stop calling out, then the removal. The removal keeps a short share (at most
+ * 1 s: by then nothing is meant to call out, and requests still in flight on a held connection
+ * get `Connection: close`); the wait has the rest.
  */
 export const EGRESS_REMOVAL_SECONDS = 1;
 
-export function egressTimes(plan: ShutdownPlan, elapsedSeconds: number): { waitSeconds: number; removalSeconds: number } {
+export function egressTimes(plan: ShutdownPlan): { waitSeconds: number; removalSeconds: number } {
   const removal = Math.min(EGRESS_REMOVAL_SECONDS, plan.egressSeconds / 2);
-  const end = plan.propagationSeconds + plan.ingressSeconds + plan.egressSeconds;
-  return { waitSeconds: round(Math.max(0, end - elapsedSeconds - removal)), removalSeconds: round(removal) };
+  return { waitSeconds: round(plan.egressSeconds - removal), removalSeconds: round(removal) };
 }

@@ -159,57 +159,77 @@ export class Supervisor {
     // Listeners still accept while endpoint removal propagates; modifying ingress now tells
     // keep-alive clients (Connection: close, GOAWAY) to reconnect elsewhere.
     await step('propagation', plan.propagationSeconds, { scope: 'ingress', method: 'modify' }, true);
-    await step('ingress', plan.ingressSeconds, { scope: 'ingress', method: 'remove' }, false);
-    if (plan.egressSeconds > 0 && !(await this.#egress(selector))) outcome = 'budget-exhausted';
+    if (plan.egressSeconds <= 0) await step('ingress', plan.ingressSeconds, { scope: 'ingress', method: 'remove' }, false);
+    else if (!(await this.#ingressThenEgress(selector))) outcome = 'budget-exhausted';
     this.#phase('drained', `drain ${outcome}`);
     return { outcome, elapsedSeconds: this.#elapsed() };
   }
 
   /**
-   * Egress is removed once the application no longer calls out: its listeners had no connection
-   * for the quiet window, measured from Envoy, or the wait the budget allows ran out (then a line
-   * says which listener held it). True if egress drained in time.
+   * Ingress removed and drained, then egress removed once the application no longer calls out:
+   * one drain, so that its egress gauges are followed while ingress drains and an app done by
+   * then costs no extra wait. Egress goes once its listeners had no connection for the quiet
+   * window, or when the egress phase's wait runs out (a warning says which listener held it).
+   * True if both drained in time.
    */
-  async #egress(selector: { ids: string[] }): Promise<boolean> {
-    const { daemon, logger, egressQuietSeconds } = this.options;
-    const { waitSeconds, removalSeconds } = egressTimes(this.options.plan, this.#elapsed());
-    this.#phase(
-      'egress',
-      `egress phase: removed once the application no longer calls out (no connection for ${egressQuietSeconds}s, ` +
-        `waiting ${waitSeconds}s at most), then drained (${removalSeconds}s)`,
-    );
+  async #ingressThenEgress(selector: { ids: string[] }): Promise<boolean> {
+    const { daemon, logger, plan, egressQuietSeconds } = this.options;
+    const { waitSeconds, removalSeconds } = egressTimes(plan);
+    const hasIngress = plan.ingressSeconds > 0;
+    this.#phase(hasIngress ? 'ingress' : 'egress', hasIngress ? `ingress phase (${plan.ingressSeconds}s)` : this.#egressLine(waitSeconds, removalSeconds));
     let id: string | undefined;
-    let released = false;
-    const report = (d: Drain): void => {
-      const release = d.id === id ? d.phases[0]?.release : undefined;
-      if (release === undefined || released) return;
-      released = true;
-      if (release.by === 'wait') logger.warn({ event: 'egress_held', drain: d.id }, release.message);
-      this.#phase('egress_release', `egress released: ${release.message}`);
+    const said = new Set<string>();
+    const follow = (d: Drain): void => {
+      if (d.id !== id) return;
+      const ingress = hasIngress ? d.phases[0] : undefined;
+      const egress = d.phases[hasIngress ? 1 : 0];
+      if (ingress?.state === 'done' && !said.has('ingress')) {
+        said.add('ingress');
+        this.#phase('ingress_done', `ingress phase ${phaseOutcome(ingress)}`);
+        this.#phase('egress', this.#egressLine(waitSeconds, removalSeconds));
+      }
+      if (egress?.release && !said.has('release')) {
+        said.add('release');
+        if (egress.release.by === 'wait') logger.warn({ event: 'egress_held', drain: d.id }, egress.release.message);
+        this.#phase('egress_release', `egress released: ${egress.release.message}`);
+      }
+      if (egress?.state === 'done' && !said.has('egress')) {
+        said.add('egress');
+        this.#phase('egress_done', `egress phase ${phaseOutcome(egress)}`);
+      }
     };
-    const stop = daemon.drains.onChange(report);
-    const created = await daemon.drains.create(
-      {
-        selector,
-        scope: 'egress',
-        method: 'remove',
-        deadlineSeconds: removalSeconds,
-        threshold: this.options.threshold,
-        egress: { after: 'egress-idle', quietSeconds: egressQuietSeconds, waitSeconds },
-      },
-      { origin: 'shutdown' },
-    );
-    if ('errors' in created) {
+    const stop = daemon.drains.onChange(follow);
+    try {
+      const created = await daemon.drains.create(
+        {
+          selector,
+          scope: hasIngress ? 'all' : 'egress',
+          method: 'remove',
+          deadlineSeconds: hasIngress ? plan.ingressSeconds : removalSeconds,
+          threshold: this.options.threshold,
+          egress: { after: 'egress-idle', quietSeconds: egressQuietSeconds, waitSeconds, deadlineSeconds: removalSeconds },
+        },
+        { origin: 'shutdown' },
+      );
+      if ('errors' in created) {
+        logger.error({ event: 'shutdown_drain_refused', phase: 'ingress', errors: created.errors }, 'drain refused');
+        return true;
+      }
+      id = created.drain.id;
+      follow(created.drain);
+      const bound = (plan.ingressSeconds + waitSeconds + removalSeconds) * 1000 + 1000;
+      const state = await waitForDrain(daemon.drains, id, bound);
+      return state === 'completed';
+    } finally {
       stop();
-      logger.error({ event: 'shutdown_drain_refused', phase: 'egress', errors: created.errors }, 'drain refused');
-      return true;
     }
-    id = created.drain.id;
-    report(created.drain);
-    const state = await waitForDrain(daemon.drains, id, (waitSeconds + removalSeconds) * 1000 + 1000);
-    stop();
-    this.#phase('egress_done', `egress phase ${state}`);
-    return state === 'completed';
+  }
+
+  #egressLine(waitSeconds: number, removalSeconds: number): string {
+    return (
+      `egress phase: removed once the application no longer calls out (no connection for ${this.options.egressQuietSeconds}s, ` +
+      `waiting ${waitSeconds}s at most), then drained (${removalSeconds}s)`
+    );
   }
 
   async #stopAll(): Promise<ChildExit> {
@@ -238,4 +258,11 @@ export class Supervisor {
     const remaining = Math.round((this.options.plan.graceSeconds - elapsed) * 10) / 10;
     this.options.logger.info({ event: 'shutdown_phase', phase, elapsed, remaining }, `${message} [${elapsed}s elapsed, ${remaining}s left]`);
   }
+}
+
+/** A finished phase as one word: completed, or the worst end of one of its nodes. */
+function phaseOutcome(phase: Drain['phases'][number]): string {
+  if (phase.nodes.some((n) => n.state === 'failed')) return 'failed';
+  if (phase.nodes.some((n) => n.state === 'timed_out')) return 'timed_out';
+  return 'completed';
 }

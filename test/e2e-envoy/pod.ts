@@ -285,6 +285,7 @@ export interface ShutdownDrain {
   readonly retired?: { readonly reason: string };
   readonly spec: { readonly scope: string; readonly method: string };
   readonly phases: {
+    readonly name: string;
     readonly state: string;
     readonly nodes: { readonly state: string; readonly listeners: unknown[]; readonly note?: string; readonly error: string | null }[];
   }[];

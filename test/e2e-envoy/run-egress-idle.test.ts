@@ -5,7 +5,8 @@
  * An app that keeps its egress connection open after SIGTERM keeps egress serving, every call
  * answered, long after ingress drained; once it closes its pool, egress is removed and Envoy
  * stopped within a few readings, well before the budget. An app that never lets go holds egress
- * until the wait the budget allows runs out: then egress is drained anyway, with a warning that
+ * until the egress phase's wait runs out (its deadline less 1 s for the removal, from when
+ * ingress drained): then egress is drained anyway, with a warning that
  * names the listener and its connections, and the shutdown still ends within the grace period.
  */
 import assert from 'node:assert/strict';
@@ -15,8 +16,10 @@ import { PooledEgressApp } from './egress-app.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
 import { PodSite, START_TIMEOUT_MS, step, until, type RunPod } from './pod.js';
 
-/** Propagation 1 s, ingress 3 s, egress 5 s: egress may wait until 9 s - 1 s of removal. */
-const PLAN = ['--grace-period', '16', '--propagation-delay', '1', '--ingress-deadline', '3', '--egress-deadline', '5'];
+/** Propagation 1 s, ingress 3 s, egress 8 s: once ingress drained, egress may wait 7 s, then 1 s of removal. */
+const GRACE_S = 20;
+const PLAN = ['--grace-period', String(GRACE_S), '--propagation-delay', '1', '--ingress-deadline', '3', '--egress-deadline', '8'];
+const EGRESS_WAIT_MS = 7_000;
 /** The app calls out this long after SIGTERM: past ingress drained (about 1.3 s), within the plan. */
 const APP_WORK_MS = 4_000;
 
@@ -45,20 +48,20 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
   }
 }
 
-async function ready(pod: RunPod): Promise<void> {
+/** Once ready, the app calls out; SIGTERM then, and the time (from it) ingress was drained. */
+async function sigtermWhileCalling(pod: RunPod, apps: PooledEgressApp[]): Promise<{ app: PooledEgressApp; t0: number; ingressDone: number }> {
   await until('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
-}
-
-async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
-  await ready(pod);
   const app = new PooledEgressApp(pod.site.ports.egressPort);
   apps.push(app);
   await until('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
-
   const t0 = Date.now();
   pod.signal('SIGTERM');
   await pod.proc.waitForLog((l) => l['phase'] === 'ingress_done', 8_000);
-  const ingressDone = Date.now() - t0;
+  return { app, t0, ingressDone: Date.now() - t0 };
+}
+
+async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
+  const { app, t0, ingressDone } = await sigtermWhileCalling(pod, apps);
   await new Promise((r) => setTimeout(r, Math.max(0, APP_WORK_MS - (Date.now() - t0))));
   assert.deepEqual(await pod.listeners(), [EGRESS_LISTENER], `egress still there ${APP_WORK_MS} ms after SIGTERM, ingress drained at ${ingressDone} ms`);
   assert.equal(pod.phases().includes('egress_release'), false, 'egress not released while the app holds its connection');
@@ -74,7 +77,7 @@ async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string)
   assert.ok(app.calls.filter((c) => c.at >= t0).length >= 20, 'and it kept calling');
   // 0.5 s quiet window, readings every 100 ms, the removal's ACK and Envoy's stop: about 1 s.
   assert.ok(Date.now() - letGoAt < 3_000, `Envoy stopped soon after the app let go (${exitMs - (letGoAt - t0)} ms)`);
-  assert.ok(exitMs < 8_000, `well before the end of the egress budget at 9 s (took ${exitMs} ms)`);
+  assert.ok(exitMs < ingressDone + EGRESS_WAIT_MS - 1_000, `well before the egress wait ran out (took ${exitMs} ms)`);
   assert.match(pod.phaseMessage('egress_release') ?? '', /no connection for 0\.5s/);
   assert.equal(pod.logs.some((l) => l['event'] === 'egress_held'), false);
   const order = ['ingress_done', 'egress', 'egress_release', 'egress_done', 'envoy_stop'];
@@ -83,24 +86,18 @@ async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string)
 }
 
 async function appHoldsOn(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
-  await ready(pod);
-  const app = new PooledEgressApp(pod.site.ports.egressPort);
-  apps.push(app);
-  await until('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
-
-  const t0 = Date.now();
-  pod.signal('SIGTERM');
-  const held = await pod.proc.waitForLog((l) => l['event'] === 'egress_held', 12_000);
+  const { app, t0, ingressDone } = await sigtermWhileCalling(pod, apps);
+  const held = await pod.proc.waitForLog((l) => l['event'] === 'egress_held', EGRESS_WAIT_MS + 3_000);
   const heldMs = Date.now() - t0;
   const code = await pod.exited;
   const exitMs = Date.now() - t0;
-  note(`egress held until ${heldMs} ms, drainplane exited at ${exitMs} ms`);
+  note(`ingress drained at ${ingressDone} ms, egress held until ${heldMs} ms, drainplane exited at ${exitMs} ms`);
   assert.equal(code, 0);
   assert.match(String(held['msg']), /egress_http held 1 connection\(s\)/, 'the warning names the listener and its connections');
   assert.match(pod.phaseMessage('egress_release') ?? '', /drained anyway/);
-  // The wait runs to the end of the egress budget less the removal's 1 s: 1 + 3 + 5 - 1 = 8 s.
-  assert.ok(heldMs >= 7_500, `egress served the app until the wait ran out (released at ${heldMs} ms)`);
+  // The wait is the egress phase less the removal's 1 s, from when ingress drained.
+  assert.ok(heldMs >= ingressDone + EGRESS_WAIT_MS - 300, `egress served the app until the wait ran out (ingress drained at ${ingressDone} ms, released at ${heldMs} ms)`);
   const before = app.calls.filter((c) => c.at >= t0 && c.at < t0 + heldMs - 500);
   assert.ok(before.length >= 40 && before.every((c) => c.status === 200), 'every call before the wait ran out was answered');
-  assert.ok(exitMs < 16_000 - 2_000, `within the grace period, before its margin (took ${exitMs} ms)`);
+  assert.ok(exitMs < GRACE_S * 1000 - 2_000, `within the grace period, before its margin (took ${exitMs} ms)`);
 }

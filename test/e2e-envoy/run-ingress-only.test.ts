@@ -73,9 +73,11 @@ async function prestopDrains(pod: RunPod, _holders: Client[], note: (m: string) 
   assert.match(pod.phaseMessage('drained') ?? '', /drain drained/, 'not budget-exhausted');
 
   const drains = (await pod.api('GET', '/v1/drains')).body.drains as ShutdownDrain[];
-  const egress = drains.find((d) => d.spec.scope === 'egress');
-  assert.equal(egress?.state, 'completed', 'the egress drain is saved as completed');
-  const node = egress.phases[0]!.nodes[0]!;
+  // Ingress and egress are one drain: egress waits for the app there, from the start of ingress.
+  const egress = drains.find((d) => d.spec.scope === 'all');
+  assert.equal(egress?.state, 'completed', 'the drain with the egress phase is saved as completed');
+  assert.equal(egress.phases[1]!.name, 'egress');
+  const node = egress.phases[1]!.nodes[0]!;
   assert.deepEqual([node.state, node.listeners], ['drained', []]);
   assert.match(node.note ?? '', /no egress listener/);
 
@@ -107,8 +109,8 @@ async function restartThenCrash(pod: RunPod): Promise<void> {
   const stopsBefore = (await pod.site.stops()).length;
   await serving(pod);
   const drains = (await pod.api('GET', '/v1/drains')).body.drains as ShutdownDrain[];
-  // The first shutdown's three drains, and the propagation and ingress drains of the one cut short.
-  assert.equal(drains.length, 5, 'both earlier shutdowns are listed');
+  // The first shutdown's two drains (propagation; ingress then egress), and the same two of the one cut short.
+  assert.equal(drains.length, 4, 'both earlier shutdowns are listed');
   assert.ok(drains.every((d) => d.origin === 'shutdown' && /restart/.test(d.retired?.reason ?? '')), 'as history');
   // The propagation delay's modify drains never end completed: Envoy still drained the old ingress
   // version when the delay was over. The first shutdown's timed out at its deadline; the one cut
@@ -119,7 +121,7 @@ async function restartThenCrash(pod: RunPod): Promise<void> {
   if (cutShort!.state === 'cancelled') assert.deepEqual(cutShort!.phases[0]!.nodes.map((n) => n.state), ['acked']);
   else assertEnvoyStillDrained(cutShort!);
   const cut = drains.filter((d) => d.spec.method !== 'modify' && d.state !== 'completed');
-  assert.deepEqual(cut.map((d) => [d.spec.scope, d.spec.method, d.state]), [['ingress', 'remove', 'cancelled']], 'the drain the kill cut short has ended');
+  assert.deepEqual(cut.map((d) => [d.spec.scope, d.spec.method, d.state]), [['all', 'remove', 'cancelled']], 'the drain the kill cut short has ended');
 
   process.kill(await pod.envoyPid(), 'SIGKILL');
   assert.equal(await pod.exited, 128 + 9, "drainplane exits with Envoy's code");

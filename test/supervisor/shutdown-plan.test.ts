@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkDrainFlags, withDrainFlags } from '../../src/supervisor/envoy-args.js';
-import { envoyDrainTimeSeconds, planShutdown } from '../../src/supervisor/shutdown-plan.js';
+import { egressTimes, envoyDrainTimeSeconds, planShutdown } from '../../src/supervisor/shutdown-plan.js';
 
 describe('the shutdown plan', () => {
   test('defaults split a 30 s grace period: 5 s propagation, ingress 14 s, egress 7 s, 2 s stop, 2 s margin', () => {
@@ -28,6 +28,12 @@ describe('the shutdown plan', () => {
     assert.equal(plan.warnings.length, 1);
     assert.match(plan.warnings[0]!, /leaves 16s, but propagation 10s \+ ingress 20s \+ egress 10s = 40s; each is shortened to 40%/);
     assert.deepEqual([plan.propagationSeconds, plan.ingressSeconds, plan.egressSeconds], [4, 8, 4]);
+  });
+
+  test('egress may wait for the app for its phase less 1 s kept for the removal', () => {
+    assert.deepEqual(egressTimes(planShutdown({ graceSeconds: 30 })), { waitSeconds: 6, removalSeconds: 1 });
+    const short = planShutdown({ graceSeconds: 30, egressSeconds: 1 });
+    assert.deepEqual(egressTimes(short), { waitSeconds: 0.5, removalSeconds: 0.5 }, 'a short egress phase keeps half for the removal');
   });
 });
 
