@@ -167,8 +167,8 @@ export class Supervisor {
 
   /**
    * Ingress removed and drained, then egress removed once the application no longer calls out:
-   * one drain, so that its egress gauges are followed while ingress drains and an app done by
-   * then costs no extra wait. Egress goes once its listeners had no connection for the quiet
+   * one drain, so that the quiet window runs while ingress drains and an app done by then waits
+   * only for what of the window is left. Egress goes once its listeners had no connection for the quiet
    * window, or when the egress phase's wait runs out (a warning says which listener held it).
    * True if both drained in time.
    */
