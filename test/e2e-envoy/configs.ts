@@ -9,6 +9,7 @@
  * - a bootstrap per node: node id, cluster and `admin_address` metadata, ADS and the
  *   metrics_service sink to drainplane's xDS port, stats flushed every second, admin on loopback.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import YAML from 'yaml';
@@ -171,22 +172,43 @@ function required<T>(value: T | undefined | null, what: string): T {
 /**
  * `count` distinct free ports on 127.0.0.1, held open together while they are picked so no two
  * are the same. Another process may still take one before Envoy binds it; that is rare.
+ *
+ * They are picked below the kernel's ephemeral range, never in it: a test that keeps connecting
+ * to a port nothing listens on yet (a listener warming) could otherwise be given that very port
+ * as its own source port, connect to itself, and hold the port Envoy is about to bind.
  */
 export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const [low] = ephemeralRange();
   const servers: net.Server[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    for (let tries = 0; servers.length < count; tries++) {
+      if (tries > 200 + 20 * count) throw new Error(`could not find ${count} free loopback ports below ${low}`);
+      const port = FIRST_TEST_PORT + Math.floor(Math.random() * (low - FIRST_TEST_PORT));
       const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
       });
+      if (bound) servers.push(server);
     }
     return servers.map((s) => (s.address() as AddressInfo).port);
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }
+}
+
+/** The lowest port these tests pick: above the well-known and common service ports. */
+const FIRST_TEST_PORT = 20_000;
+
+/** The kernel's ephemeral (source) port range; Linux's default where it cannot be read. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high && low > FIRST_TEST_PORT + 1_000) return [low, high];
+  } catch {
+    // not Linux, or no /proc: the default below
+  }
+  return [32_768, 60_999];
 }
 
 /** The metadata key under which taggedListeners() marks listeners. */
