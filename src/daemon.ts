@@ -17,7 +17,7 @@ import { DrainManager } from './fleet/drain/manager.js';
 import type { Drain } from './fleet/drain/model.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
-import { removeStaleTempFiles } from './store/atomic-write.js';
+import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
 import { NodeRegistry } from './fleet/registry.js';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import YAML from 'yaml';
 import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
 import { watchFiles } from '../fs/watch-files.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { sha256 as hash } from '../store/config-version.js';
 import { StoreConflictError, StoreUnavailableError } from '../store/errors.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../store/state-store.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Drain } from '../fleet/drain/model.js';
-import { removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../fs/atomic-write.js';
 import type { DrainStore } from './state-store.js';
 
 export type { DrainStore } from './state-store.js';

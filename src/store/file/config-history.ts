@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { removeStaleTempFiles, writeFileAtomic } from '../atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../../fs/atomic-write.js';
 import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { removeStaleTempFiles, writeFileAtomic } from '../../src/store/atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../../src/fs/atomic-write.js';
 
 test('the temporary files of writes a crash cut short are removed at start-up; nothing else is', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-atomic-'));
