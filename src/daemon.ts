@@ -25,7 +25,7 @@ import { FleetView } from './fleet/replication/fleet-view.js';
 import { NodeStatusPublisher } from './fleet/replication/node-publisher.js';
 import { replicate } from './fleet/replication/replicate.js';
 import { openStateStore, type StoreOptions } from './store/open-store.js';
-import type { StateStore } from './store/state-store.js';
+import type { StateStore } from './fleet/ports/state-store.js';
 import { configResolver } from './fleet/snapshot-builder.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';

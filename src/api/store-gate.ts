@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { StoreHealth } from '../store/state-store.js';
+import type { StoreHealth } from '../fleet/ports/store-health.js';
 import { MUTATING } from './auth.js';
 
 /**

@@ -4,9 +4,9 @@ import YAML from 'yaml';
 import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
 import { watchFiles } from '../fs/watch-files.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { sha256 as hash } from '../store/config-version.js';
-import { StoreConflictError, StoreUnavailableError } from '../store/errors.js';
-import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../store/state-store.js';
+import { sha256 as hash } from './config-version.js';
+import { StoreConflictError, StoreUnavailableError } from './ports/store-errors.js';
+import type { ConfigStore, ConfigVersionInfo, StoredConfig } from './ports/config-store.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
 
 export type ReloadResult =

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { sha256 } from '../store/config-version.js';
-import type { ConfigStore } from '../store/state-store.js';
+import { sha256 } from './config-version.js';
+import type { ConfigStore } from './ports/config-store.js';
 import { parseConfig, type ConfigIssue, type FleetConfig } from './config.js';
 
 export interface StartingConfig {

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Drain } from '../fleet/drain/model.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../fs/atomic-write.js';
-import type { DrainStore } from './state-store.js';
-
-export type { DrainStore } from './state-store.js';
+import type { DrainStore } from '../fleet/ports/drain-store.js';
 
 const FORMAT = 1;
 

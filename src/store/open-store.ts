@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { StoreOpenError } from './errors.js';
 import { openFileStore } from './file/file-state-store.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore } from '../fleet/ports/state-store.js';
 
 /** `--store` and its companions. */
 export interface StoreOptions {

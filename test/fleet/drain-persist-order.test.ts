@@ -14,7 +14,7 @@ import type { Drain } from '../../src/fleet/drain/model.js';
 import { NodeRegistry } from '../../src/fleet/registry.js';
 import { configResolver } from '../../src/fleet/snapshot-builder.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import type { DrainStore } from '../../src/store/drain-store.js';
+import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 /** A store whose saves complete only when the test lets them; it keeps what reached "disk". */

@@ -4,7 +4,7 @@ import { ConnectionGauges } from '../../src/metrics/connection-gauges.js';
 import type { NodeRegistry } from '../../src/fleet/registry.js';
 import { FleetView } from '../../src/fleet/replication/fleet-view.js';
 import type { SharedNodeRecord } from '../../src/fleet/replication/shared-node.js';
-import type { NodeStatusStore } from '../../src/store/state-store.js';
+import type { NodeStatusStore } from '../../src/fleet/ports/node-status-store.js';
 
 test("a node's gauges published by another replica carry its listener manager counts (what ends a modify drain)", () => {
   const gauges = new ConnectionGauges({ now: () => Date.parse('2026-01-01T00:00:01Z') });

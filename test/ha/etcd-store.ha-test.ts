@@ -16,7 +16,7 @@ import { etcdClient, EtcdKeys } from '../../src/store/etcd/client.js';
 import { EtcdConfigStore } from '../../src/store/etcd/config.js';
 import { EtcdDrainStore } from '../../src/store/etcd/drains.js';
 import { EtcdNodeStatuses } from '../../src/store/etcd/node-statuses.js';
-import { NotLeaderError, StoreConflictError } from '../../src/store/errors.js';
+import { NotLeaderError, StoreConflictError } from '../../src/fleet/ports/store-errors.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { drainRecord } from '../support/drain-record.js';
 import { TcpProxy } from '../support/tcp-proxy.js';

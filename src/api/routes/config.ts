@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ConfigService } from '../../fleet/config-service.js';
-import { KEPT_CONFIG_VERSIONS } from '../../store/config-version.js';
+import { KEPT_CONFIG_VERSIONS } from '../../fleet/config-version.js';
 import { errorSchema } from '../schemas/error.js';
 
 const issue = {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { StateStore } from '../../store/state-store.js';
+import type { StateStore } from '../../fleet/ports/state-store.js';
 
 /** What the API shows of the state store. */
 export type StoreView = Pick<StateStore, 'kind' | 'location' | 'replica' | 'health' | 'leadership'>;

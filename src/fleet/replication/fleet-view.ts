@@ -1,5 +1,5 @@
 import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
-import type { NodeStatusStore } from '../../store/state-store.js';
+import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
 import type { NodeProgress } from '../drain/model.js';
 import type { NodeObservation } from '../drain/progress.js';

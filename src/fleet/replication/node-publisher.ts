@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SnapshotCache } from '../../cache/snapshot-cache.js';
 import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
 import { TypeUrl } from '../../resource/type-urls.js';
-import type { NodeStatusStore } from '../../store/state-store.js';
+import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { XdsEvents } from '../../xds/events.js';
 import type { NodeOverlay } from '../drain/overlay.js';
 import type { NodeRegistry } from '../registry.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StateStore } from '../../store/state-store.js';
+import type { StateStore } from '../ports/state-store.js';
 import type { ConfigService } from '../config-service.js';
 import type { DrainManager } from '../drain/manager.js';
 import type { NodeStatusPublisher } from './node-publisher.js';

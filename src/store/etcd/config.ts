@@ -1,7 +1,7 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
-import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
-import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
+import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../../fleet/config-version.js';
+import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../../fleet/ports/config-store.js';
 import { decodeValue, encodeValue, EtcdFollower, type EtcdKeys } from './client.js';
 
 /**

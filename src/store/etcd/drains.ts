@@ -1,8 +1,8 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Drain } from '../../fleet/drain/model.js';
-import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../errors.js';
-import type { DrainListener, DrainStore, SaveOptions } from '../state-store.js';
+import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../../fleet/ports/store-errors.js';
+import type { DrainListener, DrainStore, SaveOptions } from '../../fleet/ports/drain-store.js';
 import { decodeValue, encodeValue, EtcdFollower, newer, type EtcdKeys } from './client.js';
 
 const FORMAT = 1;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { StoreOpenError } from '../errors.js';
-import type { StateStore } from '../state-store.js';
+import type { StateStore } from '../../fleet/ports/state-store.js';
 import { etcdClient, EtcdKeys, type EtcdConnection } from './client.js';
 import { EtcdConfigStore } from './config.js';
 import { EtcdDrainStore } from './drains.js';

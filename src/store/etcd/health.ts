@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import type { StoreHealth } from '../state-store.js';
+import type { StoreHealth } from '../../fleet/ports/store-health.js';
 
 /**
  * Whether etcd answers, probed with a linearizable read (it needs a quorum, as writes do) every

@@ -1,6 +1,7 @@
 import type { Campaign, Election, ElectionObserver, Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
-import type { Leadership, StoreHealth } from '../state-store.js';
+import type { Leadership } from '../../fleet/ports/leadership.js';
+import type { StoreHealth } from '../../fleet/ports/store-health.js';
 import type { EtcdKeys } from './client.js';
 
 const RETRY_MS = 1000;

@@ -1,7 +1,7 @@
 import type { Etcd3, IKeyValue, Lease } from 'etcd3';
 import type { Logger } from 'pino';
 import type { SharedNodeRecord } from '../../fleet/replication/shared-node.js';
-import type { NodeStatusStore } from '../state-store.js';
+import type { NodeStatusStore } from '../../fleet/ports/node-status-store.js';
 import { EtcdFollower, type EtcdKeys } from './client.js';
 
 /**

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from '../../fs/atomic-write.js';
-import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../config-version.js';
-import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../state-store.js';
+import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../../fleet/config-version.js';
+import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../../fleet/ports/config-store.js';
 
 const FORMAT = 1;
 

@@ -1,6 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { FileDrainStore } from '../drain-store.js';
-import type { Leadership, NodeStatusStore, StateStore, StoreHealth } from '../state-store.js';
+import type { Leadership } from '../../fleet/ports/leadership.js';
+import type { NodeStatusStore } from '../../fleet/ports/node-status-store.js';
+import type { StateStore } from '../../fleet/ports/state-store.js';
+import type { StoreHealth } from '../../fleet/ports/store-health.js';
 import { FileConfigHistory } from './config-history.js';
 
 /** One replica: nothing to share with, so nothing is published and nothing comes in. */

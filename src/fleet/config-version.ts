@@ -1,5 +1,6 @@
+/** The config version record: the domain's rules for it, which every store follows. */
 import { createHash } from 'node:crypto';
-import type { ConfigVersionInfo, StoredConfig } from './state-store.js';
+import type { ConfigVersionInfo, StoredConfig } from './ports/config-store.js';
 
 /** How many config versions a store keeps. */
 export const KEPT_CONFIG_VERSIONS = 20;
