@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreConflictError, StoreUnavailableError } from '../fleet/ports/store-errors.js';
 
 interface AjvError {
   instancePath: string;
@@ -52,9 +53,19 @@ export function errorHandler(error: FastifyError, req: FastifyRequest, reply: Fa
     });
     return;
   }
-  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  const status = storeStatus(error) ?? (error.statusCode && error.statusCode >= 400 ? error.statusCode : 500);
   if (status >= 500) req.log.error({ err: error }, 'request failed');
   void reply.code(status).send({ error: error.code ?? 'internal', message: error.message });
+}
+
+/**
+ * The store's errors say what failed, not how to answer: that is the API's choice. Unavailable
+ * (and not leading) is 503, for the caller to retry later or elsewhere; a lost race is 409.
+ */
+function storeStatus(error: Error): number | undefined {
+  if (error instanceof StoreUnavailableError) return 503;
+  if (error instanceof StoreConflictError) return 409;
+  return undefined;
 }
 
 function dedupe(errors: { field: string; message: string }[]): { field: string; message: string }[] {

@@ -1,12 +1,12 @@
 /**
  * Why a write to the state store did not happen: part of the ports' contract (a store throws
- * them, the domain retries or gives up on them), so they live with the ports. The `statusCode` and `code`
- * fields are what the API's error handler answers with.
+ * them, the domain retries or gives up on them), so they live with the ports. They carry no
+ * HTTP status: the API decides how to answer them (src/api/errors.ts); `code` names the
+ * error in that answer.
  */
 
 /** The store cannot be reached (or lost its quorum); nothing was written. */
 export class StoreUnavailableError extends Error {
-  readonly statusCode = 503;
   readonly code = 'store-unavailable';
 }
 
@@ -15,7 +15,6 @@ export class NotLeaderError extends StoreUnavailableError {}
 
 /** Another replica changed the same thing first; the newer version was taken instead. */
 export class StoreConflictError extends Error {
-  readonly statusCode = 409;
   readonly code = 'conflict';
 }
 
