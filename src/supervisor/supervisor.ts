@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import type { EnvoyAdmin } from '../admin/envoy-admin.js';
-import type { PrestopResult } from '../api/routes/prestop.js';
-import type { Daemon } from '../daemon.js';
 import type { DependentConfig } from '../fleet/config.js';
 import type { Drain } from '../fleet/drain/model.js';
+import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { DrainRequest } from '../fleet/drain/spec.js';
 import { TypeUrl } from '../resource/type-urls.js';
 import { Child, type ChildExit } from './child.js';
 import { egressTimes, type ShutdownPlan } from './shutdown-plan.js';
+import type { SupervisedDaemon } from './supervised-daemon.js';
 import { waitForDrain } from './wait-for-drain.js';
 
 export interface SupervisorOptions {
-  readonly daemon: Daemon;
+  readonly daemon: SupervisedDaemon;
   readonly logger: Logger;
   readonly envoyCommand: readonly string[];
   readonly dependents: readonly DependentConfig[];

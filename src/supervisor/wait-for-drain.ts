@@ -1,8 +1,8 @@
-import type { DrainManager } from '../fleet/drain/manager.js';
 import type { DrainState } from '../fleet/drain/model.js';
+import type { DrainFollower } from './supervised-daemon.js';
 
 /** Resolves with the drain's state once it has ended, or 'running' when `timeoutMs` passes first. */
-export function waitForDrain(drains: DrainManager, id: string, timeoutMs: number): Promise<DrainState> {
+export function waitForDrain(drains: DrainFollower, id: string, timeoutMs: number): Promise<DrainState> {
   return new Promise((resolve) => {
     const settle = (): void => {
       clearTimeout(timer);

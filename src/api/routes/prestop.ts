@@ -1,10 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-
-export interface PrestopResult {
-  /** `drained`: the local drain completed; `budget-exhausted`: the plan's time ran out first. */
-  readonly outcome: 'drained' | 'budget-exhausted' | 'not-supervising';
-  readonly elapsedSeconds: number;
-}
+import type { PrestopResult } from '../../fleet/drain/prestop-result.js';
 
 /**
  * GET /v1/prestop, for a Kubernetes httpGet preStop hook: blocks until the local drain is
