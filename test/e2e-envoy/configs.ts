@@ -9,7 +9,9 @@
  * - a bootstrap per node: node id, cluster and `admin_address` metadata, ADS and the
  *   metrics_service sink to drainplane's xDS port, stats flushed every second, admin on loopback.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import YAML from 'yaml';
@@ -184,6 +186,7 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
     for (let tries = 0; servers.length < count; tries++) {
       if (tries > 200 + 20 * count) throw new Error(`could not find ${count} free loopback ports below ${low}`);
       const port = FIRST_TEST_PORT + Math.floor(Math.random() * (low - FIRST_TEST_PORT));
+      if (!reservePort(port)) continue;
       const server = net.createServer();
       const bound = await new Promise<boolean>((resolve) => {
         server.once('error', () => resolve(false));
@@ -194,6 +197,53 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
     return servers.map((s) => (s.address() as AddressInfo).port);
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+}
+
+/**
+ * Ports handed out by any test process on this machine, one file each naming its owner's pid:
+ * test files run in parallel, and a port one of them picked stays free until its Envoy binds it,
+ * so a bind check alone would let another process pick it meanwhile. A file whose owner is gone
+ * is taken over; a process removes its own files when it exits.
+ */
+const RESERVATIONS = path.join(tmpdir(), 'drainplane-test-ports');
+const reserved: string[] = [];
+
+function reservePort(port: number): boolean {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const file = path.join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      if (reserved.length === 0) process.once('exit', () => reserved.forEach((f) => rmSync(f, { force: true })));
+      reserved.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      // Empty: its owner is still writing its pid.
+      const owner = readOwner(file);
+      if (owner === undefined || owner === '' || isAlive(Number(owner))) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function readOwner(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // removed meanwhile: try another port
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
