@@ -11,16 +11,10 @@ import { checkReferences, type LocatedResource, type Section } from './reference
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { locator, type Location } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
+import type { ConfigIssue } from './config-issue.js';
 
-/** One problem in a config document, with where it is. */
-export interface ConfigIssue {
-  /** Path in the document, e.g. `groups[0].listeners[1].address.socket_address.port_value`. */
-  readonly path: string;
-  readonly message: string;
-  /** Where the path is in a YAML file (1-based), when the document came from text. */
-  readonly line?: number;
-  readonly column?: number;
-}
+// Callers of parseConfig keep importing the issue type from here.
+export type { ConfigIssue } from './config-issue.js';
 
 export interface ListenerInfo extends ListenerStatNames {
   readonly name: string;

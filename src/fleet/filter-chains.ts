@@ -5,7 +5,7 @@
  * as a whole (absent = empty, repeated fields in order), as the canonical JSON (decoded from the
  * encoded bytes: fields in proto order, defaults omitted) does. A listener with `filter_chain_matcher` selects chains by name instead: not checked.
  */
-import type { ConfigIssue } from './config.js';
+import type { ConfigIssue } from './config-issue.js';
 import type { LocatedResource } from './references.js';
 
 type Json = Record<string, unknown>;

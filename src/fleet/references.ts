@@ -4,7 +4,7 @@
  * that points at nothing (Envoy would warm a listener forever waiting for its RDS, or
  * answer 503 for a route to a missing cluster).
  */
-import type { ConfigIssue } from './config.js';
+import type { ConfigIssue } from './config-issue.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
