@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DrainSpec, NodeProgress } from '../../src/fleet/drain/model.js';
-import { advanceNode, type NodeObservation } from '../../src/fleet/drain/progress.js';
+import type { NodeObservation } from '../../src/fleet/drain/observation.js';
+import { advanceNode } from '../../src/fleet/drain/progress.js';
 
 const spec: DrainSpec = {
   selector: { ids: ['n'] },

@@ -5,7 +5,7 @@
  */
 import type { Drain, NodeProgress, PhaseProgress } from './model.js';
 import { nothingToDrain } from './model.js';
-import type { NodeObservation } from './progress.js';
+import type { NodeObservation } from './observation.js';
 
 type IdleRule = Extract<Drain['spec']['egressStart'], { after: 'egress-idle' }>;
 

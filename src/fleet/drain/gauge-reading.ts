@@ -1,6 +1,6 @@
 import type { ListenerInfo } from '../config.js';
 import type { ConnectionReport } from './ports.js';
-import type { ConnectionReading } from './progress.js';
+import type { ConnectionReading } from './observation.js';
 
 /**
  * A node's connection gauges read by listener name, through the stat names its listeners

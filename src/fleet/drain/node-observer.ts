@@ -11,7 +11,7 @@ import { gaugeReading } from './gauge-reading.js';
 import { drainsByLds, type Drain, type NodeProgress } from './model.js';
 import { nodeListeners } from './plan.js';
 import type { ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
-import type { NodeObservation } from './progress.js';
+import type { NodeObservation } from './observation.js';
 
 export interface NodeObserverDeps {
   /** The nodes connected to this replica. */

@@ -6,7 +6,7 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import type { NodeStatus } from '../registry.js';
 import type { NodeProgress } from './model.js';
-import type { NodeObservation } from './progress.js';
+import type { ListenerVersions, NodeObservation } from './observation.js';
 
 /** The latest connection gauges a node reported (metrics service sink or admin /stats). */
 export interface ConnectionSource {
@@ -19,12 +19,6 @@ export interface ConnectionReport {
   readonly httpPrefixes: ReadonlyMap<string, number>;
   /** Listener versions warming and draining on the whole node; absent when not reported. */
   readonly listenerManager?: ListenerVersions | undefined;
-}
-
-/** Envoy's listener manager counts: new versions still warming, old ones still draining. */
-export interface ListenerVersions {
-  readonly warming: number;
-  readonly draining: number;
 }
 
 /** Envoy admin actions for the admin drain methods, by node. */

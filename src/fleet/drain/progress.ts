@@ -4,32 +4,7 @@
  * Pure functions of their inputs, so each rule is tested on its own.
  */
 import type { DrainSpec, NodeProgress } from './model.js';
-import type { ListenerVersions } from './ports.js';
-
-/** What drainplane knows of the node now. */
-export interface NodeObservation {
-  /** The node ACKed the listener version it is meant to have (the drained one). */
-  readonly acked: boolean;
-  /** The node NACKed that version: Envoy's error text. */
-  readonly rejected: string | undefined;
-  /** When the ACK was seen (epoch ms), for judging whether a gauge report is fresh. */
-  readonly ackedAt: number | undefined;
-  /** The latest connection gauges, if any were ever reported. */
-  readonly report: ConnectionReading | undefined;
-}
-
-export interface ConnectionReading {
-  /** When Envoy reported them (epoch ms). */
-  readonly at: number;
-  /**
-   * Active connections of a listener: a number; undefined when the report has no gauge for it
-   * (Envoy dropped the stats of a listener that is gone: none left); null when the listener's
-   * gauges cannot be told from the report at all (it stays unmeasured).
-   */
-  connections(listener: string): number | null | undefined;
-  /** Listener versions Envoy warms and drains on the node; undefined when not reported. */
-  readonly listenerVersions: ListenerVersions | undefined;
-}
+import type { ConnectionReading, NodeObservation } from './observation.js';
 
 /** Where a node stands, and what changed. Mutates `node`; returns true if anything did. */
 export function advanceNode(

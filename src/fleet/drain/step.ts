@@ -9,7 +9,8 @@ import type { FleetConfig } from '../config.js';
 import { idleGatedPhase, idleRelease, recordQuiet } from './egress-idle.js';
 import { NODE_FINISHED, nothingToDrain, phaseDeadlineSeconds, type Drain, type NodeProgress, type PhaseProgress } from './model.js';
 import { phaseEntry, startBatch } from './plan.js';
-import { advanceNode, type NodeObservation } from './progress.js';
+import type { NodeObservation } from './observation.js';
+import { advanceNode } from './progress.js';
 import { selectorMatches } from './selector.js';
 
 /** What a node of the drain reports now (its phase given by index). */

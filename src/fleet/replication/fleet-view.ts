@@ -2,7 +2,7 @@ import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
 import type { NodeProgress } from '../drain/model.js';
-import type { NodeObservation } from '../drain/progress.js';
+import type { NodeObservation } from '../drain/observation.js';
 import type { NodeRegistry } from '../registry.js';
 import { connectedRecord, type FleetNodeStatus } from './shared-node.js';
 

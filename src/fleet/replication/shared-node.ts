@@ -1,4 +1,4 @@
-import type { ListenerVersions } from '../drain/ports.js';
+import type { ListenerVersions } from '../drain/observation.js';
 import type { NodeStatus } from '../registry.js';
 
 /**
