@@ -11,7 +11,8 @@
  * Both phases open server-streaming RPCs just before the event, so some are in flight on the
  * replica that goes away. Everything the load sees is counted, per phase.
  */
-import { startTestDaemon, waitUntil, type TestDaemon } from '../../test/support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../../test/support/daemon.js';
+import { waitUntil } from '../../test/support/wait.js';
 import { freeLoopbackPort, startGrpcXdsNode, type GrpcXdsNode } from '../../test/support/grpc-xds-node.js';
 import { grpcServerListener } from '../../test/support/grpc-xds-resources.js';
 import type { StreamOutcome, UnaryTally } from './load.js';

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
 

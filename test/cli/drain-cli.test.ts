@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
 import { runCli } from '../support/cli.js';
-import { startTestDaemon, waitForLdsAck, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { startTestDaemon, waitForLdsAck, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { openEnvoyMetricsStream } from '../support/envoy-metrics-client.js';
 import { demoConfig } from '../support/fleet-configs.js';
 

@@ -18,7 +18,7 @@ import { releaseFromVersionString } from '../../src/admin/server-info.js';
 import { atLeast } from '../../src/admin/version.js';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { waitUntil } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { EGRESS_LISTENER, INGRESS_LISTENER, TAG_METADATA, taggedListeners, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
 import type { DynamicListener } from './envoy-process.js';

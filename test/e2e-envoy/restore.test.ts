@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import YAML from 'yaml';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { waitUntil } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, EGRESS_LISTENER, freeLoopbackPorts, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
 import { Fleet, sleep, type FleetNode } from './fleet.js';

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
-import { waitUntil } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { EGRESS_LISTENER, H2_PREFIX, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
 import { Fleet, waitUntilAsync } from './fleet.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
-import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';

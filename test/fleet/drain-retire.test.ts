@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
-import { startTestDaemon, waitUntil } from '../support/daemon.js';
+import { startTestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
 

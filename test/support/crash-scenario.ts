@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SotwResponse } from './ads-client.js';
 import { startCli, type CliProcess } from './cli.js';
-import { waitUntil } from './daemon.js';
+import { waitUntil } from './wait.js';
 import { demoConfig } from './fleet-configs.js';
 import { SimNode } from './sim-node.js';
 import { readStateFiles, stateFileViolations, type FileDrain, type StateFiles } from './crash-state-files.js';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Daemon, type DaemonOptions, type ReloadResult } from '../../src/daemon.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
+import { waitUntil } from './wait.js';
 
 export interface TestDaemon {
   readonly daemon: Daemon;
@@ -51,15 +52,6 @@ export async function startTestDaemon(yaml: string, options: Partial<DaemonOptio
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls until `check` holds, or rejects naming what was awaited. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Resolves when the node has ACKed the listener version drainplane wants it to have. */

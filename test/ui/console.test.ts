@@ -10,7 +10,8 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { DrainingFleet, type FleetNodeSpec } from '../support/sim-fleet.js';
 

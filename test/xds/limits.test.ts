@@ -13,7 +13,8 @@ import { envoyProtos } from '../../src/resource/protos.js';
 import { combineEvents } from '../../src/xds/events.js';
 import { XdsServer, type XdsLimits } from '../../src/xds/server.js';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
-import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
 
