@@ -17,7 +17,7 @@ import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
 import { waitUntil } from '../support/wait.js';
 import { EGRESS_LISTENER, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
-import { Fleet, waitUntilAsync, type FleetNode } from './fleet.js';
+import { Fleet, type FleetNode } from './fleet.js';
 import { ListenerWatch } from './listener-watch.js';
 
 const CLUSTER = 'drainplane-e2e-modify';
@@ -93,7 +93,7 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
      * drainplane has seen the ACK (its node is no longer `pushed`).
      */
     const untilEnvoyDrainsIngress = async (node: FleetNode, w: ListenerWatch, drain: () => Drain) => {
-      await waitUntilAsync(
+      await waitUntil(
         `${node.id} to drain its old ${INGRESS_LISTENER} under drain ${drain().id}`,
         async () => {
           const ingress = w.latest.get(INGRESS_LISTENER);
@@ -166,7 +166,7 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
       const cancelled = await f().api('POST', `/v1/drains/${id}/cancel`);
       assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
       assert.equal(drain().state, 'cancelled');
-      await waitUntilAsync(
+      await waitUntil(
         `${node.id} to serve its ingress listener without the drain's mark`,
         async () => w.latest.get(INGRESS_LISTENER) !== undefined && ListenerWatch.markOf(w.latest.get(INGRESS_LISTENER)) === undefined,
         10_000,

@@ -22,7 +22,7 @@ import { waitUntil } from '../support/wait.js';
 import { EGRESS_LISTENER, INGRESS_LISTENER, TAG_METADATA, taggedListeners, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
 import type { DynamicListener } from './envoy-process.js';
-import { Fleet, sleep, waitUntilAsync, type FleetNode } from './fleet.js';
+import { Fleet, sleep, type FleetNode } from './fleet.js';
 import { get, getOnce, keepAlive } from './http-get.js';
 
 const CLUSTER = 'drainplane-e2e-node';
@@ -105,7 +105,7 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const created = await f.api('POST', '/v1/drains', { selector: { ids: [HEALTH] }, scope: 'ingress', method: 'healthcheck-fail' });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = (created.body as Drain).id;
-      await waitUntilAsync('/ready to say DRAINING', async () => (await n.envoy.ready()).state === 'DRAINING', 10_000);
+      await waitUntil('/ready to say DRAINING', async () => (await n.envoy.ready()).state === 'DRAINING', 10_000);
       assert.deepEqual(await n.envoy.admin('GET', '/ready'), { status: 503, body: 'DRAINING\n' });
       assert.deepEqual(await getOnce(n.ingressPort, '/app/hc'), { status: 200, connection: 'close' });
       assert.deepEqual(await getOnce(n.egressPort, '/egress/hc'), { status: 200, connection: '' });
@@ -113,7 +113,7 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
 
       const cancelled = await f.api('POST', `/v1/drains/${id}/cancel`);
       assert.equal((cancelled.body as Drain).state, 'cancelled');
-      await waitUntilAsync('/ready to say LIVE again', async () => (await n.envoy.ready()).state === 'LIVE', 10_000);
+      await waitUntil('/ready to say LIVE again', async () => (await n.envoy.ready()).state === 'LIVE', 10_000);
       assert.deepEqual(await getOnce(n.ingressPort, '/app/hc-ok'), { status: 200, connection: '' });
     });
 
@@ -122,7 +122,7 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const created = await f.api('POST', '/v1/drains', { selector: { ids: [HEALTH] }, scope: 'ingress', method: 'drain-listeners', confirm: true });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = (created.body as Drain).id;
-      await waitUntilAsync('ingress responses to carry Connection: close', async () => (await getOnce(n.ingressPort, '/app/dl')).connection === 'close', 10_000);
+      await waitUntil('ingress responses to carry Connection: close', async () => (await getOnce(n.ingressPort, '/app/dl')).connection === 'close', 10_000);
       assert.deepEqual(await getOnce(n.egressPort, '/egress/dl'), { status: 200, connection: '' });
       await waitUntil('the drain to complete', () => drain(id).state === 'completed', 15_000);
       // A leader that took over repeats the call (src/fleet/drain/admin-steps.ts): Envoy answers 200.
@@ -138,7 +138,7 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const before = byName(await n.envoy.dynamicListeners());
 
       await adminOf(n).drainListeners({ graceful: false, inboundOnly: true });
-      await waitUntilAsync('new ingress connections to be refused', () => refused(n.ingressPort), 5_000);
+      await waitUntil('new ingress connections to be refused', () => refused(n.ingressPort), 5_000);
       const told = atLeast(release, NON_GRACEFUL_NOTIFIES_SINCE);
       assert.deepEqual(await get(open, '/app/open-2'), { status: 200, connection: told ? 'close' : '' }, `Envoy ${release}: the open connection is ${told ? '' : 'not '}told`);
       assert.deepEqual(await getOnce(n.egressPort, '/egress/stopped'), { status: 200, connection: '' });

@@ -250,22 +250,6 @@ export async function step<T>(label: string, pod: RunPod, body: () => Promise<T>
   }
 }
 
-/** Polls until `check` gives a value other than undefined or false; an error counts as "not yet". */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = ` (last error: ${(err as Error).message})`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError}`);
-    await sleep(50);
-  }
-}
-
 async function waitForExit(pid: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {

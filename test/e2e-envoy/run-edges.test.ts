@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ADS_APIS, EGRESS_LISTENER, INGRESS_LISTENER, freeLoopbackPorts, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
-import { PodSite, START_TIMEOUT_MS, step, until, type RunPod } from './pod.js';
+import { PodSite, START_TIMEOUT_MS, step, type RunPod } from './pod.js';
+import { waitUntil } from '../support/wait.js';
 
 withRealEnvoy('drainplane run edge cases', (envoy) => {
   // The ADS flavours run side by side: each pod has its own ports and folder, and mostly waits.
@@ -41,7 +42,7 @@ async function startupSigterm(pod: RunPod): Promise<void> {
 }
 
 async function unreachableAdmin(pod: RunPod): Promise<void> {
-  await until('Envoy to get its listeners', async () => (await pod.listeners()).join() === [EGRESS_LISTENER, INGRESS_LISTENER].sort().join(), START_TIMEOUT_MS);
+  await waitUntil('Envoy to get its listeners', async () => (await pod.listeners()).join() === [EGRESS_LISTENER, INGRESS_LISTENER].sort().join(), START_TIMEOUT_MS);
   assert.equal(await pod.readyz(), 503, 'not ready while the admin API cannot say Envoy is LIVE');
   const t0 = Date.now();
   pod.signal('SIGTERM');

@@ -14,7 +14,8 @@ import { describe, test } from 'node:test';
 import { ADS_APIS, EGRESS_LISTENER, type AdsApi } from './configs.js';
 import { PooledEgressApp } from './egress-app.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
-import { PodSite, START_TIMEOUT_MS, step, until, type RunPod } from './pod.js';
+import { PodSite, START_TIMEOUT_MS, step, type RunPod } from './pod.js';
+import { waitUntil } from '../support/wait.js';
 
 /** Propagation 1 s, ingress 3 s, egress 8 s: once ingress drained, egress may wait 7 s, then 1 s of removal. */
 const GRACE_S = 20;
@@ -50,10 +51,10 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
 
 /** Once ready, the app calls out; SIGTERM then, and the time (from it) ingress was drained. */
 async function sigtermWhileCalling(pod: RunPod, apps: PooledEgressApp[]): Promise<{ app: PooledEgressApp; t0: number; ingressDone: number }> {
-  await until('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
+  await waitUntil('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
   const app = new PooledEgressApp(pod.site.ports.egressPort);
   apps.push(app);
-  await until('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
+  await waitUntil('the app calling out', () => app.calls.some((c) => c.status === 200), 5_000);
   const t0 = Date.now();
   pod.signal('SIGTERM');
   await pod.proc.waitForLog((l) => l['phase'] === 'ingress_done', 8_000);

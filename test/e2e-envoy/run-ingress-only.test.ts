@@ -18,7 +18,8 @@ import { startCli } from '../support/cli.js';
 import { ADS_APIS, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
 import { sleep } from './fleet.js';
-import { assertEnvoyStillDrained, PodSite, START_TIMEOUT_MS, step, until, type RunPod, type ShutdownDrain } from './pod.js';
+import { assertEnvoyStillDrained, PodSite, START_TIMEOUT_MS, step, type RunPod, type ShutdownDrain } from './pod.js';
+import { waitUntil } from '../support/wait.js';
 import { holdPath } from './upstreams.js';
 
 const HOLD = 'killed-mid-shutdown';
@@ -53,7 +54,7 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
 }
 
 async function serving(pod: RunPod): Promise<void> {
-  await until('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
+  await waitUntil('readiness 200', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
   assert.deepEqual(await pod.listeners(), [INGRESS_LISTENER], 'Envoy has the listener its config gives it');
   assert.equal(await pod.readyz('probe'), 200);
   assert.equal((await pod.get('ingress')).status, 200);
@@ -98,7 +99,7 @@ async function killedMidShutdown(pod: RunPod, holders: Client[]): Promise<void> 
   holder.request({ method: 'GET', path: holdPath(HOLD) }).catch(() => {}); // cut by the kill
   await site.http1.waitForHeld(HOLD, 5_000);
   pod.signal('SIGTERM');
-  await until('the ingress listener removed', async () => (await pod.listeners()).length === 0, 5_000);
+  await waitUntil('the ingress listener removed', async () => (await pod.listeners()).length === 0, 5_000);
   await pod.proc.waitForLog((l) => l['phase'] === 'ingress', 2_000);
   await pod.kill();
   site.http1.release(HOLD);

@@ -18,7 +18,8 @@ import { describe, test } from 'node:test';
 import { Client } from 'undici';
 import { ADS_APIS, EGRESS_LISTENER, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
-import { assertEnvoyStillDrained, PodSite, START_TIMEOUT_MS, step, until, type RunPod, type ShutdownDrain } from './pod.js';
+import { assertEnvoyStillDrained, PodSite, START_TIMEOUT_MS, step, type RunPod, type ShutdownDrain } from './pod.js';
+import { waitUntil } from '../support/wait.js';
 import { holdPath } from './upstreams.js';
 
 const HOLD = 'run-shutdown';
@@ -50,7 +51,7 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
 
 async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string) => void): Promise<void> {
   const site = pod.site;
-  await until('readiness 200 on the API and probe ports', async () => (await pod.readyz('api')) === 200 && (await pod.readyz('probe')) === 200, START_TIMEOUT_MS);
+  await waitUntil('readiness 200 on the API and probe ports', async () => (await pod.readyz('api')) === 200 && (await pod.readyz('probe')) === 200, START_TIMEOUT_MS);
   assert.deepEqual(await pod.listeners(), BOTH);
   assert.equal((await pod.get('ingress')).status, 200);
   assert.equal((await pod.get('egress')).status, 200);
@@ -75,18 +76,18 @@ async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string)
   // Propagation: readiness fails and Envoy's health fails while both listeners still accept, so
   // load balancers stop sending before anything closes; the modified ingress listener drains its
   // old connections (a draining version) while the new one accepts.
-  await until('readiness 503 on both ports', async () => (await pod.readyz('api')) === 503 && (await pod.readyz('probe')) === 503, 3_000);
+  await waitUntil('readiness 503 on both ports', async () => (await pod.readyz('api')) === 503 && (await pod.readyz('probe')) === 503, 3_000);
   assert.deepEqual(await pod.listeners(), BOTH, 'readiness fails before any listener changes');
   await pod.proc.waitForLog((l) => l['phase'] === 'propagation', 3_000);
   pod.signal('SIGTERM'); // joins the shutdown under way
-  await until("Envoy's /ready to turn DRAINING (/healthcheck/fail)", async () => (await pod.admin('/ready')).status === 503, 3_000);
-  await until('a draining version of the modified ingress listener', async () => (await pod.drainingListeners()).includes(INGRESS_LISTENER), 3_000);
+  await waitUntil("Envoy's /ready to turn DRAINING (/healthcheck/fail)", async () => (await pod.admin('/ready')).status === 503, 3_000);
+  await waitUntil('a draining version of the modified ingress listener', async () => (await pod.drainingListeners()).includes(INGRESS_LISTENER), 3_000);
   assert.deepEqual(await pod.listeners(), BOTH, 'both listeners still active while endpoint removal propagates');
   assert.equal((await pod.get('ingress')).status, 200, 'new connections are still served during propagation');
   assert.equal(pod.phases().includes('ingress'), false, 'all of that within the propagation phase');
 
   // Ingress removed; egress stays and serves while the ingress request is in flight.
-  await until('the ingress listener removed', async () => (await pod.listeners()).join() === EGRESS_LISTENER, 6_000);
+  await waitUntil('the ingress listener removed', async () => (await pod.listeners()).join() === EGRESS_LISTENER, 6_000);
   assert.equal((await pod.get('egress')).status, 200, 'the app still calls out during the ingress phase');
   assert.equal((await pod.get('ingress')).status, 0, 'the removed ingress listener refuses new connections');
   assert.equal(pod.phases().includes('ingress_done'), false, 'the open ingress request holds the ingress phase');
@@ -124,7 +125,7 @@ async function restartServesInFull(pod: RunPod): Promise<void> {
   assert.match(String(warning['msg']), /do not fit the grace period: 6s .* each is shortened to/);
 
   // Ready means: Envoy is LIVE and has the listeners its config gives it.
-  await until('readiness 200 after the restart', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
+  await waitUntil('readiness 200 after the restart', async () => (await pod.readyz('api')) === 200, START_TIMEOUT_MS);
   assert.deepEqual(await pod.listeners(), BOTH, 'the restarted Envoy has every listener of its config, not the drained set');
   assert.equal(await pod.readyz('probe'), 200);
   assert.equal((await pod.get('ingress')).status, 200, 'ingress serves after the restart');

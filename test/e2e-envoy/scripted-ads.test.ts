@@ -16,7 +16,7 @@ import { TYPE } from '../support/ads-client.js';
 import { ADS_APIS, bootstrapConfig, freeLoopbackPorts, readDemoFile, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
 import { EnvoyProcess } from './envoy-process.js';
-import { waitUntilAsync } from './fleet.js';
+import { waitUntil } from '../support/wait.js';
 import { getOnce } from './http-get.js';
 import { packed, ScriptedAds, type PackedResource, type ScriptedStream, type SeenRequest } from './scripted-ads.js';
 
@@ -127,7 +127,7 @@ function registerScriptedSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const first = await s1.next();
       assert.equal(first.node?.id, 'scripted-1', 'the first request names the node');
       assert.deepEqual(wire.view(first), expected('CDS', '', '', []), 'CDS first, wildcard');
-      await waitUntilAsync('the admin API', async () => (await proc.ready()).state !== '', 10_000);
+      await waitUntil('the admin API', async () => (await proc.ready()).state !== '', 10_000);
       assert.deepEqual(await proc.ready(), { status: 503, state: 'PRE_INITIALIZING' });
 
       wire.respond(s1, TYPE.CDS, 'c1', 'n1', [CLUSTER]);
@@ -145,7 +145,7 @@ function registerScriptedSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
 
       wire.respond(s1, TYPE.RDS, 'r1', 'n3', [ROUTES]);
       assert.deepEqual(await next(s1), expected('RDS', 'r1', 'n3', delta ? [] : ['routes']));
-      await waitUntilAsync('/ready to say LIVE', async () => (await proc.ready()).state === 'LIVE', 10_000);
+      await waitUntil('/ready to say LIVE', async () => (await proc.ready()).state === 'LIVE', 10_000);
       assert.equal(await served(), 200);
     });
 

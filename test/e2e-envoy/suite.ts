@@ -21,7 +21,7 @@ import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
 import { waitUntil } from '../support/wait.js';
 import { EGRESS_LISTENER, H2_PREFIX, INGRESS_LISTENER, type AdsApi } from './configs.js';
 import type { RealEnvoy } from './envoy-binary.js';
-import { Fleet, waitUntilAsync } from './fleet.js';
+import { Fleet } from './fleet.js';
 import { LoadRun, type LoadTarget } from './load.js';
 import { holdPath } from './upstreams.js';
 
@@ -158,7 +158,7 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
 
   try {
     // Envoy removed the ingress listener and kept the egress one.
-    await waitUntilAsync(`${DRAINED} to remove ${INGRESS_LISTENER}`, async () => !(await drained.envoy.listenerNames()).includes(INGRESS_LISTENER), untilHoldDeadline());
+    await waitUntil(`${DRAINED} to remove ${INGRESS_LISTENER}`, async () => !(await drained.envoy.listenerNames()).includes(INGRESS_LISTENER), untilHoldDeadline());
     assert.deepEqual(await drained.envoy.listenerNames(), [EGRESS_LISTENER], 'egress stays while ingress drains');
 
     // drainplane saw the ACK, and measured the held connection through the metrics stream.
@@ -215,7 +215,7 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
   const egressStartedAt = Date.parse(done.phases[1]!.startedAt!);
 
   // Envoy: the drained node has no listener left; the other one has both.
-  await waitUntilAsync(`${DRAINED} to have no listener`, async () => (await drained.envoy.listenerNames()).length === 0, 5_000);
+  await waitUntil(`${DRAINED} to have no listener`, async () => (await drained.envoy.listenerNames()).length === 0, 5_000);
   assert.deepEqual(await kept.envoy.listenerNames(), [EGRESS_LISTENER, INGRESS_LISTENER].sort());
   const ingressGauge = await drained.envoy.stat(`listener.127.0.0.1_${drained.ingressPort}.downstream_cx_active`);
   assert.ok(ingressGauge === undefined || ingressGauge === 0, `Envoy's own ingress gauge is 0 or gone, got ${ingressGauge}`);
