@@ -41,15 +41,6 @@ function caller(d: TestDaemon) {
   };
 }
 
-/** Polls an async check until it holds, or fails naming what was awaited. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('API token scopes', { timeout: 30_000 }, () => {
   let dir: string;
   let tokensFile: string;
@@ -148,7 +139,7 @@ describe('API token scopes', { timeout: 30_000 }, () => {
 
   test('a changed tokens file takes effect; a bad one keeps the tokens in force and logs file:line', async () => {
     await writeFile(tokensFile, `read ${READ}-next\nadmin ${ADMIN}-next\n`);
-    await eventually('the new read token to be accepted', async () => (await call('GET', '/v1/nodes', `${READ}-next`)).status === 200);
+    await waitUntil('the new read token to be accepted', async () => (await call('GET', '/v1/nodes', `${READ}-next`)).status === 200, 10_000);
     assert.equal((await call('GET', '/v1/nodes', READ)).status, 401, 'the old read token is gone');
     assert.equal((await call('GET', '/v1/nodes', ENV_READ)).status, 200, 'tokens from the environment stay');
     assert.equal((await call('POST', '/v1/drains/none/cancel', ADMIN)).status, 401);

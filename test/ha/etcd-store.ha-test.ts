@@ -20,7 +20,7 @@ import { NotLeaderError, StoreConflictError } from '../../src/fleet/ports/store-
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { drainRecord } from '../support/drain-record.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { eventually } from './fleet.js';
+import { waitUntil } from '../support/wait.js';
 
 const silent = pino({ level: 'silent' });
 const run = promisify(execFile);
@@ -65,7 +65,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
 
     const mine = drainRecord('drn_1');
     await a.save([mine]);
-    await eventually('b to see the new drain', () => seenByB.has('drn_1'));
+    await waitUntil('b to see the new drain', () => seenByB.has('drn_1'), 30_000);
     const theirs = seenByB.get('drn_1')!;
     mine.warnings.push('from a');
     theirs.warnings.push('from b');
@@ -86,7 +86,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const first = drainRecord('drn_f1');
     const second = drainRecord('drn_f2');
     await a.save([first, second]);
-    await eventually('b to see both', () => seenByB.has('drn_f1') && seenByB.has('drn_f2'));
+    await waitUntil('b to see both', () => seenByB.has('drn_f1') && seenByB.has('drn_f2'), 30_000);
     const theirs = seenByB.get('drn_f2')!;
     theirs.warnings.push('from b');
     await b.save([theirs]);
@@ -116,7 +116,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const large = drainRecord('drn_large', { phases: [{ name: 'ingress', state: 'running', startedAt: at, finishedAt: null, nodes }] });
     assert.ok(JSON.stringify(large).length > 1.5 * 1024 * 1024, 'larger than etcd takes as plain JSON');
     await a.save([large]);
-    await eventually('b to see the drain', () => seenByB.has('drn_large'));
+    await waitUntil('b to see the drain', () => seenByB.has('drn_large'), 30_000);
     assert.deepEqual(seenByB.get('drn_large'), large);
     await Promise.all([a.close(), b.close()]);
   });
@@ -138,7 +138,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const compacted = await fetch(`http://${etcd.endpoint}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
     assert.equal(compacted.status, 200);
     proxy.heal();
-    await eventually('the returning replica to have both drains', () => seen.has('drn_3') && seen.has('drn_4'), 20_000);
+    await waitUntil('the returning replica to have both drains', () => seen.has('drn_3') && seen.has('drn_4'), 20_000);
     await Promise.all([away.close(), writer.close(), proxy.close()]);
   });
 
@@ -172,7 +172,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const results = await Promise.all([a.put('from a', 1, 'api'), b.put('from b', 1, 'api')]);
     assert.equal(results.filter((r) => r === 'conflict').length, 1);
     assert.deepEqual((await b.versions()).map((v) => v.version), [1, 2]);
-    await eventually('b to follow both versions', () => followed.join() === '1,2');
+    await waitUntil('b to follow both versions', () => followed.join() === '1,2', 30_000);
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -185,10 +185,10 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await Promise.all([x.start(), y.start()]);
     const record: SharedNodeRecord = { replica: 'x', nodeId: 'envoy/1', status: null, drainAck: null, drainNack: null, connections: null };
     await x.publish(new Map([['envoy/1', record]]));
-    await eventually('y to see the record', () => y.others('envoy/1').length === 1);
+    await waitUntil('y to see the record', () => y.others('envoy/1').length === 1, 30_000);
     assert.deepEqual(y.others('envoy/1'), [record]);
     proxy.cut();
-    await eventually('the record to expire with the lease', () => y.others('envoy/1').length === 0, 15_000);
+    await waitUntil('the record to expire with the lease', () => y.others('envoy/1').length === 0, 15_000);
     await Promise.all([x.close(), y.close(), proxy.close()]);
   });
 

@@ -6,25 +6,11 @@ import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { Replica } from '../support/replicas.js';
 import { SimNode } from '../support/sim-node.js';
+import { waitUntil } from '../support/wait.js';
 
 export const INGRESS_STAT = '127.0.0.1_10000';
 export const LEASE_SECONDS = 2;
 export const CONFIG = demoConfig();
-
-/** Polls an async check until it holds; fails naming what was awaited. */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  explain: () => Promise<string> = async () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${await explain().catch(String)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Starts replicas one after the other: the first one started leads. */
 export async function startReplicas(
@@ -35,7 +21,7 @@ export async function startReplicas(
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
     replicas.push(await Replica.start({ id: `r${i}`, configYaml: CONFIG, etcd: etcdFor(i), prefix, leaseSeconds: LEASE_SECONDS }));
-    if (i === 0) await eventually('r0 to lead', async () => (await replicas[0]!.store())?.leading === true);
+    if (i === 0) await waitUntil('r0 to lead', async () => (await replicas[0]!.store())?.leading === true, 30_000);
   }
   return replicas;
 }
@@ -69,10 +55,10 @@ export class MovingNode {
     this.#connections.push(n);
     if (last === undefined) await n.waitForLds(() => true, 'at all', 20_000);
     else {
-      await eventually(`${this.id} to be connected to ${replica.id}`, async () => {
+      await waitUntil(`${this.id} to be connected to ${replica.id}`, async () => {
         const status = await replica.api('GET', `/v1/nodes/${this.id}`);
         return status.body.connected === true && status.body.replica === replica.id;
-      });
+      }, 30_000);
     }
   }
 

@@ -13,12 +13,12 @@ import { Replica } from '../support/replicas.js';
 import { openEventStream } from '../support/event-stream.js';
 import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
 import { SimNode } from '../support/sim-node.js';
+import { waitUntil } from '../support/wait.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import {
   batchSizes,
   CONFIG,
   drainOn,
-  eventually,
   leaderOf,
   LEASE_SECONDS,
   MovingNode,
@@ -59,10 +59,10 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
   };
   const completed = (on: Replica, id: string) => async () => (await drainOn(on, id))?.state === 'completed';
   const untilCompleted = (on: Replica, id: string, what: string, timeoutMs: number) =>
-    eventually(what, completed(on, id), timeoutMs, async () => {
+    waitUntil(what, completed(on, id), timeoutMs, { explain: async () => {
       const drain = await drainOn(on, id);
       return `; ${on.id} has it ${drain?.state}: ${JSON.stringify(drain?.phases.map((p) => p.nodes))}`;
-    });
+    } });
 
   before(async () => {
     etcd = await TestEtcd.start();
@@ -81,12 +81,12 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     replicas = await startReplicas(3, '/t1/', () => etcd.endpoint);
     const console0 = await openEventStream(`${replicas[0]!.apiUrl}/v1/fleet/events`);
     const spread = await connectSpread(6, 't1');
-    for (const r of replicas) await eventually(`${r.id} to see all 6 nodes`, seesNodes(r, 6));
+    for (const r of replicas) await waitUntil(`${r.id} to see all 6 nodes`, seesNodes(r, 6), 30_000);
     const fleetEvents = () => console0.events.filter((e) => e.event === 'fleet');
-    await eventually("r0's console to be told of the nodes that connected to r1 and r2", () => {
+    await waitUntil("r0's console to be told of the nodes that connected to r1 and r2", () => {
       const changed = new Set(fleetEvents().flatMap((e) => e.data.changedNodes as string[]));
       return spread.every((n) => changed.has(n.id)) && fleetEvents().at(-1)!.data.summary.nodes.total === 6;
-    });
+    }, 30_000);
     await console0.close();
     const listed = (await replicas[0]!.api('GET', '/v1/nodes')).body.nodes as { id: string; replica: string }[];
     assert.deepEqual(
@@ -137,7 +137,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     // A new file on one replica (a ConfigMap change) is the next version on all of them.
     await writeFile(replicas[1]!.configFile, demoConfig({ listenerTag: 'from-the-file' }));
     for (const r of replicas) {
-      await eventually(`${r.id} to run version 3`, async () => (await r.api('GET', '/v1/config')).body.version === 3);
+      await waitUntil(`${r.id} to run version 3`, async () => (await r.api('GET', '/v1/config')).body.version === 3, 30_000);
     }
     const third = (await replicas[2]!.api('GET', '/v1/config/versions/3')).body;
     assert.deepEqual([third.origin, third.replica], ['watch', 'r1']);
@@ -146,20 +146,20 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
   test('the leader is killed during an admin call: the next leader makes the call again, and the drain completes', async () => {
     replicas = await startReplicas(3, '/t6/', () => etcd.endpoint);
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
-    await eventually('r1 to see r0 lead', async () => (await r1.store())?.leader === 'r0');
+    await waitUntil('r1 to see r0 lead', async () => (await r1.store())?.leader === 'r0', 30_000);
     const admin = await FakeEnvoyAdmin.start();
     // The node's stream is on r1, so it stays connected when r0 dies.
     const sim = SimNode.connect(r1.xdsAddress, 't6-admin', { metadata: { admin_address: admin.address } });
     try {
       await sim.waitForLds(() => true, 'at all', 20_000);
-      await eventually('r0 to see the node', async () => (await r0.api('GET', '/v1/nodes/t6-admin')).body.connected === true);
+      await waitUntil('r0 to see the node', async () => (await r0.api('GET', '/v1/nodes/t6-admin')).body.connected === true, 30_000);
       admin.hang('/healthcheck/fail');
       // Started on the leader, which makes the first call; it never gets an answer.
       const drain = await startDrain(r0, { selector: { ids: ['t6-admin'] }, scope: 'ingress', method: 'healthcheck-fail', measure: 'ack' });
-      await eventually('the leader to call /healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1, 20_000);
+      await waitUntil('the leader to call /healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1, 20_000);
       admin.unhang('/healthcheck/fail');
       await r0.kill();
-      await eventually('a surviving replica to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
+      await waitUntil('a surviving replica to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
       await untilCompleted(r1, drain.id, 'the admin drain to complete after the takeover', 60_000);
       assert.equal(admin.requestsTo('/healthcheck/fail').length, 2, 'called once more, by the new leader, and only once');
       assert.equal(admin.healthCheckFailed, true);
@@ -172,13 +172,13 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
   test('the leader is killed mid-drain: another replica leads within the lease, and the drain completes without double steps', async () => {
     replicas = await startReplicas(3, '/t2/', () => etcd.endpoint);
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
-    await eventually('r1 to see r0 lead', async () => (await r1.store())?.leader === 'r0');
+    await waitUntil('r1 to see r0 lead', async () => (await r1.store())?.leader === 'r0', 30_000);
     // Gauges go to the node's own replica, so that a node of the killed replica moves them with its xDS stream.
     const spread = await connectSpread(6, 't2', true);
-    await eventually('r1 to see all 6 nodes', seesNodes(r1, 6));
+    await waitUntil('r1 to see all 6 nodes', seesNodes(r1, 6), 30_000);
     for (const n of spread) n.reportWhenDrained();
     const drain = await startDrain(r1, { selector: { cluster: 'test-cluster' }, scope: 'ingress', batch: { size: 1 } });
-    await eventually(
+    await waitUntil(
       'two nodes drained',
       async () => Object.values(nodeStates((await drainOn(r1, drain.id))!)).filter((s) => s === 'drained').length >= 2,
       60_000,
@@ -191,7 +191,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     await Promise.all(orphans.map((n, i) => n.connect(i % 2 === 0 ? r1 : r2, i % 2 === 0 ? r1 : r2)));
     for (const n of orphans) n.reportWhenDrained();
     let leader: Replica | undefined;
-    await eventually('a surviving replica to lead', async () => (leader = await leaderOf([r1, r2])) !== undefined, 30_000);
+    await waitUntil('a surviving replica to lead', async () => (leader = await leaderOf([r1, r2])) !== undefined, 30_000);
     const takeoverMs = Date.now() - killedAt;
     console.log(`leader takeover after SIGKILL of the leader: ${takeoverMs} ms (lease ${LEASE_SECONDS} s; ${leader!.id} leads)`);
 
@@ -208,7 +208,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
   test('etcd restarted with its data: replicas keep serving, refuse changes with 503 meanwhile, and lose nothing', async () => {
     replicas = await startReplicas(3, '/t3/', () => etcd.endpoint);
     const spread = await connectSpread(3, 't3');
-    await eventually('r0 to see all 3 nodes', seesNodes(replicas[0]!, 3));
+    await waitUntil('r0 to see all 3 nodes', seesNodes(replicas[0]!, 3), 30_000);
     const put = await fetch(`${replicas[1]!.apiUrl}/v1/config`, { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: WITH_SECOND_INGRESS });
     assert.equal(put.status, 200);
     const drain = await startDrain(replicas[0]!, { selector: { cluster: 'test-cluster' }, scope: { listeners: ['ingress_http'] } });
@@ -216,7 +216,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
 
     await etcd.stop();
     for (const r of replicas) {
-      await eventually(`${r.id} to notice etcd is gone`, async () => (await r.store())?.available === false);
+      await waitUntil(`${r.id} to notice etcd is gone`, async () => (await r.store())?.available === false, 30_000);
       const refused = await r.api('POST', '/v1/drains', { selector: { cluster: 'test-cluster' }, scope: 'egress' });
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error, 'store-unavailable');
@@ -231,7 +231,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     for (const n of spread) assert.deepEqual(n.listeners().sort(), ['egress_http', 'ingress_b'], `${n.id} kept its state`);
 
     await etcd.restart();
-    for (const r of replicas) await eventually(`${r.id} to be back`, async () => (await r.store())?.available === true, 30_000);
+    for (const r of replicas) await waitUntil(`${r.id} to be back`, async () => (await r.store())?.available === true, 30_000);
     const second = await startDrain(replicas[1]!, { selector: { ids: ['t3-node-0'] }, scope: 'egress', measure: 'ack' });
     await untilCompleted(replicas[2]!, second.id, 'the egress drain to complete', 30_000);
     for (const n of [...spread, late]) n.reportWhenDrained();
@@ -249,17 +249,17 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
     // Each node's gauges go to its own replica: r0's node cannot be judged while r0 is cut off.
     const spread = await connectSpread(3, 't4', true);
-    await eventually('r1 to see all 3 nodes', seesNodes(r1, 3));
+    await waitUntil('r1 to see all 3 nodes', seesNodes(r1, 3), 30_000);
     const drain = await startDrain(r1, { selector: { cluster: 'test-cluster' }, scope: 'ingress' });
     for (const n of spread) await n.node.waitForLds((r) => !r.resources.some((x) => x.name === 'ingress_http'), 'drained', 20_000);
 
     const cutAt = Date.now();
     proxy.cut();
-    await eventually('r0 to notice', async () => (await r0.store())?.available === false);
+    await waitUntil('r0 to notice', async () => (await r0.store())?.available === false, 30_000);
     const refused = await r0.api('POST', `/v1/drains/${drain.id}/cancel`);
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error, 'store-unavailable');
-    await eventually('r1 or r2 to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
+    await waitUntil('r1 or r2 to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
     console.log(`leadership moved off the partitioned leader after ${Date.now() - cutAt} ms (lease ${LEASE_SECONDS} s)`);
     assert.equal((await r0.store())?.leading, false, 'the cut-off replica does not act as leader');
 
@@ -267,7 +267,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     const put = await fetch(`${r2.apiUrl}/v1/config`, { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: WITH_SECOND_INGRESS });
     assert.equal(put.status, 200);
     for (const n of spread) n.reportWhenDrained();
-    await eventually(
+    await waitUntil(
       'the nodes of r1 and r2 to be drained',
       async () => {
         const states = nodeStates((await drainOn(r1, drain.id))!);
@@ -279,7 +279,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     assert.deepEqual(spread[0]!.listeners(), ['egress_http'], "r0's node keeps the state r0 last knew");
 
     proxy.heal();
-    await eventually('r0 to be back', async () => (await r0.store())?.available === true, 30_000);
+    await waitUntil('r0 to be back', async () => (await r0.store())?.available === true, 30_000);
     await spread[0]!.node.waitForLds((r) => r.resources.some((x) => x.name === 'ingress_b'), 'the config stored during the partition', 20_000);
     await untilCompleted(r0, drain.id, 'the drain to complete with the node of r0', 60_000);
     assert.equal((await r0.api('GET', '/v1/config')).body.version, 2);
@@ -289,11 +289,11 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     const LONG_LEASE = 20;
     const start = (id: string) => Replica.start({ id, configYaml: CONFIG, etcd: etcd.endpoint, prefix: '/t5/', leaseSeconds: LONG_LEASE });
     replicas = [await start('r0')];
-    await eventually('r0 to lead', async () => (await replicas[0]!.store())?.leading === true);
+    await waitUntil('r0 to lead', async () => (await replicas[0]!.store())?.leading === true, 30_000);
     replicas.push(await start('r1'));
     const stoppedAt = Date.now();
     replicas[0]!.cli.child.kill('SIGTERM');
-    await eventually('r1 to lead', async () => (await replicas[1]!.store())?.leading === true, LONG_LEASE * 1000);
+    await waitUntil('r1 to lead', async () => (await replicas[1]!.store())?.leading === true, LONG_LEASE * 1000);
     const handoverMs = Date.now() - stoppedAt;
     console.log(`leader handover after SIGTERM: ${handoverMs} ms (lease ${LONG_LEASE} s)`);
     assert.ok(handoverMs < (LONG_LEASE * 1000) / 2, `r1 waited for the lease to run out (${handoverMs} ms)`);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DaemonProcess } from '../../bench/fleet/daemon-process.js';
 import { fleetConfigYaml, groupPlans, nodeZone, type FleetShape } from '../../bench/fleet/fleet-config.js';
 import { LoadGenerator } from '../../bench/fleet/generator.js';
+import { waitUntil } from './wait.js';
 
 export interface StormOptions {
   readonly nodes: number;
@@ -90,7 +91,7 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
     const created = await daemon.json<{ id: string }>('POST', '/v1/drains', body);
     if (created.status !== 201) throw new Error(`POST /v1/drains: HTTP ${created.status} ${JSON.stringify(created.body)}`);
     const id = created.body.id;
-    await waitFor(`drain ${id} to complete`, syncTimeoutMs, async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state === 'completed');
+    await waitUntil(`drain ${id} to complete`, async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state === 'completed', syncTimeoutMs, { intervalMs: 100 });
     const before = await generator.ldsState();
     log(`drain ${id} completed on ${before.filter((n) => isDrained(n.index)).length} nodes`);
 
@@ -127,7 +128,7 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
     // is stored: a kill in between restarts it running, and it completes again once its nodes
     // are back. Waited for (bounded), then read.
     const drainState = async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state;
-    await waitFor(`drain ${id} to be completed after the restart`, syncTimeoutMs, async () => (await drainState()) === 'completed').catch(() => {});
+    await waitUntil(`drain ${id} to be completed after the restart`, async () => (await drainState()) === 'completed', syncTimeoutMs, { intervalMs: 100 }).catch(() => {});
     const finalDrainState = await drainState();
     return {
       nodes,
@@ -153,10 +154,3 @@ function isDrained(index: number): boolean {
   return nodeZone(index) === DRAINED_ZONE;
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
