@@ -136,33 +136,29 @@ function registerRestoreSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
 }
 
 async function waitForListeners(node: FleetNode, names: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last: string[] | string = [];
-  while (Date.now() < deadline) {
+  await waitUntil(`${node.id} to have listeners ${JSON.stringify(names)}`, async () => {
     last = await node.envoy.listenerNames().catch((err: Error) => err.message);
-    if (JSON.stringify(last) === JSON.stringify([...names].sort())) return;
-    await sleep(50);
-  }
-  throw new Error(`${node.id}: listeners ${JSON.stringify(last)} after ${timeoutMs} ms, wanted ${JSON.stringify(names)}`);
+    return JSON.stringify(last) === JSON.stringify([...names].sort());
+  }, timeoutMs, { intervalMs: 50, explain: () => `(listeners ${JSON.stringify(last)})` });
 }
 
 /** Waits for `status` from GET `path` on a new connection each try; the last answer in the error. */
 async function waitForStatus(port: number, path: string, status: number, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  while (Date.now() < deadline) {
+  const answers = async (): Promise<boolean> => {
     const client = new Client(`http://127.0.0.1:${port}`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
     try {
       const res = await client.request({ method: 'GET', path });
       await res.body.text();
-      if (res.statusCode === status) return;
       last = `HTTP ${res.statusCode}`;
+      return res.statusCode === status;
     } catch (err) {
       last = (err as Error).message;
+      return false;
     } finally {
       await client.destroy().catch(() => {});
     }
-    await sleep(100);
-  }
-  throw new Error(`${what}: no ${status} from port ${port} within ${timeoutMs} ms (last: ${last})`);
+  };
+  await waitUntil(`${what}: ${status} from port ${port}`, answers, timeoutMs, { intervalMs: 100, explain: () => `(last: ${last})` });
 }
