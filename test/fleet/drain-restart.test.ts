@@ -12,6 +12,7 @@ import { TYPE } from '../support/ads-client.js';
 import { startCli, type CliProcess } from '../support/cli.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
+import { waitUntil } from '../support/wait.js';
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -63,9 +64,5 @@ test('kill -9 mid-drain, restart on the same state: no drained listener comes ba
   const state = async () => ((await (await fetch(`${second.api}/v1/drains/${id}`)).json()) as { state: string }).state;
   assert.equal(await state(), 'running');
   back.reportConnections({ '127.0.0.1_10000': 0 });
-  const deadline = Date.now() + 5_000;
-  while ((await state()) !== 'completed') {
-    assert.ok(Date.now() < deadline, 'the drain completes after the restart');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntil('the drain to complete after the restart', async () => (await state()) === 'completed', 5_000, { intervalMs: 100 });
 });

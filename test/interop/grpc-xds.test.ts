@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import YAML from 'yaml';
 import { startTestDaemon, waitForLdsAck, type TestDaemon } from '../support/daemon.js';
+import { waitUntil } from '../support/wait.js';
 import {
   echoClient,
   freeLoopbackPort,
@@ -157,13 +158,8 @@ describe('drains of a grpc-js-xds XdsServer through the drain API', { timeout: 6
     assert.equal(res.status, 201);
     return (await res.json()) as { id: string };
   };
-  const waitForState = async (id: string, state: string): Promise<void> => {
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    while (d.daemon.drains.get(id)?.state !== state) {
-      assert.ok(Date.now() < deadline, `drain ${id} did not reach ${state}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitForState = (id: string, state: string): Promise<void> =>
+    waitUntil(`drain ${id} to reach ${state}`, () => d.daemon.drains.get(id)?.state === state, STEP_TIMEOUT_MS, { intervalMs: 50 });
 
   before(async () => {
     const port = await freeLoopbackPort();

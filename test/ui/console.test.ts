@@ -44,14 +44,13 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
   };
   /** Waits until the element's text contains `expected` (answering the token dialog if it opens). */
   const waitForText = async (locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    let text = '';
+    const shown = async (): Promise<boolean> => {
       if (await page.locator('#token-dialog[open]').count()) await answerToken();
-      const text = (await locator.allTextContents()).join(' | ');
-      if (typeof expected === 'string' ? text.includes(expected) : expected.test(text)) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(expected)}; the text was: ${text.slice(0, 500)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      text = (await locator.allTextContents()).join(' | ');
+      return typeof expected === 'string' ? text.includes(expected) : expected.test(text);
+    };
+    await waitUntil(String(expected), shown, timeoutMs, { intervalMs: 100, explain: () => `; the text was: ${text.slice(0, 500)}` });
   };
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
