@@ -5,8 +5,9 @@
 //   - an import cycle. `import type` and `export type ... from` count like any other import:
 //     a cycle of types still ties the modules' designs together, even though it costs nothing
 //     at run time (each listed arrow says which kind it is);
-//   - an arrow up the layers: src/resource < src/cache < src/xds < src/fleet, and nothing in
-//     those four may import the edges (src/api, src/cli), which sit above them.
+//   - an arrow up the layers: src/resource < src/cache < src/xds < src/fleet < the edges
+//     (src/api, src/cli, src/supervisor, src/admin, src/store, src/daemon.ts), which sit above
+//     them all.
 //
 // Cycles that can only be broken by a redesign under way are accepted through ALLOWED_ARROWS,
 // each with the step that removes it. An entry that no longer names an arrow in a cycle fails
@@ -27,9 +28,16 @@ const srcDir = path.join(root, 'src');
 const ALLOWED_ARROWS = [];
 
 // Layers, lowest first: a module may import its own layer or a lower one, never a higher one.
-// Folders not listed (fs, net, tls, metrics, telemetry, admin, store, supervisor, daemon.ts)
-// are not ranked; only the cycle check applies to them.
-const LAYERS = [['resource'], ['cache'], ['xds'], ['fleet'], ['api', 'cli']];
+// Folders not listed (fs, net, tls, metrics, telemetry) are not ranked; only the cycle check
+// applies to them.
+const LAYERS = [['resource'], ['cache'], ['xds'], ['fleet'], ['api', 'cli', 'supervisor', 'admin', 'store', 'daemon.ts']];
+
+// Layer crossings not checked yet, each with the step that makes it checkable.
+const UNCHECKED_CROSSINGS = [
+  // src/fleet imports the store interfaces (store/state-store.ts, store/errors.ts, ...) until
+  // they move into src/fleet/; then src/fleet -> src/store goes under the layer check too.
+  { from: 'fleet', to: 'store' },
+];
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -98,7 +106,8 @@ for (const [from, arrows] of graph) {
   for (const to of arrows.keys()) {
     const a = layerOf(from);
     const b = layerOf(to);
-    if (a !== undefined && b !== undefined && b > a) upward.push(arrowText(from, to));
+    const unchecked = UNCHECKED_CROSSINGS.some((c) => from.split('/')[0] === c.from && to.split('/')[0] === c.to);
+    if (a !== undefined && b !== undefined && b > a && !unchecked) upward.push(arrowText(from, to));
   }
 }
 
@@ -207,10 +216,15 @@ if (problems.length > 0) {
 if (cycles.length > 0) {
   failed = true;
   console.error(`check-imports: ${cycles.length} import cycle(s):`);
-  for (const c of cycles) {
+  // A module that closes many cycles would print hundreds of them; the first ones show the arrows.
+  const SHOWN = 40;
+  if (cycles.length > SHOWN) console.error(`  (the ${SHOWN} shortest, then the count of the rest)`);
+  cycles.sort((a, b) => a.length - b.length);
+  for (const c of cycles.slice(0, SHOWN)) {
     const ring = [...c, c[0]];
     console.error(`  ${ring.map((m, i) => (i === 0 ? m : `${graph.get(ring[i - 1]).get(m) ? '-(type)->' : '->'} ${m}`)).join(' ')}`);
   }
+  if (cycles.length > SHOWN) console.error(`  ... and ${cycles.length - SHOWN} more`);
 }
 if (upward.length > 0) {
   failed = true;
