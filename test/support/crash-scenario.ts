@@ -196,25 +196,27 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       });
     });
     // A node that reported the version it should have is sent nothing: it counts once in sync.
-    const deadline = Date.now() + SETTLE_MS;
-    for (;;) {
-      const listed = (await api(d, 'GET', '/v1/nodes')).body as { nodes: { id: string; connected: boolean; types: { lds?: { acked?: { version: string } } } }[] };
-      const synced = NODES.filter((n) => {
-        const s = listed.nodes.find((x) => x.id === n.id);
-        return s?.connected && s.types.lds?.acked !== undefined;
-      });
-      if (synced.length === NODES.length) {
-        for (const n of NODES) {
-          if (received.has(n.id)) continue;
-          const version = listed.nodes.find((x) => x.id === n.id)!.types.lds!.acked!.version;
-          const view = versions.get(version);
-          if (view === undefined) violations.push(`${n.id} ${where} is in sync with version ${version}, which it never received`);
-          else record(n.id, version, view, `${where} (kept, in sync)`);
-        }
-        return;
-      }
-      if (Date.now() > deadline) throw new Error(`${where}: nodes not in sync: ${NODES.filter((n) => !synced.includes(n)).map((n) => n.id).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 50));
+    type Listed = { nodes: { id: string; connected: boolean; types: { lds?: { acked?: { version: string } } } }[] };
+    let synced: typeof NODES = [];
+    const listed = await waitUntil(
+      `${where}: nodes in sync`,
+      async () => {
+        const listed = (await api(d, 'GET', '/v1/nodes')).body as Listed;
+        synced = NODES.filter((n) => {
+          const s = listed.nodes.find((x) => x.id === n.id);
+          return s?.connected && s.types.lds?.acked !== undefined;
+        });
+        return synced.length === NODES.length && listed;
+      },
+      SETTLE_MS,
+      { intervalMs: 50, explain: () => `(not in sync: ${NODES.filter((n) => !synced.includes(n)).map((n) => n.id).join(', ')})` },
+    );
+    for (const n of NODES) {
+      if (received.has(n.id)) continue;
+      const version = listed.nodes.find((x) => x.id === n.id)!.types.lds!.acked!.version;
+      const view = versions.get(version);
+      if (view === undefined) violations.push(`${n.id} ${where} is in sync with version ${version}, which it never received`);
+      else record(n.id, version, view, `${where} (kept, in sync)`);
     }
   };
 
@@ -231,23 +233,28 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   /** Drains carry on after a restart: each running one with nodes completes (or waits for its advance). */
   const drainsSettle = async (d: Daemon, what: string): Promise<void> => {
     const waiting = model.current.drains.filter((x) => !x.cancelled && x.members.length > 0);
-    const deadline = Date.now() + SETTLE_MS;
-    for (;;) {
-      const listed = ((await api(d, 'GET', '/v1/drains')).body as { drains: FileDrain[] }).drains;
-      const unsettled = waiting.filter((m) => {
-        const x = listed.find((l) => l.id === m.id);
-        if (!x) return true;
-        if (m.body.egress?.after === 'advance' && !m.advanced) return x.state !== 'running' || x.phases[0]!.state !== 'done';
-        return x.state !== 'completed';
-      });
-      if (unsettled.length === 0) return;
-      if (Date.now() > deadline) {
-        violations.push(
-          `${what}: drains did not complete: ${unsettled.map((m) => `${m.id} ${JSON.stringify(listed.find((l) => l.id === m.id)?.state)}`).join(', ')}`,
-        );
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    let listed: FileDrain[] = [];
+    let unsettled = waiting;
+    try {
+      await waitUntil(
+        `the drains to settle after ${what}`,
+        async () => {
+          listed = ((await api(d, 'GET', '/v1/drains')).body as { drains: FileDrain[] }).drains;
+          unsettled = waiting.filter((m) => {
+            const x = listed.find((l) => l.id === m.id);
+            if (!x) return true;
+            if (m.body.egress?.after === 'advance' && !m.advanced) return x.state !== 'running' || x.phases[0]!.state !== 'done';
+            return x.state !== 'completed';
+          });
+          return unsettled.length === 0;
+        },
+        SETTLE_MS,
+        { intervalMs: 100 },
+      );
+    } catch {
+      violations.push(
+        `${what}: drains did not complete: ${unsettled.map((m) => `${m.id} ${JSON.stringify(listed.find((l) => l.id === m.id)?.state)}`).join(', ')}`,
+      );
     }
   };
 
