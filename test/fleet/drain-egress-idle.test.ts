@@ -5,29 +5,22 @@
  * it starts anyway and says which listener held it. Gauges come over the metrics service.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
-import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
-import { SimNode } from '../support/sim-node.js';
+import type { SimNode } from '../support/sim-node.js';
+import { simDrainFixture } from '../support/sim-drain-fixture.js';
 
 const INGRESS = '127.0.0.1_10000';
 const EGRESS = '127.0.0.1_15001';
 const CONFIG = `groups:${demoGroup({ name: 'full', cluster: 'full' })}`;
 
 describe('drains with egress after egress-idle', { timeout: 60_000 }, () => {
-  let d: TestDaemon;
-  let nodes: SimNode[] = [];
-  const { api, drain } = drainApi(() => d.apiUrl);
-  const current = (id: string): Drain => d.daemon.drains.get(id)!;
-  const connect = async (id: string): Promise<SimNode> => {
-    const n = SimNode.connect(d.xdsAddress, id, { cluster: 'full' });
-    nodes.push(n);
-    await n.waitForLds((r) => r.resources.length === 2, 'with its listeners');
-    return n;
-  };
+  const fx = simDrainFixture(CONFIG);
+  const { api, drain } = fx;
+  const current = (id: string): Drain => fx.d.daemon.drains.get(id)!;
+  const connect = (id: string): Promise<SimNode> => fx.connect(id, { cluster: 'full' });
   /** Ingress drained while egress still holds `egress` connections. */
   const ingressDrained = async (n: SimNode, id: string, egress: number): Promise<void> => {
     await n.waitForLds((r) => r.resources.length === 1, 'without ingress');
@@ -35,16 +28,6 @@ describe('drains with egress after egress-idle', { timeout: 60_000 }, () => {
     n.reportConnections({ [INGRESS]: 0, [EGRESS]: egress });
     await waitUntil('ingress done', () => current(id).phases[0]!.state === 'done');
   };
-
-  before(async () => {
-    d = await startTestDaemon(CONFIG);
-  });
-  afterEach(async () => {
-    for (const n of nodes) n.close();
-    nodes = [];
-    for (const dr of d.daemon.drains.list()) if (dr.state !== 'cancelled') await d.daemon.drains.cancel(dr.id);
-  });
-  after(() => d.close());
 
   test('egress waits while the app holds a connection, and starts once it had none for the quiet window', async () => {
     const n = await connect('idle-1');

@@ -5,40 +5,21 @@
  * and egress listeners, `edge` nodes only ingress (the shape of deploy/kubernetes).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
-import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
-import { SimNode } from '../support/sim-node.js';
+import type { SimNode } from '../support/sim-node.js';
+import { simDrainFixture } from '../support/sim-drain-fixture.js';
 
 const EGRESS = '127.0.0.1_15001';
 const CONFIG = `groups:${demoGroup({ name: 'full', cluster: 'full' })}${demoGroup({ name: 'edge', cluster: 'edge', egress: [] })}`;
 
 describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () => {
-  let d: TestDaemon;
-  let nodes: SimNode[] = [];
-
-  const { api, drain } = drainApi(() => d.apiUrl);
-  const connect = async (id: string, cluster: 'full' | 'edge'): Promise<SimNode> => {
-    const n = SimNode.connect(d.xdsAddress, id, { cluster });
-    nodes.push(n);
-    const listeners = cluster === 'full' ? 2 : 1;
-    await n.waitForLds((r) => r.resources.length === listeners, `with its ${listeners} listener(s)`);
-    return n;
-  };
+  const fx = simDrainFixture(CONFIG);
+  const { api, drain } = fx;
+  const connect = (id: string, cluster: 'full' | 'edge'): Promise<SimNode> => fx.connect(id, { cluster }, cluster === 'full' ? 2 : 1);
   const entries = (drain: Drain, phase = 0) => drain.phases[phase]!.nodes.map((n) => [n.nodeId, n.state, n.listeners.map((l) => l.name), n.note]);
-
-  before(async () => {
-    d = await startTestDaemon(CONFIG);
-  });
-  afterEach(async () => {
-    for (const n of nodes) n.close();
-    nodes = [];
-    for (const dr of d.daemon.drains.list()) if (dr.state !== 'cancelled') await d.daemon.drains.cancel(dr.id);
-  });
-  after(() => d.close());
 
   test('an egress drain of nodes without egress listeners completes when it is created, and pushes nothing', async () => {
     const n = await connect('edge-1', 'edge');
@@ -72,25 +53,25 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
       'a node with nothing to drain takes no place in a batch',
     );
     await full.waitForLds((r) => r.resources.length === 1, 'without egress');
-    await waitUntil('the ACK', () => d.daemon.drains.get(created.id)!.phases[0]!.nodes.some((n) => n.nodeId === 'full-1' && n.state === 'acked'));
+    await waitUntil('the ACK', () => fx.d.daemon.drains.get(created.id)!.phases[0]!.nodes.some((n) => n.nodeId === 'full-1' && n.state === 'acked'));
     full.reportConnections({ [EGRESS]: 0 });
-    await waitUntil('the drain to complete', () => d.daemon.drains.get(created.id)!.state === 'completed');
+    await waitUntil('the drain to complete', () => fx.d.daemon.drains.get(created.id)!.state === 'completed');
   });
 
   test('a node with nothing to drain that connects later joins a drain waiting for nodes, which then completes', async () => {
     const created = await drain({ selector: { cluster: 'edge' }, scope: 'egress', method: 'remove' });
     assert.equal(created.state, 'running', 'no node yet: it waits for nodes to join');
     await connect('edge-3', 'edge');
-    await waitUntil('the drain to complete', () => d.daemon.drains.get(created.id)!.state === 'completed');
-    assert.deepEqual(entries(d.daemon.drains.get(created.id)!), [['edge-3', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND) on this node']]);
+    await waitUntil('the drain to complete', () => fx.d.daemon.drains.get(created.id)!.state === 'completed');
+    assert.deepEqual(entries(fx.d.daemon.drains.get(created.id)!), [['edge-3', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND) on this node']]);
   });
 
   test('scope all over a node without egress: the egress phase completes at once once ingress is drained', async () => {
     const n = await connect('edge-4', 'edge');
     const created = await drain({ selector: { ids: ['edge-4'] }, scope: 'all', method: 'remove', measure: 'ack' });
     await n.waitForLds((r) => r.resources.length === 0, 'without ingress');
-    await waitUntil('the drain to complete', () => d.daemon.drains.get(created.id)!.state === 'completed');
-    const done = d.daemon.drains.get(created.id)!;
+    await waitUntil('the drain to complete', () => fx.d.daemon.drains.get(created.id)!.state === 'completed');
+    const done = fx.d.daemon.drains.get(created.id)!;
     assert.deepEqual(entries(done, 1), [['edge-4', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND or unset) on this node']]);
   });
 });
