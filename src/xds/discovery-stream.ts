@@ -76,7 +76,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   readonly #parkedReported = new Map<XdsTypeUrl, string>();
   readonly #ignoredTypes = new Set<string>();
   /** Per type, what the response awaiting its reply carried, and whether it was a fallback. */
-  readonly #inFlight = new Map<XdsTypeUrl, { readonly snapshot: TypeSnapshot; readonly fallback: boolean }>();
+  readonly #inFlight = new Map<XdsTypeUrl, Pick<Planned, 'snapshot' | 'fallback'>>();
   /** Per type, the content the node last ACKed on this stream (a NACK keeps it as the fallback). */
   readonly #accepted = new Map<XdsTypeUrl, TypeSnapshot>();
   /** Types whose client runs a fallback (what its node last accepted) while a rejection stands. */
