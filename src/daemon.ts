@@ -9,7 +9,8 @@ import { buildApi, buildProbeApi } from './api/app.js';
 import type { ReadinessCheck } from './api/routes/health.js';
 import { ApiTokens, type TokenSources } from './api/token-store.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
-import { formatIssue, parseConfig, type ConfigIssue, type FleetConfig } from './fleet/config.js';
+import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
+import { DesiredState } from './fleet/desired-state/desired-state.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
 import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
@@ -26,7 +27,7 @@ import { NodeStatusPublisher } from './fleet/replication/node-publisher.js';
 import { replicate } from './fleet/replication/replicate.js';
 import { openStateStore, type StoreOptions } from './store/open-store.js';
 import type { StateStore } from './fleet/ports/state-store.js';
-import { configResolver } from './fleet/snapshot-builder.js';
+import type { StartingConfig } from './fleet/config-start.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';
 import { grpcServerCredentials } from './tls/grpc-credentials.js';
@@ -90,82 +91,117 @@ export class ConfigError extends Error {
   }
 }
 
+/** What `drainplane run` adds to the API: its Envoy's readiness, and the preStop drain. */
+export interface LocalEnvoyHooks {
+  /** Why the local Envoy is not ready, or null. */
+  readonly readiness: ReadinessCheck;
+  readonly prestop: () => Promise<PrestopResult>;
+}
+
+/** The parts `create` builds, in the order it builds them. */
+interface DaemonParts {
+  readonly store: StateStore;
+  readonly cache: SnapshotCache;
+  readonly desired: DesiredState;
+  readonly admin: FleetAdmin;
+  readonly nodes: NodeRegistry;
+  readonly fleet: FleetView | undefined;
+  readonly gauges: ConnectionGauges;
+  readonly drains: DrainManager;
+  readonly poller: GaugePoller;
+  readonly metrics: Metrics;
+  readonly config: ConfigService;
+  readonly xds: XdsServer;
+  readonly tokens: ApiTokens | undefined;
+  readonly stopReplication: () => void;
+}
+
+interface Listening {
+  readonly xdsPort: number;
+  readonly apiPort: number;
+}
+
 export class Daemon {
   #ready = false;
+  #listening: Listening | undefined;
+  /** The API and probe servers, once built (closed after the xDS server). */
+  readonly #http: FastifyInstance[] = [];
   #closing: Promise<void> | undefined;
-  #unwatch: () => void = () => {};
-  #readinessCheck: ReadinessCheck | undefined;
-  #prestop: (() => Promise<PrestopResult>) | undefined;
-  #stopBackground: () => void = () => {};
-  #tokens: ApiTokens | undefined;
+  #stops: (() => void)[] = [];
 
   private constructor(
     private readonly options: DaemonOptions,
-    readonly config: ConfigService,
-    readonly cache: SnapshotCache,
-    readonly xds: XdsServer,
-    readonly api: FastifyInstance,
-    readonly nodes: NodeRegistry,
-    readonly drains: DrainManager,
-    readonly store: StateStore,
-    readonly metrics: Metrics,
-    readonly xdsPort: number,
-    readonly apiPort: number,
+    private readonly parts: DaemonParts,
   ) {}
+
+  get config(): ConfigService {
+    return this.parts.config;
+  }
+  /** What every node should have now (the one writer of the snapshot cache). */
+  get desired(): DesiredState {
+    return this.parts.desired;
+  }
+  /** The snapshots the xDS streams send, by node. */
+  get cache(): SnapshotCache {
+    return this.parts.cache;
+  }
+  get xds(): XdsServer {
+    return this.parts.xds;
+  }
+  get nodes(): NodeRegistry {
+    return this.parts.nodes;
+  }
+  get drains(): DrainManager {
+    return this.parts.drains;
+  }
+  get store(): StateStore {
+    return this.parts.store;
+  }
+  get metrics(): Metrics {
+    return this.parts.metrics;
+  }
+  get api(): FastifyInstance {
+    const api = this.#http[0];
+    if (!api) throw new Error('the daemon is not listening yet');
+    return api;
+  }
+  get xdsPort(): number {
+    return this.#bound().xdsPort;
+  }
+  get apiPort(): number {
+    return this.#bound().apiPort;
+  }
 
   /** Loads the config, binds the xDS and API ports, and starts serving. */
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const { logger, configFile } = options;
-    const text = await readFile(configFile, 'utf8').catch((err: Error) => {
-      throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);
-    });
-    const loaded = parseConfig(text, configFile);
-    if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
-    logConfigWarnings(logger, configFile, loaded.config.warnings);
-    // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.
-    await removeStaleTempFiles(configFile);
-    const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
-    const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
-    const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(
-      async (err: unknown) => {
-        await store.close();
-        throw err;
-      },
-    );
-    if ('errors' in starting) {
-      await store.close();
-      throw new ConfigError(starting.source, starting.errors);
-    }
+    const daemon = await Daemon.create(options);
+    await daemon.listen();
+    return daemon;
+  }
 
+  /**
+   * Builds every part, in dependency order, from the config and the stored state: stored drains
+   * are in place (and the latest stored config running) before anything listens.
+   */
+  static async create(options: DaemonOptions): Promise<Daemon> {
+    const { logger } = options;
+    const { store, starting, text, tokens } = await openState(options);
+    const cache = new SnapshotCache();
+    const desired = new DesiredState({ cache, config: starting.config });
+    const admin = new FleetAdmin(() => desired.config.envoyAdmin, options.localAdminAddress);
     const nodes = new NodeRegistry();
-    const ledger = new NackLedger();
     const gauges = new ConnectionGauges();
-    let config: ConfigService | undefined;
-    // Nothing is resolved until the stored drains are loaded below.
-    const cache = new SnapshotCache(() => undefined);
-    const admin = new FleetAdmin(() => config!.current.envoyAdmin, options.localAdminAddress);
     // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
-    const fleet = store.kind === 'file' ? undefined : new FleetView(store.replica, nodes, gauges, store.nodes);
+    const fleet = store.nodes && new FleetView(store.replica, nodes, gauges, store.nodes);
     const drains = new DrainManager({
       store: store.drains,
       nodes,
-      cache,
-      config: () => config!.current,
+      desired,
       connections: fleet ?? gauges,
       admin,
       logger: logger.child({ component: 'drains' }),
       ...(options.drainTickMs !== undefined && { tickMs: options.drainTickMs }),
       ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
-    });
-    // Alone (the file store), there is no one to publish to: no per-node records are kept.
-    const publisher = fleet && new NodeStatusPublisher({
-      store: store.nodes,
-      replica: store.replica,
-      registry: nodes,
-      cache,
-      gauges,
-      drains,
-      logger: logger.child({ component: 'replication' }),
     });
     const poller = new GaugePoller({
       admin,
@@ -174,16 +210,25 @@ export class Daemon {
       logger,
       ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
     });
-    const resolve = (c: FleetConfig) => drains.resolver(configResolver(c));
+    const ledger = new NackLedger();
     const metrics = createMetrics(ledger, drains);
-    config = new ConfigService({
-      file: configFile,
-      cache,
+    const config = new ConfigService({
+      file: options.configFile,
+      desired,
       logger,
-      initial: { ...starting, fileText: text },
+      initial: { text: starting.text, fileText: text, ...(starting.version !== undefined && { version: starting.version }) },
       store: store.config,
-      resolver: resolve,
       onResult: (result) => metrics.configReloads.inc({ result }),
+    });
+    // Alone (the file store), there is no one to publish to: no per-node records are kept.
+    const publisher = store.nodes && new NodeStatusPublisher({
+      store: store.nodes,
+      replica: store.replica,
+      registry: nodes,
+      desired,
+      gauges,
+      drains,
+      logger: logger.child({ component: 'replication' }),
     });
     // Changes other replicas store from now on are applied here; then the stored state is read.
     const stopReplication = replicate({ store, drains, config, publisher, logger: logger.child({ component: 'replication' }) });
@@ -191,13 +236,13 @@ export class Daemon {
     await drains.load();
     if (options.retireOnStart) await drains.retire(options.retireOnStart.which, options.retireOnStart.reason);
     await config.catchUp();
-    cache.setResolver(resolve(config.current));
     const xds = new XdsServer({
       watcher: cache,
       ledger,
       events: combineEvents(
-        // Joining running drains comes first, so a node's first response already carries them.
+        // Joining running drains comes first, then the node's snapshot: its first response carries them.
         { streamOpened: (s) => drains.nodeConnected(s.node) },
+        desired.events,
         xdsLogEvents(logger.child({ component: 'xds' })),
         nodes.events,
         publisher?.events ?? {},
@@ -214,64 +259,85 @@ export class Daemon {
       ...(options.xdsLimits !== undefined && { limits: options.xdsLimits }),
       ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
-    let daemon: Daemon | undefined;
-    const readiness = (): Promise<string | null> => (daemon ? daemon.#readiness() : Promise.resolve('starting'));
+    return new Daemon(options, {
+      store, cache, desired, admin, nodes, fleet, gauges, drains, poller, metrics, config, xds, tokens, stopReplication,
+    });
+  }
+
+  /**
+   * Binds the xDS, API (and probe) ports and starts the background work. `local`: the hooks of
+   * `drainplane run`, whose supervisor is built on the created daemon. If a port cannot be
+   * bound, the daemon is closed (nothing left half-started) and the error goes on.
+   */
+  async listen(local?: LocalEnvoyHooks): Promise<void> {
+    try {
+      await this.#listen(local);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  async #listen(local: LocalEnvoyHooks | undefined): Promise<void> {
+    const { options, parts } = this;
+    const { logger } = options;
+    const readiness = (): Promise<string | null> => this.#readiness(local);
     const api = buildApi({
       logger,
-      metrics: metrics.registry,
-      nodes: fleet ?? nodes,
-      config,
-      drains,
+      metrics: parts.metrics.registry,
+      nodes: parts.fleet ?? parts.nodes,
+      config: parts.config,
+      desired: parts.desired,
+      drains: parts.drains,
       readiness,
-      store,
-      prestop: () => (daemon ? daemon.#runPrestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
-      ...(tokens !== undefined && { tokens: () => tokens.current }),
+      store: parts.store,
+      prestop: local?.prestop ?? (() => Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 })),
+      ...(parts.tokens !== undefined && { tokens: () => parts.tokens!.current }),
       ...(options.apiRateLimit !== undefined && { mutationsPerMinute: options.apiRateLimit }),
       ...(options.apiBodyLimit !== undefined && { bodyLimit: options.apiBodyLimit }),
       ...(options.apiTls && { https: options.apiTls.current }),
     });
+    this.#http.push(api);
     const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
-    const xdsPort = await xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
+    const xdsPort = await parts.xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
     await api.listen({ host: options.apiHost, port: options.apiPort });
-    // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
-    const stopTls = [
-      ...(options.apiTls ? [options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer)] : []),
-      ...(options.xdsTls ? [options.xdsTls.watch()] : []),
-    ];
-    const probes = options.probePort ? buildProbeApi(logger, readiness) : undefined;
-    await probes?.listen({ host: options.probeHost ?? '0.0.0.0', port: options.probePort! });
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
-    daemon = new Daemon(options, config, cache, xds, api, nodes, drains, store, metrics, xdsPort, apiPort);
-    daemon.#tokens = tokens;
-    if (options.watchConfig !== false) daemon.#unwatch = config.watch();
-    // Always watched: a rotated or revoked token must take effect, --no-watch or not.
-    const unwatchTokens = tokens?.watch();
-    drains.start();
-    poller.start();
-    daemon.#stopBackground = () => {
-      unwatchTokens?.();
-      for (const stop of stopTls) stop();
-      poller.stop();
-      stopReplication();
-      admin.close();
-      void probes?.close();
-    };
-    daemon.#ready = true;
+    this.#listening = { xdsPort, apiPort };
+    if (options.probePort) {
+      const probes = buildProbeApi(logger, readiness);
+      this.#http.push(probes);
+      await probes.listen({ host: options.probeHost ?? '0.0.0.0', port: options.probePort });
+    }
+    this.#startBackground(api);
+    this.#ready = true;
     logger.info(
       {
         event: 'started',
         xdsPort,
         apiPort,
-        config: configFile,
-        groups: config.current.groups.length,
-        apiAuth: tokens ? 'bearer tokens' : 'none',
-        store: store.location,
-        replica: store.replica,
+        config: options.configFile,
+        groups: parts.config.current.groups.length,
+        apiAuth: parts.tokens ? 'bearer tokens' : 'none',
+        store: parts.store.location,
+        replica: parts.store.replica,
       },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
-    return daemon;
+  }
+
+  /** Watches (config, tokens, certificates), drain evaluation and gauge reading. */
+  #startBackground(api: FastifyInstance): void {
+    const { options, parts } = this;
+    if (options.watchConfig !== false) this.#stops.push(parts.config.watch());
+    // Always watched: a rotated or revoked token must take effect, --no-watch or not.
+    if (parts.tokens) this.#stops.push(parts.tokens.watch());
+    // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
+    if (options.apiTls) this.#stops.push(options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer));
+    if (options.xdsTls) this.#stops.push(options.xdsTls.watch());
+    parts.drains.start();
+    parts.poller.start();
+    this.#stops.push(() => parts.drains.stop(), () => parts.poller.stop());
   }
 
   /** True between start-up and the start of shutdown. */
@@ -279,23 +345,10 @@ export class Daemon {
     return this.#ready;
   }
 
-  /** An extra readiness condition (`drainplane run`: the local Envoy is synced and LIVE). */
-  setReadinessCheck(check: ReadinessCheck): void {
-    this.#readinessCheck = check;
-  }
-
-  /** What GET /v1/prestop runs (`drainplane run`). */
-  setPrestop(prestop: () => Promise<PrestopResult>): void {
-    this.#prestop = prestop;
-  }
-
-  async #readiness(): Promise<string | null> {
+  async #readiness(local: LocalEnvoyHooks | undefined): Promise<string | null> {
+    if (!this.#listening) return 'starting';
     if (!this.#ready) return 'shutting down';
-    return this.#readinessCheck ? this.#readinessCheck() : null;
-  }
-
-  #runPrestop(): Promise<PrestopResult> {
-    return this.#prestop ? this.#prestop() : Promise.resolve({ outcome: 'not-supervising', elapsedSeconds: 0 });
+    return local ? local.readiness() : null;
   }
 
   /** Readiness turns 503 now: the pod is going away. */
@@ -305,24 +358,61 @@ export class Daemon {
 
   /** Re-reads the config file and the API tokens file (SIGHUP). */
   reload(): ReturnType<ConfigService['reload']> {
-    void this.#tokens?.reload();
-    return this.config.reload('signal');
+    void this.parts.tokens?.reload();
+    return this.parts.config.reload('signal');
   }
 
   /** Graceful stop: readiness off, streams ended, ports closed. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const { parts, options } = this;
       this.#ready = false;
-      this.#unwatch();
-      this.drains.stop();
-      this.#stopBackground();
-      this.options.logger.info({ event: 'stopping' }, 'drainplane stopping');
-      await this.xds.close();
-      await this.api.close();
+      for (const stop of this.#stops.splice(0).reverse()) stop();
+      parts.stopReplication();
+      parts.admin.close();
+      options.logger.info({ event: 'stopping' }, 'drainplane stopping');
+      await parts.xds.close();
+      for (const server of this.#http) await server.close();
       // Last: leadership passes on now rather than when its lease runs out.
-      await this.store.close();
-      this.options.logger.info({ event: 'stopped' }, 'drainplane stopped');
+      await parts.store.close();
+      options.logger.info({ event: 'stopped' }, 'drainplane stopped');
     })();
     return this.#closing;
   }
+
+  #bound(): Listening {
+    if (!this.#listening) throw new Error('the daemon is not listening yet');
+    return this.#listening;
+  }
+}
+
+/**
+ * Reads and checks the config file, the API tokens, and opens the state store with the config
+ * to start from (the file's, or a shared store's newer one). Nothing is left open on failure.
+ */
+async function openState(
+  options: DaemonOptions,
+): Promise<{ store: StateStore; starting: StartingConfig; text: string; tokens: ApiTokens | undefined }> {
+  const { logger, configFile } = options;
+  const text = await readFile(configFile, 'utf8').catch((err: Error) => {
+    throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);
+  });
+  const loaded = parseConfig(text, configFile);
+  if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
+  logConfigWarnings(logger, configFile, loaded.config.warnings);
+  // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.
+  await removeStaleTempFiles(configFile);
+  const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
+  const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
+  const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(
+    async (err: unknown) => {
+      await store.close();
+      throw err;
+    },
+  );
+  if ('errors' in starting) {
+    await store.close();
+    throw new ConfigError(starting.source, starting.errors);
+  }
+  return { store, starting, text, tokens };
 }

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConfigService } from '../fleet/config-service.js';
+import type { DesiredState } from '../fleet/desired-state/desired-state.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
 import type { NodeDirectory } from '../fleet/drain/ports.js';
 import { ConnectionHistory } from '../fleet/drain/connection-history.js';
@@ -35,6 +36,7 @@ export interface ApiDeps {
   /** Every node this replica knows of (with replicas, the whole fleet). */
   readonly nodes: NodeDirectory & Pick<NodeRegistry, 'onChange'>;
   readonly config: ConfigService;
+  readonly desired: DesiredState;
   readonly drains: DrainManager;
   /** Why the daemon is not ready (starting, shutting down, its Envoy not synced), or null. */
   readonly readiness: ReadinessCheck;
@@ -82,7 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
-  const read = () => new FleetRead({ nodes: deps.nodes, config: () => deps.config.current, drains: deps.drains });
+  const read = () => new FleetRead({ nodes: deps.nodes, desired: deps.desired, drains: deps.drains });
   // Connection counts over time, for the console's charts: kept whether or not anyone watches.
   const history = new ConnectionHistory();
   const feed = new FleetFeed({ nodes: deps.nodes, drains: deps.drains, read, history, logger: app.log });

@@ -1,4 +1,3 @@
-import type { NodeIdentity } from './node.js';
 import type { Snapshot } from './snapshot.js';
 
 /**
@@ -7,84 +6,58 @@ import type { Snapshot } from './snapshot.js';
  */
 export interface ConfigWatcher {
   /**
-   * Calls `onSnapshot` now if the node's desired state is known, and again every time it
-   * changes. A node whose desired state is unknown gets nothing: an empty LDS or CDS response
-   * would remove every listener or cluster it has. Returns the function that stops watching.
+   * Calls `onSnapshot` now if the node has a snapshot, and again every time it is replaced. A
+   * node without one gets nothing: an empty LDS or CDS response would remove every listener or
+   * cluster it has. Returns the function that stops watching.
    */
-  watch(node: NodeIdentity, onSnapshot: (snapshot: Snapshot) => void): () => void;
-}
-
-/** Computes a node's desired snapshot from its identity; undefined when it is not known. */
-export type SnapshotResolver = (node: NodeIdentity) => Snapshot | undefined;
-
-interface WatchedNode {
-  identity: NodeIdentity;
-  snapshot: Snapshot | undefined;
-  readonly watchers: Set<(snapshot: Snapshot) => void>;
+  watch(nodeId: string, onSnapshot: (snapshot: Snapshot) => void): () => void;
 }
 
 /**
- * Desired snapshots of the nodes that are connected now, keyed by node id. The resolver (the
- * fleet domain) decides what each node should have; `refresh` recomputes after the config or
- * a drain changes, and only nodes whose snapshot versions changed are notified.
+ * The desired snapshot of each node, set from outside (the fleet's desired state is its one
+ * writer) and read by the protocol layer. It computes nothing: a snapshot set is what the
+ * node's streams send, and watchers hear of it only when it differs from the one before.
  */
 export class SnapshotCache implements ConfigWatcher {
-  readonly #nodes = new Map<string, WatchedNode>();
+  readonly #snapshots = new Map<string, Snapshot>();
+  readonly #watchers = new Map<string, Set<(snapshot: Snapshot) => void>>();
 
-  constructor(private resolver: SnapshotResolver) {}
-
-  watch(node: NodeIdentity, onSnapshot: (snapshot: Snapshot) => void): () => void {
-    let entry = this.#nodes.get(node.id);
-    if (!entry) {
-      entry = { identity: node, snapshot: undefined, watchers: new Set() };
-      this.#nodes.set(node.id, entry);
-      entry.snapshot = this.resolver(node);
-    } else if (entry.identity !== node) {
-      // A newer stream of the same node may describe it differently (a new cluster, say).
-      entry.identity = node;
-      this.#update(entry);
-    }
-    entry.watchers.add(onSnapshot);
-    if (entry.snapshot) onSnapshot(entry.snapshot);
-    const watched = entry;
+  watch(nodeId: string, onSnapshot: (snapshot: Snapshot) => void): () => void {
+    let watchers = this.#watchers.get(nodeId);
+    if (!watchers) this.#watchers.set(nodeId, (watchers = new Set()));
+    watchers.add(onSnapshot);
+    const snapshot = this.#snapshots.get(nodeId);
+    if (snapshot) onSnapshot(snapshot);
+    const watching = watchers;
     return () => {
-      watched.watchers.delete(onSnapshot);
-      if (watched.watchers.size === 0 && this.#nodes.get(node.id) === watched) this.#nodes.delete(node.id);
+      watching.delete(onSnapshot);
+      if (watching.size === 0 && this.#watchers.get(nodeId) === watching) this.#watchers.delete(nodeId);
     };
   }
 
-  /** Replaces the resolver (a new config) and recomputes every watched node. */
-  setResolver(resolver: SnapshotResolver): void {
-    this.resolver = resolver;
-    this.refresh();
+  /**
+   * Makes `snapshot` the node's desired state. Returns false, and tells nobody, when it would
+   * send the same bytes as the one it has (the node keeps the object it was sent).
+   */
+  setSnapshot(nodeId: string, snapshot: Snapshot): boolean {
+    const current = this.#snapshots.get(nodeId);
+    if (current && current.sameAs(snapshot)) return false;
+    this.#snapshots.set(nodeId, snapshot);
+    for (const watcher of this.#watchers.get(nodeId) ?? []) watcher(snapshot);
+    return true;
   }
 
-  /** Recomputes the given nodes (default: all watched nodes); notifies those that changed. */
-  refresh(nodeIds?: Iterable<string>): void {
-    const ids = nodeIds ?? [...this.#nodes.keys()];
-    for (const id of ids) {
-      const entry = this.#nodes.get(id);
-      if (entry) this.#update(entry);
-    }
+  /** Forgets the node's snapshot (it has no stream left); its watchers, if any, keep what they have. */
+  clearSnapshot(nodeId: string): void {
+    this.#snapshots.delete(nodeId);
   }
 
-  /** The current desired snapshot of a watched node. */
   snapshot(nodeId: string): Snapshot | undefined {
-    return this.#nodes.get(nodeId)?.snapshot;
+    return this.#snapshots.get(nodeId);
   }
 
-  /** Identities of the nodes being watched now. */
-  nodes(): NodeIdentity[] {
-    return [...this.#nodes.values()].map((n) => n.identity);
-  }
-
-  #update(entry: WatchedNode): void {
-    const next = this.resolver(entry.identity);
-    if (!next || (entry.snapshot && entry.snapshot.sameAs(next))) {
-      // Unknown now: keep what the node has rather than push an empty state.
-      return;
-    }
-    entry.snapshot = next;
-    for (const watcher of entry.watchers) watcher(next);
+  /** Ids of the nodes that have a snapshot. */
+  nodeIds(): IterableIterator<string> {
+    return this.#snapshots.keys();
   }
 }

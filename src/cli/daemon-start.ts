@@ -11,13 +11,13 @@ export function daemonLogger(level: unknown): Logger {
 }
 
 /**
- * Starts the daemon; a bad config or tokens file is a one-line CLI error (exit 1) listing every
- * problem, and a state store that cannot be reached one naming it.
+ * Creates the daemon (not yet listening); a bad config or tokens file is a one-line CLI error
+ * (exit 1) listing every problem, and a state store that cannot be reached one naming it.
  */
-export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+export async function createDaemon(options: DaemonOptions): Promise<Daemon> {
   useMessageBufferPool();
   try {
-    return await Daemon.start(options);
+    return await Daemon.create(options);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof TokensFileError) throw new CliError(err.message, 1);
     if (err instanceof StoreOpenError) throw new CliError(`state store: ${err.message}`, 1);

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { formatIssue, loadConfigFile } from '../fleet/config.js';
-import { configResolver } from '../fleet/snapshot-builder.js';
+import { groupSnapshots } from '../fleet/desired-state/group-snapshots.js';
 import { messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { PUSH_ORDER, messageName } from '../resource/type-urls.js';
@@ -42,7 +42,7 @@ export async function renderCommand(args: string[]): Promise<number> {
     userAgentName: '',
     userAgentVersion: '',
   };
-  const snapshot = configResolver(loaded.config)(node);
+  const snapshot = groupSnapshots(loaded.config)(node);
   if (!snapshot) {
     throw new CliError(`render: node "${node.id}" (cluster "${node.cluster}") matches no group in ${file}; it would be sent nothing`, 1);
   }

@@ -6,7 +6,7 @@ import { checkDrainFlags, withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
-import { daemonLogger, startDaemon } from './daemon-start.js';
+import { daemonLogger, createDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 
 /** How often run reads its Envoy's connection gauges and evaluates its drains. */
@@ -97,7 +97,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const threshold = seconds('threshold', v['threshold'], 'DRAINPLANE_THRESHOLD', 0)!;
   const egressQuiet = seconds('egress-quiet', v['egress-quiet'], 'DRAINPLANE_EGRESS_QUIET', DRAIN_DEFAULTS.egressQuietSeconds)!;
 
-  const daemon = await startDaemon({
+  const daemon = await createDaemon({
     configFile,
     xdsHost: '127.0.0.1',
     xdsPort: portFlag('xds-port', v['xds-port'], 18000),
@@ -145,8 +145,7 @@ export async function runCommand(args: string[]): Promise<number> {
     threshold,
     egressQuietSeconds: egressQuiet,
   });
-  daemon.setReadinessCheck(() => supervisor.readiness());
-  daemon.setPrestop(() => supervisor.drain('prestop'));
+  await daemon.listen({ readiness: () => supervisor.readiness(), prestop: () => supervisor.drain('prestop') });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void supervisor.shutdown(signal));
   process.on('SIGHUP', () => void daemon.reload());
   const exit = await supervisor.start();

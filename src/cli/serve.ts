@@ -5,7 +5,7 @@ import { tokenProblem } from '../api/tokens.js';
 import { isLoopback } from '../net/loopback.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
 import { integerFlag, parseFlags, portFlag } from './args.js';
-import { daemonLogger, startDaemon } from './daemon-start.js';
+import { daemonLogger, createDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
 import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
@@ -84,7 +84,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const stateDir = (v['state-dir'] as string | undefined) ?? '.drainplane';
   const store = storeOptions(v, stateDir);
-  const daemon = await startDaemon({
+  const daemon = await createDaemon({
     configFile: v['config'] as string,
     xdsHost: (v['xds-host'] as string | undefined) ?? '0.0.0.0',
     xdsPort: portFlag('xds-port', v['xds-port'], 18000),
@@ -109,6 +109,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     ...(await tlsOptions(v, logger)),
   });
+  await daemon.listen();
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'signal', signal }, `${signal} received`);

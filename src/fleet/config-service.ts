@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import type { SnapshotCache, SnapshotResolver } from '../cache/snapshot-cache.js';
 import { watchFiles } from '../fs/watch-files.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { sha256 as hash } from './config-version.js';
 import { StoreConflictError, StoreUnavailableError } from './ports/store-errors.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from './ports/config-store.js';
+import type { DesiredState } from './desired-state/desired-state.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
 
 export type ReloadResult =
@@ -15,10 +15,10 @@ export type ReloadResult =
 
 export interface ConfigServiceOptions {
   readonly file: string;
-  readonly cache: SnapshotCache;
+  /** Where an installed config goes; it holds the running config (the initial one to begin with). */
+  readonly desired: Pick<DesiredState, 'config' | 'setConfig'>;
   readonly logger: Logger;
   readonly initial: {
-    readonly config: FleetConfig;
     readonly text: string;
     readonly version?: number;
     /** The config file's text, when a shared store's version runs instead. */
@@ -29,19 +29,18 @@ export interface ConfigServiceOptions {
    * change is stored first, then applied here, and changes stored by others are applied too.
    */
   readonly store: ConfigStore;
-  /** The resolver the cache uses for a config (the drains wrap it). */
-  readonly resolver: (config: FleetConfig) => SnapshotResolver;
   /** Told the outcome of every reload (for metrics). */
   readonly onResult?: (result: ReloadResult['result']) => void;
 }
 
 /**
- * The running config and its changes. A change is atomic: a config with errors is rejected
- * whole, with every error, and the running config keeps serving; a valid one is pushed only to
- * the nodes whose resources changed. Changes are applied one at a time, in arrival order.
+ * Changes of the running config. A change is a transaction: a config with errors is rejected
+ * whole, with every error, and the running config keeps serving; a valid one is stored first
+ * (file, then version history or the shared store), and only then installed in the desired
+ * state, which pushes the nodes whose resources changed. Changes run one at a time, in
+ * arrival order.
  */
 export class ConfigService {
-  #config: FleetConfig;
   /** The stored version running now; undefined when it could not be recorded. */
   #version: number | undefined;
   /** The config file as last read here: a watch event with the same bytes is no change. */
@@ -49,13 +48,12 @@ export class ConfigService {
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ConfigServiceOptions) {
-    this.#config = options.initial.config;
     this.#version = options.initial.version;
     this.#fileHash = hash(options.initial.fileText ?? options.initial.text);
   }
 
   get current(): FleetConfig {
-    return this.#config;
+    return this.options.desired.config;
   }
 
   get version(): number | undefined {
@@ -82,7 +80,7 @@ export class ConfigService {
       }
       // Saving the same bytes again (or our own PUT, seen by the watcher) is no change.
       if (trigger === 'watch' && hash(text) === this.#fileHash) {
-        return { result: 'unchanged', nodesChanged: 0, warnings: this.#config.warnings };
+        return { result: 'unchanged', nodesChanged: 0, warnings: this.current.warnings };
       }
       this.#fileHash = hash(text);
       try {
@@ -178,13 +176,10 @@ export class ConfigService {
   }
 
   #install(trigger: string, config: FleetConfig, version: number | undefined): ReloadResult {
-    const { cache, logger, file } = this.options;
+    const { desired, logger, file } = this.options;
     logConfigWarnings(logger, file, config.warnings);
-    const before = new Map(cache.nodes().map((n) => [n.id, cache.snapshot(n.id)]));
-    this.#config = config;
     this.#version = version;
-    cache.setResolver(this.options.resolver(config));
-    const nodesChanged = [...before].filter(([id, s]) => cache.snapshot(id) !== s).length;
+    const nodesChanged = desired.setConfig(config);
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);
     logger.info(

@@ -4,16 +4,17 @@
  */
 import type { NodeIdentity } from '../cache/node.js';
 import type { FleetConfig } from './config.js';
+import type { DesiredState } from './desired-state/desired-state.js';
 import { DrainIndex, type ListenerView } from './drain/listener-state.js';
 import type { Drain } from './drain/model.js';
-import type { NodeOverlay } from './drain/overlay.js';
 import { nodeListeners } from './drain/plan.js';
 import type { NodeStatus } from './registry.js';
 
 export interface FleetSources {
   readonly nodes: { list(): NodeStatus[] };
-  readonly config: () => FleetConfig;
-  readonly drains: { list(): Drain[]; overlayOf(nodeId: string): NodeOverlay };
+  /** The running config and the drains' changes to each node's listeners. */
+  readonly desired: Pick<DesiredState, 'config' | 'overlayOf'>;
+  readonly drains: { list(): Drain[] };
 }
 
 export class FleetRead {
@@ -23,7 +24,7 @@ export class FleetRead {
 
   constructor(private readonly sources: FleetSources) {
     this.#index = new DrainIndex(sources.drains.list());
-    this.#config = sources.config();
+    this.#config = sources.desired.config;
   }
 
   nodes(): NodeStatus[] {
@@ -38,7 +39,7 @@ export class FleetRead {
   listeners(identity: NodeIdentity): ListenerView[] {
     let views = this.#listeners.get(identity.id);
     if (!views) {
-      views = this.#index.listeners(identity.id, nodeListeners(this.#config, identity), this.sources.drains.overlayOf(identity.id));
+      views = this.#index.listeners(identity.id, nodeListeners(this.#config, identity), this.sources.desired.overlayOf(identity.id));
       this.#listeners.set(identity.id, views);
     }
     return views;

@@ -1,4 +1,4 @@
-import type { SnapshotCache } from '../cache/snapshot-cache.js';
+import type { DesiredState } from '../fleet/desired-state/desired-state.js';
 import type { DrainManager } from '../fleet/drain/manager.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 
@@ -13,7 +13,8 @@ export type DrainFollower = Pick<DrainManager, 'get' | 'onChange'>;
  */
 export interface SupervisedDaemon {
   readonly nodes: Pick<NodeRegistry, 'list'>;
-  readonly drains: DrainFollower & Pick<DrainManager, 'create' | 'overlayOf'>;
-  readonly cache: Pick<SnapshotCache, 'snapshot'>;
+  readonly drains: DrainFollower & Pick<DrainManager, 'create'>;
+  /** Whether the local node has its full config and ACKed it. */
+  readonly desired: Pick<DesiredState, 'overlayOf' | 'inSync'>;
   markShuttingDown(): void;
 }

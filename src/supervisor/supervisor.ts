@@ -4,7 +4,6 @@ import type { DependentConfig } from '../fleet/config.js';
 import type { Drain } from '../fleet/drain/model.js';
 import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { DrainRequest } from '../fleet/drain/spec.js';
-import { TypeUrl } from '../resource/type-urls.js';
 import { Child, type ChildExit } from './child.js';
 import { egressTimes, type ShutdownPlan } from './shutdown-plan.js';
 import type { SupervisedDaemon } from './supervised-daemon.js';
@@ -75,16 +74,9 @@ export class Supervisor {
     const { daemon } = this.options;
     const connected = daemon.nodes.list().filter((n) => n.connected);
     if (connected.length === 0) return 'envoy has not connected';
-    const full = connected.filter((n) => daemon.drains.overlayOf(n.identity.id).size === 0);
+    const full = connected.filter((n) => daemon.desired.overlayOf(n.identity.id).size === 0);
     if (full.length === 0) return 'a drain acts on the listeners of envoy: it does not have its full config';
-    const synced = full.some((n) => {
-      const wanted = daemon.cache.snapshot(n.identity.id);
-      return (
-        wanted !== undefined &&
-        n.types.cds?.acked?.version === wanted.get(TypeUrl.Cluster).version &&
-        n.types.lds?.acked?.version === wanted.get(TypeUrl.Listener).version
-      );
-    });
+    const synced = full.some((n) => daemon.desired.inSync(n));
     if (!synced) return 'envoy has not ACKed its clusters and listeners';
     const state = await this.options.admin.ready().catch((err: Error) => `admin unreachable: ${err.message}`);
     return state === 'LIVE' ? null : `envoy is not LIVE (${state})`;

@@ -184,7 +184,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       peer: this.call.getPeer(),
     };
     this.deps.events.streamOpened(this.#info);
-    this.#unwatch = this.deps.watcher.watch(node, (snapshot) => {
+    this.#unwatch = this.deps.watcher.watch(node.id, (snapshot) => {
       this.#snapshot = snapshot;
       this.#pushAll();
     });

@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import type { NodeIdentity } from '../../src/cache/node.js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
 import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
-import { parseConfig } from '../../src/fleet/config.js';
-import { configResolver } from '../../src/fleet/snapshot-builder.js';
+import { parseConfig, type FleetConfig } from '../../src/fleet/config.js';
+import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { EncodedResource } from '../../src/resource/encoded-resource.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -20,10 +20,27 @@ const node = (id: string, cluster = 'test-cluster'): NodeIdentity => ({
 
 const listener = (name: string, bytes: number[]) => new EncodedResource(TypeUrl.Listener, name, Uint8Array.from(bytes));
 
-function resolver(yaml: string) {
+function config(yaml: string): FleetConfig {
   const parsed = parseConfig(yaml, 'test.yaml');
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
-  return configResolver(parsed.config);
+  return parsed.config;
+}
+
+/** The desired state of these configs, and a node served on one stream as the xDS server does it. */
+function served(yaml: string) {
+  const cache = new SnapshotCache();
+  const desired = new DesiredState({ cache, config: config(yaml) });
+  let streamId = 0;
+  const serve = (n: NodeIdentity, onSnapshot: (s: Snapshot) => void): (() => void) => {
+    const info = { streamId: ++streamId, node: n, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
+    desired.events.streamOpened(info);
+    const unwatch = cache.watch(n.id, onSnapshot);
+    return () => {
+      desired.events.streamClosed(info);
+      unwatch();
+    };
+  };
+  return { cache, desired, serve };
 }
 
 describe('snapshots', () => {
@@ -41,43 +58,43 @@ describe('snapshots', () => {
   });
 
   test('nodes of one group share one snapshot, and so the same encoded bytes', () => {
-    const cache = new SnapshotCache(resolver(demoConfig()));
+    const { serve } = served(demoConfig());
     const seen: Snapshot[] = [];
-    cache.watch(node('a'), (s) => seen.push(s));
-    cache.watch(node('b'), (s) => seen.push(s));
+    serve(node('a'), (s) => seen.push(s));
+    serve(node('b'), (s) => seen.push(s));
     assert.equal(seen.length, 2);
     assert.equal(seen[0], seen[1]);
   });
 
-  test('refresh notifies only nodes whose snapshot changed', () => {
+  test('a new config notifies only nodes whose snapshot changed', () => {
     const two = `${demoConfig()}  - name: other\n    match: { cluster: other }\n    listeners: []\n`;
-    const cache = new SnapshotCache(resolver(two));
+    const { desired, serve } = served(two);
     const calls: string[] = [];
-    cache.watch(node('demo-node'), () => calls.push('demo-node'));
-    cache.watch(node('other-node', 'other'), () => calls.push('other-node'));
+    serve(node('demo-node'), () => calls.push('demo-node'));
+    serve(node('other-node', 'other'), () => calls.push('other-node'));
     calls.length = 0;
-    cache.setResolver(resolver(two.replace('port_value: 10000', 'port_value: 10001')));
+    desired.setConfig(config(two.replace('port_value: 10000', 'port_value: 10001')));
     assert.deepEqual(calls, ['demo-node']);
-    cache.setResolver(resolver(two.replace('port_value: 10000', 'port_value: 10001')));
+    desired.setConfig(config(two.replace('port_value: 10000', 'port_value: 10001')));
     assert.deepEqual(calls, ['demo-node'], 'an equal config notifies nobody');
   });
 
   test('a node whose desired state becomes unknown keeps what it has, and is not sent an empty state', () => {
-    const cache = new SnapshotCache(resolver(demoConfig()));
+    const { cache, desired, serve } = served(demoConfig());
     const calls: Snapshot[] = [];
-    cache.watch(node('n'), (s) => calls.push(s));
-    cache.setResolver(() => undefined);
+    serve(node('n'), (s) => calls.push(s));
+    desired.setConfig(config(demoConfig({ cluster: 'someone-else' })));
     assert.equal(calls.length, 1);
     assert.equal(cache.snapshot('n'), calls[0]);
   });
 
-  test('a node is forgotten when its last watcher goes', () => {
-    const cache = new SnapshotCache(resolver(demoConfig()));
-    const stop1 = cache.watch(node('n'), () => {});
-    const stop2 = cache.watch(node('n'), () => {});
+  test('a node is forgotten when its last stream goes', () => {
+    const { cache, serve } = served(demoConfig());
+    const stop1 = serve(node('n'), () => {});
+    const stop2 = serve(node('n'), () => {});
     stop1();
-    assert.equal(cache.nodes().length, 1);
+    assert.equal([...cache.nodeIds()].length, 1);
     stop2();
-    assert.equal(cache.nodes().length, 0);
+    assert.equal([...cache.nodeIds()].length, 0);
   });
 });

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/fleet/config.js';
 import { DrainManager } from '../../src/fleet/drain/manager.js';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { NodeRegistry } from '../../src/fleet/registry.js';
-import { configResolver } from '../../src/fleet/snapshot-builder.js';
+import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -56,25 +56,25 @@ function setup() {
   const config = parsed.config;
   const store = new HeldStore();
   const nodes = new NodeRegistry();
-  const cache = new SnapshotCache(() => undefined);
+  const cache = new SnapshotCache();
+  const desired = new DesiredState({ cache, config });
   const drains = new DrainManager({
     store,
     nodes,
-    cache,
-    config: () => config,
+    desired,
     connections: { latest: () => undefined },
     logger: pino({ level: 'silent' }),
   });
-  cache.setResolver(drains.resolver(configResolver(config)));
   let streamId = 0;
-  /** A node connects as the xDS server sees it: registered, joined to drains, then watched. */
+  /** A node connects as the xDS server sees it: registered, joined to drains, served, then watched. */
   const connect = (id: string): { listeners: () => string[] } => {
     const node: NodeIdentity = { id, cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.34.0' };
     const info = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
     nodes.events.streamOpened!(info);
     drains.nodeConnected(node);
+    desired.events.streamOpened(info);
     let sent: string[] = [];
-    cache.watch(node, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
+    cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
     return { listeners: () => sent };
   };
   return { store, drains, connect };

@@ -45,7 +45,7 @@ import { fileURLToPath } from 'node:url';
 import type { NodeIdentity } from '../../src/cache/node.js';
 import type { Snapshot } from '../../src/cache/snapshot.js';
 import { parseConfig, type FleetConfig } from '../../src/fleet/config.js';
-import { configResolver } from '../../src/fleet/snapshot-builder.js';
+import { groupSnapshots } from '../../src/fleet/desired-state/group-snapshots.js';
 import { encodeJson, messageToJson } from '../../src/resource/json-mapping.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 import { PUSH_ORDER, TypeUrl, messageName } from '../../src/resource/type-urls.js';
@@ -102,7 +102,7 @@ async function load(example: Example): Promise<{ config: FleetConfig; snapshot: 
   const file = path.join(ROOT, 'examples', `${example.file}.yaml`);
   const parsed = parseConfig(await readFile(file, 'utf8'), file);
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors, null, 2));
-  const snapshot = configResolver(parsed.config)(nodeOf(example));
+  const snapshot = groupSnapshots(parsed.config)(nodeOf(example));
   assert.ok(snapshot, `a node of cluster "${example.nodeCluster}" matches no group in ${file}`);
   return { config: parsed.config, snapshot };
 }
@@ -137,7 +137,7 @@ describe('rendered example configs', () => {
           [example.group],
         );
         assert.ok(config.groups[0]!.resources.get(TypeUrl.Listener)!.length > 0);
-        assert.ok(snapshot.sameAs(configResolver(config)(nodeOf(example))!));
+        assert.ok(snapshot.sameAs(groupSnapshots(config)(nodeOf(example))!));
       });
 
       test(`renders as the reviewed snapshot test/fixtures/rendered/${example.file}.json`, async () => {

@@ -1,32 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import { parseConfig } from '../../src/fleet/config.js';
-import { configResolver } from '../../src/fleet/snapshot-builder.js';
+import type { SnapshotCache } from '../../src/cache/snapshot-cache.js';
+import type { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { combineEvents } from '../../src/xds/events.js';
 import { XdsServer } from '../../src/xds/server.js';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
+import { desiredStateOf, parsedConfig } from '../support/desired-state.js';
 import { demoConfig } from '../support/fleet-configs.js';
-
-function resolverFor(yaml: string) {
-  const parsed = parseConfig(yaml, 'test.yaml');
-  assert.ok(parsed.ok);
-  return configResolver(parsed.config);
-}
 
 describe('bad input and slow clients', () => {
   let server: XdsServer;
   let cache: SnapshotCache;
+  let desired: DesiredState;
   let address: string;
   const streams: SotwStream[] = [];
   const ignored: string[] = [];
 
   before(async () => {
-    cache = new SnapshotCache(resolverFor(demoConfig()));
+    ({ cache, desired } = desiredStateOf(demoConfig()));
     server = new XdsServer({
       watcher: cache,
-      events: combineEvents({ requestIgnored: (_s, reason) => ignored.push(reason) }),
+      events: combineEvents(desired.events, { requestIgnored: (_s, reason) => ignored.push(reason) }),
       limits: { maxResourceNames: 50 },
     });
     address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
@@ -41,7 +36,7 @@ describe('bad input and slow clients', () => {
     streams.push(s);
     s.send({ type_url: TYPE.LDS });
     await s.next(TYPE.LDS);
-    for (let i = 0; i < 25; i++) cache.setResolver(resolverFor(demoConfig({ listenerTag: `change-${i}` })));
+    for (let i = 0; i < 25; i++) desired.setConfig(parsedConfig(demoConfig({ listenerTag: `change-${i}` })));
     await s.expectSilence(300);
     assert.equal(s.responses.length, 1, 'nothing queues up behind an unanswered response');
     // Once it answers, it gets the latest state in one response, not the 25 in between.

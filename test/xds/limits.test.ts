@@ -6,15 +6,13 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import { parseConfig } from '../../src/fleet/config.js';
-import { configResolver } from '../../src/fleet/snapshot-builder.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 import { combineEvents } from '../../src/xds/events.js';
 import { XdsServer, type XdsLimits } from '../../src/xds/server.js';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
+import { desiredStateOf } from '../support/desired-state.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
 
@@ -24,9 +22,8 @@ const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamA
 const LDS_PATH = '/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners';
 
 async function serverWith(limits: Partial<XdsLimits>): Promise<{ server: XdsServer; address: string; port: number }> {
-  const parsed = parseConfig(demoConfig(), 'test.yaml');
-  assert.ok(parsed.ok);
-  const server = new XdsServer({ watcher: new SnapshotCache(configResolver(parsed.config)), events: combineEvents(), limits });
+  const { cache, desired } = desiredStateOf(demoConfig());
+  const server = new XdsServer({ watcher: cache, events: combineEvents(desired.events), limits });
   const port = await server.listen('127.0.0.1', 0);
   return { server, address: `127.0.0.1:${port}`, port };
 }

@@ -2,21 +2,20 @@ import { setImmediate } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NodeIdentity } from '../../cache/node.js';
-import type { SnapshotCache, SnapshotResolver } from '../../cache/snapshot-cache.js';
 import { retryOnConflict } from '../ports/store-errors.js';
 import type { DrainStore } from '../ports/drain-store.js';
-import type { FleetConfig } from '../config.js';
+import type { DesiredState } from '../desired-state/desired-state.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
 import { idleGatedPhase } from './egress-idle.js';
 import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
-import { applyOverlay, overlaysOf, type NodeOverlay } from './overlay.js';
 import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import { selectorMatches } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
+import { workingCopy } from './working-copy.js';
 
 export interface DrainManagerDeps {
   readonly store: DrainStore;
@@ -33,8 +32,8 @@ export interface DrainManagerDeps {
    * so that other replicas show what the leader sees.
    */
   readonly saveProgress?: boolean;
-  readonly cache: SnapshotCache;
-  readonly config: () => FleetConfig;
+  /** Where the drains' listener changes go (after they are stored), and the running config. */
+  readonly desired: DesiredState;
   readonly connections: ConnectionSource;
   readonly admin?: AdminDrainActions;
   readonly logger: Logger;
@@ -51,13 +50,14 @@ export interface CreateOptions {
 export type CreateResult = { readonly drain: Drain } | { readonly errors: readonly FieldError[] };
 
 /**
- * Carries out drains. Each drain is recorded in the store before any node is pushed; its
- * listener changes are an overlay on the nodes' desired snapshots, so a node that reconnects,
- * even to a restarted drainplane, gets its drained listener set and never the full one.
+ * Carries out drains. Every change is a transaction: worked out on a copy, stored, and only
+ * then put in place of the drain in memory and handed to the desired state, which pushes the
+ * nodes. A change whose save fails leaves memory, the store and every node as they were. A
+ * drain's listener changes are an overlay on its nodes' desired snapshots, so a node that
+ * reconnects, even to a restarted drainplane, gets its drained listener set, never the full one.
  */
 export class DrainManager {
   readonly #drains = new Map<string, Drain>();
-  readonly #overlays = new Map<string, NodeOverlay>();
   readonly #listeners = new Set<(drain: Drain) => void>();
   readonly #now: () => number;
   /** Every node of the fleet, on any replica. */
@@ -91,9 +91,8 @@ export class DrainManager {
       local: deps.nodes,
       fleet: this.#fleet,
       remote: deps.remote,
-      cache: deps.cache,
+      desired: deps.desired,
       connections: deps.connections,
-      config: deps.config,
       adminDone: (drainId, phaseIndex, nodeId) => this.#admin.done(drainId, phaseIndex, nodeId),
     });
   }
@@ -101,15 +100,14 @@ export class DrainManager {
   /** Reads the stored drains and rebuilds their overlays, before any node is served. */
   async load(): Promise<void> {
     for (const drain of await this.deps.store.load()) this.#drains.set(drain.id, drain);
-    this.#rebuildOverlays(this.#allNodeIds());
+    this.deps.desired.applyDrains(this.list(), 'all');
   }
 
   start(): void {
     this.#timer ??= setInterval(() => {
       this.tick().catch((err: unknown) => {
-        // The decisions of a tick whose save failed are dropped; the next tick (here, or on
-        // the replica that leads now) takes them again from the stored state.
-        this.deps.store.revert?.(this.list());
+        // The decisions of a tick whose save failed were never put in place; the next tick
+        // (here, or on the replica that leads now) takes them again.
         this.deps.logger.warn({ event: 'drain_tick_failed', error: (err as Error).message }, 'drain progress not saved');
       });
     }, this.deps.tickMs ?? 250);
@@ -121,25 +119,12 @@ export class DrainManager {
     this.#timer = undefined;
   }
 
-  /** Wraps the config's resolver so every node's snapshot carries its drains. */
-  resolver(base: SnapshotResolver): SnapshotResolver {
-    return (node) => {
-      const snapshot = base(node);
-      return snapshot && applyOverlay(snapshot, this.#overlays.get(node.id));
-    };
-  }
-
   list(): Drain[] {
     return [...this.#drains.values()];
   }
 
   get(id: string): Drain | undefined {
     return this.#drains.get(id);
-  }
-
-  /** The drains acting on a node's listeners now: listener name -> action and drain. */
-  overlayOf(nodeId: string): NodeOverlay {
-    return this.#overlays.get(nodeId) ?? new Map();
   }
 
   /** Nodes of running drains that are pushed or ACKed and not yet drained. */
@@ -174,7 +159,7 @@ export class DrainManager {
   /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
   preview(request: DrainRequest): { draft: DrainDraft } | { errors: readonly FieldError[] } {
     const admin = this.deps.admin;
-    return draftDrain(request, this.#fleet.list(), this.deps.config(), admin && ((n) => admin.unavailable(n)));
+    return draftDrain(request, this.#fleet.list(), this.deps.desired.config, admin && ((n) => admin.unavailable(n)));
   }
 
   async #create(request: DrainRequest, options: CreateOptions): Promise<CreateResult> {
@@ -208,22 +193,41 @@ export class DrainManager {
     } finally {
       this.#unsaved.delete(drain.id);
     }
-    // Nodes that connected while it was being saved join it now, and that is saved before any push.
-    // Only nodes the draft did not see: looking each drafted node up in the phases is quadratic.
-    const config = this.deps.config();
-    const drafted = new Set(matched.map((n) => n.id));
-    const late = this.#fleet
-      .list()
-      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(drain, n.identity, config, now))
-      .map((n) => n.identity.id);
-    if (late.length > 0) await this.deps.store.save(this.list(), { changed: [drain] });
-    await this.#push(drain, [...started.map((n) => n.nodeId), ...late]);
+    const late = await this.#joinLate(drain, new Set(matched.map((n) => n.id)), now);
+    const created = this.#drains.get(drain.id)!;
+    await this.#push(created, [...started.map((n) => n.nodeId), ...late]);
     this.deps.logger.info(
       { event: 'drain_created', drain: drain.id, method: spec.method, scope: spec.scope, nodes: matched.length },
       `drain ${drain.id} started on ${matched.length} node(s)`,
     );
-    this.#emit(drain);
-    return { drain };
+    this.#emit(created);
+    return { drain: created };
+  }
+
+  /**
+   * Nodes that connected while a new drain was being saved join it now, stored before any push;
+   * returns their ids. Only nodes the draft did not see: looking each drafted node up in the
+   * phases is quadratic. If that save fails the drain stays as created, and those nodes join it
+   * when the store is back (`resync`).
+   */
+  async #joinLate(drain: Drain, drafted: ReadonlySet<string>, now: number): Promise<string[]> {
+    const config = this.deps.desired.config;
+    const joined = workingCopy(drain);
+    const late = this.#fleet
+      .list()
+      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(joined, n.identity, config, now))
+      .map((n) => n.identity.id);
+    if (late.length === 0) return [];
+    try {
+      await this.#commit(joined);
+    } catch (err) {
+      this.deps.logger.warn(
+        { event: 'drain_late_join_not_saved', drain: drain.id, nodes: late.length, error: (err as Error).message },
+        `drain ${drain.id}: ${late.length} node(s) that connected during its creation join it once the store takes it`,
+      );
+      return [];
+    }
+    return late;
   }
 
   /** Ends a drain and restores what it removed or changed. */
@@ -233,18 +237,15 @@ export class DrainManager {
   }
 
   async #cancel(id: string): Promise<Drain | undefined> {
-    const drain = this.#drains.get(id);
-    if (!drain) return undefined;
-    if (drain.state === 'cancelled') return drain;
-    drain.state = 'cancelled';
-    drain.finishedAt = new Date(this.#now()).toISOString();
+    const current = this.#drains.get(id);
+    if (!current) return undefined;
+    if (current.state === 'cancelled') return current;
+    const drain: Drain = { ...current, state: 'cancelled', finishedAt: new Date(this.#now()).toISOString() };
     if (drain.spec.method === 'drain-listeners') {
-      drain.warnings.push('listeners drained through /drain_listeners cannot be restored: restart those Envoys');
+      drain.warnings = [...drain.warnings, 'listeners drained through /drain_listeners cannot be restored: restart those Envoys'];
     }
-    await this.#saveOrRevert(drain);
-    const ids = this.#nodeIds(drain);
-    this.#rebuildOverlays(ids);
-    this.deps.cache.refresh(ids);
+    await this.#commit(drain);
+    this.#applyToNodes(this.#nodeIds(drain));
     // Only nodes whose health it failed: on the others, another drain may have failed it.
     if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, this.#nodeIds(drain, true), 'healthcheckOk');
     this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
@@ -270,11 +271,10 @@ export class DrainManager {
     }
     if (retired.size === 0) return [];
     const changed = [...retired.values()];
-    await this.deps.store.save(this.list().map((d) => retired.get(d.id) ?? d), { changed });
+    const madeFrom = new Map(changed.map((d) => [d, this.#drains.get(d.id)!]));
+    await this.deps.store.save(this.list().map((d) => retired.get(d.id) ?? d), { changed, madeFrom });
     for (const d of changed) this.#drains.set(d.id, d);
-    const ids = changed.flatMap((d) => this.#nodeIds(d));
-    this.#rebuildOverlays(ids);
-    this.deps.cache.refresh(ids);
+    this.#applyToNodes(changed.flatMap((d) => this.#nodeIds(d)));
     this.deps.logger.info({ event: 'drains_retired', drains: changed.map((d) => d.id), reason }, `${changed.length} drain(s) kept as history: ${reason}`);
     for (const d of changed) this.#emit(d);
     return changed;
@@ -283,12 +283,12 @@ export class DrainManager {
   /** Starts the egress phase of a scope-"all" drain now. */
   async advance(id: string): Promise<Drain | undefined | 'not-applicable'> {
     const released = await this.#exclusive(async () => {
-      const drain = this.#drains.get(id);
-      if (!drain) return undefined;
-      if (drain.state !== 'running' || drain.phases.length < 2 || drain.phases[1]!.state !== 'pending') return 'not-applicable';
+      const current = this.#drains.get(id);
+      if (!current) return undefined;
+      if (current.state !== 'running' || current.phases.length < 2 || current.phases[1]!.state !== 'pending') return 'not-applicable';
       // Stored, so that the leading replica (maybe another) starts the egress phase.
-      drain.advanced = true;
-      await this.#saveOrRevert(drain);
+      const drain: Drain = { ...current, advanced: true };
+      await this.#commit(drain);
       return drain;
     });
     if (typeof released !== 'object') return released;
@@ -296,14 +296,21 @@ export class DrainManager {
     return this.#drains.get(id) ?? released;
   }
 
-  /** Saves a change made on behalf of a request; if it cannot be saved, it is undone. */
-  async #saveOrRevert(drain: Drain): Promise<void> {
-    try {
-      await this.deps.store.save(this.list(), { changed: [drain] });
-    } catch (err) {
-      this.deps.store.revert?.([drain]);
-      throw err;
-    }
+  /**
+   * Stores a new version of a drain (made on a copy), then puts it in place of the one in
+   * memory. When the save fails nothing changes here. `step`: a step only the leader takes; it
+   * is not put in place if the drain was replaced meanwhile by a stored version (another
+   * replica changed it), and the result says whether it was.
+   */
+  async #commit(drain: Drain, step = false): Promise<boolean> {
+    const before = this.#drains.get(drain.id);
+    await this.deps.store.save(
+      this.list().map((d) => (d.id === drain.id ? drain : d)),
+      { changed: [drain], step, ...(before && before !== drain && { madeFrom: new Map([[drain, before]]) }) },
+    );
+    if (step && this.#drains.get(drain.id) !== before) return false;
+    this.#drains.set(drain.id, drain);
+    return true;
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -318,11 +325,11 @@ export class DrainManager {
    * batch is already under way.
    */
   nodeConnected(node: NodeIdentity): void {
-    const config = this.deps.config();
+    const config = this.deps.desired.config;
     const now = this.#now();
     const joined = [...this.#drains.values()].filter((drain) => !this.#unsaved.has(drain.id) && joinDrain(drain, node, config, now));
     if (joined.length === 0) return;
-    this.#rebuildOverlays([node.id]);
+    this.#applyToNodes([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
     this.deps.store.save(this.list(), { changed: joined }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
@@ -342,14 +349,21 @@ export class DrainManager {
 
   async #tick(): Promise<void> {
     const now = this.#now();
-    for (const drain of this.#drains.values()) {
-      if (drain.state !== 'running') continue;
-      await this.#repeatAdminCalls(drain);
+    for (const current of [...this.#drains.values()]) {
+      if (current.state !== 'running') continue;
+      await this.#repeatAdminCalls(current);
       // Replaced by a stored version (another replica changed it) during the calls: the next tick takes that one.
-      if (this.#drains.get(drain.id) !== drain) continue;
+      if (this.#drains.get(current.id) !== current) continue;
+      const drain = workingCopy(current);
       const { started, changed } = stepDrain(drain, now, (i, node) => this.#observer.observe(drain, i, node), this.deps.logger);
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
-      if (transitions || (changed && this.deps.saveProgress)) await this.#persistThenPush(drain, started);
+      if (transitions || (changed && this.deps.saveProgress)) {
+        if (!(await this.#commit(drain, true))) continue;
+        await this.#push(drain, started.map((n) => n.nodeId));
+      } else if (changed) {
+        // Progress only (ACKs, connection counts), which this replica alone keeps: not stored.
+        this.#drains.set(drain.id, drain);
+      }
       if (changed || transitions) this.#emit(drain);
     }
   }
@@ -364,26 +378,13 @@ export class DrainManager {
     await this.#admin.run(drain, ids, drainingCall(method));
   }
 
-  /**
-   * Saves a step, then pushes: what a node is sent is always already stored. A drain replaced
-   * by a stored version meanwhile (another replica cancelled it, say) is not pushed from the
-   * old copy: overlays follow the stored version, and admin calls still due are made by the
-   * next tick (`#repeatAdminCalls`).
-   */
-  async #persistThenPush(drain: Drain, started: readonly NodeProgress[]): Promise<void> {
-    await this.deps.store.save(this.list(), { changed: [drain], step: true });
-    if (this.#drains.get(drain.id) !== drain) return;
-    await this.#push(drain, started.map((n) => n.nodeId));
-  }
-
   /** Carries out a drain's (saved) changes on these nodes: their overlays, or admin calls. */
   async #push(drain: Drain, nodeIds: readonly string[]): Promise<void> {
     const ids = [...new Set(nodeIds)];
     if (ids.length === 0) return;
     const method = drain.spec.method;
     if (drainsByLds(method)) {
-      this.#rebuildOverlays(ids);
-      this.deps.cache.refresh(ids);
+      this.#applyToNodes(ids);
       // http2 sends the frames just queued from an immediate: let them leave before the API
       // reply to this change or the next tick runs, or every node waits for both.
       await setImmediate();
@@ -408,9 +409,7 @@ export class DrainManager {
         if (n.connected && !members.has(n.identity.id) && selectorMatches(drain.spec.selector, n.identity)) this.nodeConnected(n.identity);
       }
     }
-    const ids = new Set([...(before ? this.#nodeIds(before) : []), ...(drain ? this.#nodeIds(drain) : [])]);
-    this.#rebuildOverlays(ids);
-    this.deps.cache.refresh(ids);
+    this.#applyToNodes([...(before ? this.#nodeIds(before) : []), ...(drain ? this.#nodeIds(drain) : [])]);
     if (drain) this.#emit(drain);
   }
 
@@ -421,20 +420,13 @@ export class DrainManager {
    */
   async resync(): Promise<void> {
     await this.#exclusive(() => retryOnConflict(() => this.deps.store.save(this.list())));
-    this.#rebuildOverlays(this.#allNodeIds());
-    this.deps.cache.refresh();
+    this.deps.desired.applyDrains(this.list(), 'all');
     for (const n of this.deps.nodes.list()) if (n.connected) this.nodeConnected(n.identity);
   }
 
-  /** Recomputes the overlays of these nodes from every drain that is not cancelled. */
-  #rebuildOverlays(nodeIds: Iterable<string>): void {
-    const wanted = new Set(nodeIds);
-    const next = overlaysOf(this.#drains.values(), wanted);
-    for (const id of wanted) {
-      const overlay = next.get(id);
-      if (overlay) this.#overlays.set(id, overlay);
-      else this.#overlays.delete(id);
-    }
+  /** Hands the drains in memory (all stored) to the desired state for these nodes. */
+  #applyToNodes(nodeIds: Iterable<string>): void {
+    this.deps.desired.applyDrains(this.list(), nodeIds);
   }
 
   /** The drain's nodes; `acting`: only those with something to drain in some phase. */
@@ -443,9 +435,6 @@ export class DrainManager {
     return [...new Set(ids)];
   }
 
-  #allNodeIds(): string[] {
-    return [...new Set(this.list().flatMap((d) => this.#nodeIds(d)))];
-  }
 
   #emit(drain: Drain): void {
     for (const listener of this.#listeners) listener(drain);

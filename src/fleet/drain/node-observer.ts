@@ -4,9 +4,8 @@
  * replica holding its stream published); for admin drains, whether the admin call succeeded;
  * and its latest connection gauges.
  */
-import type { SnapshotCache } from '../../cache/snapshot-cache.js';
 import { TypeUrl } from '../../resource/type-urls.js';
-import type { FleetConfig } from '../config.js';
+import type { DesiredState } from '../desired-state/desired-state.js';
 import { gaugeReading } from './gauge-reading.js';
 import { drainsByLds, type Drain, type NodeProgress } from './model.js';
 import { nodeListeners } from './plan.js';
@@ -19,9 +18,9 @@ export interface NodeObserverDeps {
   /** Every node of the fleet. */
   readonly fleet: NodeDirectory;
   readonly remote: RemoteLdsProgress | undefined;
-  readonly cache: SnapshotCache;
+  /** What each node should have now, and whether it ACKed it. */
+  readonly desired: Pick<DesiredState, 'sync' | 'config'>;
   readonly connections: ConnectionSource;
-  readonly config: () => FleetConfig;
   /** Whether the admin call for this node's phase succeeded. */
   readonly adminDone: (drainId: string, phaseIndex: number, nodeId: string) => boolean;
 }
@@ -41,18 +40,17 @@ export class NodeObserver {
     if (remote) {
       ({ acked, ackedAt, rejected } = remote);
     } else if (byLds) {
-      const wanted = this.deps.cache.snapshot(node.nodeId)?.get(TypeUrl.Listener).version;
-      const lds = status?.types.lds;
-      acked = wanted !== undefined && lds?.acked?.version === wanted;
-      ackedAt = acked && lds?.acked ? Date.parse(lds.acked.at) : undefined;
-      rejected = wanted !== undefined && lds?.lastNack?.version === wanted ? lds.lastNack.message : undefined;
+      const lds = this.deps.desired.sync(status, TypeUrl.Listener);
+      acked = lds?.ackedAt !== undefined;
+      ackedAt = lds?.ackedAt !== undefined ? Date.parse(lds.ackedAt) : undefined;
+      rejected = lds?.rejected;
     } else {
       acked = this.deps.adminDone(drain.id, phaseIndex, node.nodeId);
       ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
       rejected = undefined;
     }
     const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
-    const listeners = identity ? nodeListeners(this.deps.config(), identity) : [];
+    const listeners = identity ? nodeListeners(this.deps.desired.config, identity) : [];
     return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
   }
 }

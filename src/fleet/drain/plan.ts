@@ -4,7 +4,7 @@
  */
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig, ListenerInfo } from '../config.js';
-import { groupOf } from '../snapshot-builder.js';
+import { groupOf } from '../desired-state/group-snapshots.js';
 import type { DrainSpec, NodeProgress, PhaseName, PhaseProgress } from './model.js';
 import { NODE_FINISHED, nothingToDrain } from './model.js';
 

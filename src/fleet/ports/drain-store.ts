@@ -19,11 +19,6 @@ export interface DrainStore {
    * of a losing write); `undefined` when a drain is gone. Returns the function that stops.
    */
   watch(listener: DrainListener): () => void;
-  /**
-   * Drops the unsaved changes of these drains: the watchers get the stored versions back (and
-   * `undefined` for a drain that was never stored). For changes whose save failed.
-   */
-  revert?(drains: readonly Drain[]): void;
 }
 
 export type DrainListener = (id: string, drain: Drain | undefined) => void;
@@ -40,4 +35,10 @@ export interface SaveOptions {
    * unless this replica still leads when it is written.
    */
   readonly step?: boolean;
+  /**
+   * For a changed drain that is a new object (changes are made on copies), the object it was
+   * made from: a store that writes only over the version a change was made to finds that
+   * version through it.
+   */
+  readonly madeFrom?: ReadonlyMap<Drain, Drain>;
 }

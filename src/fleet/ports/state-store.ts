@@ -17,7 +17,8 @@ export interface StateStore {
   readonly location: string;
   readonly drains: DrainStore;
   readonly config: ConfigStore;
-  readonly nodes: NodeStatusStore;
+  /** Node status shared between replicas; absent when no other replica shares the state. */
+  readonly nodes?: NodeStatusStore;
   readonly leadership: Leadership;
   readonly health: StoreHealth;
   close(): Promise<void>;

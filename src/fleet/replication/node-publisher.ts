@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import type { SnapshotCache } from '../../cache/snapshot-cache.js';
 import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
 import { TypeUrl } from '../../resource/type-urls.js';
+import type { DesiredState } from '../desired-state/desired-state.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { XdsEvents } from '../../xds/events.js';
-import type { NodeOverlay } from '../drain/overlay.js';
 import type { NodeRegistry } from '../registry.js';
 import type { SharedNodeRecord } from './shared-node.js';
 
@@ -12,10 +11,10 @@ export interface NodePublisherDeps {
   readonly store: NodeStatusStore;
   readonly replica: string;
   readonly registry: NodeRegistry;
-  readonly cache: SnapshotCache;
+  /** What each node should have now, and whether it ACKed it. */
+  readonly desired: Pick<DesiredState, 'sync' | 'overlayOf'>;
   readonly gauges: ConnectionGauges;
   readonly drains: {
-    overlayOf(nodeId: string): NodeOverlay;
     /** Nodes whose connections a running drain is waiting on. */
     activeNodeIds(): ReadonlySet<string>;
   };
@@ -123,11 +122,10 @@ export class NodeStatusPublisher {
     let drainNack: SharedNodeRecord['drainNack'] = null;
     if (connected) {
       // The listener set the node is meant to have now carries exactly the current overlay.
-      const wanted = this.deps.cache.snapshot(id)?.get(TypeUrl.Listener).version;
-      const lds = status.types.lds;
-      const drained = [...this.deps.drains.overlayOf(id).keys()];
-      if (wanted !== undefined && lds?.acked?.version === wanted) drainAck = { listeners: drained, at: lds.acked.at };
-      if (wanted !== undefined && lds?.lastNack?.version === wanted) drainNack = { listeners: drained, message: lds.lastNack.message };
+      const lds = this.deps.desired.sync(status, TypeUrl.Listener);
+      const drained = [...this.deps.desired.overlayOf(id).keys()];
+      if (lds?.ackedAt !== undefined) drainAck = { listeners: drained, at: lds.ackedAt };
+      if (lds?.rejected !== undefined) drainNack = { listeners: drained, message: lds.rejected };
     }
     return {
       replica: this.deps.replica,

@@ -23,7 +23,7 @@ export function replicate({ store, drains, config, publisher, logger }: Replicat
   const stops = [
     store.drains.watch((id, drain) => drains.applyStored(id, drain)),
     config.follow(),
-    store.nodes.onLost(() => publisher?.republish()),
+    store.nodes?.onLost(() => publisher?.republish()) ?? (() => {}),
     store.health.onChange((reason) => {
       if (reason !== undefined) {
         logger.error(

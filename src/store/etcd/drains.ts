@@ -75,18 +75,14 @@ export class EtcdDrainStore implements DrainStore {
 
   async save(drains: readonly Drain[], options: SaveOptions = {}): Promise<void> {
     const step = options.step === true;
+    for (const [copy, original] of options.madeFrom ?? []) {
+      const base = this.#base.get(original);
+      if (base && !this.#base.has(copy)) this.#base.set(copy, base);
+    }
     const writes = (options.changed ?? drains).filter((d) => serialize(d) !== this.#base.get(d)?.json).map((d) => this.#enqueue(d, step));
     const results = await Promise.allSettled(writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-  }
-
-  revert(drains: readonly Drain[]): void {
-    for (const d of drains) {
-      if (this.#writing.has(d.id) || serialize(d) === this.#base.get(d)?.json) continue;
-      const known = this.#known.get(d.id);
-      this.#notify(d.id, known ? this.#parse(d.id, known) : undefined);
-    }
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { FileDrainStore } from '../drain-store.js';
 import type { Leadership } from '../../fleet/ports/leadership.js';
-import type { NodeStatusStore } from '../../fleet/ports/node-status-store.js';
 import type { StateStore } from '../../fleet/ports/state-store.js';
 import type { StoreHealth } from '../../fleet/ports/store-health.js';
 import { FileConfigHistory } from './config-history.js';
-
-/** One replica: nothing to share with, so nothing is published and nothing comes in. */
-const ALONE: NodeStatusStore = {
-  publish: async () => {},
-  others: () => [],
-  allOthers: () => [],
-  onChange: () => () => {},
-  onLost: () => () => {},
-};
 
 /** A local folder never becomes unreachable the way a network store does. */
 const ALWAYS_AVAILABLE: StoreHealth = {
@@ -23,7 +13,8 @@ const ALWAYS_AVAILABLE: StoreHealth = {
 
 /**
  * The embedded store, the zero-setup default: drains and the config history as files in the
- * state folder. The one process that owns the folder always leads.
+ * state folder. The one process that owns the folder always leads, and has no node status to
+ * share.
  */
 export async function openFileStore(stateDir: string, replica: string): Promise<StateStore> {
   await mkdir(stateDir, { recursive: true });
@@ -34,7 +25,6 @@ export async function openFileStore(stateDir: string, replica: string): Promise<
     location: `file://${stateDir}`,
     drains: new FileDrainStore(stateDir),
     config: new FileConfigHistory(stateDir, replica),
-    nodes: ALONE,
     leadership,
     health: ALWAYS_AVAILABLE,
     close: async () => {},

@@ -1,0 +1,136 @@
+import type { NodeIdentity } from '../../cache/node.js';
+import type { SnapshotCache } from '../../cache/snapshot-cache.js';
+import type { Snapshot } from '../../cache/snapshot.js';
+import { TypeUrl, type XdsTypeUrl } from '../../resource/type-urls.js';
+import type { XdsEvents } from '../../xds/events.js';
+import type { FleetConfig } from '../config.js';
+import type { Drain } from '../drain/model.js';
+import { applyOverlay, overlaysOf, type NodeOverlay } from '../drain/overlay.js';
+import type { NodeStatus } from '../registry.js';
+import { groupSnapshots, type GroupSnapshots } from './group-snapshots.js';
+import { typeSync, type TypeSync } from './sync.js';
+
+export interface DesiredStateOptions {
+  /** Written by this module alone; the xDS streams read it. */
+  readonly cache: SnapshotCache;
+  /** The running config at start-up. */
+  readonly config: FleetConfig;
+}
+
+interface ServedNode {
+  identity: NodeIdentity;
+  streams: number;
+}
+
+const NO_OVERLAY: NodeOverlay = new Map();
+
+/**
+ * What every node should have, and the one writer of the snapshot cache: the running config's
+ * group snapshot with the drains' listener changes on top. The config service hands it each
+ * config it installs, the drain manager the drains after each stored change; every other part
+ * asks it whether a node is in sync. Snapshots are kept for nodes with an open stream only.
+ */
+export class DesiredState {
+  #config: FleetConfig;
+  #groups: GroupSnapshots;
+  /** Listener changes by node, for every node of a drain that acts on listeners (served or not). */
+  readonly #overlays = new Map<string, NodeOverlay>();
+  readonly #served = new Map<string, ServedNode>();
+
+  /**
+   * Stream events: a node is served from its first stream to its last. Subscribed after the
+   * drains (a node joins running drains before its snapshot is computed) and before any part
+   * that reads the snapshot.
+   */
+  readonly events: Pick<XdsEvents, 'streamOpened' | 'streamClosed'> = {
+    streamOpened: (s) => this.#opened(s.node),
+    streamClosed: (s) => this.#closed(s.node.id),
+  };
+
+  constructor(private readonly options: DesiredStateOptions) {
+    this.#config = options.config;
+    this.#groups = groupSnapshots(options.config);
+  }
+
+  /** The running config. */
+  get config(): FleetConfig {
+    return this.#config;
+  }
+
+  /** Installs a config (already stored); returns how many served nodes it changed. */
+  setConfig(config: FleetConfig): number {
+    this.#config = config;
+    this.#groups = groupSnapshots(config);
+    return this.#publish(this.#served.keys());
+  }
+
+  /**
+   * Takes the drains' listener changes for these nodes (from drains already stored) and pushes
+   * the served ones whose snapshot changed. `all`: every node of the drains and every node
+   * that has an overlay now (after the store was unreachable).
+   */
+  applyDrains(drains: readonly Drain[], nodeIds: Iterable<string> | 'all'): void {
+    const wanted = new Set(nodeIds === 'all' ? this.#overlays.keys() : nodeIds);
+    if (nodeIds === 'all') for (const d of drains) for (const p of d.phases) for (const n of p.nodes) wanted.add(n.nodeId);
+    const next = overlaysOf(drains, wanted);
+    for (const id of wanted) {
+      const overlay = next.get(id);
+      if (overlay) this.#overlays.set(id, overlay);
+      else this.#overlays.delete(id);
+    }
+    this.#publish(wanted);
+  }
+
+  /** The drains acting on a node's listeners now: listener name -> action and drain. */
+  overlayOf(nodeId: string): NodeOverlay {
+    return this.#overlays.get(nodeId) ?? NO_OVERLAY;
+  }
+
+  /** The snapshot a served node should have now. */
+  snapshot(nodeId: string): Snapshot | undefined {
+    return this.options.cache.snapshot(nodeId);
+  }
+
+  /** Where the node stands with the version of `typeUrl` it should have; undefined when unknown. */
+  sync(status: NodeStatus | undefined, typeUrl: XdsTypeUrl): TypeSync | undefined {
+    return status && typeSync(this.snapshot(status.identity.id), status, typeUrl);
+  }
+
+  /** True when the node ACKed the clusters and listeners it should have now. */
+  inSync(status: NodeStatus): boolean {
+    return [TypeUrl.Cluster, TypeUrl.Listener].every((t) => this.sync(status, t)?.ackedAt !== undefined);
+  }
+
+  #opened(identity: NodeIdentity): void {
+    const served = this.#served.get(identity.id);
+    if (served) {
+      // A newer stream of the same node may describe it differently (a new cluster, say).
+      served.identity = identity;
+      served.streams += 1;
+    } else {
+      this.#served.set(identity.id, { identity, streams: 1 });
+    }
+    this.#publish([identity.id]);
+  }
+
+  #closed(nodeId: string): void {
+    const served = this.#served.get(nodeId);
+    if (!served || --served.streams > 0) return;
+    this.#served.delete(nodeId);
+    this.options.cache.clearSnapshot(nodeId);
+  }
+
+  /** Computes and sets the snapshots of these nodes (those served); returns how many changed. */
+  #publish(nodeIds: Iterable<string>): number {
+    let changed = 0;
+    for (const id of nodeIds) {
+      const served = this.#served.get(id);
+      if (!served) continue;
+      const base = this.#groups(served.identity);
+      // Unknown now (no group matches): the node keeps what it has rather than get an empty state.
+      if (!base) continue;
+      if (this.options.cache.setSnapshot(id, applyOverlay(base, this.#overlays.get(id)))) changed += 1;
+    }
+    return changed;
+  }
+}
