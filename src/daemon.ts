@@ -188,11 +188,11 @@ export class Daemon {
     const { store, starting, text, tokens } = await openState(options);
     const cache = new SnapshotCache();
     const desired = new DesiredState({ cache, config: starting.config });
-    const admin = new FleetAdmin(() => desired.config.envoyAdmin, options.localAdminAddress);
+    const admin = new FleetAdmin({ settings: () => desired.config.envoyAdmin, localAddress: options.localAdminAddress });
     const nodes = new NodeRegistry();
     const gauges = new ConnectionGauges();
     // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
-    const fleet = store.nodes && new FleetView(store.replica, nodes, gauges, store.nodes);
+    const fleet = store.nodes && new FleetView({ replica: store.replica, local: nodes, gauges, shared: store.nodes });
     const drains = new DrainManager({
       store: store.drains,
       nodes,
@@ -211,7 +211,7 @@ export class Daemon {
       ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
     });
     const ledger = new NackLedger();
-    const metrics = createMetrics(ledger, drains);
+    const metrics = createMetrics({ ledger, drains });
     const config = new ConfigService({
       file: options.configFile,
       desired,

@@ -12,6 +12,13 @@ export interface FleetAdminSettings {
   readonly timeoutMs: number;
 }
 
+export interface FleetAdminOptions {
+  /** Read at each use: a config reload may change them. */
+  readonly settings: () => FleetAdminSettings;
+  /** The supervised Envoy's admin address, for nodes whose metadata names none. */
+  readonly localAddress?: string | undefined;
+}
+
 /**
  * Envoy admin API access for fleet drains: the admin address comes from the node's metadata,
  * and is used only when it is on loopback or remote access was configured.
@@ -19,11 +26,7 @@ export interface FleetAdminSettings {
 export class FleetAdmin implements AdminDrainActions {
   readonly #clients = new Map<string, EnvoyAdmin>();
 
-  constructor(
-    private readonly settings: () => FleetAdminSettings,
-    /** The supervised Envoy's admin address, for nodes whose metadata names none. */
-    private readonly localAddress?: string,
-  ) {}
+  constructor(private readonly options: FleetAdminOptions) {}
 
   unavailable(node: NodeIdentity): string | undefined {
     const address = this.#address(node);
@@ -70,12 +73,12 @@ export class FleetAdmin implements AdminDrainActions {
 
   #address(node: NodeIdentity): string {
     const announced = node.metadata[ADMIN_ADDRESS_METADATA];
-    return typeof announced === 'string' && announced !== '' ? announced : (this.localAddress ?? '');
+    return typeof announced === 'string' && announced !== '' ? announced : (this.options.localAddress ?? '');
   }
 
   #client(node: NodeIdentity): EnvoyAdmin {
     const address = this.#address(node);
-    const { allowRemote, timeoutMs } = this.settings();
+    const { allowRemote, timeoutMs } = this.options.settings();
     const key = `${address}\0${allowRemote}\0${timeoutMs}`;
     let client = this.#clients.get(key);
     if (!client) {

@@ -26,7 +26,13 @@ function byType(counter: Counter<'type'>): (typeUrl: string) => { inc(): void } 
 }
 
 /** Prometheus metrics, on a registry of their own (no global state). */
-export function createMetrics(ledger: NackLedger, drains: DrainManager): Metrics {
+export interface MetricsSources {
+  /** Rejections by node and type. */
+  readonly ledger: NackLedger;
+  readonly drains: Pick<DrainManager, 'list'>;
+}
+
+export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'drainplane_' });
   const streams = new Gauge({

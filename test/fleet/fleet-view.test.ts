@@ -18,6 +18,6 @@ test("a node's gauges published by another replica carry its listener manager co
     connections: { at: '2026-01-01T00:00:02Z', listeners: {}, httpPrefixes: {}, listenerManager: { warming: 0, draining: 0 } },
   };
   const shared = { others: () => [record] } as unknown as NodeStatusStore;
-  const view = new FleetView('r1', {} as NodeRegistry, gauges, shared);
+  const view = new FleetView({ replica: 'r1', local: {} as NodeRegistry, gauges, shared });
   assert.deepEqual(view.latest('n')?.listenerManager, { warming: 0, draining: 0 }, 'the newer report, from the other replica');
 });

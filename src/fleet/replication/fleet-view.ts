@@ -6,35 +6,51 @@ import type { NodeObservation } from '../drain/observation.js';
 import type { NodeRegistry } from '../registry.js';
 import { connectedRecord, type FleetNodeStatus } from './shared-node.js';
 
+export interface FleetViewOptions {
+  /** This replica's id. */
+  readonly replica: string;
+  /** The nodes connected here. */
+  readonly local: NodeRegistry;
+  /** Connection gauges reported here. */
+  readonly gauges: ConnectionGauges;
+  /** What the other replicas published. */
+  readonly shared: NodeStatusStore;
+}
+
 /**
  * The whole fleet as one replica sees it: its own nodes from its registry, the others' from
  * what their replicas published. A node connected here is shown as this replica has it.
  */
 export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProgress {
-  constructor(
-    private readonly replica: string,
-    private readonly local: NodeRegistry,
-    private readonly gauges: ConnectionGauges,
-    private readonly shared: NodeStatusStore,
-  ) {}
+  readonly #replica: string;
+  readonly #local: NodeRegistry;
+  readonly #gauges: ConnectionGauges;
+  readonly #shared: NodeStatusStore;
+
+  constructor(options: FleetViewOptions) {
+    this.#replica = options.replica;
+    this.#local = options.local;
+    this.#gauges = options.gauges;
+    this.#shared = options.shared;
+  }
 
   get(id: string): FleetNodeStatus | undefined {
-    const mine = this.local.get(id);
-    if (mine?.connected) return { ...mine, replica: this.replica };
-    const there = connectedRecord(this.shared.others(id));
+    const mine = this.#local.get(id);
+    if (mine?.connected) return { ...mine, replica: this.#replica };
+    const there = connectedRecord(this.#shared.others(id));
     if (there) return { ...there.status!, replica: there.replica };
-    return mine && { ...mine, replica: this.replica };
+    return mine && { ...mine, replica: this.#replica };
   }
 
   list(): FleetNodeStatus[] {
     const byId = new Map<string, FleetNodeStatus>();
-    for (const n of this.local.list()) byId.set(n.identity.id, { ...n, replica: this.replica });
-    for (const r of this.shared.allOthers()) {
+    for (const n of this.#local.list()) byId.set(n.identity.id, { ...n, replica: this.#replica });
+    for (const r of this.#shared.allOthers()) {
       if (!r.status?.connected) continue;
       const held = byId.get(r.nodeId);
       // Two other replicas may both still list a node that just moved: the newer stream wins.
       const newer = (held?.connectedSince ?? '') < (r.status.connectedSince ?? '');
-      if (held?.connected && (held.replica === this.replica || !newer)) continue;
+      if (held?.connected && (held.replica === this.#replica || !newer)) continue;
       byId.set(r.nodeId, { ...r.status, replica: r.replica });
     }
     return [...byId.values()];
@@ -42,7 +58,7 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
 
   /** Told when a node changes, here or as another replica published it. */
   onChange(listener: (nodeId: string) => void): () => void {
-    const stops = [this.local.onChange(listener), this.shared.onChange(listener)];
+    const stops = [this.#local.onChange(listener), this.#shared.onChange(listener)];
     return () => {
       for (const stop of stops) stop();
     };
@@ -50,8 +66,8 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
 
   /** The newest connection gauges of a node, whichever replica its metrics stream reached. */
   latest(nodeId: string): ConnectionReport | undefined {
-    let newest: ConnectionReport | undefined = this.gauges.latest(nodeId);
-    for (const r of this.shared.others(nodeId)) {
+    let newest: ConnectionReport | undefined = this.#gauges.latest(nodeId);
+    for (const r of this.#shared.others(nodeId)) {
       if (!r.connections) continue;
       const at = new Date(r.connections.at);
       if (newest && newest.at >= at) continue;
@@ -67,7 +83,7 @@ export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProg
 
   /** Whether a node on another replica ACKed (or NACKed) a listener set with these listeners drained. */
   observe(node: NodeProgress): Pick<NodeObservation, 'acked' | 'ackedAt' | 'rejected'> | undefined {
-    const record = connectedRecord(this.shared.others(node.nodeId));
+    const record = connectedRecord(this.#shared.others(node.nodeId));
     if (!record) return undefined;
     const covers = (drained: readonly string[]): boolean => node.listeners.every((l) => drained.includes(l.name));
     const ack = record.drainAck && covers(record.drainAck.listeners) ? record.drainAck : undefined;
