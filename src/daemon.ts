@@ -184,8 +184,18 @@ export class Daemon {
    * are in place (and the latest stored config running) before anything listens.
    */
   static async create(options: DaemonOptions): Promise<Daemon> {
+    const state = await openState(options);
+    try {
+      return await Daemon.#compose(options, state);
+    } catch (err) {
+      // Nothing stays open: a stored state that cannot be read is a start-up error, not a hang.
+      await state.store.close();
+      throw err;
+    }
+  }
+
+  static async #compose(options: DaemonOptions, { store, starting, text, tokens }: OpenedState): Promise<Daemon> {
     const { logger } = options;
-    const { store, starting, text, tokens } = await openState(options);
     const cache = new SnapshotCache();
     const desired = new DesiredState({ cache, config: starting.config });
     const admin = new FleetAdmin({ settings: () => desired.config.envoyAdmin, localAddress: options.localAdminAddress });
@@ -232,10 +242,15 @@ export class Daemon {
     });
     // Changes other replicas store from now on are applied here; then the stored state is read.
     const stopReplication = replicate({ store, drains, config, publisher, logger: logger.child({ component: 'replication' }) });
-    // Stored drains are in place before the first node is served its listeners.
-    await drains.load();
-    if (options.retireOnStart) await drains.retire(options.retireOnStart.which, options.retireOnStart.reason);
-    await config.catchUp();
+    try {
+      // Stored drains are in place before the first node is served its listeners.
+      await drains.load();
+      if (options.retireOnStart) await drains.retire(options.retireOnStart.which, options.retireOnStart.reason);
+      await config.catchUp();
+    } catch (err) {
+      stopReplication();
+      throw err;
+    }
     const xds = new XdsServer({
       watcher: cache,
       ledger,
@@ -390,9 +405,15 @@ export class Daemon {
  * Reads and checks the config file, the API tokens, and opens the state store with the config
  * to start from (the file's, or a shared store's newer one). Nothing is left open on failure.
  */
-async function openState(
-  options: DaemonOptions,
-): Promise<{ store: StateStore; starting: StartingConfig; text: string; tokens: ApiTokens | undefined }> {
+interface OpenedState {
+  readonly store: StateStore;
+  readonly starting: StartingConfig;
+  /** The config file's text. */
+  readonly text: string;
+  readonly tokens: ApiTokens | undefined;
+}
+
+async function openState(options: DaemonOptions): Promise<OpenedState> {
   const { logger, configFile } = options;
   const text = await readFile(configFile, 'utf8').catch((err: Error) => {
     throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);

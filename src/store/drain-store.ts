@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Drain } from '../fleet/drain/model.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../fs/atomic-write.js';
 import type { DrainStore } from '../fleet/ports/drain-store.js';
+import { StoreOpenError } from './errors.js';
 
 const FORMAT = 1;
 
@@ -31,11 +32,28 @@ export class FileDrainStore implements DrainStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const parsed = JSON.parse(text) as { format?: number; drains?: Drain[] };
-    if (parsed.format !== FORMAT || !Array.isArray(parsed.drains)) {
-      throw new Error(`${this.file}: not a drainplane drain state (format ${String(parsed.format)}; expected ${FORMAT})`);
+    return this.#parse(text);
+  }
+
+  /** The stored drains; a file that is not one names itself and what is wrong, and nothing starts. */
+  #parse(text: string): Drain[] {
+    const unreadable = (why: string): StoreOpenError =>
+      new StoreOpenError(`${this.file}: ${why}; repair it, or move it aside to start without its drains`);
+    let parsed: { format?: unknown; drains?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch (err) {
+      throw unreadable(`not valid JSON (${(err as Error).message})`);
     }
-    return parsed.drains;
+    if (typeof parsed !== 'object' || parsed === null || parsed.format !== FORMAT || !Array.isArray(parsed.drains)) {
+      throw unreadable(`not a drainplane drain state (format ${String((parsed as { format?: unknown } | null)?.format)}; expected ${FORMAT})`);
+    }
+    parsed.drains.forEach((d: unknown, i) => {
+      const drain = d as Partial<Record<keyof Drain, unknown>> | null;
+      const ok = typeof drain === 'object' && drain !== null && typeof drain.id === 'string' && typeof drain.spec === 'object' && Array.isArray(drain.phases);
+      if (!ok) throw unreadable(`drains[${i}] is not a drain (it needs an id, a spec and phases)`);
+    });
+    return parsed.drains as Drain[];
   }
 
   save(drains: readonly Drain[]): Promise<void> {

@@ -1,2 +1,2 @@
-/** The store could not be opened at start-up (unreachable, or a bad TLS file). */
+/** The store could not be opened at start-up (unreachable, a bad TLS file, an unreadable state file). */
 export class StoreOpenError extends Error {}

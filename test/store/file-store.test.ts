@@ -8,6 +8,7 @@ import { parseStoreUrl } from '../../src/store/open-store.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { Daemon } from '../../src/daemon.js';
 import pino from 'pino';
+import { runCli } from '../support/cli.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 describe('the embedded file store', () => {
@@ -104,6 +105,32 @@ test('a start removes the temporary files that writes of either state file left 
     });
     await daemon.close();
     assert.deepEqual((await readdir(stateDir)).filter((f) => f.endsWith('.tmp')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a drain state file that cannot be read stops the start with one line naming the file, and nothing is left running', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
+  const stateDir = path.join(dir, 'state');
+  const configFile = path.join(dir, 'drainplane.yaml');
+  try {
+    await mkdir(stateDir);
+    await writeFile(configFile, demoConfig());
+    const drainsFile = path.join(stateDir, 'drains.json');
+    for (const [content, why] of [
+      ['{"format":1,"drains":[{"id":"drn_1","spec":{', /not valid JSON/],
+      ['{"format":1,"drains":[{"id":"drn_1"}]}', /drains\[0\] is not a drain/],
+      ['null', /not a drainplane drain state/],
+    ] as const) {
+      await writeFile(drainsFile, content);
+      const result = await runCli(['serve', '--config', configFile, '--state-dir', stateDir, '--xds-port', '0', '--api-port', '0']);
+      assert.equal(result.code, 1, result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.ok(lines[0]!.includes(drainsFile), lines[0]);
+      assert.match(lines[0]!, why);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
