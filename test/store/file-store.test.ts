@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { storeOptions } from '../../src/cli/store-flags.js';
@@ -8,7 +8,7 @@ import { parseStoreUrl } from '../../src/store/open-store.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { Daemon } from '../../src/daemon.js';
 import pino from 'pino';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 describe('the embedded file store', () => {
@@ -131,6 +131,33 @@ test('a drain state file that cannot be read stops the start with one line namin
       assert.ok(lines[0]!.includes(drainsFile), lines[0]);
       assert.match(lines[0]!, why);
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('one process per state folder: a second serve on it exits naming the holder; once that stops, or if it died, the folder is free', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
+  const stateDir = path.join(dir, 'state');
+  const configFile = path.join(dir, 'drainplane.yaml');
+  const args = ['serve', '--config', configFile, '--state-dir', stateDir, '--xds-port', '0', '--api-port', '0', '--xds-host', '127.0.0.1'];
+  const started = (line: Record<string, unknown>): boolean => line['event'] === 'started';
+  try {
+    await writeFile(configFile, demoConfig());
+    const first = startCli(args);
+    await first.waitForLog(started);
+    const second = await runCli(args);
+    assert.equal(second.code, 1, second.stderr);
+    assert.equal(second.stderr.trim().split('\n').length, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`${stateDir} is in use by drainplane pid ${first.child.pid}`));
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+    // Stopped: its lock went with it. Then a holder that died without releasing it.
+    await writeFile(path.join(stateDir, 'drainplane.lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+    const third = startCli(args);
+    await third.waitForLog(started);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

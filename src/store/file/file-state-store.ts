@@ -4,6 +4,7 @@ import type { Leadership } from '../../fleet/ports/leadership.js';
 import type { StateStore } from '../../fleet/ports/state-store.js';
 import type { StoreHealth } from '../../fleet/ports/store-health.js';
 import { FileConfigHistory } from './config-history.js';
+import { lockStateFolder } from './folder-lock.js';
 
 /** A local folder never becomes unreachable the way a network store does. */
 const ALWAYS_AVAILABLE: StoreHealth = {
@@ -13,11 +14,12 @@ const ALWAYS_AVAILABLE: StoreHealth = {
 
 /**
  * The embedded store, the zero-setup default: drains and the config history as files in the
- * state folder. The one process that owns the folder always leads, and has no node status to
- * share.
+ * state folder, which one process holds at a time (a lock file). That process always leads,
+ * and has no node status to share.
  */
 export async function openFileStore(stateDir: string, replica: string): Promise<StateStore> {
   await mkdir(stateDir, { recursive: true });
+  const release = await lockStateFolder(stateDir);
   const leadership: Leadership = { isLeader: () => true, leader: () => replica };
   return {
     kind: 'file',
@@ -27,6 +29,6 @@ export async function openFileStore(stateDir: string, replica: string): Promise<
     config: new FileConfigHistory(stateDir, replica),
     leadership,
     health: ALWAYS_AVAILABLE,
-    close: async () => {},
+    close: release,
   };
 }
