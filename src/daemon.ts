@@ -82,6 +82,26 @@ export interface DaemonOptions {
   readonly retireOnStart?: { readonly which: (drain: Drain) => boolean; readonly reason: string };
 }
 
+/** A port the daemon could not bind (in use, or an address this host does not have). */
+export class ListenError extends Error {
+  constructor(
+    readonly port: 'xds' | 'api' | 'probe',
+    readonly address: string,
+    cause: Error,
+  ) {
+    super(`cannot listen on ${address}: ${cause.message}`, { cause });
+  }
+}
+
+/** Runs a bind, naming the port and address when it fails. */
+async function binding<T>(port: ListenError['port'], host: string, portNumber: number, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    throw new ListenError(port, host.includes(':') ? `[${host}]:${portNumber}` : `${host}:${portNumber}`, err as Error);
+  }
+}
+
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
@@ -314,15 +334,16 @@ export class Daemon {
     });
     this.#http.push(api);
     const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
-    const xdsPort = await parts.xds.listen(options.xdsHost, options.xdsPort, xdsCredentials);
-    await api.listen({ host: options.apiHost, port: options.apiPort });
+    const xdsPort = await binding('xds', options.xdsHost, options.xdsPort, () => parts.xds.listen(options.xdsHost, options.xdsPort, xdsCredentials));
+    await binding('api', options.apiHost, options.apiPort, () => api.listen({ host: options.apiHost, port: options.apiPort }));
     const address = api.server.address();
     const apiPort = typeof address === 'object' && address ? address.port : options.apiPort;
     this.#listening = { xdsPort, apiPort };
     if (options.probePort) {
       const probes = buildProbeApi(logger, readiness);
       this.#http.push(probes);
-      await probes.listen({ host: options.probeHost ?? '0.0.0.0', port: options.probePort });
+      const host = options.probeHost ?? '0.0.0.0';
+      await binding('probe', host, options.probePort, () => probes.listen({ host, port: options.probePort! }));
     }
     this.#startBackground(api);
     this.#ready = true;

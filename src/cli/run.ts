@@ -6,7 +6,7 @@ import { checkDrainFlags, withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
-import { daemonLogger, createDaemon } from './daemon-start.js';
+import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 
 /** How often run reads its Envoy's connection gauges and evaluates its drains. */
@@ -145,7 +145,7 @@ export async function runCommand(args: string[]): Promise<number> {
     threshold,
     egressQuietSeconds: egressQuiet,
   });
-  await daemon.listen({ readiness: () => supervisor.readiness(), prestop: () => supervisor.drain('prestop') });
+  await listenDaemon(daemon, { readiness: () => supervisor.readiness(), prestop: () => supervisor.drain('prestop') });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void supervisor.shutdown(signal));
   process.on('SIGHUP', () => void daemon.reload());
   const exit = await supervisor.start();

@@ -5,7 +5,7 @@ import { tokenProblem } from '../api/tokens.js';
 import { isLoopback } from '../net/loopback.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
 import { integerFlag, parseFlags, portFlag } from './args.js';
-import { daemonLogger, createDaemon } from './daemon-start.js';
+import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
 import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
@@ -109,7 +109,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     },
     ...(await tlsOptions(v, logger)),
   });
-  await daemon.listen();
+  await listenDaemon(daemon);
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'signal', signal }, `${signal} received`);

@@ -17,6 +17,11 @@ export interface ChildOptions {
  * A supervised child process in its own process group, so that a signal sent to drainplane's
  * group (docker stop, an init that signals the whole group, Ctrl-C in a terminal) does not
  * reach it before drainplane has drained it. Its output is relayed to ours.
+ *
+ * The group is the child's: signals go to the whole group, so a command that wraps Envoy in a
+ * script that does not `exec` it still stops Envoy; and when the child exits, whatever is left
+ * of its group is killed, so no orphan outlives it holding its output open (which would keep
+ * drainplane from exiting).
  */
 export class Child {
   readonly exited: Promise<ChildExit>;
@@ -35,6 +40,7 @@ export class Child {
     this.#process.stderr!.pipe(process.stderr, { end: false });
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.#exit === undefined) this.#signalGroup('SIGKILL');
         this.#exit ??= {
           code: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1),
           signal,
@@ -58,7 +64,17 @@ export class Child {
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.running) this.#process.kill(signal);
+    if (this.running) this.#signalGroup(signal);
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.#process.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is gone (every member exited): nothing left to signal.
+    }
   }
 
   /** SIGTERM (or the given signal), then SIGKILL if it has not exited within `boundMs`. */

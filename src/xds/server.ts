@@ -114,7 +114,9 @@ export class XdsServer {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(address, credentials, (err, bound) => {
-        if (err) reject(err);
+        // grpc-js wraps the socket's error ("No address added out of total 1 resolved errors:
+        // [listen EADDRINUSE: ...]"): the socket's own words say what to fix.
+        if (err) reject(new Error(/errors: \[(.+)\]$/.exec(err.message)?.[1] ?? err.message, { cause: err }));
         else resolve((this.#port = bound));
       });
     });
