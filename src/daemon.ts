@@ -14,6 +14,7 @@ import { DesiredState } from './fleet/desired-state/desired-state.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
 import { GaugePoller } from './admin/gauge-poller.js';
 import { DrainManager } from './fleet/drain/manager.js';
+import type { Retention } from './fleet/drain/retention.js';
 import type { Drain } from './fleet/drain/model.js';
 import type { PrestopResult } from './fleet/drain/prestop-result.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
@@ -67,6 +68,8 @@ export interface DaemonOptions {
   readonly gaugePollMs?: number;
   /** How often drains are evaluated (default 250 ms). */
   readonly drainTickMs?: number;
+  /** How much drain history is kept (default DEFAULT_RETENTION). */
+  readonly drainRetention?: Retention;
   /** Where state is kept and shared (default: files in `stateDir`). */
   readonly store?: StoreOptions;
   /** Serve the API over HTTPS; reloaded when the files change. */
@@ -231,6 +234,7 @@ export class Daemon {
       admin,
       logger: logger.child({ component: 'drains' }),
       ...(options.drainTickMs !== undefined && { tickMs: options.drainTickMs }),
+      ...(options.drainRetention !== undefined && { retention: options.drainRetention }),
       ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
     });
     const poller = new GaugePoller({

@@ -8,6 +8,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
 import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
+import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
 
 /** How often run reads its Envoy's connection gauges and evaluates its drains. */
 const RUN_READ_MS = 100;
@@ -42,7 +43,9 @@ API stays on 127.0.0.1. /readyz is 200 only while the local Envoy is LIVE and ha
 its config gives it (no drain acts on them).
 
 A restart on the same --state-dir starts a new Envoy: the drains of earlier shutdowns are kept
-as history (GET /v1/drains) and no longer act, so the new Envoy gets its full config.`;
+as history (GET /v1/drains) and no longer act, so the new Envoy gets its full config.
+
+${RETENTION_HELP}`;
 
 function seconds(name: string, flag: unknown, env: string, fallback?: number): number | undefined {
   const raw = (flag as string | undefined) ?? process.env[env];
@@ -76,6 +79,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'probe-host': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      ...RETENTION_FLAGS,
     },
     HELP,
   );
@@ -112,6 +116,7 @@ export async function runCommand(args: string[]): Promise<number> {
     // saved is time the pod's shutdown no longer waits (ingress drained, egress idle).
     gaugePollMs: RUN_READ_MS,
     drainTickMs: RUN_READ_MS,
+    drainRetention: retentionOptions(v),
     // The Envoy an earlier shutdown drained is gone (this process starts a new one): what that
     // shutdown did is history, or the new Envoy would be sent the drained listener set.
     retireOnStart: {

@@ -7,6 +7,7 @@ import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
 import { integerFlag, parseFlags, portFlag } from './args.js';
 import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
+import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
 import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
 
@@ -16,6 +17,7 @@ const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-po
                        [--api-rate-limit ${DEFAULT_MUTATIONS_PER_MINUTE}] [--api-body-limit ${DEFAULT_BODY_LIMIT_BYTES}]
                        [--xds-max-message-bytes ${DEFAULT_XDS_LIMITS.maxReceiveMessageBytes}] [--xds-max-queued-bytes ${DEFAULT_XDS_LIMITS.maxQueuedBytes}]
                        [--xds-max-streams-per-connection ${DEFAULT_XDS_LIMITS.maxConcurrentStreams}]
+                       [--drain-history 100] [--drain-history-days 30]
                        [--api-tls-cert FILE --api-tls-key FILE]
                        [--xds-tls-cert FILE --xds-tls-key FILE [--xds-tls-ca FILE [--xds-node-identity T]]]
 
@@ -36,6 +38,8 @@ Limits: --api-rate-limit mutating requests per minute per token (or client addre
 --api-body-limit bytes per request body; --xds-max-message-bytes per message received on the
 xDS port; --xds-max-streams-per-connection concurrent gRPC streams per HTTP/2 connection;
 --xds-max-queued-bytes of responses a node has not read before its stream is reset.
+
+${RETENTION_HELP}
 
 ${TLS_HELP}
 
@@ -64,6 +68,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'insecure-api': { type: 'boolean' },
       ...STORE_FLAGS,
       ...TLS_FLAGS,
+      ...RETENTION_FLAGS,
     },
     HELP,
     ['config'],
@@ -94,6 +99,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     store,
     logger,
     watchConfig: v['no-watch'] !== true,
+    drainRetention: retentionOptions(v),
     ...(tokens !== undefined && { apiTokens: tokens }),
     apiRateLimit: integerFlag('api-rate-limit', v['api-rate-limit'], DEFAULT_MUTATIONS_PER_MINUTE, 0),
     apiBodyLimit: integerFlag('api-body-limit', v['api-body-limit'], DEFAULT_BODY_LIMIT_BYTES, 1),

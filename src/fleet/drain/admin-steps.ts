@@ -42,6 +42,13 @@ export class AdminSteps {
     return this.#done.has(`${drainId}/${phaseIndex}/${nodeId}`);
   }
 
+  /** Drops what is kept of these drains' calls (they are forgotten). */
+  forget(drainIds: ReadonlySet<string>): void {
+    for (const set of [this.#done, this.#attempted]) {
+      for (const key of set) if (drainIds.has(key.slice(0, key.indexOf('/')))) set.delete(key);
+    }
+  }
+
   /**
    * Nodes of the drain's running phases that wait on an admin call this process never made,
    * among those it can reach now (`known`): the calls to repeat.

@@ -16,6 +16,7 @@ import { selectorMatches } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
 import { workingCopy } from './working-copy.js';
+import { DEFAULT_RETENTION, expiredDrains, type Retention } from './retention.js';
 
 export interface DrainManagerDeps {
   readonly store: DrainStore;
@@ -40,6 +41,8 @@ export interface DrainManagerDeps {
   readonly now?: () => number;
   /** How often progress is evaluated. */
   readonly tickMs?: number;
+  /** How many finished drains that hold nothing are kept as history, and how long (default DEFAULT_RETENTION). */
+  readonly retention?: Retention;
 }
 
 export interface CreateOptions {
@@ -366,6 +369,21 @@ export class DrainManager {
       }
       if (changed || transitions) this.#emit(drain);
     }
+    await this.#forgetExpired(now);
+  }
+
+  /** Forgets the history that expired (the leader does, like any step): stored first, then here. */
+  async #forgetExpired(now: number): Promise<void> {
+    const expired = expiredDrains(this.#drains.values(), now, this.deps.retention ?? DEFAULT_RETENTION);
+    if (expired.length === 0) return;
+    const gone = new Set(expired.map((d) => d.id));
+    await this.deps.store.save(
+      this.list().filter((d) => !gone.has(d.id)),
+      { changed: [], removed: expired, step: true },
+    );
+    for (const d of expired) if (this.#drains.get(d.id) === d) this.#drains.delete(d.id);
+    this.#admin.forget(gone);
+    this.deps.logger.info({ event: 'drains_forgotten', drains: [...gone] }, `${gone.size} finished drain(s) past their retention forgotten`);
   }
 
   /** The admin calls of a drain this process did not make (it just started leading), made now. */

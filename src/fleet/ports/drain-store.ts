@@ -41,4 +41,9 @@ export interface SaveOptions {
    * version through it.
    */
   readonly madeFrom?: ReadonlyMap<Drain, Drain>;
+  /**
+   * Drains to forget (kept history that expired): not in `drains` any more. A store that
+   * writes drains one by one deletes them; one that writes the whole state drops them with it.
+   */
+  readonly removed?: readonly Drain[];
 }

@@ -80,7 +80,8 @@ export class EtcdDrainStore implements DrainStore {
       if (base && !this.#base.has(copy)) this.#base.set(copy, base);
     }
     const writes = (options.changed ?? drains).filter((d) => serialize(d) !== this.#base.get(d)?.json).map((d) => this.#enqueue(d, step));
-    const results = await Promise.allSettled(writes);
+    const removals = (options.removed ?? []).map((d) => this.#remove(d, step));
+    const results = await Promise.allSettled([...writes, ...removals]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -158,6 +159,25 @@ export class EtcdDrainStore implements DrainStore {
     if (current) this.#event(current, true);
     else if (base) this.#gone(drain.id);
     throw new StoreConflictError(`drain ${drain.id} was changed by another replica first`);
+  }
+
+  /** Deletes a drain's key if it is still the version this replica has (and, for a step, it leads). */
+  async #remove(drain: Drain, step: boolean): Promise<void> {
+    const base = this.#base.get(drain);
+    if (!base) return;
+    const key = this.keys.drain(drain.id);
+    const leader = step ? this.leaderKey() : undefined;
+    if (step && leader === undefined) throw new NotLeaderError(`drain ${drain.id} not removed: this replica no longer leads`);
+    let txn = this.client.if(key, 'Mod', '==', base.rev);
+    if (leader !== undefined) txn = txn.and(leader, 'Create', '>', 0);
+    let res;
+    try {
+      res = await txn.then(this.client.delete().key(key)).commit();
+    } catch (err) {
+      throw new StoreUnavailableError(`drain ${drain.id} not removed: ${(err as Error).message}`);
+    }
+    // Changed meanwhile (another replica): kept; the next pass looks at the newer version.
+    if (res.succeeded) this.#known.delete(drain.id);
   }
 
   #event(kv: IKeyValue, put: boolean): void {

@@ -1,0 +1,88 @@
+/**
+ * A drain manager as the daemon builds it, on the file store in a temporary folder, with one
+ * served node whose listeners the test reads, without the xDS server in between.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { NodeIdentity } from '../../src/cache/node.js';
+import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
+import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
+import { DrainManager, type DrainManagerDeps } from '../../src/fleet/drain/manager.js';
+import type { Drain } from '../../src/fleet/drain/model.js';
+import type { DrainRequest } from '../../src/fleet/drain/spec.js';
+import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
+import { NodeRegistry } from '../../src/fleet/registry.js';
+import { TypeUrl } from '../../src/resource/type-urls.js';
+import { FileDrainStore } from '../../src/store/drain-store.js';
+import { parsedConfig } from './desired-state.js';
+import { demoConfig } from './fleet-configs.js';
+
+/** The file store, with saves that fail before anything is written while `full` is set. */
+export class FullDiskStore implements DrainStore {
+  full = false;
+  constructor(readonly files: FileDrainStore) {}
+  load(): Promise<Drain[]> {
+    return this.files.load();
+  }
+  watch(): () => void {
+    return () => {};
+  }
+  async save(drains: readonly Drain[]): Promise<void> {
+    if (this.full) throw new Error('ENOSPC: no space left on device, write');
+    await this.files.save(drains);
+  }
+}
+
+export const ALL_LISTENERS = ['egress_http', 'ingress_http'];
+
+export interface ManagerFixture {
+  readonly store: FullDiskStore;
+  readonly drains: DrainManager;
+  /** The listeners node "a" is sent now. */
+  listeners(): string[];
+  onDisk(): Promise<string>;
+  /** Node "a" ACKs the listener set it is meant to have now. */
+  ack(): void;
+  create(request: DrainRequest): Promise<Drain>;
+  close(): Promise<void>;
+}
+
+export async function managerFixture(options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}): Promise<ManagerFixture> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-manager-'));
+  const store = new FullDiskStore(new FileDrainStore(dir));
+  const cache = new SnapshotCache();
+  const desired = new DesiredState({ cache, config: parsedConfig(demoConfig()) });
+  const nodes = new NodeRegistry();
+  const drains = new DrainManager({
+    store,
+    nodes,
+    desired,
+    connections: { latest: () => undefined },
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
+  await drains.load();
+  const node: NodeIdentity = { id: 'a', cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.40.0' };
+  const stream = { streamId: 1, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
+  nodes.events.streamOpened!(stream);
+  drains.nodeConnected(node);
+  desired.events.streamOpened(stream);
+  let sent: string[] = [];
+  cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
+  return {
+    store,
+    drains,
+    listeners: () => sent,
+    onDisk: () => readFile(store.files.file, 'utf8'),
+    ack: () => nodes.events.acked!(stream, TypeUrl.Listener, desired.snapshot('a')!.get(TypeUrl.Listener).version, 'n'),
+    async create(request) {
+      const result = await drains.create(request);
+      assert.ok('drain' in result, JSON.stringify(result));
+      return result.drain;
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
