@@ -5,17 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pino from 'pino';
-import type { NodeIdentity } from '../../src/cache/node.js';
-import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import { parseConfig } from '../../src/fleet/config.js';
-import { DrainManager } from '../../src/fleet/drain/manager.js';
 import type { Drain } from '../../src/fleet/drain/model.js';
-import { NodeRegistry } from '../../src/fleet/registry.js';
-import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
-import { TypeUrl } from '../../src/resource/type-urls.js';
 import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
-import { demoConfig } from '../support/fleet-configs.js';
+import { drainManagerOn } from '../support/manager-fixture.js';
 
 /** A store whose saves complete only when the test lets them; it keeps what reached "disk". */
 class HeldStore implements DrainStore {
@@ -51,33 +43,8 @@ class HeldStore implements DrainStore {
 }
 
 function setup() {
-  const parsed = parseConfig(demoConfig(), 'fleet.yaml');
-  assert.ok(parsed.ok);
-  const config = parsed.config;
   const store = new HeldStore();
-  const nodes = new NodeRegistry();
-  const cache = new SnapshotCache();
-  const desired = new DesiredState({ cache, config });
-  const drains = new DrainManager({
-    store,
-    nodes,
-    desired,
-    connections: { latest: () => undefined },
-    logger: pino({ level: 'silent' }),
-  });
-  let streamId = 0;
-  /** A node connects as the xDS server sees it: registered, joined to drains, served, then watched. */
-  const connect = (id: string): { listeners: () => string[] } => {
-    const node: NodeIdentity = { id, cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.34.0' };
-    const info = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
-    nodes.events.streamOpened!(info);
-    drains.nodeConnected(node);
-    desired.events.streamOpened(info);
-    let sent: string[] = [];
-    cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
-    return { listeners: () => sent };
-  };
-  return { store, drains, connect };
+  return { store, ...drainManagerOn(store) };
 }
 
 const ALL = ['egress_http', 'ingress_http'];

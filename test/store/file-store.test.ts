@@ -84,13 +84,22 @@ describe('--store and its flags', () => {
   });
 });
 
-test('a start removes the temporary files that writes of either state file left when a crash cut them short', async () => {
+/** A config file and an empty state folder in a temporary folder, removed after `use`. */
+async function inStateFolder(use: (folder: { stateDir: string; configFile: string }) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
   const stateDir = path.join(dir, 'state');
   const configFile = path.join(dir, 'drainplane.yaml');
   try {
     await mkdir(stateDir);
     await writeFile(configFile, demoConfig());
+    await use({ stateDir, configFile });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a start removes the temporary files that writes of either state file left when a crash cut them short', async () =>
+  inStateFolder(async ({ stateDir, configFile }) => {
     await writeFile(path.join(stateDir, '.drains.json.0123456789ab.tmp'), 'half');
     await writeFile(path.join(stateDir, '.config-versions.json.0123456789ab.tmp'), 'half');
     const daemon = await Daemon.start({
@@ -105,18 +114,10 @@ test('a start removes the temporary files that writes of either state file left 
     });
     await daemon.close();
     assert.deepEqual((await readdir(stateDir)).filter((f) => f.endsWith('.tmp')), []);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a drain state file that cannot be read stops the start with one line naming the file, and nothing is left running', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
-  const stateDir = path.join(dir, 'state');
-  const configFile = path.join(dir, 'drainplane.yaml');
-  try {
-    await mkdir(stateDir);
-    await writeFile(configFile, demoConfig());
+test('a drain state file that cannot be read stops the start with one line naming the file, and nothing is left running', async () =>
+  inStateFolder(async ({ stateDir, configFile }) => {
     const drainsFile = path.join(stateDir, 'drains.json');
     for (const [content, why] of [
       ['{"format":1,"drains":[{"id":"drn_1","spec":{', /not valid JSON/],
@@ -131,19 +132,12 @@ test('a drain state file that cannot be read stops the start with one line namin
       assert.ok(lines[0]!.includes(drainsFile), lines[0]);
       assert.match(lines[0]!, why);
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('one process per state folder: a second serve on it exits naming the holder; once that stops, or if it died, the folder is free', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-state-'));
-  const stateDir = path.join(dir, 'state');
-  const configFile = path.join(dir, 'drainplane.yaml');
-  const args = ['serve', '--config', configFile, '--state-dir', stateDir, '--xds-port', '0', '--api-port', '0', '--xds-host', '127.0.0.1'];
-  const started = (line: Record<string, unknown>): boolean => line['event'] === 'started';
-  try {
-    await writeFile(configFile, demoConfig());
+test('one process per state folder: a second serve on it exits naming the holder; once that stops, or if it died, the folder is free', () =>
+  inStateFolder(async ({ stateDir, configFile }) => {
+    const args = ['serve', '--config', configFile, '--state-dir', stateDir, '--xds-port', '0', '--api-port', '0', '--xds-host', '127.0.0.1'];
+    const started = (line: Record<string, unknown>): boolean => line['event'] === 'started';
     const first = startCli(args);
     await first.waitForLog(started);
     const second = await runCli(args);
@@ -158,7 +152,4 @@ test('one process per state folder: a second serve on it exits naming the holder
     await third.waitForLog(started);
     third.child.kill('SIGTERM');
     assert.equal(await third.exited, 0);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));

@@ -50,9 +50,16 @@ export interface ManagerFixture {
   close(): Promise<void>;
 }
 
-export async function managerFixture(options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}): Promise<ManagerFixture> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-manager-'));
-  const store = new FullDiskStore(new FileDrainStore(dir));
+/** A node served as the xDS server serves it: registered, joined to drains, given its snapshot, watched. */
+export interface ServedNode {
+  /** The listeners it is sent now. */
+  listeners(): string[];
+  /** It ACKs the listener set it is meant to have now. */
+  ack(): void;
+}
+
+/** A drain manager on `store`, and a way to connect nodes of the demo config's cluster. */
+export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}) {
   const cache = new SnapshotCache();
   const desired = new DesiredState({ cache, config: parsedConfig(demoConfig()) });
   const nodes = new NodeRegistry();
@@ -64,20 +71,36 @@ export async function managerFixture(options: Pick<DrainManagerDeps, 'retention'
     logger: pino({ level: 'silent' }),
     ...options,
   });
+  let streamId = 0;
+  const connect = (id: string): ServedNode => {
+    const node: NodeIdentity = { id, cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.40.0' };
+    const stream = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
+    nodes.events.streamOpened!(stream);
+    drains.nodeConnected(node);
+    desired.events.streamOpened(stream);
+    let sent: string[] = [];
+    cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
+    return {
+      listeners: () => sent,
+      ack: () => nodes.events.acked!(stream, TypeUrl.Listener, desired.snapshot(id)!.get(TypeUrl.Listener).version, 'n'),
+    };
+  };
+  return { drains, connect };
+}
+
+/** A drain manager on the file store in a temporary folder, with node "a" connected. */
+export async function managerFixture(options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}): Promise<ManagerFixture> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-manager-'));
+  const store = new FullDiskStore(new FileDrainStore(dir));
+  const { drains, connect } = drainManagerOn(store, options);
   await drains.load();
-  const node: NodeIdentity = { id: 'a', cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.40.0' };
-  const stream = { streamId: 1, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
-  nodes.events.streamOpened!(stream);
-  drains.nodeConnected(node);
-  desired.events.streamOpened(stream);
-  let sent: string[] = [];
-  cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
+  const node = connect('a');
   return {
     store,
     drains,
-    listeners: () => sent,
+    listeners: node.listeners,
     onDisk: () => readFile(store.files.file, 'utf8'),
-    ack: () => nodes.events.acked!(stream, TypeUrl.Listener, desired.snapshot('a')!.get(TypeUrl.Listener).version, 'n'),
+    ack: node.ack,
     async create(request) {
       const result = await drains.create(request);
       assert.ok('drain' in result, JSON.stringify(result));
