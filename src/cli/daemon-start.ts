@@ -39,3 +39,13 @@ export async function listenDaemon(daemon: Daemon, local?: LocalEnvoyHooks): Pro
     throw err;
   }
 }
+
+/**
+ * Once the daemon has stopped, the process ends within `graceMs` even if a library left a
+ * handle open (a store client reconnecting to a server that went away while it closed): a
+ * stopped control plane that lingers holds its ports' owner, its pod, and its lock.
+ */
+export function exitAfterStop(code: number, graceMs = 2000): number {
+  setTimeout(() => process.exit(code), graceMs).unref();
+  return code;
+}

@@ -6,7 +6,7 @@ import { checkDrainFlags, withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { parseFlags, portFlag } from './args.js';
-import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
+import { createDaemon, daemonLogger, exitAfterStop, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
 
@@ -157,5 +157,5 @@ export async function runCommand(args: string[]): Promise<number> {
   await daemon.close();
   await admin.close();
   logger.info({ event: 'exit', code: exit.code }, `drainplane exits with envoy's code ${exit.code}`);
-  return exit.code;
+  return exitAfterStop(exit.code);
 }

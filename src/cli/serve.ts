@@ -5,7 +5,7 @@ import { tokenProblem } from '../api/tokens.js';
 import { isLoopback } from '../net/loopback.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
 import { integerFlag, parseFlags, portFlag } from './args.js';
-import { createDaemon, daemonLogger, listenDaemon } from './daemon-start.js';
+import { createDaemon, daemonLogger, exitAfterStop, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
@@ -120,10 +120,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ event: 'signal', signal }, `${signal} received`);
       daemon.close().then(
-        () => resolve(0),
+        () => resolve(exitAfterStop(0)),
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          resolve(1);
+          resolve(exitAfterStop(1));
         },
       );
     };
