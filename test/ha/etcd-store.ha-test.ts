@@ -16,9 +16,10 @@ import { etcdClient, EtcdKeys } from '../../src/store/etcd/client.js';
 import { EtcdConfigStore } from '../../src/store/etcd/config.js';
 import { EtcdDrainStore } from '../../src/store/etcd/drains.js';
 import { EtcdNodeStatuses } from '../../src/store/etcd/node-statuses.js';
-import { NotLeaderError, StoreConflictError } from '../../src/fleet/ports/store-errors.js';
+import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../../src/fleet/ports/store-errors.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { drainRecord } from '../support/drain-record.js';
+import { drainManagerOn } from '../support/manager-fixture.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -190,6 +191,35 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     proxy.cut();
     await waitUntil('the record to expire with the lease', () => y.others('envoy/1').length === 0, 15_000);
     await Promise.all([x.close(), y.close(), proxy.close()]);
+  });
+
+  test('a cancel whose write cannot reach etcd changes nothing: the drain runs, etcd holds it running, the node stays drained; the retry cancels it', async () => {
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    try {
+      const keys = new EtcdKeys('/tx-cancel/');
+      const store = new EtcdDrainStore(await client(proxy.endpoint), keys, () => undefined, silent);
+      const { drains, connect } = drainManagerOn(store);
+      await drains.load();
+      const node = connect('a');
+      const created = await drains.create({ selector: { cluster: 'test-cluster' }, scope: 'ingress', method: 'remove' });
+      assert.ok('drain' in created);
+      const id = created.drain.id;
+      assert.deepEqual(node.listeners(), ['egress_http']);
+      proxy.cut();
+      await assert.rejects(drains.cancel(id), (err: Error) => err instanceof StoreUnavailableError);
+      assert.equal(drains.get(id)!.state, 'running', 'not cancelled in memory');
+      assert.deepEqual(node.listeners(), ['egress_http'], 'nothing pushed');
+      assert.equal((await storedDrain(await client(), keys.drain(id))).state, 'running', 'etcd holds it running');
+      proxy.heal();
+      const cancelled = await waitUntil('the cancel to go through once etcd is back', async () =>
+        (await drains.cancel(id).catch(() => undefined))?.state === 'cancelled',
+      );
+      assert.ok(cancelled);
+      assert.deepEqual(node.listeners(), ['egress_http', 'ingress_http']);
+      assert.equal((await storedDrain(await client(), keys.drain(id))).state, 'cancelled');
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('a follower closed while etcd is away and its watch not yet created lets the process exit', async () => {
