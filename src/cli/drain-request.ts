@@ -1,11 +1,9 @@
 /**
  * The flags of `drainplane drain` as an API drain request.
  */
-import type { DrainMethod, Scope, Selector } from '../fleet/drain/model.js';
+import { DRAIN_METHODS, SCOPE_NAMES, type DrainMethod, type Scope, type Selector } from '../fleet/drain/model.js';
 import type { DrainRequest } from '../fleet/drain/spec.js';
 import { CliError } from './errors.js';
-
-const METHODS: readonly DrainMethod[] = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'];
 
 /**
  * The request the flags describe. Only the syntax is checked here: the API judges the
@@ -13,8 +11,8 @@ const METHODS: readonly DrainMethod[] = ['remove', 'modify', 'healthcheck-fail',
  */
 export function drainRequest(v: Readonly<Record<string, string | boolean | undefined>>): DrainRequest {
   const method = v['method'] as string | undefined;
-  if (method !== undefined && !METHODS.includes(method as DrainMethod)) {
-    throw new CliError(`--method must be one of ${METHODS.join(', ')}; got "${method}"`);
+  if (method !== undefined && !(DRAIN_METHODS as readonly string[]).includes(method)) {
+    throw new CliError(`--method must be one of ${DRAIN_METHODS.join(', ')}; got "${method}"`);
   }
   const batch = v['batch'] as string | undefined;
   const deadline = v['deadline'] as string | undefined;
@@ -90,7 +88,8 @@ function once(key: string, seen: string | undefined, value: string): string {
 }
 
 function parseScope(text: string): Scope {
-  if (text === 'ingress' || text === 'egress' || text === 'all') return text;
+  const named = SCOPE_NAMES.find((s) => s === text);
+  if (named) return named;
   if (text.startsWith('listener:')) {
     const listeners = text.slice('listener:'.length).split(',').map((l) => l.trim()).filter((l) => l !== '');
     if (listeners.length > 0) return { listeners };
