@@ -131,6 +131,7 @@ export const drainSchema = ReplyObject({
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
 export type DrainView = Static<typeof drainSchema>;
 export type PhaseView = DrainView['phases'][number];
+export type NodeProgressView = PhaseView['nodes'][number];
 
 export const idParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
