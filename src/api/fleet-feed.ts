@@ -12,6 +12,8 @@ import { TERMINAL, type Drain } from '../fleet/drain/model.js';
 import type { FleetRead } from '../fleet/fleet-read.js';
 import { summarizeFleet } from '../fleet/fleet-summary.js';
 import type { NodeRegistry } from '../fleet/registry.js';
+import type { DrainDigest } from './schemas/drain.js';
+import type { FleetEvent } from './schemas/fleet.js';
 
 export interface FleetFeedOptions {
   readonly nodes: Pick<NodeRegistry, 'onChange'>;
@@ -90,7 +92,7 @@ export class FleetFeed {
     for (const subscriber of this.#subscribers) subscriber(event, json);
   }
 
-  #fleetEvent(changed: readonly string[]) {
+  #fleetEvent(changed: readonly string[]): FleetEvent {
     const max = this.options.maxChangedIds ?? 500;
     return {
       at: new Date().toISOString(),
@@ -100,7 +102,7 @@ export class FleetFeed {
     };
   }
 
-  #digest(drain: Drain) {
+  #digest(drain: Drain): DrainDigest {
     return digestDrain(drain, this.options.history, this.options.drainNodes ?? 50);
   }
 

@@ -5,39 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Drain, PhaseProgress } from '../fleet/drain/model.js';
+import type { FieldError } from '../api/schemas/error.js';
 import { CliError } from './errors.js';
+
+// The API's answers, typed from the schemas the API itself checks and serializes them with.
+export type { DrainView, NodeProgressView, PhaseView } from '../api/schemas/drain.js';
+export type { NodeView } from '../api/schemas/nodes.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:9902';
 
 /** Exit code of every failure to get an answer from the API, or an error answer. */
 const API_EXIT_CODE = 3;
-
-/** A drain as the API shows it: the stored record, with node counts per phase and state. */
-export interface DrainView extends Omit<Drain, 'phases'> {
-  readonly phases: PhaseView[];
-}
-export interface PhaseView extends PhaseProgress {
-  readonly counts: Readonly<Record<string, number>>;
-}
-
-/** The fields of GET /v1/nodes that the CLI shows (the API sends more). */
-export interface NodeView {
-  readonly id: string;
-  readonly cluster: string;
-  readonly connected: boolean;
-  readonly streams: readonly { protocol: 'sotw' | 'delta'; aggregated: boolean }[];
-  readonly types: Partial<Record<'lds' | 'cds' | 'rds' | 'eds', XdsTypeView>>;
-}
-export interface XdsTypeView {
-  readonly acked?: { readonly version: string; readonly at: string };
-  readonly lastNack?: { readonly version: string; readonly message: string; readonly at: string };
-}
-
-interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
 
 /** The API answered with an error status. */
 export class ApiError extends CliError {

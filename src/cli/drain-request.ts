@@ -1,20 +1,21 @@
 /**
  * The flags of `drainplane drain` as an API drain request.
  */
-import type { DrainMethod, Scope, Selector } from '../fleet/drain/model.js';
-import type { DrainRequest } from '../fleet/drain/spec.js';
+import { DRAIN_METHODS, SCOPE_NAMES, type DrainMethod } from '../fleet/drain/model.js';
+import type { DrainRequestBody } from '../api/schemas/drain.js';
 import { CliError } from './errors.js';
 
-const METHODS: readonly DrainMethod[] = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'];
+type Selector = DrainRequestBody['selector'];
+type Scope = DrainRequestBody['scope'];
 
 /**
  * The request the flags describe. Only the syntax is checked here: the API judges the
  * values (a batch of 0, a negative deadline) and its field errors are printed as they are.
  */
-export function drainRequest(v: Readonly<Record<string, string | boolean | undefined>>): DrainRequest {
+export function drainRequest(v: Readonly<Record<string, string | boolean | undefined>>): DrainRequestBody {
   const method = v['method'] as string | undefined;
-  if (method !== undefined && !METHODS.includes(method as DrainMethod)) {
-    throw new CliError(`--method must be one of ${METHODS.join(', ')}; got "${method}"`);
+  if (method !== undefined && !(DRAIN_METHODS as readonly string[]).includes(method)) {
+    throw new CliError(`--method must be one of ${DRAIN_METHODS.join(', ')}; got "${method}"`);
   }
   const batch = v['batch'] as string | undefined;
   const deadline = v['deadline'] as string | undefined;
@@ -90,7 +91,8 @@ function once(key: string, seen: string | undefined, value: string): string {
 }
 
 function parseScope(text: string): Scope {
-  if (text === 'ingress' || text === 'egress' || text === 'all') return text;
+  const named = SCOPE_NAMES.find((s) => s === text);
+  if (named) return named;
   if (text.startsWith('listener:')) {
     const listeners = text.slice('listener:'.length).split(',').map((l) => l.trim()).filter((l) => l !== '');
     if (listeners.length > 0) return { listeners };
@@ -98,14 +100,14 @@ function parseScope(text: string): Scope {
   throw new CliError(`--scope must be ingress, egress, all or listener:NAME[,NAME...]; got "${text}"`);
 }
 
-function parseBatch(text: string): NonNullable<DrainRequest['batch']> {
+function parseBatch(text: string): NonNullable<DrainRequestBody['batch']> {
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   if (percent) return { percent: Number(percent[1]) };
   if (/^\d+$/.test(text)) return { size: Number(text) };
   throw new CliError(`--batch must be a node count (5) or a percent of the nodes (25%); got "${text}"`);
 }
 
-function parseEgressAfter(text: string): NonNullable<DrainRequest['egress']> {
+function parseEgressAfter(text: string): NonNullable<DrainRequestBody['egress']> {
   if (text === 'ingress-complete' || text === 'advance' || text === 'egress-idle') return { after: text };
   if (/^\d+(?:\.\d+)?$/.test(text)) return { after: 'delay', delaySeconds: Number(text) };
   throw new CliError(`--egress-after must be ingress-complete, advance, egress-idle or a delay in seconds; got "${text}"`);

@@ -1,4 +1,4 @@
-import type { NodePhaseState, Scope } from '../fleet/drain/model.js';
+import { NODE_PHASE_STATES, type Scope } from '../fleet/drain/model.js';
 import { ApiClient, type DrainView } from './api-client.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
@@ -16,9 +16,6 @@ The token comes from --token-file, else the DRAINPLANE_API_TOKEN environment var
 else DRAINPLANE_READ_TOKEN (enough to list drains).
 --ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
 Exit code 2 for a usage error, 3 when the API cannot be reached or answers an error.`;
-
-/** Node states in the order a node goes through them, for the counts column. */
-const STATE_ORDER: readonly NodePhaseState[] = ['waiting', 'pushed', 'acked', 'drained', 'timed_out', 'failed'];
 
 export async function drainsCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -73,6 +70,7 @@ function scope(s: Scope): string {
 
 /** `drained=3 acked=1`: the phase's nodes by state, none when it has no nodes. */
 function counts(byState: Readonly<Record<string, number>>): string {
-  const parts = STATE_ORDER.filter((s) => (byState[s] ?? 0) > 0).map((s) => `${s}=${byState[s]}`);
+  // NODE_PHASE_STATES lists the states in the order a node goes through them.
+  const parts = NODE_PHASE_STATES.filter((s) => (byState[s] ?? 0) > 0).map((s) => `${s}=${byState[s]}`);
   return parts.length > 0 ? parts.join(' ') : 'none';
 }

@@ -3,16 +3,16 @@
  * (with failures and notices kept above it); anywhere else, one plain line per change, so logs
  * of a CI job or a deploy script read as a history.
  */
-import type { DrainState, NodePhaseState, NodeProgress } from '../fleet/drain/model.js';
+import type { DrainState, NodePhaseState } from '../fleet/drain/model.js';
 import { NODE_FINISHED } from '../fleet/drain/model.js';
-import type { DrainView, PhaseView } from './api-client.js';
+import type { DrainView, NodeProgressView, PhaseView } from './api-client.js';
 
 /** Something worth a line: the differences between two successive states of a drain. */
 export type ProgressEvent =
   | { readonly kind: 'phase-started'; readonly phase: PhaseView }
   | { readonly kind: 'batch-started'; readonly phase: PhaseView; readonly batch: number; readonly nodes: readonly string[] }
   /** `drained`: the phase's drained nodes counting this one. */
-  | { readonly kind: 'node-finished'; readonly phase: PhaseView; readonly node: NodeProgress; readonly drained: number }
+  | { readonly kind: 'node-finished'; readonly phase: PhaseView; readonly node: NodeProgressView; readonly drained: number }
   | { readonly kind: 'drain-finished'; readonly drain: DrainView };
 
 /**
@@ -36,7 +36,7 @@ export function progressEvents(prev: DrainView | undefined, next: DrainView): Pr
       timed.push({ at: node.finishedAt ?? '', event: { kind: 'node-finished', phase, node, drained } });
     }
     if (next.spec.batch === null) return; // without batches, a node's start is the phase's
-    const started = new Map<number, NodeProgress[]>();
+    const started = new Map<number, NodeProgressView[]>();
     for (const n of phase.nodes) {
       if (n.batch === null || (was.get(n.nodeId)?.batch ?? null) !== null) continue;
       started.set(n.batch, [...(started.get(n.batch) ?? []), n]);

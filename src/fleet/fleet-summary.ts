@@ -3,8 +3,7 @@
  * many are connected, or how many listeners are serving, draining or gone, per cluster and
  * locality.
  */
-import { LISTENER_STATES, type ListenerState } from './drain/listener-state.js';
-import type { DrainState } from './drain/model.js';
+import { DRAIN_STATES, LISTENER_STATES, type DrainState, type ListenerState } from './drain/model.js';
 import { isNacking, type FleetRead } from './fleet-read.js';
 import { compareKeys, nodeOrderKey } from './node-order.js';
 
@@ -32,7 +31,9 @@ export interface FleetSummary {
   readonly drains: Record<DrainState, number>;
 }
 
-const noListeners = (): ListenerCounts => Object.fromEntries(LISTENER_STATES.map((s) => [s, 0])) as ListenerCounts;
+/** A count at 0 for each of `states`. */
+const zeroes = <S extends string>(states: readonly S[]): Record<S, number> => Object.fromEntries(states.map((s) => [s, 0])) as Record<S, number>;
+const noListeners = (): ListenerCounts => zeroes(LISTENER_STATES);
 
 export function summarizeFleet(read: FleetRead, maxGroups = 1000): FleetSummary {
   const nodes = { total: 0, connected: 0, nacking: 0 };
@@ -63,7 +64,7 @@ export function summarizeFleet(read: FleetRead, maxGroups = 1000): FleetSummary 
     }
   }
   const sorted = [...groups.values()].sort((a, b) => compareKeys(a.order, b.order)).map((g) => g.counts);
-  const drains: Record<DrainState, number> = { running: 0, completed: 0, timed_out: 0, failed: 0, cancelled: 0 };
+  const drains = zeroes(DRAIN_STATES);
   for (const d of read.drains()) drains[d.state] += 1;
   return {
     nodes,

@@ -2,7 +2,7 @@
  * Finding nodes in a large fleet: filters, a search, and pages that stay put while nodes come
  * and go (a cursor is the position after the last node shown, not an offset).
  */
-import type { ListenerState } from './drain/listener-state.js';
+import type { ListenerState } from './drain/model.js';
 import type { FleetRead } from './fleet-read.js';
 import { compareKeys, nodeOrderKey } from './node-order.js';
 import type { NodeStatus } from './registry.js';

@@ -1,5 +1,5 @@
 import type { NodeIdentity } from '../cache/node.js';
-import { TYPE_SHORT_NAME, type XdsTypeUrl } from '../resource/type-urls.js';
+import { TYPE_SHORT_NAME, type XdsShortName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NackRecord, StreamInfo, StreamProtocol, XdsEvents } from '../xds/events.js';
 
 export interface TypeStatus {
@@ -27,7 +27,7 @@ export interface NodeStatus {
   connectedSince?: string;
   lastSeen: string;
   streams: StreamStatus[];
-  types: Partial<Record<'lds' | 'cds' | 'rds' | 'eds', TypeStatus>>;
+  types: Partial<Record<XdsShortName, TypeStatus>>;
 }
 
 /** Disconnected nodes remembered, oldest forgotten first. */

@@ -5,8 +5,12 @@
  *  - egress: MODIFY_ONLY, so failing health leaves outbound calls working while the
  *    application finishes, and only an LDS change or removal drains them.
  */
-export type ListenerRole = 'ingress' | 'egress' | 'unspecified';
-export type DrainType = 'DEFAULT' | 'MODIFY_ONLY';
+export const LISTENER_ROLES = ['ingress', 'egress', 'unspecified'] as const;
+export type ListenerRole = (typeof LISTENER_ROLES)[number];
+
+/** Envoy's Listener.DrainType, by the name its enum gives. */
+export const DRAIN_TYPES = ['DEFAULT', 'MODIFY_ONLY'] as const;
+export type DrainType = (typeof DRAIN_TYPES)[number];
 
 export function roleOf(trafficDirection: unknown): ListenerRole {
   if (trafficDirection === 'INBOUND' || trafficDirection === 1) return 'ingress';

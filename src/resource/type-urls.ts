@@ -20,8 +20,12 @@ export const PUSH_ORDER: readonly XdsTypeUrl[] = [
   TypeUrl.RouteConfiguration,
 ];
 
-/** Short names for logs and metric labels. */
-export const TYPE_SHORT_NAME: Readonly<Record<XdsTypeUrl, 'cds' | 'eds' | 'lds' | 'rds'>> = {
+/** Short names for logs, metric labels and the API's per-type node status, in the order the API lists them. */
+export const XDS_SHORT_NAMES = ['lds', 'cds', 'rds', 'eds'] as const;
+
+export type XdsShortName = (typeof XDS_SHORT_NAMES)[number];
+
+export const TYPE_SHORT_NAME: Readonly<Record<XdsTypeUrl, XdsShortName>> = {
   [TypeUrl.Cluster]: 'cds',
   [TypeUrl.ClusterLoadAssignment]: 'eds',
   [TypeUrl.Listener]: 'lds',

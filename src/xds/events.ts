@@ -1,7 +1,10 @@
 import type { NodeIdentity } from '../cache/node.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
 
-export type StreamProtocol = 'sotw' | 'delta';
+/** State of the world or incremental (delta) xDS. */
+export const STREAM_PROTOCOLS = ['sotw', 'delta'] as const;
+
+export type StreamProtocol = (typeof STREAM_PROTOCOLS)[number];
 
 /** One discovery stream, as observers see it. */
 export interface StreamInfo {

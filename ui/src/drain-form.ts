@@ -10,6 +10,8 @@ import { count, drainedAtText, localityText } from './format.js';
 import type { Store } from './store.js';
 import type { DrainDigest, DrainMeasure, DrainPreview, DrainRequest, FieldError } from './types.js';
 
+type EgressAfter = NonNullable<DrainRequest['egress']>['after'];
+
 /** Which input an API field error belongs to. */
 const FIELD_INPUTS: readonly [prefix: string, input: string][] = [
   ['selector', 'cluster'],
@@ -156,11 +158,11 @@ export class DrainForm {
         ...(list('ids').length > 0 && { ids: list('ids') }),
         ...(Object.keys(metadata).length > 0 && { metadata }),
       },
-      scope: scope === 'listeners' ? { listeners: list('listeners') } : (scope as 'ingress' | 'egress' | 'all'),
+      scope: scope === 'listeners' ? { listeners: list('listeners') } : (scope as DrainRequest['scope'] & string),
       method: text('method') as DrainRequest['method'] & string,
       ...(scope === 'all' && {
         egress: {
-          after: text('egressAfter') as 'ingress-complete' | 'delay' | 'advance',
+          after: text('egressAfter') as EgressAfter,
           ...(text('egressAfter') === 'delay' && { delaySeconds: number('delaySeconds') ?? 0 }),
         },
       }),

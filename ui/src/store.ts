@@ -3,13 +3,13 @@
  * parts changed, so a drain update does not redraw the node table, and the reverse.
  */
 import type { LiveState } from './sse.js';
-import type { DrainDigest, FleetSummary, NodePage } from './types.js';
+import type { DrainDigest, FleetSummary, ListenerState, NodePage } from './types.js';
 
 export interface NodeFilter {
   readonly q: string;
   readonly cluster: string;
   readonly zone: string;
-  readonly state: '' | 'serving' | 'draining' | 'gone';
+  readonly state: '' | ListenerState;
   readonly connected: boolean;
 }
 

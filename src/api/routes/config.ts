@@ -1,36 +1,28 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ConfigService } from '../../fleet/config-service.js';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ConfigService, ReloadResult } from '../../fleet/config-service.js';
 import { KEPT_CONFIG_VERSIONS } from '../../fleet/config-version.js';
 import { errorSchema } from '../schemas/error.js';
+import { Narrowed, ReplyObject, StringEnum } from '../schemas/typebox.js';
 
-const issue = {
-  type: 'object',
-  properties: { path: { type: 'string' }, message: { type: 'string' } },
-  required: ['path', 'message'],
-} as const;
+const issue = Type.Object({ path: Type.String(), message: Type.String() });
 
-const outcome = {
-  type: 'object',
-  properties: {
-    result: { type: 'string', enum: ['applied', 'unchanged', 'rejected'] },
-    nodesChanged: { type: 'integer' },
-    errors: { type: 'array', items: issue },
-    warnings: { type: 'array', items: issue },
-  },
-  required: ['result'],
-} as const;
+const RESULTS: readonly ReloadResult['result'][] = ['applied', 'unchanged', 'rejected'];
 
-const versionInfo = {
-  type: 'object',
-  properties: {
-    version: { type: 'integer' },
-    sha256: { type: 'string' },
-    at: { type: 'string' },
-    origin: { type: 'string' },
-    replica: { type: 'string' },
-  },
-  required: ['version', 'sha256', 'at', 'origin', 'replica'],
-} as const;
+const outcome = Type.Object({
+  result: StringEnum(RESULTS),
+  nodesChanged: Type.Optional(Type.Integer()),
+  errors: Type.Optional(Type.Array(issue)),
+  warnings: Type.Optional(Type.Array(issue)),
+});
+
+const versionInfo = Type.Object({
+  version: Type.Integer(),
+  sha256: Type.String(),
+  at: Type.String(),
+  origin: Type.String(),
+  replica: Type.String(),
+});
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
@@ -40,7 +32,7 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
  * (content-type application/yaml) or JSON; 400 lists every error and leaves the running
  * config untouched.
  */
-export const configRoutes: FastifyPluginAsync<{ config: ConfigService }> = async (app, { config }) => {
+export const configRoutes: FastifyPluginAsyncTypebox<{ config: ConfigService }> = async (app, { config }) => {
   // YAML bodies reach the handler as text; the config parser reports YAML errors with paths.
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -51,16 +43,16 @@ export const configRoutes: FastifyPluginAsync<{ config: ConfigService }> = async
 
   app.get(
     '/v1/config/versions',
-    { schema: { response: { 200: { type: 'object', properties: { versions: { type: 'array', items: versionInfo } } } } } },
+    { schema: { response: { 200: ReplyObject({ versions: Type.Array(versionInfo) }) } } },
     async () => ({ versions: await config.versions() }),
   );
 
-  app.get<{ Params: { version: number } }>(
+  app.get(
     '/v1/config/versions/:version',
     {
       schema: {
-        params: { type: 'object', properties: { version: { type: 'integer', minimum: 1 } }, required: ['version'] },
-        response: { 200: { ...versionInfo, properties: { ...versionInfo.properties, text: { type: 'string' } } }, 404: errorSchema },
+        params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Type.Object({ ...versionInfo.properties, text: Type.Optional(Type.String()) }), 404: errorSchema },
       },
     },
     async (req, reply) => {
@@ -70,18 +62,19 @@ export const configRoutes: FastifyPluginAsync<{ config: ConfigService }> = async
     },
   );
 
-  app.put<{ Body: string | object }>(
+  app.put(
     '/v1/config',
     {
       schema: {
-        body: { anyOf: [{ type: 'object' }, { type: 'string' }] },
+        body: Type.Union([Narrowed<object>({ type: 'object' }), Type.String()]),
         // A rejected config, or a body that is not a document at all (the error handler's shape).
-        response: { 200: outcome, 400: { anyOf: [outcome, errorSchema] } },
+        response: { 200: outcome, 400: Type.Union([outcome, errorSchema]) },
       },
     },
     async (req, reply) => {
       const result = await config.replace(req.body);
-      return reply.code(result.result === 'rejected' ? 400 : 200).send(result);
+      // Its lists are readonly, the schema's type has them mutable: the reply only reads them.
+      return reply.code(result.result === 'rejected' ? 400 : 200).send(result as Static<typeof outcome>);
     },
   );
 };

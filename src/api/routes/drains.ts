@@ -1,22 +1,35 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Drain } from '../../fleet/drain/model.js';
 import type { DrainManager } from '../../fleet/drain/manager.js';
-import type { DrainRequest, FieldError } from '../../fleet/drain/spec.js';
+import type { FieldError } from '../../fleet/drain/spec.js';
 import type { ConnectionHistory } from '../../fleet/drain/connection-history.js';
 import { countByState, digestDrain } from '../../fleet/drain/digest.js';
 import { describeDraft } from '../../fleet/drain/draft.js';
 import { eventStreams } from '../sse.js';
-import { drainPreviewSchema, drainRequestSchema, drainSchema, drainSummarySchema, errorSchema, idParams } from '../schemas/drain.js';
+import { ReplyObject } from '../schemas/typebox.js';
+import {
+  drainPreviewSchema,
+  drainRequestSchema,
+  drainSchema,
+  drainSummarySchema,
+  errorSchema,
+  idParams,
+  type DrainView,
+} from '../schemas/drain.js';
+
+/** Node rows per phase of a drain summary, unless the query asks for another number. */
+const SUMMARY_NODES = 50;
 
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
-function view(drain: Drain) {
+function view(drain: Drain): DrainView {
   return { ...drain, phases: drain.phases.map((p) => ({ ...p, counts: countByState(p.nodes) })) };
 }
 
 const refused = (errors: readonly FieldError[]) => ({
   error: 'invalid_drain',
   message: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-  errors,
+  errors: [...errors],
 });
 
 const notFound = (id: string) => ({ error: 'not_found', message: `no drain with id "${id}"` });
@@ -25,9 +38,9 @@ const notFound = (id: string) => ({ error: 'not_found', message: `no drain with 
  * The drain API: start (or preview), list, read (whole, or summarized), watch (server-sent
  * events), advance and cancel drains.
  */
-export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
+export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
   const openStream = eventStreams(app);
-  app.post<{ Body: DrainRequest }>(
+  app.post(
     '/v1/drains',
     { schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } },
     async (req, reply) => {
@@ -37,7 +50,7 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: Co
     },
   );
 
-  app.post<{ Body: DrainRequest }>(
+  app.post(
     '/v1/drains/preview',
     {
       schema: {
@@ -55,11 +68,11 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: Co
 
   app.get(
     '/v1/drains',
-    { schema: { response: { 200: { type: 'object', properties: { drains: { type: 'array', items: drainSchema } } } } } },
+    { schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } },
     async () => ({ drains: drains.list().map(view) }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/drains/:id',
     { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } },
     async (req, reply) => {
@@ -68,27 +81,27 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: Co
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { nodes: number } }>(
+  app.get(
     '/v1/drains/:id/summary',
     {
       schema: {
         summary: 'A drain with its progress aggregated: counts and batches per phase, the nodes holding it, their connection history',
         params: idParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { nodes: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'node rows per phase' } },
-        },
+        querystring: Type.Object(
+          { nodes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: SUMMARY_NODES, description: 'node rows per phase' })) },
+          { additionalProperties: false },
+        ),
         response: { 200: drainSummarySchema, 404: errorSchema },
       },
     },
     async (req, reply) => {
       const drain = drains.get(req.params.id);
-      return drain ? digestDrain(drain, history, req.query.nodes) : reply.code(404).send(notFound(req.params.id));
+      // The schema's default fills in `nodes`; the type cannot know that.
+      return drain ? digestDrain(drain, history, req.query.nodes ?? SUMMARY_NODES) : reply.code(404).send(notFound(req.params.id));
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/drains/:id/cancel',
     { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } },
     async (req, reply) => {
@@ -97,7 +110,7 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: Co
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/drains/:id/advance',
     { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema, 409: errorSchema } } },
     async (req, reply) => {
@@ -114,7 +127,7 @@ export const drainRoutes: FastifyPluginAsync<{ drains: DrainManager; history: Co
   );
 
   // Progress, live: one `drain` event now and on every change, until the drain ends.
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/drains/:id/events',
     { schema: { params: idParams, response: { 404: errorSchema } } },
     async (req, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FleetRead } from '../../fleet/fleet-read.js';
 import { summarizeFleet } from '../../fleet/fleet-summary.js';
 import type { FleetFeed } from '../fleet-feed.js';
@@ -9,7 +9,7 @@ import { eventStreams } from '../sse.js';
  * The fleet as a whole, for a console at 10,000 nodes: counts aggregated on the server, and one
  * coalesced stream of changes instead of a request per node or per second.
  */
-export const fleetRoutes: FastifyPluginAsync<{ read: () => FleetRead; feed: FleetFeed }> = async (app, { read, feed }) => {
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ read: () => FleetRead; feed: FleetFeed }> = async (app, { read, feed }) => {
   const openStream = eventStreams(app);
 
   app.get(

@@ -1,16 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-const status = {
-  type: 'object',
-  properties: { status: { type: 'string' }, reason: { type: 'string' } },
-  required: ['status'],
-} as const;
+const status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
 
 /** Says why the daemon is not ready, or null when it is. */
 export type ReadinessCheck = () => Promise<string | null>;
 
 /** Liveness and readiness. Readiness is 503, with the reason, until the check passes. */
-export const healthRoutes: FastifyPluginAsync<{ readiness: ReadinessCheck }> = async (app, { readiness }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: ReadinessCheck }> = async (app, { readiness }) => {
   app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_req, reply) => {
     const reason = await readiness();

@@ -1,25 +1,23 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { StateStore } from '../../fleet/ports/state-store.js';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { STORE_KINDS, type StateStore } from '../../fleet/ports/state-store.js';
+import { Nullable, StringEnum } from '../schemas/typebox.js';
 
 /** What the API shows of the state store. */
 export type StoreView = Pick<StateStore, 'kind' | 'location' | 'replica' | 'health' | 'leadership'>;
 
-const storeSchema = {
-  type: 'object',
-  properties: {
-    kind: { type: 'string', enum: ['file', 'etcd'] },
-    location: { type: 'string' },
-    replica: { type: 'string' },
-    leader: { type: ['string', 'null'] },
-    leading: { type: 'boolean' },
-    available: { type: 'boolean' },
-    reason: { type: 'string' },
-  },
-  required: ['kind', 'location', 'replica', 'leader', 'leading', 'available'],
-} as const;
+const storeSchema = Type.Object({
+  kind: StringEnum(STORE_KINDS),
+  location: Type.String(),
+  replica: Type.String(),
+  leader: Nullable(Type.String()),
+  leading: Type.Boolean(),
+  available: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+});
 
 /** GET /v1/store: where state is kept, whether it is reachable, and which replica leads. */
-export const storeRoutes: FastifyPluginAsync<{ store: StoreView }> = async (app, { store }) => {
+export const storeRoutes: FastifyPluginAsyncTypebox<{ store: StoreView }> = async (app, { store }) => {
   app.get('/v1/store', { schema: { response: { 200: storeSchema } } }, async () => {
     const reason = store.health.unavailable();
     return {

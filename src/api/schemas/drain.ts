@@ -1,226 +1,199 @@
-/** JSON schemas of the drain API: requests are checked, responses serialized, from these. */
-
-import { DRAIN_MEASURES } from '../../fleet/drain/model.js';
+/**
+ * JSON schemas of the drain API: requests are checked, replies serialized, and the TypeScript
+ * types of both (for the routes, the CLI and the console) derived, from these.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  DRAIN_MEASURES,
+  DRAIN_METHODS,
+  DRAIN_ORIGINS,
+  DRAIN_STATES,
+  EGRESS_AFTER,
+  NODE_PHASE_STATES,
+  PHASE_NAMES,
+  PHASE_STATES,
+  RELEASE_REASONS,
+  SCOPE_NAMES,
+  type DrainSpec,
+  type NodePhaseState,
+} from '../../fleet/drain/model.js';
 import { localityGroup } from './fleet.js';
+import { Narrowed, Nullable, ReplyObject, StringEnum } from './typebox.js';
 
 export { errorSchema } from './error.js';
 
-const nonEmpty = { type: 'string', minLength: 1 } as const;
+const nonEmpty = Type.String({ minLength: 1 });
+const nullableTime = Nullable(Type.String());
 
-export const selectorSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    ids: { type: 'array', items: nonEmpty, minItems: 1, maxItems: 100_000 },
-    cluster: nonEmpty,
-    metadata: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 64 },
-    locality: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { region: { type: 'string' }, zone: { type: 'string' }, subZone: { type: 'string' } },
-    },
+export const selectorSchema = Type.Object(
+  {
+    ids: Type.Optional(Type.Array(nonEmpty, { minItems: 1, maxItems: 100_000 })),
+    cluster: Type.Optional(nonEmpty),
+    metadata: Type.Optional(Narrowed<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, maxProperties: 64 })),
+    locality: Type.Optional(
+      Type.Object(
+        { region: Type.Optional(Type.String()), zone: Type.Optional(Type.String()), subZone: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-export const scopeSchema = {
-  anyOf: [
-    { type: 'string', enum: ['ingress', 'egress', 'all'] },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['listeners'],
-      properties: { listeners: { type: 'array', items: nonEmpty, maxItems: 10_000 } },
-    },
-  ],
-} as const;
+export const scopeSchema = Type.Union([
+  StringEnum(SCOPE_NAMES),
+  Type.Object({ listeners: Type.Array(nonEmpty, { maxItems: 10_000 }) }, { additionalProperties: false }),
+]);
 
-export const drainRequestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['selector', 'scope'],
-  properties: {
+export const drainRequestSchema = Type.Object(
+  {
     selector: selectorSchema,
     scope: scopeSchema,
-    method: { type: 'string', enum: ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'] },
-    egress: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['after'],
-      properties: {
-        after: { type: 'string', enum: ['ingress-complete', 'delay', 'advance', 'egress-idle'] },
-        delaySeconds: { type: 'number' },
-        quietSeconds: { type: 'number' },
-        waitSeconds: { type: 'number' },
-        deadlineSeconds: { type: 'number' },
-      },
-    },
-    batch: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { size: { type: 'integer' }, percent: { type: 'number' } },
-    },
-    deadlineSeconds: { type: 'number' },
-    threshold: { type: 'integer' },
-    measure: { type: 'string', enum: DRAIN_MEASURES },
-    confirm: { type: 'boolean' },
+    method: Type.Optional(StringEnum(DRAIN_METHODS)),
+    egress: Type.Optional(
+      Type.Object(
+        {
+          after: StringEnum(EGRESS_AFTER),
+          delaySeconds: Type.Optional(Type.Number()),
+          quietSeconds: Type.Optional(Type.Number()),
+          waitSeconds: Type.Optional(Type.Number()),
+          deadlineSeconds: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    batch: Type.Optional(Type.Object({ size: Type.Optional(Type.Integer()), percent: Type.Optional(Type.Number()) }, { additionalProperties: false })),
+    deadlineSeconds: Type.Optional(Type.Number()),
+    threshold: Type.Optional(Type.Integer()),
+    measure: Type.Optional(StringEnum(DRAIN_MEASURES)),
+    confirm: Type.Optional(Type.Boolean()),
   },
-} as const;
+  { additionalProperties: false },
+);
+
+/** The body of POST /v1/drains and POST /v1/drains/preview. */
+export type DrainRequestBody = Static<typeof drainRequestSchema>;
+
+/** The spec as stored, every default filled in: passed through whole. */
+const specSchema = (description?: string) =>
+  Narrowed<DrainSpec>({ type: 'object', additionalProperties: true, ...(description !== undefined && { description }) });
+
+/** Node counts by state; a state no node is in is left out. */
+const countsSchema = Narrowed<Partial<Record<NodePhaseState, number>>>({ type: 'object', additionalProperties: { type: 'integer' } });
 
 /** What every view of a phase shows: its name, its state, and when it started and ended. */
 const phaseTimes = {
-  name: { type: 'string' },
-  state: { type: 'string' },
-  startedAt: { type: ['string', 'null'] },
-  finishedAt: { type: ['string', 'null'] },
-} as const;
+  name: StringEnum(PHASE_NAMES),
+  state: StringEnum(PHASE_STATES),
+  startedAt: nullableTime,
+  finishedAt: nullableTime,
+};
 
-const nodeProgress = {
-  type: 'object',
-  properties: {
-    nodeId: { type: 'string' },
-    state: { type: 'string' },
-    batch: { type: ['integer', 'null'] },
-    startedAt: { type: ['string', 'null'] },
-    finishedAt: { type: ['string', 'null'] },
-    listeners: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { name: { type: 'string' }, connections: { type: ['integer', 'null'], description: 'null while unknown' } },
-      },
-    },
-    error: { type: ['string', 'null'] },
-    note: { type: 'string', description: 'why the node finished at once: nothing to drain on it in this phase' },
-    quietSince: { type: ['string', 'null'], description: 'egress-idle: since when its egress listeners had no connection' },
-  },
-} as const;
+const nodeProgress = ReplyObject({
+  nodeId: Type.String(),
+  state: StringEnum(NODE_PHASE_STATES),
+  batch: Nullable(Type.Integer()),
+  startedAt: nullableTime,
+  finishedAt: nullableTime,
+  listeners: Type.Array(ReplyObject({ name: Type.String(), connections: Nullable(Type.Integer({ description: 'null while unknown' })) })),
+  error: Nullable(Type.String()),
+  note: Type.Optional(Type.String({ description: 'why the node finished at once: nothing to drain on it in this phase' })),
+  quietSince: Type.Optional(Nullable(Type.String({ description: 'egress-idle: since when its egress listeners had no connection' }))),
+});
 
-export const drainSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    spec: { type: 'object', additionalProperties: true },
-    createdAt: { type: 'string' },
-    state: { type: 'string', enum: ['running', 'completed', 'timed_out', 'failed', 'cancelled'] },
-    finishedAt: { type: ['string', 'null'] },
-    phase: { type: 'integer' },
-    phases: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          ...phaseTimes,
-          counts: { type: 'object', additionalProperties: { type: 'integer' } },
-          nodes: { type: 'array', items: nodeProgress },
-          release: {
-            type: 'object',
-            description: 'egress-idle: why the phase started: idle (the app let go) or wait (the wait ran out)',
-            properties: { by: { type: 'string', enum: ['idle', 'wait'] }, message: { type: 'string' } },
-          },
-        },
-      },
-    },
-    warnings: { type: 'array', items: { type: 'string' } },
-    origin: { type: 'string', enum: ['shutdown'], description: 'absent: started through the API' },
-    retired: {
-      type: 'object',
-      description: 'kept as history: the drain no longer acts on any listener',
-      properties: { at: { type: 'string' }, reason: { type: 'string' } },
-    },
-  },
-} as const;
+export const drainSchema = ReplyObject({
+  id: Type.String(),
+  spec: specSchema(),
+  createdAt: Type.String(),
+  state: StringEnum(DRAIN_STATES),
+  finishedAt: nullableTime,
+  phase: Type.Integer(),
+  phases: Type.Array(
+    ReplyObject({
+      ...phaseTimes,
+      counts: countsSchema,
+      nodes: Type.Array(nodeProgress),
+      release: Type.Optional(
+        ReplyObject(
+          { by: StringEnum(RELEASE_REASONS), message: Type.String() },
+          { description: 'egress-idle: why the phase started: idle (the app let go) or wait (the wait ran out)' },
+        ),
+      ),
+    }),
+  ),
+  warnings: Type.Array(Type.String()),
+  origin: Type.Optional(StringEnum(DRAIN_ORIGINS, { description: 'absent: started through the API' })),
+  retired: Type.Optional(
+    ReplyObject({ at: Type.String(), reason: Type.String() }, { description: 'kept as history: the drain no longer acts on any listener' }),
+  ),
+});
 
-export const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
-} as const;
+/** A drain as the API shows it: the stored record, with node counts per phase and state. */
+export type DrainView = Static<typeof drainSchema>;
+export type PhaseView = DrainView['phases'][number];
+export type NodeProgressView = PhaseView['nodes'][number];
+
+export const idParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 /** What POST /v1/drains would start now: the nodes it takes, by phase and locality. */
-export const drainPreviewSchema = {
-  type: 'object',
-  properties: {
-    spec: { type: 'object', additionalProperties: true, description: 'the drain as it would run, every default filled in' },
-    matched: { type: 'integer', description: 'connected nodes the selector matches' },
-    nodes: { type: 'array', items: { type: 'string' }, description: 'the first matched node ids, sorted' },
-    groups: {
-      type: 'array',
-      description: 'matched nodes by cluster and locality',
-      items: {
-        type: 'object',
-        properties: localityGroup,
-      },
-    },
-    phases: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          nodes: { type: 'integer', description: 'matched nodes with listeners in this phase' },
-          listeners: { type: 'array', items: { type: 'string' }, description: 'the listener names this phase drains' },
-          batches: { type: 'integer' },
-        },
-      },
-    },
-    warnings: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
+export const drainPreviewSchema = ReplyObject({
+  spec: specSchema('the drain as it would run, every default filled in'),
+  matched: Type.Integer({ description: 'connected nodes the selector matches' }),
+  nodes: Type.Array(Type.String(), { description: 'the first matched node ids, sorted' }),
+  groups: Type.Array(ReplyObject(localityGroup), { description: 'matched nodes by cluster and locality' }),
+  phases: Type.Array(
+    ReplyObject({
+      name: StringEnum(PHASE_NAMES),
+      nodes: Type.Integer({ description: 'matched nodes with listeners in this phase' }),
+      listeners: Type.Array(Type.String(), { description: 'the listener names this phase drains' }),
+      batches: Type.Integer(),
+    }),
+  ),
+  warnings: Type.Array(Type.String()),
+});
 
-const nodeDigest = {
-  type: 'object',
-  properties: {
-    ...nodeProgress.properties,
-    deadlineAt: { type: ['string', 'null'] },
-    connections: { type: ['integer', 'null'], description: 'open on its drained listeners once all were measured; null while unknown' },
-    holding: { type: ['string', 'null'], description: 'why an unfinished node holds the drain' },
-    history: {
-      type: 'array',
-      description: '[epoch ms, connections] samples, oldest first',
-      items: { type: 'array', items: { type: 'number' } },
-    },
-  },
-} as const;
+export type DrainPreview = Static<typeof drainPreviewSchema>;
+
+const nodeDigest = ReplyObject({
+  ...nodeProgress.properties,
+  deadlineAt: nullableTime,
+  connections: Nullable(Type.Integer({ description: 'open on its drained listeners once all were measured; null while unknown' })),
+  holding: Nullable(Type.String({ description: 'why an unfinished node holds the drain' })),
+  history: Narrowed<(readonly [epochMs: number, connections: number])[]>(
+    Type.Array(Type.Array(Type.Number()), { description: '[epoch ms, connections] samples, oldest first' }),
+  ),
+});
 
 /** A drain with its progress aggregated: counts and batches per phase, and the nodes worth a row. */
-export const drainSummarySchema = {
-  type: 'object',
-  properties: {
-    ...drainSchema.properties,
-    phases: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          ...phaseTimes,
-          total: { type: 'integer' },
-          counts: { type: 'object', additionalProperties: { type: 'integer' } },
-          connections: {
-            type: ['integer', 'null'],
-            description: 'open on the draining (pushed or ACKed) nodes whose count is known; null when none is known',
-          },
-          connectionsUnknown: { type: 'integer', description: 'draining nodes whose connection count is unknown' },
-          batches: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                batch: { type: 'integer' },
-                nodes: { type: 'integer' },
-                finished: { type: 'integer' },
-                drained: { type: 'integer' },
-                startedAt: { type: ['string', 'null'] },
-              },
-            },
-          },
-          nodes: {
-            type: 'array',
-            description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
-            items: nodeDigest,
-          },
-          nodesOmitted: { type: 'integer' },
-        },
-      },
-    },
-  },
-} as const;
+export const drainSummarySchema = ReplyObject({
+  ...drainSchema.properties,
+  phases: Type.Array(
+    ReplyObject({
+      ...phaseTimes,
+      total: Type.Integer(),
+      counts: countsSchema,
+      connections: Nullable(
+        Type.Integer({ description: 'open on the draining (pushed or ACKed) nodes whose count is known; null when none is known' }),
+      ),
+      connectionsUnknown: Type.Integer({ description: 'draining nodes whose connection count is unknown' }),
+      batches: Type.Array(
+        ReplyObject({
+          batch: Type.Integer(),
+          nodes: Type.Integer(),
+          finished: Type.Integer(),
+          drained: Type.Integer(),
+          startedAt: nullableTime,
+        }),
+      ),
+      nodes: Type.Array(nodeDigest, {
+        description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
+      }),
+      nodesOmitted: Type.Integer(),
+    }),
+  ),
+});
+
+/** GET /v1/drains/:id/summary, and the `drain` event of GET /v1/fleet/events. */
+export type DrainDigest = Static<typeof drainSummarySchema>;
+export type PhaseDigest = DrainDigest['phases'][number];
+export type NodeDigest = PhaseDigest['nodes'][number];

@@ -1,63 +1,66 @@
 /** JSON schemas of the fleet views a console reads: the node query and page, and the summary. */
+import { Type, type Static, type TInteger } from '@sinclair/typebox';
+import { DRAIN_STATES, LISTENER_STATES } from '../../fleet/drain/model.js';
+import { ReplyObject, StringEnum } from './typebox.js';
 
-export const listenerStateSchema = { type: 'string', enum: ['serving', 'draining', 'gone'] } as const;
+/** An integer per state, in the order of `states`. */
+function countPerState<const S extends string>(states: readonly S[]): Record<S, TInteger> {
+  return Object.fromEntries(states.map((s) => [s, Type.Integer()])) as Record<S, TInteger>;
+}
 
 /** Nodes counted by cluster and locality, as the fleet summary and drain previews group them. */
 export const localityGroup = {
-  cluster: { type: 'string' },
-  region: { type: 'string' },
-  zone: { type: 'string' },
-  subZone: { type: 'string' },
-  nodes: { type: 'integer' },
-} as const;
+  cluster: Type.String(),
+  region: Type.String(),
+  zone: Type.String(),
+  subZone: Type.String(),
+  nodes: Type.Integer(),
+};
 
-const listenerCounts = {
-  type: 'object',
-  properties: { serving: { type: 'integer' }, draining: { type: 'integer' }, gone: { type: 'integer' } },
-  required: ['serving', 'draining', 'gone'],
-} as const;
+const listenerCounts = Type.Object(countPerState(LISTENER_STATES));
 
-export const nodeQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    q: { type: 'string', maxLength: 200, description: 'case-insensitive part of the id, cluster, region, zone or sub-zone' },
-    cluster: { type: 'string', maxLength: 200 },
-    region: { type: 'string', maxLength: 200 },
-    zone: { type: 'string', maxLength: 200 },
-    state: { ...listenerStateSchema, description: 'nodes with at least one listener in this state' },
-    connected: { type: 'boolean' },
-    limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size; without it, every matching node' },
-    cursor: { type: 'string', maxLength: 4096, description: 'nextCursor of the previous page' },
+export const nodeQuerySchema = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive part of the id, cluster, region, zone or sub-zone' })),
+    cluster: Type.Optional(Type.String({ maxLength: 200 })),
+    region: Type.Optional(Type.String({ maxLength: 200 })),
+    zone: Type.Optional(Type.String({ maxLength: 200 })),
+    state: Type.Optional(StringEnum(LISTENER_STATES, { description: 'nodes with at least one listener in this state' })),
+    connected: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size; without it, every matching node' })),
+    cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-export const fleetSummarySchema = {
-  type: 'object',
-  properties: {
-    at: { type: 'string' },
-    nodes: {
-      type: 'object',
-      properties: { total: { type: 'integer' }, connected: { type: 'integer' }, nacking: { type: 'integer' } },
-    },
-    listeners: listenerCounts,
-    groups: {
-      type: 'array',
-      description: 'by cluster and locality, sorted; listeners counted on connected nodes',
-      items: {
-        type: 'object',
-        properties: {
-          ...localityGroup,
-          connected: { type: 'integer' },
-          nacking: { type: 'integer', description: 'nodes whose last answer of some type was a NACK' },
-          listeners: listenerCounts,
-        },
-      },
-    },
-    groupsOmitted: { type: 'integer' },
-    drains: {
-      type: 'object',
-      properties: Object.fromEntries(['running', 'completed', 'timed_out', 'failed', 'cancelled'].map((s) => [s, { type: 'integer' }])),
-    },
-  },
-} as const;
+export const localityCountsSchema = ReplyObject({
+  ...localityGroup,
+  connected: Type.Integer(),
+  nacking: Type.Integer({ description: 'nodes whose last answer of some type was a NACK' }),
+  listeners: listenerCounts,
+});
+
+export const fleetSummarySchema = ReplyObject({
+  at: Type.String(),
+  nodes: ReplyObject({ total: Type.Integer(), connected: Type.Integer(), nacking: Type.Integer() }),
+  listeners: listenerCounts,
+  groups: Type.Array(localityCountsSchema, { description: 'by cluster and locality, sorted; listeners counted on connected nodes' }),
+  groupsOmitted: Type.Integer(),
+  drains: ReplyObject(countPerState(DRAIN_STATES)),
+});
+
+export type LocalityCounts = Static<typeof localityCountsSchema>;
+
+/** The fleet counted, as the `fleet` event carries it: the event says when, in its own `at`. */
+export type FleetSummary = Omit<Static<typeof fleetSummarySchema>, 'at'>;
+
+/**
+ * The `fleet` event of GET /v1/fleet/events (an event stream, so no reply schema: its route's
+ * description says the same): the summary, and which nodes changed since the last event.
+ */
+export interface FleetEvent {
+  readonly at: string;
+  readonly summary: FleetSummary;
+  readonly changedNodes: readonly string[];
+  readonly changedNodesOmitted: number;
+}

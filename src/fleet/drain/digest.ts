@@ -26,7 +26,7 @@ export interface BatchDigest {
 
 export interface PhaseDigest extends Omit<PhaseProgress, 'nodes'> {
   readonly total: number;
-  readonly counts: Readonly<Record<string, number>>;
+  readonly counts: NodeCounts;
   /**
    * Open connections on the nodes draining now (pushed or ACKed) whose count is known; null
    * when nodes drain and none has a known count (never 0 for "not known").
@@ -44,9 +44,11 @@ export interface DrainDigest extends Omit<Drain, 'phases'> {
   readonly phases: PhaseDigest[];
 }
 
-/** Node counts by state. */
-export function countByState(nodes: readonly NodeProgress[]): Record<string, number> {
-  const counts: Record<string, number> = {};
+/** Node counts by state; a state no node is in is left out. */
+export type NodeCounts = Partial<Record<NodePhaseState, number>>;
+
+export function countByState(nodes: readonly NodeProgress[]): NodeCounts {
+  const counts: NodeCounts = {};
   for (const n of nodes) counts[n.state] = (counts[n.state] ?? 0) + 1;
   return counts;
 }

@@ -4,12 +4,8 @@
  */
 import type { ListenerInfo } from '../config.js';
 import type { DrainType, ListenerRole } from '../roles.js';
-import { actsOnListeners, NODE_FINISHED, type Drain, type DrainMethod, type NodeProgress } from './model.js';
+import { actsOnListeners, NODE_FINISHED, type Drain, type DrainMethod, type ListenerState, type NodeProgress } from './model.js';
 import type { NodeOverlay } from './overlay.js';
-
-export type ListenerState = 'serving' | 'draining' | 'gone';
-
-export const LISTENER_STATES: readonly ListenerState[] = ['serving', 'draining', 'gone'];
 
 /** A listener of a node: its role, its state, and the drain acting on it, if any. */
 export interface ListenerView {

@@ -2,6 +2,11 @@
  * What a drain is: a standing intent, recorded before anything is pushed, carried out as LDS
  * changes to the matching nodes, with progress measured from the nodes themselves. Plain data,
  * so the whole state can be stored as JSON and read back after a restart.
+ *
+ * Every set of names a drain uses (methods, states, ...) is a const array here and its type is
+ * derived from it: the API's schemas, the CLI and the console take the same arrays, so a name
+ * is added or removed in one place. This module imports nothing, so the console's build can
+ * read it for types alone.
  */
 
 /** Which nodes a drain takes. Every given criterion must hold; at least one is required. */
@@ -12,7 +17,10 @@ export interface Selector {
   readonly locality?: { readonly region?: string; readonly zone?: string; readonly subZone?: string };
 }
 
-export type Scope = 'ingress' | 'egress' | 'all' | { readonly listeners: readonly string[] };
+/** The scopes a drain names by word; a list of listeners is the other kind of scope. */
+export const SCOPE_NAMES = ['ingress', 'egress', 'all'] as const;
+
+export type Scope = (typeof SCOPE_NAMES)[number] | { readonly listeners: readonly string[] };
 
 /**
  * - remove: LDS removal. Envoy stops accepting and drains existing connections.
@@ -22,14 +30,18 @@ export type Scope = 'ingress' | 'egress' | 'all' | { readonly listeners: readonl
  * - drain-listeners: Envoy's admin /drain_listeners?graceful (inbound only where supported).
  *   It cannot be undone, so it must be confirmed.
  */
-export type DrainMethod = 'remove' | 'modify' | 'healthcheck-fail' | 'drain-listeners';
+export const DRAIN_METHODS = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'] as const;
+
+export type DrainMethod = (typeof DRAIN_METHODS)[number];
 
 /** The methods carried out by a listener change pushed over LDS; the others call Envoy's admin API. */
 export function drainsByLds(method: DrainMethod): method is 'remove' | 'modify' {
   return method === 'remove' || method === 'modify';
 }
 
-export type PhaseName = 'ingress' | 'egress' | 'listeners';
+export const PHASE_NAMES = ['ingress', 'egress', 'listeners'] as const;
+
+export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /**
  * When the egress phase starts (of a scope-`all` drain; `egress-idle` also for scope `egress`).
@@ -43,6 +55,10 @@ export type EgressStart =
   | { readonly after: 'delay'; readonly seconds: number }
   | { readonly after: 'advance' }
   | { readonly after: 'egress-idle'; readonly quietSeconds: number; readonly waitSeconds: number };
+
+/** Every `after` of EgressStart, in the order the API lists them (a record: one left out does not compile). */
+const EGRESS_AFTER_RULES: Readonly<Record<EgressStart['after'], true>> = { 'ingress-complete': true, delay: true, advance: true, 'egress-idle': true };
+export const EGRESS_AFTER = Object.keys(EGRESS_AFTER_RULES) as readonly EgressStart['after'][];
 
 export interface DrainSpec {
   readonly selector: Selector;
@@ -71,24 +87,34 @@ export interface DrainSpec {
  *   keeps the old version draining until its drain time ends;
  * - ack: the ACK (or the admin call) alone.
  */
-export type DrainMeasure = 'connections' | 'listener-drain' | 'ack';
+export const DRAIN_MEASURES = ['connections', 'listener-drain', 'ack'] as const;
 
-export const DRAIN_MEASURES: readonly DrainMeasure[] = ['connections', 'listener-drain', 'ack'];
+export type DrainMeasure = (typeof DRAIN_MEASURES)[number];
 
 /** A node's deadline in a phase, counted from when its batch started. */
 export function phaseDeadlineSeconds(spec: DrainSpec, phase: PhaseName): number {
   return phase === 'egress' && spec.egressDeadlineSeconds !== undefined ? spec.egressDeadlineSeconds : spec.deadlineSeconds;
 }
 
-export type DrainState = 'running' | 'completed' | 'timed_out' | 'failed' | 'cancelled';
+/** Where a node's listener stands under the drains: see listener-state.ts. */
+export const LISTENER_STATES = ['serving', 'draining', 'gone'] as const;
 
-export type NodePhaseState =
-  | 'waiting' // its batch has not started
-  | 'pushed' // the drained listener set was sent, not yet ACKed
-  | 'acked' // ACKed; connections not yet at the threshold
-  | 'drained'
-  | 'timed_out'
-  | 'failed'; // NACKed (with Envoy's error) or an admin call failed
+export type ListenerState = (typeof LISTENER_STATES)[number];
+
+export const DRAIN_STATES = ['running', 'completed', 'timed_out', 'failed', 'cancelled'] as const;
+
+export type DrainState = (typeof DRAIN_STATES)[number];
+
+export const NODE_PHASE_STATES = [
+  'waiting', // its batch has not started
+  'pushed', // the drained listener set was sent, not yet ACKed
+  'acked', // ACKed; connections not yet at the threshold
+  'drained',
+  'timed_out',
+  'failed', // NACKed (with Envoy's error) or an admin call failed
+] as const;
+
+export type NodePhaseState = (typeof NODE_PHASE_STATES)[number];
 
 export interface ListenerProgress {
   readonly name: string;
@@ -126,9 +152,16 @@ export function nothingToDrain(node: NodeProgress): boolean {
   return node.listeners.length === 0;
 }
 
+export const PHASE_STATES = ['pending', 'running', 'done'] as const;
+
+export type PhaseState = (typeof PHASE_STATES)[number];
+
+/** Why a phase that waited for idle egress started: see PhaseProgress.release. */
+export const RELEASE_REASONS = ['idle', 'wait'] as const;
+
 export interface PhaseProgress {
   readonly name: PhaseName;
-  state: 'pending' | 'running' | 'done';
+  state: PhaseState;
   startedAt: string | null;
   finishedAt: string | null;
   nodes: NodeProgress[];
@@ -136,7 +169,7 @@ export interface PhaseProgress {
    * Why a phase that waited for idle egress started: `idle` (the app let go) or `wait` (the
    * wait ran out; the message names the listeners that held it).
    */
-  release?: { readonly by: 'idle' | 'wait'; readonly message: string };
+  release?: { readonly by: (typeof RELEASE_REASONS)[number]; readonly message: string };
 }
 
 export interface Drain {
@@ -160,7 +193,9 @@ export interface Drain {
   retired?: { readonly at: string; readonly reason: string };
 }
 
-export type DrainOrigin = 'shutdown';
+export const DRAIN_ORIGINS = ['shutdown'] as const;
+
+export type DrainOrigin = (typeof DRAIN_ORIGINS)[number];
 
 /**
  * Whether a drain still shapes what its nodes are sent. A finished drain does (a node it

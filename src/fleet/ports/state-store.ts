@@ -9,8 +9,11 @@ import type { Leadership } from './leadership.js';
 import type { NodeStatusStore } from './node-status-store.js';
 import type { StoreHealth } from './store-health.js';
 
+/** The backends, as GET /v1/store names them. */
+export const STORE_KINDS = ['file', 'etcd'] as const;
+
 export interface StateStore {
-  readonly kind: 'file' | 'etcd';
+  readonly kind: (typeof STORE_KINDS)[number];
   /** This replica's id, as other replicas see it. */
   readonly replica: string;
   /** Where the state is, for logs: `file://.drainplane`, `etcd://10.0.0.1:2379`. */
