@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import YAML, { LineCounter } from 'yaml';
 import { EncodedResource } from '../resource/encoded-resource.js';
-import { checkConstraints } from '../resource/constraints.js';
-import { encodeJson, messageToJson } from '../resource/json-mapping.js';
+import { encodeChecked } from '../resource/checked-resource.js';
+import { messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
@@ -323,14 +323,11 @@ class ConfigReader {
 
   #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {
     const protos = envoyProtos();
-    const encoded = encodeJson(protos, protos.type(messageName(typeUrl)), json, path);
+    const encoded = encodeChecked(protos, protos.type(messageName(typeUrl)), json, path);
     if (!encoded.ok) {
       for (const e of encoded.errors) this.#error(e.path, e.message);
       return undefined;
     }
-    const violations = checkConstraints(protos, protos.type(messageName(typeUrl)), encoded.value, path);
-    for (const v of violations) this.#error(v.path, v.message);
-    if (violations.length > 0) return undefined;
     const name = isObject(json) ? (json[nameField] ?? json[camel(nameField)]) : undefined;
     if (typeof name !== 'string' || name === '') {
       this.#error(`${path}.${nameField}`, 'is required: xDS resources are identified by name');

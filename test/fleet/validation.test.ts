@@ -124,6 +124,21 @@ describe('config validation: one case per kind of error, each with its path', ()
   });
 });
 
+test("Envoy's PGV rules are checked in a resource that also has mapping errors: a user fixing the file meets every error at once", () => {
+  const broken = demoConfig()
+    .replace('traffic_direction: INBOUND', 'traffic_direction: SIDEWAYS')
+    .replace('stat_prefix: ingress_http', "stat_prefix: ''");
+  const paths = errorsOf(broken).map((e) => e.path);
+  assert.ok(paths.includes(`${L0}.traffic_direction`), paths.join('\n'));
+  assert.ok(paths.includes(`${HCM0}.stat_prefix`), paths.join('\n'));
+});
+
+test('a value that did not parse is reported once, not again as a missing required field', () => {
+  const broken = demoConfig().replace(/port_value: 10000/, 'port_value: lots');
+  const errors = errorsOf(broken).filter((e) => e.path.startsWith(`${L0}.address`));
+  assert.equal(errors.length, 1, errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+});
+
 describe('config warnings', () => {
   test('a listener without traffic_direction, and an ingress listener set to MODIFY_ONLY', () => {
     const yaml = demoConfig()

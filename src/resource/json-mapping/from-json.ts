@@ -35,10 +35,25 @@ export function messageFromJson(
   json: unknown,
   basePath = '',
 ): MappingResult<protobuf.Message> {
+  const { message, errors } = partialMessageFromJson(registry, type, json, basePath);
+  if (message === undefined || errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: message };
+}
+
+/**
+ * Like messageFromJson, but also gives what could be parsed when there are errors (each bad
+ * value left unset), so that checks over the rest of the message can still run and report
+ * everything at once. The message is undefined when `json` is not an object at all.
+ */
+export function partialMessageFromJson(
+  registry: ProtoRegistry,
+  type: protobuf.Type,
+  json: unknown,
+  basePath = '',
+): { message: protobuf.Message | undefined; errors: MappingError[] } {
   const parser = new JsonParser(registry);
   const message = parser.message(type, json, basePath);
-  if (message === undefined || parser.errors.length > 0) return { ok: false, errors: parser.errors };
-  return { ok: true, value: message };
+  return { message, errors: parser.errors };
 }
 
 /** messageFromJson then encodeMessage. */
