@@ -66,8 +66,8 @@ export class DaemonProcess {
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-20_000);
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code, signal) => reject(new Error(`the daemon exited (${signal ?? code}) while starting:\n${output}`))),
     );
@@ -75,14 +75,14 @@ export class DaemonProcess {
     try {
       const { xdsPort, apiUrl } = await withTimeout('the daemon to listen', timeoutMs, Promise.race([discoverPorts(child.pid!), exited]));
       const daemon = new DaemonProcess(child, xdsPort, apiUrl);
-      child.stdout!.off('data', collect);
-      child.stderr!.off('data', collect);
+      child.stdout.off('data', collect);
+      child.stderr.off('data', collect);
       // Warnings and errors stay visible; per-event lines are not written at this level.
       const keep = (chunk: Buffer): void => {
         daemon.#stderr = (daemon.#stderr + chunk.toString()).slice(-20_000);
       };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
       return daemon;
     } catch (err) {
       child.kill('SIGKILL');

@@ -8,7 +8,7 @@
  * Without --marks, the whole profile is one phase.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,7 +47,7 @@ function sourceMap(file: string): SourceMap | null {
   let map = maps.get(file);
   if (map === undefined) {
     const mapFile = `${file}.map`;
-    map = existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : null;
+    map = existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload) : null;
     maps.set(file, map);
   }
   return map;

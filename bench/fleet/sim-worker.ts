@@ -157,7 +157,7 @@ class Fleet {
       const s = session;
       const watched = this.#watching();
       s.on('connect', () => s.setLocalWindowSize(16 << 20));
-      s.on('error', (err) => {
+      s.on('error', (err: Error) => {
         if (watched()) this.#fail(`connection ${k}: ${err.message}`);
       });
       s.on('goaway', (code) => {
@@ -181,13 +181,13 @@ class Fleet {
       const status = headers[':status'];
       const grpcStatus = headers['grpc-status'];
       if (watched() && (status !== 200 || (grpcStatus !== undefined && grpcStatus !== '0'))) {
-        this.#fail(`${name}: HTTP ${status}, grpc-status ${grpcStatus} ${headers['grpc-message'] ?? ''}`);
+        this.#fail(`${name}: HTTP ${status}, grpc-status ${String(grpcStatus)} ${String(headers['grpc-message'] ?? '')}`);
       }
     });
-    stream.on('trailers', (trailers) => {
-      if (watched()) this.#fail(`${name}: stream ended, grpc-status ${trailers['grpc-status']} ${trailers['grpc-message'] ?? ''}`);
+    stream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+      if (watched()) this.#fail(`${name}: stream ended, grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`);
     });
-    stream.on('error', (err) => {
+    stream.on('error', (err: Error) => {
       if (watched()) this.#fail(`${name}: ${err.message}`);
     });
     stream.on('close', () => {

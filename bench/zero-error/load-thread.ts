@@ -98,7 +98,7 @@ export class LoadThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...req, id } as LoadRequest);
+      this.worker.postMessage({ ...req, id });
     });
   }
 

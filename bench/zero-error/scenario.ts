@@ -130,7 +130,7 @@ export async function runZeroErrorScenario(
   const log = hooks.log ?? (() => {});
   const started = Date.now();
   // Picked at the same time, so they differ.
-  const [portA, portB] = (await Promise.all([freeLoopbackPort(), freeLoopbackPort()])) as [number, number];
+  const [portA, portB] = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
 
   const d = await startTestDaemon(fleetConfig({ [REPLICA_A]: portA, [REPLICA_B]: portB }));
   const replicas: GrpcXdsNode[] = [];

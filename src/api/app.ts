@@ -56,8 +56,10 @@ export interface ApiDeps {
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
+  // Typed as Fastify's logger so that the app is a plain FastifyInstance, not one generic over pino's.
+  const logger: FastifyBaseLogger = deps.logger.child({ component: 'api' });
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
     // Request lines would drown the xDS events at fleet scale; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -107,8 +109,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
  * kubelet's httpGet probes without exposing the API.
  */
 export function buildProbeApi(logger: Logger, readiness: ReadinessCheck): FastifyInstance {
+  const probeLogger: FastifyBaseLogger = logger.child({ component: 'probes' });
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'probes' }) as FastifyBaseLogger,
+    loggerInstance: probeLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.register(healthRoutes, { readiness });

@@ -223,7 +223,7 @@ class ConfigReader {
       }
       const encoded: EncodedResource[] = [];
       const names = new Set<string>();
-      list.forEach((item, i) => {
+      list.forEach((item: unknown, i) => {
         const itemPath = `${sectionPath}[${i}]`;
         const declaredName = isObject(item) ? (item[section.nameField] ?? item[camel(section.nameField)]) : undefined;
         if (typeof declaredName === 'string') declared[section.key].add(declaredName);

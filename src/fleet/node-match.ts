@@ -15,7 +15,10 @@ export function matchesNode(match: NodeMatch, node: NodeIdentity): boolean {
   if (match.ids !== undefined && !match.ids.includes(node.id)) return false;
   for (const [key, want] of Object.entries(match.metadata ?? {})) {
     const have = node.metadata[key];
-    if (have === undefined || have === null || typeof have === 'object' || String(have) !== want) return false;
+    if (have === undefined || have === null || typeof have === 'object') return false;
+    // Struct JSON without null, lists and objects: a string, a number or a boolean.
+    const scalar = have as string | number | boolean;
+    if (String(scalar) !== want) return false;
   }
   return true;
 }

@@ -81,7 +81,7 @@ function encodeCursor(key: readonly string[]): string {
 function decodeCursor(cursor: string): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === 5 && key.every((k) => typeof k === 'string')) return key as string[];
+    if (Array.isArray(key) && key.length === 5 && key.every((k) => typeof k === 'string')) return key;
   } catch {
     // not base64url JSON: the same answer as any other cursor this API did not give out
   }

@@ -146,5 +146,7 @@ function addressKey(listener: Json): string | undefined {
   const socket = (listener['address'] as Json | undefined)?.['socket_address'] as Json | undefined;
   if (!socket) return undefined;
   const protocol = (socket['protocol'] as string | undefined) ?? 'TCP';
-  return `${protocol} ${String(socket['address'] ?? '')}:${String(socket['port_value'] ?? socket['named_port'] ?? 0)}`;
+  const host = (socket['address'] as string | undefined) ?? '';
+  const port = (socket['port_value'] as number | undefined) ?? (socket['named_port'] as string | undefined) ?? 0;
+  return `${protocol} ${host}:${port}`;
 }

@@ -1,4 +1,4 @@
-import YAML, { LineCounter, type Document } from 'yaml';
+import YAML, { type LineCounter, type Document } from 'yaml';
 
 /** Line and column (1-based) of a place in a YAML document. */
 export interface Location {

@@ -139,7 +139,7 @@ export function metricsServiceDefinition(limits: Partial<MetricsServiceLimits> =
     responseDeserialize: () => ({}),
     originalName: STREAM_METRICS_METHOD,
   };
-  return { [STREAM_METRICS_METHOD]: method } as grpc.ServiceDefinition;
+  return { [STREAM_METRICS_METHOD]: method };
 }
 
 /**

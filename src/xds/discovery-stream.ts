@@ -256,7 +256,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     if (rejection?.version === desired.version) {
       const fallback = rejection.accepted && subscription.plan(rejection.accepted);
       if (!fallback) return { plan, snapshot: desired, fallback: false };
-      return { plan: fallback, snapshot: rejection.accepted!, fallback: true };
+      return { plan: fallback, snapshot: rejection.accepted, fallback: true };
     }
     if (!ledger.isParked(nodeId, typeUrl, plan.contentKey)) {
       this.#servingFallback.delete(typeUrl);

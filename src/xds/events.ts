@@ -85,7 +85,7 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
         : (a, b, c, d) => {
             for (const handler of handlers) handler(a, b, c, d);
           };
-    return fanned as XdsEvents[K];
+    return fanned;
   };
   return {
     streamOpened: fan('streamOpened'),

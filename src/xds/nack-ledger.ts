@@ -30,7 +30,7 @@ export class NackLedger {
    */
   reject(nodeId: string, contentKey: string, record: NackRecord, accepted: TypeSnapshot | undefined): void {
     let perType = this.#rejections.get(nodeId);
-    if (!perType) this.#rejections.set(nodeId, (perType = new Map()));
+    if (!perType) this.#rejections.set(nodeId, (perType = new Map<XdsTypeUrl, Rejection>()));
     perType.set(record.typeUrl, { contentKey, record, accepted: accepted ?? perType.get(record.typeUrl)?.accepted });
   }
 

@@ -1,4 +1,4 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import type { NodeIdentity } from '../cache/node.js';
 import { envoyProtos } from '../resource/protos.js';
 import { messageToJson } from '../resource/json-mapping.js';

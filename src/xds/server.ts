@@ -158,5 +158,5 @@ function streamKind(protocol: StreamProtocol, fixedType: XdsTypeUrl | undefined)
     protocol === 'delta'
       ? (typeUrl: XdsTypeUrl) => new DeltaSubscription(typeUrl)
       : (typeUrl: XdsTypeUrl) => new SotwSubscription(typeUrl);
-  return { protocol, fixedType, createSubscription } as StreamKind<DiscoveryRequestBase>;
+  return { protocol, fixedType, createSubscription };
 }

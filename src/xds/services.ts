@@ -1,5 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
+import type * as grpc from '@grpc/grpc-js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { StreamProtocol } from './events.js';
@@ -37,7 +36,7 @@ export function discoveryServices(): DiscoveryService[] {
     const service = protos.root.lookupService(name);
     const definition: Record<string, grpc.MethodDefinition<unknown, Buffer>> = {};
     const methods: DiscoveryMethod[] = [];
-    for (const method of Object.values(service.methods) as protobuf.Method[]) {
+    for (const method of Object.values(service.methods)) {
       // Fetch* (unary REST-style) methods are not served; grpc-js answers UNIMPLEMENTED.
       if (!method.requestStream || !method.responseStream) continue;
       const protocol: StreamProtocol = method.requestType.endsWith('DeltaDiscoveryRequest') ? 'delta' : 'sotw';
@@ -55,6 +54,6 @@ export function discoveryServices(): DiscoveryService[] {
       } satisfies grpc.MethodDefinition<unknown, Buffer>;
       methods.push({ service: name, method: method.name, protocol, fixedType });
     }
-    return { definition: definition as grpc.ServiceDefinition, methods };
+    return { definition, methods };
   });
 }

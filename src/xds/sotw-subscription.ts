@@ -137,7 +137,7 @@ const selections = new WeakMap<TypeSnapshot, Map<string, Selection>>();
 
 function selectionOf(snapshot: TypeSnapshot, namesKey: string, names: ReadonlySet<string>): Selection {
   let perNames = selections.get(snapshot);
-  if (!perNames) selections.set(snapshot, (perNames = new Map()));
+  if (!perNames) selections.set(snapshot, (perNames = new Map<string, Selection>()));
   let selection = perNames.get(namesKey);
   if (!selection) {
     const resources = [...names]

@@ -35,7 +35,7 @@ describe('mutation rate limit', () => {
     assert.equal(limited.statusCode, 429);
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${limited.headers['retry-after']}`);
-    const body = limited.json() as { error: string; message: string };
+    const body = limited.json<{ error: string; message: string }>();
     assert.equal(body.error, 'rate_limited');
     assert.match(body.message, /^POST \/v1\/drains\/none\/cancel: more than 3 mutating requests in a minute from this caller; retry in \d+ s$/);
 

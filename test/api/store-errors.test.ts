@@ -20,7 +20,7 @@ test('store unavailable and not leading answer 503 store-unavailable, a lost rac
   });
   const answer = async (kind: string) => {
     const res = await app.inject({ method: 'GET', url: `/${kind}` });
-    return { status: res.statusCode, body: res.json() as unknown };
+    return { status: res.statusCode, body: res.json<unknown>() };
   };
   assert.deepEqual(await answer('unavailable'), { status: 503, body: { error: 'store-unavailable', message: 'etcd unreachable' } });
   assert.deepEqual(await answer('not-leader'), { status: 503, body: { error: 'store-unavailable', message: 'this replica no longer leads' } });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeIdentity } from '../../src/cache/node.js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
+import { type Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
 import { parseConfig, type FleetConfig } from '../../src/fleet/config.js';
 import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { EncodedResource } from '../../src/resource/encoded-resource.js';

@@ -54,9 +54,12 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
       await fleet?.close();
     });
 
-    /** Runs a scenario; on failure, prints the drains, the last config dump and the logs. */
-    const scenario = (name: string, body: (t: { diagnostic(m: string): void }) => Promise<void>) =>
-      test(name, async (t) => {
+    /**
+     * Runs a scenario; on failure, prints the drains, the last config dump and the logs. The
+     * test runner awaits the test registered here, not the caller.
+     */
+    const scenario = (name: string, body: (t: { diagnostic(m: string): void }) => Promise<void>): void =>
+      void test(name, async (t) => {
         try {
           await body(t);
         } catch (err) {

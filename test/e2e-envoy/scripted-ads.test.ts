@@ -68,9 +68,9 @@ const UNDECODABLE: Named = { name: 'ingress', any: { type_url: TYPE.LDS, value: 
 
 /** One flavour's wire format: responses, and requests reduced to what is compared. */
 interface Flavour {
-  respond(s: ScriptedStream, typeUrl: string, version: string, nonce: string, resources: readonly Named[]): void;
+  respond: (s: ScriptedStream, typeUrl: string, version: string, nonce: string, resources: readonly Named[]) => void;
   /** SotW: type, version_info, nonce, names. Delta: type, nonce, names subscribed, initial versions. */
-  view(req: SeenRequest): unknown[];
+  view: (req: SeenRequest) => unknown[];
 }
 
 const SOTW: Flavour = {

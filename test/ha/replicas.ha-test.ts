@@ -44,7 +44,7 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     const spread: MovingNode[] = [];
     for (let i = 0; i < count; i++) {
       const n = new MovingNode(`${prefix}-node-${i}`);
-      await n.connect(replicas[i % replicas.length]!, replicas[(i + (ownMetrics ? 0 : 1)) % replicas.length]!);
+      await n.connect(replicas[i % replicas.length]!, replicas[(i + (ownMetrics ? 0 : 1)) % replicas.length]);
       spread.push(n);
     }
     nodes.push(...spread);

@@ -112,7 +112,7 @@ describe('two grpc-js-xds nodes in two groups', { timeout: 60_000 }, () => {
   before(async () => {
     const ports = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
     d = await startTestDaemon(
-      grpcFleet({ 'cluster-0': [grpcServerListener({ port: ports[0]! })], 'cluster-1': [grpcServerListener({ port: ports[1]! })] }),
+      grpcFleet({ 'cluster-0': [grpcServerListener({ port: ports[0] })], 'cluster-1': [grpcServerListener({ port: ports[1] })] }),
     );
     nodes.push(
       ...(await Promise.all(

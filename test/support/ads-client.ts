@@ -149,7 +149,7 @@ export function openSotwStream(address: string, opts: StreamOptions = {}): SotwS
   const subscribed = new Map<string, string[]>();
   const send = (req: SotwRequest): void => {
     const message = base.prepare(req);
-    if (req.resource_names) subscribed.set(String(message.type_url ?? ''), [...req.resource_names]);
+    if (req.resource_names) subscribed.set(String((message.type_url as string | undefined) ?? ''), [...req.resource_names]);
     base.write(message);
   };
   const reply = (res: SotwResponse, version: string, names: string[] | undefined, error?: ErrorDetail): void =>

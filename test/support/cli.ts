@@ -42,7 +42,7 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -57,7 +57,7 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     }
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,

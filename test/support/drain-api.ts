@@ -4,9 +4,9 @@ import type { Drain } from '../../src/fleet/drain/model.js';
 
 export interface DrainApi {
   /** Any API call: its status and JSON body. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
   /** POST /v1/drains, which must answer 201: the drain as created. */
-  drain(body: unknown): Promise<Drain>;
+  drain: (body: unknown) => Promise<Drain>;
 }
 
 /** `apiUrl` is read at each call: tests start their daemon after they make this. */

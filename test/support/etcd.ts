@@ -96,7 +96,7 @@ export class TestEtcd {
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    child.stderr!.on('data', (c: Buffer) => (this.#log = (this.#log + c.toString()).slice(-4000)));
+    child.stderr.on('data', (c: Buffer) => (this.#log = (this.#log + c.toString()).slice(-4000)));
     this.#child = child;
     const deadline = Date.now() + 20_000;
     for (;;) {

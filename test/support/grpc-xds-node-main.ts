@@ -68,7 +68,7 @@ const STOP_SLACK_MS = 1000;
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
 
 function emit(event: Unstamped<ChildEvent>, sent?: () => void): void {
-  const line = { ...event, at: Date.now() } as ChildEvent;
+  const line = { ...event, at: Date.now() };
   if (process.send && process.connected) process.send(line, undefined, {}, () => sent?.());
   else {
     process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -180,7 +180,8 @@ function watchConnections(server: XdsServer, address: string): NodeJS.Timeout {
       else tcpServer.getConnections((err, n) => resolve(err ? undefined : n));
     });
   let last = '';
-  const timer = setInterval(async () => {
+  // Settles without rejecting: a failure is reported as an event.
+  const poll = async (): Promise<void> => {
     try {
       const open = await openSockets();
       const active = activeSessions(server);
@@ -191,7 +192,8 @@ function watchConnections(server: XdsServer, address: string): NodeJS.Timeout {
     } catch (err) {
       emit({ type: 'error', message: `connection count: ${(err as Error).message}` });
     }
-  }, CONNECTION_POLL_MS);
+  };
+  const timer = setInterval(() => void poll(), CONNECTION_POLL_MS);
   timer.unref();
   return timer;
 }

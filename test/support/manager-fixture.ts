@@ -53,9 +53,9 @@ export interface ManagerFixture {
 /** A node served as the xDS server serves it: registered, joined to drains, given its snapshot, watched. */
 export interface ServedNode {
   /** The listeners it is sent now. */
-  listeners(): string[];
+  listeners: () => string[];
   /** It ACKs the listener set it is meant to have now. */
-  ack(): void;
+  ack: () => void;
 }
 
 /** A drain manager on `store`, and a way to connect nodes of the demo config's cluster. */

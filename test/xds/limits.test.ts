@@ -170,7 +170,7 @@ describe('responses a node leaves unread', { timeout: 30_000 }, () => {
       assert.equal(warning!['node'], 'stuck');
       assert.equal(warning!['limitBytes'], LIMIT);
       assert.ok((warning!['queuedBytes'] as number) > 100 * KiB, JSON.stringify(warning));
-      assert.match(String(warning!['msg']), new RegExp(`node stuck .* ${warning!['queuedBytes']} bytes unread .* bound of ${LIMIT} bytes`));
+      assert.match(String(warning!['msg']), new RegExp(`node stuck .* ${String(warning!['queuedBytes'])} bytes unread .* bound of ${LIMIT} bytes`));
       const metrics = await d.daemon.metrics.registry.getSingleMetricAsString('drainplane_xds_send_queue_overflows_total');
       assert.match(metrics, /^drainplane_xds_send_queue_overflows_total 1$/m);
       await waitUntil('the node to be disconnected', () => d.daemon.nodes.get('stuck')?.connected === false);

@@ -18,7 +18,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export function svg(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement {
-  const el = document.createElementNS(SVG_NS, tag) as SVGElement;
+  const el = document.createElementNS(SVG_NS, tag);
   setAttrs(el, attrs);
   append(el, children);
   return el;
@@ -37,6 +37,12 @@ function append(el: Element, children: readonly Child[]): void {
     if (Array.isArray(child)) append(el, child);
     else el.append(typeof child === 'number' ? String(child) : (child as Node | string));
   }
+}
+
+/** A text field's value in a form's data: '' when the form has no such field (the console has no file inputs). */
+export function fieldText(data: FormData, name: string): string {
+  const value = data.get(name);
+  return typeof value === 'string' ? value : '';
 }
 
 /** The element with this id; a missing one is a bug in the page, not a state to handle. */

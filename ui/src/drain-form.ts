@@ -5,7 +5,7 @@
  */
 import { ApiError, type Api } from './api.js';
 import { confirmAction } from './confirm.js';
-import { byId, h, replaceContent } from './dom.js';
+import { byId, fieldText, h, replaceContent } from './dom.js';
 import { count, drainedAtText, localityText } from './format.js';
 import type { Store } from './store.js';
 import type { DrainDigest, DrainMeasure, DrainPreview, DrainRequest, FieldError } from './types.js';
@@ -138,7 +138,7 @@ export class DrainForm {
   /** The request the form describes, or the first thing in it that cannot be sent. */
   #request(): DrainRequest | { error: FieldError } {
     const data = new FormData(this.#form);
-    const text = (name: string) => String(data.get(name) ?? '').trim();
+    const text = (name: string) => fieldText(data, name).trim();
     const list = (name: string) => text(name).split(/[\s,]+/).filter(Boolean);
     const metadata: Record<string, string> = {};
     for (const pair of list('metadata')) {

@@ -131,7 +131,7 @@ function renderDrain(d: DrainDigest, actions: Actions): Child[] {
   ];
   if (d.finishedAt) facts.push(['Took', duration(Date.parse(d.finishedAt) - Date.parse(d.createdAt))]);
   if (d.origin === 'shutdown') facts.push(['Started by', 'the shutdown of drainplane run']);
-  if (d.retired) facts.push(['History', `${d.retired.reason} (${ago(d.retired.at)})`]);
+  if (d.retired) facts.push(['History', h('span', {}, `${d.retired.reason} (`, ago(d.retired.at), ')')]);
   return [
     h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `Drain ${d.id} `, badge(d.state)),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),

@@ -2,7 +2,7 @@
  * The fleet view: totals and per-locality counts (from the server's summary), the node filter,
  * and one page of nodes grouped by cluster and locality, each with its listeners' states.
  */
-import { byId, h, replaceContent } from './dom.js';
+import { byId, fieldText, h, replaceContent } from './dom.js';
 import { ago, badge, count, localityText } from './format.js';
 import { PAGE_SIZE, type NodeList } from './node-list.js';
 import type { NodeFilter, Store } from './store.js';
@@ -20,10 +20,10 @@ export function fleetView(store: Store, nodes: NodeList): void {
   const readForm = (): NodeFilter => {
     const data = new FormData(form);
     return {
-      q: String(data.get('q') ?? ''),
-      cluster: String(data.get('cluster') ?? ''),
-      zone: String(data.get('zone') ?? ''),
-      state: String(data.get('state') ?? '') as NodeFilter['state'],
+      q: fieldText(data, 'q'),
+      cluster: fieldText(data, 'cluster'),
+      zone: fieldText(data, 'zone'),
+      state: fieldText(data, 'state') as NodeFilter['state'],
       connected: data.get('connected') === 'on',
     };
   };
@@ -62,7 +62,7 @@ export function fleetView(store: Store, nodes: NodeList): void {
     replaceContent(totals, ...renderTotals(summary));
     replaceContent(groups, renderGroups(summary, showLocality));
     fillClusters(form, summary);
-    fillZones(form, summary, String(new FormData(form).get('cluster') ?? ''));
+    fillZones(form, summary, fieldText(new FormData(form), 'cluster'));
   });
 
   // Redrawn when a page comes (the event stream says when it is worth fetching), not per summary.
@@ -211,7 +211,7 @@ const TYPES: readonly XdsType[] = ['lds', 'cds', 'rds', 'eds'];
 
 /** The latest ACK, and a NACK newer than its type's ACK (the config the node runs is not the one it was sent). */
 function lastAnswer(n: NodeView): (HTMLElement | string)[] {
-  const acks = TYPES.flatMap((t) => (n.types[t]?.acked ? [{ t, ...n.types[t]!.acked! }] : [])).sort((a, b) => b.at.localeCompare(a.at));
+  const acks = TYPES.flatMap((t) => (n.types[t]?.acked ? [{ t, ...n.types[t].acked }] : [])).sort((a, b) => b.at.localeCompare(a.at));
   const nacks = TYPES.flatMap((t) => {
     const s = n.types[t];
     return s?.lastNack && (!s.acked || s.lastNack.at > s.acked.at) ? [{ t, ...s.lastNack }] : [];

@@ -7,6 +7,13 @@ import { list, type Raw } from './options.js';
 
 export type Num = number | bigint;
 
+/** Equality across the two kinds, as `==` has it: 1 and 1n are equal, 1.5 and NaN equal no bigint. */
+export function sameNum(a: Num, b: Num): boolean {
+  if (typeof a === 'bigint' && typeof b === 'number') return Number.isInteger(b) && a === BigInt(b);
+  if (typeof a === 'number' && typeof b === 'bigint') return Number.isInteger(a) && BigInt(a) === b;
+  return a === b;
+}
+
 /** One rule on one value: what is wrong with the value, or undefined when it complies. */
 export type Rule<T> = (value: T) => string | undefined;
 
@@ -27,7 +34,7 @@ export function rangeRules(
   const out: Rule<Num>[] = [];
   const equal = read(rules['const']);
   if (equal !== undefined) {
-    out.push((v) => (v == equal ? undefined : `value must equal ${show(equal)}, got ${show(v)}`));
+    out.push((v) => (sameNum(v, equal) ? undefined : `value must equal ${show(equal)}, got ${show(v)}`));
   }
   const lower = bound(read, rules['gt'], rules['gte']);
   const upper = bound(read, rules['lt'], rules['lte']);
@@ -36,13 +43,13 @@ export function rangeRules(
   const allowed = members(rules, 'in', read);
   if (allowed.length > 0) {
     out.push((v) =>
-      allowed.some((a) => a == v) ? undefined : `value must be one of ${allowed.map(show).join(', ')}, got ${show(v)}`,
+      allowed.some((a) => sameNum(a, v)) ? undefined : `value must be one of ${allowed.map(show).join(', ')}, got ${show(v)}`,
     );
   }
   const banned = members(rules, 'not_in', read);
   if (banned.length > 0) {
     const which = banned.length === 1 ? show(banned[0]!) : `one of ${banned.map(show).join(', ')}`;
-    out.push((v) => (banned.some((b) => b == v) ? `value must not be ${which}` : undefined));
+    out.push((v) => (banned.some((b) => sameNum(b, v)) ? `value must not be ${which}` : undefined));
   }
   return out;
 }

@@ -79,10 +79,10 @@ function scalarCheck(kind: string, rules: Raw, scalar: string): ValueCheck | und
   const ignoreEmpty = rules['ignore_empty'] === true;
   if (NUMBER_KINDS.has(kind) && NUMBER_KINDS.has(scalar)) {
     const rule = rangeRules(rules, (raw) => readNumber(raw, kind), (v) => showNumber(v, kind));
-    return checkOf(rule, (v) => toNum(v, scalar), ignoreEmpty ? (v) => v == 0 : undefined);
+    return checkOf(rule, (v) => toNum(v, scalar), ignoreEmpty ? (v) => v === 0 || v === 0n : undefined);
   }
   if (kind === 'string' && scalar === 'string') {
-    return checkOf(stringRules(rules), (v) => String(v ?? ''), ignoreEmpty ? (v) => v === '' : undefined);
+    return checkOf(stringRules(rules), (v) => String((v as string | undefined) ?? ''), ignoreEmpty ? (v) => v === '' : undefined);
   }
   if (kind === 'bytes' && scalar === 'bytes') {
     return checkOf(bytesRules(rules), toBytes, ignoreEmpty ? (v) => v.length === 0 : undefined);

@@ -107,7 +107,7 @@ function tracksPresence(field: protobuf.Field): boolean {
  */
 export function isSet(field: protobuf.Field, value: unknown): boolean {
   if (value === null || value === undefined) return false;
-  if (field.map) return Object.keys(value as object).length > 0;
+  if (field.map) return Object.keys(value).length > 0;
   if (field.repeated) return (value as unknown[]).length > 0;
   return tracksPresence(field) || !isZero(value);
 }

@@ -2,7 +2,7 @@
  * Scalar and enum values in both directions: the JSON forms the mapping accepts (strictly, with
  * a reason for each rejection) and the canonical form printed back.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { fullName } from './fields.js';
 import { toBigInt, toLong } from './int64.js';
 import { describe } from './json-values.js';

@@ -99,7 +99,7 @@ class JsonPrinter {
   }
 
   private any(type: protobuf.Type, message: Fields, path: string): Record<string, unknown> {
-    const typeUrl = String(fieldValueById(type, message, 1) ?? '');
+    const typeUrl = String((fieldValueById(type, message, 1) as string | undefined) ?? '');
     const payload = (fieldValueById(type, message, 2) ?? new Uint8Array()) as Uint8Array;
     if (typeUrl === '' && payload.length === 0) return {};
     const inner = this.registry.typeFromUrl(typeUrl);

@@ -122,7 +122,7 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     try {
       const record = JSON.parse(kv.value.toString()) as SharedNodeRecord;
       let byReplica = this.#others.get(at.nodeId);
-      if (!byReplica) this.#others.set(at.nodeId, (byReplica = new Map()));
+      if (!byReplica) this.#others.set(at.nodeId, (byReplica = new Map<string, SharedNodeRecord>()));
       byReplica.set(at.replica, record);
       this.#changed(at.nodeId);
     } catch (err) {
