@@ -82,7 +82,7 @@ export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): 
   const key =
     overlayKeys.get(overlay) ?? [...overlay].map(([name, o]) => `${o.drainId}\0${o.action}\0${name}\n`).sort().join('');
   let perBase = overlaid.get(base);
-  if (!perBase) overlaid.set(base, (perBase = new Map()));
+  if (!perBase) overlaid.set(base, (perBase = new Map<string, Snapshot>()));
   const cached = perBase.get(key);
   if (cached) return cached;
   const listeners: EncodedResource[] = [];
@@ -101,7 +101,7 @@ export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): 
 
 function modifiedListener(resource: EncodedResource, drainId: string): EncodedResource {
   let perDrain = modified.get(resource);
-  if (!perDrain) modified.set(resource, (perDrain = new Map()));
+  if (!perDrain) modified.set(resource, (perDrain = new Map<string, EncodedResource>()));
   const cached = perDrain.get(drainId);
   if (cached) return cached;
   const protos = envoyProtos();
