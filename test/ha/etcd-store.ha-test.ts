@@ -195,9 +195,9 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
 
   test('a cancel whose write cannot reach etcd changes nothing: the drain runs, etcd holds it running, the node stays drained; the retry cancels it', async () => {
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const store = new EtcdDrainStore(await client(proxy.endpoint), new EtcdKeys('/tx-cancel/'), () => undefined, silent);
     try {
       const keys = new EtcdKeys('/tx-cancel/');
-      const store = new EtcdDrainStore(await client(proxy.endpoint), keys, () => undefined, silent);
       const { drains, connect } = drainManagerOn(store);
       await drains.load();
       const node = connect('a');
@@ -218,6 +218,8 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
       assert.deepEqual(node.listeners(), ['egress_http', 'ingress_http']);
       assert.equal((await storedDrain(await client(), keys.drain(id))).state, 'cancelled');
     } finally {
+      // Its watch follows etcd until closed: left open, it would keep this process alive.
+      await store.close();
       await proxy.close();
     }
   });
