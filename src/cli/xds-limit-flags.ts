@@ -15,10 +15,7 @@ const FLAGS = {
 
 type FlagName = keyof typeof FLAGS;
 
-export const XDS_LIMIT_FLAGS = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }])) as Record<
-  FlagName,
-  { type: 'string' }
->;
+export const XDS_LIMIT_FLAGS = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }])) as Record<FlagName, { type: 'string' }>;
 
 /** The flags with their defaults, two to a line, indented to follow serve's usage lines. */
 export const XDS_LIMITS_USAGE = Object.entries(FLAGS)

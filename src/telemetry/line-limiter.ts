@@ -57,7 +57,7 @@ export class LineLimiter {
     let events = this.#nodes.get(node);
     if (!events) {
       if (this.#nodes.size >= this.#sweepAt) this.#sweep(now);
-      this.#nodes.set(node, (events = new Map()));
+      this.#nodes.set(node, (events = new Map<string, Window>()));
     }
     let window = events.get(event);
     if (!window) events.set(event, (window = { start: now, count: 0, suppressed: 0 }));

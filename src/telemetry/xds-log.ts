@@ -98,8 +98,7 @@ export function xdsLogEvents(logger: Logger, options: XdsLogOptions = {}): Parti
           `${q.limitBytes} bytes: reset the ${streams.length} slowest stream(s) (node ${named.join(', ')}${more}), freeing ${q.freedBytes} bytes`,
       );
     },
-    nodeRefused: (node, peer, reason) =>
-      ok(node.id, 'node_refused') && logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
+    nodeRefused: (node, peer, reason) => ok(node.id, 'node_refused') && logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
   } satisfies XdsEvents;
   if (logger.isLevelEnabled('info')) return events;
   // Below info, leave the per-event handlers out: pino would drop their lines, but only after

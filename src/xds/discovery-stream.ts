@@ -116,10 +116,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> implements Budget
     if (!typeUrl) return;
     const { limits } = this.deps;
     if (request.resourceCount > limits.maxResourceNames) {
-      this.#fail(
-        grpc.status.INVALID_ARGUMENT,
-        `a request names ${request.resourceCount} resources; at most ${limits.maxResourceNames} are allowed`,
-      );
+      this.#fail(grpc.status.INVALID_ARGUMENT, `a request names ${request.resourceCount} resources; at most ${limits.maxResourceNames} are allowed`);
       return;
     }
     let subscription = this.#subscriptions.get(typeUrl);

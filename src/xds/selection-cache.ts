@@ -49,7 +49,7 @@ export class SelectionCache {
     const selection = select(snapshot, names);
     const bytes = namesKey.length + selection.resources.reduce((sum, r) => sum + r.sotwField.length + 8, ENTRY_OVERHEAD_BYTES);
     if (bytes > this.maxBytes) return selection;
-    if (!home) this.#bySnapshot.set(snapshot, (home = new Map()));
+    if (!home) this.#bySnapshot.set(snapshot, (home = new Map<string, Entry>()));
     const entry: Entry = { namesKey, home, selection, bytes };
     home.set(namesKey, entry);
     this.#lru.add(entry);

@@ -31,10 +31,13 @@ test('each memory bound of the xDS port has a serve flag that sets its limit', (
 });
 
 test('a limit flag that is not a whole number in range is refused, naming the flag', () => {
-  assert.throws(() => xdsLimitOptions({ 'xds-max-total-queued-bytes': '1.5' }), (err: unknown) => {
-    assert.ok(err instanceof CliError);
-    assert.match(err.message, /--xds-max-total-queued-bytes must be a whole number of at least 1, got "1\.5"/);
-    return true;
-  });
+  assert.throws(
+    () => xdsLimitOptions({ 'xds-max-total-queued-bytes': '1.5' }),
+    (err: unknown) => {
+      assert.ok(err instanceof CliError);
+      assert.match(err.message, /--xds-max-total-queued-bytes must be a whole number of at least 1, got "1\.5"/);
+      return true;
+    },
+  );
   assert.throws(() => xdsLimitOptions({ 'xds-max-node-metadata-bytes': '100' }), /at least 256/);
 });

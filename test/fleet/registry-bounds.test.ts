@@ -4,28 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NodeIdentity } from '../../src/cache/node.js';
 import { NodeRegistry } from '../../src/fleet/registry.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import type { StreamInfo } from '../../src/xds/events.js';
-
-let streamId = 0;
-
-function stream(id: string, nodeBytes: number): StreamInfo {
-  const node: NodeIdentity = {
-    id,
-    cluster: 'c',
-    metadata: {},
-    locality: { region: '', zone: '', subZone: '' },
-    userAgentName: 'envoy',
-    userAgentVersion: '1.40.0',
-  };
-  return { streamId: ++streamId, node, protocol: 'sotw', aggregated: true, peer: 'test', nodeBytes };
-}
+import { streamInfo } from '../support/stream-info.js';
 
 /** A node that connects, perhaps NACKs, and leaves. */
 function visit(registry: NodeRegistry, id: string, nodeBytes = 1000, nack = ''): void {
-  const s = stream(id, nodeBytes);
+  const s = streamInfo(id, { nodeBytes });
   registry.events.streamOpened!(s);
   if (nack) registry.events.nacked!(s, { typeUrl: TypeUrl.Listener, version: 'v', nonce: 'n', code: 13, message: nack, at: new Date() });
   registry.events.streamClosed!(s);
@@ -49,7 +34,10 @@ test('nodes that left are kept within the bound in bytes, NACK messages counted'
   for (let i = 0; i < 5; i++) visit(registry, `nack-${i}`, 1000, 'e'.repeat(10_000));
   assert.ok(registry.disconnectedBytes <= 100_000, `${registry.disconnectedBytes} bytes`);
   const ids = registry.list().map((n) => n.identity.id);
-  assert.deepEqual(ids.filter((id) => id.startsWith('nack')), ['nack-0', 'nack-1', 'nack-2', 'nack-3', 'nack-4']);
+  assert.deepEqual(
+    ids.filter((id) => id.startsWith('nack')),
+    ['nack-0', 'nack-1', 'nack-2', 'nack-3', 'nack-4'],
+  );
   assert.ok(ids.includes('big-4'), ids.join());
   assert.ok(!ids.some((id) => id.startsWith('small')) && !ids.includes('big-0'), ids.join());
 });
@@ -57,14 +45,17 @@ test('nodes that left are kept within the bound in bytes, NACK messages counted'
 test('a node that comes back is no longer counted among those that left', () => {
   const registry = new NodeRegistry({ maxDisconnectedNodes: 2, maxDisconnectedNodeBytes: 1 << 30 });
   visit(registry, 'a');
-  const back = stream('a', 1000);
+  const back = streamInfo('a', { nodeBytes: 1000 });
   registry.events.streamOpened!(back);
   visit(registry, 'b');
   visit(registry, 'c');
   visit(registry, 'd');
   assert.equal(registry.get('a')?.connected, true, 'a connected node is never forgotten');
   assert.deepEqual(
-    registry.list().filter((n) => !n.connected).map((n) => n.identity.id),
+    registry
+      .list()
+      .filter((n) => !n.connected)
+      .map((n) => n.identity.id),
     ['c', 'd'],
   );
 });

@@ -56,17 +56,21 @@ describe('bad input and slow clients', () => {
     assert.match(status.details, /names 51 resources; at most 50/);
   });
 
-  test('a Delta stream that subscribes to more names than the limit over several requests ends with INVALID_ARGUMENT', { timeout: 10_000 }, async () => {
-    const s = openDeltaStream(address, { node: { id: 'greedy-delta', cluster: 'test-cluster' } });
-    streams.push(s);
-    const names = (from: number) => Array.from({ length: 30 }, (_, i) => `r${from + i}`);
-    s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(0) });
-    await s.next(TYPE.RDS);
-    s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(30) });
-    const status = await s.closed;
-    assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(status.details, /subscribes to 60 resources of .*RouteConfiguration; at most 50/);
-  });
+  test(
+    'a Delta stream that subscribes to more names than the limit over several requests ends with INVALID_ARGUMENT',
+    { timeout: 10_000 },
+    async () => {
+      const s = openDeltaStream(address, { node: { id: 'greedy-delta', cluster: 'test-cluster' } });
+      streams.push(s);
+      const names = (from: number) => Array.from({ length: 30 }, (_, i) => `r${from + i}`);
+      s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(0) });
+      await s.next(TYPE.RDS);
+      s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(30) });
+      const status = await s.closed;
+      assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(status.details, /subscribes to 60 resources of .*RouteConfiguration; at most 50/);
+    },
+  );
 
   test('unserved type URLs are reported for the first 16 of a stream, and the stream is served on', { timeout: 10_000 }, async () => {
     const s = openSotwStream(address, { node: { id: 'many-types', cluster: 'test-cluster' } });

@@ -4,14 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NodeIdentity } from '../../src/cache/node.js';
-import type { StreamInfo } from '../../src/xds/events.js';
 import { LineLimiter, type Suppressed } from '../../src/telemetry/line-limiter.js';
 import { xdsLogEvents } from '../../src/telemetry/xds-log.js';
 import { openSotwStream, TYPE } from '../support/ads-client.js';
 import { daemonForSuite } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
+import { streamInfo } from '../support/stream-info.js';
 
 describe('a client sending 2,000 requests with a stale nonce', { timeout: 30_000 }, () => {
   const logs = captureLogs();
@@ -44,24 +43,20 @@ describe('a client sending 2,000 requests with a stale nonce', { timeout: 30_000
   });
 });
 
-function info(id: string): StreamInfo {
-  const node: NodeIdentity = { id, cluster: 'c', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: '', userAgentVersion: '' };
-  return { streamId: 1, node, protocol: 'sotw', aggregated: true, peer: 'test' };
-}
-
 describe('the log line limit', () => {
   test('counts what it left out in one summary line once the minute is over', () => {
     const logs = captureLogs();
     let now = 0;
     const events = xdsLogEvents(logs.logger, { maxLogLinesPerNode: 5, now: () => now });
-    for (let i = 0; i < 100; i++) events.requestIgnored!(info('n'), `stale nonce ${i}`);
-    for (let i = 0; i < 3; i++) events.nacked!(info('n'), { typeUrl: TYPE.LDS, version: 'v', nonce: 'x', code: 13, message: 'bad', at: new Date() });
+    for (let i = 0; i < 100; i++) events.requestIgnored!(streamInfo('n'), `stale nonce ${i}`);
+    for (let i = 0; i < 3; i++)
+      events.nacked!(streamInfo('n'), { typeUrl: TYPE.LDS, version: 'v', nonce: 'x', code: 13, message: 'bad', at: new Date() });
     assert.equal(logs.withEvent('request_ignored').length, 5);
     assert.equal(logs.withEvent('nack').length, 3, 'each event has a limit of its own');
     assert.equal(logs.withEvent('log_suppressed').length, 0);
 
     now = 60_000;
-    events.requestIgnored!(info('n'), 'stale nonce 100');
+    events.requestIgnored!(streamInfo('n'), 'stale nonce 100');
     const [summary, ...more] = logs.withEvent('log_suppressed');
     assert.equal(more.length, 0);
     assert.equal(summary!['node'], 'n');
@@ -74,7 +69,7 @@ describe('the log line limit', () => {
   test('0 turns the limit off', () => {
     const logs = captureLogs();
     const events = xdsLogEvents(logs.logger, { maxLogLinesPerNode: 0 });
-    for (let i = 0; i < 100; i++) events.requestIgnored!(info('n'), 'stale');
+    for (let i = 0; i < 100; i++) events.requestIgnored!(streamInfo('n'), 'stale');
     assert.equal(logs.withEvent('request_ignored').length, 100);
   });
 

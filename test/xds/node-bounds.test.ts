@@ -80,7 +80,10 @@ describe('nodes that left', { timeout: 60_000 }, () => {
 
   test('are kept within the bound in bytes, the first to leave forgotten first; connected ones stay', async () => {
     const d = daemon();
-    const connected = openSotwStream(d.xdsAddress, { service: 'lds', node: { id: 'stays', cluster: 'test-cluster', metadata: { pad: 'z'.repeat(60 * KiB) } } });
+    const connected = openSotwStream(d.xdsAddress, {
+      service: 'lds',
+      node: { id: 'stays', cluster: 'test-cluster', metadata: { pad: 'z'.repeat(60 * KiB) } },
+    });
     streams.push(connected);
     connected.send({});
     await connected.next(TYPE.LDS);

@@ -23,7 +23,9 @@ const streams: SotwStream[] = [];
 
 before(async () => {
   // Two groups: their nodes are sent different listeners, so no response (and no nonce) is shared.
-  const { cache, desired } = desiredStateOf(`groups:${demoGroup({ name: 'a', cluster: 'a' })}${demoGroup({ name: 'b', cluster: 'b', listenerTag: 'b' })}`);
+  const { cache, desired } = desiredStateOf(
+    `groups:${demoGroup({ name: 'a', cluster: 'a' })}${demoGroup({ name: 'b', cluster: 'b', listenerTag: 'b' })}`,
+  );
   server = new XdsServer({
     watcher: cache,
     events: combineEvents(desired.events, {
@@ -61,7 +63,11 @@ test('a node cannot ACK a response it did not read by working its nonce out from
   for (const guess of guesses) victim.send({ version_info: sent.version_info, response_nonce: guess });
   const handled = (): number => ignored.filter((r) => r.startsWith('victim stale nonce')).length + acked.filter((a) => a.startsWith('victim')).length;
   await waitUntil('every guess to be handled', () => handled() === guesses.size);
-  assert.deepEqual(acked.filter((a) => a.startsWith('victim')), [], 'no guess was taken as an ACK');
+  assert.deepEqual(
+    acked.filter((a) => a.startsWith('victim')),
+    [],
+    'no guess was taken as an ACK',
+  );
   assert.ok(!guesses.has(sent.nonce), `the nonce "${sent.nonce}" was one of the guesses from "${seen}"`);
 });
 

@@ -12,6 +12,7 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
 import { connected, discoveryRequestFrame, LDS_PATH, rawStream, resetCode } from '../support/raw-xds.js';
+import { streamInfo } from '../support/stream-info.js';
 import { waitUntil } from '../support/wait.js';
 
 const KiB = 1024;
@@ -103,7 +104,7 @@ describe('the send budget', () => {
       this.shedCount += 1;
       this.budget().left(this, this.queuedBytes);
       this.queuedBytes = 0;
-      return { streamId: 0, node: { id: this.name } as StreamInfo['node'], protocol: 'sotw', aggregated: true, peer: '' };
+      return streamInfo(this.name);
     }
   }
 
