@@ -36,7 +36,7 @@ import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
 import type { NodeAuthorizer } from './xds/discovery-stream.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
-import { XdsServer, type XdsLimits } from './xds/server.js';
+import { DEFAULT_XDS_LIMITS, XdsServer, type XdsLimits } from './xds/server.js';
 
 export type { ReloadResult } from './fleet/config-service.js';
 
@@ -222,7 +222,8 @@ export class Daemon {
     const cache = new SnapshotCache();
     const desired = new DesiredState({ cache, config: starting.config });
     const admin = new FleetAdmin({ settings: () => desired.config.envoyAdmin, localAddress: options.localAdminAddress });
-    const nodes = new NodeRegistry();
+    const xdsLimits = { ...DEFAULT_XDS_LIMITS, ...options.xdsLimits };
+    const nodes = new NodeRegistry(xdsLimits);
     const gauges = new ConnectionGauges();
     // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
     const fleet = store.nodes && new FleetView({ replica: store.replica, local: nodes, gauges, shared: store.nodes });
@@ -244,7 +245,7 @@ export class Daemon {
       logger,
       ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
     });
-    const ledger = new NackLedger();
+    const ledger = new NackLedger(xdsLimits);
     const metrics = createMetrics({ ledger, drains });
     const config = new ConfigService({
       file: options.configFile,
@@ -282,7 +283,7 @@ export class Daemon {
         // Joining running drains comes first, then the node's snapshot: its first response carries them.
         { streamOpened: (s) => drains.nodeConnected(s.node) },
         desired.events,
-        xdsLogEvents(logger.child({ component: 'xds' })),
+        xdsLogEvents(logger.child({ component: 'xds' }), xdsLimits),
         nodes.events,
         publisher?.events ?? {},
         metrics.xdsEvents,
@@ -295,7 +296,7 @@ export class Daemon {
           },
         },
       ],
-      ...(options.xdsLimits !== undefined && { limits: options.xdsLimits }),
+      limits: xdsLimits,
       ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
     return new Daemon(options, {

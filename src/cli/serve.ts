@@ -10,6 +10,7 @@ import { CliError } from './errors.js';
 import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
 import { STORE_FLAGS, STORE_HELP, storeOptions } from './store-flags.js';
 import { TLS_FLAGS, TLS_HELP, tlsOptions } from './tls-flags.js';
+import { XDS_LIMIT_FLAGS, XDS_LIMITS_HELP, XDS_LIMITS_USAGE, xdsLimitOptions } from './xds-limit-flags.js';
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
@@ -17,6 +18,7 @@ const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-po
                        [--api-rate-limit ${DEFAULT_MUTATIONS_PER_MINUTE}] [--api-body-limit ${DEFAULT_BODY_LIMIT_BYTES}]
                        [--xds-max-message-bytes ${DEFAULT_XDS_LIMITS.maxReceiveMessageBytes}] [--xds-max-queued-bytes ${DEFAULT_XDS_LIMITS.maxQueuedBytes}]
                        [--xds-max-streams-per-connection ${DEFAULT_XDS_LIMITS.maxConcurrentStreams}]
+                       ${XDS_LIMITS_USAGE}
                        [--drain-history 100] [--drain-history-days 30]
                        [--api-tls-cert FILE --api-tls-key FILE]
                        [--xds-tls-cert FILE --xds-tls-key FILE [--xds-tls-ca FILE [--xds-node-identity T]]]
@@ -38,6 +40,8 @@ Limits: --api-rate-limit mutating requests per minute per token (or client addre
 --api-body-limit bytes per request body; --xds-max-message-bytes per message received on the
 xDS port; --xds-max-streams-per-connection concurrent gRPC streams per HTTP/2 connection;
 --xds-max-queued-bytes of responses a node has not read before its stream is reset.
+
+${XDS_LIMITS_HELP}
 
 ${RETENTION_HELP}
 
@@ -64,6 +68,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       'xds-max-message-bytes': { type: 'string' },
       'xds-max-streams-per-connection': { type: 'string' },
       'xds-max-queued-bytes': { type: 'string' },
+      ...XDS_LIMIT_FLAGS,
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
       ...STORE_FLAGS,
@@ -112,6 +117,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         1,
       ),
       maxQueuedBytes: integerFlag('xds-max-queued-bytes', v['xds-max-queued-bytes'], DEFAULT_XDS_LIMITS.maxQueuedBytes, 1),
+      ...xdsLimitOptions(v),
     },
     ...(await tlsOptions(v, logger)),
   });

@@ -1,6 +1,7 @@
 import type { NodeIdentity } from '../cache/node.js';
 import { TYPE_SHORT_NAME, type XdsShortName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NackRecord, StreamInfo, StreamProtocol, XdsEvents } from '../xds/events.js';
+import { DEFAULT_XDS_LIMITS, type XdsLimits } from '../xds/limits.js';
 
 export interface TypeStatus {
   sent?: { version: string; nonce: string; at: string };
@@ -30,17 +31,33 @@ export interface NodeStatus {
   types: Partial<Record<XdsShortName, TypeStatus>>;
 }
 
-/** Disconnected nodes remembered, oldest forgotten first. */
-const MAX_DISCONNECTED = 10_000;
+/** What the registry keeps of nodes that left: so many, of so many bytes at most. */
+export type RegistryLimits = Pick<XdsLimits, 'maxDisconnectedNodes' | 'maxDisconnectedNodeBytes'>;
+
+/** A node's status beside its identity and NACK messages: its objects and short strings. */
+const STATUS_OVERHEAD_BYTES = 1024;
 
 /**
  * Every node that is or was connected, as the protocol events describe it: who it is, its
  * streams, and per type what was sent, what it ACKed, and its last NACK.
+ *
+ * Anyone who reaches the xDS port can connect as a node id of its choosing, so what is kept of
+ * nodes that left is bounded, in number and in bytes (identity with metadata as cut by the
+ * stream, last NACK messages): past either, the nodes that left first are forgotten first.
  */
 export class NodeRegistry {
   readonly #nodes = new Map<string, NodeStatus>();
-  readonly #disconnected = new Set<string>();
+  /** Bytes of each node's identity, as measured when its latest stream opened. */
+  readonly #identityBytes = new Map<string, number>();
+  /** The nodes that left, in the order they left, with the bytes each takes. */
+  readonly #disconnected = new Map<string, number>();
+  #disconnectedBytes = 0;
   readonly #watchers = new Set<(nodeId: string) => void>();
+  readonly #limits: RegistryLimits;
+
+  constructor(limits: RegistryLimits = DEFAULT_XDS_LIMITS) {
+    this.#limits = { maxDisconnectedNodes: limits.maxDisconnectedNodes, maxDisconnectedNodeBytes: limits.maxDisconnectedNodeBytes };
+  }
 
   readonly events: Partial<XdsEvents> = {
     streamOpened: (s) => this.#opened(s),
@@ -90,8 +107,9 @@ export class NodeRegistry {
       node = { identity: s.node, connected: true, lastSeen: now(), streams: [], types: {} };
       this.#nodes.set(s.node.id, node);
     }
-    this.#disconnected.delete(s.node.id);
+    this.#uncount(s.node.id);
     node.identity = s.node;
+    this.#identityBytes.set(s.node.id, s.nodeBytes ?? s.node.id.length + s.node.cluster.length);
     if (!node.connected || node.streams.length === 0) node.connectedSince = now();
     node.connected = true;
     node.lastSeen = now();
@@ -107,14 +125,38 @@ export class NodeRegistry {
     if (node.streams.length === 0) {
       node.connected = false;
       delete node.connectedSince;
-      this.#disconnected.add(s.node.id);
-      if (this.#disconnected.size > MAX_DISCONNECTED) {
-        const oldest = this.#disconnected.values().next().value as string;
-        this.#disconnected.delete(oldest);
-        this.#nodes.delete(oldest);
-      }
+      this.#left(s.node.id, node);
     }
     this.#changed(s.node.id);
+  }
+
+  #uncount(id: string): void {
+    const bytes = this.#disconnected.get(id);
+    if (bytes === undefined) return;
+    this.#disconnected.delete(id);
+    this.#disconnectedBytes -= bytes;
+  }
+
+  /** Counts the node among those that left, forgetting the first that left while past a bound. */
+  #left(id: string, node: NodeStatus): void {
+    this.#uncount(id);
+    let bytes = STATUS_OVERHEAD_BYTES + (this.#identityBytes.get(id) ?? 0);
+    for (const t of Object.values(node.types)) bytes += t.lastNack?.message.length ?? 0;
+    this.#disconnected.set(id, bytes);
+    this.#disconnectedBytes += bytes;
+    const { maxDisconnectedNodes, maxDisconnectedNodeBytes } = this.#limits;
+    for (const [oldest, oldestBytes] of this.#disconnected) {
+      if (this.#disconnected.size <= maxDisconnectedNodes && this.#disconnectedBytes <= maxDisconnectedNodeBytes) break;
+      this.#disconnected.delete(oldest);
+      this.#disconnectedBytes -= oldestBytes;
+      this.#nodes.delete(oldest);
+      this.#identityBytes.delete(oldest);
+    }
+  }
+
+  /** Bytes the nodes that left take, as counted against the bound. */
+  get disconnectedBytes(): number {
+    return this.#disconnectedBytes;
   }
 
   /** Applies a change to the node's status of one type (of a node still known). */

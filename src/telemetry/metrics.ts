@@ -104,7 +104,7 @@ export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
   });
   const sendQueueOverflows = new Counter({
     name: 'drainplane_xds_send_queue_overflows_total',
-    help: 'Discovery streams reset because their node left more response bytes unread than the bound.',
+    help: 'Discovery streams reset because their node left more response bytes unread than the bound, per stream or server-wide.',
     registers: [registry],
   });
   const configReloads = new Counter({
@@ -127,6 +127,7 @@ export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
       acked: (_s, typeUrl) => acksOf(typeUrl).inc(),
       nacked: (_s, nack) => nacks.inc({ type: type(nack.typeUrl) }),
       sendQueueFull: () => sendQueueOverflows.inc(),
+      sendBudgetExceeded: (reset) => sendQueueOverflows.inc(reset.length),
     },
   };
 }

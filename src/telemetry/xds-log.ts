@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
 import type { MetricsStreamEvents } from '../metrics/metrics-service.js';
 import type { StreamInfo, XdsEvents } from '../xds/events.js';
+import { DEFAULT_XDS_LIMITS } from '../xds/limits.js';
+import { LineLimiter } from './line-limiter.js';
 
 function stream(info: StreamInfo): Record<string, unknown> {
   return { node: info.node.id, stream: info.streamId };
@@ -11,11 +13,38 @@ function type(typeUrl: string): string {
   return isXdsTypeUrl(typeUrl) ? TYPE_SHORT_NAME[typeUrl] : typeUrl;
 }
 
-/** One JSON log line per protocol event. */
-export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
+export interface XdsLogOptions {
+  /** Lines per node and event per minute (default DEFAULT_XDS_LIMITS.maxLogLinesPerNode); 0: no limit. */
+  readonly maxLogLinesPerNode?: number;
+  /** The window those lines are counted in; one minute unless a test says otherwise. */
+  readonly windowMs?: number;
+  readonly now?: () => number;
+}
+
+/** The limiter's key for lines about no one node (a stream that never named one, a reset of many). */
+const NO_NODE = '';
+
+/**
+ * One JSON log line per protocol event, at most `maxLogLinesPerNode` per node and event per
+ * minute: a client repeating itself (stale nonces, reconnects) cannot fill the log. What is
+ * left out is counted in one `log_suppressed` line per node and event once the minute is over.
+ */
+export function xdsLogEvents(logger: Logger, options: XdsLogOptions = {}): Partial<XdsEvents> {
+  const limiter = new LineLimiter({
+    linesPerWindow: options.maxLogLinesPerNode ?? DEFAULT_XDS_LIMITS.maxLogLinesPerNode,
+    ...(options.windowMs !== undefined && { windowMs: options.windowMs }),
+    ...(options.now && { now: options.now }),
+    onSuppressed: ({ node, event, count, windowMs }) =>
+      logger.warn(
+        { event: 'log_suppressed', ...(node !== NO_NODE && { node }), suppressed: event, lines: count, windowMs },
+        `… ${count} more "${event}" lines ${node === NO_NODE ? '' : `of node ${node} `}suppressed in ${windowMs / 1000} s`,
+      ),
+  });
+  const ok = (node: string, event: string): boolean => limiter.allow(node, event);
   // `satisfies`, not a type annotation: the handlers are arrow functions, safe to take off the object below.
   const events = {
     streamOpened: (info) =>
+      ok(info.node.id, 'node_connected') &&
       logger.info(
         {
           event: 'node_connected',
@@ -28,38 +57,58 @@ export function xdsLogEvents(logger: Logger): Partial<XdsEvents> {
         },
         'node connected',
       ),
-    streamClosed: (info) => logger.info({ event: 'node_disconnected', ...stream(info) }, 'node disconnected'),
+    streamClosed: (info) =>
+      ok(info.node.id, 'node_disconnected') && logger.info({ event: 'node_disconnected', ...stream(info) }, 'node disconnected'),
     responseSent: (info, typeUrl, r) =>
-      logger.info({ event: 'push', ...stream(info), type: type(typeUrl), ...r }, 'push'),
+      ok(info.node.id, 'push') && logger.info({ event: 'push', ...stream(info), type: type(typeUrl), ...r }, 'push'),
     acked: (info, typeUrl, version, nonce) =>
-      logger.info({ event: 'ack', ...stream(info), type: type(typeUrl), version, nonce }, 'ack'),
+      ok(info.node.id, 'ack') && logger.info({ event: 'ack', ...stream(info), type: type(typeUrl), version, nonce }, 'ack'),
     nacked: (info, nack) =>
+      ok(info.node.id, 'nack') &&
       logger.warn(
         { event: 'nack', ...stream(info), type: type(nack.typeUrl), version: nack.version, nonce: nack.nonce, error: nack.message },
         'nack: the node rejected a config; nothing more of this type is sent to it until its config changes',
       ),
     parked: (info, typeUrl, version) =>
+      ok(info.node.id, 'parked') &&
       logger.info({ event: 'parked', ...stream(info), type: type(typeUrl), version }, 'not resending a rejected config'),
     fallbackAccepted: (info, typeUrl, version, rejectedVersion) =>
+      ok(info.node.id, 'fallback_accepted') &&
       logger.warn(
         { event: 'fallback_accepted', ...stream(info), type: type(typeUrl), version, rejected: rejectedVersion },
         'a new process of a node that rejected its config runs the config the node last accepted',
       ),
     requestIgnored: (info, reason) =>
+      ok(info?.node.id ?? NO_NODE, 'request_ignored') &&
       logger.warn({ event: 'request_ignored', ...(info && stream(info)), reason }, 'request ignored'),
     sendQueueFull: (info, q) =>
+      ok(info.node.id, 'send_queue_full') &&
       logger.warn(
         { event: 'send_queue_full', ...stream(info), ...q },
         `node ${info.node.id} is not reading its responses: ${q.queuedBytes} bytes unread and ${q.responseBytes} more due, over the bound of ${q.limitBytes} bytes; stream reset`,
       ),
-    nodeRefused: (node, peer, reason) => logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
+    sendBudgetExceeded: (streams, q) => {
+      if (!ok(NO_NODE, 'send_budget_exceeded')) return;
+      const nodes = [...new Set(streams.map((s) => s.node.id))];
+      const named = nodes.slice(0, MAX_NODES_NAMED);
+      const more = nodes.length > named.length ? ` and ${nodes.length - named.length} more` : '';
+      logger.warn(
+        { event: 'send_budget_exceeded', streams: streams.length, nodes: named, ...q },
+        `nodes left ${q.queuedBytes} bytes unread in all, and ${q.responseBytes} more were due, over the server-wide bound of ` +
+          `${q.limitBytes} bytes: reset the ${streams.length} slowest stream(s) (node ${named.join(', ')}${more}), freeing ${q.freedBytes} bytes`,
+      );
+    },
+    nodeRefused: (node, peer, reason) => ok(node.id, 'node_refused') && logger.warn({ event: 'node_refused', node: node.id, peer, reason }, reason),
   } satisfies XdsEvents;
   if (logger.isLevelEnabled('info')) return events;
   // Below info, leave the per-event handlers out: pino would drop their lines, but only after
   // every push and ACK of every node had built a log object for nothing.
-  const { nacked, fallbackAccepted, requestIgnored } = events;
-  return { nacked, fallbackAccepted, requestIgnored };
+  const { nacked, fallbackAccepted, requestIgnored, sendQueueFull, sendBudgetExceeded, nodeRefused } = events;
+  return { nacked, fallbackAccepted, requestIgnored, sendQueueFull, sendBudgetExceeded, nodeRefused };
 }
+
+/** Nodes a send-budget line names; the rest are counted. */
+const MAX_NODES_NAMED = 10;
 
 /** Log lines for Envoy's metrics service streams (connection gauges for drains). */
 export function metricsSinkLog(logger: Logger): MetricsStreamEvents {

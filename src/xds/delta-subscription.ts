@@ -80,6 +80,10 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     return this.#inFlight !== undefined;
   }
 
+  get nameCount(): number {
+    return this.#names.size;
+  }
+
   /** Nothing sent yet, and the first request listed no initial_resource_versions. */
   get fresh(): boolean {
     return this.#initialized && this.#clientHas.size === 0 && this.#inFlight === undefined;

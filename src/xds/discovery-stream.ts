@@ -6,9 +6,12 @@ import type { Snapshot, TypeSnapshot } from '../cache/snapshot.js';
 import { PUSH_ORDER, isXdsTypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
 import { resetCall } from './call-reset.js';
 import type { SendQueueOverflow, StreamInfo, StreamProtocol, XdsEvents } from './events.js';
+import type { StreamLimits } from './limits.js';
 import type { NackLedger } from './nack-ledger.js';
 import type { RawNode } from './requests.js';
+import type { BudgetedStream, SendBudget } from './send-budget.js';
 import type { ResponsePlan, TypeSubscription } from './subscription.js';
+import { clip, truncateText } from './truncate.js';
 
 /** The request fields the driver reads; the rest belongs to the protocol's subscriptions. */
 export interface DiscoveryRequestBase {
@@ -22,6 +25,8 @@ export interface StreamDeps {
   readonly events: XdsEvents;
   readonly ledger: NackLedger;
   readonly limits: StreamLimits;
+  /** The bound on bytes unread over all the server's streams. */
+  readonly sendBudget: SendBudget;
   readonly authorizeNode?: NodeAuthorizer;
 }
 
@@ -34,16 +39,6 @@ export type NodeAuthorizer = (node: ClaimedNode, certificate: PeerCertificate | 
 
 /** What a node says it is; the metrics service sink knows no more of it than this. */
 export type ClaimedNode = Pick<NodeIdentity, 'id' | 'cluster'>;
-
-export interface StreamLimits {
-  /** Most resource names one request may subscribe to. */
-  readonly maxResourceNames: number;
-  /**
-   * Bytes of responses a node may leave unread. A response that would queue more behind ones
-   * still unread resets the stream (one response alone always goes out, however large).
-   */
-  readonly maxQueuedBytes: number;
-}
 
 export interface StreamKind<Req> {
   readonly protocol: StreamProtocol;
@@ -63,13 +58,16 @@ interface Planned {
 
 let nextStreamId = 1;
 
+/** Unserved type URLs a stream remembers having reported; later ones are ignored without a word. */
+const MAX_IGNORED_TYPES = 16;
+
 /**
  * Drives one discovery stream, SotW or Delta, aggregated or per type: takes the node from the
  * first request, watches its desired snapshot, hands each request to its type's subscription,
  * and sends what each subscription plans, in CDS, EDS, LDS, RDS order on aggregated streams.
  * Every piece of state the stream owns lives here and is released in `#close`.
  */
-export class DiscoveryStream<Req extends DiscoveryRequestBase> {
+export class DiscoveryStream<Req extends DiscoveryRequestBase> implements BudgetedStream {
   readonly #id = nextStreamId++;
   readonly #subscriptions = new Map<XdsTypeUrl, TypeSubscription<Req>>();
   /** Last content key reported as parked, per type, so a parked type is reported once. */
@@ -86,8 +84,13 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #unwatch: (() => void) | undefined;
   /** The highest nonce (by its place in the server-wide sequence) this stream has used. */
   #nonceSeq = 0;
-  /** Bytes written to the call that HTTP/2 has not sent yet: the node is not reading them. */
+  /**
+   * Bytes written to the call that HTTP/2 has not sent yet: the node is not reading them. They
+   * stay counted after the stream ended with a status (which waits behind them) until the call
+   * closes or is reset, when they are dropped.
+   */
   #queuedBytes = 0;
+  #queueDropped = false;
   #closed = false;
 
   constructor(
@@ -100,7 +103,10 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     call.on('end', () => this.#close());
     call.on('cancelled', () => this.#close());
     call.on('error', () => this.#close());
-    call.on('close', () => this.#close());
+    call.on('close', () => {
+      this.#close();
+      this.#dropQueue();
+    });
   }
 
   #onRequest(request: Req): void {
@@ -108,16 +114,22 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     if (!this.#info && !this.#start(request)) return;
     const typeUrl = this.#typeOf(request);
     if (!typeUrl) return;
-    if (request.resourceCount > this.deps.limits.maxResourceNames) {
-      this.#fail(
-        grpc.status.INVALID_ARGUMENT,
-        `a request names ${request.resourceCount} resources; at most ${this.deps.limits.maxResourceNames} are allowed`,
-      );
+    const { limits } = this.deps;
+    if (request.resourceCount > limits.maxResourceNames) {
+      this.#fail(grpc.status.INVALID_ARGUMENT, `a request names ${request.resourceCount} resources; at most ${limits.maxResourceNames} are allowed`);
       return;
     }
     let subscription = this.#subscriptions.get(typeUrl);
     if (!subscription) this.#subscriptions.set(typeUrl, (subscription = this.kind.createSubscription(typeUrl)));
     const outcome = subscription.apply(request);
+    // Delta requests add to what the stream subscribes to: the bound holds for the sum too.
+    if (subscription.nameCount > limits.maxResourceNames) {
+      this.#fail(
+        grpc.status.INVALID_ARGUMENT,
+        `the stream subscribes to ${subscription.nameCount} resources of ${typeUrl}; at most ${limits.maxResourceNames} are allowed`,
+      );
+      return;
+    }
     const info = this.#info!;
     const nodeId = info.node.id;
     const answered = outcome?.kind === 'ack' || outcome?.kind === 'nack' ? this.#inFlight.get(typeUrl) : undefined;
@@ -140,7 +152,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
           version: outcome.version,
           nonce: outcome.nonce,
           code: outcome.error.code,
-          message: outcome.error.message,
+          message: truncateText(outcome.error.message, limits.maxNackMessageBytes),
           at: new Date(),
         };
         if (!answered?.fallback) this.deps.ledger.reject(nodeId, outcome.contentKey, record, this.#accepted.get(typeUrl));
@@ -148,7 +160,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
         break;
       }
       case 'stale':
-        this.deps.events.requestIgnored(info, `stale nonce ${outcome.nonce} for ${typeUrl}`);
+        this.deps.events.requestIgnored(info, `stale nonce ${clip(outcome.nonce)} for ${typeUrl}`);
         break;
       case undefined:
         break;
@@ -159,8 +171,11 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   /** Takes the node from the first request and starts watching its desired state. */
   #start(request: Req): boolean {
     let node: NodeIdentity | undefined;
+    let nodeBytes = 0;
     try {
-      node = request.node?.identity();
+      const read = request.node?.read(this.deps.limits.maxNodeMetadataBytes);
+      node = read?.identity;
+      nodeBytes = read?.bytes ?? 0;
     } catch (err) {
       this.#fail(grpc.status.INVALID_ARGUMENT, `node could not be read: ${(err as Error).message}`);
       return false;
@@ -182,6 +197,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
       protocol: this.kind.protocol,
       aggregated: this.kind.fixedType === undefined,
       peer: this.call.getPeer(),
+      nodeBytes,
     };
     this.deps.events.streamOpened(this.#info);
     this.#unwatch = this.deps.watcher.watch(node.id, (snapshot) => {
@@ -195,15 +211,15 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     const fixed = this.kind.fixedType;
     if (fixed) {
       if (request.typeUrl === '' || request.typeUrl === fixed) return fixed;
-      this.#fail(grpc.status.INVALID_ARGUMENT, `type_url ${request.typeUrl} is not served on the ${fixed} service`);
+      this.#fail(grpc.status.INVALID_ARGUMENT, `type_url ${clip(request.typeUrl)} is not served on the ${fixed} service`);
       return undefined;
     }
     if (isXdsTypeUrl(request.typeUrl)) return request.typeUrl;
     // On ADS, a type drainplane does not serve (SDS secrets, say) must not end the stream that
     // carries the node's listeners: ignore it, and say so once.
-    if (!this.#ignoredTypes.has(request.typeUrl)) {
+    if (!this.#ignoredTypes.has(request.typeUrl) && this.#ignoredTypes.size < MAX_IGNORED_TYPES) {
       this.#ignoredTypes.add(request.typeUrl);
-      this.deps.events.requestIgnored(this.#info, `type_url "${request.typeUrl}" is not served`);
+      this.deps.events.requestIgnored(this.#info, `type_url "${clip(request.typeUrl)}" is not served`);
     }
     return undefined;
   }
@@ -272,15 +288,24 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   #send(info: StreamInfo, typeUrl: XdsTypeUrl, { plan, snapshot, fallback }: Planned): void {
     const response = plan.respond(this.#nonceSeq);
     const { nonce, bytes } = response;
+    const size = bytes.length;
     const limitBytes = this.deps.limits.maxQueuedBytes;
-    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes.length > limitBytes) {
-      this.#overflow(info, { queuedBytes: this.#queuedBytes, responseBytes: bytes.length, limitBytes });
+    if (this.#queuedBytes > 0 && this.#queuedBytes + size > limitBytes) {
+      this.#overflow(info, { queuedBytes: this.#queuedBytes, responseBytes: size, limitBytes });
       return;
     }
+    // Past the server-wide bound, the slowest streams are reset; perhaps this one.
+    const budget = this.deps.sendBudget;
+    if (!budget.admit(this, size)) return;
     this.#nonceSeq = response.seq;
-    this.#queuedBytes += bytes.length;
+    this.#queuedBytes += size;
+    budget.queued(this, size);
     // grpc-js calls back once HTTP/2 took the message: a node that stops reading stops that.
-    this.call.write(bytes, () => (this.#queuedBytes -= bytes.length));
+    this.call.write(bytes, () => {
+      if (this.#queueDropped) return;
+      this.#queuedBytes -= size;
+      budget.sent(this, size);
+    });
     plan.commit(nonce);
     this.#inFlight.set(typeUrl, { snapshot, fallback });
     this.deps.events.responseSent(info, typeUrl, {
@@ -296,16 +321,45 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
     this.#close();
   }
 
+  /** Bytes written to the call that HTTP/2 has not sent yet. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /**
-   * The node stopped reading: let go of everything queued for it by resetting the stream (a
-   * status would queue behind the unread bytes). It reconnects and starts afresh.
+   * The server-wide bound on unread bytes is passed and this stream is among the slowest: reset
+   * it (even if it already ended with a status, which waits behind the unread bytes).
    */
+  shed(): StreamInfo | undefined {
+    if (this.#queueDropped) return undefined;
+    const info = this.#info;
+    this.#reset('responses left unread by all nodes beyond the server-wide bound');
+    return info;
+  }
+
+  /** The node stopped reading: the stream is reset (RESOURCE_EXHAUSTED). It reconnects and starts afresh. */
   #overflow(info: StreamInfo, queue: SendQueueOverflow): void {
     this.deps.events.sendQueueFull(info, queue);
+    this.#reset('responses left unread beyond the bound');
+  }
+
+  /**
+   * Lets go of everything queued for the node by resetting the stream: a status would queue
+   * behind the unread bytes, so it would never arrive.
+   */
+  #reset(details: string): void {
+    const open = !this.#closed;
     this.#release();
-    if (!resetCall(this.call)) {
-      this.call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'responses left unread beyond the bound' });
-    }
+    if (!resetCall(this.call) && open) this.call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details });
+    this.#dropQueue();
+  }
+
+  /** The call is gone, and with it what was queued on it: the bytes leave the budget. */
+  #dropQueue(): void {
+    if (this.#queueDropped) return;
+    this.#queueDropped = true;
+    if (this.#queuedBytes > 0) this.deps.sendBudget.left(this, this.#queuedBytes);
+    this.#queuedBytes = 0;
   }
 
   /** Reports the request as ignored and ends the call with an error status. */
@@ -329,6 +383,7 @@ export class DiscoveryStream<Req extends DiscoveryRequestBase> {
   }
 
   #release(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#unwatch?.();
     this.#unwatch = undefined;

@@ -14,6 +14,8 @@ export interface StreamInfo {
   /** True for the aggregated (ADS) service; false for a per-type service (LDS, CDS, ...). */
   readonly aggregated: boolean;
   readonly peer: string;
+  /** About the bytes the node's identity takes (metadata as JSON, and its strings); unknown if absent. */
+  readonly nodeBytes?: number;
 }
 
 /** A rejected response, as Envoy reported it in error_detail. */
@@ -42,6 +44,17 @@ export interface SendQueueOverflow {
   readonly limitBytes: number;
 }
 
+/** Responses all nodes together left unread, when one more would pass the server-wide bound. */
+export interface SendBudgetOverflow {
+  /** Bytes unread over all streams before the reset. */
+  readonly queuedBytes: number;
+  /** Size of the response that was due. */
+  readonly responseBytes: number;
+  readonly limitBytes: number;
+  /** Bytes let go of by resetting the streams. */
+  readonly freedBytes: number;
+}
+
 /**
  * What the protocol layer reports. The fleet registry, metrics and logs subscribe to these;
  * the protocol layer never calls into them otherwise.
@@ -63,6 +76,11 @@ export interface XdsEvents {
   requestIgnored(stream: StreamInfo | undefined, reason: string): void;
   /** The node stopped reading its responses; its stream was reset. */
   sendQueueFull(stream: StreamInfo, overflow: SendQueueOverflow): void;
+  /**
+   * The nodes together left more unread than the server-wide bound: these streams, the slowest
+   * readers, were reset (each also reports streamClosed).
+   */
+  sendBudgetExceeded(streams: readonly StreamInfo[], overflow: SendBudgetOverflow): void;
   /** A stream's peer may not speak for the node it named; the stream was ended unserved. */
   nodeRefused(node: NodeIdentity, peer: string, reason: string): void;
 }
@@ -97,6 +115,7 @@ export function combineEvents(...observers: Partial<XdsEvents>[]): XdsEvents {
     fallbackAccepted: fan('fallbackAccepted'),
     requestIgnored: fan('requestIgnored'),
     sendQueueFull: fan('sendQueueFull'),
+    sendBudgetExceeded: fan('sendBudgetExceeded'),
     nodeRefused: fan('nodeRefused'),
   };
 }

@@ -1,13 +1,19 @@
 import type { TypeSnapshot } from '../cache/snapshot.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
 import type { NackRecord } from './events.js';
+import { DEFAULT_XDS_LIMITS, type XdsLimits } from './limits.js';
 
 interface Rejection {
   readonly contentKey: string;
   readonly record: NackRecord;
   /** What the node last accepted of the type before the rejection, where known. */
   readonly accepted: TypeSnapshot | undefined;
+  /** What the rejection takes here, counted against the bound. */
+  readonly bytes: number;
 }
+
+/** A rejection's objects beside its strings. */
+const REJECTION_OVERHEAD_BYTES = 256;
 
 /**
  * NACK parking. After a node rejects a response, drainplane sends that node nothing more of
@@ -20,9 +26,20 @@ interface Rejection {
  *
  * A new process of a parked node (Envoy restarted) has nothing at all, and parking would leave
  * it with nothing: it is sent what the node last accepted instead, kept here beside the rejection.
+ *
+ * Any client can invent node ids and NACK, so what is kept is bounded in bytes (`maxParkedBytes`,
+ * messages counted as they were cut by the stream): past it, the nodes that rejected least
+ * recently are forgotten first. A forgotten node may be sent its rejected config once more.
  */
 export class NackLedger {
+  /** Per node, in the order of their latest rejection: the first rejected least recently. */
   readonly #rejections = new Map<string, Map<XdsTypeUrl, Rejection>>();
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(limits: Pick<XdsLimits, 'maxParkedBytes'> = DEFAULT_XDS_LIMITS) {
+    this.#maxBytes = limits.maxParkedBytes;
+  }
 
   /**
    * `accepted`: what the rejecting stream last had ACKed of the type; a stream that had none
@@ -30,8 +47,24 @@ export class NackLedger {
    */
   reject(nodeId: string, contentKey: string, record: NackRecord, accepted: TypeSnapshot | undefined): void {
     let perType = this.#rejections.get(nodeId);
-    if (!perType) this.#rejections.set(nodeId, (perType = new Map<XdsTypeUrl, Rejection>()));
-    perType.set(record.typeUrl, { contentKey, record, accepted: accepted ?? perType.get(record.typeUrl)?.accepted });
+    if (perType) this.#rejections.delete(nodeId);
+    else perType = new Map<XdsTypeUrl, Rejection>();
+    this.#rejections.set(nodeId, perType);
+    const before = perType.get(record.typeUrl);
+    if (before) this.#bytes -= before.bytes;
+    const bytes = REJECTION_OVERHEAD_BYTES + nodeId.length + contentKey.length + record.message.length + record.version.length;
+    perType.set(record.typeUrl, { contentKey, record, accepted: accepted ?? before?.accepted, bytes });
+    this.#bytes += bytes;
+    this.#forgetOldest(nodeId);
+  }
+
+  /** Forgets the nodes that rejected least recently until the rest fits; never `keep`. */
+  #forgetOldest(keep: string): void {
+    for (const [nodeId, perType] of this.#rejections) {
+      if (this.#bytes <= this.#maxBytes || nodeId === keep) break;
+      for (const rejection of perType.values()) this.#bytes -= rejection.bytes;
+      this.#rejections.delete(nodeId);
+    }
   }
 
   /**
@@ -51,13 +84,21 @@ export class NackLedger {
   /** The node accepted a later response of this type: the rejection is history. */
   accepted(nodeId: string, typeUrl: XdsTypeUrl): void {
     const perType = this.#rejections.get(nodeId);
-    perType?.delete(typeUrl);
-    if (perType?.size === 0) this.#rejections.delete(nodeId);
+    const rejection = perType?.get(typeUrl);
+    if (!perType || !rejection) return;
+    perType.delete(typeUrl);
+    this.#bytes -= rejection.bytes;
+    if (perType.size === 0) this.#rejections.delete(nodeId);
   }
 
   /** The rejections in force for a node, one per type at most. */
   rejections(nodeId: string): NackRecord[] {
     return [...(this.#rejections.get(nodeId)?.values() ?? [])].map((r) => r.record);
+  }
+
+  /** Bytes the rejections kept take, as counted against the bound. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Number of (node, type) pairs parked now. */

@@ -2,6 +2,7 @@ import type protobuf from 'protobufjs';
 import type { NodeIdentity } from '../cache/node.js';
 import { envoyProtos } from '../resource/protos.js';
 import { messageToJson } from '../resource/json-mapping.js';
+import { boundMetadata } from './truncate.js';
 
 /** error_detail of a request: present means NACK. */
 export interface ErrorDetail {
@@ -36,8 +37,25 @@ export interface DeltaRequest {
 
 /** A node as decoded from the wire, turned into a NodeIdentity only when needed. */
 export interface RawNode {
-  identity(): NodeIdentity;
+  /**
+   * The node as drainplane keeps it, its metadata cut to `maxMetadataBytes` of JSON. Throws on
+   * a node whose id, cluster, locality or user agent is longer than MAX_NODE_FIELD_CHARS.
+   */
+  read(maxMetadataBytes: number): ReadNode;
 }
+
+export interface ReadNode {
+  readonly identity: NodeIdentity;
+  /** About the bytes the identity takes in memory (metadata as JSON, and its strings). */
+  readonly bytes: number;
+}
+
+/**
+ * Longest node id, cluster, locality field and user agent accepted, in characters. These name
+ * nodes in every log line and match config groups and drain selectors: they are refused, not
+ * cut. Envoy's are far shorter (a Kubernetes pod name has at most 253).
+ */
+export const MAX_NODE_FIELD_CHARS = 1024;
 
 interface DecodedStatus {
   code?: number;
@@ -105,7 +123,7 @@ function errorDetail(status: DecodedStatus | null | undefined): ErrorDetail | un
 
 function rawNode(node: DecodedNode | null | undefined): RawNode | undefined {
   if (!node) return undefined;
-  return { identity: () => nodeIdentity(node) };
+  return { read: (maxMetadataBytes) => nodeIdentity(node, maxMetadataBytes) };
 }
 
 interface NodeJson {
@@ -118,13 +136,14 @@ interface NodeJson {
   user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } };
 }
 
-function nodeIdentity(node: DecodedNode): NodeIdentity {
+function nodeIdentity(node: DecodedNode, maxMetadataBytes: number): ReadNode {
   const json = messageToJson(protos, Node, Node.encode(node).finish()) as NodeJson;
   const build = json.user_agent_build_version?.version;
-  return {
+  const metadata = boundMetadata(json.metadata ?? {}, maxMetadataBytes);
+  const identity: NodeIdentity = {
     id: json.id ?? '',
     cluster: json.cluster ?? '',
-    metadata: json.metadata ?? {},
+    metadata: metadata.metadata,
     locality: {
       region: json.locality?.region ?? '',
       zone: json.locality?.zone ?? '',
@@ -135,4 +154,25 @@ function nodeIdentity(node: DecodedNode): NodeIdentity {
       json.user_agent_version ??
       (build ? `${build.major_number ?? 0}.${build.minor_number ?? 0}.${build.patch ?? 0}` : ''),
   };
+  const { locality } = identity;
+  const fields: [string, string][] = [
+    ['node.id', identity.id],
+    ['node.cluster', identity.cluster],
+    ['node.locality.region', locality.region],
+    ['node.locality.zone', locality.zone],
+    ['node.locality.sub_zone', locality.subZone],
+    ['node.user_agent_name', identity.userAgentName],
+    ['node.user_agent_version', identity.userAgentVersion],
+  ];
+  let bytes = metadata.bytes + NODE_OVERHEAD_BYTES;
+  for (const [name, value] of fields) {
+    if (value.length > MAX_NODE_FIELD_CHARS) {
+      throw new Error(`${name} has ${value.length} characters; at most ${MAX_NODE_FIELD_CHARS} are allowed`);
+    }
+    bytes += value.length;
+  }
+  return { identity, bytes };
 }
+
+/** The objects of an identity, beside its strings. */
+const NODE_OVERHEAD_BYTES = 256;

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import type { TypeSnapshot } from '../cache/snapshot.js';
 import type { EncodedResource } from '../resource/encoded-resource.js';
 import { stringField } from '../resource/wire.js';
@@ -16,16 +17,36 @@ export interface Response {
 }
 
 /**
- * Nonces come from one sequence for the whole server. A stream only needs its own nonces to
- * be unique, and a stream never uses a nonce lower than one it used before (see `sotwResponse`),
- * so streams can share a response, nonce included, and send the same bytes.
+ * Nonces have a place in one sequence for the whole server. A stream only needs its own nonces
+ * to be unique, and a stream never uses a nonce whose place is lower than one it used before
+ * (see `sotwResponse`), so streams can share a response, nonce included, and send the same bytes.
  */
 let lastSeq = 0;
+
+/** Random bytes per nonce: 96 bits, 16 characters of base64url. */
+const NONCE_BYTES = 12;
+/** Random bytes drawn at once, so a nonce costs a slice rather than a call into the CSPRNG. */
+const pool = Buffer.alloc(NONCE_BYTES * 512);
+let poolOffset = pool.length;
+
+/**
+ * A nonce no client can guess: an ACK names the response it answers by its nonce, so a node
+ * that could guess the next one could ACK responses it never read and have more sent.
+ */
+function randomNonce(): string {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const nonce = pool.toString('base64url', poolOffset, poolOffset + NONCE_BYTES);
+  poolOffset += NONCE_BYTES;
+  return nonce;
+}
 
 /** `body` (a response without its nonce) with a nonce of its own. */
 function withNonce(body: Buffer, nonceField: number): Response {
   const seq = ++lastSeq;
-  const nonce = seq.toString(36);
+  const nonce = randomNonce();
   return { seq, nonce, bytes: Buffer.concat([body, stringField(nonceField, nonce)]) };
 }
 

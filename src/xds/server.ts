@@ -3,18 +3,16 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
 import { DeltaSubscription } from './delta-subscription.js';
-import {
-  DiscoveryStream,
-  type DiscoveryRequestBase,
-  type NodeAuthorizer,
-  type StreamDeps,
-  type StreamKind,
-  type StreamLimits,
-} from './discovery-stream.js';
+import { DiscoveryStream, type DiscoveryRequestBase, type NodeAuthorizer, type StreamDeps, type StreamKind } from './discovery-stream.js';
 import type { StreamProtocol, XdsEvents } from './events.js';
+import { DEFAULT_XDS_LIMITS, type XdsLimits } from './limits.js';
 import { NackLedger } from './nack-ledger.js';
+import { SelectionCache } from './selection-cache.js';
+import { SendBudget } from './send-budget.js';
 import { discoveryServices } from './services.js';
 import { SotwSubscription } from './sotw-subscription.js';
+
+export { DEFAULT_XDS_LIMITS, type StreamLimits, type XdsLimits } from './limits.js';
 
 export interface XdsServerOptions {
   readonly watcher: ConfigWatcher;
@@ -33,30 +31,6 @@ export interface GrpcService {
   readonly implementation: grpc.UntypedServiceImplementation;
 }
 
-export interface XdsLimits extends StreamLimits {
-  /**
-   * Largest message accepted, in bytes; grpc-js ends a stream that sends a larger one with
-   * RESOURCE_EXHAUSTED. It covers every service on the port, Envoy's metrics sink included.
-   */
-  readonly maxReceiveMessageBytes: number;
-  /** Largest response message sent, in bytes. */
-  readonly maxSendMessageBytes: number;
-  /** Concurrent gRPC streams one HTTP/2 connection may open (its SETTINGS_MAX_CONCURRENT_STREAMS). */
-  readonly maxConcurrentStreams: number;
-}
-
-export const DEFAULT_XDS_LIMITS: XdsLimits = {
-  maxResourceNames: 100_000,
-  // A DiscoveryRequest is small; one flush of Envoy's metrics sink, the largest message on the
-  // port, stays under this unless the Envoy has many thousands of stats (raise it then).
-  maxReceiveMessageBytes: 4 * 1024 * 1024,
-  maxSendMessageBytes: 64 * 1024 * 1024,
-  // Envoy opens one ADS stream (and one metrics stream) per connection; per-type xDS, a few.
-  maxConcurrentStreams: 100,
-  // Responses wait for their ACK, so an honest node never has more than one per type unread.
-  maxQueuedBytes: 64 * 1024 * 1024,
-};
-
 type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
 
 /**
@@ -70,11 +44,13 @@ export class XdsServer {
   readonly #server: grpc.Server;
   readonly #streams = new Set<AnyStream>();
   readonly #deps: StreamDeps;
+  readonly #selections: SelectionCache;
   #port: number | undefined;
 
   constructor(options: XdsServerOptions) {
     const limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
-    this.ledger = options.ledger ?? new NackLedger();
+    this.ledger = options.ledger ?? new NackLedger(limits);
+    this.#selections = new SelectionCache(limits.maxSelectionCacheBytes);
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
       'grpc.max_send_message_length': limits.maxSendMessageBytes,
@@ -90,13 +66,14 @@ export class XdsServer {
       events: options.events,
       ledger: this.ledger,
       limits,
+      sendBudget: new SendBudget(limits.maxTotalQueuedBytes, (shed, overflow) => options.events.sendBudgetExceeded(shed, overflow)),
       ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     };
     for (const { definition, methods } of discoveryServices()) {
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const m of methods) {
         handlers[m.method] = (call: grpc.ServerDuplexStream<unknown, Buffer>) =>
-          this.#open(call, streamKind(m.protocol, m.fixedType));
+          this.#open(call, streamKind(m.protocol, m.fixedType, this.#selections));
       }
       this.#server.addService(definition, handlers);
     }
@@ -131,6 +108,11 @@ export class XdsServer {
     return this.#streams.size;
   }
 
+  /** What is kept now of what clients can make the server hold beyond their own streams. */
+  get held(): { readonly queuedBytes: number; readonly selections: number; readonly selectionBytes: number } {
+    return { queuedBytes: this.#deps.sendBudget.queuedBytes, selections: this.#selections.size, selectionBytes: this.#selections.bytes };
+  }
+
   /**
    * Stops taking new streams and ends the open ones (with status OK, so clients reconnect
    * elsewhere), waiting up to `graceMs` before cutting what is left. Envoy keeps serving its
@@ -153,10 +135,10 @@ export class XdsServer {
 }
 
 /** The SotW and Delta variants of a stream differ only in their per-type subscriptions. */
-function streamKind(protocol: StreamProtocol, fixedType: XdsTypeUrl | undefined): StreamKind<DiscoveryRequestBase> {
+function streamKind(protocol: StreamProtocol, fixedType: XdsTypeUrl | undefined, selections: SelectionCache): StreamKind<DiscoveryRequestBase> {
   const createSubscription =
     protocol === 'delta'
       ? (typeUrl: XdsTypeUrl) => new DeltaSubscription(typeUrl)
-      : (typeUrl: XdsTypeUrl) => new SotwSubscription(typeUrl);
+      : (typeUrl: XdsTypeUrl) => new SotwSubscription(typeUrl, selections);
   return { protocol, fixedType, createSubscription };
 }

@@ -1,9 +1,10 @@
 import type { TypeSnapshot } from '../cache/snapshot.js';
-import { contentHash, type EncodedResource } from '../resource/encoded-resource.js';
 import { isFullStateType, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { SotwRequest } from './requests.js';
 import { sotwResponse } from './responses.js';
+import type { Selection, SelectionCache } from './selection-cache.js';
 import type { ReplyOutcome, ResponsePlan, TypeSubscription } from './subscription.js';
+import { clip } from './truncate.js';
 
 const WILDCARD = '*';
 
@@ -37,10 +38,21 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
    */
   #namesAdded = false;
 
-  constructor(readonly typeUrl: XdsTypeUrl) {}
+  /** The selection the last plan used: planning again for the same snapshot and names reuses it. */
+  #selection: { readonly snapshot: TypeSnapshot; readonly namesKey: string; readonly selection: Selection } | undefined;
+
+  constructor(
+    readonly typeUrl: XdsTypeUrl,
+    /** Shared by the server's streams: nodes that name the same resources share one selection. */
+    private readonly selections: SelectionCache,
+  ) {}
 
   get awaitingReply(): boolean {
     return this.#awaitingReply;
+  }
+
+  get nameCount(): number {
+    return this.#names.size;
   }
 
   get fresh(): boolean {
@@ -61,7 +73,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
               contentKey: this.#last.contentKey,
               error: request.errorDetail,
             }
-          : { kind: 'ack', version: request.versionInfo, nonce: request.responseNonce };
+          : { kind: 'ack', version: clip(request.versionInfo, MAX_VERSION_CHARS), nonce: request.responseNonce };
       }
     }
     this.#subscribe(request);
@@ -90,7 +102,7 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
     if (!this.#initialized) return undefined;
     if (!this.#wildcard && this.#names.size === 0) return undefined; // subscribed to nothing
-    const selection = this.#wildcard ? undefined : selectionOf(snapshot, this.#namesKey, this.#names);
+    const selection = this.#wildcard ? undefined : this.#selectionOf(snapshot);
     const resources = selection?.resources;
     const contentKey = selection ? selection.contentKey : snapshot.version;
     if (this.#last?.contentKey === contentKey && !this.#namesAdded) return undefined;
@@ -121,31 +133,14 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
     return version;
   }
 
-}
-
-interface Selection {
-  readonly resources: readonly EncodedResource[];
-  readonly contentKey: string;
-}
-
-/**
- * The subscribed resources that exist, in name order, and their content key: computed once
- * per snapshot and set of names, and shared by every stream that names the same resources
- * (all the nodes of a group do), so the work does not grow with the number of nodes.
- */
-const selections = new WeakMap<TypeSnapshot, Map<string, Selection>>();
-
-function selectionOf(snapshot: TypeSnapshot, namesKey: string, names: ReadonlySet<string>): Selection {
-  let perNames = selections.get(snapshot);
-  if (!perNames) selections.set(snapshot, (perNames = new Map<string, Selection>()));
-  let selection = perNames.get(namesKey);
-  if (!selection) {
-    const resources = [...names]
-      .sort()
-      .map((name) => snapshot.resources.get(name))
-      .filter((r): r is EncodedResource => r !== undefined);
-    selection = { resources, contentKey: contentHash([snapshot.typeUrl, ...resources.flatMap((r) => [r.name, r.version])]) };
-    perNames.set(namesKey, selection);
+  #selectionOf(snapshot: TypeSnapshot): Selection {
+    const last = this.#selection;
+    if (last?.snapshot === snapshot && last.namesKey === this.#namesKey) return last.selection;
+    const selection = this.selections.get(snapshot, this.#namesKey, this.#names);
+    this.#selection = { snapshot, namesKey: this.#namesKey, selection };
+    return selection;
   }
-  return selection;
 }
+
+/** Longest version_info of an ACK kept as the version the node runs: drainplane's are hashes. */
+const MAX_VERSION_CHARS = 128;

@@ -41,6 +41,8 @@ export interface TypeSubscription<Req> {
    * claimed no version) that this stream has sent nothing of the type yet.
    */
   readonly fresh: boolean;
+  /** Resource names the client is subscribed to by name now, over all its requests of the type. */
+  readonly nameCount: number;
   /** Applies a request of this type: subscription changes, and an ACK or NACK if it is one. */
   apply(request: Req): ReplyOutcome | undefined;
   /** The response that would bring the client up to date with `snapshot`, if any. */

@@ -5,6 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pino from 'pino';
 import { Daemon, type DaemonOptions, type ReloadResult } from '../../src/daemon.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
@@ -64,4 +65,20 @@ export function waitForLdsAck(d: TestDaemon, nodeId: string, timeoutMs = 5_000):
     },
     timeoutMs,
   );
+}
+
+/**
+ * A daemon for the tests of one suite: started before them, closed after them. Call it inside
+ * describe(); the function it returns gives the daemon to the tests.
+ */
+export function daemonForSuite(yaml: string, options: Partial<DaemonOptions> = {}): () => TestDaemon {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    d = await startTestDaemon(yaml, options);
+  });
+  after(() => d?.close());
+  return () => {
+    if (!d) throw new Error('the suite daemon has not started');
+    return d;
+  };
 }

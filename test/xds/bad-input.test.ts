@@ -5,7 +5,7 @@ import type { SnapshotCache } from '../../src/cache/snapshot-cache.js';
 import type { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { combineEvents } from '../../src/xds/events.js';
 import { XdsServer } from '../../src/xds/server.js';
-import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
+import { openDeltaStream, openSotwStream, TYPE, type DeltaStream, type SotwStream } from '../support/ads-client.js';
 import { desiredStateOf, parsedConfig } from '../support/desired-state.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
@@ -14,7 +14,7 @@ describe('bad input and slow clients', () => {
   let cache: SnapshotCache;
   let desired: DesiredState;
   let address: string;
-  const streams: SotwStream[] = [];
+  const streams: (SotwStream | DeltaStream)[] = [];
   const ignored: string[] = [];
 
   before(async () => {
@@ -54,6 +54,32 @@ describe('bad input and slow clients', () => {
     const status = await s.closed;
     assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
     assert.match(status.details, /names 51 resources; at most 50/);
+  });
+
+  test(
+    'a Delta stream that subscribes to more names than the limit over several requests ends with INVALID_ARGUMENT',
+    { timeout: 10_000 },
+    async () => {
+      const s = openDeltaStream(address, { node: { id: 'greedy-delta', cluster: 'test-cluster' } });
+      streams.push(s);
+      const names = (from: number) => Array.from({ length: 30 }, (_, i) => `r${from + i}`);
+      s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(0) });
+      await s.next(TYPE.RDS);
+      s.send({ type_url: TYPE.RDS, resource_names_subscribe: names(30) });
+      const status = await s.closed;
+      assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(status.details, /subscribes to 60 resources of .*RouteConfiguration; at most 50/);
+    },
+  );
+
+  test('unserved type URLs are reported for the first 16 of a stream, and the stream is served on', { timeout: 10_000 }, async () => {
+    const s = openSotwStream(address, { node: { id: 'many-types', cluster: 'test-cluster' } });
+    streams.push(s);
+    const before = ignored.length;
+    for (let i = 0; i < 100; i++) s.send({ type_url: `type.googleapis.com/unserved.Type${i}` });
+    s.send({ type_url: TYPE.CDS });
+    assert.equal((await s.next(TYPE.CDS)).resources.length, 2);
+    assert.equal(ignored.slice(before).filter((r) => r.includes('is not served')).length, 16);
   });
 
   test('bytes that are not a DiscoveryRequest end that stream with a status; the server keeps serving', async () => {

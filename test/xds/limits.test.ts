@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { envoyProtos } from '../../src/resource/protos.js';
 import { combineEvents } from '../../src/xds/events.js';
 import { XdsServer, type XdsLimits } from '../../src/xds/server.js';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
@@ -15,40 +14,16 @@ import { waitUntil } from '../support/wait.js';
 import { desiredStateOf } from '../support/desired-state.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { captureLogs } from '../support/log-capture.js';
+import { ADS_PATH, connected, discoveryRequestFrame, LDS_PATH, rawStream, resetCode } from '../support/raw-xds.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
-const LDS_PATH = '/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners';
 
 async function serverWith(limits: Partial<XdsLimits>): Promise<{ server: XdsServer; address: string; port: number }> {
   const { cache, desired } = desiredStateOf(demoConfig());
   const server = new XdsServer({ watcher: cache, events: combineEvents(desired.events), limits });
   const port = await server.listen('127.0.0.1', 0);
   return { server, address: `127.0.0.1:${port}`, port };
-}
-
-/** One DiscoveryRequest as a gRPC message: uncompressed flag, 4-byte length, the bytes. */
-function discoveryRequestFrame(request: Record<string, unknown>): Buffer {
-  const type = envoyProtos().type('envoy.service.discovery.v3.DiscoveryRequest');
-  const bytes = type.encode(type.fromObject(request)).finish();
-  const frame = Buffer.alloc(5 + bytes.length);
-  frame.writeUInt32BE(bytes.length, 1);
-  frame.set(bytes, 5);
-  return frame;
-}
-
-/** A discovery stream over a bare HTTP/2 connection: nothing reads what the server sends. */
-function rawStream(session: http2.ClientHttp2Session, path: string): http2.ClientHttp2Stream {
-  const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
-  stream.on('error', () => {});
-  return stream;
-}
-
-function connected(port: number): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  session.on('error', () => {});
-  return new Promise((resolve) => session.once('remoteSettings', () => resolve(session)));
 }
 
 describe('xDS message size', () => {
@@ -152,7 +127,7 @@ describe('responses a node leaves unread', { timeout: 30_000 }, () => {
       const stream = rawStream(session, LDS_PATH);
       // Never read: HTTP/2 flow control stops the server's writes once the window is full.
       stream.pause();
-      const reset = new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+      const reset = resetCode(stream);
       const node = { id: 'stuck', cluster: 'test-cluster' };
       stream.write(discoveryRequestFrame({ node, type_url: TYPE.LDS }));
       await waitUntil('the first response to go out', () => d.daemon.nodes.get('stuck')?.types.lds?.sent !== undefined);
