@@ -6,7 +6,12 @@ interface AjvError {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** Set when the error is about an object's key (a `propertyNames` rule), not a value. */
+  propertyName?: string;
 }
+
+/** Wrappers whose own errors repeat the ones of their parts (kept) without naming more. */
+const WRAPPERS = new Set(['anyOf', 'propertyNames']);
 
 /** `/selector/ids/0` -> `selector.ids[0]`. */
 function fieldOf(instancePath: string, extra?: string): string {
@@ -27,8 +32,10 @@ function describe(e: AjvError): { field: string; message: string } {
         field: fieldOf(e.instancePath),
         message: `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
-    default:
-      return { field: fieldOf(e.instancePath), message: e.message ?? e.keyword };
+    default: {
+      const message = e.message ?? e.keyword;
+      return { field: fieldOf(e.instancePath), message: e.propertyName === undefined ? message : `key ${JSON.stringify(e.propertyName)} ${message}` };
+    }
   }
 }
 
@@ -38,7 +45,7 @@ function describe(e: AjvError): { field: string; message: string } {
  */
 export function errorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   if (error.validation) {
-    const errors = dedupe((error.validation as unknown as AjvError[]).filter((e) => e.keyword !== 'anyOf').map(describe));
+    const errors = dedupe((error.validation as unknown as AjvError[]).filter((e) => !WRAPPERS.has(e.keyword)).map(describe));
     void reply.code(400).send({
       error: 'invalid_request',
       message: `${req.method} ${req.url}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,

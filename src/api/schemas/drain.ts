@@ -25,15 +25,26 @@ export { errorSchema } from './error.js';
 const nonEmpty = Type.String({ minLength: 1 });
 const nullableTime = Nullable(Type.String());
 
+/**
+ * Every criterion given must say something: an empty string (nodes leave what they lack as "")
+ * or a locality with no field would widen the selector to every node lacking that value.
+ */
 export const selectorSchema = Type.Object(
   {
     ids: Type.Optional(Type.Array(nonEmpty, { minItems: 1, maxItems: 100_000 })),
     cluster: Type.Optional(nonEmpty),
-    metadata: Type.Optional(Narrowed<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, maxProperties: 64 })),
+    metadata: Type.Optional(
+      Narrowed<Record<string, string>>({
+        type: 'object',
+        propertyNames: { minLength: 1 },
+        additionalProperties: { type: 'string', minLength: 1 },
+        maxProperties: 64,
+      }),
+    ),
     locality: Type.Optional(
       Type.Object(
-        { region: Type.Optional(Type.String()), zone: Type.Optional(Type.String()), subZone: Type.Optional(Type.String()) },
-        { additionalProperties: false },
+        { region: Type.Optional(nonEmpty), zone: Type.Optional(nonEmpty), subZone: Type.Optional(nonEmpty) },
+        { additionalProperties: false, minProperties: 1 },
       ),
     ),
   },

@@ -1,5 +1,8 @@
+import type { FieldError } from './field-error.js';
 import { drainsByLds, type DrainMethod, type DrainSpec, type EgressStart, type Scope, type Selector } from './model.js';
-import { isEmptySelector } from './selector.js';
+import { isEmptySelector, selectorProblems } from './selector.js';
+
+export type { FieldError } from './field-error.js';
 
 /** A drain as asked for over the API (shape already checked by the route's JSON schema). */
 export interface DrainRequest {
@@ -19,12 +22,6 @@ export interface DrainRequest {
   readonly threshold?: number;
   readonly measure?: DrainSpec['measure'];
   readonly confirm?: boolean;
-}
-
-export interface FieldError {
-  /** The request field, e.g. `selector`, `batch.percent`. */
-  readonly field: string;
-  readonly message: string;
 }
 
 export const DRAIN_DEFAULTS = {
@@ -47,6 +44,7 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
   if (isEmptySelector(req.selector)) {
     errors.push({ field: 'selector', message: 'an empty selector is refused: name ids, cluster, metadata or locality' });
   }
+  errors.push(...selectorProblems(req.selector));
   if (typeof req.scope === 'object' && req.scope.listeners.length === 0) {
     errors.push({ field: 'scope.listeners', message: 'must name at least one listener' });
   }
