@@ -53,7 +53,10 @@ export class FleetFeed {
   /** Sends the whole state to `subscriber` now, then the coalesced changes; returns the unsubscribe. */
   subscribe(subscriber: FeedSubscriber): () => void {
     subscriber('fleet', JSON.stringify(this.#fleetEvent([])));
-    for (const drain of this.#recentDrains()) subscriber('drain', JSON.stringify(this.#digest(drain)));
+    for (const drain of this.#recentDrains()) {
+      const json = this.#digestJson(drain);
+      if (json !== undefined) subscriber('drain', json);
+    }
     this.#subscribers.add(subscriber);
     return () => this.#subscribers.delete(subscriber);
   }
@@ -82,9 +85,22 @@ export class FleetFeed {
     this.#changedDrains.clear();
     try {
       this.#broadcast('fleet', JSON.stringify(this.#fleetEvent(nodes)));
-      for (const drain of drains) this.#broadcast('drain', JSON.stringify(this.#digest(drain)));
     } catch (err) {
       this.options.logger.error({ err }, 'fleet event stream: cannot build an update');
+    }
+    for (const drain of drains) {
+      const json = this.#digestJson(drain);
+      if (json !== undefined) this.#broadcast('drain', json);
+    }
+  }
+
+  /** A drain's digest as JSON; a drain that cannot be digested is logged and left out, not the stream. */
+  #digestJson(drain: Drain): string | undefined {
+    try {
+      return JSON.stringify(this.#digest(drain));
+    } catch (err) {
+      this.options.logger.error({ err, drain: drain.id }, 'fleet event stream: cannot summarize a drain');
+      return undefined;
     }
   }
 

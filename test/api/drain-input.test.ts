@@ -5,10 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_DRAIN_COUNT, MAX_DRAIN_SECONDS } from '../../src/fleet/drain/request-limits.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
+import { openEventStream } from '../support/event-stream.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
+import { waitUntil } from '../support/wait.js';
 
 interface Refusal {
   error: string;
@@ -18,7 +21,7 @@ interface Refusal {
 describe('drain requests past the rules', { timeout: 60_000 }, () => {
   let d: TestDaemon;
   const nodes: SimNode[] = [];
-  const { api } = drainApi(() => d.apiUrl);
+  const { api, drain } = drainApi(() => d.apiUrl);
 
   /** POST /v1/drains (or its preview), which must answer 400: the refusal. */
   const refused = async (body: unknown, path = '/v1/drains'): Promise<Refusal> => {
@@ -62,5 +65,65 @@ describe('drain requests past the rules', { timeout: 60_000 }, () => {
     assert.deepEqual(await fieldsFor({ metadata: { tier: '' } }), ['selector.metadata.tier']);
     const emptyKey = await refused({ selector: { metadata: { '': 'x' } }, scope: 'ingress' });
     assert.deepEqual(emptyKey.errors, [{ field: 'selector.metadata', message: 'key "" must NOT have fewer than 1 characters' }]);
+  });
+
+  test('a duration past 7 days or a count past a million is refused naming the field and the bound', async () => {
+    const r = await refused({
+      selector: { ids: ['input-1'] },
+      scope: 'all',
+      deadlineSeconds: 1e300,
+      threshold: MAX_DRAIN_COUNT + 1,
+      batch: { size: 1e300 },
+      egress: { after: 'delay', delaySeconds: 1e300, deadlineSeconds: MAX_DRAIN_SECONDS + 1 },
+    });
+    assert.deepEqual(
+      r.errors.map((e) => `${e.field}: ${e.message}`).sort(),
+      [
+        'batch.size: must be <= 1000000',
+        'deadlineSeconds: must be <= 604800',
+        'egress.deadlineSeconds: must be <= 604800',
+        'egress.delaySeconds: must be <= 604800',
+        'threshold: must be <= 1000000',
+      ],
+    );
+    const idle = await refused({ selector: { ids: ['input-1'] }, scope: 'egress', egress: { after: 'egress-idle', quietSeconds: 1e300, waitSeconds: 1e300 } });
+    assert.deepEqual(fields(idle).sort(), ['egress.quietSeconds', 'egress.waitSeconds']);
+  });
+
+  test('drains with the largest values allowed: their summaries answer 200 and the fleet event stream goes on', async () => {
+    const max = MAX_DRAIN_SECONDS;
+    const stream = await openEventStream(`${d.apiUrl}/v1/fleet/events`);
+    try {
+      const delayed = await drain({
+        selector: { ids: ['input-1'] },
+        scope: 'all',
+        method: 'modify',
+        deadlineSeconds: max,
+        threshold: MAX_DRAIN_COUNT,
+        batch: { size: MAX_DRAIN_COUNT },
+        egress: { after: 'delay', delaySeconds: max, deadlineSeconds: max },
+      });
+      const idle = await drain({
+        selector: { ids: ['input-2'] },
+        scope: 'all',
+        deadlineSeconds: max,
+        egress: { after: 'egress-idle', quietSeconds: max, waitSeconds: max },
+      });
+      for (const id of [delayed.id, idle.id]) {
+        await waitUntil(`${id} to have started a node`, () => d.daemon.drains.get(id)!.phases[0]!.nodes.some((n) => n.startedAt !== null));
+        const summary = await api('GET', `/v1/drains/${id}/summary`);
+        assert.equal(summary.status, 200, JSON.stringify(summary.body));
+        const started = summary.body.phases[0].nodes[0];
+        assert.equal(Date.parse(started.deadlineAt) - Date.parse(started.startedAt), max * 1000);
+      }
+      const cancelled = await api('POST', `/v1/drains/${delayed.id}/cancel`);
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      await waitUntil('the stream to carry the cancelled drain', () =>
+        stream.events.some((e) => e.event === 'drain' && e.data.id === delayed.id && e.data.state === 'cancelled'),
+      );
+      assert.ok(stream.events.some((e) => e.event === 'drain' && e.data.id === idle.id), 'the other drain was streamed too');
+    } finally {
+      await stream.close();
+    }
   });
 });

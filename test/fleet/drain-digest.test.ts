@@ -45,3 +45,15 @@ describe('drain digest: a connection count drainplane does not know is null, nev
     assert.equal(p.connectionsUnknown, 0);
   });
 });
+
+describe('drain digest: deadlines', () => {
+  test("a node's deadline is its start plus the phase's deadline", () => {
+    assert.equal(phase([node('a', 'acked', 1)]).nodes[0]!.deadlineAt, '2026-01-01T00:01:00.000Z');
+  });
+
+  test('a deadline past what a date can hold (a drain stored before deadlines were bounded) is null, not a throw', () => {
+    const d = drainOf([node('a', 'acked', 1)]);
+    const stored = { ...d, spec: { ...d.spec, deadlineSeconds: 1e300 } };
+    assert.equal(digestDrain(stored, new ConnectionHistory(), 10).phases[0]!.nodes[0]!.deadlineAt, null);
+  });
+});

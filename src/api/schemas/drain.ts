@@ -17,6 +17,7 @@ import {
   type DrainSpec,
   type NodePhaseState,
 } from '../../fleet/drain/model.js';
+import { MAX_DRAIN_COUNT, MAX_DRAIN_SECONDS } from '../../fleet/drain/request-limits.js';
 import { localityGroup } from './fleet.js';
 import { Narrowed, Nullable, ReplyObject, StringEnum } from './typebox.js';
 
@@ -24,6 +25,13 @@ export { errorSchema } from './error.js';
 
 const nonEmpty = Type.String({ minLength: 1 });
 const nullableTime = Nullable(Type.String());
+
+/**
+ * A duration in seconds, and a count, each bounded (request-limits.ts). The lower bounds are
+ * the domain's, whose messages say what 0 means for each field.
+ */
+const seconds = () => Type.Optional(Type.Number({ maximum: MAX_DRAIN_SECONDS }));
+const count = () => Type.Optional(Type.Integer({ maximum: MAX_DRAIN_COUNT }));
 
 /**
  * Every criterion given must say something: an empty string (nodes leave what they lack as "")
@@ -65,17 +73,17 @@ export const drainRequestSchema = Type.Object(
       Type.Object(
         {
           after: StringEnum(EGRESS_AFTER),
-          delaySeconds: Type.Optional(Type.Number()),
-          quietSeconds: Type.Optional(Type.Number()),
-          waitSeconds: Type.Optional(Type.Number()),
-          deadlineSeconds: Type.Optional(Type.Number()),
+          delaySeconds: seconds(),
+          quietSeconds: seconds(),
+          waitSeconds: seconds(),
+          deadlineSeconds: seconds(),
         },
         { additionalProperties: false },
       ),
     ),
-    batch: Type.Optional(Type.Object({ size: Type.Optional(Type.Integer()), percent: Type.Optional(Type.Number()) }, { additionalProperties: false })),
-    deadlineSeconds: Type.Optional(Type.Number()),
-    threshold: Type.Optional(Type.Integer()),
+    batch: Type.Optional(Type.Object({ size: count(), percent: Type.Optional(Type.Number({ maximum: 100 })) }, { additionalProperties: false })),
+    deadlineSeconds: seconds(),
+    threshold: count(),
     measure: Type.Optional(StringEnum(DRAIN_MEASURES)),
     confirm: Type.Optional(Type.Boolean()),
   },

@@ -67,7 +67,7 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
         batches: batches(nodes),
         nodes: shown.map((n) => ({
           ...n,
-          deadlineAt: n.startedAt && new Date(Date.parse(n.startedAt) + phaseDeadlineSeconds(drain.spec, phase.name) * 1000).toISOString(),
+          deadlineAt: n.startedAt && deadlineAt(n.startedAt, phaseDeadlineSeconds(drain.spec, phase.name)),
           connections: openConnections(n),
           // An ended drain (cancelled) is held by nothing, whatever its nodes' last state.
           holding: drain.state === 'running' ? holdingReason(n, drain.spec) : null,
@@ -77,6 +77,15 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
       };
     }),
   };
+}
+
+/**
+ * When a deadline of `seconds` from `startedAt` passes; null past the dates JavaScript can hold
+ * (a drain stored before deadlines were bounded), where toISOString would throw.
+ */
+function deadlineAt(startedAt: string, seconds: number): string | null {
+  const at = new Date(Date.parse(startedAt) + seconds * 1000);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
 }
 
 /**

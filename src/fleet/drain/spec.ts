@@ -1,5 +1,6 @@
 import type { FieldError } from './field-error.js';
 import { drainsByLds, type DrainMethod, type DrainSpec, type EgressStart, type Scope, type Selector } from './model.js';
+import { countProblem, secondsProblem } from './request-limits.js';
 import { isEmptySelector, selectorProblems } from './selector.js';
 
 export type { FieldError } from './field-error.js';
@@ -50,9 +51,9 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
   }
   const method = req.method ?? DRAIN_DEFAULTS.method;
   const deadlineSeconds = req.deadlineSeconds ?? DRAIN_DEFAULTS.deadlineSeconds;
-  if (!(deadlineSeconds > 0)) errors.push({ field: 'deadlineSeconds', message: `must be > 0, got ${deadlineSeconds}` });
+  note(errors, 'deadlineSeconds', secondsProblem(deadlineSeconds, 'refused'));
   const threshold = req.threshold ?? DRAIN_DEFAULTS.threshold;
-  if (!(threshold >= 0)) errors.push({ field: 'threshold', message: `must be >= 0, got ${threshold}` });
+  note(errors, 'threshold', countProblem(threshold, 0));
 
   let batch: DrainSpec['batch'] = null;
   if (req.batch) {
@@ -60,8 +61,8 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
     if ((size === undefined) === (percent === undefined)) {
       errors.push({ field: 'batch', message: 'give exactly one of size or percent' });
     } else if (size !== undefined) {
-      if (!Number.isInteger(size) || size < 1) errors.push({ field: 'batch.size', message: `must be an integer >= 1, got ${size}` });
-      else batch = { size };
+      note(errors, 'batch.size', countProblem(size, 1));
+      batch = { size };
     } else if (percent !== undefined) {
       if (!(percent > 0 && percent <= 100)) errors.push({ field: 'batch.percent', message: `must be > 0 and <= 100, got ${percent}` });
       else batch = { percent };
@@ -70,9 +71,7 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
 
   let egressStart: EgressStart = { after: 'ingress-complete' };
   const egressDeadline = req.egress?.deadlineSeconds;
-  if (egressDeadline !== undefined && !(egressDeadline > 0)) {
-    errors.push({ field: 'egress.deadlineSeconds', message: `must be > 0, got ${egressDeadline}` });
-  }
+  if (egressDeadline !== undefined) note(errors, 'egress.deadlineSeconds', secondsProblem(egressDeadline, 'refused'));
   if (req.egress) {
     const parsed = egressStartFrom(req.egress, req.scope, deadlineSeconds);
     if ('errors' in parsed) errors.push(...parsed.errors);
@@ -139,15 +138,23 @@ function egressStartFrom(
   }
   let start: EgressStart = { after: 'ingress-complete' };
   if (after === 'delay') {
-    if (delaySeconds === undefined || !(delaySeconds >= 0)) {
-      errors.push({ field: 'egress.delaySeconds', message: 'is required with after "delay", and must be >= 0' });
-    } else start = { after: 'delay', seconds: delaySeconds };
+    if (delaySeconds === undefined) errors.push({ field: 'egress.delaySeconds', message: 'is required with after "delay"' });
+    else {
+      note(errors, 'egress.delaySeconds', secondsProblem(delaySeconds, 'allowed'));
+      start = { after: 'delay', seconds: delaySeconds };
+    }
   } else if (after === 'egress-idle') {
     const quiet = quietSeconds ?? DRAIN_DEFAULTS.egressQuietSeconds;
     const wait = waitSeconds ?? deadlineSeconds;
-    if (!(quiet >= 0)) errors.push({ field: 'egress.quietSeconds', message: `must be >= 0, got ${quiet}` });
-    if (!(wait >= 0)) errors.push({ field: 'egress.waitSeconds', message: `must be >= 0, got ${wait}` });
+    note(errors, 'egress.quietSeconds', secondsProblem(quiet, 'allowed'));
+    // Without its own, the wait is the deadline, checked as that.
+    if (waitSeconds !== undefined) note(errors, 'egress.waitSeconds', secondsProblem(waitSeconds, 'allowed'));
     start = { after: 'egress-idle', quietSeconds: quiet, waitSeconds: wait };
   } else start = { after };
   return errors.length > 0 ? { errors } : { start };
+}
+
+/** Adds what is wrong with `field` to `errors`, if anything is. */
+function note(errors: FieldError[], field: string, message: string | undefined): void {
+  if (message !== undefined) errors.push({ field, message });
 }
