@@ -54,6 +54,8 @@ export interface DaemonOptions {
   readonly apiRateLimit?: number;
   /** Bytes an API request body may have (default 4 MiB). */
   readonly apiBodyLimit?: number;
+  /** Host names the API answers to besides loopback and apiHost (see api/allowed-hosts.ts). */
+  readonly apiAllowedHosts?: readonly string[];
   /** Bounds on xDS messages, streams per connection and bytes queued per stream. */
   readonly xdsLimits?: Partial<XdsLimits>;
   /** Reload when the config file changes on disk (default true). */
@@ -335,6 +337,8 @@ export class Daemon {
       ...(parts.tokens !== undefined && { tokens: () => parts.tokens!.current }),
       ...(options.apiRateLimit !== undefined && { mutationsPerMinute: options.apiRateLimit }),
       ...(options.apiBodyLimit !== undefined && { bodyLimit: options.apiBodyLimit }),
+      apiHost: options.apiHost,
+      ...(options.apiAllowedHosts !== undefined && { allowedHosts: options.apiAllowedHosts }),
       ...(options.apiTls && { https: options.apiTls.current }),
     });
     this.#http.push(api);

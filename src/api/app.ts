@@ -11,6 +11,7 @@ import { ConnectionHistory } from '../fleet/drain/connection-history.js';
 import { FleetRead } from '../fleet/fleet-read.js';
 import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { NodeRegistry } from '../fleet/registry.js';
+import { requireAllowedHost } from './allowed-hosts.js';
 import { requireTokens } from './auth.js';
 import { refuseWhileStoreUnavailable } from './store-gate.js';
 import { errorHandler } from './errors.js';
@@ -50,6 +51,10 @@ export interface ApiDeps {
   readonly mutationsPerMinute?: number;
   /** Bytes an API request body may have (default 4 MiB: PUT /v1/config carries whole configs). */
   readonly bodyLimit?: number;
+  /** The address the API listens on: a Host name the API answers to (allowed-hosts.ts). */
+  readonly apiHost?: string;
+  /** More Host names the API answers to (--api-allowed-hosts); given, they apply with tokens too. */
+  readonly allowedHosts?: readonly string[];
   /** Serve HTTPS with this certificate and key (`server.setSecureContext` replaces them later). */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
@@ -68,6 +73,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     ...(deps.https && { https: { cert: deps.https.cert, key: deps.https.key } }),
   });
   app.setErrorHandler(errorHandler);
+  app.addHook(
+    'onRequest',
+    requireAllowedHost({
+      ...(deps.apiHost !== undefined && { apiHost: deps.apiHost }),
+      ...(deps.allowedHosts !== undefined && { allowed: deps.allowedHosts }),
+      ...(deps.tokens !== undefined && { tokens: deps.tokens }),
+    }),
+  );
   if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));
   const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
   if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));

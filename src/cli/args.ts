@@ -50,3 +50,13 @@ export function integerFlag(name: string, value: string | boolean | undefined, f
   }
   return n;
 }
+
+/** A list of host names separated by commas (`drainplane.internal,10.0.0.5`): no scheme, path or empty entry. */
+export function hostListFlag(name: string, value: string | boolean | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const hosts = typeof value === 'string' ? value.split(',').map((h) => h.trim()) : [''];
+  if (hosts.some((h) => h === '' || /[\s/@]/.test(h))) {
+    throw new CliError(`--${name} takes host names separated by commas, such as drainplane.internal,10.0.0.5; got "${String(value)}"`);
+  }
+  return hosts;
+}

@@ -4,7 +4,7 @@ import type { TokenSources } from '../api/token-store.js';
 import { tokenProblem } from '../api/tokens.js';
 import { isLoopback } from '../net/loopback.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/server.js';
-import { integerFlag, parseFlags, portFlag } from './args.js';
+import { hostListFlag, integerFlag, parseFlags, portFlag } from './args.js';
 import { createDaemon, daemonLogger, exitAfterStop, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
 import { RETENTION_FLAGS, RETENTION_HELP, retentionOptions } from './retention-flags.js';
@@ -14,7 +14,7 @@ import { XDS_LIMIT_FLAGS, XDS_LIMITS_HELP, XDS_LIMITS_USAGE, xdsLimitOptions } f
 
 const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-port 9902] [--state-dir DIR]
                        [--xds-host 0.0.0.0] [--api-host 127.0.0.1] [--log-level info]
-                       [--api-tokens-file FILE] [--no-watch] [--insecure-api]
+                       [--api-tokens-file FILE] [--no-watch] [--insecure-api] [--api-allowed-hosts NAME,...]
                        [--api-rate-limit ${DEFAULT_MUTATIONS_PER_MINUTE}] [--api-body-limit ${DEFAULT_BODY_LIMIT_BYTES}]
                        [--xds-max-message-bytes ${DEFAULT_XDS_LIMITS.maxReceiveMessageBytes}] [--xds-max-queued-bytes ${DEFAULT_XDS_LIMITS.maxQueuedBytes}]
                        [--xds-max-streams-per-connection ${DEFAULT_XDS_LIMITS.maxConcurrentStreams}]
@@ -35,6 +35,12 @@ read token. With any token set, requests carry "Authorization: Bearer TOKEN": ch
 admin token, everything else but /healthz and /readyz a read or admin token (GET /v1/prestop:
 admin, or no token from loopback). drainplane refuses to serve the API beyond loopback without
 a token, unless --insecure-api is given (and then says so at every start).
+
+Host names: without tokens, the API answers only requests whose Host is localhost, 127.0.0.1,
+[::1], the --api-host address or a name in --api-allowed-hosts (421 otherwise), so that a web
+page cannot reach it through DNS rebinding. With tokens any Host is answered, unless
+--api-allowed-hosts is given: then only those names and loopback. /healthz and /readyz are
+never checked.
 
 Limits: --api-rate-limit mutating requests per minute per token (or client address; 0 = off);
 --api-body-limit bytes per request body; --xds-max-message-bytes per message received on the
@@ -71,6 +77,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...XDS_LIMIT_FLAGS,
       'no-watch': { type: 'boolean' },
       'insecure-api': { type: 'boolean' },
+      'api-allowed-hosts': { type: 'string' },
       ...STORE_FLAGS,
       ...TLS_FLAGS,
       ...RETENTION_FLAGS,
@@ -108,6 +115,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     ...(tokens !== undefined && { apiTokens: tokens }),
     apiRateLimit: integerFlag('api-rate-limit', v['api-rate-limit'], DEFAULT_MUTATIONS_PER_MINUTE, 0),
     apiBodyLimit: integerFlag('api-body-limit', v['api-body-limit'], DEFAULT_BODY_LIMIT_BYTES, 1),
+    ...(v['api-allowed-hosts'] !== undefined && { apiAllowedHosts: hostListFlag('api-allowed-hosts', v['api-allowed-hosts']) }),
     xdsLimits: {
       maxReceiveMessageBytes: integerFlag('xds-max-message-bytes', v['xds-max-message-bytes'], DEFAULT_XDS_LIMITS.maxReceiveMessageBytes, 1),
       maxConcurrentStreams: integerFlag(
