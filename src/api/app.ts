@@ -13,6 +13,7 @@ import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAllowedHost } from './allowed-hosts.js';
 import { requireTokens } from './auth.js';
+import { parseJsonBodies } from './json-body.js';
 import { refuseWhileStoreUnavailable } from './store-gate.js';
 import { errorHandler } from './errors.js';
 import { DEFAULT_MUTATIONS_PER_MINUTE, mutationRateLimit } from './rate-limit.js';
@@ -82,6 +83,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     }),
   );
   if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));
+  parseJsonBodies(app);
   const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
   if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));
   if (deps.store) app.addHook('onRequest', refuseWhileStoreUnavailable(deps.store.health));
