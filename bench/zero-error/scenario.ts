@@ -385,7 +385,9 @@ class DrainApi {
   private request(method: string, path: string, body?: unknown): Promise<Response> {
     return fetch(`${this.d.apiUrl}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      // The API takes changes typed JSON only, with a body or without.
+      ...(method !== 'GET' && { headers: { 'content-type': 'application/json' } }),
+      ...(body !== undefined && { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
   }

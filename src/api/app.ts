@@ -13,6 +13,7 @@ import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { NodeRegistry } from '../fleet/registry.js';
 import { requireAllowedHost } from './allowed-hosts.js';
 import { requireTokens } from './auth.js';
+import { requireBodyType } from './body-types.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseWhileStoreUnavailable } from './store-gate.js';
 import { errorHandler } from './errors.js';
@@ -83,6 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     }),
   );
   if (deps.tokens !== undefined) app.addHook('onRequest', requireTokens(deps.tokens));
+  app.addHook('onRequest', requireBodyType());
   parseJsonBodies(app);
   const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
   if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));

@@ -116,7 +116,8 @@ export class ApiClient {
     const url = new URL(path.replace(/^\//, ''), this.#base);
     const all: Record<string, string> = { ...headers };
     if (this.#token !== undefined) all['authorization'] = `Bearer ${this.#token}`;
-    if (body !== undefined) all['content-type'] = 'application/json';
+    // Every change says JSON, with a body or without: the API refuses changes of any other type (body-types.ts).
+    if (method !== 'GET') all['content-type'] = 'application/json';
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {

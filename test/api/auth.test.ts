@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { changeHeaders } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -29,7 +30,7 @@ function caller(d: TestDaemon) {
       method,
       url,
       ...extra,
-      headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...extra.headers },
+      headers: { ...changeHeaders(String(method)), ...(token !== undefined && { authorization: `Bearer ${token}` }), ...extra.headers },
     });
     let body: Answer['body'] = {};
     try {

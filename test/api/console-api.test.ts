@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import { openEventStream } from '../support/event-stream.js';
@@ -33,10 +34,8 @@ describe('the console API', { timeout: 90_000 }, () => {
   let fleet: DrainingFleet;
 
   const api = async (method: string, url: string, body?: unknown, token: string | null = TOKEN): Promise<Answer> => {
-    const headers: Record<string, string> = {};
-    if (token !== null) headers['authorization'] = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${d.apiUrl}${url}`, { method, headers, redirect: 'manual', ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const auth: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+    const res = await fetch(`${d.apiUrl}${url}`, { ...apiRequest(method, body, auth), redirect: 'manual' });
     const text = await res.text();
     let parsed: unknown = text;
     try {

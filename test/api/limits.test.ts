@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { changeHeaders } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
@@ -12,7 +13,7 @@ const ADMIN_B = 'admin-b-77e2';
 const MiB = 1024 * 1024;
 
 function cancel(d: TestDaemon, extra: InjectOptions = {}) {
-  return d.daemon.api.inject({ method: 'POST', url: '/v1/drains/none/cancel', ...extra });
+  return d.daemon.api.inject({ method: 'POST', url: '/v1/drains/none/cancel', ...extra, headers: { ...changeHeaders('POST'), ...extra.headers } });
 }
 
 describe('mutation rate limit', () => {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { encodeJson } from '../../src/resource/json-mapping.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 import { openSotwStream, TYPE } from '../support/ads-client.js';
+import { apiRequest } from '../support/api-request.js';
 import { runCli, startCli } from '../support/cli.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
@@ -136,8 +137,9 @@ describe('drainplane serve: tokens file and limit flags', { timeout: 60_000 }, (
       const url = `http://127.0.0.1:${String(started['apiPort'])}`;
       const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
       assert.equal((await fetch(`${url}/v1/nodes`, as('env-read-1'))).status, 200);
-      assert.equal((await fetch(`${url}/v1/drains/none/cancel`, { method: 'POST', ...as('env-read-1') })).status, 403);
-      assert.equal((await fetch(`${url}/v1/drains/none/cancel`, { method: 'POST', ...as('legacy-admin-1') })).status, 404);
+      const cancel = (token: string) => fetch(`${url}/v1/drains/none/cancel`, apiRequest('POST', undefined, as(token).headers));
+      assert.equal((await cancel('env-read-1')).status, 403);
+      assert.equal((await cancel('legacy-admin-1')).status, 404);
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exited;

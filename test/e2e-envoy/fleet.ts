@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { TypeUrl } from '../../src/resource/type-urls.js';
+import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import {
   bootstrapConfig,
@@ -104,11 +105,7 @@ export class Fleet {
   }
 
   async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.daemon!.apiUrl}${path}`, {
-      method,
-      signal: AbortSignal.timeout(5_000),
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
+    const res = await fetch(`${this.daemon!.apiUrl}${path}`, { ...apiRequest(method, body), signal: AbortSignal.timeout(5_000) });
     return { status: res.status, body: await res.json() };
   }
 

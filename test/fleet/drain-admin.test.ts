@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Drain } from '../../src/fleet/drain/model.js';
+import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
@@ -17,10 +18,7 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
   const admins: FakeEnvoyAdmin[] = [];
 
   const post = async (path: string, body?: unknown) => {
-    const res = await fetch(`${d.apiUrl}${path}`, {
-      method: 'POST',
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
+    const res = await fetch(`${d.apiUrl}${path}`, apiRequest('POST', body));
     return { status: res.status, body: (await res.json()) as Drain & { message: string } };
   };
   const nodeWithAdmin = async (id: string, version = '1.34.1') => {

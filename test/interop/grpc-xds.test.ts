@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import YAML from 'yaml';
+import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, waitForLdsAck, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import {
@@ -202,8 +203,8 @@ describe('drains of a grpc-js-xds XdsServer through the drain API', { timeout: 6
     // not to serve again when the re-added listener is identical to the one it had just before
     // the removal, so this restores the pre-modify listener, which differs from that one.
     // Envoy treats any re-added listener as new.)
-    await fetch(`${d.apiUrl}/v1/drains/${modifyDrain}/cancel`, { method: 'POST' });
-    await fetch(`${d.apiUrl}/v1/drains/${id}/cancel`, { method: 'POST' });
+    await fetch(`${d.apiUrl}/v1/drains/${modifyDrain}/cancel`, apiRequest('POST'));
+    await fetch(`${d.apiUrl}/v1/drains/${id}/cancel`, apiRequest('POST'));
     await node.waitForServing(STEP_TIMEOUT_MS);
     assert.equal((await echoClient([node.address]).echo('back')).node, 'grpc-drain-1');
   });

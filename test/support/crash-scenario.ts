@@ -166,7 +166,9 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const api = async (d: Daemon, method: string, p: string, body?: string, contentType = 'application/json') => {
     const res = await fetch(`${d.api}${p}`, {
       method,
-      ...(body !== undefined && { body, headers: { 'content-type': contentType } }),
+      // Every change is typed, with a body or without: the API refuses untyped changes.
+      ...(method !== 'GET' && { headers: { 'content-type': contentType } }),
+      ...(body !== undefined && { body }),
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();

@@ -1,6 +1,7 @@
 /** The drain API of a test daemon, for tests that start drains as users do (POST /v1/drains). */
 import assert from 'node:assert/strict';
 import type { Drain } from '../../src/fleet/drain/model.js';
+import { apiRequest } from './api-request.js';
 
 export interface DrainApi {
   /** Any API call: its status and JSON body. */
@@ -12,10 +13,7 @@ export interface DrainApi {
 /** `apiUrl` is read at each call: tests start their daemon after they make this. */
 export function drainApi(apiUrl: () => string): DrainApi {
   const api: DrainApi['api'] = async (method, path, body) => {
-    const res = await fetch(`${apiUrl()}${path}`, {
-      method,
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
+    const res = await fetch(`${apiUrl()}${path}`, apiRequest(method, body));
     return { status: res.status, body: await res.json() };
   };
   return {

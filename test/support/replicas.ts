@@ -5,6 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { apiRequest } from './api-request.js';
 import { startCli, type CliProcess } from './cli.js';
 
 export interface ReplicaOptions {
@@ -59,11 +60,7 @@ export class Replica {
   }
 
   async api(method: string, urlPath: string, body?: unknown): Promise<ApiAnswer> {
-    const res = await fetch(`${this.apiUrl}${urlPath}`, {
-      method,
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    const res = await fetch(`${this.apiUrl}${urlPath}`, { ...apiRequest(method, body), signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: await res.json() };
   }
 

@@ -44,7 +44,8 @@ export class Api {
       const headers: Record<string, string> = { accept };
       const token = this.tokens.current();
       if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
+      // Every change says JSON, with a body or without: the API refuses changes of any other type.
+      if (method !== 'GET') headers['content-type'] = 'application/json';
       const res = await fetch(new URL(path.replace(/^\//, ''), BASE), {
         method,
         headers,

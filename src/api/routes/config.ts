@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ConfigService, ReloadResult } from '../../fleet/config-service.js';
 import { KEPT_CONFIG_VERSIONS } from '../../fleet/config-version.js';
+import { JSON_TYPE } from '../json-body.js';
 import { errorSchema } from '../schemas/error.js';
 import { Narrowed, ReplyObject, StringEnum } from '../schemas/typebox.js';
 
@@ -65,6 +66,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ config: ConfigService }> 
   app.put(
     '/v1/config',
     {
+      config: { bodyTypes: [JSON_TYPE, ...YAML_TYPES] },
       schema: {
         body: Type.Union([Narrowed<object>({ type: 'object' }), Type.String()]),
         // A rejected config, or a body that is not a document at all (the error handler's shape).
