@@ -10,7 +10,7 @@ import { CliError } from './errors.js';
 
 // The API's answers, typed from the schemas the API itself checks and serializes them with.
 export type { DrainView, NodeProgressView, PhaseView } from '../api/schemas/drain.js';
-export type { NodeView } from '../api/schemas/nodes.js';
+export type { NodePage, NodeView } from '../api/schemas/nodes.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:9902';
 

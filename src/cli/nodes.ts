@@ -1,4 +1,5 @@
-import { ApiClient, type NodeView } from './api-client.js';
+import { MAX_NODE_PAGE } from '../api/schemas/fleet.js';
+import { ApiClient, type NodePage, type NodeView } from './api-client.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { formatTable, shorten } from './table.js';
@@ -6,7 +7,8 @@ import { formatTable, shorten } from './table.js';
 const HELP = `usage: drainplane nodes [--api http://127.0.0.1:9902] [--token-file FILE] [--ca-file FILE] [--json]
 
 Lists the nodes that are or were connected: id, cluster, whether connected, stream protocol,
-the listener (LDS) version the node ACKed, and its last NACK. --json prints the API's answer.
+the listener (LDS) version the node ACKed, and its last NACK: every node, read page by page.
+--json prints the API's answer, its pages joined into one.
 When the API takes tokens, a read (or admin) token comes from --token-file, else the
 DRAINPLANE_API_TOKEN or DRAINPLANE_READ_TOKEN environment variable.
 --ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
@@ -24,7 +26,7 @@ export async function nodesCommand(args: string[]): Promise<number> {
   if (!flags) return 0;
   if (flags.positionals.length > 0) throw new CliError(`nodes: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);
   const api = await ApiClient.fromFlags(flags.values);
-  const answer = await api.get<{ nodes: NodeView[] }>('/v1/nodes');
+  const answer = await allNodes(api);
   if (flags.values['json'] === true) {
     process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     return 0;
@@ -39,6 +41,18 @@ export async function nodesCommand(args: string[]): Promise<number> {
   ]);
   process.stdout.write(`${formatTable(['ID', 'CLUSTER', 'CONNECTED', 'STREAM', 'LDS ACKED', 'LAST NACK'], rows)}\n`);
   return 0;
+}
+
+/** Every node, as one page: GET /v1/nodes answers at most MAX_NODE_PAGE at a time. */
+async function allNodes(api: ApiClient): Promise<NodePage> {
+  const nodes: NodeView[] = [];
+  let page: NodePage | undefined;
+  do {
+    const cursor = page?.nextCursor;
+    page = await api.get<NodePage>(`/v1/nodes?limit=${MAX_NODE_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    nodes.push(...page.nodes);
+  } while (page.nextCursor !== null);
+  return { ...page, nodes, total: nodes.length };
 }
 
 /** `sotw ads`, `delta per-type`: how the node talks xDS (a node may hold several streams). */

@@ -16,8 +16,8 @@ export interface NodeQuery {
   /** Nodes with at least one listener in this state. */
   readonly state?: ListenerState;
   readonly connected?: boolean;
-  /** Page size; without it, every matching node. */
-  readonly limit?: number;
+  /** Page size: at most this many nodes (the API asks for 500 unless told otherwise). */
+  readonly limit: number;
   /** From the previous page's `nextCursor`. */
   readonly cursor?: string;
 }
@@ -28,6 +28,8 @@ export interface NodePage {
   readonly total: number;
   /** Where the next page starts, or null on the last page. */
   readonly nextCursor: string | null;
+  /** The page size the query asked for. */
+  readonly limit: number;
 }
 
 export class BadCursorError extends Error {
@@ -54,11 +56,12 @@ export function queryNodes(read: FleetRead, query: NodeQuery): NodePage {
     .map((n) => ({ n, key: nodeOrderKey(n.identity) }))
     .sort((a, b) => compareKeys(a.key, b.key));
   const start = after === undefined ? 0 : firstAfter(matching, after);
-  const end = query.limit === undefined ? matching.length : Math.min(matching.length, start + query.limit);
+  const end = Math.min(matching.length, start + query.limit);
   return {
     nodes: matching.slice(start, end).map((m) => m.n),
     total: matching.length,
     nextCursor: end < matching.length ? encodeCursor(matching[end - 1]!.key) : null,
+    limit: query.limit,
   };
 }
 

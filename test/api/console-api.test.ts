@@ -58,12 +58,14 @@ describe('the console API', { timeout: 90_000 }, () => {
     await d.close();
   });
 
-  test('GET /v1/nodes without a query lists every node as before; with limit, pages follow the cursor in cluster, locality, id order', async () => {
+  test('GET /v1/nodes without a query is a page of 500 (here every node); with limit, pages follow the cursor in cluster, locality, id order', async () => {
     const all = await api('GET', '/v1/nodes');
     assert.equal(all.status, 200);
     assert.equal(all.body.nodes.length, 8);
     assert.equal(all.body.total, 8);
+    assert.equal(all.body.limit, 500);
     assert.equal(all.body.nextCursor, null);
+    assert.equal(all.body.next, null);
     const ordered = ['edge-a-1', 'edge-a-2', 'edge-a-3', 'edge-b-1', 'edge-b-2', 'edge-b-3', 'mesh-a-1', 'mesh-a-2'];
     assert.deepEqual(ids(all), ordered);
 

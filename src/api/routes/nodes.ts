@@ -4,13 +4,13 @@ import { BadCursorError, queryNodes } from '../../fleet/node-query.js';
 import type { NodeDirectory } from '../../fleet/drain/ports.js';
 import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
-import { nodeQuerySchema } from '../schemas/fleet.js';
+import { DEFAULT_NODE_PAGE, nodeQuerySchema } from '../schemas/fleet.js';
 import { nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../schemas/nodes.js';
 
 /**
  * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes
- * filters and pages when asked (`?q=&cluster=&state=&limit=&cursor=`); without a query it
- * lists every node, as it always did.
+ * filters when asked (`?q=&cluster=&state=`) and always pages (`?limit=&cursor=`, 500 nodes a
+ * page unless the query says otherwise); `next` is the path of the next page.
  */
 export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read: () => FleetRead }> = async (app, { nodes, read }) => {
   const view = (n: NodeStatus, fleet: FleetRead): NodeView => {
@@ -30,14 +30,17 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
     { schema: { querystring: nodeQuerySchema, response: { 200: nodePageSchema, 400: errorSchema } } },
     async (req, reply) => {
       const fleet = read();
+      // The schema's default fills in `limit`; the type cannot know that.
+      const query = { ...req.query, limit: req.query.limit ?? DEFAULT_NODE_PAGE };
       let page;
       try {
-        page = queryNodes(fleet, req.query);
+        page = queryNodes(fleet, query);
       } catch (err) {
         if (!(err instanceof BadCursorError)) throw err;
         return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });
       }
-      return { nodes: page.nodes.map((n) => view(n, fleet)), total: page.total, nextCursor: page.nextCursor };
+      const { total, nextCursor, limit } = page;
+      return { nodes: page.nodes.map((n) => view(n, fleet)), total, nextCursor, limit, next: nextPage(query, nextCursor) };
     },
   );
   app.get(
@@ -52,3 +55,12 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
     },
   );
 };
+
+/** The path of the page after this one: the same query from `cursor`, or null on the last page. */
+function nextPage(query: Readonly<Record<string, string | number | boolean | undefined>>, cursor: string | null): string | null {
+  if (cursor === null) return null;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && name !== 'cursor') params.set(name, String(value));
+  params.set('cursor', cursor);
+  return `/v1/nodes?${params}`;
+}

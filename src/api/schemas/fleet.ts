@@ -19,6 +19,13 @@ export const localityGroup = {
 
 const listenerCounts = Type.Object(countPerState(LISTENER_STATES));
 
+/**
+ * Nodes per page of GET /v1/nodes unless the query asks for another number (at most
+ * MAX_NODE_PAGE): a fleet with large node metadata would otherwise come back as hundreds of MB.
+ */
+export const DEFAULT_NODE_PAGE = 500;
+export const MAX_NODE_PAGE = 1000;
+
 export const nodeQuerySchema = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive part of the id, cluster, region, zone or sub-zone' })),
@@ -27,7 +34,9 @@ export const nodeQuerySchema = Type.Object(
     zone: Type.Optional(Type.String({ maxLength: 200 })),
     state: Type.Optional(StringEnum(LISTENER_STATES, { description: 'nodes with at least one listener in this state' })),
     connected: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size; without it, every matching node' })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_NODE_PAGE, default: DEFAULT_NODE_PAGE, description: `page size (default ${DEFAULT_NODE_PAGE})` }),
+    ),
     cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
   },
   { additionalProperties: false },

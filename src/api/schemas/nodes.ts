@@ -66,6 +66,8 @@ export const nodePageSchema = ReplyObject({
   nodes: Type.Array(nodeSchema),
   total: Type.Integer({ description: 'nodes matching the filters, over all pages' }),
   nextCursor: Nullable(Type.String({ description: 'the cursor of the next page; null on the last' })),
+  limit: Type.Integer({ description: 'the page size: at most this many nodes per page' }),
+  next: Nullable(Type.String({ description: 'the path of the next page on this API (the same filters, from nextCursor); null on the last' })),
 });
 
 export const nodeIdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
