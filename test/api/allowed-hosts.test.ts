@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { runCli, startCli } from '../support/cli.js';
+import { configFolder, type ConfigFolder } from '../support/config-folder.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 const ADMIN = 'hosts-admin-3c1f';
@@ -100,18 +99,14 @@ describe('the Host allow-list', { timeout: 60_000 }, () => {
 });
 
 describe('drainplane serve --api-allowed-hosts', { timeout: 60_000 }, () => {
-  let dir: string;
-  let config: string;
-
+  let folder: ConfigFolder;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'drainplane-hosts-'));
-    config = path.join(dir, 'drainplane.yaml');
-    await writeFile(config, demoConfig());
+    folder = await configFolder('drainplane-hosts-');
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(() => folder.remove());
 
   test('names the API answers to besides loopback', async () => {
-    const args = ['serve', '--config', config, '--xds-port', '0', '--api-port', '0', '--state-dir', path.join(dir, 'state')];
+    const args = ['serve', '--config', folder.config, '--xds-port', '0', '--api-port', '0', '--state-dir', path.join(folder.dir, 'state')];
     const serve = startCli([...args, '--api-allowed-hosts', 'drainplane.internal, ops.example']);
     try {
       const started = await serve.waitForLog((l) => l['event'] === 'started', 30_000);
@@ -126,7 +121,7 @@ describe('drainplane serve --api-allowed-hosts', { timeout: 60_000 }, () => {
 
   test('an empty name or a URL is a usage error', async () => {
     for (const value of ['a,,b', 'http://drainplane.internal']) {
-      const r = await runCli(['serve', '--config', config, '--api-allowed-hosts', value]);
+      const r = await runCli(['serve', '--config', folder.config, '--api-allowed-hosts', value]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--api-allowed-hosts takes host names separated by commas/);
     }

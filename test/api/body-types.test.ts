@@ -6,34 +6,34 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import type { TestDaemon } from '../support/daemon.js';
+import { startDaemonWithNodes, type DaemonWithNodes } from '../support/daemon-with-nodes.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoConfig } from '../support/fleet-configs.js';
-import { SimNode } from '../support/sim-node.js';
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain'];
 
 describe('changes: their content type, and JSON bodies', { timeout: 60_000 }, () => {
+  let started: DaemonWithNodes;
   let d: TestDaemon;
-  let node: SimNode;
   const { api, drain } = drainApi(() => d.apiUrl);
 
   /** A raw request: this content type (none when undefined) and this body. */
   const send = async (method: string, path: string, type: string | undefined, body?: string) => {
-    const res = await fetch(`${d.apiUrl}${path}`, { method, ...(type !== undefined && { headers: { 'content-type': type } }), ...(body !== undefined && { body }) });
+    const res = await fetch(`${d.apiUrl}${path}`, {
+      method,
+      ...(type !== undefined && { headers: { 'content-type': type } }),
+      ...(body !== undefined && { body }),
+    });
     return { status: res.status, body: (await res.json()) as { error: string; message: string } };
   };
   const running = () => drain({ selector: { ids: ['typed-1'] }, scope: 'ingress', method: 'modify' });
 
   before(async () => {
-    d = await startTestDaemon(demoConfig(), { apiRateLimit: 0 });
-    node = SimNode.connect(d.xdsAddress, 'typed-1');
-    await node.waitForLds((r) => r.resources.length === 2, 'with both listeners');
+    started = await startDaemonWithNodes(['typed-1'], { apiRateLimit: 0 });
+    d = started.d;
   });
-  after(async () => {
-    node.close();
-    await d.close();
-  });
+  after(() => started.close());
 
   test('a form post cannot start a drain: 415 naming the type it sent and the one to send', async () => {
     const body = JSON.stringify({ selector: { ids: ['typed-1'] }, scope: 'ingress' });
@@ -41,7 +41,10 @@ describe('changes: their content type, and JSON bodies', { timeout: 60_000 }, ()
       const res = await send('POST', '/v1/drains', type, body);
       assert.equal(res.status, 415, type);
       assert.equal(res.body.error, 'unsupported_media_type');
-      assert.match(res.body.message, new RegExp(`^POST /v1/drains: content-type "${type.split(';')[0]}" is not taken here: send "content-type: application/json"`));
+      assert.match(
+        res.body.message,
+        new RegExp(`^POST /v1/drains: content-type "${type.split(';')[0]}" is not taken here: send "content-type: application/json"`),
+      );
     }
     assert.equal(d.daemon.drains.list().length, 0, 'no drain was made');
   });
@@ -60,7 +63,8 @@ describe('changes: their content type, and JSON bodies', { timeout: 60_000 }, ()
 
   test('PUT /v1/config takes YAML and JSON, and refuses a form or text/plain', async () => {
     const yaml = demoConfig({ listenerTag: 'typed' });
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) assert.equal((await send('PUT', '/v1/config', type, yaml)).status, 415, type);
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded'])
+      assert.equal((await send('PUT', '/v1/config', type, yaml)).status, 415, type);
     const refused = await send('PUT', '/v1/config', 'text/plain', yaml);
     assert.match(refused.body.message, /send "content-type: application\/json" or "content-type: application\/yaml"/);
     for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml; charset=utf-8']) {
@@ -92,7 +96,12 @@ describe('changes: their content type, and JSON bodies', { timeout: 60_000 }, ()
     assert.equal((await send('POST', '/v1/drains', 'application/json', ' ')).status, 400);
     const proto = await send('POST', '/v1/drains', 'application/json', '{"selector":{"ids":["typed-1"]},"scope":"ingress","__proto__":{"x":1}}');
     assert.equal(proto.status, 400);
-    const ctor = await send('POST', '/v1/drains', 'application/json', '{"selector":{"ids":["typed-1"]},"scope":"ingress","constructor":{"prototype":{"x":1}}}');
+    const ctor = await send(
+      'POST',
+      '/v1/drains',
+      'application/json',
+      '{"selector":{"ids":["typed-1"]},"scope":"ingress","constructor":{"prototype":{"x":1}}}',
+    );
     assert.equal(ctor.status, 400);
   });
 });

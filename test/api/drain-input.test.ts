@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MAX_DRAIN_COUNT, MAX_DRAIN_SECONDS } from '../../src/fleet/drain/request-limits.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import type { TestDaemon } from '../support/daemon.js';
+import { startDaemonWithNodes, type DaemonWithNodes } from '../support/daemon-with-nodes.js';
 import { drainApi } from '../support/drain-api.js';
 import { openEventStream } from '../support/event-stream.js';
-import { demoConfig } from '../support/fleet-configs.js';
-import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
 
 interface Refusal {
@@ -19,8 +18,8 @@ interface Refusal {
 }
 
 describe('drain requests past the rules', { timeout: 60_000 }, () => {
+  let running: DaemonWithNodes;
   let d: TestDaemon;
-  const nodes: SimNode[] = [];
   const { api, drain } = drainApi(() => d.apiUrl);
 
   /** POST /v1/drains (or its preview), which must answer 400: the refusal. */
@@ -32,17 +31,10 @@ describe('drain requests past the rules', { timeout: 60_000 }, () => {
   const fields = (r: Refusal) => r.errors.map((e) => e.field);
 
   before(async () => {
-    d = await startTestDaemon(demoConfig(), { apiRateLimit: 0 });
-    for (const id of ['input-1', 'input-2', 'input-3']) {
-      const node = SimNode.connect(d.xdsAddress, id);
-      nodes.push(node);
-      await node.waitForLds((r) => r.resources.length === 2, 'with both listeners');
-    }
+    running = await startDaemonWithNodes(['input-1', 'input-2', 'input-3'], { apiRateLimit: 0 });
+    d = running.d;
   });
-  after(async () => {
-    for (const node of nodes) node.close();
-    await d.close();
-  });
+  after(() => running.close());
 
   test('a selector with an empty locality field (which every node without a region matches) is refused naming the field', async () => {
     const before = d.daemon.drains.list().length;
@@ -76,17 +68,18 @@ describe('drain requests past the rules', { timeout: 60_000 }, () => {
       batch: { size: 1e300 },
       egress: { after: 'delay', delaySeconds: 1e300, deadlineSeconds: MAX_DRAIN_SECONDS + 1 },
     });
-    assert.deepEqual(
-      r.errors.map((e) => `${e.field}: ${e.message}`).sort(),
-      [
-        'batch.size: must be <= 1000000',
-        'deadlineSeconds: must be <= 604800',
-        'egress.deadlineSeconds: must be <= 604800',
-        'egress.delaySeconds: must be <= 604800',
-        'threshold: must be <= 1000000',
-      ],
-    );
-    const idle = await refused({ selector: { ids: ['input-1'] }, scope: 'egress', egress: { after: 'egress-idle', quietSeconds: 1e300, waitSeconds: 1e300 } });
+    assert.deepEqual(r.errors.map((e) => `${e.field}: ${e.message}`).sort(), [
+      'batch.size: must be <= 1000000',
+      'deadlineSeconds: must be <= 604800',
+      'egress.deadlineSeconds: must be <= 604800',
+      'egress.delaySeconds: must be <= 604800',
+      'threshold: must be <= 1000000',
+    ]);
+    const idle = await refused({
+      selector: { ids: ['input-1'] },
+      scope: 'egress',
+      egress: { after: 'egress-idle', quietSeconds: 1e300, waitSeconds: 1e300 },
+    });
     assert.deepEqual(fields(idle).sort(), ['egress.quietSeconds', 'egress.waitSeconds']);
   });
 
@@ -121,7 +114,10 @@ describe('drain requests past the rules', { timeout: 60_000 }, () => {
       await waitUntil('the stream to carry the cancelled drain', () =>
         stream.events.some((e) => e.event === 'drain' && e.data.id === delayed.id && e.data.state === 'cancelled'),
       );
-      assert.ok(stream.events.some((e) => e.event === 'drain' && e.data.id === idle.id), 'the other drain was streamed too');
+      assert.ok(
+        stream.events.some((e) => e.event === 'drain' && e.data.id === idle.id),
+        'the other drain was streamed too',
+      );
     } finally {
       await stream.close();
     }

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
-import { demoConfig } from '../support/fleet-configs.js';
-import { SimNode } from '../support/sim-node.js';
+import type { TestDaemon } from '../support/daemon.js';
+import { startDaemonWithNodes, type DaemonWithNodes } from '../support/daemon-with-nodes.js';
+import type { SimNode } from '../support/sim-node.js';
 
 const RUNS = 150;
 
@@ -25,16 +25,14 @@ describe('API bodies from a fuzzer', { timeout: 120_000 }, () => {
     return { status: res.status, text };
   };
 
+  let running: DaemonWithNodes;
   before(async () => {
     // Hundreds of mutations a minute: the rate limit (its own test) would answer most of them.
-    d = await startTestDaemon(demoConfig(), { apiRateLimit: 0 });
-    node = SimNode.connect(d.xdsAddress, 'fuzzed');
-    await node.waitForLds((r) => r.resources.length === 2, 'with both listeners');
+    running = await startDaemonWithNodes(['fuzzed'], { apiRateLimit: 0 });
+    d = running.d;
+    node = running.nodes[0]!;
   });
-  after(async () => {
-    node.close();
-    await d.close();
-  });
+  after(() => running.close());
 
   /** Valid drain bodies with one field replaced by anything, dropped, or an extra field added. */
   const mutatedDrain = fc

@@ -8,6 +8,7 @@ import { envoyProtos } from '../../src/resource/protos.js';
 import { openSotwStream, TYPE } from '../support/ads-client.js';
 import { apiRequest } from '../support/api-request.js';
 import { runCli, startCli } from '../support/cli.js';
+import { configFolder, type ConfigFolder } from '../support/config-folder.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 describe('drainplane CLI', { timeout: 60_000 }, () => {
@@ -107,13 +108,13 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
 describe('drainplane serve: tokens file and limit flags', { timeout: 60_000 }, () => {
   let dir: string;
   let good: string;
+  let folder: ConfigFolder;
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'drainplane-cli-'));
-    good = path.join(dir, 'good.yaml');
-    await writeFile(good, demoConfig());
+    folder = await configFolder('drainplane-cli-', demoConfig(), 'good.yaml');
+    ({ dir, config: good } = folder);
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(() => folder.remove());
 
   test('serve names the file and line of a bad API tokens file, and exits 1', async () => {
     const tokens = path.join(dir, 'tokens');
