@@ -111,6 +111,15 @@ describe('API token scopes', { timeout: 30_000 }, () => {
     assert.equal((await call('GET', '/v1/prestop', undefined, { ...remote, headers: { 'x-forwarded-for': '127.0.0.1' } })).status, 401);
   });
 
+  test('GET /v1/prestop from a web page is refused, even from loopback: a page cannot drain the pod with an <img>', async () => {
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'http://evil.example' }]) {
+      const refused = await call('GET', '/v1/prestop', undefined, { headers });
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      assert.equal(refused.body.error, 'cross_site_prestop');
+    }
+    assert.equal((await call('GET', '/v1/prestop', undefined, { headers: { 'sec-fetch-site': 'none' } })).status, 200, 'typed into the address bar');
+  });
+
   test('an address with 30 failed token checks in a minute gets 429 with Retry-After, even with a right token; others do not', async () => {
     const guesser = { remoteAddress: '10.9.9.9' };
     for (let i = 0; i < 30; i++) assert.equal((await call('GET', '/v1/nodes', `guess-${i}`, guesser)).status, 401);
