@@ -156,6 +156,8 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
   test('a running drain is cancelled from the page (by keyboard, Escape backing out once), and its listeners come back', async () => {
     await page.getByRole('tab', { name: 'Fleet' }).focus();
     await page.keyboard.press('ArrowRight');
+    // The tab follows the address (a hashchange event), a moment after the key.
+    await page.waitForFunction(() => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent?.includes('Drains') === true, undefined, { timeout: 5_000 });
     assert.equal(await page.getByRole('tab', { name: 'Drains' }).getAttribute('aria-selected'), 'true');
     assert.equal(new URL(page.url()).hash, '#/drains');
     await page.getByRole('button', { name: 'Start a drain…' }).focus();
