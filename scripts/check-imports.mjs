@@ -32,7 +32,6 @@ const ALLOWED_ARROWS = [];
 // applies to them.
 const LAYERS = [['resource'], ['cache'], ['xds'], ['fleet'], ['api', 'cli', 'supervisor', 'admin', 'store', 'daemon.ts']];
 
-
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -52,8 +51,14 @@ function importsOf(text) {
   for (const m of code.matchAll(statement)) {
     const names = m[3].trim();
     // `import { type A, type B } from` imports types only as well.
-    const allTyped = /^\{[\s\S]*\}$/.test(names) &&
-      names.slice(1, -1).split(',').map((s) => s.trim()).filter(Boolean).every((s) => /^type\s/.test(s));
+    const allTyped =
+      /^\{[\s\S]*\}$/.test(names) &&
+      names
+        .slice(1, -1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => /^type\s/.test(s));
     found.push({ spec: m[4], typeOnly: Boolean(m[2]) || allTyped });
   }
   for (const m of code.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push({ spec: m[1], typeOnly: false });
@@ -120,7 +125,11 @@ function components(nodes, edges) {
   for (const start of nodes) {
     if (idx.has(start)) continue;
     const work = [[start, 0]];
-    idx.set(start, index); low.set(start, index); index++; stack.push(start); on.add(start);
+    idx.set(start, index);
+    low.set(start, index);
+    index++;
+    stack.push(start);
+    on.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1];
       const [v, i] = frame;
@@ -129,7 +138,11 @@ function components(nodes, edges) {
         frame[1]++;
         const w = succ[i];
         if (!idx.has(w)) {
-          idx.set(w, index); low.set(w, index); index++; stack.push(w); on.add(w);
+          idx.set(w, index);
+          low.set(w, index);
+          index++;
+          stack.push(w);
+          on.add(w);
           work.push([w, 0]);
         } else if (on.has(w)) {
           low.set(v, Math.min(low.get(v), idx.get(w)));
@@ -144,7 +157,11 @@ function components(nodes, edges) {
       if (low.get(v) === idx.get(v)) {
         const comp = [];
         let w;
-        do { w = stack.pop(); on.delete(w); comp.push(w); } while (w !== v);
+        do {
+          w = stack.pop();
+          on.delete(w);
+          comp.push(w);
+        } while (w !== v);
         out.push(comp);
       }
     }
@@ -160,7 +177,10 @@ function shortestPath(from, to, members, edges = next) {
     const v = queue.shift();
     if (v === to) break;
     for (const w of edges(v)) {
-      if (members.has(w) && !prev.has(w)) { prev.set(w, v); queue.push(w); }
+      if (members.has(w) && !prev.has(w)) {
+        prev.set(w, v);
+        queue.push(w);
+      }
     }
   }
   if (!prev.has(to)) return [];
@@ -176,7 +196,9 @@ for (const comp of components([...graph.keys()], next)) {
   const members = new Set(comp);
   if (comp.length === 1 && !next(comp[0]).includes(comp[0])) continue;
   for (const from of [...comp].sort()) {
-    for (const to of next(from).filter((w) => members.has(w)).sort()) {
+    for (const to of next(from)
+      .filter((w) => members.has(w))
+      .sort()) {
       inCycle.add(`${from} -> ${to}`);
       const cycle = [from, ...shortestPath(to, from, members).slice(0, -1)];
       // One rotation per cycle: start at its smallest module.
@@ -192,7 +214,10 @@ for (const comp of components([...graph.keys()], next)) {
 // Allowed arrows that no longer take part in a cycle (or no longer exist) are stale.
 const stale = [];
 for (const { from, to } of ALLOWED_ARROWS) {
-  if (!graph.get(from)?.has(to)) { stale.push(`${from} -> ${to}: no such import`); continue; }
+  if (!graph.get(from)?.has(to)) {
+    stale.push(`${from} -> ${to}: no such import`);
+    continue;
+  }
   // Is there still a way from `to` back to `from`, allowed arrows included?
   const all = (m) => [...(graph.get(m)?.keys() ?? [])];
   if (shortestPath(to, from, new Set(graph.keys()), all).length === 0) {
@@ -230,5 +255,7 @@ if (stale.length > 0) {
   for (const s of stale) console.error(`  ${s}`);
 }
 if (failed) process.exit(1);
-console.log(`check-imports: ${graph.size} modules, ${arrowCount} arrows, no cycles, no imports up the layers` +
-  (ALLOWED_ARROWS.length > 0 ? ` (${ALLOWED_ARROWS.length} allowed arrow(s))` : ''));
+console.log(
+  `check-imports: ${graph.size} modules, ${arrowCount} arrows, no cycles, no imports up the layers` +
+    (ALLOWED_ARROWS.length > 0 ? ` (${ALLOWED_ARROWS.length} allowed arrow(s))` : ''),
+);

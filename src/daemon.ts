@@ -258,15 +258,17 @@ export class Daemon {
       onResult: (result) => metrics.configReloads.inc({ result }),
     });
     // Alone (the file store), there is no one to publish to: no per-node records are kept.
-    const publisher = store.nodes && new NodeStatusPublisher({
-      store: store.nodes,
-      replica: store.replica,
-      registry: nodes,
-      desired,
-      gauges,
-      drains,
-      logger: logger.child({ component: 'replication' }),
-    });
+    const publisher =
+      store.nodes &&
+      new NodeStatusPublisher({
+        store: store.nodes,
+        replica: store.replica,
+        registry: nodes,
+        desired,
+        gauges,
+        drains,
+        logger: logger.child({ component: 'replication' }),
+      });
     // Changes other replicas store from now on are applied here; then the stored state is read.
     const stopReplication = replicate({ store, drains, config, publisher, logger: logger.child({ component: 'replication' }) });
     try {
@@ -302,7 +304,20 @@ export class Daemon {
       ...(options.authorizeNode && { authorizeNode: options.authorizeNode }),
     });
     return new Daemon(options, {
-      store, cache, desired, admin, nodes, fleet, gauges, drains, poller, metrics, config, xds, tokens, stopReplication,
+      store,
+      cache,
+      desired,
+      admin,
+      nodes,
+      fleet,
+      gauges,
+      drains,
+      poller,
+      metrics,
+      config,
+      xds,
+      tokens,
+      stopReplication,
     });
   }
 
@@ -382,7 +397,10 @@ export class Daemon {
     if (options.xdsTls) this.#stops.push(options.xdsTls.watch());
     parts.drains.start();
     parts.poller.start();
-    this.#stops.push(() => parts.drains.stop(), () => parts.poller.stop());
+    this.#stops.push(
+      () => parts.drains.stop(),
+      () => parts.poller.stop(),
+    );
   }
 
   /** True between start-up and the start of shutdown. */
@@ -455,12 +473,10 @@ async function openState(options: DaemonOptions): Promise<OpenedState> {
   await removeStaleTempFiles(configFile);
   const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
   const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
-  const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(
-    async (err: unknown) => {
-      await store.close();
-      throw err;
-    },
-  );
+  const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   if ('errors' in starting) {
     await store.close();
     throw new ConfigError(starting.source, starting.errors);

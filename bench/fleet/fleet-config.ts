@@ -132,8 +132,7 @@ function cluster(name: string): string {
 function loadAssignment(name: string, group: number, k: number, endpoints: number): string {
   const lb = Array.from(
     { length: endpoints },
-    (_, e) =>
-      `              - endpoint: { address: { socket_address: { address: 10.${group}.${k}.${e + 10}, port_value: 8080 } } }`,
+    (_, e) => `              - endpoint: { address: { socket_address: { address: 10.${group}.${k}.${e + 10}, port_value: 8080 } } }`,
   );
   return `      - cluster_name: ${name}
         endpoints:

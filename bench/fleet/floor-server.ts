@@ -20,7 +20,8 @@ import { useMessageBufferPool } from '../../src/net/buffer-pool.js';
 import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
 import { readRequest } from './wire.js';
 
-export type ToFloor = { readonly op: 'start'; readonly configFile: string } | { readonly op: 'trigger' } | { readonly op: 'stats' } | { readonly op: 'stop' };
+export type ToFloor =
+  { readonly op: 'start'; readonly configFile: string } | { readonly op: 'trigger' } | { readonly op: 'stats' } | { readonly op: 'stop' };
 
 export interface FloorStats {
   readonly cpuMs: number;

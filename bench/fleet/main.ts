@@ -253,7 +253,9 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     await sleep(ctx.options.smoke ? 300 : 2000);
     const after = await daemon.metrics();
     const memory = memoryResult(nodes, { rss: before.rssBytes, heap: before.heapUsedBytes }, { rss: after.rssBytes, heap: after.heapUsedBytes });
-    log(`drainplane: RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB (${memory.rssPerNodeKiB.toFixed(1)} KiB/node), heap ${memory.heapPerNodeKiB.toFixed(1)} KiB/node`);
+    log(
+      `drainplane: RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB (${memory.rssPerNodeKiB.toFixed(1)} KiB/node), heap ${memory.heapPerNodeKiB.toFixed(1)} KiB/node`,
+    );
 
     // Config reload: one changed listener per group, so every node gets a new LDS version.
     const yaml = fleetConfigYaml(ctx.shape, 1);

@@ -62,7 +62,10 @@ function describe(frame: CallFrame): string {
   if (file.startsWith('/') && file.endsWith('.js')) {
     const entry = sourceMap(file)?.findEntry(frame.lineNumber, frame.columnNumber);
     if (entry && 'originalSource' in entry && entry.originalSource) {
-      file = path.resolve(path.dirname(file), entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource);
+      file = path.resolve(
+        path.dirname(file),
+        entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource,
+      );
       line = entry.originalLine + 1;
     }
   }

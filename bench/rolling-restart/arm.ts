@@ -115,7 +115,14 @@ function newApp(pod: Pod): EgressApp {
  * delay, started again once the old pod (app included) is gone, and back in the Service after
  * the endpoint delay once its readiness probe passes.
  */
-async function restartPod(pod: Pod, appsByPod: Map<Pod, EgressApp>, balancer: Balancer, a: ArmOptions, atSeconds: number, appWork: number): Promise<Restart> {
+async function restartPod(
+  pod: Pod,
+  appsByPod: Map<Pod, EgressApp>,
+  balancer: Balancer,
+  a: ArmOptions,
+  atSeconds: number,
+  appWork: number,
+): Promise<Restart> {
   const name = pod.options.name;
   const app = appsByPod.get(pod)!;
   app.sigterm(appWork);
@@ -137,13 +144,24 @@ async function restartPod(pod: Pod, appsByPod: Map<Pod, EgressApp>, balancer: Ba
     await sleep(250);
   }
   // What the Service will send the new pod's traffic to, seen from outside its readiness probe.
-  const servesWhenReady = readyAfterSeconds === null ? { ingress: false, egress: false } : { ingress: await answers(pod.options.ports.ingress), egress: await answers(pod.options.ports.egress) };
+  const servesWhenReady =
+    readyAfterSeconds === null
+      ? { ingress: false, egress: false }
+      : { ingress: await answers(pod.options.ports.ingress), egress: await answers(pod.options.ports.egress) };
   appsByPod.set(pod, newApp(pod));
   if (readyAfterSeconds !== null) {
     await sleep(a.endpointDelaySeconds * 1000);
     await balancer.setState(name, 'ready');
   }
-  return { replica: name, atSeconds: Math.round(atSeconds * 10) / 10, appWorkSeconds: appWork, termination, egress, readyAfterSeconds, servesWhenReady };
+  return {
+    replica: name,
+    atSeconds: Math.round(atSeconds * 10) / 10,
+    appWorkSeconds: appWork,
+    termination,
+    egress,
+    readyAfterSeconds,
+    servesWhenReady,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

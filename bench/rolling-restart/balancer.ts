@@ -58,7 +58,13 @@ export class Balancer {
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (process.exit) throw new Error(`haproxy exited at start (${process.exit.code}):\n${process.outputTail()}`);
-      if (await balancer.command('show info').then(() => true, () => false)) return balancer;
+      if (
+        await balancer.command('show info').then(
+          () => true,
+          () => false,
+        )
+      )
+        return balancer;
       if (Date.now() > deadline) throw new Error(`haproxy's stats socket did not answer within 10 s:\n${process.outputTail()}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -93,11 +93,16 @@ export class EgressApp {
   /** One GET through the egress listener: undefined on 2xx, else what went wrong. */
   #call(): Promise<string | undefined> {
     return new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: this.options.port, path: '/egress', agent: this.#agent, timeout: this.options.timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `HTTP ${res.statusCode}`));
-        res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: this.options.port, path: '/egress', agent: this.#agent, timeout: this.options.timeoutMs },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `HTTP ${res.statusCode}`),
+          );
+          res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        },
+      );
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     });

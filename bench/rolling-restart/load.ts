@@ -74,12 +74,17 @@ export class Load {
       name: 'wrk',
       command: o.bin,
       args: [
-        '-t', String(o.threads),
-        '-c', String(o.connections),
-        '-d', `${o.maxSeconds}s`,
+        '-t',
+        String(o.threads),
+        '-c',
+        String(o.connections),
+        '-d',
+        `${o.maxSeconds}s`,
         // A request that takes this long is a failure; wrk's default (2 s) would hide slow ones less.
-        '--timeout', '5s',
-        '-s', PACING_SCRIPT,
+        '--timeout',
+        '5s',
+        '-s',
+        PACING_SCRIPT,
         o.url,
       ],
       env: { ...globalThis.process.env, WRK_RATE: String(o.rate), WRK_THREADS: String(o.threads), WRK_STOP_FILE: stopFile },
@@ -117,7 +122,13 @@ export class Load {
       errors: { connect, read, write, timeout },
       socketErrors: connect + read + write + timeout,
       non2xx: r.non2xx,
-      latencyMs: { p50: ms(r.latencyUs.p50), p90: ms(r.latencyUs.p90), p99: ms(r.latencyUs.p99), p999: ms(r.latencyUs.p999), max: ms(r.latencyUs.max) },
+      latencyMs: {
+        p50: ms(r.latencyUs.p50),
+        p90: ms(r.latencyUs.p90),
+        p99: ms(r.latencyUs.p99),
+        p999: ms(r.latencyUs.p999),
+        max: ms(r.latencyUs.max),
+      },
     };
   }
 }

@@ -52,7 +52,7 @@ function usage(): string {
     'usage: node dist/bench/rolling-restart/main.js [options]',
     ...Object.entries(FLAGS).map(([flag, [what, value]]) => `  --${flag} N   ${what} (default ${value})`),
     "  --app-work LIST   seconds each replica's app keeps calling out after SIGTERM, by replica (a,b); one value for both (default 3,8)",
-    "  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop, --prestop-sleep), e (Envoy preStop sleeping to cover the slowest app), c (drainplane run), d (run restarted on its state folder); default a,b,e,c,d",
+    '  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop, --prestop-sleep), e (Envoy preStop sleeping to cover the slowest app), c (drainplane run), d (run restarted on its state folder); default a,b,e,c,d',
     `  --out DIR     where rolling-restart-<date>.json goes (default ${path.relative(process.cwd(), DEFAULT_OUT) || '.'})`,
   ].join('\n');
 }
@@ -83,7 +83,8 @@ function parse(argv: string[]): Parsed | undefined {
   for (const [flag, [, fallback]] of Object.entries(FLAGS) as [Flag, readonly [string, number]][]) {
     const raw = given[flag];
     const value = typeof raw === 'string' ? Number(raw) : fallback;
-    if (!Number.isFinite(value) || value < 0 || (typeof raw === 'string' && raw.trim() === '')) throw new Error(`--${flag} wants a number >= 0, got "${raw}"`);
+    if (!Number.isFinite(value) || value < 0 || (typeof raw === 'string' && raw.trim() === ''))
+      throw new Error(`--${flag} wants a number >= 0, got "${raw}"`);
     numbers[flag] = value;
   }
   const arms = (typeof values.arms === 'string' ? values.arms : 'a,b,e,c,d').split(',').map((a) => {
@@ -157,11 +158,15 @@ async function main(): Promise<number> {
       schedule: { durationSeconds: v.duration, restartAtSeconds: [v['first-restart'], v['second-restart']], settleSeconds: 6, tailSeconds: 6 },
       log,
     };
-    log(`envoy ${tools.versions.envoy}, ${tools.versions.haproxy}, ${tools.versions.wrk}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `envoy ${tools.versions.envoy}, ${tools.versions.haproxy}, ${tools.versions.wrk}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+    );
     for (const kind of parsed.arms) {
       log(`arm ${ARM_TITLES[kind]}: starting`);
       const result = await runArm(kind, options);
-      log(`arm ${ARM_TITLES[kind]}: ${result.load.requests} requests at ${result.load.rate} req/s, ${result.load.socketErrors} socket errors, ${result.load.non2xx} non-2xx`);
+      log(
+        `arm ${ARM_TITLES[kind]}: ${result.load.requests} requests at ${result.load.rate} req/s, ${result.load.socketErrors} socket errors, ${result.load.non2xx} non-2xx`,
+      );
       arms.push(result);
     }
   } finally {
@@ -180,7 +185,16 @@ async function main(): Promise<number> {
   );
   await mkdir(parsed.out, { recursive: true });
   const file = path.join(parsed.out, `rolling-restart-${new Date().toISOString().slice(0, 10)}.json`);
-  const record = { date: new Date().toISOString(), durationSeconds, options: { ...v, 'app-work': parsed.appWork }, tools: tools.versions, environment: env, loadAverage: { before: loadBefore, after: loadAfter }, targets, arms };
+  const record = {
+    date: new Date().toISOString(),
+    durationSeconds,
+    options: { ...v, 'app-work': parsed.appWork },
+    tools: tools.versions,
+    environment: env,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    targets,
+    arms,
+  };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`Results: ${path.relative(process.cwd(), file)}`);
   return 0;

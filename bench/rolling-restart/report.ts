@@ -40,14 +40,29 @@ export function markdownTable(arms: readonly ArmResult[]): string {
     ['rate: sent (answered)', (a) => `${n(a.load.offeredRate)} (${n(a.load.rate)}) req/s over ${a.load.seconds.toFixed(1)} s`],
     ['failed: no answer (sent − answered)', (a) => `**${n(a.load.unanswered)}**`],
     ['failed: non-2xx', (a) => `**${n(a.load.non2xx)}**`],
-    ['socket errors wrk counted (connect/read/write/timeout)', (a) => `${n(a.load.socketErrors)} (${a.load.errors.connect}/${a.load.errors.read}/${a.load.errors.write}/${a.load.errors.timeout})`],
+    [
+      'socket errors wrk counted (connect/read/write/timeout)',
+      (a) => `${n(a.load.socketErrors)} (${a.load.errors.connect}/${a.load.errors.read}/${a.load.errors.write}/${a.load.errors.timeout})`,
+    ],
     ['latency p50 / p99 / max', (a) => `${a.load.latencyMs.p50} / ${a.load.latencyMs.p99} / ${a.load.latencyMs.max} ms`],
     ["app's egress work after SIGTERM", (a) => perReplica(a, (r) => `${r.appWorkSeconds} s`)],
-    ['termination to exit', (a) => perReplica(a, (r) => `${s(r.termination.exitSeconds)}${r.termination.killedAtGrace ? ' (SIGKILL at grace)' : ''}`)],
-    ['egress errors in the app\'s shutdown window', (a) => `**${n(egressErrors(a))}** (${perReplica(a, (r) => `${r.egress.errors} of ${r.egress.calls}`)})`],
-    ['egress last usable / first failed after SIGTERM', (a) => perReplica(a, (r) => `${s(r.egress.lastOkSeconds)} / ${s(r.egress.firstErrorSeconds)}`)],
+    [
+      'termination to exit',
+      (a) => perReplica(a, (r) => `${s(r.termination.exitSeconds)}${r.termination.killedAtGrace ? ' (SIGKILL at grace)' : ''}`),
+    ],
+    [
+      "egress errors in the app's shutdown window",
+      (a) => `**${n(egressErrors(a))}** (${perReplica(a, (r) => `${r.egress.errors} of ${r.egress.calls}`)})`,
+    ],
+    [
+      'egress last usable / first failed after SIGTERM',
+      (a) => perReplica(a, (r) => `${s(r.egress.lastOkSeconds)} / ${s(r.egress.firstErrorSeconds)}`),
+    ],
     ['new pod ready after', (a) => perReplica(a, (r) => s(r.readyAfterSeconds))],
-    ['new pod serves when ready (ingress/egress)', (a) => perReplica(a, (r) => `${r.servesWhenReady.ingress ? 'yes' : 'NO'}/${r.servesWhenReady.egress ? 'yes' : 'NO'}`)],
+    [
+      'new pod serves when ready (ingress/egress)',
+      (a) => perReplica(a, (r) => `${r.servesWhenReady.ingress ? 'yes' : 'NO'}/${r.servesWhenReady.egress ? 'yes' : 'NO'}`),
+    ],
   ];
   const header = `| | ${arms.map((a) => ARM_TITLES[a.kind]).join(' | ')} |`;
   const rule = `| --- | ${arms.map(() => '---:').join(' | ')} |`;
@@ -71,7 +86,11 @@ export function evaluateTargets(arms: readonly ArmResult[], minRate: number): Ta
   const errorsOf = (a: ArmResult): string => `${ARM_TITLES[a.kind]}: ${n(inboundErrors(a))} failed requests, ${n(egressErrors(a))} egress errors`;
   targets.push({
     name: 'drainplane: 0 errors in each of its arms while plain SIGTERM fails in the same run',
-    met: sigterm !== undefined && inboundErrors(sigterm) > 0 && drainplaneArms.length > 0 && drainplaneArms.every((a) => inboundErrors(a) + egressErrors(a) === 0),
+    met:
+      sigterm !== undefined &&
+      inboundErrors(sigterm) > 0 &&
+      drainplaneArms.length > 0 &&
+      drainplaneArms.every((a) => inboundErrors(a) + egressErrors(a) === 0),
     detail: [...(sigterm ? [sigterm] : []), ...drainplaneArms].map(errorsOf).join('; ') || 'arms not run',
   });
 

@@ -48,7 +48,12 @@ export async function startArm(o: SetupOptions): Promise<ArmSetup> {
       const [ingress, egress, admin, xds, api, probe] = free.slice(6 * i, 6 * i + 6) as [number, number, number, number, number, number];
       return { ingress, egress, admin, xds, api, probe };
     });
-    const nodes: NodePorts[] = REPLICAS.map((name, i) => ({ id: `replica-${name}`, ingressPort: ports[i]!.ingress, egressPort: ports[i]!.egress, adminPort: ports[i]!.admin }));
+    const nodes: NodePorts[] = REPLICAS.map((name, i) => ({
+      id: `replica-${name}`,
+      ingressPort: ports[i]!.ingress,
+      egressPort: ports[i]!.egress,
+      adminPort: ports[i]!.admin,
+    }));
     const demoConfig = await readDemoFile('drainplane.yaml');
     const demoBootstrap = await readDemoFile('bootstrap.yaml');
     if (plainEnvoy(o.kind)) {
@@ -57,7 +62,21 @@ export async function startArm(o: SetupOptions): Promise<ArmSetup> {
       started.controlPlane = BenchProcess.start({
         name: 'drainplane serve',
         command: process.execPath,
-        args: [DRAINPLANE, 'serve', '--config', configFile, '--xds-port', String(cpXds), '--api-port', String(cpApi), '--state-dir', path.join(dir, 'control-plane'), '--no-watch', '--log-level', 'warn'],
+        args: [
+          DRAINPLANE,
+          'serve',
+          '--config',
+          configFile,
+          '--xds-port',
+          String(cpXds),
+          '--api-port',
+          String(cpApi),
+          '--state-dir',
+          path.join(dir, 'control-plane'),
+          '--no-watch',
+          '--log-level',
+          'warn',
+        ],
       });
     }
 
@@ -67,7 +86,10 @@ export async function startArm(o: SetupOptions): Promise<ArmSetup> {
       await writeFile(configFile, fleetConfig(demoConfig, { cluster: CLUSTER, nodes: [node], http1Port: o.upstreamPort }));
       const bootstrapFile = path.join(dir, `bootstrap-${name}.yaml`);
       const xdsPort = plainEnvoy(o.kind) ? cpXds! : ports[i]!.xds;
-      await writeFile(bootstrapFile, bootstrapConfig(demoBootstrap, { nodeId: node.id, cluster: CLUSTER, xdsPort, adminPort: node.adminPort, adsApi: 'GRPC' }));
+      await writeFile(
+        bootstrapFile,
+        bootstrapConfig(demoBootstrap, { nodeId: node.id, cluster: CLUSTER, xdsPort, adminPort: node.adminPort, adsApi: 'GRPC' }),
+      );
       const pod = new Pod({
         kind: o.kind,
         name,

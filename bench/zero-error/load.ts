@@ -147,9 +147,7 @@ export class EchoLoad {
   async connect(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await Promise.all(
-      this.clients.map(
-        (client) => new Promise<void>((resolve, reject) => client.waitForReady(deadline, (err) => (err ? reject(err) : resolve()))),
-      ),
+      this.clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())))),
     );
   }
 
@@ -177,8 +175,7 @@ export class EchoLoad {
         if (tally.sent >= waiters[i]!.n) waiters.splice(i, 1)[0]!.resolve();
       }
     };
-    const more = (): boolean =>
-      tally.sent < runOpts.maxRpcs && Date.now() < stopAt && (tally.sent < runOpts.rpcs || !released);
+    const more = (): boolean => tally.sent < runOpts.maxRpcs && Date.now() < stopAt && (tally.sent < runOpts.rpcs || !released);
 
     const worker = async (channel: number): Promise<void> => {
       const client = this.clients[channel]!;
@@ -249,8 +246,7 @@ export class EchoLoad {
       });
       first.catch(() => {}); // the outcome reports the failure; `first` may go unobserved
       const outcome = new Promise<StreamOutcome>((resolve) => {
-        const settle = (error: StreamFailure | undefined): void =>
-          resolve({ channel, node, replies: received, expected: replies, error });
+        const settle = (error: StreamFailure | undefined): void => resolve({ channel, node, replies: received, expected: replies, error });
         call.on('data', (reply: EchoReply) => {
           node ??= reply.node;
           received++;
@@ -260,11 +256,7 @@ export class EchoLoad {
         );
         // After an error, 'end' still comes, but the outcome is settled by then.
         call.once('end', () =>
-          settle(
-            received === replies
-              ? undefined
-              : { code: 'OK', details: `ended after ${received} of ${replies} replies`, kind: 'other' },
-          ),
+          settle(received === replies ? undefined : { code: 'OK', details: `ended after ${received} of ${replies} replies`, kind: 'other' }),
         );
       });
       return { channel, first, outcome };

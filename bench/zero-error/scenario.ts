@@ -121,10 +121,7 @@ function fleetConfig(ports: Record<string, number>): string {
   return JSON.stringify({ groups }); // JSON is YAML
 }
 
-export async function runZeroErrorScenario(
-  overrides: Partial<ZeroErrorOptions> = {},
-  hooks: ZeroErrorHooks = {},
-): Promise<ZeroErrorResult> {
+export async function runZeroErrorScenario(overrides: Partial<ZeroErrorOptions> = {}, hooks: ZeroErrorHooks = {}): Promise<ZeroErrorResult> {
   const opts: ZeroErrorOptions = { ...DEFAULT_OPTIONS, ...overrides };
   validate(opts);
   const log = hooks.log ?? (() => {});
@@ -186,11 +183,7 @@ export async function runZeroErrorScenario(
       await api.waitForState(remove, 'completed');
       mark('remove drain completed (ACKed)');
       // The node samples its open TCP connections, draining ones included, every 50 ms.
-      await waitUntil(
-        `${target.nodeId} to have no open connections`,
-        () => target.openConnections === 0,
-        opts.drainGraceMs + opts.phaseTimeoutMs,
-      );
+      await waitUntil(`${target.nodeId} to have no open connections`, () => target.openConnections === 0, opts.drainGraceMs + opts.phaseTimeoutMs);
       const drainedAt = mark(`${target.nodeId} has no open connections`);
       await target.stop();
       mark(`${target.nodeId} stopped`);

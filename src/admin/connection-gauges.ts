@@ -17,8 +17,7 @@ export interface ConnectionGauges {
 }
 
 /** The /stats filter that returns every candidate; names are sorted out below. */
-export const CONNECTION_GAUGES_FILTER =
-  '^((listener|http)\\..*\\.downstream_cx_active|listener_manager\\.total_listeners_(warming|draining))$';
+export const CONNECTION_GAUGES_FILTER = '^((listener|http)\\..*\\.downstream_cx_active|listener_manager\\.total_listeners_(warming|draining))$';
 
 export function connectionGauges(stats: ReadonlyMap<string, number>): ConnectionGauges {
   const listeners = new Map<string, number>();

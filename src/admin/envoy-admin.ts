@@ -45,7 +45,12 @@ export class EnvoyAdmin {
   /** GET /stats?format=json, counters and gauges whose names match the RE2 `filter`. */
   async stats(filter?: RegExp | string): Promise<Map<string, number>> {
     const query: AdminQuery =
-      filter === undefined ? [['format', 'json']] : [['format', 'json'], ['filter', statsFilterPattern(filter)]];
+      filter === undefined
+        ? [['format', 'json']]
+        : [
+            ['format', 'json'],
+            ['filter', statsFilterPattern(filter)],
+          ];
     return this.#getJson('/stats', query, parseStatsJson);
   }
 
@@ -86,8 +91,7 @@ export class EnvoyAdmin {
    * /server_info first. Refusals (EnvoyVersionError) happen before anything is sent.
    */
   async drainListeners(options: DrainListenersOptions, envoyVersion?: string): Promise<void> {
-    const version =
-      drainNeedsVersion(options) && envoyVersion === undefined ? (await this.serverInfo()).version : envoyVersion;
+    const version = drainNeedsVersion(options) && envoyVersion === undefined ? (await this.serverInfo()).version : envoyVersion;
     await this.#post('/drain_listeners', drainListenersQuery(options, version));
   }
 

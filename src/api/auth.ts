@@ -80,9 +80,7 @@ export function requireTokens(tokens: () => TokenSet, failures = new AuthFailure
       return;
     }
     if (needed === 'admin' && token.scope !== 'admin') {
-      await reply
-        .code(403)
-        .send({ error: 'forbidden', message: `${target} needs ${WANTED.admin}; this token has the read scope` });
+      await reply.code(403).send({ error: 'forbidden', message: `${target} needs ${WANTED.admin}; this token has the read scope` });
       return;
     }
     callers.set(req, `token ${token.digest.toString('hex')}`);

@@ -42,7 +42,8 @@ export class ApiTokens {
     let fromFile: TokenSet = [];
     if (sources.file !== undefined) {
       const read = await readTokensFile(sources.file);
-      if (!read.ok) throw new TokensFileError(`${read.errors.length} error(s) in the API tokens file:\n${read.errors.map((e) => `  ${e}`).join('\n')}`);
+      if (!read.ok)
+        throw new TokensFileError(`${read.errors.length} error(s) in the API tokens file:\n${read.errors.map((e) => `  ${e}`).join('\n')}`);
       fromFile = read.tokens;
     }
     return new ApiTokens(sources, logger, fromFile);

@@ -94,7 +94,11 @@ function parseScope(text: string): Scope {
   const named = SCOPE_NAMES.find((s) => s === text);
   if (named) return named;
   if (text.startsWith('listener:')) {
-    const listeners = text.slice('listener:'.length).split(',').map((l) => l.trim()).filter((l) => l !== '');
+    const listeners = text
+      .slice('listener:'.length)
+      .split(',')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     if (listeners.length > 0) return { listeners };
   }
   throw new CliError(`--scope must be ingress, egress, all or listener:NAME[,NAME...]; got "${text}"`);

@@ -40,9 +40,7 @@ export async function drainsCommand(args: string[]): Promise<number> {
   }
   const drain = await api.post<DrainView>(`/v1/drains/${encodeURIComponent(id!)}/${action}`);
   process.stdout.write(
-    action === 'cancel'
-      ? `drain ${drain.id} cancelled; its listeners are restored\n`
-      : `drain ${drain.id}: egress phase started\n`,
+    action === 'cancel' ? `drain ${drain.id} cancelled; its listeners are restored\n` : `drain ${drain.id}: egress phase started\n`,
   );
   for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
   return 0;

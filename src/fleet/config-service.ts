@@ -182,10 +182,7 @@ export class ConfigService {
     const nodesChanged = desired.setConfig(config);
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);
-    logger.info(
-      { event: 'reload', trigger, result, nodesChanged, config: file, version },
-      `config reloaded: ${nodesChanged} node(s) changed`,
-    );
+    logger.info({ event: 'reload', trigger, result, nodesChanged, config: file, version }, `config reloaded: ${nodesChanged} node(s) changed`);
     return { result, nodesChanged, warnings: config.warnings };
   }
 
@@ -210,4 +207,3 @@ export class ConfigService {
 export function logConfigWarnings(logger: Logger, source: string, warnings: readonly ConfigIssue[]): void {
   for (const w of warnings) logger.warn({ event: 'config_warning', path: w.path }, formatIssue(source, w));
 }
-

@@ -179,7 +179,14 @@ class ConfigReader {
       if (typeof stopSignal !== 'string' || !/^SIG[A-Z0-9]+$/.test(stopSignal)) fail('stopSignal', 'must be a signal name such as SIGTERM');
       if (typeof stopTimeoutSeconds !== 'number' || !(stopTimeoutSeconds > 0)) fail('stopTimeoutSeconds', 'must be a number of seconds > 0');
       if (!ok) return [];
-      return [{ name: name as string, command: command as string[], stopSignal: stopSignal as NodeJS.Signals, stopTimeoutSeconds: stopTimeoutSeconds as number }];
+      return [
+        {
+          name: name as string,
+          command: command as string[],
+          stopSignal: stopSignal as NodeJS.Signals,
+          stopTimeoutSeconds: stopTimeoutSeconds as number,
+        },
+      ];
     });
   }
 

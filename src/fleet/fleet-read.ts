@@ -55,4 +55,3 @@ export function isNacking(node: NodeStatus): boolean {
     (t) => t?.parked !== undefined || (t?.lastNack !== undefined && (t.acked === undefined || t.lastNack.at > t.acked.at)),
   );
 }
-

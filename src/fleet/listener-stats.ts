@@ -14,11 +14,12 @@ type Json = Record<string, unknown>;
 
 /** Reads the stat names off a listener in canonical proto3 JSON. */
 export function listenerStatNames(listener: Json): ListenerStatNames {
-  const socket = (listener['address'] as Json | undefined)?.['socket_address'] as
-    | { address?: string; port_value?: number }
-    | undefined;
+  const socket = (listener['address'] as Json | undefined)?.['socket_address'] as { address?: string; port_value?: number } | undefined;
   const statPrefix = listener['stat_prefix'] as string | undefined;
-  const statAddress = socket?.address !== undefined ? listenerStatAddress({ address: socket.address, ...(socket.port_value !== undefined && { port_value: socket.port_value }) }, statPrefix) : statPrefix ?? null;
+  const statAddress =
+    socket?.address !== undefined
+      ? listenerStatAddress({ address: socket.address, ...(socket.port_value !== undefined && { port_value: socket.port_value }) }, statPrefix)
+      : (statPrefix ?? null);
   const chains = [...((listener['filter_chains'] as Json[] | undefined) ?? [])];
   const fallback = listener['default_filter_chain'] as Json | undefined;
   if (fallback) chains.push(fallback);

@@ -119,12 +119,7 @@ export function parseMetricFamilies(families: Iterable<MetricFamilyLike>): {
  * the admin's own connections include the one asking and per-worker copies count twice.
  * Shared by the metrics service sink and the admin /stats reader.
  */
-export function addConnectionStat(
-  fullName: string,
-  value: number,
-  listeners: Map<string, number>,
-  httpPrefixes: Map<string, number>,
-): void {
+export function addConnectionStat(fullName: string, value: number, listeners: Map<string, number>, httpPrefixes: Map<string, number>): void {
   const listener = scopeOf(fullName, LISTENER);
   if (listener !== undefined) {
     if (!isAdminListener(listener) && !PER_HANDLER.test(listener)) listeners.set(listener, value);

@@ -134,8 +134,7 @@ export function metricsServiceDefinition(limits: Partial<MetricsServiceLimits> =
       throw new Error('drainplane receives metrics; it does not send them');
     },
     requestDeserialize: (bytes: Buffer) => decodeMetricsMessage(bytes, maxFamilies),
-    responseSerialize: (response: StreamMetricsResponse) =>
-      Buffer.from(StreamMetricsResponseType.encode(response).finish()),
+    responseSerialize: (response: StreamMetricsResponse) => Buffer.from(StreamMetricsResponseType.encode(response).finish()),
     responseDeserialize: () => ({}),
     originalName: STREAM_METRICS_METHOD,
   };

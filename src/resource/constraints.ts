@@ -20,12 +20,7 @@ import { ConstraintWalker, type Fields } from './constraints/walker.js';
  * by basePath. Recurses into sub-messages, repeated and map values, and google.protobuf.Any
  * payloads whose type the registry knows. Throws when `bytes` is not a message of `type`.
  */
-export function checkConstraints(
-  registry: ProtoRegistry,
-  type: protobuf.Type,
-  bytes: Uint8Array,
-  basePath = '',
-): MappingError[] {
+export function checkConstraints(registry: ProtoRegistry, type: protobuf.Type, bytes: Uint8Array, basePath = ''): MappingError[] {
   const walker = new ConstraintWalker(registry);
   walker.message(type, type.decode(bytes) as unknown as Fields, basePath);
   return walker.violations;

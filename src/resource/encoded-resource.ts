@@ -46,11 +46,7 @@ export class EncodedResource {
   get deltaField(): Buffer {
     this.#deltaField ??= lengthDelimited(
       RESPONSE_RESOURCES,
-      Buffer.concat([
-        stringField(RESOURCE_VERSION, this.version),
-        lengthDelimited(RESOURCE_ANY, this.any),
-        stringField(RESOURCE_NAME, this.name),
-      ]),
+      Buffer.concat([stringField(RESOURCE_VERSION, this.version), lengthDelimited(RESOURCE_ANY, this.any), stringField(RESOURCE_NAME, this.name)]),
     );
     return this.#deltaField;
   }

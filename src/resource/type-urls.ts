@@ -13,12 +13,7 @@ export const TypeUrl = {
 export type XdsTypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
 
 /** Push order on an aggregated stream: CDS, EDS, LDS, RDS. */
-export const PUSH_ORDER: readonly XdsTypeUrl[] = [
-  TypeUrl.Cluster,
-  TypeUrl.ClusterLoadAssignment,
-  TypeUrl.Listener,
-  TypeUrl.RouteConfiguration,
-];
+export const PUSH_ORDER: readonly XdsTypeUrl[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration];
 
 /** Short names for logs, metric labels and the API's per-type node status, in the order the API lists them. */
 export const XDS_SHORT_NAMES = ['lds', 'cds', 'rds', 'eds'] as const;

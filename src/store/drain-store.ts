@@ -50,7 +50,8 @@ export class FileDrainStore implements DrainStore {
     }
     parsed.drains.forEach((d: unknown, i) => {
       const drain = d as Partial<Record<keyof Drain, unknown>> | null;
-      const ok = typeof drain === 'object' && drain !== null && typeof drain.id === 'string' && typeof drain.spec === 'object' && Array.isArray(drain.phases);
+      const ok =
+        typeof drain === 'object' && drain !== null && typeof drain.id === 'string' && typeof drain.spec === 'object' && Array.isArray(drain.phases);
       if (!ok) throw unreadable(`drains[${i}] is not a drain (it needs an id, a spec and phases)`);
     });
     return parsed.drains as Drain[];

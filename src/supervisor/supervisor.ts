@@ -117,19 +117,17 @@ export class Supervisor {
         (err: Error) => logger.warn({ event: 'healthcheck_fail_failed', error: err.message }, `/healthcheck/fail failed: ${err.message}`),
       );
     }
-    const ids = daemon.nodes.list().filter((n) => n.connected).map((n) => n.identity.id);
+    const ids = daemon.nodes
+      .list()
+      .filter((n) => n.connected)
+      .map((n) => n.identity.id);
     if (ids.length === 0) {
       this.#phase('drain_skipped', 'no Envoy is connected: nothing to drain over LDS');
       return { outcome: 'drained', elapsedSeconds: this.#elapsed() };
     }
     const selector = { ids };
     let outcome: PrestopResult['outcome'] = 'drained';
-    const step = async (
-      name: string,
-      seconds: number,
-      body: Pick<DrainRequest, 'scope' | 'method'>,
-      waitFull: boolean,
-    ): Promise<void> => {
+    const step = async (name: string, seconds: number, body: Pick<DrainRequest, 'scope' | 'method'>, waitFull: boolean): Promise<void> => {
       if (seconds <= 0) return;
       this.#phase(name, `${name} phase (${seconds}s)`);
       const created = await daemon.drains.create(
@@ -168,7 +166,10 @@ export class Supervisor {
     const { daemon, logger, plan, egressQuietSeconds } = this.options;
     const { waitSeconds, removalSeconds } = egressTimes(plan);
     const hasIngress = plan.ingressSeconds > 0;
-    this.#phase(hasIngress ? 'ingress' : 'egress', hasIngress ? `ingress phase (${plan.ingressSeconds}s)` : this.#egressLine(waitSeconds, removalSeconds));
+    this.#phase(
+      hasIngress ? 'ingress' : 'egress',
+      hasIngress ? `ingress phase (${plan.ingressSeconds}s)` : this.#egressLine(waitSeconds, removalSeconds),
+    );
     let id: string | undefined;
     const said = new Set<string>();
     const follow = (d: Drain): void => {

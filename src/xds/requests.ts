@@ -108,10 +108,7 @@ export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
     initialResourceVersions: { ...m.initial_resource_versions },
     responseNonce: m.response_nonce,
     errorDetail: errorDetail(m.error_detail),
-    resourceCount:
-      m.resource_names_subscribe.length +
-      m.resource_names_unsubscribe.length +
-      Object.keys(m.initial_resource_versions).length,
+    resourceCount: m.resource_names_subscribe.length + m.resource_names_unsubscribe.length + Object.keys(m.initial_resource_versions).length,
     node: rawNode(m.node),
   };
 }
@@ -150,9 +147,7 @@ function nodeIdentity(node: DecodedNode, maxMetadataBytes: number): ReadNode {
       subZone: json.locality?.sub_zone ?? '',
     },
     userAgentName: json.user_agent_name ?? '',
-    userAgentVersion:
-      json.user_agent_version ??
-      (build ? `${build.major_number ?? 0}.${build.minor_number ?? 0}.${build.patch ?? 0}` : ''),
+    userAgentVersion: json.user_agent_version ?? (build ? `${build.major_number ?? 0}.${build.minor_number ?? 0}.${build.patch ?? 0}` : ''),
   };
   const { locality } = identity;
   const fields: [string, string][] = [

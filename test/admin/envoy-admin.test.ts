@@ -61,15 +61,15 @@ describe('EnvoyAdmin reads', () => {
 
   test('stats sends format=json and the filter, and skips histograms', async () => {
     fake.gauges.clear();
-    fake.gauges
-      .set('server.live', 1)
-      .set('listener_manager.total_listeners_active', 2)
-      .set('cluster.a.upstream_cx_total', 7);
-    assert.deepEqual(await admin.stats(), new Map([
-      ['cluster.a.upstream_cx_total', 7],
-      ['listener_manager.total_listeners_active', 2],
-      ['server.live', 1],
-    ]));
+    fake.gauges.set('server.live', 1).set('listener_manager.total_listeners_active', 2).set('cluster.a.upstream_cx_total', 7);
+    assert.deepEqual(
+      await admin.stats(),
+      new Map([
+        ['cluster.a.upstream_cx_total', 7],
+        ['listener_manager.total_listeners_active', 2],
+        ['server.live', 1],
+      ]),
+    );
     assert.deepEqual(await admin.stats(/^server\./), new Map([['server.live', 1]]));
     const byString = await admin.stats('listener_manager\\.total');
     assert.deepEqual(byString, new Map([['listener_manager.total_listeners_active', 2]]));
@@ -93,7 +93,13 @@ describe('EnvoyAdmin reads', () => {
       .set('listener_manager.total_listeners_draining', 1)
       .set('listener_manager.total_listeners_active', 2);
     const gauges = await admin.connectionGauges();
-    assert.deepEqual(gauges.listeners, new Map([['0.0.0.0_10000', 3], ['[__]_15001', 0]]));
+    assert.deepEqual(
+      gauges.listeners,
+      new Map([
+        ['0.0.0.0_10000', 3],
+        ['[__]_15001', 0],
+      ]),
+    );
     assert.deepEqual(gauges.httpPrefixes, new Map([['ingress_http', 3]]));
     assert.deepEqual(gauges.listenerManager, { warming: 0, draining: 1 });
   });
@@ -118,12 +124,10 @@ describe('EnvoyAdmin mutations', () => {
       await admin.drainListeners({ graceful: true, inboundOnly: true, skipExit: true });
       await admin.quitQuitQuit();
       const mutations = fake.requests.filter((r) => MUTATING_PATHS.includes(r.path));
-      assert.deepEqual(mutations.map((r) => `${r.method} ${r.path}`), [
-        'POST /healthcheck/fail',
-        'POST /healthcheck/ok',
-        'POST /drain_listeners',
-        'POST /quitquitquit',
-      ]);
+      assert.deepEqual(
+        mutations.map((r) => `${r.method} ${r.path}`),
+        ['POST /healthcheck/fail', 'POST /healthcheck/ok', 'POST /drain_listeners', 'POST /quitquitquit'],
+      );
       assert.ok(fake.quitRequested);
 
       const get = await request(`http://${fake.address}/healthcheck/fail`);
@@ -136,7 +140,10 @@ describe('EnvoyAdmin mutations', () => {
     withAdmin({ version: '1.34.0' }, async (admin, fake) => {
       await admin.drainListeners({ graceful: true, inboundOnly: true });
       // Without a version given, the client asks /server_info first.
-      assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), ['GET /server_info', 'POST /drain_listeners']);
+      assert.deepEqual(
+        fake.requests.map((r) => `${r.method} ${r.path}`),
+        ['GET /server_info', 'POST /drain_listeners'],
+      );
       assert.deepEqual(fake.requestsTo('/drain_listeners')[0]?.query, { graceful: '', inboundonly: '' });
     }));
 
@@ -154,10 +161,10 @@ describe('EnvoyAdmin mutations', () => {
 
       await admin.drainListeners({ graceful: false, inboundOnly: true }, '1.33.2');
       await admin.drainListeners({ graceful: true, inboundOnly: true, allowAllDirections: true });
-      assert.deepEqual(fake.requestsTo('/drain_listeners').map((r) => r.query), [
-        { inboundonly: '' },
-        { graceful: '', inboundonly: '' },
-      ]);
+      assert.deepEqual(
+        fake.requestsTo('/drain_listeners').map((r) => r.query),
+        [{ inboundonly: '' }, { graceful: '', inboundonly: '' }],
+      );
       assert.deepEqual(fake.requestsTo('/server_info'), [fake.requests[0]], 'only the first drain asked for the version');
     }));
 
@@ -177,20 +184,27 @@ describe('EnvoyAdmin mutations', () => {
   test('skip_exit without graceful is sent from 1.40 on', () =>
     withAdmin({ version: '1.40.0' }, async (admin, fake) => {
       await admin.drainListeners({ graceful: false, inboundOnly: true, skipExit: true });
-      assert.deepEqual(fake.requestsTo('/drain_listeners').map((r) => r.query), [{ inboundonly: '', skip_exit: '' }]);
+      assert.deepEqual(
+        fake.requestsTo('/drain_listeners').map((r) => r.query),
+        [{ inboundonly: '', skip_exit: '' }],
+      );
     }));
 });
 
 describe('EnvoyAdmin failures', () => {
   test('a route that never answers is a timeout within the bound', () =>
-    withAdmin({}, async (admin, fake) => {
-      fake.hang('/server_info');
-      const started = performance.now();
-      await assert.rejects(admin.serverInfo(), isAdminError('timeout', /^\/server_info$/));
-      const elapsed = performance.now() - started;
-      assert.ok(elapsed >= 140 && elapsed < 600, `timed out after ${elapsed} ms`);
-      assert.equal(await admin.ready(), 'LIVE', 'other calls still work');
-    }, 150));
+    withAdmin(
+      {},
+      async (admin, fake) => {
+        fake.hang('/server_info');
+        const started = performance.now();
+        await assert.rejects(admin.serverInfo(), isAdminError('timeout', /^\/server_info$/));
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed >= 140 && elapsed < 600, `timed out after ${elapsed} ms`);
+        assert.equal(await admin.ready(), 'LIVE', 'other calls still work');
+      },
+      150,
+    ));
 
   test('a closed port is unreachable', async () => {
     const server = createServer();

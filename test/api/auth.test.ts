@@ -143,7 +143,11 @@ describe('API token scopes', { timeout: 30_000 }, () => {
       await call('GET', '/healthz', undefined, { headers: origin }),
     ];
     for (const a of answers) {
-      assert.deepEqual(Object.keys(a.headers).filter((h) => h.startsWith('access-control-')), [], JSON.stringify(a.headers));
+      assert.deepEqual(
+        Object.keys(a.headers).filter((h) => h.startsWith('access-control-')),
+        [],
+        JSON.stringify(a.headers),
+      );
     }
   });
 

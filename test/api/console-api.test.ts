@@ -122,11 +122,17 @@ describe('the console API', { timeout: 90_000 }, () => {
 
   test('while a drain runs: listeners are draining, then gone; the summary counts them; the drain summary shows batches, who holds it and why, and connections falling', async () => {
     for (const n of ['edge-a-1', 'edge-a-2']) fleet.hold(n, true);
-    const created = await api('POST', '/v1/drains', { selector: { cluster: 'edge', locality: { zone: 'a' } }, scope: 'ingress', batch: { size: 2 }, deadlineSeconds: 60 });
+    const created = await api('POST', '/v1/drains', {
+      selector: { cluster: 'edge', locality: { zone: 'a' } },
+      scope: 'ingress',
+      batch: { size: 2 },
+      deadlineSeconds: 60,
+    });
     assert.equal(created.status, 201);
     const id: string = created.body.id;
-    await waitUntil('the first batch to be measured', () =>
-      d.daemon.drains.get(id)!.phases[0]!.nodes.filter((n) => n.state === 'acked' && n.listeners[0]!.connections === 3).length === 2,
+    await waitUntil(
+      'the first batch to be measured',
+      () => d.daemon.drains.get(id)!.phases[0]!.nodes.filter((n) => n.state === 'acked' && n.listeners[0]!.connections === 3).length === 2,
     );
     assert.deepEqual(ids(await api('GET', '/v1/nodes?state=draining')), ['edge-a-1', 'edge-a-2']);
     const holding = await api('GET', `/v1/drains/${id}/summary`);
@@ -153,13 +159,23 @@ describe('the console API', { timeout: 90_000 }, () => {
     stop();
     const done = await api('GET', `/v1/drains/${id}/summary`);
     const nodes = done.body.phases[0].nodes as { state: string; holding: string | null; history: [number, number][] }[];
-    assert.deepEqual(done.body.phases[0].batches.map((b: { batch: number; finished: number }) => [b.batch, b.finished]), [[1, 2], [2, 1]]);
+    assert.deepEqual(
+      done.body.phases[0].batches.map((b: { batch: number; finished: number }) => [b.batch, b.finished]),
+      [
+        [1, 2],
+        [2, 1],
+      ],
+    );
     for (const n of nodes) {
       assert.equal(n.state, 'drained');
       assert.equal(n.holding, null);
       const counts = n.history.map(([, c]) => c);
       assert.equal(counts.at(-1), 0, 'the history ends at 0');
-      assert.deepEqual([...counts].sort((a, b) => b - a), counts, 'connections only fall');
+      assert.deepEqual(
+        [...counts].sort((a, b) => b - a),
+        counts,
+        'connections only fall',
+      );
     }
     const one = await api('GET', `/v1/drains/${id}/summary?nodes=1`);
     assert.equal(one.body.phases[0].nodes.length, 1);
@@ -188,7 +204,9 @@ describe('the console API', { timeout: 90_000 }, () => {
     const started = Date.now();
     const created = await api('POST', '/v1/drains', { selector: { cluster: 'mesh' }, scope: 'ingress', deadlineSeconds: 60 });
     await waitUntil('the drain on the mesh nodes in the stream', () =>
-      events.some((e) => e.event === 'drain' && e.data.id === created.body.id && e.data.phases[0].nodes.some((n: { state: string }) => n.state === 'acked')),
+      events.some(
+        (e) => e.event === 'drain' && e.data.id === created.body.id && e.data.phases[0].nodes.some((n: { state: string }) => n.state === 'acked'),
+      ),
     );
     await waitUntil('the nodes pushed to appear as changed', () =>
       events.some((e) => e.event === 'fleet' && e.at >= started && e.data.changedNodes.includes('mesh-a-1')),

@@ -13,7 +13,10 @@ describe('tokens file', () => {
     assert.equal(scopeOf('legacy-token'), 'admin');
     assert.equal(scopeOf('read'), undefined);
     assert.equal(scopeOf('r-3'), undefined);
-    assert.ok(parsed.tokens.every((t) => t.digest.length === 32), 'only digests are kept');
+    assert.ok(
+      parsed.tokens.every((t) => t.digest.length === 32),
+      'only digests are kept',
+    );
   });
 
   test('every bad line is named by file and line', () => {

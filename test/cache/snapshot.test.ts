@@ -50,7 +50,10 @@ describe('snapshots', () => {
     const c = new TypeSnapshot(TypeUrl.Listener, [listener('a', [1]), listener('b', [3])]);
     assert.equal(a.version, b.version);
     assert.notEqual(a.version, c.version);
-    assert.deepEqual(a.sorted.map((r) => r.name), ['a', 'b']);
+    assert.deepEqual(
+      a.sorted.map((r) => r.name),
+      ['a', 'b'],
+    );
   });
 
   test('two resources of one name in a snapshot are refused', () => {

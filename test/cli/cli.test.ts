@@ -21,12 +21,7 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
     good = path.join(dir, 'good.yaml');
     bad = path.join(dir, 'bad.yaml');
     await writeFile(good, demoConfig());
-    await writeFile(
-      bad,
-      demoConfig()
-        .replace('port_value: 10000', 'port_value: -1')
-        .replace('connect_timeout: 1s', 'connect_timeout: 1 second'),
-    );
+    await writeFile(bad, demoConfig().replace('port_value: 10000', 'port_value: -1').replace('connect_timeout: 1s', 'connect_timeout: 1 second'));
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -77,7 +72,10 @@ describe('drainplane CLI', { timeout: 60_000 }, () => {
         assert.ok(e.ok);
         return Buffer.from(e.value);
       });
-      assert.deepEqual(reencoded, served.resources.map((res) => res.bytes));
+      assert.deepEqual(
+        reencoded,
+        served.resources.map((res) => res.bytes),
+      );
 
       const yaml = await runCli(['render', '--config', good, '--node-id', 'x', '--node-cluster', 'test-cluster', '--format', 'yaml']);
       assert.match(yaml.stdout, /type\.googleapis\.com\/envoy\.config\.listener\.v3\.Listener:/);
@@ -130,7 +128,19 @@ describe('drainplane serve: tokens file and limit flags', { timeout: 60_000 }, (
   test('serve takes a one-token file (--api-token-file) as admin and DRAINPLANE_READ_TOKEN as read', async () => {
     const legacy = path.join(dir, 'token');
     await writeFile(legacy, 'legacy-admin-1\n');
-    const args = ['serve', '--config', good, '--api-token-file', legacy, '--xds-port', '0', '--api-port', '0', '--state-dir', path.join(dir, 'state')];
+    const args = [
+      'serve',
+      '--config',
+      good,
+      '--api-token-file',
+      legacy,
+      '--xds-port',
+      '0',
+      '--api-port',
+      '0',
+      '--state-dir',
+      path.join(dir, 'state'),
+    ];
     const serve = startCli(args, { DRAINPLANE_READ_TOKEN: 'env-read-1' });
     try {
       const started = await serve.waitForLog((l) => l['event'] === 'started', 30_000);

@@ -34,7 +34,7 @@ describe('CLI progress line: counts drainplane does not know read "unknown", nev
     assert.match(phaseLine(all, all.phases[0]!), /  3 conns left$/);
   });
 
-  test('listener-drain (modify): Envoy drains, the old version\'s connections are unknown', () => {
+  test("listener-drain (modify): Envoy drains, the old version's connections are unknown", () => {
     const d = drain('listener-drain', [acked('a', [null])]);
     assert.match(phaseLine(d, d.phases[0]!), /Envoy draining, conns unknown$/);
   });

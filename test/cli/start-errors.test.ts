@@ -32,11 +32,16 @@ for (const flag of ['--api-port', '--xds-port'] as const) {
     const other = flag === '--api-port' ? '--xds-port' : '--api-port';
     const result = await runCli([
       'serve',
-      '--config', path.join(dir, 'drainplane.yaml'),
-      '--state-dir', path.join(dir, `state${flag}`),
-      '--xds-host', '127.0.0.1',
-      flag, String(takenPort),
-      other, '0',
+      '--config',
+      path.join(dir, 'drainplane.yaml'),
+      '--state-dir',
+      path.join(dir, `state${flag}`),
+      '--xds-host',
+      '127.0.0.1',
+      flag,
+      String(takenPort),
+      other,
+      '0',
     ]);
     assert.equal(result.code, 1, result.stderr);
     const lines = result.stderr.trim().split('\n');

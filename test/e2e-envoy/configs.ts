@@ -81,9 +81,7 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
   }
   // After the loop above, which would point every non-EDS cluster at the HTTP/1.1 upstream.
   if (o.h2Port !== undefined) addH2Route(group, ingress, o.h2Port);
-  group['endpoints'] = clusters
-    .filter((c) => c['type'] === 'EDS')
-    .map((c) => loadAssignment(c['name'], o.http1Port));
+  group['endpoints'] = clusters.filter((c) => c['type'] === 'EDS').map((c) => loadAssignment(c['name'], o.http1Port));
   return group;
 }
 

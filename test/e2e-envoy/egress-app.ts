@@ -17,7 +17,10 @@ export class PooledEgressApp {
   #running = true;
   readonly #loop: Promise<void>;
 
-  constructor(egressPort: number, private readonly pauseMs = 100) {
+  constructor(
+    egressPort: number,
+    private readonly pauseMs = 100,
+  ) {
     this.#client = new Client(`http://127.0.0.1:${egressPort}`, { pipelining: 1, headersTimeout: 3_000, bodyTimeout: 3_000 });
     this.#loop = this.#run();
   }

@@ -85,12 +85,18 @@ export class EnvoyProcess {
 
   static start(o: EnvoyProcessOptions): EnvoyProcess {
     const args = [
-      '-c', o.bootstrapFile,
-      '--base-id', String(o.baseId),
-      '--drain-time-s', String(o.drainTimeSeconds),
-      '--drain-strategy', 'immediate',
-      '--concurrency', '2',
-      '--log-level', o.logLevel ?? process.env['ENVOY_LOG_LEVEL'] ?? 'warning',
+      '-c',
+      o.bootstrapFile,
+      '--base-id',
+      String(o.baseId),
+      '--drain-time-s',
+      String(o.drainTimeSeconds),
+      '--drain-strategy',
+      'immediate',
+      '--concurrency',
+      '2',
+      '--log-level',
+      o.logLevel ?? process.env['ENVOY_LOG_LEVEL'] ?? 'warning',
     ];
     const child = spawn(o.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);

@@ -14,15 +14,7 @@ import pino from 'pino';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
-import {
-  bootstrapConfig,
-  fleetConfig,
-  freeLoopbackPorts,
-  H2_PREFIX,
-  readDemoFile,
-  type AdsApi,
-  type NodePorts,
-} from './configs.js';
+import { bootstrapConfig, fleetConfig, freeLoopbackPorts, H2_PREFIX, readDemoFile, type AdsApi, type NodePorts } from './configs.js';
 import { EnvoyProcess } from './envoy-process.js';
 import { getOnce } from './http-get.js';
 import { H2Upstream, Http1Upstream } from './upstreams.js';
@@ -164,7 +156,13 @@ export class Fleet {
       const bootstrapFile = path.join(this.#dir, `${ports.id}.yaml`);
       await writeFile(
         bootstrapFile,
-        bootstrapConfig(bootstrapTemplate, { nodeId: ports.id, cluster: o.cluster, xdsPort: this.daemon.daemon.xdsPort, adminPort: ports.adminPort, adsApi: o.adsApi }),
+        bootstrapConfig(bootstrapTemplate, {
+          nodeId: ports.id,
+          cluster: o.cluster,
+          xdsPort: this.daemon.daemon.xdsPort,
+          adminPort: ports.adminPort,
+          adsApi: o.adsApi,
+        }),
       );
       this.nodes.push({ ...ports, envoy: this.#spawnEnvoy(ports.id, ports.adminPort) });
     }
@@ -273,4 +271,3 @@ function parse(line: string): Record<string, unknown> | undefined {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -141,7 +141,8 @@ class H2Lane extends Lane {
       stream.on('error', reject);
       stream.on('close', () => {
         if (ended && status > 0 && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) resolve(status);
-        else reject(new Error(`stream closed with RST code ${stream.rstCode}, status ${status || 'none'}, body ${ended ? 'complete' : 'incomplete'}`));
+        else
+          reject(new Error(`stream closed with RST code ${stream.rstCode}, status ${status || 'none'}, body ${ended ? 'complete' : 'incomplete'}`));
       });
     });
   }
@@ -307,7 +308,13 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<bool
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -150,13 +150,18 @@ export function registerModifyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void
       const ingressBusy = w.busy.get(INGRESS_LISTENER)!;
       const ingressDone = Date.parse(ended.phases[0]!.finishedAt!);
       const egressStarted = Date.parse(ended.phases[1]!.startedAt!);
-      assert.ok(ingressDone > ingressBusy.sentAt, `ingress phase ended ${ingressBusy.sentAt - ingressDone} ms before Envoy was last seen draining it`);
-      assert.ok(idleClosedAt > 0 && idleClosedAt <= ingressDone, 'Envoy closed the old version\'s idle connection before the ingress phase ended');
+      assert.ok(
+        ingressDone > ingressBusy.sentAt,
+        `ingress phase ended ${ingressBusy.sentAt - ingressDone} ms before Envoy was last seen draining it`,
+      );
+      assert.ok(idleClosedAt > 0 && idleClosedAt <= ingressDone, "Envoy closed the old version's idle connection before the ingress phase ended");
       assert.ok(egressStarted >= ingressDone, 'egress started after ingress');
       const egressModified = w.marked.get(EGRESS_LISTENER)!;
       assert.ok(egressModified.seenAt > ingressBusy.sentAt, 'Envoy got the egress change only after it drained ingress');
       const ackedAt = Date.parse(ended.phases[0]!.nodes[0]!.startedAt!);
-      t.diagnostic(`ingress phase ${ingressDone - ackedAt} ms (Envoy --drain-time-s ${DRAIN_TIME_S}), whole drain ${Date.parse(ended.finishedAt!) - Date.parse(ended.createdAt)} ms`);
+      t.diagnostic(
+        `ingress phase ${ingressDone - ackedAt} ms (Envoy --drain-time-s ${DRAIN_TIME_S}), whole drain ${Date.parse(ended.finishedAt!) - Date.parse(ended.createdAt)} ms`,
+      );
     });
 
     scenario('modify drain cancelled mid-phase: the listener comes back and the drain stays cancelled', async () => {

@@ -56,11 +56,22 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       clients.push(client);
       return client;
     };
-    const refused = async (port: number): Promise<boolean> => getOnce(port, '/app/new').then(() => false, () => true);
+    const refused = async (port: number): Promise<boolean> =>
+      getOnce(port, '/app/new').then(
+        () => false,
+        () => true,
+      );
     const drain = (id: string): Drain => f.daemon!.daemon.drains.get(id)!;
 
     before(async () => {
-      f = await Fleet.start({ envoyBin: envoy.bin, cluster: CLUSTER, nodeIds: [HEALTH, STOPPED], drainTimeSeconds: DRAIN_TIME_S, readyTimeoutMs: 45_000, adsApi });
+      f = await Fleet.start({
+        envoyBin: envoy.bin,
+        cluster: CLUSTER,
+        nodeIds: [HEALTH, STOPPED],
+        drainTimeSeconds: DRAIN_TIME_S,
+        readyTimeoutMs: 45_000,
+        adsApi,
+      });
     });
     after(async () => {
       await Promise.allSettled([...clients.map((c) => c.destroy()), ...admins.map((a) => a.close())]);
@@ -71,8 +82,13 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const d = f.daemon!.daemon;
       for (const node of f.nodes) {
         const wanted = d.cache.snapshot(node.id)!;
-        await waitUntil(`${node.id} to ACK every type`, () => TYPES.every(([type, url]) => d.nodes.get(node.id)?.types[type]?.acked?.version === wanted.get(url).version));
-        assert.deepEqual(f.logs.entries('ack', { node: node.id }).map((e) => e['type']), TYPES.map(([type]) => type));
+        await waitUntil(`${node.id} to ACK every type`, () =>
+          TYPES.every(([type, url]) => d.nodes.get(node.id)?.types[type]?.acked?.version === wanted.get(url).version),
+        );
+        assert.deepEqual(
+          f.logs.entries('ack', { node: node.id }).map((e) => e['type']),
+          TYPES.map(([type]) => type),
+        );
         assert.deepEqual(f.logs.entries('nack', { node: node.id }), []);
         assert.deepEqual(await node.envoy.admin('GET', '/ready'), { status: 200, body: 'LIVE\n' });
         const info = await node.envoy.serverInfo();
@@ -122,7 +138,11 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const created = await f.api('POST', '/v1/drains', { selector: { ids: [HEALTH] }, scope: 'ingress', method: 'drain-listeners', confirm: true });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = (created.body as Drain).id;
-      await waitUntil('ingress responses to carry Connection: close', async () => (await getOnce(n.ingressPort, '/app/dl')).connection === 'close', 10_000);
+      await waitUntil(
+        'ingress responses to carry Connection: close',
+        async () => (await getOnce(n.ingressPort, '/app/dl')).connection === 'close',
+        10_000,
+      );
       assert.deepEqual(await getOnce(n.egressPort, '/egress/dl'), { status: 200, connection: '' });
       await waitUntil('the drain to complete', () => drain(id).state === 'completed', 15_000);
       // A leader that took over repeats the call (src/fleet/drain/admin-steps.ts): Envoy answers 200.
@@ -140,7 +160,11 @@ export function registerNodeSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       await adminOf(n).drainListeners({ graceful: false, inboundOnly: true });
       await waitUntil('new ingress connections to be refused', () => refused(n.ingressPort), 5_000);
       const told = atLeast(release, NON_GRACEFUL_NOTIFIES_SINCE);
-      assert.deepEqual(await get(open, '/app/open-2'), { status: 200, connection: told ? 'close' : '' }, `Envoy ${release}: the open connection is ${told ? '' : 'not '}told`);
+      assert.deepEqual(
+        await get(open, '/app/open-2'),
+        { status: 200, connection: told ? 'close' : '' },
+        `Envoy ${release}: the open connection is ${told ? '' : 'not '}told`,
+      );
       assert.deepEqual(await getOnce(n.egressPort, '/egress/stopped'), { status: 200, connection: '' });
       assert.deepEqual(await n.envoy.admin('GET', '/ready'), { status: 200, body: 'LIVE\n' });
 

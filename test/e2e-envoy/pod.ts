@@ -55,7 +55,15 @@ export class PodSite {
     const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-run-e2e-'));
     const [http1, h2] = await Promise.all([Http1Upstream.start(), H2Upstream.start()]);
     const [ingressPort, egressPort, adminPort, xdsPort, apiPort, probePort] = await freeLoopbackPorts(6);
-    const ports = { id: NODE_ID, ingressPort: ingressPort!, egressPort: egressPort!, adminPort: adminPort!, xdsPort: xdsPort!, apiPort: apiPort!, probePort: probePort! };
+    const ports = {
+      id: NODE_ID,
+      ingressPort: ingressPort!,
+      egressPort: egressPort!,
+      adminPort: adminPort!,
+      xdsPort: xdsPort!,
+      apiPort: apiPort!,
+      probePort: probePort!,
+    };
     const site = new PodSite(options, dir, ports, http1, h2);
     await site.#writeFiles();
     return site;
@@ -68,7 +76,10 @@ export class PodSite {
   /** The dependents' SIGTERMs, in the order they came. */
   async stops(): Promise<StopRecord[]> {
     const text = await readFile(this.stopsFile, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StopRecord);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as StopRecord);
   }
 
   /** Starts `drainplane run` on this site, with these flags before `--`. */
@@ -76,18 +87,31 @@ export class PodSite {
     const p = this.ports;
     const proc = startCli([
       'run',
-      '--config', path.join(this.dir, 'drainplane.yaml'),
-      '--xds-port', String(p.xdsPort),
-      '--api-port', String(p.apiPort),
-      '--probe-port', String(p.probePort),
-      '--probe-host', '127.0.0.1',
-      '--state-dir', path.join(this.dir, 'state'),
-      '--envoy-admin', o.adminAddress ?? `127.0.0.1:${p.adminPort}`,
+      '--config',
+      path.join(this.dir, 'drainplane.yaml'),
+      '--xds-port',
+      String(p.xdsPort),
+      '--api-port',
+      String(p.apiPort),
+      '--probe-port',
+      String(p.probePort),
+      '--probe-host',
+      '127.0.0.1',
+      '--state-dir',
+      path.join(this.dir, 'state'),
+      '--envoy-admin',
+      o.adminAddress ?? `127.0.0.1:${p.adminPort}`,
       ...flags,
       '--',
-      this.options.envoyBin, '-c', path.join(this.dir, 'bootstrap.yaml'),
+      this.options.envoyBin,
+      '-c',
+      path.join(this.dir, 'bootstrap.yaml'),
       // No hot restart: nothing to share with other Envoys on the machine (no --base-id to pick).
-      '--disable-hot-restart', '--concurrency', '1', '--log-level', process.env['ENVOY_LOG_LEVEL'] ?? 'warning',
+      '--disable-hot-restart',
+      '--concurrency',
+      '1',
+      '--log-level',
+      process.env['ENVOY_LOG_LEVEL'] ?? 'warning',
     ]);
     const pod = new RunPod(this, proc);
     this.pods.push(pod);
@@ -103,7 +127,9 @@ export class PodSite {
 
   async #writeFiles(): Promise<void> {
     const p = this.ports;
-    const fleet = YAML.parse(fleetConfig(await readDemoFile('drainplane.yaml'), { cluster: CLUSTER, nodes: [p], http1Port: this.http1.port, h2Port: this.h2.port }));
+    const fleet = YAML.parse(
+      fleetConfig(await readDemoFile('drainplane.yaml'), { cluster: CLUSTER, nodes: [p], http1Port: this.http1.port, h2Port: this.h2.port }),
+    );
     const group = fleet.groups[0];
     if (this.options.ingressOnly) group.listeners = group.listeners.filter((l: { traffic_direction?: string }) => l.traffic_direction !== 'OUTBOUND');
     const script = path.join(this.dir, 'dependent.sh');
@@ -223,8 +249,13 @@ export class RunPod {
 
   /** Dynamic listeners that have a version draining (admin /config_dump). */
   async drainingListeners(): Promise<string[]> {
-    const body = (await (await this.admin('/config_dump?resource=dynamic_listeners')).json()) as { configs?: { name: string; draining_state?: unknown }[] };
-    return (body.configs ?? []).filter((c) => c.draining_state !== undefined).map((c) => c.name).sort();
+    const body = (await (await this.admin('/config_dump?resource=dynamic_listeners')).json()) as {
+      configs?: { name: string; draining_state?: unknown }[];
+    };
+    return (body.configs ?? [])
+      .filter((c) => c.draining_state !== undefined)
+      .map((c) => c.name)
+      .sort();
   }
 
   /** One HTTP/1.1 request on a new connection through a listener of Envoy; status 0 when refused. */
@@ -236,7 +267,10 @@ export class RunPod {
 
   /** The tail of drainplane's log (Envoy's output among it), for a failure report. */
   diagnostics(): string {
-    return this.logs.slice(-40).map((l) => (l['unparsed'] ? String(l['msg']) : JSON.stringify(l))).join('\n');
+    return this.logs
+      .slice(-40)
+      .map((l) => (l['unparsed'] ? String(l['msg']) : JSON.stringify(l)))
+      .join('\n');
   }
 }
 

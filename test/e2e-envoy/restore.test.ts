@@ -137,10 +137,15 @@ function registerRestoreSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
 
 async function waitForListeners(node: FleetNode, names: string[], timeoutMs: number): Promise<void> {
   let last: string[] | string = [];
-  await waitUntil(`${node.id} to have listeners ${JSON.stringify(names)}`, async () => {
-    last = await node.envoy.listenerNames().catch((err: Error) => err.message);
-    return JSON.stringify(last) === JSON.stringify([...names].sort());
-  }, timeoutMs, { intervalMs: 50, explain: () => `(listeners ${JSON.stringify(last)})` });
+  await waitUntil(
+    `${node.id} to have listeners ${JSON.stringify(names)}`,
+    async () => {
+      last = await node.envoy.listenerNames().catch((err: Error) => err.message);
+      return JSON.stringify(last) === JSON.stringify([...names].sort());
+    },
+    timeoutMs,
+    { intervalMs: 50, explain: () => `(listeners ${JSON.stringify(last)})` },
+  );
 }
 
 /** Waits for `status` from GET `path` on a new connection each try; the last answer in the error. */

@@ -42,7 +42,11 @@ async function startupSigterm(pod: RunPod): Promise<void> {
 }
 
 async function unreachableAdmin(pod: RunPod): Promise<void> {
-  await waitUntil('Envoy to get its listeners', async () => (await pod.listeners()).join() === [EGRESS_LISTENER, INGRESS_LISTENER].sort().join(), START_TIMEOUT_MS);
+  await waitUntil(
+    'Envoy to get its listeners',
+    async () => (await pod.listeners()).join() === [EGRESS_LISTENER, INGRESS_LISTENER].sort().join(),
+    START_TIMEOUT_MS,
+  );
   assert.equal(await pod.readyz(), 503, 'not ready while the admin API cannot say Envoy is LIVE');
   const t0 = Date.now();
   pod.signal('SIGTERM');

@@ -64,7 +64,11 @@ async function sigtermWhileCalling(pod: RunPod, apps: PooledEgressApp[]): Promis
 async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string) => void): Promise<void> {
   const { app, t0, ingressDone } = await sigtermWhileCalling(pod, apps);
   await new Promise((r) => setTimeout(r, Math.max(0, APP_WORK_MS - (Date.now() - t0))));
-  assert.deepEqual(await pod.listeners(), [EGRESS_LISTENER], `egress still there ${APP_WORK_MS} ms after SIGTERM, ingress drained at ${ingressDone} ms`);
+  assert.deepEqual(
+    await pod.listeners(),
+    [EGRESS_LISTENER],
+    `egress still there ${APP_WORK_MS} ms after SIGTERM, ingress drained at ${ingressDone} ms`,
+  );
   assert.equal(pod.phases().includes('egress_release'), false, 'egress not released while the app holds its connection');
   const letGoAt = Date.now();
   await app.letGo();
@@ -80,9 +84,15 @@ async function appLetsGo(pod: RunPod, apps: PooledEgressApp[], note: (m: string)
   assert.ok(Date.now() - letGoAt < 3_000, `Envoy stopped soon after the app let go (${exitMs - (letGoAt - t0)} ms)`);
   assert.ok(exitMs < ingressDone + EGRESS_WAIT_MS - 1_000, `well before the egress wait ran out (took ${exitMs} ms)`);
   assert.match(pod.phaseMessage('egress_release') ?? '', /no connection for 0\.5s/);
-  assert.equal(pod.logs.some((l) => l['event'] === 'egress_held'), false);
+  assert.equal(
+    pod.logs.some((l) => l['event'] === 'egress_held'),
+    false,
+  );
   const order = ['ingress_done', 'egress', 'egress_release', 'egress_done', 'envoy_stop'];
-  assert.deepEqual(pod.phases().filter((p) => order.includes(p)), order);
+  assert.deepEqual(
+    pod.phases().filter((p) => order.includes(p)),
+    order,
+  );
   assert.match(pod.phaseMessage('egress_done') ?? '', /egress phase completed/);
 }
 
@@ -97,7 +107,10 @@ async function appHoldsOn(pod: RunPod, apps: PooledEgressApp[], note: (m: string
   assert.match(String(held['msg']), /egress_http held 1 connection\(s\)/, 'the warning names the listener and its connections');
   assert.match(pod.phaseMessage('egress_release') ?? '', /drained anyway/);
   // The wait is the egress phase less the removal's 1 s, from when ingress drained.
-  assert.ok(heldMs >= ingressDone + EGRESS_WAIT_MS - 300, `egress served the app until the wait ran out (ingress drained at ${ingressDone} ms, released at ${heldMs} ms)`);
+  assert.ok(
+    heldMs >= ingressDone + EGRESS_WAIT_MS - 300,
+    `egress served the app until the wait ran out (ingress drained at ${ingressDone} ms, released at ${heldMs} ms)`,
+  );
   const before = app.calls.filter((c) => c.at >= t0 && c.at < t0 + heldMs - 500);
   assert.ok(before.length >= 40 && before.every((c) => c.status === 200), 'every call before the wait ran out was answered');
   assert.ok(exitMs < GRACE_S * 1000 - 2_000, `within the grace period, before its margin (took ${exitMs} ms)`);

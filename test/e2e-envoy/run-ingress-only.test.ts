@@ -112,17 +112,28 @@ async function restartThenCrash(pod: RunPod): Promise<void> {
   const drains = (await pod.api('GET', '/v1/drains')).body.drains as ShutdownDrain[];
   // The first shutdown's two drains (propagation; ingress then egress), and the same two of the one cut short.
   assert.equal(drains.length, 4, 'both earlier shutdowns are listed');
-  assert.ok(drains.every((d) => d.origin === 'shutdown' && /restart/.test(d.retired?.reason ?? '')), 'as history');
+  assert.ok(
+    drains.every((d) => d.origin === 'shutdown' && /restart/.test(d.retired?.reason ?? '')),
+    'as history',
+  );
   // The propagation delay's modify drains never end completed: Envoy still drained the old ingress
   // version when the delay was over. The first shutdown's timed out at its deadline; the one cut
   // short may have been killed before it did, and then the restart ended it with its node still acked.
   const [first, cutShort, ...more] = drains.filter((x) => x.spec.method === 'modify').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   assert.equal(more.length, 0, 'one modify drain per shutdown');
   assertEnvoyStillDrained(first!);
-  if (cutShort!.state === 'cancelled') assert.deepEqual(cutShort!.phases[0]!.nodes.map((n) => n.state), ['acked']);
+  if (cutShort!.state === 'cancelled')
+    assert.deepEqual(
+      cutShort!.phases[0]!.nodes.map((n) => n.state),
+      ['acked'],
+    );
   else assertEnvoyStillDrained(cutShort!);
   const cut = drains.filter((d) => d.spec.method !== 'modify' && d.state !== 'completed');
-  assert.deepEqual(cut.map((d) => [d.spec.scope, d.spec.method, d.state]), [['all', 'remove', 'cancelled']], 'the drain the kill cut short has ended');
+  assert.deepEqual(
+    cut.map((d) => [d.spec.scope, d.spec.method, d.state]),
+    [['all', 'remove', 'cancelled']],
+    'the drain the kill cut short has ended',
+  );
 
   process.kill(await pod.envoyPid(), 'SIGKILL');
   assert.equal(await pod.exited, 128 + 9, "drainplane exits with Envoy's code");

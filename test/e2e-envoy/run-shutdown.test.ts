@@ -51,7 +51,11 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
 
 async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string) => void): Promise<void> {
   const site = pod.site;
-  await waitUntil('readiness 200 on the API and probe ports', async () => (await pod.readyz('api')) === 200 && (await pod.readyz('probe')) === 200, START_TIMEOUT_MS);
+  await waitUntil(
+    'readiness 200 on the API and probe ports',
+    async () => (await pod.readyz('api')) === 200 && (await pod.readyz('probe')) === 200,
+    START_TIMEOUT_MS,
+  );
   assert.deepEqual(await pod.listeners(), BOTH);
   assert.equal((await pod.get('ingress')).status, 200);
   assert.equal((await pod.get('egress')).status, 200);
@@ -81,7 +85,11 @@ async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string)
   await pod.proc.waitForLog((l) => l['phase'] === 'propagation', 3_000);
   pod.signal('SIGTERM'); // joins the shutdown under way
   await waitUntil("Envoy's /ready to turn DRAINING (/healthcheck/fail)", async () => (await pod.admin('/ready')).status === 503, 3_000);
-  await waitUntil('a draining version of the modified ingress listener', async () => (await pod.drainingListeners()).includes(INGRESS_LISTENER), 3_000);
+  await waitUntil(
+    'a draining version of the modified ingress listener',
+    async () => (await pod.drainingListeners()).includes(INGRESS_LISTENER),
+    3_000,
+  );
   assert.deepEqual(await pod.listeners(), BOTH, 'both listeners still active while endpoint removal propagates');
   assert.equal((await pod.get('ingress')).status, 200, 'new connections are still served during propagation');
   assert.equal(pod.phases().includes('ingress'), false, 'all of that within the propagation phase');
@@ -106,8 +114,23 @@ async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string)
   assert.equal((await pod.admin('/ready').catch(() => undefined))?.status, undefined, 'Envoy is gone');
 
   const phases = pod.phases();
-  const order = ['shutdown', 'healthcheck_fail', 'propagation', 'ingress', 'ingress_done', 'egress', 'egress_done', 'drained', 'envoy_stop', 'envoy_stopped'];
-  assert.deepEqual(phases.filter((p) => order.includes(p)), order, `phases in order: ${phases.join(', ')}`);
+  const order = [
+    'shutdown',
+    'healthcheck_fail',
+    'propagation',
+    'ingress',
+    'ingress_done',
+    'egress',
+    'egress_done',
+    'drained',
+    'envoy_stop',
+    'envoy_stopped',
+  ];
+  assert.deepEqual(
+    phases.filter((p) => order.includes(p)),
+    order,
+    `phases in order: ${phases.join(', ')}`,
+  );
   assert.equal(phases.filter((p) => p === 'shutdown').length, 1, 'one shutdown, the second SIGTERM joined it');
   assert.ok(pod.logs.some((l) => l['event'] === 'shutdown_joined'));
   assert.match(pod.phaseMessage('ingress_done') ?? '', /ingress phase completed/);
@@ -115,9 +138,16 @@ async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string)
   assert.match(pod.phaseMessage('drained') ?? '', /drain drained/);
   assert.ok(pod.logs.every((l) => l['event'] !== 'shutdown_phase' || typeof l['remaining'] === 'number'));
   const stops = await site.stops();
-  assert.deepEqual(stops.map((s) => s.name), ['router', 'policy-engine'], 'dependents stopped in order');
+  assert.deepEqual(
+    stops.map((s) => s.name),
+    ['router', 'policy-engine'],
+    'dependents stopped in order',
+  );
   const envoyExit = Number(pod.logs.find((l) => l['phase'] === 'envoy_stopped')?.['time']);
-  assert.ok(stops.every((s) => s.at >= envoyExit), 'after Envoy exited');
+  assert.ok(
+    stops.every((s) => s.at >= envoyExit),
+    'after Envoy exited',
+  );
 }
 
 async function restartServesInFull(pod: RunPod): Promise<void> {

@@ -109,12 +109,25 @@ function registerScriptedSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const [adminPort, port] = await freeLoopbackPorts(2);
       listenerPort = port!;
       const bootstrap = YAML.parse(
-        bootstrapConfig(await readDemoFile('bootstrap.yaml'), { nodeId: 'scripted-1', cluster: 'c1', xdsPort: ads.port, adminPort: adminPort!, adsApi }),
+        bootstrapConfig(await readDemoFile('bootstrap.yaml'), {
+          nodeId: 'scripted-1',
+          cluster: 'c1',
+          xdsPort: ads.port,
+          adminPort: adminPort!,
+          adsApi,
+        }),
       ) as Record<string, unknown>;
       delete bootstrap['stats_sinks']; // the script plays ADS only
       const bootstrapFile = path.join(dir, 'bootstrap.yaml');
       await writeFile(bootstrapFile, YAML.stringify(bootstrap));
-      proc = EnvoyProcess.start({ name: 'scripted-1', bin: envoy.bin, bootstrapFile, adminPort: adminPort!, baseId: (process.pid % 1_000_000) * 10 + 7, drainTimeSeconds: 10 });
+      proc = EnvoyProcess.start({
+        name: 'scripted-1',
+        bin: envoy.bin,
+        bootstrapFile,
+        adminPort: adminPort!,
+        baseId: (process.pid % 1_000_000) * 10 + 7,
+        drainTimeSeconds: 10,
+      });
     });
     after(async () => {
       await proc?.stop();

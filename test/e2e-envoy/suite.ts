@@ -65,7 +65,13 @@ export function registerEnvoyDrainSuite(envoy: RealEnvoy, adsApi: AdsApi): void 
         const drains = f.daemon?.daemon.drains.list() ?? [];
         console.error(
           [
-            ...runs.map((r) => `--- load: ${r.summary()}\n${r.failures.slice(0, 10).map((x) => `  ${JSON.stringify(x)}`).join('\n')}`),
+            ...runs.map(
+              (r) =>
+                `--- load: ${r.summary()}\n${r.failures
+                  .slice(0, 10)
+                  .map((x) => `  ${JSON.stringify(x)}`)
+                  .join('\n')}`,
+            ),
             `--- drains: ${JSON.stringify(drains, null, 1)}`,
             f.diagnostics(),
           ].join('\n'),
@@ -158,7 +164,11 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
 
   try {
     // Envoy removed the ingress listener and kept the egress one.
-    await waitUntil(`${DRAINED} to remove ${INGRESS_LISTENER}`, async () => !(await drained.envoy.listenerNames()).includes(INGRESS_LISTENER), untilHoldDeadline());
+    await waitUntil(
+      `${DRAINED} to remove ${INGRESS_LISTENER}`,
+      async () => !(await drained.envoy.listenerNames()).includes(INGRESS_LISTENER),
+      untilHoldDeadline(),
+    );
     assert.deepEqual(await drained.envoy.listenerNames(), [EGRESS_LISTENER], 'egress stays while ingress drains');
 
     // drainplane saw the ACK, and measured the held connection through the metrics stream.
@@ -204,10 +214,22 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
   await waitUntil('the drain to end', () => TERMINAL.has(drain().state), 45_000);
   const done = (await f.api('GET', `/v1/drains/${id}`)).body as Drain;
   assert.equal(done.state, 'completed', JSON.stringify(done, null, 2));
-  assert.deepEqual(done.phases.map((p) => [p.name, p.state]), [['ingress', 'done'], ['egress', 'done']]);
-  for (const [phase, listener] of [[0, INGRESS_LISTENER], [1, EGRESS_LISTENER]] as const) {
+  assert.deepEqual(
+    done.phases.map((p) => [p.name, p.state]),
+    [
+      ['ingress', 'done'],
+      ['egress', 'done'],
+    ],
+  );
+  for (const [phase, listener] of [
+    [0, INGRESS_LISTENER],
+    [1, EGRESS_LISTENER],
+  ] as const) {
     const nodes = done.phases[phase]!.nodes;
-    assert.deepEqual(nodes.map((n) => [n.nodeId, n.state]), [[DRAINED, 'drained']]);
+    assert.deepEqual(
+      nodes.map((n) => [n.nodeId, n.state]),
+      [[DRAINED, 'drained']],
+    );
     assert.deepEqual(nodes[0]!.listeners, [{ name: listener, connections: 0 }], `${listener} connections measured at 0`);
   }
   // The open connection held the ingress phase: it ended only after that request was answered.
@@ -226,7 +248,11 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
 
   // Some load after the drain, then the whole run's verdict.
   const settled = Date.now();
-  await waitUntil('the kept Envoy to serve after the drain', () => load.successes('http1', KEPT, settled) >= 20 && load.successes('h2', KEPT, settled) >= 20, 10_000);
+  await waitUntil(
+    'the kept Envoy to serve after the drain',
+    () => load.successes('http1', KEPT, settled) >= 20 && load.successes('h2', KEPT, settled) >= 20,
+    10_000,
+  );
   await load.stop();
   await egress.stop();
   note(`load: ${load.summary()}`);
@@ -239,8 +265,15 @@ async function drainUnderLoad(f: Fleet, runs: LoadRun[], setHoldClient: (c: Clie
   const fromDrained = (kind: string) => load.signals.filter((s) => s.target === DRAINED && s.kind === kind);
   assert.ok(fromDrained('connection-close').length > 0, 'Connection: close seen on HTTP/1.1 responses of the drained Envoy');
   assert.ok(fromDrained('goaway').length > 0, 'GOAWAY seen on HTTP/2 sessions of the drained Envoy');
-  assert.deepEqual(load.signals.filter((s) => s.target === KEPT), [], 'the kept Envoy never signalled a drain');
-  assert.ok(load.signals.every((s) => s.at >= drainStartedAt), 'no drain signal before the drain');
+  assert.deepEqual(
+    load.signals.filter((s) => s.target === KEPT),
+    [],
+    'the kept Envoy never signalled a drain',
+  );
+  assert.ok(
+    load.signals.every((s) => s.at >= drainStartedAt),
+    'no drain signal before the drain',
+  );
   for (const protocol of ['http1', 'h2'] as const) {
     assert.ok(load.successes(protocol, DRAINED, 0, drainStartedAt) > 0, `${protocol} went through the drained Envoy before the drain`);
   }

@@ -34,7 +34,11 @@ type Key = string | number;
 /** Paths to the values inside a parsed document (not the root itself), down to a depth of 40. */
 function pathsOf(value: Json, prefix: Key[] = [], out: Key[][] = []): Key[][] {
   if (prefix.length >= 40) return out;
-  const entries: [Key, Json][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : value !== null && typeof value === 'object' ? Object.entries(value) : [];
+  const entries: [Key, Json][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : value !== null && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
   for (const [k, v] of entries) {
     out.push([...prefix, k]);
     pathsOf(v, [...prefix, k], out);
@@ -73,7 +77,11 @@ const docMutation = fc.oneof(
   fc.record({ op: fc.constant('retype' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
   fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: fc.oneof(wrongScalar, deepNesting, fc.anything({ maxDepth: 3 })) }),
-  fc.record({ op: fc.constant('rename' as const), at: fc.nat(), key: fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', '@type', 'name', '')) }),
+  fc.record({
+    op: fc.constant('rename' as const),
+    at: fc.nat(),
+    key: fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', '@type', 'name', '')),
+  }),
 );
 
 type DocMutation = typeof docMutation extends fc.Arbitrary<infer T> ? T : never;
@@ -211,14 +219,21 @@ const textOfExample: fc.Arbitrary<Case> = fc
 const randomDocument: fc.Arbitrary<Case> = fc.oneof(
   fc.anything({ maxDepth: 5 }).map((doc) => ({ kind: 'random document', bytes: Buffer.from(YAML.stringify(doc) ?? '') })),
   fc
-    .record({ groups: fc.array(fc.dictionary(fc.constantFrom('name', 'match', 'listeners', 'clusters', 'routes', 'endpoints', 'other'), fc.anything({ maxDepth: 4 })), { maxLength: 3 }) })
+    .record({
+      groups: fc.array(
+        fc.dictionary(fc.constantFrom('name', 'match', 'listeners', 'clusters', 'routes', 'endpoints', 'other'), fc.anything({ maxDepth: 4 })),
+        { maxLength: 3 },
+      ),
+    })
     .map((doc) => ({ kind: 'random groups', bytes: Buffer.from(YAML.stringify(doc)) })),
   fc.string({ unit: 'binary', maxLength: 400 }).map((s) => ({ kind: 'random text', bytes: Buffer.from(s) })),
   fc.uint8Array({ maxLength: 400 }).map((b) => ({ kind: 'random bytes', bytes: Buffer.from(b) })),
 );
 
 /** FUZZ_SEED and FUZZ_PATH (from a failure's report) replay that failure. */
-const REPLAY = process.env['FUZZ_SEED'] ? { seed: Number(process.env['FUZZ_SEED']), ...(process.env['FUZZ_PATH'] && { path: process.env['FUZZ_PATH'] }), endOnFailure: true, verbose: 2 } : {};
+const REPLAY = process.env['FUZZ_SEED']
+  ? { seed: Number(process.env['FUZZ_SEED']), ...(process.env['FUZZ_PATH'] && { path: process.env['FUZZ_PATH'] }), endOnFailure: true, verbose: 2 }
+  : {};
 
 /** What a user of the parser may rely on, whatever the input. */
 function checkResult(result: ConfigResult, c: Case): void {

@@ -24,8 +24,19 @@ const drain = (id: string, nodes: NodeProgress[], state: DrainState = 'running')
 describe('connection history for the console charts', () => {
   test('a sample per change of the measured count; unmeasured nodes have none; the oldest samples go first', () => {
     const h = new ConnectionHistory({ samplesPerNode: 3, nodesPerDrain: 10, drains: 10 });
-    for (const [t, c] of [[1, 5], [2, 5], [3, 4], [4, 2], [5, 0]] as const) h.record(drain('d', [node('n', c), node('quiet', null)]), t);
-    assert.deepEqual(h.of('d', 'n', 0), [[3, 4], [4, 2], [5, 0]]);
+    for (const [t, c] of [
+      [1, 5],
+      [2, 5],
+      [3, 4],
+      [4, 2],
+      [5, 0],
+    ] as const)
+      h.record(drain('d', [node('n', c), node('quiet', null)]), t);
+    assert.deepEqual(h.of('d', 'n', 0), [
+      [3, 4],
+      [4, 2],
+      [5, 0],
+    ]);
     assert.deepEqual(h.of('d', 'quiet', 0), []);
   });
 
@@ -36,7 +47,10 @@ describe('connection history for the console charts', () => {
     h.record(drain('d', [node('a', 0, true), node('b', 2), node('c', 2)]), 2);
     assert.deepEqual(h.of('d', 'a', 0), [], 'the finished node made room');
     assert.deepEqual(h.of('d', 'c', 0), [[2, 2]]);
-    assert.deepEqual(h.of('d', 'b', 0), [[1, 3], [2, 2]]);
+    assert.deepEqual(h.of('d', 'b', 0), [
+      [1, 3],
+      [2, 2],
+    ]);
   });
 
   test('past the drain limit, ended drains are forgotten first', () => {

@@ -47,7 +47,11 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
     assert.equal(created.status, 201, created.body.message);
     await waitUntil('/healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1);
     assert.equal(admin.requestsTo('/healthcheck/fail')[0]!.method, 'POST');
-    await waitUntil('4 connections read from /stats', () => d.daemon.drains.get(created.body.id)!.phases[0]!.nodes[0]!.listeners[0]!.connections === 4, 5000);
+    await waitUntil(
+      '4 connections read from /stats',
+      () => d.daemon.drains.get(created.body.id)!.phases[0]!.nodes[0]!.listeners[0]!.connections === 4,
+      5000,
+    );
     admin.gauges.set('listener.127.0.0.1_10000.downstream_cx_active', 0);
     await waitUntil('completed', () => d.daemon.drains.get(created.body.id)!.state === 'completed', 5000);
     assert.equal(sim.lds.length, 1, 'no LDS change for an admin drain');
@@ -106,40 +110,54 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
   });
 });
 
-test('a drainplane that starts with an admin drain waiting on a call it did not make (killed during it) makes the call again', { timeout: 30_000 }, async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-admin-restart-'));
-  const admin = await FakeEnvoyAdmin.start({ version: '1.34.1' });
-  let d: TestDaemon | undefined;
-  let sim: SimNode | undefined;
-  try {
-    // The state a kill leaves right after the drain was saved and before its call was answered.
-    const at = '2026-01-01T00:00:00.000Z';
-    const stored = drainRecord('drn_restarted', {
-      spec: { ...drainRecord('x').spec, selector: { ids: ['hc-restart'] }, method: 'healthcheck-fail', deadlineSeconds: 3600 },
-      phases: [
-        {
-          name: 'ingress',
-          state: 'running',
-          startedAt: at,
-          finishedAt: null,
-          nodes: [{ nodeId: 'hc-restart', state: 'pushed', batch: 1, startedAt: at, finishedAt: null, listeners: [{ name: 'ingress_http', connections: null }], error: null }],
-        },
-      ],
-    });
-    const stateDir = path.join(dir, 'state');
-    await mkdir(stateDir);
-    await writeFile(path.join(stateDir, 'drains.json'), `${JSON.stringify({ format: 1, drains: [stored] })}\n`);
-    d = await startTestDaemon(demoConfig(), { stateDir });
-    const started = d;
-    sim = SimNode.connect(d.xdsAddress, 'hc-restart', { metadata: { admin_address: admin.address } });
-    await waitUntil('/healthcheck/fail called again', () => admin.requestsTo('/healthcheck/fail').length === 1, 5000);
-    await waitUntil('the drain to complete', () => started.daemon.drains.get('drn_restarted')?.state === 'completed', 5000);
-    await new Promise((r) => setTimeout(r, 600));
-    assert.equal(admin.requestsTo('/healthcheck/fail').length, 1, 'called once, not on every tick');
-  } finally {
-    sim?.close();
-    await d?.close();
-    await admin.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'a drainplane that starts with an admin drain waiting on a call it did not make (killed during it) makes the call again',
+  { timeout: 30_000 },
+  async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-admin-restart-'));
+    const admin = await FakeEnvoyAdmin.start({ version: '1.34.1' });
+    let d: TestDaemon | undefined;
+    let sim: SimNode | undefined;
+    try {
+      // The state a kill leaves right after the drain was saved and before its call was answered.
+      const at = '2026-01-01T00:00:00.000Z';
+      const stored = drainRecord('drn_restarted', {
+        spec: { ...drainRecord('x').spec, selector: { ids: ['hc-restart'] }, method: 'healthcheck-fail', deadlineSeconds: 3600 },
+        phases: [
+          {
+            name: 'ingress',
+            state: 'running',
+            startedAt: at,
+            finishedAt: null,
+            nodes: [
+              {
+                nodeId: 'hc-restart',
+                state: 'pushed',
+                batch: 1,
+                startedAt: at,
+                finishedAt: null,
+                listeners: [{ name: 'ingress_http', connections: null }],
+                error: null,
+              },
+            ],
+          },
+        ],
+      });
+      const stateDir = path.join(dir, 'state');
+      await mkdir(stateDir);
+      await writeFile(path.join(stateDir, 'drains.json'), `${JSON.stringify({ format: 1, drains: [stored] })}\n`);
+      d = await startTestDaemon(demoConfig(), { stateDir });
+      const started = d;
+      sim = SimNode.connect(d.xdsAddress, 'hc-restart', { metadata: { admin_address: admin.address } });
+      await waitUntil('/healthcheck/fail called again', () => admin.requestsTo('/healthcheck/fail').length === 1, 5000);
+      await waitUntil('the drain to complete', () => started.daemon.drains.get('drn_restarted')?.state === 'completed', 5000);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(admin.requestsTo('/healthcheck/fail').length, 1, 'called once, not on every tick');
+    } finally {
+      sim?.close();
+      await d?.close();
+      await admin.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

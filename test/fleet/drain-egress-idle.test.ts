@@ -31,7 +31,12 @@ describe('drains with egress after egress-idle', { timeout: 60_000 }, () => {
 
   test('egress waits while the app holds a connection, and starts once it had none for the quiet window', async () => {
     const n = await connect('idle-1');
-    const created = await drain({ selector: { ids: ['idle-1'] }, scope: 'all', egress: { after: 'egress-idle', quietSeconds: 0.3 }, deadlineSeconds: 30 });
+    const created = await drain({
+      selector: { ids: ['idle-1'] },
+      scope: 'all',
+      egress: { after: 'egress-idle', quietSeconds: 0.3 },
+      deadlineSeconds: 30,
+    });
     assert.deepEqual(created.spec.egressStart, { after: 'egress-idle', quietSeconds: 0.3, waitSeconds: 30 }, 'the wait defaults to the deadline');
     await ingressDrained(n, created.id, 2);
     await new Promise((r) => setTimeout(r, 600));
@@ -72,7 +77,11 @@ describe('drains with egress after egress-idle', { timeout: 60_000 }, () => {
     const refused = await api('POST', '/v1/drains', { selector: { ids: ['x'] }, scope: 'ingress', egress: { after: 'egress-idle' } });
     assert.equal(refused.status, 400);
     assert.match(JSON.stringify(refused.body), /applies only to scope \\"all\\" or \\"egress\\"/);
-    const misplaced = await api('POST', '/v1/drains', { selector: { ids: ['x'] }, scope: 'all', egress: { after: 'delay', delaySeconds: 1, quietSeconds: 1 } });
+    const misplaced = await api('POST', '/v1/drains', {
+      selector: { ids: ['x'] },
+      scope: 'all',
+      egress: { after: 'delay', delaySeconds: 1, quietSeconds: 1 },
+    });
     assert.equal(misplaced.status, 400);
     assert.match(JSON.stringify(misplaced.body), /egress.quietSeconds/);
   });

@@ -32,7 +32,10 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(n.lds.length, pushes, 'the node was sent nothing');
     const status = (await api('GET', '/v1/nodes/edge-1')).body;
-    assert.deepEqual(status.listeners.map((l: { state: string }) => l.state), ['serving']);
+    assert.deepEqual(
+      status.listeners.map((l: { state: string }) => l.state),
+      ['serving'],
+    );
   });
 
   test('a drain over nodes with and without the listeners: those without finish at once, the others drain, and a preview counts only them', async () => {
@@ -40,7 +43,10 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
     await connect('edge-2', 'edge');
     const request = { selector: { ids: ['full-1', 'edge-2'] }, scope: { listeners: ['egress_http'] }, method: 'remove', batch: { size: 1 } };
     const preview = (await api('POST', '/v1/drains/preview', request)).body;
-    assert.deepEqual(preview.phases.map((p: { nodes: number; batches: number }) => [p.nodes, p.batches]), [[1, 1]]);
+    assert.deepEqual(
+      preview.phases.map((p: { nodes: number; batches: number }) => [p.nodes, p.batches]),
+      [[1, 1]],
+    );
 
     const created = await drain(request);
     assert.equal(created.state, 'running');
@@ -63,7 +69,9 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
     assert.equal(created.state, 'running', 'no node yet: it waits for nodes to join');
     await connect('edge-3', 'edge');
     await waitUntil('the drain to complete', () => fx.d.daemon.drains.get(created.id)!.state === 'completed');
-    assert.deepEqual(entries(fx.d.daemon.drains.get(created.id)!), [['edge-3', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND) on this node']]);
+    assert.deepEqual(entries(fx.d.daemon.drains.get(created.id)!), [
+      ['edge-3', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND) on this node'],
+    ]);
   });
 
   test('scope all over a node without egress: the egress phase completes at once once ingress is drained', async () => {
@@ -72,6 +80,8 @@ describe('drains with nothing to drain on some nodes', { timeout: 60_000 }, () =
     await n.waitForLds((r) => r.resources.length === 0, 'without ingress');
     await waitUntil('the drain to complete', () => fx.d.daemon.drains.get(created.id)!.state === 'completed');
     const done = fx.d.daemon.drains.get(created.id)!;
-    assert.deepEqual(entries(done, 1), [['edge-4', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND or unset) on this node']]);
+    assert.deepEqual(entries(done, 1), [
+      ['edge-4', 'drained', [], 'nothing to drain: no egress listener (traffic_direction OUTBOUND or unset) on this node'],
+    ]);
   });
 });

@@ -65,7 +65,10 @@ test('a node that connects while a drain is being created is not sent the draine
     // A node loses a listener only to a drain that is on disk with that node in it.
     if (late.listeners().length < 2) {
       const onDisk = store.onDisk.find((d) => d.spec.selector.cluster === 'test-cluster');
-      assert.ok(onDisk?.phases[0]!.nodes.some((n) => n.nodeId === 'late'), 'the late node was drained before its join was on disk');
+      assert.ok(
+        onDisk?.phases[0]!.nodes.some((n) => n.nodeId === 'late'),
+        'the late node was drained before its join was on disk',
+      );
     }
   }
   const { drain } = (await creating) as { drain: Drain };

@@ -89,7 +89,7 @@ describe('drain progress of one node', () => {
       assert.equal(n.state, 'acked');
       advanceNode(n, modify, seen({ acked: true, ackedAt: T0 + 100, report: report(T0 + 700, null, settled) }), T0 + 800);
       assert.equal(n.state, 'drained');
-      assert.equal(n.listeners[0]!.connections, null, 'the old version\'s connections stay unknown');
+      assert.equal(n.listeners[0]!.connections, null, "the old version's connections stay unknown");
     });
 
     test('a settled report from before the ACK, or one without the gauges, proves nothing', () => {

@@ -20,7 +20,18 @@ after(async () => {
 });
 
 async function serve(dir: string): Promise<{ proc: CliProcess; xds: string; api: string }> {
-  const proc = startCli(['serve', '--config', path.join(dir, 'fleet.yaml'), '--state-dir', path.join(dir, 'state'), '--xds-port', '0', '--api-port', '0', '--no-watch']);
+  const proc = startCli([
+    'serve',
+    '--config',
+    path.join(dir, 'fleet.yaml'),
+    '--state-dir',
+    path.join(dir, 'state'),
+    '--xds-port',
+    '0',
+    '--api-port',
+    '0',
+    '--no-watch',
+  ]);
   cleanup.push(() => proc.child.kill('SIGKILL'));
   const started = await proc.waitForLog((l) => l['event'] === 'started');
   return { proc, xds: `127.0.0.1:${started['xdsPort'] as number}`, api: `http://127.0.0.1:${started['apiPort'] as number}` };
@@ -58,7 +69,10 @@ test('kill -9 mid-drain, restart on the same state: no drained listener comes ba
   const fresh = SimNode.connect(second.xds, 'envoy-a', { versionInfo: '' });
   cleanup.push(() => fresh.close());
   const firstResponse = await fresh.waitForLds(() => true, 'at all');
-  assert.deepEqual(firstResponse.resources.map((r) => r.name), ['egress_http']);
+  assert.deepEqual(
+    firstResponse.resources.map((r) => r.name),
+    ['egress_http'],
+  );
   assert.equal(firstResponse.version_info, drained.version_info);
 
   const state = async () => ((await (await fetch(`${second.api}/v1/drains/${id}`)).json()) as { state: string }).state;

@@ -30,7 +30,10 @@ test('beyond the newest N, cancelled drains are forgotten, in memory and on disk
   await t.drains.tick();
   assert.equal(t.drains.get(holding.id)!.state, 'completed');
   assert.deepEqual(t.listeners(), ['egress_http'], 'the completed drain holds ingress removed');
-  const kept = t.drains.list().map((d) => d.id).sort();
+  const kept = t.drains
+    .list()
+    .map((d) => d.id)
+    .sort();
   assert.deepEqual(kept, [...cancelled.slice(2), holding.id].sort(), 'the two newest cancelled drains and the holding one');
   const disk = JSON.parse(await t.onDisk()) as { drains: { id: string }[] };
   assert.deepEqual(disk.drains.map((d) => d.id).sort(), kept);
@@ -38,19 +41,39 @@ test('beyond the newest N, cancelled drains are forgotten, in memory and on disk
   // A day later every cancelled drain is past its age; the holding one is still kept.
   now += 24 * 3600 * 1000;
   await t.drains.tick();
-  assert.deepEqual(t.drains.list().map((d) => d.id), [holding.id]);
+  assert.deepEqual(
+    t.drains.list().map((d) => d.id),
+    [holding.id],
+  );
   assert.deepEqual(t.listeners(), ['egress_http']);
 });
 
 test('a running drain, or a finished one that holds nodes, is never expired, however old', () => {
   const old = '2020-01-01T00:00:00Z';
-  const node = { nodeId: 'a', state: 'drained' as const, batch: 0, startedAt: old, finishedAt: old, listeners: [{ name: 'ingress_http', connections: 0 }], error: null };
-  const base = { spec: {} as never, createdAt: old, phase: 0, warnings: [], phases: [{ name: 'ingress' as const, state: 'done' as const, startedAt: old, finishedAt: old, nodes: [node] }] };
+  const node = {
+    nodeId: 'a',
+    state: 'drained' as const,
+    batch: 0,
+    startedAt: old,
+    finishedAt: old,
+    listeners: [{ name: 'ingress_http', connections: 0 }],
+    error: null,
+  };
+  const base = {
+    spec: {} as never,
+    createdAt: old,
+    phase: 0,
+    warnings: [],
+    phases: [{ name: 'ingress' as const, state: 'done' as const, startedAt: old, finishedAt: old, nodes: [node] }],
+  };
   const drains = [
     { ...base, id: 'running', state: 'running' as const, finishedAt: null },
     { ...base, id: 'completed', state: 'completed' as const, finishedAt: old },
     { ...base, id: 'timed-out', state: 'timed_out' as const, finishedAt: old },
     { ...base, id: 'cancelled', state: 'cancelled' as const, finishedAt: old },
   ];
-  assert.deepEqual(expiredDrains(drains, Date.now(), { keep: 0, maxAgeSeconds: 1 }).map((d) => d.id), ['cancelled']);
+  assert.deepEqual(
+    expiredDrains(drains, Date.now(), { keep: 0, maxAgeSeconds: 1 }).map((d) => d.id),
+    ['cancelled'],
+  );
 });

@@ -28,7 +28,10 @@ test('retired drains stop acting and stay listed; a running one is ended; the ot
   const node = SimNode.connect(first.xdsAddress, 'envoy-r');
   await node.waitForLds((r) => r.resources.length === 2, 'with both listeners');
   const created = async (scope: 'ingress' | 'egress', method: 'remove' | 'modify', shutdown: boolean): Promise<Drain> => {
-    const result = await first.daemon.drains.create({ selector: { ids: ['envoy-r'] }, scope, method, deadlineSeconds: 60 }, shutdown ? { origin: 'shutdown' } : {});
+    const result = await first.daemon.drains.create(
+      { selector: { ids: ['envoy-r'] }, scope, method, deadlineSeconds: 60 },
+      shutdown ? { origin: 'shutdown' } : {},
+    );
     assert.ok('drain' in result, JSON.stringify(result));
     return result.drain;
   };
@@ -51,7 +54,11 @@ test('retired drains stop acting and stay listed; a running one is ended; the ot
   const fresh = SimNode.connect(second.xdsAddress, 'envoy-r', { versionInfo: '' });
   cleanup.push(() => fresh.close());
   const firstResponse = await fresh.waitForLds(() => true, 'at all');
-  assert.deepEqual(firstResponse.resources.map((r) => r.name), ['ingress_http'], 'the shutdown drains no longer act; the API drain still does');
+  assert.deepEqual(
+    firstResponse.resources.map((r) => r.name),
+    ['ingress_http'],
+    'the shutdown drains no longer act; the API drain still does',
+  );
 
   const drains = new Map(second.daemon.drains.list().map((d) => [d.id, d]));
   assert.deepEqual([drains.get(modified.id)!.state, drains.get(modified.id)!.retired?.reason], ['completed', 'test restart']);

@@ -34,7 +34,13 @@ test('a cancel that cannot be stored changes nothing: the drain runs, the disk a
 
 test('an advance that cannot be stored does not start the egress phase later', async () => {
   const t = await setup();
-  const drain = await t.create({ selector: { cluster: 'test-cluster' }, scope: 'all', method: 'remove', measure: 'ack', egress: { after: 'advance' } });
+  const drain = await t.create({
+    selector: { cluster: 'test-cluster' },
+    scope: 'all',
+    method: 'remove',
+    measure: 'ack',
+    egress: { after: 'advance' },
+  });
   t.ack();
   await t.drains.tick();
   t.store.full = true;

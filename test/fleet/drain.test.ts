@@ -43,7 +43,10 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     const created = await drain({ selector: { ids: ['ingress-1'] }, scope: 'ingress', method: 'remove' });
     assert.equal(created.state, 'running');
     const drained = await n.waitForLds((r) => r.resources.length === 1, 'without ingress');
-    assert.deepEqual(drained.resources.map((r) => r.name), ['egress_http']);
+    assert.deepEqual(
+      drained.resources.map((r) => r.name),
+      ['egress_http'],
+    );
     assert.deepEqual(drained.resources[0]!.bytes, egressBefore, 'egress bytes untouched');
 
     await waitUntil('the drain to see the ACK', () => d.daemon.drains.get(created.id)!.phases[0]!.nodes[0]!.state === 'acked');
@@ -67,7 +70,10 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     const before = new Map(n.lds.at(-1)!.resources.map((r) => [r.name, r.bytes]));
     const created = await drain({ selector: { ids: ['modify-1'] }, scope: 'ingress', method: 'modify' });
     const modified = await n.waitForLds((r) => r.version_info !== n.lds[0]!.version_info, 'modified');
-    assert.deepEqual(modified.resources.map((r) => r.name), ['egress_http', 'ingress_http']);
+    assert.deepEqual(
+      modified.resources.map((r) => r.name),
+      ['egress_http', 'ingress_http'],
+    );
     const after = new Map(modified.resources.map((r) => [r.name, r.bytes]));
     assert.deepEqual(after.get('egress_http'), before.get('egress_http'));
     assert.notDeepEqual(after.get('ingress_http'), before.get('ingress_http'));
@@ -80,7 +86,7 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     assert.equal(d.daemon.drains.get(created.id)!.phases[0]!.nodes[0]!.state, 'acked', 'not drained while Envoy drains the old version');
     n.reportListenerVersions({ warming: 0, draining: 0 });
     const done = await waitForState(created.id, 'completed');
-    assert.equal(done.phases[0]!.nodes[0]!.listeners[0]!.connections, null, 'the old version\'s connections are unknown, not 0');
+    assert.equal(done.phases[0]!.nodes[0]!.listeners[0]!.connections, null, "the old version's connections are unknown, not 0");
   });
 
   test('scope all drains ingress first, and egress only once ingress is drained', async () => {
@@ -95,7 +101,10 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     await waitUntil('egress ACKed', () => d.daemon.drains.get(created.id)!.phases[1]!.nodes[0]!.state === 'acked');
     n.reportConnections({ [EGRESS]: 0 });
     const done = await waitForState(created.id, 'completed');
-    assert.deepEqual(done.phases.map((p) => p.name), ['ingress', 'egress']);
+    assert.deepEqual(
+      done.phases.map((p) => p.name),
+      ['ingress', 'egress'],
+    );
     assert.ok(Date.parse(done.phases[1]!.startedAt!) >= Date.parse(done.phases[0]!.finishedAt!));
   });
 
@@ -118,7 +127,7 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     await n.waitForLds((r) => r.resources.length === 1, 'without ingress');
     const res = await api('POST', `/v1/drains/${created.id}/cancel`);
     assert.equal(res.body.state, 'cancelled');
-    const restored = await n.waitForLds((r, ) => r.resources.length === 2 && r !== full, 'with both listeners again');
+    const restored = await n.waitForLds((r) => r.resources.length === 2 && r !== full, 'with both listeners again');
     assert.equal(restored.version_info, full.version_info, 'the very same listener set as before the drain');
   });
 
@@ -146,7 +155,12 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
       15_000,
     );
     assert.equal(maxActive <= 2, true, `at most 2 at once, saw ${maxActive}`);
-    assert.deepEqual(phase().nodes.map((x) => x.batch).sort(), [1, 1, 2, 2, 3]);
+    assert.deepEqual(
+      phase()
+        .nodes.map((x) => x.batch)
+        .sort(),
+      [1, 1, 2, 2, 3],
+    );
     await waitForState(created.id, 'completed');
   });
 
@@ -158,7 +172,10 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     const again = SimNode.connect(d.xdsAddress, 'reconnect-1');
     nodes.push(again);
     const first = await again.waitForLds(() => true, 'at all');
-    assert.deepEqual(first.resources.map((r) => r.name), ['egress_http']);
+    assert.deepEqual(
+      first.resources.map((r) => r.name),
+      ['egress_http'],
+    );
     assert.equal(d.daemon.drains.get(created.id)!.state, 'running');
   });
 
@@ -171,8 +188,15 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
       const late = SimNode.connect(d.xdsAddress, 'late-1', { cluster: 'late-joiners' });
       nodes.push(late);
       const first = await late.waitForLds(() => true, 'at all');
-      assert.deepEqual(first.resources.map((r) => r.name), ['egress_http'], 'its very first listener set is drained');
-      assert.deepEqual(d.daemon.drains.get(created.id)!.phases[0]!.nodes.map((x) => x.nodeId), ['late-1']);
+      assert.deepEqual(
+        first.resources.map((r) => r.name),
+        ['egress_http'],
+        'its very first listener set is drained',
+      );
+      assert.deepEqual(
+        d.daemon.drains.get(created.id)!.phases[0]!.nodes.map((x) => x.nodeId),
+        ['late-1'],
+      );
     } finally {
       await d.rewrite(demoConfig());
     }
@@ -190,7 +214,7 @@ describe('fleet drains over LDS', { timeout: 60_000 }, () => {
     assert.match(node.error!, /ingress_http \(7 connections\)/);
   });
 
-  test('a NACK of the drained listeners fails that node with Envoy\'s error text', async () => {
+  test("a NACK of the drained listeners fails that node with Envoy's error text", async () => {
     const n = await connect('nack-1', {
       reject: (r: { resources: unknown[] }) => (r.resources.length === 1 ? 'Error adding/updating listener(s): bad thing' : undefined),
     });

@@ -70,7 +70,10 @@ describe('atomic config reload', () => {
     assert.equal(res.status, 400);
     const body = (await res.json()) as { result: string; errors: { path: string; message: string }[] };
     assert.equal(body.result, 'rejected');
-    assert.deepEqual(body.errors.map((e) => e.path), ['groups[0].listeners[0].filter_chains[0].filters[0].typed_config.no_such_field']);
+    assert.deepEqual(
+      body.errors.map((e) => e.path),
+      ['groups[0].listeners[0].filter_chains[0].filters[0].typed_config.no_such_field'],
+    );
     assert.equal(await readFile(d.configFile, 'utf8'), before);
     await a.expectSilence(QUIET_MS);
   });

@@ -45,9 +45,17 @@ describe('config validation: one case per kind of error, each with its path', ()
   });
 
   test('proto3 JSON: unknown field, bad enum, bad duration, bad @type', () => {
-    expectError(demoConfig().replace('stat_prefix: ingress_http', 'stat_prefix: ingress_http\n                  stat_prefx: x'), `${HCM0}.stat_prefx`, /unknown field "stat_prefx"/);
+    expectError(
+      demoConfig().replace('stat_prefix: ingress_http', 'stat_prefix: ingress_http\n                  stat_prefx: x'),
+      `${HCM0}.stat_prefx`,
+      /unknown field "stat_prefx"/,
+    );
     expectError(demoConfig().replace('traffic_direction: INBOUND', 'traffic_direction: INWARD'), `${L0}.traffic_direction`, /INWARD/);
-    expectError(demoConfig().replace('connect_timeout: 1s', 'connect_timeout: 1 minute'), 'groups[0].clusters[0].connect_timeout', /invalid duration/);
+    expectError(
+      demoConfig().replace('connect_timeout: 1s', 'connect_timeout: 1 minute'),
+      'groups[0].clusters[0].connect_timeout',
+      /invalid duration/,
+    );
     expectError(
       demoConfig().replace('http_connection_manager.v3.HttpConnectionManager', 'http_connection_manager.v3.HttpConectionManager'),
       `${HCM0}["@type"]`,
@@ -56,8 +64,16 @@ describe('config validation: one case per kind of error, each with its path', ()
   });
 
   test('references: RDS route config, route cluster, EDS endpoints', () => {
-    expectError(demoConfig().replace('route_config_name: ingress_http_routes', 'route_config_name: nowhere'), `${HCM0}.rds.route_config_name`, /route config "nowhere" is not among/);
-    expectError(demoConfig().replace('route: { cluster: app }', 'route: { cluster: missing }'), 'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster', /cluster "missing" is not among/);
+    expectError(
+      demoConfig().replace('route_config_name: ingress_http_routes', 'route_config_name: nowhere'),
+      `${HCM0}.rds.route_config_name`,
+      /route config "nowhere" is not among/,
+    );
+    expectError(
+      demoConfig().replace('route: { cluster: app }', 'route: { cluster: missing }'),
+      'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster',
+      /cluster "missing" is not among/,
+    );
     const noEndpoints = demoConfig().replace(/\n    endpoints:[\s\S]*$/, '\n');
     expectError(noEndpoints, 'groups[0].clusters[0].eds_cluster_config', /EDS cluster "app" has no endpoints entry/);
   });
@@ -101,7 +117,11 @@ describe('config validation: one case per kind of error, each with its path', ()
   });
 
   test('a resource without its name', () => {
-    expectError(demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'), 'groups[0].clusters[0].name', /is required|at least 1 character/);
+    expectError(
+      demoConfig().replace('- name: app\n        connect_timeout', '- connect_timeout'),
+      'groups[0].clusters[0].name',
+      /is required|at least 1 character/,
+    );
   });
 
   test('a file with several errors reports all of them, each with a line', () => {
@@ -111,15 +131,12 @@ describe('config validation: one case per kind of error, each with its path', ()
       .replace('route: { cluster: app }', 'route: { cluster: nobody }')
       .replace('match: { cluster: test-cluster }', 'match: { cluster: test-cluster, colour: blue }');
     const errors = errorsOf(broken);
-    assert.deepEqual(
-      errors.map((e) => e.path).sort(),
-      [
-        'groups[0].clusters[0].connect_timeout',
-        'groups[0].listeners[0].traffic_direction',
-        'groups[0].match.colour',
-        'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster',
-      ],
-    );
+    assert.deepEqual(errors.map((e) => e.path).sort(), [
+      'groups[0].clusters[0].connect_timeout',
+      'groups[0].listeners[0].traffic_direction',
+      'groups[0].match.colour',
+      'groups[0].routes[0].virtual_hosts[0].routes[0].route.cluster',
+    ]);
     assert.ok(errors.every((e) => typeof e.line === 'number' && e.line > 0));
   });
 });
@@ -147,8 +164,14 @@ describe('config warnings', () => {
     const result = parseConfig(yaml, 'fleet.yaml');
     assert.ok(result.ok);
     const messages = result.config.warnings.map((w) => `${w.path}: ${w.message}`);
-    assert.ok(messages.some((m) => /listeners\[0\]\.drain_type: .*MODIFY_ONLY: \/healthcheck\/fail will not drain it/.test(m)), messages.join('\n'));
-    assert.ok(messages.some((m) => /listeners\[1\]: .*no traffic_direction/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /listeners\[0\]\.drain_type: .*MODIFY_ONLY: \/healthcheck\/fail will not drain it/.test(m)),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => /listeners\[1\]: .*no traffic_direction/.test(m)),
+      messages.join('\n'),
+    );
     const egress = result.config.groups[0]!.listeners.find((l) => l.name === 'egress_http')!;
     assert.deepEqual(egress, {
       name: 'egress_http',

@@ -172,7 +172,10 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     assert.notEqual(await a.put('first', undefined, 'start'), 'conflict');
     const results = await Promise.all([a.put('from a', 1, 'api'), b.put('from b', 1, 'api')]);
     assert.equal(results.filter((r) => r === 'conflict').length, 1);
-    assert.deepEqual((await b.versions()).map((v) => v.version), [1, 2]);
+    assert.deepEqual(
+      (await b.versions()).map((v) => v.version),
+      [1, 2],
+    );
     await waitUntil('b to follow both versions', () => followed.join() === '1,2', 30_000);
     await Promise.all([a.close(), b.close()]);
   });
@@ -211,8 +214,9 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
       assert.deepEqual(node.listeners(), ['egress_http'], 'nothing pushed');
       assert.equal((await storedDrain(await client(), keys.drain(id))).state, 'running', 'etcd holds it running');
       proxy.heal();
-      const cancelled = await waitUntil('the cancel to go through once etcd is back', async () =>
-        (await drains.cancel(id).catch(() => undefined))?.state === 'cancelled',
+      const cancelled = await waitUntil(
+        'the cancel to go through once etcd is back',
+        async () => (await drains.cancel(id).catch(() => undefined))?.state === 'cancelled',
       );
       assert.ok(cancelled);
       assert.deepEqual(node.listeners(), ['egress_http', 'ingress_http']);
@@ -243,7 +247,10 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
       await proxy.close();
       console.log('closed');
     `;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, cwd: new URL('.', import.meta.url).pathname });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 20_000,
+      cwd: new URL('.', import.meta.url).pathname,
+    });
     assert.equal(stdout.trim(), 'closed');
   });
 });

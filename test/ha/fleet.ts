@@ -13,11 +13,7 @@ export const LEASE_SECONDS = 2;
 export const CONFIG = demoConfig();
 
 /** Starts replicas one after the other: the first one started leads. */
-export async function startReplicas(
-  count: number,
-  prefix: string,
-  etcdFor: (index: number) => string,
-): Promise<Replica[]> {
+export async function startReplicas(count: number, prefix: string, etcdFor: (index: number) => string): Promise<Replica[]> {
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
     replicas.push(await Replica.start({ id: `r${i}`, configYaml: CONFIG, etcd: etcdFor(i), prefix, leaseSeconds: LEASE_SECONDS }));
@@ -55,10 +51,14 @@ export class MovingNode {
     this.#connections.push(n);
     if (last === undefined) await n.waitForLds(() => true, 'at all', 20_000);
     else {
-      await waitUntil(`${this.id} to be connected to ${replica.id}`, async () => {
-        const status = await replica.api('GET', `/v1/nodes/${this.id}`);
-        return status.body.connected === true && status.body.replica === replica.id;
-      }, 30_000);
+      await waitUntil(
+        `${this.id} to be connected to ${replica.id}`,
+        async () => {
+          const status = await replica.api('GET', `/v1/nodes/${this.id}`);
+          return status.body.connected === true && status.body.replica === replica.id;
+        },
+        30_000,
+      );
     }
   }
 

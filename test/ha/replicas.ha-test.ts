@@ -15,16 +15,7 @@ import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
 import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import {
-  batchSizes,
-  CONFIG,
-  drainOn,
-  leaderOf,
-  LEASE_SECONDS,
-  MovingNode,
-  nodeStates,
-  startReplicas,
-} from './fleet.js';
+import { batchSizes, CONFIG, drainOn, leaderOf, LEASE_SECONDS, MovingNode, nodeStates, startReplicas } from './fleet.js';
 
 const WITH_SECOND_INGRESS = demoConfig({
   ingress: [
@@ -59,10 +50,12 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
   };
   const completed = (on: Replica, id: string) => async () => (await drainOn(on, id))?.state === 'completed';
   const untilCompleted = (on: Replica, id: string, what: string, timeoutMs: number) =>
-    waitUntil(what, completed(on, id), timeoutMs, { explain: async () => {
-      const drain = await drainOn(on, id);
-      return `; ${on.id} has it ${drain?.state}: ${JSON.stringify(drain?.phases.map((p) => p.nodes))}`;
-    } });
+    waitUntil(what, completed(on, id), timeoutMs, {
+      explain: async () => {
+        const drain = await drainOn(on, id);
+        return `; ${on.id} has it ${drain?.state}: ${JSON.stringify(drain?.phases.map((p) => p.nodes))}`;
+      },
+    });
 
   before(async () => {
     etcd = await TestEtcd.start();
@@ -83,10 +76,14 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     const spread = await connectSpread(6, 't1');
     for (const r of replicas) await waitUntil(`${r.id} to see all 6 nodes`, seesNodes(r, 6), 30_000);
     const fleetEvents = () => console0.events.filter((e) => e.event === 'fleet');
-    await waitUntil("r0's console to be told of the nodes that connected to r1 and r2", () => {
-      const changed = new Set(fleetEvents().flatMap((e) => e.data.changedNodes as string[]));
-      return spread.every((n) => changed.has(n.id)) && fleetEvents().at(-1)!.data.summary.nodes.total === 6;
-    }, 30_000);
+    await waitUntil(
+      "r0's console to be told of the nodes that connected to r1 and r2",
+      () => {
+        const changed = new Set(fleetEvents().flatMap((e) => e.data.changedNodes as string[]));
+        return spread.every((n) => changed.has(n.id)) && fleetEvents().at(-1)!.data.summary.nodes.total === 6;
+      },
+      30_000,
+    );
     await console0.close();
     const listed = (await replicas[0]!.api('GET', '/v1/nodes')).body.nodes as { id: string; replica: string }[];
     assert.deepEqual(
@@ -200,7 +197,10 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     assert.deepEqual(new Set(Object.values(nodeStates(done))), new Set(['drained']));
     const sizes = batchSizes(done);
     assert.equal(sizes.size, 6, 'six batches of one');
-    assert.ok([...sizes.values()].every((n) => n === 1), `a batch was started twice: ${JSON.stringify([...sizes])}`);
+    assert.ok(
+      [...sizes.values()].every((n) => n === 1),
+      `a batch was started twice: ${JSON.stringify([...sizes])}`,
+    );
     for (const n of spread) assert.equal(n.cameBack('ingress_http'), false, `${n.id} never got its drained listener back`);
     console.log(`drain ${drain.id}: 6 nodes on 3 replicas, leader killed after 2 were drained, completed by ${leader!.id}`);
   });
@@ -209,7 +209,11 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     replicas = await startReplicas(3, '/t3/', () => etcd.endpoint);
     const spread = await connectSpread(3, 't3');
     await waitUntil('r0 to see all 3 nodes', seesNodes(replicas[0]!, 3), 30_000);
-    const put = await fetch(`${replicas[1]!.apiUrl}/v1/config`, { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: WITH_SECOND_INGRESS });
+    const put = await fetch(`${replicas[1]!.apiUrl}/v1/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/yaml' },
+      body: WITH_SECOND_INGRESS,
+    });
     assert.equal(put.status, 200);
     const drain = await startDrain(replicas[0]!, { selector: { cluster: 'test-cluster' }, scope: { listeners: ['ingress_http'] } });
     for (const n of spread) await n.node.waitForLds((r) => !r.resources.some((x) => x.name === 'ingress_http'), 'drained', 20_000);
@@ -238,7 +242,11 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     await untilCompleted(replicas[1]!, drain.id, 'the first drain to complete, with the node that joined while etcd was down', 60_000);
     assert.deepEqual(Object.keys(nodeStates((await drainOn(replicas[0]!, drain.id))!)).sort(), [...spread.map((n) => n.id), 't3-late'].sort());
     const versions = (await replicas[2]!.api('GET', '/v1/config/versions')).body.versions as { version: number }[];
-    assert.deepEqual(versions.map((v) => v.version), [1, 2], 'both config versions survived');
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      [1, 2],
+      'both config versions survived',
+    );
     assert.equal((await replicas[0]!.api('GET', '/v1/drains')).body.drains.length, 2);
   });
 

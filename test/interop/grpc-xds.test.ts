@@ -10,13 +10,7 @@ import YAML from 'yaml';
 import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, waitForLdsAck, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
-import {
-  echoClient,
-  freeLoopbackPort,
-  startGrpcXdsNode,
-  type EchoClient,
-  type GrpcXdsNode,
-} from '../support/grpc-xds-node.js';
+import { echoClient, freeLoopbackPort, startGrpcXdsNode, type EchoClient, type GrpcXdsNode } from '../support/grpc-xds-node.js';
 import { grpcServerListener, type ListenerJson } from '../support/grpc-xds-resources.js';
 
 /** Longer than the in-flight stream below, so the modification must let it finish. */
@@ -128,7 +122,7 @@ describe('two grpc-js-xds nodes in two groups', { timeout: 60_000 }, () => {
     await d?.close();
   });
 
-  it('a round-robin client reaches both; removing one group\'s listener stops only that node', async () => {
+  it("a round-robin client reaches both; removing one group's listener stops only that node", async () => {
     const [a, b] = nodes as [GrpcXdsNode, GrpcXdsNode];
     await Promise.all(nodes.map((n) => n.waitForServing(STEP_TIMEOUT_MS)));
     client = echoClient([a.address, b.address]);

@@ -24,8 +24,7 @@ const SMALL = {
   phaseTimeoutMs: 20_000,
 } satisfies Partial<ZeroErrorOptions>;
 
-const details = (p: PhaseResult): string =>
-  JSON.stringify({ unary: p.unary.byDetails, streams: p.streams.byDetails, timeline: p.timeline });
+const details = (p: PhaseResult): string => JSON.stringify({ unary: p.unary.byDetails, streams: p.streams.byDetails, timeline: p.timeline });
 
 /** What holds for a drain under either client: no reset, no failed stream, drained in time. */
 function assertCleanDrain(drain: PhaseResult, drainGraceMs: number): void {

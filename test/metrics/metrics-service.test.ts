@@ -77,7 +77,7 @@ describe('parseMetricFamilies', () => {
     assert.deepEqual(entries(parsed.listeners), { '0.0.0.0_1': 1, '0.0.0.0_2': 2 });
   });
 
-  test('reads the listener manager\'s warming and draining counts; a draining gauge never set is 0', () => {
+  test("reads the listener manager's warming and draining counts; a draining gauge never set is 0", () => {
     const both = parseMetricFamilies([
       gauge('listener_manager.total_listeners_warming', 1),
       gauge('listener_manager.total_listeners_draining', 2),
@@ -98,10 +98,7 @@ describe('listenerStatAddress', () => {
   test('IPv6: bracketed inet_ntop form, every ":" turned into "_"', () => {
     assert.equal(listenerStatAddress({ address: '::', port_value: 10000 }), '[__]_10000');
     assert.equal(listenerStatAddress({ address: '0:0:0:0:0:0:0:1', port_value: 0 }), '[__1]_0');
-    assert.equal(
-      listenerStatAddress({ address: '2001:0DB8:85a3:0:0:8A2E:0370:7334', port_value: 3543 }),
-      '[2001_db8_85a3__8a2e_370_7334]_3543',
-    );
+    assert.equal(listenerStatAddress({ address: '2001:0DB8:85a3:0:0:8A2E:0370:7334', port_value: 3543 }), '[2001_db8_85a3__8a2e_370_7334]_3543');
     assert.equal(listenerStatAddress({ address: '::ffff:10.0.0.1', port_value: 80 }), '[__ffff_10.0.0.1]_80');
   });
 

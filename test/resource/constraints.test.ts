@@ -130,7 +130,9 @@ test('listener.proto does not require an address (API and internal listeners hav
 });
 
 test('the payload of a typed_config Any is checked: an HttpConnectionManager without stat_prefix', () => {
-  const errors = check(LISTENER, `
+  const errors = check(
+    LISTENER,
+    `
 name: l
 filter_chains:
 - filters:
@@ -139,14 +141,17 @@ filter_chains:
       "@type": ${HCM}
       rds: { route_config_name: r, config_source: { ads: {} } }
       http_filters: [${ROUTER}]
-`);
-  assert.deepEqual(errors, [
-    { path: 'filter_chains[0].filters[0].typed_config.stat_prefix', message: 'must be at least 1 character long' },
-  ]);
+`,
+  );
+  assert.deepEqual(errors, [{ path: 'filter_chains[0].filters[0].typed_config.stat_prefix', message: 'must be at least 1 character long' }]);
 });
 
 test('Cluster.connect_timeout must be greater than 0s (duration gt {})', () => {
-  for (const [timeout, shown] of [['-1s', '-1s'], ['0s', '0s'], ['-0.5s', '-0.500s']]) {
+  for (const [timeout, shown] of [
+    ['-1s', '-1s'],
+    ['0s', '0s'],
+    ['-0.5s', '-0.500s'],
+  ]) {
     assert.deepEqual(check(CLUSTER, `name: c\nconnect_timeout: ${timeout}`), [
       { path: 'connect_timeout', message: `value must be greater than 0s, got ${shown}` },
     ]);
@@ -213,7 +218,9 @@ test('map key rules: Metadata.filter_metadata keys must not be empty', () => {
 });
 
 test('every violation in a resource is reported', () => {
-  const errors = check(LISTENER, `
+  const errors = check(
+    LISTENER,
+    `
 name: l
 address: { socket_address: { address: "", port_value: 70000, protocol: 9 } }
 filter_chains:
@@ -228,7 +235,8 @@ filter_chains:
       access_log:
       - name: file
         typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog }
-`);
+`,
+  );
   const hcm = 'filter_chains[0].filters[0].typed_config';
   const codecType = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.CodecType';
   assert.deepEqual(errors, [
@@ -252,7 +260,8 @@ filter_chains:
  */
 const made = new protobuf.Root();
 made.loadSync(['any', 'duration', 'timestamp', 'wrappers'].map((name) => `google/protobuf/${name}.proto`));
-protobuf.parse(`
+protobuf.parse(
+  `
 syntax = "proto3";
 package made;
 import "google/protobuf/any.proto";
@@ -305,7 +314,10 @@ message Times {
   google.protobuf.Any config = 4
       [(validate.rules).any = {required: true, in: ["type.googleapis.com/envoy.config.core.v3.SocketAddress"]}];
 }
-`, made, { keepCase: true });
+`,
+  made,
+  { keepCase: true },
+);
 made.resolveAll();
 
 test('numbers: exclusive ranges, 64-bit bounds, in, not_in, float32 bounds, ignore_empty, wrappers, bool', () => {
@@ -351,8 +363,11 @@ test('strings: lengths in characters and bytes, affixes, full-match patterns, in
 test('enums, repeated, maps (64-bit keys too), bytes, message skip and disabled messages', () => {
   const type = made.lookupType('made.Collections');
   assert.deepEqual(check(type, '{ red: RED, tags: [a, b], items: { k1: { name: x } }, labels: { "-5": abc }, raw: AQI= }'), []);
-  const errors = check(type, `{ not_blue: BLUE, primary: BLUE, red: GREEN, tags: [a, "", a, b], ports: [80],
-    items: { k1: { name: x }, x2: {}, k3: { name: y } }, labels: { "-5": abcd }, skipped: [{}], disabled: {}, raw: AQID }`);
+  const errors = check(
+    type,
+    `{ not_blue: BLUE, primary: BLUE, red: GREEN, tags: [a, "", a, b], ports: [80],
+    items: { k1: { name: x }, x2: {}, k3: { name: y } }, labels: { "-5": abcd }, skipped: [{}], disabled: {}, raw: AQID }`,
+  );
   assert.deepEqual(errors, [
     { path: 'not_blue', message: 'must not be BLUE' },
     { path: 'primary', message: 'must be one of COLOR_UNSPECIFIED, RED, GREEN, got BLUE' },
@@ -368,7 +383,12 @@ test('enums, repeated, maps (64-bit keys too), bytes, message skip and disabled 
     { path: 'raw', message: 'must be at most 2 bytes long, got 3' },
   ]);
   // A map entry without its value cannot be written in JSON: build the bytes by hand.
-  const sparse = protobuf.Writer.create().uint32((6 << 3) | 2).fork().uint32((1 << 3) | 2).string('k1').ldelim();
+  const sparse = protobuf.Writer.create()
+    .uint32((6 << 3) | 2)
+    .fork()
+    .uint32((1 << 3) | 2)
+    .string('k1')
+    .ldelim();
   assert.deepEqual(checkConstraints(registry, type, sparse.finish()), [
     { path: 'red', message: 'must be RED, got COLOR_UNSPECIFIED' },
     { path: 'items["k1"]', message: 'must have a value: map entries must not be empty' },

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import YAML from 'yaml';
 import type protobuf from 'protobufjs';
 import { envoyProtos } from '../../src/resource/protos.js';
-import {
-  encodeJson,
-  encodeMessage,
-  messageFromJson,
-  messageToJson,
-  messageToJsonValue,
-  type MappingError,
-} from '../../src/resource/json-mapping.js';
+import { encodeJson, encodeMessage, messageFromJson, messageToJson, messageToJsonValue, type MappingError } from '../../src/resource/json-mapping.js';
 
 const registry = envoyProtos();
 const LISTENER = registry.type('envoy.config.listener.v3.Listener');
@@ -259,15 +252,16 @@ function errorsOf(type: protobuf.Type, json: unknown): MappingError[] {
 function reversedKeys(json: unknown): unknown {
   if (Array.isArray(json)) return json.map(reversedKeys);
   if (typeof json !== 'object' || json === null) return json;
-  return Object.fromEntries(Object.entries(json).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(json)
+      .reverse()
+      .map(([k, v]) => [k, reversedKeys(v)]),
+  );
 }
 
 /** The value at a path of object keys and array indexes, or undefined where the path leads nowhere. */
 function dig(value: unknown, ...path: Array<string | number>): unknown {
-  return path.reduce<unknown>(
-    (at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined),
-    value,
-  );
+  return path.reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), value);
 }
 
 function listenerJson(): Record<string, unknown> {
@@ -394,18 +388,11 @@ filter_chains:
     ],
   );
   const messages = errors.map((e) => e.message);
-  assert.equal(
-    messages[0],
-    '"SIDEWAYS" is not a value of envoy.config.core.v3.TrafficDirection (one of UNSPECIFIED, INBOUND, OUTBOUND)',
-  );
+  assert.equal(messages[0], '"SIDEWAYS" is not a value of envoy.config.core.v3.TrafficDirection (one of UNSPECIFIED, INBOUND, OUTBOUND)');
   assert.equal(messages[1], '-1 is out of range for uint32 (0 to 4294967295)');
   assert.equal(messages[2], '2147483648 is out of range for int32 (-2147483648 to 2147483647)');
   assert.match(messages[3]!, /^invalid duration "5 seconds"/);
-  assert.ok(
-    messages[4]!.startsWith(
-      'unknown type URL "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLogger"',
-    ),
-  );
+  assert.ok(messages[4]!.startsWith('unknown type URL "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLogger"'));
   assert.equal(messages[5], 'expected an array for repeated field "domains", got "*"');
   assert.match(messages[6]!, /"prefix" and "path" are both set, but they belong to oneof "path_specifier"/);
   assert.equal(messages[7], 'unknown field "retries" in envoy.config.route.v3.RouteAction');
@@ -438,7 +425,10 @@ test('null leaves a field unset; a field may not be given under both of its name
 test('enums are accepted by name or by number', () => {
   const base = YAML.parse(TCP_LISTENER) as Record<string, unknown>;
   assert.deepEqual(encode(LISTENER, { ...base, traffic_direction: 2 }), encode(LISTENER, base));
-  assert.deepEqual(errorsOf(LISTENER, { ...base, traffic_direction: 'outbound' }).map((e) => e.path), ['traffic_direction']);
+  assert.deepEqual(
+    errorsOf(LISTENER, { ...base, traffic_direction: 'outbound' }).map((e) => e.path),
+    ['traffic_direction'],
+  );
 });
 
 test('scalars are checked against their field types', () => {
@@ -472,9 +462,7 @@ test('64-bit integers: strings or safe numbers in, strings out, range-checked', 
   assert.equal(dig(messageToJson(registry, LISTENER, max), 'socket_options', 0, 'int_value'), '9223372036854775807');
   assert.deepEqual(encode(LISTENER, option(-5)), encode(LISTENER, option('-5')));
   assert.deepEqual(encode(LISTENER, option('1e3')), encode(LISTENER, option(1000)));
-  const errors = [option('9223372036854775808'), option(2 ** 60), option('1.5')].map(
-    (doc) => errorsOf(LISTENER, doc)[0]!.message,
-  );
+  const errors = [option('9223372036854775808'), option(2 ** 60), option('1.5')].map((doc) => errorsOf(LISTENER, doc)[0]!.message);
   assert.deepEqual(errors, [
     '"9223372036854775808" is out of range for int64 (-9223372036854775808 to 9223372036854775807)',
     '1152921504606847000 is not exact as a JSON number; write 64-bit integers as strings',
@@ -610,5 +598,5 @@ test('a Struct nested deeper than protobuf parsers go is an error with its path,
   assert.ok(!tooDeep.ok);
   assert.equal(tooDeep.errors.length, 1);
   assert.match(tooDeep.errors[0]!.message, /nested deeper than 100 messages/);
-  assert.match(tooDeep.errors[0]!.path, /^filter_metadata\["deep"\](\["k"\])+$/, "the path to where the limit was hit");
+  assert.match(tooDeep.errors[0]!.path, /^filter_metadata\["deep"\](\["k"\])+$/, 'the path to where the limit was hit');
 });

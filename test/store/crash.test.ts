@@ -12,13 +12,17 @@ import { runCrashScenario } from '../support/crash-scenario.js';
 const KILLS = Number(process.env['CRASH_KILLS'] ?? 25);
 const SEED = Number(process.env['CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 
-test(`SIGKILL at ${KILLS} random points: state files committed, no listener set a node should not have, drains complete (seed ${SEED})`, { timeout: 120_000 + KILLS * 20_000 }, async () => {
-  const result = await runCrashScenario({ kills: KILLS, seed: SEED, ...(process.env['CRASH_VERBOSE'] && { log: (l: string) => console.log(l) }) });
-  console.log(
-    `crash: seed ${SEED}: ${result.killPoints} kill points (${result.killsInFlight} cut an operation short, ${result.killsAtStartup} during start-up), ` +
-      `${result.operations} operations, ${result.listenerSets} listener sets received, ${result.leftoverTempFiles} temporary files left`,
-  );
-  assert.deepEqual(result.violations, [], `seed ${SEED} (replay with CRASH_SEED=${SEED})`);
-  assert.equal(result.killPoints, KILLS);
-  assert.equal(result.leftoverTempFiles, 0, 'a restarted drainplane removes the temporary files of writes a kill cut short');
-});
+test(
+  `SIGKILL at ${KILLS} random points: state files committed, no listener set a node should not have, drains complete (seed ${SEED})`,
+  { timeout: 120_000 + KILLS * 20_000 },
+  async () => {
+    const result = await runCrashScenario({ kills: KILLS, seed: SEED, ...(process.env['CRASH_VERBOSE'] && { log: (l: string) => console.log(l) }) });
+    console.log(
+      `crash: seed ${SEED}: ${result.killPoints} kill points (${result.killsInFlight} cut an operation short, ${result.killsAtStartup} during start-up), ` +
+        `${result.operations} operations, ${result.listenerSets} listener sets received, ${result.leftoverTempFiles} temporary files left`,
+    );
+    assert.deepEqual(result.violations, [], `seed ${SEED} (replay with CRASH_SEED=${SEED})`);
+    assert.equal(result.killPoints, KILLS);
+    assert.equal(result.leftoverTempFiles, 0, 'a restarted drainplane removes the temporary files of writes a kill cut short');
+  },
+);

@@ -78,7 +78,10 @@ describe('--store and its flags', () => {
       { url: 'etcd://127.0.0.1:2379', tls: { ca: 'ca.pem' }, leaseSeconds: 5, replica: 'pod-0' },
     );
     assert.throws(() => storeOptions({ 'store-ca': 'ca.pem' }, '.d'), /--store-ca needs an etcd store/);
-    assert.throws(() => storeOptions({ store: 'etcd://h:1', 'store-lease-seconds': '1' }, '.d'), /--store-lease-seconds must be .* at least 2; got "1"/);
+    assert.throws(
+      () => storeOptions({ store: 'etcd://h:1', 'store-lease-seconds': '1' }, '.d'),
+      /--store-lease-seconds must be .* at least 2; got "1"/,
+    );
     assert.throws(() => storeOptions({ store: 'etcd://h:1', 'store-prefix': '/x' }, '.d'), /--store-prefix must end with "\/"/);
     assert.throws(() => storeOptions({ store: 'etcd:/h' }, '.d'), /--store etcd:\/h: expected/);
   });
@@ -113,7 +116,10 @@ test('a start removes the temporary files that writes of either state file left 
       logger: pino({ level: 'silent' }),
     });
     await daemon.close();
-    assert.deepEqual((await readdir(stateDir)).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(stateDir)).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   }));
 
 test('a drain state file that cannot be read stops the start with one line naming the file, and nothing is left running', async () =>

@@ -28,7 +28,8 @@ test('deploy/kubernetes/ha.yaml: 3 replicas on etcd behind one Service that is t
   const ads = bootstrap.dynamic_resources.ads_config.grpc_services[0].envoy_grpc;
   assert.deepEqual(ads.retry_policy.retry_back_off, { base_interval: '0.500s', max_interval: '5s' });
   const cluster = bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === ads.cluster_name);
-  const h2 = cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options;
+  const h2 =
+    cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options;
   assert.deepEqual(h2.connection_keepalive, { interval: '15s', timeout: '5s' });
 
   const service = byKind('Service');

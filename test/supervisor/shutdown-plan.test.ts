@@ -6,10 +6,7 @@ import { egressTimes, envoyDrainTimeSeconds, planShutdown } from '../../src/supe
 describe('the shutdown plan', () => {
   test('defaults split a 30 s grace period: 5 s propagation, ingress 14 s, egress 7 s, 2 s stop, 2 s margin', () => {
     const plan = planShutdown({ graceSeconds: 30 });
-    assert.deepEqual(
-      [plan.propagationSeconds, plan.ingressSeconds, plan.egressSeconds, plan.envoyStopSeconds, plan.marginSeconds],
-      [5, 14, 7, 2, 2],
-    );
+    assert.deepEqual([plan.propagationSeconds, plan.ingressSeconds, plan.egressSeconds, plan.envoyStopSeconds, plan.marginSeconds], [5, 14, 7, 2, 2]);
     assert.deepEqual(plan.warnings, []);
     assert.equal(envoyDrainTimeSeconds(plan), 26);
   });
@@ -17,8 +14,7 @@ describe('the shutdown plan', () => {
   test('every phase, dependents included, fits the grace period', () => {
     for (const grace of [5, 10, 30, 60, 300]) {
       const plan = planShutdown({ graceSeconds: grace, dependentStopSeconds: [1, 1] });
-      const total =
-        plan.propagationSeconds + plan.ingressSeconds + plan.egressSeconds + plan.envoyStopSeconds + plan.marginSeconds + 2;
+      const total = plan.propagationSeconds + plan.ingressSeconds + plan.egressSeconds + plan.envoyStopSeconds + plan.marginSeconds + 2;
       assert.ok(total <= grace + 1e-6, `grace ${grace}: ${total}`);
     }
   });
@@ -54,7 +50,10 @@ describe("Envoy's drain flags", () => {
   });
 
   test('forms Envoy refuses to start with are refused up front: flag=value, and a flag given twice', () => {
-    assert.throws(() => checkDrainFlags(['envoy', '--drain-time-s=5']), /does not take --drain-time-s=5: write it as two arguments, --drain-time-s 5/);
+    assert.throws(
+      () => checkDrainFlags(['envoy', '--drain-time-s=5']),
+      /does not take --drain-time-s=5: write it as two arguments, --drain-time-s 5/,
+    );
     assert.throws(() => checkDrainFlags(['envoy', '--drain-strategy', 'immediate', '--drain-strategy', 'gradual']), /--drain-strategy given twice/);
     checkDrainFlags(['envoy', '-c', 'b.yaml', '--drain-time-s', '5', '--drain-strategy', 'immediate']);
   });

@@ -310,9 +310,7 @@ function openStream<Raw, R extends { type_url: string }>(
   call.on('error', () => {});
   // grpc-js emits 'status' as soon as the status arrives, possibly before buffered responses were
   // delivered as 'data'; the readable side's 'end' comes after the last of them.
-  const status = new Promise<StreamStatus>((resolve) =>
-    call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details })),
-  );
+  const status = new Promise<StreamStatus>((resolve) => call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details })));
   const drained = new Promise<void>((resolve) => call.on('end', resolve));
   const closed = Promise.all([status, drained]).then(([s]) => {
     inbox.end(`stream closed with status ${s.code} ${grpc.status[s.code] ?? ''}: ${s.details}`);

@@ -230,7 +230,10 @@ export class CrashModel {
       for (const id of matching[0]!.started) if (matching.every((c) => c.started.has(id))) p.started.add(id);
       return;
     }
-    const allowed = this.#history.slice(p.floor).map((s) => expectedView(s, node, p.started)).slice(-4);
+    const allowed = this.#history
+      .slice(p.floor)
+      .map((s) => expectedView(s, node, p.started))
+      .slice(-4);
     this.violations.push(
       `${node} ${where} was sent [${view}]${context}; allowed from state ${p.floor} of ${this.committed}: ` +
         [...new Set(allowed)].map((v) => `[${v}]`).join(' or '),

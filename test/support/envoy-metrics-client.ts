@@ -117,10 +117,7 @@ function flush(gauges: ConnectionGaugeInput, options: SendOptions): Family[] {
     );
   }
   for (const [prefix, value] of Object.entries(gauges.http ?? {})) {
-    families.push(
-      stat('GAUGE', { http: prefix }, 'downstream_cx_active', value),
-      stat('GAUGE', { http: prefix }, 'downstream_rq_active', 5),
-    );
+    families.push(stat('GAUGE', { http: prefix }, 'downstream_cx_active', value), stat('GAUGE', { http: prefix }, 'downstream_rq_active', 5));
   }
   const manager = gauges.listenerManager;
   if (manager) {

@@ -276,10 +276,7 @@ export function freeLoopbackPort(): Promise<number> {
 export type ProbeResult = 'serving' | 'refused' | 'no-answer';
 
 /** HTTP/2 connection preface followed by an empty SETTINGS frame. */
-const HTTP2_PREFACE = Buffer.concat([
-  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
-  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
-]);
+const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
 
 /**
  * Whether 127.0.0.1:port serves a new connection right now. A raw connection rather than a gRPC

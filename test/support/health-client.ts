@@ -17,9 +17,7 @@ export class HealthClient {
   }
 
   check(service: string): Promise<string> {
-    return new Promise((resolve, reject) =>
-      this.#client.Check({ service }, (err, res) => (err ? reject(err) : resolve(res!.status))),
-    );
+    return new Promise((resolve, reject) => this.#client.Check({ service }, (err, res) => (err ? reject(err) : resolve(res!.status))));
   }
 
   close(): void {

@@ -73,7 +73,14 @@ export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps
   });
   let streamId = 0;
   const connect = (id: string): ServedNode => {
-    const node: NodeIdentity = { id, cluster: 'test-cluster', metadata: {}, locality: { region: '', zone: '', subZone: '' }, userAgentName: 'envoy', userAgentVersion: '1.40.0' };
+    const node: NodeIdentity = {
+      id,
+      cluster: 'test-cluster',
+      metadata: {},
+      locality: { region: '', zone: '', subZone: '' },
+      userAgentName: 'envoy',
+      userAgentVersion: '1.40.0',
+    };
     const stream = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
     nodes.events.streamOpened!(stream);
     drains.nodeConnected(node);

@@ -64,9 +64,7 @@ function runOver<R>(checker: ProtocolChecker<R>, responses: readonly R[]): strin
 }
 
 /** The rules common to both variants: nonces unique per stream, a type URL on every response. */
-function streamChecker<R extends { nonce: string; type_url: string }>(
-  rules: (res: R, report: Report) => void,
-): ProtocolChecker<R> {
+function streamChecker<R extends { nonce: string; type_url: string }>(rules: (res: R, report: Report) => void): ProtocolChecker<R> {
   const nonces = new Set<string>();
   const found: string[] = [];
   let count = 0;

@@ -91,7 +91,12 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
     const created = await daemon.json<{ id: string }>('POST', '/v1/drains', body);
     if (created.status !== 201) throw new Error(`POST /v1/drains: HTTP ${created.status} ${JSON.stringify(created.body)}`);
     const id = created.body.id;
-    await waitUntil(`drain ${id} to complete`, async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state === 'completed', syncTimeoutMs, { intervalMs: 100 });
+    await waitUntil(
+      `drain ${id} to complete`,
+      async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state === 'completed',
+      syncTimeoutMs,
+      { intervalMs: 100 },
+    );
     const before = await generator.ldsState();
     log(`drain ${id} completed on ${before.filter((n) => isDrained(n.index)).length} nodes`);
 
@@ -123,12 +128,17 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
     }
     await new Promise((r) => setTimeout(r, 500));
     const rssBytes = await vmRssBytes(daemon.pid);
-    const healthy = await fetch(`${daemon.apiUrl}/healthz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${daemon.apiUrl}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     // The API shows a drain completed as soon as its step is decided, a moment before the step
     // is stored: a kill in between restarts it running, and it completes again once its nodes
     // are back. Waited for (bounded), then read.
     const drainState = async () => (await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`)).body.state;
-    await waitUntil(`drain ${id} to be completed after the restart`, async () => (await drainState()) === 'completed', syncTimeoutMs, { intervalMs: 100 }).catch(() => {});
+    await waitUntil(`drain ${id} to be completed after the restart`, async () => (await drainState()) === 'completed', syncTimeoutMs, {
+      intervalMs: 100,
+    }).catch(() => {});
     const finalDrainState = await drainState();
     return {
       nodes,
@@ -153,4 +163,3 @@ export async function runReconnectStorm(options: StormOptions): Promise<StormRes
 function isDrained(index: number): boolean {
   return nodeZone(index) === DRAINED_ZONE;
 }
-

@@ -45,15 +45,24 @@ export class Replica {
     // Watched (no --no-watch): a change of one replica's file is a config change for all.
     const cli = startCli([
       'serve',
-      '--config', config,
-      '--xds-host', '127.0.0.1',
-      '--xds-port', '0',
-      '--api-port', '0',
-      '--state-dir', path.join(dir, 'state'),
-      '--store', `etcd://${o.etcd}`,
-      '--store-prefix', o.prefix,
-      '--store-lease-seconds', String(o.leaseSeconds ?? 2),
-      '--replica-id', o.id,
+      '--config',
+      config,
+      '--xds-host',
+      '127.0.0.1',
+      '--xds-port',
+      '0',
+      '--api-port',
+      '0',
+      '--state-dir',
+      path.join(dir, 'state'),
+      '--store',
+      `etcd://${o.etcd}`,
+      '--store-prefix',
+      o.prefix,
+      '--store-lease-seconds',
+      String(o.leaseSeconds ?? 2),
+      '--replica-id',
+      o.id,
     ]);
     const started = await cli.waitForLog((l) => l['event'] === 'started', 60_000);
     return new Replica(o.id, cli, `127.0.0.1:${String(started['xdsPort'])}`, `http://127.0.0.1:${String(started['apiPort'])}`, dir);

@@ -95,7 +95,11 @@ export class SimNode {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`${this.id}: no LDS response ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.lds.map((r) => r.resources.map((x) => x.name)))}`));
+        reject(
+          new Error(
+            `${this.id}: no LDS response ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.lds.map((r) => r.resources.map((x) => x.name)))}`,
+          ),
+        );
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
@@ -125,7 +129,8 @@ export class SimNode {
   #report(gauges: ConnectionGaugeInput): void {
     this.#metrics ??= openEnvoyMetricsStream(this.options.metricsAddress ?? this.xdsAddress, this.id);
     const metrics = this.#metrics;
-    const flush = (): void => metrics.send({ ...gauges, ...(this.#listenerManager && { listenerManager: this.#listenerManager }) }, { tagsAsLabels: true });
+    const flush = (): void =>
+      metrics.send({ ...gauges, ...(this.#listenerManager && { listenerManager: this.#listenerManager }) }, { tagsAsLabels: true });
     flush();
     clearInterval(this.#flushTimer);
     this.#flushTimer = setInterval(flush, STATS_FLUSH_MS);

@@ -44,7 +44,7 @@ test('envoy/bootstrap-mtls.yaml is a valid Bootstrap whose xDS cluster presents 
   assert.equal(tls['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
   assert.deepEqual(tls.common_tls_context.alpn_protocols, ['h2']);
   const [identity] = tls.common_tls_context.tls_certificates;
-  assert.ok(identity!.certificate_chain.filename.endsWith(`${b.node.id}.crt`), 'the client certificate is the node\'s own');
+  assert.ok(identity!.certificate_chain.filename.endsWith(`${b.node.id}.crt`), "the client certificate is the node's own");
   assert.ok(identity!.private_key.filename);
   const validation = tls.common_tls_context.validation_context;
   assert.ok(validation.trusted_ca.filename);

@@ -26,7 +26,10 @@ test('SANs: URI and DNS names are read, quoted ones unescaped, IP addresses and 
 test('{node.id}: some URI or DNS SAN must equal the node id', () => {
   const authorize = nodeIdentityAuthorizer('{node.id}');
   assert.equal(authorize(node('envoy-1'), cert('URI:spiffe://x, DNS:envoy-1')), undefined);
-  assert.match(authorize(node('envoy-1'), cert('DNS:envoy-10'))!, /node "envoy-1" refused: its client certificate \(envoy-10\) does not match envoy-1/);
+  assert.match(
+    authorize(node('envoy-1'), cert('DNS:envoy-10'))!,
+    /node "envoy-1" refused: its client certificate \(envoy-10\) does not match envoy-1/,
+  );
   assert.match(authorize(node('envoy-1'), cert('IP Address:127.0.0.1'))!, /\(no URI or DNS name\)/);
   assert.match(authorize(node('envoy-1'), undefined)!, /no URI or DNS name/);
 });

@@ -24,10 +24,27 @@ describe('drainplane serve: TLS flags', () => {
 
   test('serves HTTPS and mutual TLS with the node id as identity; the CLI trusts the CA from DRAINPLANE_CA_FILE', async () => {
     const serve = startCli([
-      'serve', '--config', DEMO, '--state-dir', path.join(pki.dir, 'state'), '--xds-port', '0', '--api-port', '0',
-      '--api-tls-cert', server.cert, '--api-tls-key', server.key,
-      '--xds-tls-cert', server.cert, '--xds-tls-key', server.key, '--xds-tls-ca', pki.caCert,
-      '--xds-node-identity', '{node.id}',
+      'serve',
+      '--config',
+      DEMO,
+      '--state-dir',
+      path.join(pki.dir, 'state'),
+      '--xds-port',
+      '0',
+      '--api-port',
+      '0',
+      '--api-tls-cert',
+      server.cert,
+      '--api-tls-key',
+      server.key,
+      '--xds-tls-cert',
+      server.cert,
+      '--xds-tls-key',
+      server.key,
+      '--xds-tls-ca',
+      pki.caCert,
+      '--xds-node-identity',
+      '{node.id}',
     ]);
     try {
       const started = await serve.waitForLog((l) => l['event'] === 'started', 30_000);
@@ -58,7 +75,19 @@ describe('drainplane serve: TLS flags', () => {
   });
 
   test('a key of another certificate is named as the wrong key', async () => {
-    const r = await runCli(['serve', '--config', DEMO, '--xds-port', '0', '--api-port', '0', '--api-tls-cert', server.cert, '--api-tls-key', client.key]);
+    const r = await runCli([
+      'serve',
+      '--config',
+      DEMO,
+      '--xds-port',
+      '0',
+      '--api-port',
+      '0',
+      '--api-tls-cert',
+      server.cert,
+      '--api-tls-key',
+      client.key,
+    ]);
     assert.equal(r.code, 1);
     assert.ok(r.stderr.includes(`--api-tls-key: ${client.key} is not the private key of the certificate in ${server.cert}`), r.stderr);
   });

@@ -22,7 +22,9 @@ const ARTIFACTS = path.resolve('test-artifacts/ui');
 const fleetSpecs: FleetNodeSpec[] = [
   ...['a', 'b'].flatMap((z) => [1, 2, 3, 4].map((i) => ({ id: `edge-${z}-${i}`, cluster: 'edge', region: 'eu-west-1', zone: `eu-west-1${z}` }))),
   // Their clients never let go: a drain on them runs until it is cancelled.
-  ...['a', 'b'].flatMap((z) => [1, 2].map((i) => ({ id: `mesh-${z}-${i}`, cluster: 'mesh', region: 'eu-west-1', zone: `eu-west-1${z}`, holds: true }))),
+  ...['a', 'b'].flatMap((z) =>
+    [1, 2].map((i) => ({ id: `mesh-${z}-${i}`, cluster: 'mesh', region: 'eu-west-1', zone: `eu-west-1${z}`, holds: true })),
+  ),
 ];
 
 const haveChromium = existsSync(CHROMIUM);
@@ -157,7 +159,11 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
     await page.getByRole('tab', { name: 'Fleet' }).focus();
     await page.keyboard.press('ArrowRight');
     // The tab follows the address (a hashchange event), a moment after the key.
-    await page.waitForFunction(() => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent?.includes('Drains') === true, undefined, { timeout: 5_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent?.includes('Drains') === true,
+      undefined,
+      { timeout: 5_000 },
+    );
     assert.equal(await page.getByRole('tab', { name: 'Drains' }).getAttribute('aria-selected'), 'true');
     assert.equal(new URL(page.url()).hash, '#/drains');
     await page.getByRole('button', { name: 'Start a drain…' }).focus();
@@ -198,4 +204,3 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
     assert.deepEqual(problems, []);
   });
 });
-

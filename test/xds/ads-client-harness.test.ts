@@ -79,8 +79,7 @@ function packed(typeUrl: string, fields: Record<string, unknown>): { type_url: s
   return { type_url: typeUrl, value: Buffer.from(type.encode(type.fromObject(fields)).finish()) };
 }
 
-const listener = (name: string, port: number) =>
-  packed(TYPE.LDS, { name, address: { socket_address: { address: '0.0.0.0', port_value: port } } });
+const listener = (name: string, port: number) => packed(TYPE.LDS, { name, address: { socket_address: { address: '0.0.0.0', port_value: port } } });
 const cluster = (name: string) => packed(TYPE.CDS, { name, connect_timeout: { seconds: 5 } });
 
 /** Ends a server stream with a status, the way grpc-js servers do it. */

@@ -14,14 +14,20 @@ describe('Delta ADS', () => {
     const s = open('delta-wildcard');
     s.send({ type_url: TYPE.LDS });
     const first = await s.next(TYPE.LDS);
-    assert.deepEqual(first.resources.map((r) => r.name), ['egress_http', 'ingress_http']);
+    assert.deepEqual(
+      first.resources.map((r) => r.name),
+      ['egress_http', 'ingress_http'],
+    );
     assert.ok(first.resources.every((r) => r.version !== ''));
     s.ack(first);
     await s.expectSilence(QUIET_MS);
 
     await fx.daemon.rewrite(demoConfig({ ingress: [{ name: 'ingress_http', port: 10001 }] }));
     const changed = await s.next(TYPE.LDS);
-    assert.deepEqual(changed.resources.map((r) => r.name), ['ingress_http']);
+    assert.deepEqual(
+      changed.resources.map((r) => r.name),
+      ['ingress_http'],
+    );
     assert.deepEqual(changed.removed_resources, []);
     s.ack(changed);
 
@@ -54,7 +60,10 @@ describe('Delta ADS', () => {
       initial_resource_versions: { ...versions, ingress_http: 'old', gone_listener: 'x' },
     });
     const diff = await stale.next(TYPE.LDS);
-    assert.deepEqual(diff.resources.map((r) => r.name), ['ingress_http']);
+    assert.deepEqual(
+      diff.resources.map((r) => r.name),
+      ['ingress_http'],
+    );
     assert.deepEqual(diff.removed_resources, ['gone_listener']);
   });
 
@@ -62,16 +71,26 @@ describe('Delta ADS', () => {
     const s = open('delta-named');
     s.send({ type_url: TYPE.RDS, resource_names_subscribe: ['ingress_http_routes', 'no_such_routes'] });
     const first = await s.next(TYPE.RDS);
-    assert.deepEqual(first.resources.map((r) => r.name), ['ingress_http_routes']);
+    assert.deepEqual(
+      first.resources.map((r) => r.name),
+      ['ingress_http_routes'],
+    );
     assert.deepEqual(first.removed_resources, ['no_such_routes']);
     s.ack(first);
     s.send({ type_url: TYPE.RDS, resource_names_subscribe: ['egress_http_routes'], resource_names_unsubscribe: ['ingress_http_routes'] });
     const second = await s.next(TYPE.RDS);
-    assert.deepEqual(second.resources.map((r) => r.name), ['egress_http_routes']);
+    assert.deepEqual(
+      second.resources.map((r) => r.name),
+      ['egress_http_routes'],
+    );
     s.ack(second);
     await fx.daemon.rewrite(demoConfig({ clusters: ['upstream', 'app'] })); // routes now point at "upstream"
     const third = await s.next(TYPE.RDS);
-    assert.deepEqual(third.resources.map((r) => r.name), ['egress_http_routes'], 'unsubscribed routes are not sent');
+    assert.deepEqual(
+      third.resources.map((r) => r.name),
+      ['egress_http_routes'],
+      'unsubscribed routes are not sent',
+    );
     s.ack(third);
     await fx.daemon.rewrite(demoConfig());
   });

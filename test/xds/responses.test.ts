@@ -36,13 +36,26 @@ test('a stream that already used the shared nonce gets a new one, never a repeat
   assert.notEqual(back.nonce, shared.nonce);
   assert.notEqual(back.nonce, newer.nonce);
   assert.ok(back.seq > newer.seq);
-  assert.deepEqual(back.bytes.subarray(0, shared.bytes.length - 2 - shared.nonce.length), shared.bytes.subarray(0, shared.bytes.length - 2 - shared.nonce.length));
+  assert.deepEqual(
+    back.bytes.subarray(0, shared.bytes.length - 2 - shared.nonce.length),
+    shared.bytes.subarray(0, shared.bytes.length - 2 - shared.nonce.length),
+  );
   // Streams that come later share the re-nonced response.
   assert.equal(sotwResponse(older, 0), back);
 });
 
 function deltaRequest(fields: Partial<DeltaRequest>): DeltaRequest {
-  return { typeUrl: TypeUrl.Cluster, subscribe: [], unsubscribe: [], initialResourceVersions: {}, responseNonce: '', errorDetail: undefined, resourceCount: 0, node: undefined, ...fields };
+  return {
+    typeUrl: TypeUrl.Cluster,
+    subscribe: [],
+    unsubscribe: [],
+    initialResourceVersions: {},
+    responseNonce: '',
+    errorDetail: undefined,
+    resourceCount: 0,
+    node: undefined,
+    ...fields,
+  };
 }
 
 /** A wildcard Delta subscription that has been sent `snapshot` and ACKed it. */

@@ -15,7 +15,10 @@ describe('SotW ADS', () => {
     const s = open('wildcard');
     s.send({ type_url: TYPE.LDS });
     const res = await s.next(TYPE.LDS);
-    assert.deepEqual(res.resources.map((r) => r.name), ['egress_http', 'ingress_http']);
+    assert.deepEqual(
+      res.resources.map((r) => r.name),
+      ['egress_http', 'ingress_http'],
+    );
     assert.notEqual(res.version_info, '');
     s.ack(res);
     await s.expectSilence(QUIET_MS);
@@ -36,10 +39,16 @@ describe('SotW ADS', () => {
     const s = open('named');
     s.send({ type_url: TYPE.RDS, resource_names: ['ingress_http_routes'] });
     const first = await s.next(TYPE.RDS);
-    assert.deepEqual(first.resources.map((r) => r.name), ['ingress_http_routes']);
+    assert.deepEqual(
+      first.resources.map((r) => r.name),
+      ['ingress_http_routes'],
+    );
     s.ack(first, ['ingress_http_routes', 'egress_http_routes']);
     const second = await s.next(TYPE.RDS);
-    assert.deepEqual(second.resources.map((r) => r.name), ['egress_http_routes', 'ingress_http_routes']);
+    assert.deepEqual(
+      second.resources.map((r) => r.name),
+      ['egress_http_routes', 'ingress_http_routes'],
+    );
     assert.equal(second.version_info, first.version_info, 'same routes, same version');
     s.ack(second);
     await s.expectSilence(QUIET_MS);
@@ -57,7 +66,10 @@ describe('SotW ADS', () => {
     // The listener is back: the same routes, unchanged, must still be sent.
     s.ack(first, ['ingress_http_routes']);
     const again = await s.next(TYPE.RDS);
-    assert.deepEqual(again.resources.map((r) => r.name), ['ingress_http_routes']);
+    assert.deepEqual(
+      again.resources.map((r) => r.name),
+      ['ingress_http_routes'],
+    );
     assert.equal(again.version_info, first.version_info);
     s.ack(again);
     await s.expectSilence(QUIET_MS);
@@ -145,7 +157,11 @@ describe('SotW updates, NACK parking and ordering', () => {
       Array.isArray(v)
         ? v.map(reverse)
         : v && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)]))
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reverse(x)]),
+            )
           : v;
     assert.equal((await d.rewrite(YAML.stringify(reverse(YAML.parse(demoConfig()))))).result, 'unchanged');
     await s.expectSilence(QUIET_MS);
@@ -163,7 +179,10 @@ describe('SotW updates, NACK parking and ordering', () => {
 
     await d.rewrite(demoConfig({ listenerTag: 'v2', egress: [] }));
     const removed = await s.next(TYPE.LDS);
-    assert.deepEqual(removed.resources.map((r) => r.name), ['ingress_http']);
+    assert.deepEqual(
+      removed.resources.map((r) => r.name),
+      ['ingress_http'],
+    );
     s.ack(removed);
     await d.rewrite(demoConfig());
     s.ack(await s.next(TYPE.LDS));
@@ -197,7 +216,9 @@ describe('SotW updates, NACK parking and ordering', () => {
     assert.equal(fallback.version_info, lastGood);
     restarted.ack(fallback);
     await restarted.expectSilence(QUIET_MS * 2, TYPE.LDS);
-    const parked = (await (await fetch(`${d.apiUrl}/v1/nodes/nacker`)).json()) as { types: { lds: { parked?: { version: string; serving?: string } } } };
+    const parked = (await (await fetch(`${d.apiUrl}/v1/nodes/nacker`)).json()) as {
+      types: { lds: { parked?: { version: string; serving?: string } } };
+    };
     assert.deepEqual({ ...parked.types.lds.parked, since: undefined }, { version: bad.version_info, serving: lastGood, since: undefined });
     restarted.close();
 

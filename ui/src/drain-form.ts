@@ -55,8 +55,14 @@ export class DrainForm {
     });
     store.watch(['summary'], ({ summary }) => {
       if (!summary) return;
-      fillDatalist('cluster-options', summary.groups.map((g) => g.cluster));
-      fillDatalist('zone-options', summary.groups.map((g) => g.zone));
+      fillDatalist(
+        'cluster-options',
+        summary.groups.map((g) => g.cluster),
+      );
+      fillDatalist(
+        'zone-options',
+        summary.groups.map((g) => g.zone),
+      );
     });
     this.#showDependentFields();
   }
@@ -139,7 +145,10 @@ export class DrainForm {
   #request(): DrainRequest | { error: FieldError } {
     const data = new FormData(this.#form);
     const text = (name: string) => fieldText(data, name).trim();
-    const list = (name: string) => text(name).split(/[\s,]+/).filter(Boolean);
+    const list = (name: string) =>
+      text(name)
+        .split(/[\s,]+/)
+        .filter(Boolean);
     const metadata: Record<string, string> = {};
     for (const pair of list('metadata')) {
       const eq = pair.indexOf('=');
@@ -184,7 +193,16 @@ export class DrainForm {
     }
     replaceContent(
       this.#preview,
-      h('div', { class: 'error' }, h('p', {}, 'This drain cannot start yet:'), h('ul', {}, errors.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message)))),
+      h(
+        'div',
+        { class: 'error' },
+        h('p', {}, 'This drain cannot start yet:'),
+        h(
+          'ul',
+          {},
+          errors.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message)),
+        ),
+      ),
     );
   }
 }
@@ -195,17 +213,35 @@ function renderPreview(p: DrainPreview): HTMLElement {
     'div',
     { class: 'preview-body' },
     h('p', { class: 'matched' }, h('strong', {}, `Matches ${count(p.matched)} connected node(s)`), p.matched > 0 ? ':' : '.'),
-    p.groups.length > 0 ? h('ul', {}, p.groups.map((g) => h('li', {}, `${localityText(g)}: ${count(g.nodes)}`))) : null,
+    p.groups.length > 0
+      ? h(
+          'ul',
+          {},
+          p.groups.map((g) => h('li', {}, `${localityText(g)}: ${count(g.nodes)}`)),
+        )
+      : null,
     p.nodes.length > 0 ? h('p', { class: 'ids' }, p.nodes.join(', '), more > 0 ? ` and ${count(more)} more` : '') : null,
     h(
       'ul',
       { class: 'phases' },
       p.phases.map((ph) =>
-        h('li', {}, `${ph.name} phase: ${count(ph.nodes)} node(s)`, ph.listeners.length > 0 ? ` (${ph.listeners.join(', ')})` : '', ph.batches > 1 ? `, in ${ph.batches} batches` : ''),
+        h(
+          'li',
+          {},
+          `${ph.name} phase: ${count(ph.nodes)} node(s)`,
+          ph.listeners.length > 0 ? ` (${ph.listeners.join(', ')})` : '',
+          ph.batches > 1 ? `, in ${ph.batches} batches` : '',
+        ),
       ),
     ),
     h('p', {}, `Method ${p.spec.method}, deadline ${p.spec.deadlineSeconds}s per node, drained at ${drainedAtText(p.spec)}.`),
-    p.warnings.length > 0 ? h('ul', { class: 'warnings' }, p.warnings.map((w) => h('li', {}, w))) : null,
+    p.warnings.length > 0
+      ? h(
+          'ul',
+          { class: 'warnings' },
+          p.warnings.map((w) => h('li', {}, w)),
+        )
+      : null,
   );
 }
 

@@ -134,9 +134,19 @@ function renderDrain(d: DrainDigest, actions: Actions): Child[] {
   if (d.retired) facts.push(['History', h('span', {}, `${d.retired.reason} (`, ago(d.retired.at), ')')]);
   return [
     h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `Drain ${d.id} `, badge(d.state)),
-    h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+    h(
+      'dl',
+      { class: 'facts' },
+      facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))),
+    ),
     h('div', { class: 'actions' }, advance, cancel),
-    d.warnings.length > 0 ? h('ul', { class: 'warnings' }, d.warnings.map((w) => h('li', {}, badge('nack'), ' ', w))) : null,
+    d.warnings.length > 0
+      ? h(
+          'ul',
+          { class: 'warnings' },
+          d.warnings.map((w) => h('li', {}, badge('nack'), ' ', w)),
+        )
+      : null,
     ...d.phases.map((p, i) => renderPhase(d, p, i === d.phase)),
   ];
 }
@@ -160,7 +170,17 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, current: boolean): HTMLElem
     'section',
     { class: `phase${current ? ' current' : ''}`, 'aria-labelledby': headingId },
     h('h3', { id: headingId }, `${p.name} phase `, badge(phaseState), p.startedAt ? h('span', { class: 'sub' }, ' started ', ago(p.startedAt)) : ''),
-    h('p', {}, h('progress', { max: Math.max(1, p.total), value: p.total === 0 ? (p.state === 'done' ? 1 : 0) : finished, 'aria-label': `${p.name} phase: ${finished} of ${p.total} nodes finished` }), ' ', summary.join(' · ')),
+    h(
+      'p',
+      {},
+      h('progress', {
+        max: Math.max(1, p.total),
+        value: p.total === 0 ? (p.state === 'done' ? 1 : 0) : finished,
+        'aria-label': `${p.name} phase: ${finished} of ${p.total} nodes finished`,
+      }),
+      ' ',
+      summary.join(' · '),
+    ),
     p.batches.length > 0
       ? h(
           'ol',
@@ -194,8 +214,26 @@ function renderNodes(d: DrainDigest, p: PhaseDigest): HTMLElement {
       'table',
       { class: 'drain-nodes' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, col('Node'), col('Batch', 'num'), col('State'), col('Connections', 'num'), col('Over time'), col('Holding the drain'), col('Deadline'))),
-      h('tbody', {}, p.nodes.map((n) => renderNode(n, d.state !== 'running'))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          col('Node'),
+          col('Batch', 'num'),
+          col('State'),
+          col('Connections', 'num'),
+          col('Over time'),
+          col('Holding the drain'),
+          col('Deadline'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        p.nodes.map((n) => renderNode(n, d.state !== 'running')),
+      ),
     ),
   );
 }
@@ -204,7 +242,11 @@ function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
   const until = n.finishedAt ? Date.parse(n.finishedAt) : Date.now();
   const unfinished = !['drained', 'timed_out', 'failed'].includes(n.state);
   const open = unfinished && n.state !== 'waiting' && !drainEnded;
-  const why = n.holding ?? n.error ?? n.note ?? (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
+  const why =
+    n.holding ??
+    n.error ??
+    n.note ??
+    (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
   return h(
     'tr',
     { 'data-node': n.nodeId },

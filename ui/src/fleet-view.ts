@@ -169,7 +169,12 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
         h(
           'tr',
           { class: 'group-row' },
-          h('th', { scope: 'colgroup', colspan: 5 }, localityText({ cluster: n.cluster, ...n.locality }), counts ? ` (${count(counts.nodes)} nodes)` : ''),
+          h(
+            'th',
+            { scope: 'colgroup', colspan: 5 },
+            localityText({ cluster: n.cluster, ...n.locality }),
+            counts ? ` (${count(counts.nodes)} nodes)` : '',
+          ),
         ),
       );
     }
@@ -179,15 +184,25 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
         {},
         h('th', { scope: 'row' }, h('span', { class: 'id' }, n.id), h('span', { class: 'sub' }, n.userAgent)),
         h('td', {}, badge(n.connected ? 'connected' : 'disconnected')),
-        h('td', {}, h('ul', { class: 'listeners' }, n.listeners.map((l) => h(
-          'li',
+        h(
+          'td',
           {},
-          badge(l.state),
-          ' ',
-          h('span', { class: 'id' }, l.name),
-          h('span', { class: 'sub' }, ` ${l.role} · ${l.drainType}`),
-          l.drain ? [' ', h('a', { href: `#/drains/${l.drain.id}`, 'data-key': `drain:${n.id}:${l.name}` }, `by ${l.drain.id}`)] : null,
-        )))),
+          h(
+            'ul',
+            { class: 'listeners' },
+            n.listeners.map((l) =>
+              h(
+                'li',
+                {},
+                badge(l.state),
+                ' ',
+                h('span', { class: 'id' }, l.name),
+                h('span', { class: 'sub' }, ` ${l.role} · ${l.drainType}`),
+                l.drain ? [' ', h('a', { href: `#/drains/${l.drain.id}`, 'data-key': `drain:${n.id}:${l.name}` }, `by ${l.drain.id}`)] : null,
+              ),
+            ),
+          ),
+        ),
         h('td', {}, lastAnswer(n)),
         h('td', {}, n.connected ? ago(n.connectedSince) : ['last seen ', ago(n.lastSeen)]),
       ),
@@ -201,7 +216,11 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
       'table',
       { class: 'nodes' },
       h('caption', { class: 'visually-hidden' }, 'Nodes, grouped by cluster and locality'),
-      h('thead', {}, h('tr', {}, col('Node'), col('xDS stream'), col('Listeners (state, role, drain_type)'), col('Last ACK / NACK'), col('Connected since'))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, col('Node'), col('xDS stream'), col('Listeners (state, role, drain_type)'), col('Last ACK / NACK'), col('Connected since')),
+      ),
       h('tbody', {}, rows),
     ),
   );
@@ -220,7 +239,9 @@ function lastAnswer(n: NodeView): (HTMLElement | string)[] {
   const ack = acks[0];
   if (ack) out.push(h('span', {}, `${ack.t.toUpperCase()} ACK `, ago(ack.at)));
   for (const nack of nacks) {
-    out.push(h('span', { class: 'nack', title: nack.message }, badge('nack'), ` ${nack.t.toUpperCase()} `, ago(nack.at), `: ${shorten(nack.message, 80)}`));
+    out.push(
+      h('span', { class: 'nack', title: nack.message }, badge('nack'), ` ${nack.t.toUpperCase()} `, ago(nack.at), `: ${shorten(nack.message, 80)}`),
+    );
   }
   return out.length > 0 ? out : ['–'];
 }
@@ -248,7 +269,11 @@ function fillOptions(select: HTMLSelectElement, values: readonly string[], anyLa
 }
 
 function fillClusters(form: HTMLFormElement, summary: FleetSummary): void {
-  fillOptions(form.elements.namedItem('cluster') as HTMLSelectElement, summary.groups.map((g) => g.cluster), 'all clusters');
+  fillOptions(
+    form.elements.namedItem('cluster') as HTMLSelectElement,
+    summary.groups.map((g) => g.cluster),
+    'all clusters',
+  );
 }
 
 function fillZones(form: HTMLFormElement, summary: FleetSummary | undefined, cluster: string): void {

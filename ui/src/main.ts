@@ -97,7 +97,8 @@ function restart(): void {
     '/v1/fleet/events',
     {
       state: (state, detail) => {
-        if (state !== store.state.live.state || detail !== store.state.live.detail) store.update({ live: detail === undefined ? { state } : { state, detail } });
+        if (state !== store.state.live.state || detail !== store.state.live.detail)
+          store.update({ live: detail === undefined ? { state } : { state, detail } });
       },
       event: (name, data) => {
         if (name === 'fleet') {

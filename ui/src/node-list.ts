@@ -54,10 +54,13 @@ export class NodeList {
       (page.nodes.length < PAGE_SIZE && event.changedNodes.length > 0);
     this.#lastTotal = total;
     if (!touches || this.#timer !== undefined) return;
-    this.#timer = window.setTimeout(() => {
-      this.#timer = undefined;
-      void this.load();
-    }, Math.max(0, this.#lastLoad + MIN_REFRESH_MS - Date.now()));
+    this.#timer = window.setTimeout(
+      () => {
+        this.#timer = undefined;
+        void this.load();
+      },
+      Math.max(0, this.#lastLoad + MIN_REFRESH_MS - Date.now()),
+    );
   }
 
   async load(): Promise<void> {

@@ -42,11 +42,9 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ config: ConfigService }> 
     return { source: c.source, version: config.version ?? null, config: c.document };
   });
 
-  app.get(
-    '/v1/config/versions',
-    { schema: { response: { 200: ReplyObject({ versions: Type.Array(versionInfo) }) } } },
-    async () => ({ versions: await config.versions() }),
-  );
+  app.get('/v1/config/versions', { schema: { response: { 200: ReplyObject({ versions: Type.Array(versionInfo) }) } } }, async () => ({
+    versions: await config.versions(),
+  }));
 
   app.get(
     '/v1/config/versions/:version',
@@ -59,7 +57,9 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ config: ConfigService }> 
     async (req, reply) => {
       const stored = await config.storedVersion(req.params.version);
       if (stored) return stored;
-      return reply.code(404).send({ error: 'not_found', message: `config version ${req.params.version} is not kept (the last ${KEPT_CONFIG_VERSIONS} are)` });
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: `config version ${req.params.version} is not kept (the last ${KEPT_CONFIG_VERSIONS} are)` });
     },
   );
 

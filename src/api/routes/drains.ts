@@ -8,15 +8,7 @@ import { countByState, digestDrain } from '../../fleet/drain/digest.js';
 import { describeDraft } from '../../fleet/drain/draft.js';
 import { eventStreams } from '../sse.js';
 import { ReplyObject } from '../schemas/typebox.js';
-import {
-  drainPreviewSchema,
-  drainRequestSchema,
-  drainSchema,
-  drainSummarySchema,
-  errorSchema,
-  idParams,
-  type DrainView,
-} from '../schemas/drain.js';
+import { drainPreviewSchema, drainRequestSchema, drainSchema, drainSummarySchema, errorSchema, idParams, type DrainView } from '../schemas/drain.js';
 
 /** Node rows per phase of a drain summary, unless the query asks for another number. */
 const SUMMARY_NODES = 50;
@@ -40,15 +32,11 @@ const notFound = (id: string) => ({ error: 'not_found', message: `no drain with 
  */
 export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
   const openStream = eventStreams(app);
-  app.post(
-    '/v1/drains',
-    { schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } },
-    async (req, reply) => {
-      const result = await drains.create(req.body);
-      if ('errors' in result) return reply.code(400).send(refused(result.errors));
-      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
-    },
-  );
+  app.post('/v1/drains', { schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } }, async (req, reply) => {
+    const result = await drains.create(req.body);
+    if ('errors' in result) return reply.code(400).send(refused(result.errors));
+    return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
+  });
 
   app.post(
     '/v1/drains/preview',
@@ -66,20 +54,14 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
   );
 
-  app.get(
-    '/v1/drains',
-    { schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } },
-    async () => ({ drains: drains.list().map(view) }),
-  );
+  app.get('/v1/drains', { schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } }, async () => ({
+    drains: drains.list().map(view),
+  }));
 
-  app.get(
-    '/v1/drains/:id',
-    { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } },
-    async (req, reply) => {
-      const drain = drains.get(req.params.id);
-      return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
-    },
-  );
+  app.get('/v1/drains/:id', { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
+    const drain = drains.get(req.params.id);
+    return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
+  });
 
   app.get(
     '/v1/drains/:id/summary',
@@ -101,14 +83,10 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
   );
 
-  app.post(
-    '/v1/drains/:id/cancel',
-    { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } },
-    async (req, reply) => {
-      const drain = await drains.cancel(req.params.id);
-      return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
-    },
-  );
+  app.post('/v1/drains/:id/cancel', { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
+    const drain = await drains.cancel(req.params.id);
+    return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
+  });
 
   app.post(
     '/v1/drains/:id/advance',
@@ -127,20 +105,16 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
   );
 
   // Progress, live: one `drain` event now and on every change, until the drain ends.
-  app.get(
-    '/v1/drains/:id/events',
-    { schema: { params: idParams, response: { 404: errorSchema } } },
-    async (req, reply) => {
-      const first = drains.get(req.params.id);
-      if (!first) return reply.code(404).send(notFound(req.params.id));
-      const stream = openStream(reply, () => stop());
-      const send = (drain: Drain): void => {
-        stream.send('drain', JSON.stringify(view(drain)));
-        if (drain.state !== 'running') stream.end();
-      };
-      const stop = drains.onChange((d) => d.id === first.id && send(d));
-      send(first);
-      return reply;
-    },
-  );
+  app.get('/v1/drains/:id/events', { schema: { params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
+    const first = drains.get(req.params.id);
+    if (!first) return reply.code(404).send(notFound(req.params.id));
+    const stream = openStream(reply, () => stop());
+    const send = (drain: Drain): void => {
+      stream.send('drain', JSON.stringify(view(drain)));
+      if (drain.state !== 'running') stream.end();
+    };
+    const stop = drains.onChange((d) => d.id === first.id && send(d));
+    send(first);
+    return reply;
+  });
 };

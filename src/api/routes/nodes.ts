@@ -25,35 +25,27 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
       ...status,
     };
   };
-  app.get(
-    '/v1/nodes',
-    { schema: { querystring: nodeQuerySchema, response: { 200: nodePageSchema, 400: errorSchema } } },
-    async (req, reply) => {
-      const fleet = read();
-      // The schema's default fills in `limit`; the type cannot know that.
-      const query = { ...req.query, limit: req.query.limit ?? DEFAULT_NODE_PAGE };
-      let page;
-      try {
-        page = queryNodes(fleet, query);
-      } catch (err) {
-        if (!(err instanceof BadCursorError)) throw err;
-        return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });
-      }
-      const { total, nextCursor, limit } = page;
-      return { nodes: page.nodes.map((n) => view(n, fleet)), total, nextCursor, limit, next: nextPage(query, nextCursor) };
-    },
-  );
-  app.get(
-    '/v1/nodes/:id',
-    { schema: { params: nodeIdParams, response: { 200: nodeSchema, 404: errorSchema } } },
-    async (req, reply) => {
-      const node = nodes.get(req.params.id);
-      if (!node) {
-        return reply.code(404).send({ error: 'not_found', message: `no node with id "${req.params.id}" is or was connected` });
-      }
-      return view(node, read());
-    },
-  );
+  app.get('/v1/nodes', { schema: { querystring: nodeQuerySchema, response: { 200: nodePageSchema, 400: errorSchema } } }, async (req, reply) => {
+    const fleet = read();
+    // The schema's default fills in `limit`; the type cannot know that.
+    const query = { ...req.query, limit: req.query.limit ?? DEFAULT_NODE_PAGE };
+    let page;
+    try {
+      page = queryNodes(fleet, query);
+    } catch (err) {
+      if (!(err instanceof BadCursorError)) throw err;
+      return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });
+    }
+    const { total, nextCursor, limit } = page;
+    return { nodes: page.nodes.map((n) => view(n, fleet)), total, nextCursor, limit, next: nextPage(query, nextCursor) };
+  });
+  app.get('/v1/nodes/:id', { schema: { params: nodeIdParams, response: { 200: nodeSchema, 404: errorSchema } } }, async (req, reply) => {
+    const node = nodes.get(req.params.id);
+    if (!node) {
+      return reply.code(404).send({ error: 'not_found', message: `no node with id "${req.params.id}" is or was connected` });
+    }
+    return view(node, read());
+  });
 };
 
 /** The path of the page after this one: the same query from `cursor`, or null on the last page. */

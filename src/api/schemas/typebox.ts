@@ -4,7 +4,16 @@
  * errors and the serialized replies stay as they were) and gives it the static type TypeBox
  * could not infer from it.
  */
-import { Type, type ObjectOptions, type SchemaOptions, type Static, type TObject, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import {
+  Type,
+  type ObjectOptions,
+  type SchemaOptions,
+  type Static,
+  type TObject,
+  type TProperties,
+  type TSchema,
+  type TUnsafe,
+} from '@sinclair/typebox';
 
 /**
  * One of `values`, as `{type: 'string', enum}`: ajv's `enum` error lists the allowed values

@@ -4,7 +4,16 @@
  * connection history), however many nodes the drain has.
  */
 import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
-import { drainsByLds, NODE_FINISHED, phaseDeadlineSeconds, type Drain, type DrainSpec, type NodePhaseState, type NodeProgress, type PhaseProgress } from './model.js';
+import {
+  drainsByLds,
+  NODE_FINISHED,
+  phaseDeadlineSeconds,
+  type Drain,
+  type DrainSpec,
+  type NodePhaseState,
+  type NodeProgress,
+  type PhaseProgress,
+} from './model.js';
 
 export interface NodeDigest extends NodeProgress {
   /** When the node's deadline in this phase passes (startedAt + deadlineSeconds). */
@@ -94,9 +103,7 @@ function deadlineAt(startedAt: string, seconds: number): string | null {
  */
 export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
   if (n.state === 'pushed') {
-    return drainsByLds(spec.method)
-      ? 'no ACK yet of the drained listeners'
-      : `the admin call (${spec.method}) has not succeeded yet`;
+    return drainsByLds(spec.method) ? 'no ACK yet of the drained listeners' : `the admin call (${spec.method}) has not succeeded yet`;
   }
   if (n.state !== 'acked' || spec.measure === 'ack') return null;
   if (spec.measure === 'listener-drain') return "Envoy still warms or drains listener versions (a drain lasts Envoy's --drain-time-s)";

@@ -275,10 +275,16 @@ export class DrainManager {
     if (retired.size === 0) return [];
     const changed = [...retired.values()];
     const madeFrom = new Map(changed.map((d) => [d, this.#drains.get(d.id)!]));
-    await this.deps.store.save(this.list().map((d) => retired.get(d.id) ?? d), { changed, madeFrom });
+    await this.deps.store.save(
+      this.list().map((d) => retired.get(d.id) ?? d),
+      { changed, madeFrom },
+    );
     for (const d of changed) this.#drains.set(d.id, d);
     this.#applyToNodes(changed.flatMap((d) => this.#nodeIds(d)));
-    this.deps.logger.info({ event: 'drains_retired', drains: changed.map((d) => d.id), reason }, `${changed.length} drain(s) kept as history: ${reason}`);
+    this.deps.logger.info(
+      { event: 'drains_retired', drains: changed.map((d) => d.id), reason },
+      `${changed.length} drain(s) kept as history: ${reason}`,
+    );
     for (const d of changed) this.#emit(d);
     return changed;
   }
@@ -362,7 +368,10 @@ export class DrainManager {
       const transitions = started.length > 0 || TERMINAL.has(drain.state);
       if (transitions || (changed && this.deps.saveProgress)) {
         if (!(await this.#commit(drain, true))) continue;
-        await this.#push(drain, started.map((n) => n.nodeId));
+        await this.#push(
+          drain,
+          started.map((n) => n.nodeId),
+        );
       } else if (changed) {
         // Progress only (ACKs, connection counts), which this replica alone keeps: not stored.
         this.#drains.set(drain.id, drain);
@@ -392,7 +401,10 @@ export class DrainManager {
     if (drainsByLds(method)) return;
     const ids = this.#admin.unattempted(drain, (id) => this.#fleet.get(id) !== undefined);
     if (ids.length === 0) return;
-    this.deps.logger.info({ event: 'drain_admin_repeated', drain: drain.id, nodes: ids.length }, `drain ${drain.id}: admin calls made again on ${ids.length} node(s) this process had not called`);
+    this.deps.logger.info(
+      { event: 'drain_admin_repeated', drain: drain.id, nodes: ids.length },
+      `drain ${drain.id}: admin calls made again on ${ids.length} node(s) this process had not called`,
+    );
     await this.#admin.run(drain, ids, drainingCall(method));
   }
 
@@ -452,7 +464,6 @@ export class DrainManager {
     const ids = drain.phases.flatMap((p) => p.nodes.filter((n) => !acting || !nothingToDrain(n)).map((n) => n.nodeId));
     return [...new Set(ids)];
   }
-
 
   #emit(drain: Drain): void {
     for (const listener of this.#listeners) listener(drain);

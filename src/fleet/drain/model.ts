@@ -57,7 +57,12 @@ export type EgressStart =
   | { readonly after: 'egress-idle'; readonly quietSeconds: number; readonly waitSeconds: number };
 
 /** Every `after` of EgressStart, in the order the API lists them (a record: one left out does not compile). */
-const EGRESS_AFTER_RULES: Readonly<Record<EgressStart['after'], true>> = { 'ingress-complete': true, delay: true, advance: true, 'egress-idle': true };
+const EGRESS_AFTER_RULES: Readonly<Record<EgressStart['after'], true>> = {
+  'ingress-complete': true,
+  delay: true,
+  advance: true,
+  'egress-idle': true,
+};
 export const EGRESS_AFTER = Object.keys(EGRESS_AFTER_RULES) as readonly EgressStart['after'][];
 
 export interface DrainSpec {

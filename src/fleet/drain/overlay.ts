@@ -80,7 +80,11 @@ const overlaid = new WeakMap<Snapshot, Map<string, Snapshot>>();
 export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): Snapshot {
   if (!overlay || overlay.size === 0) return base;
   const key =
-    overlayKeys.get(overlay) ?? [...overlay].map(([name, o]) => `${o.drainId}\0${o.action}\0${name}\n`).sort().join('');
+    overlayKeys.get(overlay) ??
+    [...overlay]
+      .map(([name, o]) => `${o.drainId}\0${o.action}\0${name}\n`)
+      .sort()
+      .join('');
   let perBase = overlaid.get(base);
   if (!perBase) overlaid.set(base, (perBase = new Map<string, Snapshot>()));
   const cached = perBase.get(key);
@@ -92,9 +96,7 @@ export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): 
     else if (o.action === 'modify') listeners.push(modifiedListener(resource, o.drainId));
     // 'remove': left out, and a full-state LDS response without it removes it.
   }
-  const result = new Snapshot(
-    PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : base.get(t))),
-  );
+  const result = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : base.get(t))));
   perBase.set(key, result);
   return result;
 }

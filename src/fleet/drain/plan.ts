@@ -25,9 +25,7 @@ export function listenersInPhase(spec: DrainSpec, phase: PhaseName, listeners: r
     case 'ingress':
       return listeners.filter((l) => l.role === 'ingress').map((l) => l.name);
     case 'egress':
-      return listeners
-        .filter((l) => l.role === 'egress' || (spec.scope === 'all' && l.role === 'unspecified'))
-        .map((l) => l.name);
+      return listeners.filter((l) => l.role === 'egress' || (spec.scope === 'all' && l.role === 'unspecified')).map((l) => l.name);
     case 'listeners': {
       const wanted = new Set(typeof spec.scope === 'object' ? spec.scope.listeners : []);
       return listeners.filter((l) => wanted.has(l.name)).map((l) => l.name);
@@ -64,9 +62,7 @@ function missingListeners(spec: DrainSpec, phase: PhaseName): string {
     case 'ingress':
       return 'no ingress listener (traffic_direction INBOUND)';
     case 'egress':
-      return spec.scope === 'all'
-        ? 'no egress listener (traffic_direction OUTBOUND or unset)'
-        : 'no egress listener (traffic_direction OUTBOUND)';
+      return spec.scope === 'all' ? 'no egress listener (traffic_direction OUTBOUND or unset)' : 'no egress listener (traffic_direction OUTBOUND)';
     case 'listeners':
       return `no listener named ${typeof spec.scope === 'object' ? spec.scope.listeners.join(', ') : ''}`;
   }

@@ -65,11 +65,7 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
 export function finishIfDone(drain: Drain, now: number, logger: Logger): boolean {
   if (drain.state !== 'running' || !drain.phases.every((p) => p.state === 'done')) return false;
   const nodes = drain.phases.flatMap((p) => p.nodes);
-  drain.state = nodes.some((n) => n.state === 'failed')
-    ? 'failed'
-    : nodes.some((n) => n.state === 'timed_out')
-      ? 'timed_out'
-      : 'completed';
+  drain.state = nodes.some((n) => n.state === 'failed') ? 'failed' : nodes.some((n) => n.state === 'timed_out') ? 'timed_out' : 'completed';
   drain.finishedAt = new Date(now).toISOString();
   logger.info({ event: 'drain_finished', drain: drain.id, state: drain.state }, `drain ${drain.id} ${drain.state}`);
   return true;
@@ -95,7 +91,10 @@ export function startPhase(drain: Drain, index: number, now: number, logger: Log
     phase.state = 'done';
     phase.finishedAt = phase.startedAt;
   }
-  logger.info({ event: 'drain_phase', drain: drain.id, phase: phase.name, nodes: phase.nodes.length }, `drain ${drain.id}: ${phase.name} phase started`);
+  logger.info(
+    { event: 'drain_phase', drain: drain.id, phase: phase.name, nodes: phase.nodes.length },
+    `drain ${drain.id}: ${phase.name} phase started`,
+  );
   return started;
 }
 

@@ -6,8 +6,18 @@ import type { Num } from './ranges.js';
 
 /** PGV's numeric rule messages, named after the scalar type they apply to. */
 export const NUMBER_KINDS: ReadonlySet<string> = new Set([
-  'float', 'double', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64',
-  'fixed32', 'fixed64', 'sfixed32', 'sfixed64',
+  'float',
+  'double',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'sint32',
+  'sint64',
+  'fixed32',
+  'fixed64',
+  'sfixed32',
+  'sfixed64',
 ]);
 
 const UNSIGNED_64 = new Set(['uint64', 'fixed64']);

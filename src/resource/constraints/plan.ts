@@ -136,26 +136,19 @@ function compile(type: protobuf.Type): TypePlan {
 function fieldPlan(field: protobuf.Field): FieldPlan | undefined {
   const rules = fieldRules(field);
   const element = elementOf(field);
-  const child =
-    element.kind === 'message' && !skipsChild(rules) && hasRulesBelow(element.type) ? element.type : undefined;
+  const child = element.kind === 'message' && !skipsChild(rules) && hasRulesBelow(element.type) ? element.type : undefined;
   if (field instanceof protobuf.MapField) return mapPlan(field, rules, element, child);
   if (field.repeated) return repeatedPlan(field, rules, element, child);
   const check = compileValueCheck(rules, element);
   // A oneof member's rules apply only when it is the member set, so `required` on one means nothing.
   const inOneof = field.partOf !== null;
-  const required =
-    !inOneof && ['message', 'any', 'duration', 'timestamp'].some((kind) => flag(record(rules?.[kind]), 'required'));
+  const required = !inOneof && ['message', 'any', 'duration', 'timestamp'].some((kind) => flag(record(rules?.[kind]), 'required'));
   if (!check && !required && !child) return undefined;
   const checkUnset = element.kind !== 'message' && !inOneof;
   return { shape: 'singular', name: field.name, checkUnset, required, check, child };
 }
 
-function repeatedPlan(
-  field: protobuf.Field,
-  rules: Raw | undefined,
-  element: Element,
-  child: protobuf.Type | undefined,
-): RepeatedPlan | undefined {
+function repeatedPlan(field: protobuf.Field, rules: Raw | undefined, element: Element, child: protobuf.Type | undefined): RepeatedPlan | undefined {
   const repeated = record(rules?.['repeated']);
   const listCheck = sizeCheck(repeated, 'min_items', 'max_items', 'item', flag(repeated, 'unique'));
   const itemCheck = compileValueCheck(record(repeated?.['items']), element);
@@ -163,12 +156,7 @@ function repeatedPlan(
   return { shape: 'repeated', name: field.name, listCheck, itemCheck, child };
 }
 
-function mapPlan(
-  field: protobuf.MapField,
-  rules: Raw | undefined,
-  element: Element,
-  child: protobuf.Type | undefined,
-): MapPlan | undefined {
+function mapPlan(field: protobuf.MapField, rules: Raw | undefined, element: Element, child: protobuf.Type | undefined): MapPlan | undefined {
   const map = record(rules?.['map']);
   const keys = compileValueCheck(record(map?.['keys']), { kind: 'scalar', type: field.keyType });
   const plan: MapPlan = {
@@ -196,13 +184,7 @@ function asKeyCheck(check: ValueCheck): ValueCheck {
 }
 
 /** min/max counts and uniqueness of a repeated field or map, skipped when empty under `ignore_empty`. */
-function sizeCheck(
-  rules: Raw | undefined,
-  min: string,
-  max: string,
-  unit: 'item' | 'entry',
-  unique: boolean,
-): ListCheck | undefined {
+function sizeCheck(rules: Raw | undefined, min: string, max: string, unit: 'item' | 'entry', unique: boolean): ListCheck | undefined {
   const least = count(rules, min);
   const most = count(rules, max);
   const ignoreEmpty = flag(rules, 'ignore_empty');
@@ -239,9 +221,5 @@ function uniqueKey(item: unknown): unknown {
 /** `message.skip` on the field, or on its items or map values: PGV does not validate inside. */
 function skipsChild(rules: Raw | undefined): boolean {
   const skip = (r: Raw | undefined): boolean => flag(record(r?.['message']), 'skip');
-  return (
-    skip(rules) ||
-    skip(record(record(rules?.['repeated'])?.['items'])) ||
-    skip(record(record(rules?.['map'])?.['values']))
-  );
+  return skip(rules) || skip(record(record(rules?.['repeated'])?.['items'])) || skip(record(record(rules?.['map'])?.['values']));
 }

@@ -26,11 +26,7 @@ interface Bound {
  * Rules from a numeric rule message. `read` turns one raw rule value into a Num (undefined when
  * it cannot); `show` writes a value for a message.
  */
-export function rangeRules(
-  rules: Raw,
-  read: (raw: unknown) => Num | undefined,
-  show: (value: Num) => string,
-): Rule<Num>[] {
+export function rangeRules(rules: Raw, read: (raw: unknown) => Num | undefined, show: (value: Num) => string): Rule<Num>[] {
   const out: Rule<Num>[] = [];
   const equal = read(rules['const']);
   if (equal !== undefined) {
@@ -42,9 +38,7 @@ export function rangeRules(
   if (range) out.push(range);
   const allowed = members(rules, 'in', read);
   if (allowed.length > 0) {
-    out.push((v) =>
-      allowed.some((a) => sameNum(a, v)) ? undefined : `value must be one of ${allowed.map(show).join(', ')}, got ${show(v)}`,
-    );
+    out.push((v) => (allowed.some((a) => sameNum(a, v)) ? undefined : `value must be one of ${allowed.map(show).join(', ')}, got ${show(v)}`));
   }
   const banned = members(rules, 'not_in', read);
   if (banned.length > 0) {
@@ -73,11 +67,7 @@ function members(rules: Raw, name: string, read: (raw: unknown) => Num | undefin
  * lower bound above the upper one means the value must lie outside the gap between them:
  * `{gt: 10, lt: 5}` accepts 3 and 12 but not 7.
  */
-function rangeRule(
-  lower: Bound | undefined,
-  upper: Bound | undefined,
-  show: (v: Num) => string,
-): Rule<Num> | undefined {
+function rangeRule(lower: Bound | undefined, upper: Bound | undefined, show: (v: Num) => string): Rule<Num> | undefined {
   if (!lower && !upper) return undefined;
   const above = (v: Num): boolean => !lower || (lower.inclusive ? v >= lower.value : v > lower.value);
   const below = (v: Num): boolean => !upper || (upper.inclusive ? v <= upper.value : v < upper.value);

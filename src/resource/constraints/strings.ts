@@ -29,7 +29,10 @@ export function stringRules(rules: Raw): Rule<string>[] {
 
 export function bytesRules(rules: Raw): Rule<Uint8Array>[] {
   const out: Rule<Uint8Array>[] = [];
-  const bytes = (name: string): Buffer[] => list(rules, name).map(optionBytes).filter((b) => b !== undefined);
+  const bytes = (name: string): Buffer[] =>
+    list(rules, name)
+      .map(optionBytes)
+      .filter((b) => b !== undefined);
   const equal = optionBytes(rules['const']);
   if (equal) out.push((v) => (equal.equals(v) ? undefined : `must equal ${showBytes(equal)}, got ${showBytes(v)}`));
   out.push(...membership<Uint8Array>(bytes('in'), bytes('not_in'), (a, b) => view(a).equals(b), showBytes));
@@ -42,7 +45,10 @@ export function bytesRules(rules: Raw): Rule<Uint8Array>[] {
   const suffix = optionBytes(rules['suffix']);
   if (suffix) {
     const ends = (v: Uint8Array): boolean =>
-      v.length >= suffix.length && view(v).subarray(v.length - suffix.length).equals(suffix);
+      v.length >= suffix.length &&
+      view(v)
+        .subarray(v.length - suffix.length)
+        .equals(suffix);
     out.push((v) => (ends(v) ? undefined : `must end with ${showBytes(suffix)}`));
   }
   const contains = optionBytes(rules['contains']);
@@ -68,12 +74,7 @@ function membership<T>(allowed: T[], banned: T[], same: (a: T, b: T) => boolean,
 }
 
 /** The exact, minimum and maximum length rules with these names, measured by `size`. */
-function lengthRules<T>(
-  rules: Raw,
-  [exact, min, max]: [string, string, string],
-  size: (v: T) => number,
-  unit: 'character' | 'byte',
-): Rule<T>[] {
+function lengthRules<T>(rules: Raw, [exact, min, max]: [string, string, string], size: (v: T) => number, unit: 'character' | 'byte'): Rule<T>[] {
   const out: Rule<T>[] = [];
   const units = (n: number): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
   const len = count(rules, exact);

@@ -60,9 +60,7 @@ export function timestampRules(rules: Raw): Rule<bigint>[] {
   if (within !== undefined) {
     out.push((v) => {
       const gap = v - now();
-      return (gap < 0n ? -gap : gap) <= within
-        ? undefined
-        : `value must be within ${showDuration(within)} of now, got ${showTimestamp(v)}`;
+      return (gap < 0n ? -gap : gap) <= within ? undefined : `value must be within ${showDuration(within)} of now, got ${showTimestamp(v)}`;
     });
   }
   return out;

@@ -16,10 +16,7 @@ import { durationRules, timestampRules, toNanos } from './time.js';
 export type ValueCheck = (value: unknown, path: string, out: MappingError[]) => void;
 
 /** What a rule is applied to: a field's type, or a map field's key or value type. */
-export type Element =
-  | { kind: 'scalar'; type: string }
-  | { kind: 'enum'; type: protobuf.Enum }
-  | { kind: 'message'; type: protobuf.Type };
+export type Element = { kind: 'scalar'; type: string } | { kind: 'enum'; type: protobuf.Enum } | { kind: 'message'; type: protobuf.Type };
 
 export function elementOf(field: protobuf.Field): Element {
   const resolved = field.resolvedType;
@@ -78,7 +75,11 @@ function scalarCheck(kind: string, rules: Raw, scalar: string): ValueCheck | und
   // Newer PGV's `ignore_empty`: the rules do not apply to the type's zero value.
   const ignoreEmpty = rules['ignore_empty'] === true;
   if (NUMBER_KINDS.has(kind) && NUMBER_KINDS.has(scalar)) {
-    const rule = rangeRules(rules, (raw) => readNumber(raw, kind), (v) => showNumber(v, kind));
+    const rule = rangeRules(
+      rules,
+      (raw) => readNumber(raw, kind),
+      (v) => showNumber(v, kind),
+    );
     return checkOf(rule, (v) => toNum(v, scalar), ignoreEmpty ? (v) => v === 0 || v === 0n : undefined);
   }
   if (kind === 'string' && scalar === 'string') {
@@ -95,11 +96,7 @@ function scalarCheck(kind: string, rules: Raw, scalar: string): ValueCheck | und
 }
 
 /** Runs `rules` on `convert(value)`, unless `exempt` says the value is left alone. */
-function checkOf<T>(
-  rules: Rule<T>[],
-  convert: (value: unknown) => T,
-  exempt?: (value: T) => boolean,
-): ValueCheck | undefined {
+function checkOf<T>(rules: Rule<T>[], convert: (value: unknown) => T, exempt?: (value: T) => boolean): ValueCheck | undefined {
   if (rules.length === 0) return undefined;
   return (value, path, out) => {
     const v = convert(value);
@@ -116,20 +113,23 @@ function enumRules(rules: Raw, type: protobuf.Enum): Rule<number>[] {
   const name = type.fullName.replace(/^\./, '');
   const show = (n: number): string => type.valuesById[n] ?? String(n);
   // Enum rule values are numbers, but accept a value's name too.
-  const read = (raw: unknown): number | undefined =>
-    typeof raw === 'string' ? type.values[raw] : typeof raw === 'number' ? raw : undefined;
+  const read = (raw: unknown): number | undefined => (typeof raw === 'string' ? type.values[raw] : typeof raw === 'number' ? raw : undefined);
   const equal = read(rules['const']);
   if (equal !== undefined) out.push((v) => (v === equal ? undefined : `must be ${show(equal)}, got ${show(v)}`));
   // proto3 enums are open: a number the enum does not define survives decoding and reaches here.
   if (rules['defined_only'] === true) {
     out.push((v) => (type.valuesById[v] !== undefined ? undefined : `${v} is not a defined value of ${name}`));
   }
-  const allowed = list(rules, 'in').map(read).filter((v): v is number => v !== undefined);
+  const allowed = list(rules, 'in')
+    .map(read)
+    .filter((v): v is number => v !== undefined);
   if (allowed.length > 0) {
     const shown = allowed.map(show).join(', ');
     out.push((v) => (allowed.includes(v) ? undefined : `must be one of ${shown}, got ${show(v)}`));
   }
-  const banned = list(rules, 'not_in').map(read).filter((v): v is number => v !== undefined);
+  const banned = list(rules, 'not_in')
+    .map(read)
+    .filter((v): v is number => v !== undefined);
   if (banned.length > 0) out.push((v) => (banned.includes(v) ? `must not be ${show(v)}` : undefined));
   return out;
 }

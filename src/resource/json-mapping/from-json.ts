@@ -5,18 +5,7 @@
 import protobuf from 'protobufjs';
 import type { ProtoRegistry } from '../protos.js';
 import { encodeMessage } from './encode.js';
-import {
-  build,
-  fieldById,
-  fullName,
-  isSet,
-  jsonKeys,
-  lookalike,
-  messageTypeOf,
-  type FieldValues,
-  type Fields,
-  type MapField,
-} from './fields.js';
+import { build, fieldById, fullName, isSet, jsonKeys, lookalike, messageTypeOf, type FieldValues, type Fields, type MapField } from './fields.js';
 import { describe, isJsonObject, setOwn } from './json-values.js';
 import { compareMapKeys, parseMapKey } from './map-keys.js';
 import { fieldPath, indexPath, keyPath } from '../paths.js';
@@ -29,12 +18,7 @@ import { parseDuration, parseFieldMask, parseTimestamp } from './well-known-stri
  * JSON value (already parsed from YAML/JSON) -> protobufjs message of `type`. Collects every error
  * (does not stop at the first). basePath prefixes every error path.
  */
-export function messageFromJson(
-  registry: ProtoRegistry,
-  type: protobuf.Type,
-  json: unknown,
-  basePath = '',
-): MappingResult<protobuf.Message> {
+export function messageFromJson(registry: ProtoRegistry, type: protobuf.Type, json: unknown, basePath = ''): MappingResult<protobuf.Message> {
   const { message, errors } = partialMessageFromJson(registry, type, json, basePath);
   if (message === undefined || errors.length > 0) return { ok: false, errors };
   return { ok: true, value: message };
@@ -57,12 +41,7 @@ export function partialMessageFromJson(
 }
 
 /** messageFromJson then encodeMessage. */
-export function encodeJson(
-  registry: ProtoRegistry,
-  type: protobuf.Type,
-  json: unknown,
-  basePath = '',
-): MappingResult<Uint8Array> {
+export function encodeJson(registry: ProtoRegistry, type: protobuf.Type, json: unknown, basePath = ''): MappingResult<Uint8Array> {
   const parsed = messageFromJson(registry, type, json, basePath);
   return parsed.ok ? { ok: true, value: encodeMessage(type, parsed.value) } : parsed;
 }
@@ -239,9 +218,14 @@ class JsonParser {
       const expected = '"type.googleapis.com/" and the full name of a known message type';
       return this.fail(at, `unknown type URL ${JSON.stringify(typeUrl)}: expected ${expected}`);
     }
-    const payload =
-      wellKnownKind(inner) !== undefined ? this.anyValue(inner, json, path) : this.fields(inner, json, path, '@type');
-    return payload && build(type, [[1, typeUrl], [2, encodeMessage(inner, payload)]]);
+    const payload = wellKnownKind(inner) !== undefined ? this.anyValue(inner, json, path) : this.fields(inner, json, path, '@type');
+    return (
+      payload &&
+      build(type, [
+        [1, typeUrl],
+        [2, encodeMessage(inner, payload)],
+      ])
+    );
   }
 
   /** A well-known type inside an Any: {"@type": ..., "value": <its JSON form>}. */
@@ -273,8 +257,7 @@ class JsonParser {
 
   /** google.protobuf.Value: whichever JSON value it is, kept as that kind. */
   private value(type: protobuf.Type, json: unknown, path: string): protobuf.Message | undefined {
-    const kind = (id: number, value: unknown): protobuf.Message | undefined =>
-      value === undefined ? undefined : build(type, [[id, value]]);
+    const kind = (id: number, value: unknown): protobuf.Message | undefined => (value === undefined ? undefined : build(type, [[id, value]]));
     if (json === null) return kind(1, 0);
     if (Array.isArray(json)) return kind(6, this.message(messageTypeOf(fieldById(type, 6)), json, path));
     if (isJsonObject(json)) return kind(5, this.message(messageTypeOf(fieldById(type, 5)), json, path));

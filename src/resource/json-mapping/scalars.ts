@@ -110,7 +110,8 @@ const SPECIAL_FLOATS = new Map([
 
 function parseFloating(type: 'float' | 'double', json: unknown): Parsed<number> {
   let value: number | undefined;
-  if (typeof json === 'number') value = json; // YAML's .nan and .inf included
+  if (typeof json === 'number')
+    value = json; // YAML's .nan and .inf included
   else if (typeof json === 'bigint') value = Number(json);
   else if (typeof json === 'string' && SPECIAL_FLOATS.has(json)) value = SPECIAL_FLOATS.get(json);
   else if (typeof json === 'string' && JSON_NUMBER.test(json)) value = Number(json);
@@ -141,8 +142,7 @@ function parseBytes(json: unknown): Parsed<Uint8Array> {
   if (typeof json !== 'string') return fail(`expected base64-encoded bytes, got ${describe(json)}`);
   const body = json.replace(/=+$/, '');
   const padded = body.length !== json.length;
-  const wellFormed =
-    (BASE64.test(json) || BASE64_URL.test(json)) && body.length % 4 !== 1 && (!padded || json.length % 4 === 0);
+  const wellFormed = (BASE64.test(json) || BASE64_URL.test(json)) && body.length % 4 !== 1 && (!padded || json.length % 4 === 0);
   if (!wellFormed) return fail(`invalid base64 ${describe(json)}`);
   return { value: Buffer.from(body, 'base64') }; // node decodes both alphabets
 }

@@ -21,11 +21,7 @@ import { formatDuration, formatFieldMask, formatTimestamp } from './well-known-s
  * Throws when the bytes hold something JSON cannot express (an Any of an unknown type, an
  * out-of-range Duration, ...), or when `type` is written as something other than an object.
  */
-export function messageToJson(
-  registry: ProtoRegistry,
-  type: protobuf.Type,
-  bytes: Uint8Array,
-): Record<string, unknown> {
+export function messageToJson(registry: ProtoRegistry, type: protobuf.Type, bytes: Uint8Array): Record<string, unknown> {
   const json = messageToJsonValue(registry, type, bytes);
   if (!isJsonObject(json)) {
     throw new TypeError(`${fullName(type)} is not written as a JSON object; use messageToJsonValue`);

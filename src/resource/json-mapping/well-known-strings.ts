@@ -29,7 +29,12 @@ export function parseDuration(json: unknown): Parsed<FieldValues> {
   const nanos = nanosFrom(match[3]);
   const negative = match[1] === '-';
   const signedNanos = negative && nanos !== 0 ? -nanos : nanos; // not -0, which is not the default
-  return { value: [[1, toLong(negative ? -seconds : seconds, false)], [2, signedNanos]] };
+  return {
+    value: [
+      [1, toLong(negative ? -seconds : seconds, false)],
+      [2, signedNanos],
+    ],
+  };
 }
 
 export function formatDuration(seconds: bigint, nanos: number): Parsed<string> {
@@ -60,7 +65,12 @@ export function parseTimestamp(json: unknown): Parsed<FieldValues> {
   if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) {
     return fail(`timestamp ${describe(json)} is out of range (years 0001 to 9999)`);
   }
-  return { value: [[1, toLong(seconds, false)], [2, nanosFrom(match[7])]] };
+  return {
+    value: [
+      [1, toLong(seconds, false)],
+      [2, nanosFrom(match[7])],
+    ],
+  };
 }
 
 /** Seconds since the epoch of a calendar date and time of day, in UTC; undefined if there is no such date or time. */

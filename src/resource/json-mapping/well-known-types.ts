@@ -5,16 +5,7 @@
 import type protobuf from 'protobufjs';
 import { fullName } from './fields.js';
 
-type WellKnownKind =
-  | 'any'
-  | 'duration'
-  | 'timestamp'
-  | 'wrapper'
-  | 'struct'
-  | 'value'
-  | 'list'
-  | 'fieldMask'
-  | 'empty';
+type WellKnownKind = 'any' | 'duration' | 'timestamp' | 'wrapper' | 'struct' | 'value' | 'list' | 'fieldMask' | 'empty';
 
 const WELL_KNOWN = new Map<string, WellKnownKind>([
   ['google.protobuf.Any', 'any'],

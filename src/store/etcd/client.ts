@@ -207,7 +207,10 @@ export class EtcdFollower {
     try {
       this.handlers[kind](kv);
     } catch (err) {
-      this.logger.error({ event: 'store_event_failed', target: this.target, key: kv.key.toString(), error: (err as Error).message }, 'a stored change could not be applied');
+      this.logger.error(
+        { event: 'store_event_failed', target: this.target, key: kv.key.toString(), error: (err as Error).message },
+        'a stored change could not be applied',
+      );
     }
   }
 }

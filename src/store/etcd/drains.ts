@@ -17,7 +17,6 @@ function serialize(drain: Drain): string {
   return JSON.stringify({ format: FORMAT, drain });
 }
 
-
 /**
  * Drains in etcd, one key per drain. A drain is written only if its key still has the mod
  * revision of the version the change was made to, so two replicas never overwrite each other:
@@ -138,7 +137,10 @@ export class EtcdDrainStore implements DrainStore {
     this.#held.set(drain.id, []);
     let res;
     try {
-      res = await txn.then(this.client.put(key).value(await encodeValue(json))).else(this.client.get(key)).commit();
+      res = await txn
+        .then(this.client.put(key).value(await encodeValue(json)))
+        .else(this.client.get(key))
+        .commit();
     } catch (err) {
       throw new StoreUnavailableError(`drain ${drain.id} not saved: ${(err as Error).message}`);
     } finally {

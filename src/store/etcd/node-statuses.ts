@@ -126,7 +126,10 @@ export class EtcdNodeStatuses implements NodeStatusStore {
       byReplica.set(at.replica, record);
       this.#changed(at.nodeId);
     } catch (err) {
-      this.logger.warn({ event: 'node_record_unreadable', node: at.nodeId, replica: at.replica, error: (err as Error).message }, 'node record ignored');
+      this.logger.warn(
+        { event: 'node_record_unreadable', node: at.nodeId, replica: at.replica, error: (err as Error).message },
+        'node record ignored',
+      );
     }
   }
 
