@@ -192,8 +192,8 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
     assert.equal(d.daemon.drains.get(id)?.state, 'running', 'Escape backs out');
     await page.keyboard.press('Enter');
     await confirm.getByRole('button', { name: 'Cancel the drain' }).click();
+    await waitUntil('the cancel to reach the daemon', () => d.daemon.drains.get(id)?.state === 'cancelled', 20_000);
     await detail.locator('h2 [data-state="cancelled"]').waitFor();
-    assert.equal(d.daemon.drains.get(id)?.state, 'cancelled');
     await waitUntil('the mesh nodes to get their ingress listener back', () =>
       fleetSpecs.filter((s) => s.cluster === 'mesh').every((s) => fleet.sim(s.id).listeners().includes('ingress_http')),
     );
