@@ -79,6 +79,8 @@ export class DrainManager {
    * join is pushed at once, and the drain might never reach the disk.
    */
   readonly #unsaved = new Set<string>();
+  /** Changes of drains being stored now, by drain id (see `#effective`). */
+  readonly #inFlight = new Map<string, Drain>();
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
@@ -313,13 +315,30 @@ export class DrainManager {
    */
   async #commit(drain: Drain, step = false): Promise<boolean> {
     const before = this.#drains.get(drain.id);
-    await this.deps.store.save(
-      this.list().map((d) => (d.id === drain.id ? drain : d)),
-      { changed: [drain], step, ...(before && before !== drain && { madeFrom: new Map([[drain, before]]) }) },
-    );
+    this.#inFlight.set(drain.id, drain);
+    try {
+      await this.deps.store.save(this.#effective(), {
+        changed: [drain],
+        step,
+        ...(before && before !== drain && { madeFrom: new Map([[drain, before]]) }),
+      });
+    } finally {
+      if (this.#inFlight.get(drain.id) === drain) this.#inFlight.delete(drain.id);
+    }
     if (step && this.#drains.get(drain.id) !== before) return false;
     this.#drains.set(drain.id, drain);
     return true;
+  }
+
+  /**
+   * The drains with the changes being stored in place of the drains they change. A node that
+   * (re)connects while a change is being stored gets it, as it would a moment later: the file
+   * can already hold it (renamed, its folder not yet synced), and the node must not be sent a
+   * listener set older than what is on disk. Saves made meanwhile (a node joining) write it
+   * too, so they cannot put the older version back on disk.
+   */
+  #effective(): Drain[] {
+    return this.list().map((d) => this.#inFlight.get(d.id) ?? d);
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -336,11 +355,18 @@ export class DrainManager {
   nodeConnected(node: NodeIdentity): void {
     const config = this.deps.desired.config;
     const now = this.#now();
-    const joined = [...this.#drains.values()].filter((drain) => !this.#unsaved.has(drain.id) && joinDrain(drain, node, config, now));
+    const joined = [...this.#drains.values()].filter((drain) => {
+      if (this.#unsaved.has(drain.id) || !joinDrain(drain, node, config, now)) return false;
+      // A change of this drain being stored joins the node too: it takes the drain's place next.
+      const storing = this.#inFlight.get(drain.id);
+      if (storing) joinDrain(storing, node, config, now);
+      return true;
+    });
     if (joined.length === 0) return;
     this.#applyToNodes([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
-    this.deps.store.save(this.list(), { changed: joined }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+    const changed = joined.map((d) => this.#inFlight.get(d.id) ?? d);
+    this.deps.store.save(this.#effective(), { changed }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
 
   /** Evaluates every running drain once (after any change under way), if this replica leads. */
@@ -456,7 +482,7 @@ export class DrainManager {
 
   /** Hands the drains in memory (all stored) to the desired state for these nodes. */
   #applyToNodes(nodeIds: Iterable<string>): void {
-    this.deps.desired.applyDrains(this.list(), nodeIds);
+    this.deps.desired.applyDrains(this.#effective(), nodeIds);
   }
 
   /** The drain's nodes; `acting`: only those with something to drain in some phase. */
