@@ -18,7 +18,16 @@ import { waitUntil } from './wait.js';
 import { demoConfig } from './fleet-configs.js';
 import { SimNode } from './sim-node.js';
 import { readStateFiles, stateFileViolations, type FileDrain, type StateFiles } from './crash-state-files.js';
-import { CrashModel, transitions, viewPart, type DrainBody, type ModelDrain, type NodeSpec, type ScopeSpec, type SelectorSpec } from './crash-model.js';
+import {
+  CrashModel,
+  transitions,
+  viewPart,
+  type DrainBody,
+  type ModelDrain,
+  type NodeSpec,
+  type ScopeSpec,
+  type SelectorSpec,
+} from './crash-model.js';
 
 export interface CrashScenarioOptions {
   /** Kill points to test (kills while an operation runs, while idle, and during start-up). */
@@ -130,9 +139,14 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     res.resources
       .map((r) => {
         // google.protobuf.Struct as decoded: { fields: { key: { stringValue } } }.
-        const meta = (r.message['metadata'] as { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string }> }> } | undefined)
-          ?.filter_metadata;
-        return viewPart(r.name, meta?.['drainplane']?.fields?.['tag']?.stringValue ?? '', meta?.['drainplane.drain']?.fields?.['drain']?.stringValue ?? '');
+        const meta = (
+          r.message['metadata'] as { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string }> }> } | undefined
+        )?.filter_metadata;
+        return viewPart(
+          r.name,
+          meta?.['drainplane']?.fields?.['tag']?.stringValue ?? '',
+          meta?.['drainplane.drain']?.fields?.['drain']?.stringValue ?? '',
+        );
       })
       .sort()
       .join(' ');
@@ -146,11 +160,26 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   };
 
   const start = async (): Promise<Daemon> => {
-    const proc = startCli(['serve', '--config', configFile, '--state-dir', stateDir, '--xds-host', '127.0.0.1', '--xds-port', '0', '--api-port', '0', '--no-watch']);
-    const started = await proc.waitForLog((l) => l['event'] === 'started', 60_000).catch((err: unknown) => {
-      proc.child.kill('SIGKILL');
-      throw err;
-    });
+    const proc = startCli([
+      'serve',
+      '--config',
+      configFile,
+      '--state-dir',
+      stateDir,
+      '--xds-host',
+      '127.0.0.1',
+      '--xds-port',
+      '0',
+      '--api-port',
+      '0',
+      '--no-watch',
+    ]);
+    const started = await proc
+      .waitForLog((l) => l['event'] === 'started', 60_000)
+      .catch((err: unknown) => {
+        proc.child.kill('SIGKILL');
+        throw err;
+      });
     return { proc, xds: `127.0.0.1:${started['xdsPort'] as number}`, api: `http://127.0.0.1:${started['apiPort'] as number}` };
   };
 
@@ -209,7 +238,13 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
         return synced.length === NODES.length && listed;
       },
       SETTLE_MS,
-      { intervalMs: 50, explain: () => `(not in sync: ${NODES.filter((n) => !synced.includes(n)).map((n) => n.id).join(', ')})` },
+      {
+        intervalMs: 50,
+        explain: () =>
+          `(not in sync: ${NODES.filter((n) => !synced.includes(n))
+            .map((n) => n.id)
+            .join(', ')})`,
+      },
     );
     for (const n of NODES) {
       if (received.has(n.id)) continue;
@@ -223,10 +258,16 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   /** Waits until every node holds the listener set of the current state. */
   const converge = async (what: string): Promise<void> => {
     try {
-      await waitUntil(`every node to converge after ${what}`, () => NODES.every((n) => holding.get(n.id)?.view === model.settledView(n.id)), SETTLE_MS);
+      await waitUntil(
+        `every node to converge after ${what}`,
+        () => NODES.every((n) => holding.get(n.id)?.view === model.settledView(n.id)),
+        SETTLE_MS,
+      );
     } catch {
       const off = NODES.filter((n) => holding.get(n.id)?.view !== model.settledView(n.id));
-      violations.push(`after ${what}: ${off.map((n) => `${n.id} holds [${holding.get(n.id)?.view}], expected [${model.settledView(n.id)}]`).join('; ')}`);
+      violations.push(
+        `after ${what}: ${off.map((n) => `${n.id} holds [${holding.get(n.id)?.view}], expected [${model.settledView(n.id)}]`).join('; ')}`,
+      );
     }
   };
 
@@ -274,7 +315,8 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     const members = model.membersOf(body.selector);
     const known = new Set(model.current.drains.map((d) => d.id));
     const add = (id: string, took: readonly string[]): void => {
-      if ([...took].sort().join() !== [...members].sort().join()) violations.push(`drain ${id} took [${took.join(', ')}], expected [${members.join(', ')}]`);
+      if ([...took].sort().join() !== [...members].sort().join())
+        violations.push(`drain ${id} took [${took.join(', ')}], expected [${members.join(', ')}]`);
       model.commit(transitions.create(model.current, { id, body, members, cancelled: false, advanced: false } satisfies ModelDrain));
     };
     return {
@@ -285,7 +327,10 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       expect: 'accepted',
       commit: (res) => {
         const drain = res as FileDrain;
-        add(drain.id, drain.phases[0]!.nodes.map((n) => n.nodeId));
+        add(
+          drain.id,
+          drain.phases[0]!.nodes.map((n) => n.nodeId),
+        );
       },
       committedOnDisk: (files) => {
         const added = files.drains.filter((d) => !known.has(d.id));
@@ -378,7 +423,20 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const startAndSync = async (): Promise<Daemon> => {
     // Sometimes the kill comes while drainplane starts: nothing may change on disk.
     while (random() < 0.1 && counts.killPoints < options.kills) {
-      const proc = startCli(['serve', '--config', configFile, '--state-dir', stateDir, '--xds-host', '127.0.0.1', '--xds-port', '0', '--api-port', '0', '--no-watch']);
+      const proc = startCli([
+        'serve',
+        '--config',
+        configFile,
+        '--state-dir',
+        stateDir,
+        '--xds-host',
+        '127.0.0.1',
+        '--xds-port',
+        '0',
+        '--api-port',
+        '0',
+        '--no-watch',
+      ]);
       await new Promise((r) => setTimeout(r, random() * 600));
       proc.child.kill('SIGKILL');
       await proc.exited;
@@ -390,7 +448,8 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     const d = await start();
     const t1 = Date.now();
     // Writes cut short leave temporary files: a started drainplane has removed them.
-    for (const folder of [dir, stateDir]) counts.leftoverTempFiles += (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.tmp')).length;
+    for (const folder of [dir, stateDir])
+      counts.leftoverTempFiles += (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.tmp')).length;
     model.restarted();
     await connectNodes(d);
     log(`start ${t1 - t0} ms, nodes in sync ${Date.now() - t1} ms`);
@@ -421,7 +480,9 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       if (!(res instanceof Error)) settle(op, res);
       const when = `kill point ${counts.killPoints} (${op.what}, ${delay.toFixed(0)} ms)`;
       await afterKill(op, when);
-      log(`${((Date.now() - began) / 1000).toFixed(1)}s ${when}: ${res instanceof Error ? 'cut short' : `HTTP ${res.status}`}; ${model.committed} operations committed, ${violations.length} violation(s)`);
+      log(
+        `${((Date.now() - began) / 1000).toFixed(1)}s ${when}: ${res instanceof Error ? 'cut short' : `HTTP ${res.status}`}; ${model.committed} operations committed, ${violations.length} violation(s)`,
+      );
       daemon = await startAndSync();
     }
     // The end: every drain with nodes completes once its egress phase is released.
