@@ -40,53 +40,67 @@ const hostile = env('HOSTILE', 1) > 0;
 const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 async function main(): Promise<number> {
+  const sections = [kills > 0 && crashSoak, stormNodes > 0 && reconnectStorm, hostile && hostileClients].filter((f) => f !== false);
   let failed = false;
-  if (kills > 0) {
-    log(`crash soak: ${kills} kill points, seed ${seed}`);
-    const crash = await runCrashScenario({ kills, seed, log: (l) => l.includes('kill point') && log(l) });
-    console.log(
-      `crash: ${crash.killPoints} kill points tested (${crash.killsInFlight} cut an operation short, ${crash.killsAtStartup} during start-up), ` +
-        `${crash.operations} operations, ${crash.listenerSets} listener sets judged, ${crash.violations.length} violation(s) found, ` +
-        `${crash.leftoverTempFiles} temporary file(s) left; seed ${seed}`,
-    );
-    for (const v of crash.violations) console.log(`  violation: ${v}`);
-    failed ||= crash.violations.length > 0;
-  }
-  if (stormNodes > 0) {
-    log(`reconnect storm: ${stormNodes} nodes`);
-    const storm = await runReconnectStorm({ nodes: stormNodes, workers: 2, streamsPerConnection: 500, log });
-    console.log(
-      `storm: ${storm.nodes} nodes (${storm.drained} drained) over ${storm.connections} connections reconnected in ${storm.reconnectMs} ms; ` +
-        `drainplane ${storm.daemonAlive ? 'up' : 'DOWN'}; ${storm.wrongCount} node(s) with a wrong listener set; drain ${storm.drainState}; ` +
-        `RSS ${mib(storm.baselineRssBytes)} before, ${mib(storm.rssBytes)} after (bound ${mib(storm.rssBoundBytes)})`,
-    );
-    for (const w of storm.wrong) console.log(`  wrong: ${w}`);
-    failed ||= !storm.daemonAlive || storm.wrongCount > 0 || storm.drainState !== 'completed' || storm.rssBytes >= storm.rssBoundBytes;
-  }
-  if (hostile) {
-    const seconds = env('HOSTILE_SECONDS', 90);
-    log(`hostile clients: ${seconds} s`);
-    const result = await runHostileSoak({
-      seconds,
-      scale: env('HOSTILE_SCALE', 10),
-      honestNodes: env('HOSTILE_HONEST_NODES', 200),
-      deltaPercent: 50,
-      bulkBytes: env('HOSTILE_BULK_MIB', 10) * 2 ** 20,
-      deadlineSeconds: env('HOSTILE_DEADLINE_SECONDS', 30),
-      maxRssBytes: env('HOSTILE_MAX_RSS_MIB', 1536) * 2 ** 20,
-      settleSeconds: env('HOSTILE_SETTLE_SECONDS', 10),
-      nodesApiClients: env('HOSTILE_API_CLIENTS', 1),
-      ...(process.env['HOSTILE_ATTACKS'] && { attacks: attackKinds(process.env['HOSTILE_ATTACKS']) }),
-      log,
+  for (const section of sections) {
+    // A section that breaks (a harness timeout, say) fails the run; the others still run.
+    const ok = await section().catch((err: unknown) => {
+      console.log(`${section.name}: could not finish: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return false;
     });
-    failed = reportHostile(result) || failed;
-    const file = process.env['HOSTILE_RESULT'];
-    if (file) {
-      await writeFile(file, `${JSON.stringify(result, null, 1)}\n`);
-      log(`hostile: the numbers and every sample written to ${file}`);
-    }
+    failed ||= !ok;
   }
   return failed ? 1 : 0;
+}
+
+/** Each section says whether it passed. */
+async function crashSoak(): Promise<boolean> {
+  log(`crash soak: ${kills} kill points, seed ${seed}`);
+  const crash = await runCrashScenario({ kills, seed, log: (l) => l.includes('kill point') && log(l) });
+  console.log(
+    `crash: ${crash.killPoints} kill points tested (${crash.killsInFlight} cut an operation short, ${crash.killsAtStartup} during start-up), ` +
+      `${crash.operations} operations, ${crash.listenerSets} listener sets judged, ${crash.violations.length} violation(s) found, ` +
+      `${crash.leftoverTempFiles} temporary file(s) left; seed ${seed}`,
+  );
+  for (const v of crash.violations) console.log(`  violation: ${v}`);
+  return crash.violations.length === 0;
+}
+
+async function reconnectStorm(): Promise<boolean> {
+  log(`reconnect storm: ${stormNodes} nodes`);
+  const storm = await runReconnectStorm({ nodes: stormNodes, workers: 2, streamsPerConnection: 500, log });
+  console.log(
+    `storm: ${storm.nodes} nodes (${storm.drained} drained) over ${storm.connections} connections reconnected in ${storm.reconnectMs} ms; ` +
+      `drainplane ${storm.daemonAlive ? 'up' : 'DOWN'}; ${storm.wrongCount} node(s) with a wrong listener set; drain ${storm.drainState}; ` +
+      `RSS ${mib(storm.baselineRssBytes)} before, ${mib(storm.rssBytes)} after (bound ${mib(storm.rssBoundBytes)})`,
+  );
+  for (const w of storm.wrong) console.log(`  wrong: ${w}`);
+  return storm.daemonAlive && storm.wrongCount === 0 && storm.drainState === 'completed' && storm.rssBytes < storm.rssBoundBytes;
+}
+
+async function hostileClients(): Promise<boolean> {
+  const seconds = env('HOSTILE_SECONDS', 90);
+  log(`hostile clients: ${seconds} s`);
+  const result = await runHostileSoak({
+    seconds,
+    scale: env('HOSTILE_SCALE', 10),
+    honestNodes: env('HOSTILE_HONEST_NODES', 200),
+    deltaPercent: 50,
+    bulkBytes: env('HOSTILE_BULK_MIB', 10) * 2 ** 20,
+    deadlineSeconds: env('HOSTILE_DEADLINE_SECONDS', 30),
+    maxRssBytes: env('HOSTILE_MAX_RSS_MIB', 1536) * 2 ** 20,
+    settleSeconds: env('HOSTILE_SETTLE_SECONDS', 10),
+    nodesApiClients: env('HOSTILE_API_CLIENTS', 1),
+    ...(process.env['HOSTILE_ATTACKS'] && { attacks: attackKinds(process.env['HOSTILE_ATTACKS']) }),
+    log,
+  });
+  const failed = reportHostile(result);
+  const file = process.env['HOSTILE_RESULT'];
+  if (file) {
+    await writeFile(file, `${JSON.stringify(result, null, 1)}\n`);
+    log(`hostile: the numbers and every sample written to ${file}`);
+  }
+  return !failed;
 }
 
 /** HOSTILE_ATTACKS: a comma-separated list of attack kinds. */
