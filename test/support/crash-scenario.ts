@@ -448,6 +448,8 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     }
     const t0 = Date.now();
     const d = await start();
+    // Known at once to the clean-up below, which must kill it even if its nodes never sync.
+    daemon = d;
     const t1 = Date.now();
     // Writes cut short leave temporary files: a started drainplane has removed them.
     for (const folder of [dir, stateDir])
