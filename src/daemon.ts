@@ -12,7 +12,8 @@ import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
 import { DesiredState } from './fleet/desired-state/desired-state.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
-import { GaugePoller } from './admin/gauge-poller.js';
+import { AdminPoller } from './admin/admin-poller.js';
+import { HostCountStore } from './admin/host-count-store.js';
 import { DrainManager } from './fleet/drain/manager.js';
 import type { Retention } from './fleet/drain/retention.js';
 import type { Drain } from './fleet/drain/model.js';
@@ -68,6 +69,8 @@ export interface DaemonOptions {
   readonly localAdminAddress?: string;
   /** How often a draining node's admin /stats is read (default 1000 ms). */
   readonly gaugePollMs?: number;
+  /** How often the admin /clusters of a node in an endpoint drain is read (default 1000 ms). */
+  readonly hostPollMs?: number;
   /** How often drains are evaluated (default 250 ms). */
   readonly drainTickMs?: number;
   /** How much drain history is kept (default DEFAULT_RETENTION). */
@@ -133,7 +136,8 @@ interface DaemonParts {
   readonly fleet: FleetView | undefined;
   readonly gauges: ConnectionGauges;
   readonly drains: DrainManager;
-  readonly poller: GaugePoller;
+  /** Admin reads of draining nodes: their /stats, and for endpoint drains their /clusters. */
+  readonly pollers: readonly AdminPoller[];
   readonly metrics: Metrics;
   readonly config: ConfigService;
   readonly xds: XdsServer;
@@ -227,6 +231,7 @@ export class Daemon {
     const xdsLimits = { ...DEFAULT_XDS_LIMITS, ...options.xdsLimits };
     const nodes = new NodeRegistry(xdsLimits);
     const gauges = new ConnectionGauges();
+    const hosts = new HostCountStore();
     // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
     const fleet = store.nodes && new FleetView({ replica: store.replica, local: nodes, gauges, shared: store.nodes });
     const drains = new DrainManager({
@@ -234,19 +239,31 @@ export class Daemon {
       nodes,
       desired,
       connections: fleet ?? gauges,
+      hosts,
       admin,
       logger: logger.child({ component: 'drains' }),
       ...(options.drainTickMs !== undefined && { tickMs: options.drainTickMs }),
       ...(options.drainRetention !== undefined && { retention: options.drainRetention }),
       ...(fleet && { fleet, remote: fleet, leading: () => store.leadership.isLeader(), saveProgress: true }),
     });
-    const poller = new GaugePoller({
-      admin,
-      gauges,
-      nodes: () => drains.activeNodes(),
-      logger,
-      ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
-    });
+    const pollers = [
+      new AdminPoller({
+        admin,
+        what: '/stats',
+        poll: (node) => admin.poll(node, gauges),
+        nodes: () => drains.activeNodes('listeners'),
+        logger,
+        ...(options.gaugePollMs !== undefined && { intervalMs: options.gaugePollMs }),
+      }),
+      new AdminPoller({
+        admin,
+        what: '/clusters',
+        poll: (node) => admin.pollHosts(node, hosts),
+        nodes: () => drains.activeNodes('endpoints'),
+        logger,
+        ...(options.hostPollMs !== undefined && { intervalMs: options.hostPollMs }),
+      }),
+    ];
     const ledger = new NackLedger(xdsLimits);
     const metrics = createMetrics({ ledger, drains });
     const config = new ConfigService({
@@ -312,7 +329,7 @@ export class Daemon {
       fleet,
       gauges,
       drains,
-      poller,
+      pollers,
       metrics,
       config,
       xds,
@@ -396,10 +413,10 @@ export class Daemon {
     if (options.apiTls) this.#stops.push(options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer));
     if (options.xdsTls) this.#stops.push(options.xdsTls.watch());
     parts.drains.start();
-    parts.poller.start();
+    for (const poller of parts.pollers) poller.start();
     this.#stops.push(
       () => parts.drains.stop(),
-      () => parts.poller.stop(),
+      () => parts.pollers.forEach((p) => p.stop()),
     );
   }
 

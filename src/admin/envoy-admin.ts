@@ -7,6 +7,7 @@ import { AdminTransport, renderPath, type AdminQuery } from './admin-transport.j
 import { connectionGauges, CONNECTION_GAUGES_FILTER, type ConnectionGauges } from './connection-gauges.js';
 import { drainListenersQuery, drainNeedsVersion, type DrainListenersOptions } from './drain-query.js';
 import { parseServerInfo, type ServerInfo, type ServerState } from './server-info.js';
+import { parseClustersJson, type ParsedHostCounts } from './host-counts.js';
 import { parseStatsJson, statsFilterPattern } from './stats.js';
 
 export type { ConnectionGauges } from './connection-gauges.js';
@@ -57,6 +58,11 @@ export class EnvoyAdmin {
   /** Active connections per listener address and per HTTP prefix, without admin and per-worker names. */
   async connectionGauges(): Promise<ConnectionGauges> {
     return connectionGauges(await this.stats(CONNECTION_GAUGES_FILTER));
+  }
+
+  /** GET /clusters?format=json: requests and connections open to each upstream host. */
+  async hostCounts(): Promise<ParsedHostCounts> {
+    return this.#getJson('/clusters', [['format', 'json']], parseClustersJson);
   }
 
   /** GET /ready: 'LIVE' (200), otherwise the state Envoy names with its 503, e.g. 'DRAINING'. */

@@ -2,6 +2,7 @@ import type { NodeIdentity } from '../cache/node.js';
 import type { AdminDrainActions } from '../fleet/drain/ports.js';
 import type { ConnectionGauges } from '../metrics/connection-gauges.js';
 import { EnvoyAdmin } from './envoy-admin.js';
+import type { HostCountStore } from './host-count-store.js';
 
 /** The node metadata key under which an Envoy may announce its admin address (`host:port`). */
 export const ADMIN_ADDRESS_METADATA = 'admin_address';
@@ -64,6 +65,12 @@ export class FleetAdmin implements AdminDrainActions {
   async poll(node: NodeIdentity, gauges: ConnectionGauges): Promise<void> {
     const askedAt = gauges.now();
     gauges.record(node.id, await this.#client(node).connectionGauges(), askedAt);
+  }
+
+  /** Reads the node's host counts from its admin /clusters into `store`, dated when asked for. */
+  async pollHosts(node: NodeIdentity, store: HostCountStore): Promise<void> {
+    const askedAt = store.now();
+    store.record(node.id, await this.#client(node).hostCounts(), askedAt);
   }
 
   close(): void {

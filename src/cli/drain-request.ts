@@ -5,8 +5,8 @@ import { DRAIN_METHODS, SCOPE_NAMES, type DrainMethod } from '../fleet/drain/mod
 import type { DrainRequestBody } from '../api/schemas/drain.js';
 import { CliError } from './errors.js';
 
-type Selector = DrainRequestBody['selector'];
-type Scope = DrainRequestBody['scope'];
+type Selector = NonNullable<DrainRequestBody['selector']>;
+type Scope = NonNullable<DrainRequestBody['scope']>;
 
 /**
  * The request the flags describe. Only the syntax is checked here: the API judges the
@@ -21,9 +21,19 @@ export function drainRequest(v: Readonly<Record<string, string | boolean | undef
   const deadline = v['deadline'] as string | undefined;
   const threshold = v['threshold'] as string | undefined;
   const egressAfter = v['egress-after'] as string | undefined;
+  const endpoint = v['endpoint'] as string | undefined;
+  const selector = v['selector'] as string | undefined;
+  const scope = v['scope'] as string | undefined;
+  if (endpoint === undefined) {
+    if (selector === undefined) throw new CliError('drain: --selector is required (or --endpoint, for an endpoint drain)');
+    if (scope === undefined) throw new CliError('drain: --scope is required (or --endpoint, for an endpoint drain)');
+  } else if (v['remove'] !== true && v['remove'] !== undefined) {
+    throw new CliError('--remove takes no value');
+  }
   return {
-    selector: parseSelector(v['selector'] as string),
-    scope: parseScope(v['scope'] as string),
+    ...(endpoint !== undefined && { endpoints: endpointTarget(endpoint, v['remove'] === true) }),
+    ...(selector !== undefined && { selector: parseSelector(selector) }),
+    ...(scope !== undefined && { scope: parseScope(scope) }),
     ...(method !== undefined && { method: method as DrainMethod }),
     ...(batch !== undefined && { batch: parseBatch(batch) }),
     ...(deadline !== undefined && { deadlineSeconds: number('deadline', deadline) }),
@@ -31,6 +41,16 @@ export function drainRequest(v: Readonly<Record<string, string | boolean | undef
     ...(egressAfter !== undefined && { egress: parseEgressAfter(egressAfter) }),
     ...(v['confirm'] === true && { confirm: true }),
   };
+}
+
+/** `--endpoint 10.0.0.7:8080,10.0.0.8:8080`: the API checks each address and names a wrong one. */
+export function endpointTarget(text: string, remove: boolean): NonNullable<DrainRequestBody['endpoints']> {
+  const addresses = text
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (addresses.length === 0) throw new CliError('--endpoint must name HOST:PORT[,HOST:PORT...]');
+  return { addresses, ...(remove && { remove: true }) };
 }
 
 const SELECTOR_KEYS = 'id, ids, cluster, region, zone, sub_zone or metadata.KEY';

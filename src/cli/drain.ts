@@ -10,8 +10,14 @@ const HELP = `usage: drainplane drain --selector K=V[,K=V...] --scope ingress|eg
                        [--batch N|N%] [--deadline SECONDS] [--threshold N]
                        [--egress-after ingress-complete|advance|egress-idle|DELAY_SECONDS] [--confirm]
                        [--token-file FILE] [--ca-file FILE] [--wait]
+       drainplane drain --endpoint HOST:PORT[,HOST:PORT...] [--remove] [--selector K=V[,K=V...]]
+                       [--deadline SECONDS] [--threshold N] [--api URL] [--token-file FILE] [--ca-file FILE] [--wait]
 
 Starts a drain through the API and prints its id. With --wait, follows it to the end.
+With --endpoint, an endpoint (upstream) drain: those backends become DRAINING in the EDS of
+every Envoy that holds them (of the selector's nodes, if one is given), and the drain completes
+when each such Envoy has no request and no connection open to them; --remove then leaves them
+out of the assignments. drainplane drains cancel ID restores them.
 
 Selector keys (every one given must match): id (repeatable), ids=a|b|c, cluster, region,
 zone, sub_zone, metadata.KEY. Example: --selector cluster=edge,zone=eu-west-1a
@@ -30,6 +36,8 @@ export async function drainCommand(args: string[]): Promise<number> {
       api: { type: 'string' },
       selector: { type: 'string' },
       scope: { type: 'string' },
+      endpoint: { type: 'string' },
+      remove: { type: 'boolean' },
       method: { type: 'string' },
       batch: { type: 'string' },
       deadline: { type: 'string' },
@@ -41,7 +49,6 @@ export async function drainCommand(args: string[]): Promise<number> {
       wait: { type: 'boolean' },
     },
     HELP,
-    ['selector', 'scope'],
   );
   if (!flags) return 0;
   if (flags.positionals.length > 0) throw new CliError(`drain: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);

@@ -1,3 +1,4 @@
+import { describeTarget } from '../fleet/endpoints/target.js';
 import { NODE_PHASE_STATES, type Scope } from '../fleet/drain/model.js';
 import { ApiClient, type DrainView } from './api-client.js';
 import { parseFlags } from './args.js';
@@ -40,7 +41,9 @@ export async function drainsCommand(args: string[]): Promise<number> {
   }
   const drain = await api.post<DrainView>(`/v1/drains/${encodeURIComponent(id!)}/${action}`);
   process.stdout.write(
-    action === 'cancel' ? `drain ${drain.id} cancelled; its listeners are restored\n` : `drain ${drain.id}: egress phase started\n`,
+    action === 'cancel'
+      ? `drain ${drain.id} cancelled; what it changed (listeners, endpoints) is restored\n`
+      : `drain ${drain.id}: egress phase started\n`,
   );
   for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
   return 0;
@@ -63,7 +66,8 @@ function table(drains: readonly DrainView[]): string {
 }
 
 function scope(s: Scope): string {
-  return typeof s === 'string' ? s : `listener:${s.listeners.join(',')}`;
+  if (typeof s === 'string') return s;
+  return 'listeners' in s ? `listener:${s.listeners.join(',')}` : `endpoint:${describeTarget(s.endpoints)}`;
 }
 
 /** `drained=3 acked=1`: the phase's nodes by state, none when it has no nodes. */

@@ -83,7 +83,8 @@ export function heldBy(drain: DrainView): string[] {
         const listeners = n.listeners
           .map((l) => `${l.name} (${l.connections === null ? 'connections unknown' : `${l.connections} connection(s)`})`)
           .join(', ');
-        return `${phase.name}: ${n.nodeId} ${STATE_WORDS[n.state]}, listeners ${listeners}: ${n.error ?? 'no reason given'}`;
+        const what = n.endpoints ? `endpoints ${n.endpoints.map((e) => e.address).join(', ')}` : `listeners ${listeners}`;
+        return `${phase.name}: ${n.nodeId} ${STATE_WORDS[n.state]}, ${what}: ${n.error ?? 'no reason given'}`;
       }),
   );
 }

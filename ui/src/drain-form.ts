@@ -98,7 +98,7 @@ export class DrainForm {
       this.#showErrors([request.error]);
       return undefined;
     }
-    if (Object.keys(request.selector).length === 0) {
+    if (Object.keys(request.selector ?? {}).length === 0) {
       this.#latest = undefined;
       this.#showErrors([]);
       replaceContent(this.#preview, h('p', { class: 'hint' }, 'Name the nodes to drain: a cluster, region, zone, node ids or metadata.'));

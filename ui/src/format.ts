@@ -102,7 +102,11 @@ export function openConnectionsText(connections: number | null, unknown: number)
 
 export function scopeText(d: Pick<DrainDigest, 'spec'>): string {
   const scope = d.spec.scope;
-  return typeof scope === 'object' ? `listeners ${scope.listeners.join(', ')}` : scope;
+  if (typeof scope === 'string') return scope;
+  if ('listeners' in scope) return `listeners ${scope.listeners.join(', ')}`;
+  const e = scope.endpoints;
+  const named = [...(e.addresses ?? []), ...(e.cluster !== undefined ? [`cluster ${e.cluster}`] : [])];
+  return `endpoints ${named.join(', ') || 'by locality or labels'}${e.remove === true ? ' (then removed)' : ''}`;
 }
 
 /** "edge · us-east-1/us-east-1a", leaving out what is empty. */

@@ -64,10 +64,42 @@ export const scopeSchema = Type.Union([
   Type.Object({ listeners: Type.Array(nonEmpty, { maxItems: 10_000 }) }, { additionalProperties: false }),
 ]);
 
+/**
+ * The endpoints of an endpoint drain. Every criterion given must hold; the domain refuses a
+ * target that names none, and addresses that are no HOST:PORT, naming the field.
+ */
+export const endpointTargetSchema = Type.Object(
+  {
+    addresses: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 1_000, description: 'HOST:PORT (IPv6 as [::1]:8080)' })),
+    cluster: Type.Optional(Type.String({ description: "the ClusterLoadAssignment's cluster_name" })),
+    locality: Type.Optional(
+      Type.Object(
+        { region: Type.Optional(Type.String()), zone: Type.Optional(Type.String()), subZone: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+    metadata: Type.Optional(
+      Narrowed<Record<string, string>>({
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        maxProperties: 64,
+        description: 'the endpoint\'s filter_metadata["envoy.lb"] labels',
+      }),
+    ),
+    remove: Type.Optional(Type.Boolean({ description: 'once the drain completed, leave the endpoints out of the assignment' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A node drain names `selector` and `scope`; an endpoint drain names `endpoints` (and may narrow
+ * the nodes with a selector). Which fields each kind needs or refuses is the domain's check.
+ */
 export const drainRequestSchema = Type.Object(
   {
-    selector: selectorSchema,
-    scope: scopeSchema,
+    selector: Type.Optional(selectorSchema),
+    scope: Type.Optional(scopeSchema),
+    endpoints: Type.Optional(endpointTargetSchema),
     method: Type.Optional(StringEnum(DRAIN_METHODS)),
     egress: Type.Optional(
       Type.Object(
@@ -115,6 +147,17 @@ const nodeProgress = ReplyObject({
   startedAt: nullableTime,
   finishedAt: nullableTime,
   listeners: Type.Array(ReplyObject({ name: Type.String(), connections: Nullable(Type.Integer({ description: 'null while unknown' })) })),
+  endpoints: Type.Optional(
+    Type.Array(
+      ReplyObject({
+        cluster: Type.String(),
+        address: Type.String({ description: 'HOST:PORT' }),
+        requests: Nullable(Type.Integer({ description: 'active requests to the host in this Envoy; null while unknown' })),
+        connections: Nullable(Type.Integer({ description: 'active connections to the host in this Envoy; null while unknown' })),
+      }),
+      { description: "an endpoint drain's endpoints on this node" },
+    ),
+  ),
   error: Nullable(Type.String()),
   note: Type.Optional(Type.String({ description: 'why the node finished at once: nothing to drain on it in this phase' })),
   quietSince: Type.Optional(Nullable(Type.String({ description: 'egress-idle: since when its egress listeners had no connection' }))),

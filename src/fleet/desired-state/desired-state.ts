@@ -6,6 +6,8 @@ import type { XdsEvents } from '../../xds/events.js';
 import type { FleetConfig } from '../config.js';
 import type { Drain } from '../drain/model.js';
 import { applyOverlay, overlaysOf, type NodeOverlay } from '../drain/overlay.js';
+import { endpointDrains, type EndpointDrains } from '../endpoints/marks.js';
+import { applyEndpointMarks } from '../endpoints/overlay.js';
 import type { NodeStatus } from '../registry.js';
 import { groupSnapshots, type GroupSnapshots } from './group-snapshots.js';
 import { typeSync, type TypeSync } from './sync.js';
@@ -26,7 +28,7 @@ const NO_OVERLAY: NodeOverlay = new Map();
 
 /**
  * What every node should have, and the one writer of the snapshot cache: the running config's
- * group snapshot with the drains' listener changes on top. The config service hands it each
+ * group snapshot with the drains' listener changes and endpoint drains' marks on top. The config service hands it each
  * config it installs, the drain manager the drains after each stored change; every other part
  * asks it whether a node is in sync. Snapshots are kept for nodes with an open stream only.
  */
@@ -35,6 +37,8 @@ export class DesiredState {
   #groups: GroupSnapshots;
   /** Listener changes by node, for every node of a drain that acts on listeners (served or not). */
   readonly #overlays = new Map<string, NodeOverlay>();
+  /** The endpoint drains acting now: they act on every node they select, with an entry or not. */
+  #endpoints: EndpointDrains = endpointDrains([]);
   readonly #served = new Map<string, ServedNode>();
 
   /**
@@ -67,10 +71,14 @@ export class DesiredState {
   /**
    * Takes the drains' listener changes for these nodes (from drains already stored) and pushes
    * the served ones whose snapshot changed. `all`: every node of the drains and every node
-   * that has an overlay now (after the store was unreachable).
+   * that has an overlay now (after the store was unreachable). When what endpoint drains do
+   * changed, every served node is worked out again: they act beyond their entries.
    */
   applyDrains(drains: readonly Drain[], nodeIds: Iterable<string> | 'all'): void {
     const wanted = new Set(nodeIds === 'all' ? this.#overlays.keys() : nodeIds);
+    const endpoints = endpointDrains(drains);
+    if (endpoints.key !== this.#endpoints.key) for (const id of this.#served.keys()) wanted.add(id);
+    this.#endpoints = endpoints;
     if (nodeIds === 'all') for (const d of drains) for (const p of d.phases) for (const n of p.nodes) wanted.add(n.nodeId);
     const next = overlaysOf(drains, wanted);
     for (const id of wanted) {
@@ -129,7 +137,8 @@ export class DesiredState {
       const base = this.#groups(served.identity);
       // Unknown now (no group matches): the node keeps what it has rather than get an empty state.
       if (!base) continue;
-      if (this.options.cache.setSnapshot(id, applyOverlay(base, this.#overlays.get(id)))) changed += 1;
+      const listeners = applyOverlay(base, this.#overlays.get(id));
+      if (this.options.cache.setSnapshot(id, applyEndpointMarks(listeners, this.#endpoints.marksFor(served.identity)))) changed += 1;
     }
     return changed;
   }

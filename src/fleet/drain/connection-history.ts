@@ -88,7 +88,8 @@ function nodeKey(nodeId: string, phase: number): string {
 /** Open connections on the node's drained listeners, once every one of them was measured. */
 export function openConnections(n: NodeProgress): number | null {
   let sum = 0;
-  for (const l of n.listeners) {
+  // An endpoint drain's node: the connections its Envoy holds to the drained hosts.
+  for (const l of [...n.listeners, ...(n.endpoints ?? [])]) {
     if (l.connections === null) return null;
     sum += l.connections;
   }

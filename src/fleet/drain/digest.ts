@@ -103,13 +103,23 @@ function deadlineAt(startedAt: string, seconds: number): string | null {
  */
 export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
   if (n.state === 'pushed') {
+    if (spec.method === 'eds') return 'no ACK yet of the endpoints marked DRAINING (EDS)';
     return drainsByLds(spec.method) ? 'no ACK yet of the drained listeners' : `the admin call (${spec.method}) has not succeeded yet`;
   }
   if (n.state !== 'acked' || spec.measure === 'ack') return null;
   if (spec.measure === 'listener-drain') return "Envoy still warms or drains listener versions (a drain lasts Envoy's --drain-time-s)";
+  if (n.endpoints !== undefined) return endpointsHolding(n.endpoints, spec.threshold);
   const held = n.listeners.flatMap((l) => {
     if (l.connections === null) return [`${l.name}: no connection gauges since the ACK`];
     return l.connections > spec.threshold ? [`${l.name}: ${l.connections} connection(s) left`] : [];
+  });
+  return held.length > 0 ? held.join('; ') : null;
+}
+
+function endpointsHolding(endpoints: NonNullable<NodeProgress['endpoints']>, threshold: number): string | null {
+  const held = endpoints.flatMap((e) => {
+    if (e.requests === null || e.connections === null) return [`${e.address}: no host counts since the ACK`];
+    return e.requests > 0 || e.connections > threshold ? [`${e.address}: ${e.requests} request(s), ${e.connections} connection(s) open`] : [];
   });
   return held.length > 0 ? held.join('; ') : null;
 }

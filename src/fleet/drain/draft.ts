@@ -6,10 +6,11 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig } from '../config.js';
 import type { NodeStatus } from '../registry.js';
-import { nothingToDrain, type DrainSpec, type PhaseProgress } from './model.js';
+import { configHasTarget } from '../endpoints/catalog.js';
+import { isEndpointScope, nothingToDrain, type DrainSpec, type EndpointTarget, type NodeProgress, type PhaseProgress } from './model.js';
 import { compareKeys, nodeOrderKey } from '../node-order.js';
 import { batchLimit, phaseEntry, phaseNames } from './plan.js';
-import { selectorMatches } from './selector.js';
+import { drainSelects } from './selector.js';
 import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
 
 export interface DrainDraft {
@@ -34,7 +35,7 @@ export function draftDrain(
   if ('errors' in parsed) return parsed;
   const { spec } = parsed;
   const matched: NodeIdentity[] = [];
-  for (const n of nodes) if (n.connected && selectorMatches(spec.selector, n.identity)) matched.push(n.identity);
+  for (const n of nodes) if (n.connected && drainSelects(spec, n.identity)) matched.push(n.identity);
   if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
     const errors = matched.flatMap((n) => {
       const why = adminUnavailable ? adminUnavailable(n) : 'no Envoy admin client is configured';
@@ -42,6 +43,7 @@ export function draftDrain(
     });
     if (errors.length > 0) return { errors };
   }
+  if (isEndpointScope(spec.scope)) return draftEndpointDrain(spec, spec.scope.endpoints, matched, config);
   const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
     name,
     state: 'pending',
@@ -49,7 +51,7 @@ export function draftDrain(
     finishedAt: null,
     nodes: matched.map((n) => phaseEntry(spec, name, config, n)),
   }));
-  if (typeof spec.scope === 'object' && matched.length > 0 && phases[0]!.nodes.every(nothingToDrain)) {
+  if (typeof spec.scope === 'object' && 'listeners' in spec.scope && matched.length > 0 && phases[0]!.nodes.every(nothingToDrain)) {
     return {
       errors: [{ field: 'scope.listeners', message: `no matched node has a listener named ${spec.scope.listeners.join(', ')}` }],
     };
@@ -59,6 +61,31 @@ export function draftDrain(
     warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
   }
   return { draft: { spec, matched, phases, warnings } };
+}
+
+/**
+ * An endpoint drain takes the selected nodes whose EDS holds its endpoints; a target no group of
+ * the config holds is refused (a typo would otherwise complete at once, draining nothing).
+ */
+function draftEndpointDrain(
+  spec: DrainSpec,
+  target: EndpointTarget,
+  selected: readonly NodeIdentity[],
+  config: FleetConfig,
+): { draft: DrainDraft } | { errors: readonly FieldError[] } {
+  if (!configHasTarget(config, target)) {
+    return { errors: [{ field: 'endpoints', message: "no endpoint of the running config's EDS (its endpoints sections, of EDS clusters) matches" }] };
+  }
+  const matched: NodeIdentity[] = [];
+  const nodes: NodeProgress[] = [];
+  for (const n of selected) {
+    const entry = phaseEntry(spec, 'endpoints', config, n);
+    if (nothingToDrain(entry)) continue;
+    matched.push(n);
+    nodes.push(entry);
+  }
+  const warnings = matched.length === 0 ? ['no connected node holds these endpoints; nodes that connect later get them marked DRAINING'] : [];
+  return { draft: { spec, matched, phases: [{ name: 'endpoints', state: 'pending', startedAt: null, finishedAt: null, nodes }], warnings } };
 }
 
 /** A draft as a preview shows it: how many nodes, the first ids, where they are, and per phase what it takes. */

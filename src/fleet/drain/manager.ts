@@ -9,10 +9,10 @@ import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
 import { draftDrain, type DrainDraft } from './draft.js';
 import { idleGatedPhase } from './egress-idle.js';
-import { drainsByLds, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
+import { drainsByAdmin, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
-import type { AdminDrainActions, ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
-import { selectorMatches } from './selector.js';
+import type { AdminDrainActions, ConnectionSource, HostCountSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
+import { drainSelects } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
 import { workingCopy } from './working-copy.js';
@@ -36,6 +36,8 @@ export interface DrainManagerDeps {
   /** Where the drains' listener changes go (after they are stored), and the running config. */
   readonly desired: DesiredState;
   readonly connections: ConnectionSource;
+  /** Host counts (requests and connections per upstream host), by which endpoint drains are measured. */
+  readonly hosts?: HostCountSource;
   readonly admin?: AdminDrainActions;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -98,6 +100,7 @@ export class DrainManager {
       remote: deps.remote,
       desired: deps.desired,
       connections: deps.connections,
+      hosts: deps.hosts,
       adminDone: (drainId, phaseIndex, nodeId) => this.#admin.done(drainId, phaseIndex, nodeId),
     });
   }
@@ -132,9 +135,13 @@ export class DrainManager {
     return this.#drains.get(id);
   }
 
-  /** Nodes of running drains that are pushed or ACKed and not yet drained. */
-  activeNodes(): NodeIdentity[] {
-    return [...this.activeNodeIds()].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
+  /**
+   * Local nodes whose progress is being measured: of listener drains (by their connection
+   * gauges) or of endpoint drains (by their host counts).
+   */
+  activeNodes(kind: 'listeners' | 'endpoints' = 'listeners'): NodeIdentity[] {
+    const ids = this.#activeIds((d) => (d.spec.method === 'eds') === (kind === 'endpoints'));
+    return [...ids].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
   }
 
   /**
@@ -142,9 +149,13 @@ export class DrainManager {
    * those whose egress waits for the app to stop calling out: both are judged by their gauges.
    */
   activeNodeIds(): Set<string> {
+    return this.#activeIds(() => true);
+  }
+
+  #activeIds(which: (drain: Drain) => boolean): Set<string> {
     const ids = new Set<string>();
     for (const d of this.#drains.values()) {
-      if (d.state !== 'running') continue;
+      if (d.state !== 'running' || !which(d)) continue;
       for (const p of d.phases) for (const n of p.nodes) if (n.state === 'pushed' || n.state === 'acked') ids.add(n.nodeId);
       const gated = idleGatedPhase(d);
       if (gated !== undefined) for (const n of d.phases[gated]!.nodes) if (!nothingToDrain(n)) ids.add(n.nodeId);
@@ -253,7 +264,7 @@ export class DrainManager {
     this.#applyToNodes(this.#nodeIds(drain));
     // Only nodes whose health it failed: on the others, another drain may have failed it.
     if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, this.#nodeIds(drain, true), 'healthcheckOk');
-    this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; its listeners are restored`);
+    this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; what it changed is restored`);
     this.#emit(drain);
     return drain;
   }
@@ -424,7 +435,7 @@ export class DrainManager {
   /** The admin calls of a drain this process did not make (it just started leading), made now. */
   async #repeatAdminCalls(drain: Drain): Promise<void> {
     const method = drain.spec.method;
-    if (drainsByLds(method)) return;
+    if (!drainsByAdmin(method)) return;
     const ids = this.#admin.unattempted(drain, (id) => this.#fleet.get(id) !== undefined);
     if (ids.length === 0) return;
     this.deps.logger.info(
@@ -437,9 +448,11 @@ export class DrainManager {
   /** Carries out a drain's (saved) changes on these nodes: their overlays, or admin calls. */
   async #push(drain: Drain, nodeIds: readonly string[]): Promise<void> {
     const ids = [...new Set(nodeIds)];
-    if (ids.length === 0) return;
     const method = drain.spec.method;
-    if (drainsByLds(method)) {
+    // An endpoint drain acts on every node that holds its endpoints, listed or not: the desired
+    // state works out which; its completion matters too (`remove` then leaves them out).
+    if (ids.length === 0 && method !== 'eds') return;
+    if (!drainsByAdmin(method)) {
       this.#applyToNodes(ids);
       // http2 sends the frames just queued from an immediate: let them leave before the API
       // reply to this change or the next tick runs, or every node waits for both.
@@ -462,7 +475,7 @@ export class DrainManager {
     if (drain?.state === 'running') {
       const members = new Set(this.#nodeIds(drain));
       for (const n of this.deps.nodes.list()) {
-        if (n.connected && !members.has(n.identity.id) && selectorMatches(drain.spec.selector, n.identity)) this.nodeConnected(n.identity);
+        if (n.connected && !members.has(n.identity.id) && drainSelects(drain.spec, n.identity)) this.nodeConnected(n.identity);
       }
     }
     this.#applyToNodes([...(before ? this.#nodeIds(before) : []), ...(drain ? this.#nodeIds(drain) : [])]);

@@ -17,10 +17,40 @@ export interface Selector {
   readonly locality?: { readonly region?: string; readonly zone?: string; readonly subZone?: string };
 }
 
-/** The scopes a drain names by word; a list of listeners is the other kind of scope. */
+/**
+ * The scopes a drain names by word; a list of listeners and a set of backend endpoints are the
+ * other kinds of scope.
+ */
 export const SCOPE_NAMES = ['ingress', 'egress', 'all'] as const;
 
-export type Scope = (typeof SCOPE_NAMES)[number] | { readonly listeners: readonly string[] };
+/** What a node drain takes on its nodes: listeners by role, or by name. */
+export type ListenerScope = (typeof SCOPE_NAMES)[number] | { readonly listeners: readonly string[] };
+
+export type Scope = ListenerScope | { readonly endpoints: EndpointTarget };
+
+/**
+ * The backend endpoints an endpoint drain takes, in the EDS (ClusterLoadAssignment) of every
+ * node that carries them. Every given criterion must hold; at least one is required.
+ */
+export interface EndpointTarget {
+  /** `HOST:PORT` as the endpoint's socket_address spells it (IPv6 as `[::1]:8080`). */
+  readonly addresses?: readonly string[];
+  /** The ClusterLoadAssignment's cluster_name. */
+  readonly cluster?: string;
+  /** The locality of the endpoint's group in the assignment. */
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly subZone?: string };
+  /** The endpoint's `metadata.filter_metadata["envoy.lb"]` labels (string comparison of scalars). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Once the drain completed, leave the endpoints out of the assignment (after they were
+   * DRAINING on every node and idle there); cancel puts them back.
+   */
+  readonly remove?: boolean;
+}
+
+export function isEndpointScope(scope: Scope): scope is { readonly endpoints: EndpointTarget } {
+  return typeof scope === 'object' && 'endpoints' in scope;
+}
 
 /**
  * - remove: LDS removal. Envoy stops accepting and drains existing connections.
@@ -29,8 +59,10 @@ export type Scope = (typeof SCOPE_NAMES)[number] | { readonly listeners: readonl
  * - healthcheck-fail: Envoy's admin /healthcheck/fail (DEFAULT listeners only); undone on cancel.
  * - drain-listeners: Envoy's admin /drain_listeners?graceful (inbound only where supported).
  *   It cannot be undone, so it must be confirmed.
+ * - eds: an endpoint drain's method. The endpoints go out as `health_status: DRAINING` in EDS
+ *   (Envoy sends them no new request) and, with `remove`, are left out once the drain completed.
  */
-export const DRAIN_METHODS = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners'] as const;
+export const DRAIN_METHODS = ['remove', 'modify', 'healthcheck-fail', 'drain-listeners', 'eds'] as const;
 
 export type DrainMethod = (typeof DRAIN_METHODS)[number];
 
@@ -39,7 +71,12 @@ export function drainsByLds(method: DrainMethod): method is 'remove' | 'modify' 
   return method === 'remove' || method === 'modify';
 }
 
-export const PHASE_NAMES = ['ingress', 'egress', 'listeners'] as const;
+/** The methods carried out through Envoy's admin API rather than over xDS. */
+export function drainsByAdmin(method: DrainMethod): method is 'healthcheck-fail' | 'drain-listeners' {
+  return method === 'healthcheck-fail' || method === 'drain-listeners';
+}
+
+export const PHASE_NAMES = ['ingress', 'egress', 'listeners', 'endpoints'] as const;
 
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
@@ -91,6 +128,8 @@ export interface DrainSpec {
  *   share their stat names, so the old one's connections cannot be counted apart, and Envoy
  *   keeps the old version draining until its drain time ends;
  * - ack: the ACK (or the admin call) alone.
+ * An endpoint drain measures `connections` by the host's active requests (at 0) and active
+ * connections (at or below the threshold) in each Envoy, or `ack` alone.
  */
 export const DRAIN_MEASURES = ['connections', 'listener-drain', 'ack'] as const;
 
@@ -130,6 +169,18 @@ export interface ListenerProgress {
   connections: number | null;
 }
 
+/** One endpoint an endpoint drain takes on a node, as that node's Envoy counts it. */
+export interface EndpointProgress {
+  /** The ClusterLoadAssignment's cluster_name. */
+  readonly cluster: string;
+  /** `HOST:PORT`. */
+  readonly address: string;
+  /** Active requests to the host, last measured since the ACK; null while unknown. */
+  requests: number | null;
+  /** Active connections to the host, last measured since the ACK; null while unknown. */
+  connections: number | null;
+}
+
 export interface NodeProgress {
   readonly nodeId: string;
   state: NodePhaseState;
@@ -137,6 +188,8 @@ export interface NodeProgress {
   startedAt: string | null;
   finishedAt: string | null;
   listeners: ListenerProgress[];
+  /** An endpoint drain's endpoints on this node (its listeners are then empty). */
+  endpoints?: EndpointProgress[];
   error: string | null;
   /**
    * Why a node finished without a change: it has no listener in the phase's scope. Such an
@@ -152,9 +205,9 @@ export interface NodeProgress {
   quietSince?: string | null;
 }
 
-/** A node entry that drains nothing: the node has no listener in the phase's scope. */
+/** A node entry that drains nothing: the node has no listener (or endpoint) in the phase's scope. */
 export function nothingToDrain(node: NodeProgress): boolean {
-  return node.listeners.length === 0;
+  return node.listeners.length === 0 && (node.endpoints === undefined || node.endpoints.length === 0);
 }
 
 export const PHASE_STATES = ['pending', 'running', 'done'] as const;
@@ -203,8 +256,9 @@ export const DRAIN_ORIGINS = ['shutdown'] as const;
 export type DrainOrigin = (typeof DRAIN_ORIGINS)[number];
 
 /**
- * Whether a drain still shapes what its nodes are sent. A finished drain does (a node it
- * drained stays drained until it is cancelled); a cancelled or retired one does not.
+ * Whether a drain still shapes what its nodes are sent (their listeners, or an endpoint drain's
+ * endpoints). A finished drain does (a node it drained stays drained until it is cancelled); a
+ * cancelled or retired one does not.
  */
 export function actsOnListeners(drain: Drain): boolean {
   return drain.state !== 'cancelled' && drain.retired === undefined;

@@ -9,8 +9,8 @@ import type { DesiredState } from '../desired-state/desired-state.js';
 import { gaugeReading } from './gauge-reading.js';
 import { drainsByLds, type Drain, type NodeProgress } from './model.js';
 import { nodeListeners } from './plan.js';
-import type { ConnectionSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
-import type { NodeObservation } from './observation.js';
+import { hostKey, type ConnectionSource, type HostCountSource, type NodeDirectory, type RemoteLdsProgress } from './ports.js';
+import type { HostReading, NodeObservation } from './observation.js';
 
 export interface NodeObserverDeps {
   /** The nodes connected to this replica. */
@@ -21,6 +21,8 @@ export interface NodeObserverDeps {
   /** What each node should have now, and whether it ACKed it. */
   readonly desired: Pick<DesiredState, 'sync' | 'config'>;
   readonly connections: ConnectionSource;
+  /** Host counts, for endpoint drains; absent: none are read. */
+  readonly hosts?: HostCountSource | undefined;
   /** Whether the admin call for this node's phase succeeded. */
   readonly adminDone: (drainId: string, phaseIndex: number, nodeId: string) => boolean;
 }
@@ -29,6 +31,7 @@ export class NodeObserver {
   constructor(private readonly deps: NodeObserverDeps) {}
 
   observe(drain: Drain, phaseIndex: number, node: NodeProgress): NodeObservation {
+    if (drain.spec.method === 'eds') return this.#observeEndpoints(node);
     const status = this.deps.local.get(node.nodeId);
     const report = this.deps.connections.latest(node.nodeId);
     let acked: boolean;
@@ -52,5 +55,25 @@ export class NodeObserver {
     const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
     const listeners = identity ? nodeListeners(this.deps.desired.config, identity) : [];
     return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
+  }
+
+  /**
+   * An endpoint drain's node: its ACK of the EDS version carrying the marks (from this replica's
+   * stream), and the host counts its Envoy last reported.
+   */
+  #observeEndpoints(node: NodeProgress): NodeObservation {
+    const eds = this.deps.desired.sync(this.deps.local.get(node.nodeId), TypeUrl.ClusterLoadAssignment);
+    const report = this.deps.hosts?.latest(node.nodeId);
+    const hosts: HostReading | undefined = report && {
+      at: report.at.getTime(),
+      counts: (cluster, address) => report.hosts.get(hostKey(cluster, address)) ?? report.addresses.get(address),
+    };
+    return {
+      acked: eds?.ackedAt !== undefined,
+      ackedAt: eds?.ackedAt !== undefined ? Date.parse(eds.ackedAt) : undefined,
+      rejected: eds?.rejected,
+      report: undefined,
+      hosts,
+    };
   }
 }

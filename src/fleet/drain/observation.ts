@@ -13,6 +13,16 @@ export interface NodeObservation {
   readonly ackedAt: number | undefined;
   /** The latest connection gauges, if any were ever reported. */
   readonly report: ConnectionReading | undefined;
+  /** For an endpoint drain: the latest host counts, if any were ever read. */
+  readonly hosts?: HostReading | undefined;
+}
+
+/** Requests and connections a node's Envoy has open to upstream hosts. */
+export interface HostReading {
+  /** When they were read (epoch ms). */
+  readonly at: number;
+  /** Undefined when Envoy has no such host (any more): nothing is open to it. */
+  counts(cluster: string, address: string): { readonly requests: number; readonly connections: number } | undefined;
 }
 
 export interface ConnectionReading {

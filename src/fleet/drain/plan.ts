@@ -5,11 +5,13 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import type { FleetConfig, ListenerInfo } from '../config.js';
 import { groupOf } from '../desired-state/group-snapshots.js';
-import type { DrainSpec, NodeProgress, PhaseName, PhaseProgress } from './model.js';
-import { NODE_FINISHED, nothingToDrain } from './model.js';
+import { targetedEndpoints } from '../endpoints/catalog.js';
+import type { DrainSpec, EndpointProgress, EndpointTarget, NodeProgress, PhaseName, PhaseProgress } from './model.js';
+import { isEndpointScope, NODE_FINISHED, nothingToDrain } from './model.js';
 
 /** The phases a scope runs, in order: ingress before egress, so the app can still call out. */
 export function phaseNames(spec: DrainSpec): PhaseName[] {
+  if (isEndpointScope(spec.scope)) return ['endpoints'];
   if (typeof spec.scope === 'object') return ['listeners'];
   if (spec.scope === 'all') return ['ingress', 'egress'];
   return [spec.scope];
@@ -27,9 +29,11 @@ export function listenersInPhase(spec: DrainSpec, phase: PhaseName, listeners: r
     case 'egress':
       return listeners.filter((l) => l.role === 'egress' || (spec.scope === 'all' && l.role === 'unspecified')).map((l) => l.name);
     case 'listeners': {
-      const wanted = new Set(typeof spec.scope === 'object' ? spec.scope.listeners : []);
+      const wanted = new Set(typeof spec.scope === 'object' && 'listeners' in spec.scope ? spec.scope.listeners : []);
       return listeners.filter((l) => wanted.has(l.name)).map((l) => l.name);
     }
+    case 'endpoints':
+      return [];
   }
 }
 
@@ -44,6 +48,7 @@ export function nodeListeners(config: FleetConfig, node: NodeIdentity): readonly
  */
 export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfig, node: NodeIdentity): NodeProgress {
   const names = listenersInPhase(spec, phase, nodeListeners(config, node));
+  const endpoints = isEndpointScope(spec.scope) ? nodeEndpoints(config, node, spec.scope.endpoints) : [];
   const entry: NodeProgress = {
     nodeId: node.id,
     state: 'waiting',
@@ -51,10 +56,21 @@ export function phaseEntry(spec: DrainSpec, phase: PhaseName, config: FleetConfi
     startedAt: null,
     finishedAt: null,
     listeners: names.map((name) => ({ name, connections: null })),
+    ...(phase === 'endpoints' && { endpoints }),
     error: null,
   };
-  if (names.length > 0) return entry;
+  if (!nothingToDrain(entry)) return entry;
   return { ...entry, state: 'drained', note: `nothing to drain: ${missingListeners(spec, phase)} on this node` };
+}
+
+/** The node's endpoints a target takes, once each (an address may be listed in two localities). */
+function nodeEndpoints(config: FleetConfig, node: NodeIdentity, target: EndpointTarget): EndpointProgress[] {
+  const seen = new Map<string, EndpointProgress>();
+  for (const e of targetedEndpoints(groupOf(config, node), target)) {
+    const key = `${e.cluster}\0${e.address}`;
+    if (!seen.has(key)) seen.set(key, { cluster: e.cluster, address: e.address, requests: null, connections: null });
+  }
+  return [...seen.values()];
 }
 
 function missingListeners(spec: DrainSpec, phase: PhaseName): string {
@@ -64,7 +80,9 @@ function missingListeners(spec: DrainSpec, phase: PhaseName): string {
     case 'egress':
       return spec.scope === 'all' ? 'no egress listener (traffic_direction OUTBOUND or unset)' : 'no egress listener (traffic_direction OUTBOUND)';
     case 'listeners':
-      return `no listener named ${typeof spec.scope === 'object' ? spec.scope.listeners.join(', ') : ''}`;
+      return `no listener named ${typeof spec.scope === 'object' && 'listeners' in spec.scope ? spec.scope.listeners.join(', ') : ''}`;
+    case 'endpoints':
+      return 'no endpoint the drain takes in its EDS';
   }
 }
 

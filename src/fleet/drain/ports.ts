@@ -21,6 +21,36 @@ export interface ConnectionReport {
   readonly listenerManager?: ListenerVersions | undefined;
 }
 
+/**
+ * The latest host counts a node reported: per upstream host, the requests and connections its
+ * Envoy has open to it (admin /clusters; Envoy's metrics service stream does not carry them).
+ */
+export interface HostCountSource {
+  latest(nodeId: string): HostReport | undefined;
+}
+
+export interface HostReport {
+  /** A time the counts were certainly read after (the admin request). */
+  readonly at: Date;
+  /** By hostKey(cluster, address). */
+  readonly hosts: ReadonlyMap<string, HostCounts>;
+  /**
+   * By address alone, summed over every cluster that has the host: for an assignment whose
+   * Envoy cluster has another name (eds_cluster_config.service_name).
+   */
+  readonly addresses: ReadonlyMap<string, HostCounts>;
+}
+
+export interface HostCounts {
+  readonly requests: number;
+  readonly connections: number;
+}
+
+/** The key of a host in a HostReport: its cluster and `HOST:PORT`. */
+export function hostKey(cluster: string, address: string): string {
+  return `${cluster}\0${address}`;
+}
+
 /** Envoy admin actions for the admin drain methods, by node. */
 export interface AdminDrainActions {
   healthcheckFail(node: NodeIdentity): Promise<void>;

@@ -3,8 +3,8 @@
  * its ACK or NACK of the drained listener set, and its listeners' connection gauges.
  * Pure functions of their inputs, so each rule is tested on its own.
  */
-import type { DrainSpec, NodeProgress } from './model.js';
-import type { ConnectionReading, NodeObservation } from './observation.js';
+import type { DrainSpec, EndpointProgress, NodeProgress } from './model.js';
+import type { ConnectionReading, HostReading, NodeObservation } from './observation.js';
 
 /** Where a node stands, and what changed. Mutates `node`; returns true if anything did. */
 export function advanceNode(
@@ -16,7 +16,7 @@ export function advanceNode(
 ): boolean {
   const before = fingerprint(node);
   if (node.state === 'pushed') {
-    if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the drained listeners: ${seen.rejected}`);
+    if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the ${changeName(node)}: ${seen.rejected}`);
     else if (seen.acked) node.state = 'acked';
   }
   if (node.state === 'acked') {
@@ -24,6 +24,11 @@ export function advanceNode(
       finish(node, 'drained', now, null);
     } else if (spec.measure === 'listener-drain') {
       if (listenersSettled(node, seen)) finish(node, 'drained', now, null);
+    } else if (node.endpoints !== undefined) {
+      measureHosts(node.endpoints, hostsSinceAck(node, seen));
+      if (node.endpoints.every((e) => e.requests === 0 && e.connections !== null && e.connections <= spec.threshold)) {
+        finish(node, 'drained', now, null);
+      }
     } else {
       measure(node, seen);
       if (node.listeners.every((l) => l.connections !== null && l.connections <= spec.threshold)) {
@@ -37,18 +42,43 @@ export function advanceNode(
   return fingerprint(node) !== before;
 }
 
-/** What a progress change can touch: the state and the measured connections. */
+/** What a progress change can touch: the state and the measured counts. */
 function fingerprint(node: NodeProgress): string {
-  return `${node.state}|${node.listeners.map((l) => l.connections).join(',')}`;
+  return `${node.state}|${node.listeners.map((l) => l.connections).join(',')}|${(node.endpoints ?? []).map((e) => `${e.requests}/${e.connections}`).join(',')}`;
+}
+
+/** What the node was pushed: an endpoint drain changes its EDS, the others its listeners. */
+function changeName(node: NodeProgress): string {
+  return node.endpoints !== undefined ? 'endpoints marked DRAINING (EDS)' : 'drained listeners';
+}
+
+/** The time since which a report is fresh enough to judge the node by. */
+function freshSince(node: NodeProgress, seen: NodeObservation): number {
+  // A report from before the ACK, or from before the node's batch started, may predate the
+  // drain: new connections could have come since.
+  return Math.max(seen.ackedAt ?? Number.POSITIVE_INFINITY, node.startedAt ? Date.parse(node.startedAt) : 0);
 }
 
 /** The latest report, if it was made after the ACK and after the node's batch started. */
 function reportSinceAck(node: NodeProgress, seen: NodeObservation): ConnectionReading | undefined {
   const report = seen.report;
-  // A report from before the ACK, or from before the node's batch started, may predate the
-  // drain: new connections could have come since.
-  const since = Math.max(seen.ackedAt ?? Number.POSITIVE_INFINITY, node.startedAt ? Date.parse(node.startedAt) : 0);
-  return report && report.at >= since ? report : undefined;
+  return report && report.at >= freshSince(node, seen) ? report : undefined;
+}
+
+/** The latest host counts, if read after the ACK of the marked endpoints. */
+function hostsSinceAck(node: NodeProgress, seen: NodeObservation): HostReading | undefined {
+  const hosts = seen.hosts;
+  return hosts && hosts.at >= freshSince(node, seen) ? hosts : undefined;
+}
+
+/** A host Envoy no longer has (removed, or its cluster gone) has nothing open to it. */
+function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefined): void {
+  if (!hosts) return;
+  for (const e of endpoints) {
+    const counts = hosts.counts(e.cluster, e.address);
+    e.requests = counts?.requests ?? 0;
+    e.connections = counts?.connections ?? 0;
+  }
 }
 
 /**
@@ -77,8 +107,9 @@ function pastDeadline(node: NodeProgress, deadlineSeconds: number, now: number):
 }
 
 function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservation, deadlineSeconds: number): string {
-  if (node.state === 'pushed') return `no ACK of the drained listeners within ${deadlineSeconds}s`;
+  if (node.state === 'pushed') return `no ACK of the ${changeName(node)} within ${deadlineSeconds}s`;
   if (spec.measure === 'listener-drain') return listenerDrainTimeout(node, seen, deadlineSeconds);
+  if (node.endpoints !== undefined) return hostTimeout(node.endpoints, spec, seen, deadlineSeconds);
   if (!seen.report) {
     return (
       `no connection gauges from this node within ${deadlineSeconds}s: configure Envoy's ` +
@@ -89,6 +120,19 @@ function timeoutReason(node: NodeProgress, spec: DrainSpec, seen: NodeObservatio
     .filter((l) => l.connections === null || l.connections > spec.threshold)
     .map((l) => `${l.name} (${l.connections ?? 'not measured'} connections)`);
   return `still above ${spec.threshold} connection(s) after ${deadlineSeconds}s: ${held.join(', ')}`;
+}
+
+function hostTimeout(endpoints: readonly EndpointProgress[], spec: DrainSpec, seen: NodeObservation, deadlineSeconds: number): string {
+  if (!seen.hosts) {
+    return (
+      `no host counts from this node within ${deadlineSeconds}s: drainplane reads them from Envoy's admin /clusters ` +
+      '(set node metadata admin_address); the metrics service stream does not carry per-endpoint stats'
+    );
+  }
+  const held = endpoints
+    .filter((e) => e.requests !== 0 || e.connections === null || e.connections > spec.threshold)
+    .map((e) => `${e.cluster} ${e.address} (${e.requests ?? 'not measured'} request(s), ${e.connections ?? 'not measured'} connection(s))`);
+  return `still in use after ${deadlineSeconds}s: ${held.join(', ')}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { actsOnListeners, nothingToDrain, TERMINAL, type Drain } from './model.js';
+import { actsOnListeners, isEndpointScope, nothingToDrain, TERMINAL, type Drain } from './model.js';
 
 /** How many finished drains are kept as history, and for how long. */
 export interface Retention {
@@ -25,6 +25,8 @@ export function expiredDrains(drains: Iterable<Drain>, now: number, retention: R
   return history.filter((d, i) => i >= retention.keep || Date.parse(d.finishedAt!) < cutoff);
 }
 
+/** An endpoint drain holds its endpoints on every node that carries them, with a node entry or not. */
 function holdsNothing(drain: Drain): boolean {
+  if (isEndpointScope(drain.spec.scope)) return !actsOnListeners(drain);
   return !actsOnListeners(drain) || drain.phases.every((p) => p.nodes.every(nothingToDrain));
 }

@@ -1,7 +1,7 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import { matchesNode } from '../node-match.js';
 import type { FieldError } from './field-error.js';
-import type { Selector } from './model.js';
+import { isEndpointScope, type DrainSpec, type Selector } from './model.js';
 
 export function isEmptySelector(s: Selector): boolean {
   const locality = s.locality ?? {};
@@ -58,4 +58,10 @@ export function selectorMatches(s: Selector, node: NodeIdentity): boolean {
     },
     node,
   );
+}
+
+/** Whether a drain takes this node: its selector matches; an endpoint drain without one takes every node. */
+export function drainSelects(spec: Pick<DrainSpec, 'selector' | 'scope'>, node: NodeIdentity): boolean {
+  if (isEndpointScope(spec.scope) && isEmptySelector(spec.selector)) return true;
+  return selectorMatches(spec.selector, node);
 }

@@ -1,14 +1,20 @@
 import type { FieldError } from './field-error.js';
-import { drainsByLds, type DrainMethod, type DrainSpec, type EgressStart, type Scope, type Selector } from './model.js';
+import { endpointTargetProblems } from '../endpoints/target.js';
+import { drainsByLds, type DrainMethod, type DrainSpec, type EgressStart, type EndpointTarget, type ListenerScope, type Selector } from './model.js';
 import { countProblem, secondsProblem } from './request-limits.js';
 import { isEmptySelector, selectorProblems } from './selector.js';
 
 export type { FieldError } from './field-error.js';
 
-/** A drain as asked for over the API (shape already checked by the route's JSON schema). */
+/**
+ * A drain as asked for over the API (shape already checked by the route's JSON schema): a node
+ * drain (selector and scope), or an endpoint drain (endpoints, optionally narrowed to the nodes
+ * a selector takes).
+ */
 export interface DrainRequest {
-  readonly selector: Selector;
-  readonly scope: Scope;
+  readonly selector?: Selector;
+  readonly scope?: ListenerScope;
+  readonly endpoints?: EndpointTarget;
   readonly method?: DrainMethod;
   readonly egress?: {
     readonly after: EgressStart['after'];
@@ -40,8 +46,22 @@ export const DRAIN_DEFAULTS = {
 } as const;
 
 /** Turns a request into a spec with every default filled in, or says which fields are wrong. */
-export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors: FieldError[] } {
+export function drainSpecFrom(request: DrainRequest): { spec: DrainSpec } | { errors: FieldError[] } {
+  if (request.endpoints !== undefined) return endpointSpecFrom(request, request.endpoints);
+  const { selector, scope } = request;
+  if (selector === undefined || scope === undefined) {
+    return {
+      errors: [
+        ...(selector === undefined
+          ? [{ field: 'selector', message: 'is required: the nodes to drain (or give endpoints, for an endpoint drain)' }]
+          : []),
+        ...(scope === undefined ? [{ field: 'scope', message: 'is required: ingress, egress, all, or {"listeners": [names]}' }] : []),
+      ],
+    };
+  }
+  const req = { ...request, selector, scope };
   const errors: FieldError[] = [];
+  if (req.method === 'eds') errors.push({ field: 'method', message: 'eds is the method of endpoint drains: give endpoints' });
   if (isEmptySelector(req.selector)) {
     errors.push({ field: 'selector', message: 'an empty selector is refused: name ids, cluster, metadata or locality' });
   }
@@ -50,10 +70,7 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
     errors.push({ field: 'scope.listeners', message: 'must name at least one listener' });
   }
   const method = req.method ?? DRAIN_DEFAULTS.method;
-  const deadlineSeconds = req.deadlineSeconds ?? DRAIN_DEFAULTS.deadlineSeconds;
-  note(errors, 'deadlineSeconds', secondsProblem(deadlineSeconds, 'refused'));
-  const threshold = req.threshold ?? DRAIN_DEFAULTS.threshold;
-  note(errors, 'threshold', countProblem(threshold, 0));
+  const { deadlineSeconds, threshold } = limitsOf(req, errors);
 
   let batch: DrainSpec['batch'] = null;
   if (req.batch) {
@@ -118,10 +135,60 @@ export function drainSpecFrom(req: DrainRequest): { spec: DrainSpec } | { errors
   };
 }
 
+/**
+ * An endpoint drain: its endpoints become DRAINING in the EDS of every node that holds them (of
+ * the selector's nodes, when one is given), measured by the host's requests and connections.
+ * Fields of node drains are refused rather than ignored.
+ */
+function endpointSpecFrom(req: DrainRequest, target: EndpointTarget): { spec: DrainSpec } | { errors: FieldError[] } {
+  const errors = endpointTargetProblems(target);
+  if (req.selector !== undefined) {
+    if (isEmptySelector(req.selector)) {
+      errors.push({ field: 'selector', message: 'an empty selector is refused: leave it out to take every node that holds the endpoints' });
+    }
+    errors.push(...selectorProblems(req.selector));
+  }
+  for (const field of ['scope', 'egress', 'batch'] as const) {
+    if (req[field] !== undefined)
+      errors.push({ field, message: 'does not apply to an endpoint drain (every node that holds the endpoints takes part at once)' });
+  }
+  if (req.method !== undefined && req.method !== 'eds') {
+    errors.push({ field: 'method', message: `an endpoint drain's method is eds (DRAINING in EDS), got ${req.method}` });
+  }
+  const { deadlineSeconds, threshold } = limitsOf(req, errors);
+  const measure = req.measure ?? 'connections';
+  if (measure === 'listener-drain') {
+    errors.push({ field: 'measure', message: "an endpoint drain is measured by connections (the host's requests and connections) or ack" });
+  }
+  if (errors.length > 0) return { errors };
+  return {
+    spec: {
+      selector: req.selector ?? {},
+      scope: { endpoints: target },
+      method: 'eds',
+      egressStart: { after: 'ingress-complete' },
+      batch: null,
+      deadlineSeconds,
+      threshold,
+      measure,
+      confirmIrreversible: false,
+    },
+  };
+}
+
+/** The deadline and threshold of a request, defaults filled in; what is wrong with them goes to `errors`. */
+function limitsOf(req: DrainRequest, errors: FieldError[]): { deadlineSeconds: number; threshold: number } {
+  const deadlineSeconds = req.deadlineSeconds ?? DRAIN_DEFAULTS.deadlineSeconds;
+  note(errors, 'deadlineSeconds', secondsProblem(deadlineSeconds, 'refused'));
+  const threshold = req.threshold ?? DRAIN_DEFAULTS.threshold;
+  note(errors, 'threshold', countProblem(threshold, 0));
+  return { deadlineSeconds, threshold };
+}
+
 /** The egress start rule of a request; `egress-idle` waits at most the deadline by default. */
 function egressStartFrom(
   egress: NonNullable<DrainRequest['egress']>,
-  scope: DrainRequest['scope'],
+  scope: ListenerScope,
   deadlineSeconds: number,
 ): { start: EgressStart } | { errors: FieldError[] } {
   const errors: FieldError[] = [];

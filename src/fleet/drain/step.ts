@@ -11,7 +11,7 @@ import { NODE_FINISHED, nothingToDrain, phaseDeadlineSeconds, type Drain, type N
 import { phaseEntry, startBatch } from './plan.js';
 import type { NodeObservation } from './observation.js';
 import { advanceNode } from './progress.js';
-import { selectorMatches } from './selector.js';
+import { drainSelects } from './selector.js';
 
 /** What a node of the drain reports now (its phase given by index). */
 export type ObserveNode = (phaseIndex: number, node: NodeProgress) => NodeObservation;
@@ -105,11 +105,13 @@ export function startPhase(drain: Drain, index: number, now: number, logger: Log
  * True if it joined any.
  */
 export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
-  if (drain.state !== 'running' || !selectorMatches(drain.spec.selector, node)) return false;
+  if (drain.state !== 'running' || !drainSelects(drain.spec, node)) return false;
   let joined = false;
   drain.phases.forEach((phase, i) => {
     if (phase.nodes.some((n) => n.nodeId === node.id)) return;
     const entry = phaseEntry(drain.spec, phase.name, config, node);
+    // An endpoint drain lists only the nodes that hold its endpoints (it acts on the others anyway).
+    if (phase.name === 'endpoints' && nothingToDrain(entry)) return;
     phase.nodes.push(entry);
     // An entry with nothing to drain is finished already: it does not reopen a phase that is done.
     if (i <= drain.phase && phase.state !== 'pending' && !NODE_FINISHED.has(entry.state)) {
@@ -136,9 +138,11 @@ function egressMayStart(drain: Drain, now: number): boolean {
  * A phase is over when every node in it finished; nodes with nothing to drain in it finished
  * from the start. A phase with no node is over once the drain has nodes at all (a drain stored
  * before such nodes got entries); while the whole drain has none, it keeps running, so that
- * nodes that connect later join it.
+ * nodes that connect later join it. An endpoint drain's phase lists only nodes that hold its
+ * endpoints, so without any it is over at once.
  */
 function phaseOver(drain: Drain, phase: PhaseProgress): boolean {
-  if (phase.nodes.length === 0) return drain.phases.some((p) => p.nodes.length > 0);
+  // No connected Envoy holds the endpoints: nothing to wait for (those that connect later get them marked).
+  if (phase.nodes.length === 0) return phase.name === 'endpoints' || drain.phases.some((p) => p.nodes.length > 0);
   return phase.nodes.every((n) => NODE_FINISHED.has(n.state));
 }

@@ -1,0 +1,27 @@
+import type { HostCountSource, HostReport } from '../fleet/drain/ports.js';
+import type { ParsedHostCounts } from './host-counts.js';
+
+/** How long a node's host counts are kept after they were read: drains judge only fresh ones. */
+const KEEP_MS = 10 * 60_000;
+
+/** The latest host counts read from each node's admin /clusters. */
+export class HostCountStore implements HostCountSource {
+  /** In the order they were read (record() re-inserts), so the oldest come first. */
+  readonly #reports = new Map<string, HostReport>();
+
+  constructor(readonly now: () => number = Date.now) {}
+
+  /** `at`: when they were asked for; a reading must not look newer than the state it shows. */
+  record(nodeId: string, counts: ParsedHostCounts, at: number): void {
+    this.#reports.delete(nodeId);
+    this.#reports.set(nodeId, { at: new Date(at), hosts: counts.hosts, addresses: counts.addresses });
+    for (const [id, report] of this.#reports) {
+      if (report.at.getTime() >= this.now() - KEEP_MS) break;
+      this.#reports.delete(id);
+    }
+  }
+
+  latest(nodeId: string): HostReport | undefined {
+    return this.#reports.get(nodeId);
+  }
+}
