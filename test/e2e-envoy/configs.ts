@@ -40,6 +40,8 @@ export interface FleetOptions {
   readonly http1Port: number;
   /** The HTTP/2 (h2c) upstream behind ingress `/h2`; without it, ingress has only the app. */
   readonly h2Port?: number;
+  /** The endpoints of the EDS clusters (the app), when not the HTTP/1.1 upstream alone. */
+  readonly edsPorts?: readonly number[];
 }
 
 export async function readDemoFile(name: 'drainplane.yaml' | 'bootstrap.yaml'): Promise<string> {
@@ -81,7 +83,7 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
   }
   // After the loop above, which would point every non-EDS cluster at the HTTP/1.1 upstream.
   if (o.h2Port !== undefined) addH2Route(group, ingress, o.h2Port);
-  group['endpoints'] = clusters.filter((c) => c['type'] === 'EDS').map((c) => loadAssignment(c['name'], o.http1Port));
+  group['endpoints'] = clusters.filter((c) => c['type'] === 'EDS').map((c) => loadAssignment(c['name'], ...(o.edsPorts ?? [o.http1Port])));
   return group;
 }
 
@@ -160,8 +162,8 @@ function loopback(port: number): Json {
   return { socket_address: { address: '127.0.0.1', port_value: port } };
 }
 
-function loadAssignment(clusterName: string, port: number): Json {
-  return { cluster_name: clusterName, endpoints: [{ lb_endpoints: [{ endpoint: { address: loopback(port) } }] }] };
+function loadAssignment(clusterName: string, ...ports: number[]): Json {
+  return { cluster_name: clusterName, endpoints: [{ lb_endpoints: ports.map((port) => ({ endpoint: { address: loopback(port) } })) }] };
 }
 
 function required<T>(value: T | undefined | null, what: string): T {

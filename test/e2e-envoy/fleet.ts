@@ -26,6 +26,8 @@ export interface FleetOptions {
   readonly drainTimeSeconds: number;
   readonly readyTimeoutMs: number;
   readonly adsApi: AdsApi;
+  /** The endpoints of the app's EDS cluster, when not the fleet's HTTP/1.1 upstream alone. */
+  readonly edsPorts?: readonly number[];
 }
 
 export interface FleetNode extends NodePorts {
@@ -142,6 +144,7 @@ export class Fleet {
       nodes: nodePorts,
       http1Port: this.http1.port,
       h2Port: this.h2.port,
+      ...(o.edsPorts && { edsPorts: o.edsPorts }),
     });
     this.daemon = await startTestDaemon(config, {
       xdsPort: xdsPort!,

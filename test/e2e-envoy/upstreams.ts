@@ -26,11 +26,14 @@ export class Http1Upstream {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<Http1Upstream> {
+  /**
+   * `keepAliveMs`: how long an idle connection stays open (default 120 s). Envoy keeps upstream
+   * connections for reuse; the server must not close them under it while a request is on its way
+   * (the keep-alive race), so idle ones stay open for long unless a test needs them gone.
+   */
+  static async start(keepAliveMs = 120_000): Promise<Http1Upstream> {
     const server = http.createServer();
-    // Envoy keeps upstream connections for reuse; the server must not close them under it
-    // while a request is on its way (the keep-alive race), so idle ones stay open for long.
-    server.keepAliveTimeout = 120_000;
+    server.keepAliveTimeout = keepAliveMs;
     server.headersTimeout = 130_000;
     server.requestTimeout = 0;
     await listen(server);
@@ -57,6 +60,11 @@ export class Http1Upstream {
         resolve();
       });
     });
+  }
+
+  /** Whether a request for this hold key is held here now. */
+  holds(key: string): boolean {
+    return this.#held.has(key);
   }
 
   /** Answers the held request, if there is one. */
