@@ -163,3 +163,14 @@ test('restart on the same file store: a node that (re)connects gets the endpoint
   const h = await g.restart();
   assert.deepEqual(h.connect('n1').app(), BOTH_SERVING, 'cancelled stays cancelled after another restart');
 });
+
+test('another replica on the same store judges the EDS ACK of a node it does not serve: the same drains give it the same version', async () => {
+  const f = await setup();
+  const n = f.connect('n1');
+  await create(f, { endpoints: { addresses: [BACKEND_B] } });
+  const other = await f.restart();
+  const status = f.nodes.get('n1');
+  assert.equal(other.desired.syncElsewhere(status, TypeUrl.ClusterLoadAssignment)?.ackedAt, undefined, 'not ACKed yet');
+  n.ackEds();
+  assert.notEqual(other.desired.syncElsewhere(status, TypeUrl.ClusterLoadAssignment)?.ackedAt, undefined);
+});

@@ -67,6 +67,8 @@ export interface EndpointFixture {
   readonly dir: string;
   readonly drains: DrainManager;
   readonly cache: SnapshotCache;
+  readonly desired: DesiredState;
+  readonly nodes: NodeRegistry;
   /** Moves the clock on. */
   advance(ms: number): void;
   connect(id: string): EndpointNode;
@@ -126,6 +128,8 @@ export async function endpointFixture(dir?: string, clock = { now: Date.now() })
     dir: folder,
     drains,
     cache,
+    desired,
+    nodes,
     advance: (ms) => void (clock.now += ms),
     connect,
     restart: () => endpointFixture(folder, clock),

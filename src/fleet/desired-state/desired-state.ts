@@ -104,6 +104,14 @@ export class DesiredState {
     return status && typeSync(this.snapshot(status.identity.id), status, typeUrl);
   }
 
+  /**
+   * Like sync, for a node whose stream another replica holds (no snapshot here): its snapshot
+   * is worked out from the same config and drains, which give the same bytes on every replica.
+   */
+  syncElsewhere(status: NodeStatus | undefined, typeUrl: XdsTypeUrl): TypeSync | undefined {
+    return status && typeSync(this.#desired(status.identity), status, typeUrl);
+  }
+
   /** True when the node ACKed the clusters and listeners it should have now. */
   inSync(status: NodeStatus): boolean {
     return [TypeUrl.Cluster, TypeUrl.Listener].every((t) => this.sync(status, t)?.ackedAt !== undefined);
@@ -134,12 +142,18 @@ export class DesiredState {
     for (const id of nodeIds) {
       const served = this.#served.get(id);
       if (!served) continue;
-      const base = this.#groups(served.identity);
+      const desired = this.#desired(served.identity);
       // Unknown now (no group matches): the node keeps what it has rather than get an empty state.
-      if (!base) continue;
-      const listeners = applyOverlay(base, this.#overlays.get(id));
-      if (this.options.cache.setSnapshot(id, applyEndpointMarks(listeners, this.#endpoints.marksFor(served.identity)))) changed += 1;
+      if (desired && this.options.cache.setSnapshot(id, desired)) changed += 1;
     }
     return changed;
+  }
+
+  /** The node's group snapshot with its drains applied; undefined when no group matches it. */
+  #desired(identity: NodeIdentity): Snapshot | undefined {
+    const base = this.#groups(identity);
+    if (!base) return undefined;
+    const listeners = applyOverlay(base, this.#overlays.get(identity.id));
+    return applyEndpointMarks(listeners, this.#endpoints.marksFor(identity));
   }
 }

@@ -136,12 +136,15 @@ export class DrainManager {
   }
 
   /**
-   * Local nodes whose progress is being measured: of listener drains (by their connection
-   * gauges) or of endpoint drains (by their host counts).
+   * Nodes whose progress is being measured: local nodes of listener drains (by their connection
+   * gauges; other replicas publish theirs), or nodes of endpoint drains anywhere in the fleet (by
+   * their host counts, which only this replica reads: it decides).
    */
   activeNodes(kind: 'listeners' | 'endpoints' = 'listeners'): NodeIdentity[] {
+    if (kind === 'endpoints' && this.deps.leading && !this.deps.leading()) return [];
     const ids = this.#activeIds((d) => (d.spec.method === 'eds') === (kind === 'endpoints'));
-    return [...ids].flatMap((id) => this.deps.nodes.get(id)?.identity ?? []);
+    const nodes = kind === 'endpoints' ? this.#fleet : this.deps.nodes;
+    return [...ids].flatMap((id) => nodes.get(id)?.identity ?? []);
   }
 
   /**

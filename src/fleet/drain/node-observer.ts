@@ -19,7 +19,7 @@ export interface NodeObserverDeps {
   readonly fleet: NodeDirectory;
   readonly remote: RemoteLdsProgress | undefined;
   /** What each node should have now, and whether it ACKed it. */
-  readonly desired: Pick<DesiredState, 'sync' | 'config'>;
+  readonly desired: Pick<DesiredState, 'sync' | 'syncElsewhere' | 'config'>;
   readonly connections: ConnectionSource;
   /** Host counts, for endpoint drains; absent: none are read. */
   readonly hosts?: HostCountSource | undefined;
@@ -58,11 +58,15 @@ export class NodeObserver {
   }
 
   /**
-   * An endpoint drain's node: its ACK of the EDS version carrying the marks (from this replica's
-   * stream), and the host counts its Envoy last reported.
+   * An endpoint drain's node: its ACK of the EDS version carrying the marks, and the host counts
+   * its Envoy last reported. A node whose stream another replica holds is judged by the EDS
+   * version that replica published for it against the one worked out here.
    */
   #observeEndpoints(node: NodeProgress): NodeObservation {
-    const eds = this.deps.desired.sync(this.deps.local.get(node.nodeId), TypeUrl.ClusterLoadAssignment);
+    const local = this.deps.local.get(node.nodeId);
+    const eds = local?.connected
+      ? this.deps.desired.sync(local, TypeUrl.ClusterLoadAssignment)
+      : this.deps.desired.syncElsewhere(this.deps.fleet.get(node.nodeId), TypeUrl.ClusterLoadAssignment);
     const report = this.deps.hosts?.latest(node.nodeId);
     const hosts: HostReading | undefined = report && {
       at: report.at.getTime(),
