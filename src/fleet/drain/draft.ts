@@ -9,6 +9,7 @@ import type { NodeStatus } from '../registry.js';
 import { nothingToDrain, type DrainSpec, type PhaseProgress } from './model.js';
 import { compareKeys, nodeOrderKey } from '../node-order.js';
 import { batchLimit, phaseEntry, phaseNames } from './plan.js';
+import { MAX_DRAIN_NODES } from './request-limits.js';
 import { selectorMatches } from './selector.js';
 import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
 
@@ -35,6 +36,16 @@ export function draftDrain(
   const { spec } = parsed;
   const matched: NodeIdentity[] = [];
   for (const n of nodes) if (n.connected && selectorMatches(spec.selector, n.identity)) matched.push(n.identity);
+  if (matched.length > MAX_DRAIN_NODES) {
+    return {
+      errors: [
+        {
+          field: 'selector',
+          message: `matches ${matched.length} connected nodes; a drain holds at most ${MAX_DRAIN_NODES} (split it by cluster or locality)`,
+        },
+      ],
+    };
+  }
   if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
     const errors = matched.flatMap((n) => {
       const why = adminUnavailable ? adminUnavailable(n) : 'no Envoy admin client is configured';
