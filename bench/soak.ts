@@ -11,7 +11,7 @@
  *    `drainplane serve` for HOSTILE_SECONDS (90), at HOSTILE_SCALE (10) times the sizes of the
  *    findings the xDS bounds answer, while HOSTILE_HONEST_NODES (200) honest nodes must get a
  *    config change and a drain within HOSTILE_DEADLINE_SECONDS (30) each, and the daemon's peak
- *    RSS must stay under HOSTILE_MAX_RSS_MIB (1536). `KILLS=0 STORM_NODES=0` runs it alone.
+ *    RSS must stay under HOSTILE_MAX_RSS_MIB (1280). `KILLS=0 STORM_NODES=0` runs it alone.
  *    More knobs: HOSTILE_ATTACKS (a comma-separated subset of metadata, nack, names, slow, stale,
  *    nodes-api), HOSTILE_API_CLIENTS (GET /v1/nodes pollers, 1), HOSTILE_BULK_MIB (listener bytes
  *    the slow streams ask for, 10), HOSTILE_SETTLE_SECONDS (10), HOSTILE_RESULT (a file for the
@@ -88,7 +88,7 @@ async function hostileClients(): Promise<boolean> {
     deltaPercent: 50,
     bulkBytes: env('HOSTILE_BULK_MIB', 10) * 2 ** 20,
     deadlineSeconds: env('HOSTILE_DEADLINE_SECONDS', 30),
-    maxRssBytes: env('HOSTILE_MAX_RSS_MIB', 1536) * 2 ** 20,
+    maxRssBytes: env('HOSTILE_MAX_RSS_MIB', 1280) * 2 ** 20,
     settleSeconds: env('HOSTILE_SETTLE_SECONDS', 10),
     nodesApiClients: env('HOSTILE_API_CLIENTS', 1),
     ...(process.env['HOSTILE_ATTACKS'] && { attacks: attackKinds(process.env['HOSTILE_ATTACKS']) }),

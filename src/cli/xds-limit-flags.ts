@@ -11,6 +11,7 @@ const FLAGS = {
   'xds-max-disconnected-nodes': { limit: 'maxDisconnectedNodes', min: 0 },
   'xds-max-disconnected-bytes': { limit: 'maxDisconnectedNodeBytes', min: 0 },
   'xds-max-log-lines-per-node': { limit: 'maxLogLinesPerNode', min: 0 },
+  'xds-max-log-lines-per-event': { limit: 'maxLogLinesPerEvent', min: 0 },
 } as const satisfies Record<string, { limit: keyof XdsLimits; min: number }>;
 
 type FlagName = keyof typeof FLAGS;
@@ -29,7 +30,8 @@ streams are reset; --xds-max-node-metadata-bytes of node metadata (JSON) kept pe
 --xds-max-nack-message-bytes of a NACK message kept and logged; --xds-max-selection-cache-bytes
 of responses cached for the resource names nodes ask for; --xds-max-parked-bytes of rejections
 kept for parking; --xds-max-disconnected-nodes and --xds-max-disconnected-bytes of nodes that
-left, kept for GET /v1/nodes; --xds-max-log-lines-per-node per event and minute (0 = no limit).`;
+left, kept for GET /v1/nodes; --xds-max-log-lines-per-node per event and minute, and
+--xds-max-log-lines-per-event over all nodes per minute (0 = no limit).`;
 
 /** The limits the flags set; errors name the flag. */
 export function xdsLimitOptions(values: Record<string, string | boolean | undefined>): Partial<XdsLimits> {

@@ -18,6 +18,12 @@ export interface NodeQuery {
   readonly connected?: boolean;
   /** Page size: at most this many nodes (the API asks for 500 unless told otherwise). */
   readonly limit: number;
+  /**
+   * And at most about this many bytes of node metadata and NACK messages (the parts of a
+   * node's status a client chooses the size of): a page of large nodes ends early, its
+   * `nextCursor` leading on. One node always fits.
+   */
+  readonly maxBytes?: number;
   /** From the previous page's `nextCursor`. */
   readonly cursor?: string;
 }
@@ -56,13 +62,35 @@ export function queryNodes(read: FleetRead, query: NodeQuery): NodePage {
     .map((n) => ({ n, key: nodeOrderKey(n.identity) }))
     .sort((a, b) => compareKeys(a.key, b.key));
   const start = after === undefined ? 0 : firstAfter(matching, after);
-  const end = Math.min(matching.length, start + query.limit);
+  const end = pageEnd(matching, start, query.limit, query.maxBytes ?? Infinity);
   return {
     nodes: matching.slice(start, end).map((m) => m.n),
     total: matching.length,
     nextCursor: end < matching.length ? encodeCursor(matching[end - 1]!.key) : null,
     limit: query.limit,
   };
+}
+
+/** Where a page from `start` ends: after `limit` nodes, or before the node that would pass `maxBytes`. */
+function pageEnd(entries: readonly { n: NodeStatus }[], start: number, limit: number, maxBytes: number): number {
+  const last = Math.min(entries.length, start + limit);
+  if (maxBytes === Infinity) return last;
+  let bytes = 0;
+  for (let i = start; i < last; i++) {
+    bytes += clientChosenBytes(entries[i]!.n);
+    if (bytes > maxBytes && i > start) return i;
+  }
+  return last;
+}
+
+/**
+ * The bytes of a node's status whose size its client chose: metadata (as JSON) and NACK
+ * messages. Measured only up to the page's bound, so a page costs at most that much of it.
+ */
+function clientChosenBytes(node: NodeStatus): number {
+  let bytes = JSON.stringify(node.identity.metadata).length;
+  for (const t of Object.values(node.types)) bytes += t?.lastNack?.message.length ?? 0;
+  return bytes;
 }
 
 /** The index of the first entry ordered after `key` (binary search: the entries are sorted). */

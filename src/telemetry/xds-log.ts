@@ -3,7 +3,7 @@ import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
 import type { MetricsStreamEvents } from '../metrics/metrics-service.js';
 import type { StreamInfo, XdsEvents } from '../xds/events.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/limits.js';
-import { LineLimiter } from './line-limiter.js';
+import { LineLimiter, type Suppressed } from './line-limiter.js';
 
 function stream(info: StreamInfo): Record<string, unknown> {
   return { node: info.node.id, stream: info.streamId };
@@ -16,6 +16,8 @@ function type(typeUrl: string): string {
 export interface XdsLogOptions {
   /** Lines per node and event per minute (default DEFAULT_XDS_LIMITS.maxLogLinesPerNode); 0: no limit. */
   readonly maxLogLinesPerNode?: number;
+  /** Lines per event per minute over all nodes (default DEFAULT_XDS_LIMITS.maxLogLinesPerEvent); 0: no limit. */
+  readonly maxLogLinesPerEvent?: number;
   /** The window those lines are counted in; one minute unless a test says otherwise. */
   readonly windowMs?: number;
   readonly now?: () => number;
@@ -24,23 +26,39 @@ export interface XdsLogOptions {
 /** The limiter's key for lines about no one node (a stream that never named one, a reset of many). */
 const NO_NODE = '';
 
+/** The fleet-wide limiter's one key: every node's lines of an event count together. */
+const ALL_NODES = '*';
+
 /**
  * One JSON log line per protocol event, at most `maxLogLinesPerNode` per node and event per
- * minute: a client repeating itself (stale nonces, reconnects) cannot fill the log. What is
- * left out is counted in one `log_suppressed` line per node and event once the minute is over.
+ * minute, so that a client repeating itself (stale nonces, reconnects) cannot fill the log, and
+ * at most `maxLogLinesPerEvent` per event over all nodes, so that clients inventing node ids
+ * cannot either. What is left out is counted in `log_suppressed` lines once the minute is
+ * over: one per node and event (those go through the fleet-wide limit too), and one per event
+ * for the fleet-wide limit.
  */
 export function xdsLogEvents(logger: Logger, options: XdsLogOptions = {}): Partial<XdsEvents> {
-  const limiter = new LineLimiter({
-    linesPerWindow: options.maxLogLinesPerNode ?? DEFAULT_XDS_LIMITS.maxLogLinesPerNode,
+  const window = {
     ...(options.windowMs !== undefined && { windowMs: options.windowMs }),
     ...(options.now && { now: options.now }),
-    onSuppressed: ({ node, event, count, windowMs }) =>
-      logger.warn(
-        { event: 'log_suppressed', ...(node !== NO_NODE && { node }), suppressed: event, lines: count, windowMs },
-        `… ${count} more "${event}" lines ${node === NO_NODE ? '' : `of node ${node} `}suppressed in ${windowMs / 1000} s`,
-      ),
+  };
+  const suppressed = ({ node, event, count, windowMs }: Suppressed): void =>
+    void logger.warn(
+      { event: 'log_suppressed', ...(node !== NO_NODE && node !== ALL_NODES && { node }), suppressed: event, lines: count, windowMs },
+      `… ${count} more "${event}" lines ${node === ALL_NODES ? 'of all nodes ' : node === NO_NODE ? '' : `of node ${node} `}suppressed in ${windowMs / 1000} s`,
+    );
+  const fleet = new LineLimiter({
+    linesPerWindow: options.maxLogLinesPerEvent ?? DEFAULT_XDS_LIMITS.maxLogLinesPerEvent,
+    ...window,
+    onSuppressed: suppressed,
   });
-  const ok = (node: string, event: string): boolean => limiter.allow(node, event);
+  const perNode = new LineLimiter({
+    linesPerWindow: options.maxLogLinesPerNode ?? DEFAULT_XDS_LIMITS.maxLogLinesPerNode,
+    ...window,
+    onSuppressed: (s) => fleet.allow(ALL_NODES, 'log_suppressed') && suppressed(s),
+  });
+  // The node's own limit first: lines it suppresses do not use up the fleet's.
+  const ok = (node: string, event: string): boolean => perNode.allow(node, event) && fleet.allow(ALL_NODES, event);
   // `satisfies`, not a type annotation: the handlers are arrow functions, safe to take off the object below.
   const events = {
     streamOpened: (info) =>

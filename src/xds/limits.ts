@@ -51,6 +51,8 @@ export interface XdsLimits extends StreamLimits {
   readonly maxDisconnectedNodeBytes: number;
   /** Log lines per node and event per minute; the rest is counted in one summary line. 0: no limit. */
   readonly maxLogLinesPerNode: number;
+  /** Log lines per event per minute over all nodes (clients may invent node ids). 0: no limit. */
+  readonly maxLogLinesPerEvent: number;
 }
 
 export const DEFAULT_XDS_LIMITS: XdsLimits = {
@@ -78,4 +80,6 @@ export const DEFAULT_XDS_LIMITS: XdsLimits = {
   // 10,000 nodes of 6 KiB each.
   maxDisconnectedNodeBytes: 64 * MiB,
   maxLogLinesPerNode: 30,
+  // A fleet-wide push logs a line per node: a 10,000-node fleet's are summed up past this.
+  maxLogLinesPerEvent: 1000,
 };

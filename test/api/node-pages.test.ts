@@ -100,4 +100,31 @@ describe('GET /v1/nodes pages', { timeout: 60_000 }, () => {
     assert.equal(all.total, NODES);
     assert.equal(all.nextCursor, null);
   });
+
+  // Last: it adds nodes the tests above do not count.
+  test('nodes with large metadata come in shorter pages, none much over 4 MiB, and all of them in the end', async () => {
+    // Metadata is the client's to choose, up to 64 KiB a node as the xDS stream keeps it.
+    const blob = 'm'.repeat(60 * 1024);
+    const big = Array.from({ length: 150 }, (_, i) => `large-${String(i).padStart(3, '0')}`);
+    for (const id of big) {
+      const node = { ...nodeIdentity(id, 'large'), metadata: { blob } };
+      d.daemon.nodes.events.streamOpened!(streamInfo(id, { node }));
+    }
+    const seen: string[] = [];
+    let path: string | null = '/v1/nodes?cluster=large&limit=1000';
+    let pages = 0;
+    while (path !== null) {
+      const res: Response = await fetch(`${d.apiUrl}${path}`);
+      assert.equal(res.status, 200);
+      const body = await res.text();
+      assert.ok(body.length < 4.5 * 1024 * 1024, `a page of ${body.length} bytes`);
+      const page = JSON.parse(body) as Page;
+      assert.equal(page.total, big.length);
+      seen.push(...page.nodes.map((n) => n.id));
+      path = page.next;
+      pages += 1;
+    }
+    assert.ok(pages >= 3, `${pages} pages`);
+    assert.deepEqual(seen, big);
+  });
 });

@@ -3,6 +3,7 @@
  * left half-started (xDS bound with no API, or the other way round).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,3 +50,15 @@ for (const flag of ['--api-port', '--xds-port'] as const) {
     assert.ok(lines[0]!.includes(`${flag}: cannot listen on 127.0.0.1:${takenPort}`), lines[0]);
   });
 }
+
+test('a stopped daemon ends its process even when a library left a handle open', async () => {
+  const module = new URL('../../src/cli/daemon-start.js', import.meta.url).href;
+  // A reconnect timer that nothing will clear, as a store client left behind once had.
+  const script = `import { exitAfterStop } from ${JSON.stringify(module)}; setInterval(() => {}, 1000); exitAfterStop(3, 200);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  clearTimeout(guard);
+  assert.equal(signal, null, 'ended by itself, not killed after 10 s');
+  assert.equal(code, 3, 'the code the daemon stopped with');
+});

@@ -14,6 +14,7 @@ test('each memory bound of the xDS port has a serve flag that sets its limit', (
       'xds-max-disconnected-nodes': '7',
       'xds-max-disconnected-bytes': '9999',
       'xds-max-log-lines-per-node': '0',
+      'xds-max-log-lines-per-event': '50',
     }),
     {
       maxTotalQueuedBytes: 1000,
@@ -24,9 +25,10 @@ test('each memory bound of the xDS port has a serve flag that sets its limit', (
       maxDisconnectedNodes: 7,
       maxDisconnectedNodeBytes: 9999,
       maxLogLinesPerNode: 0,
+      maxLogLinesPerEvent: 50,
     },
   );
-  assert.equal(Object.keys(XDS_LIMIT_FLAGS).length, 8);
+  assert.equal(Object.keys(XDS_LIMIT_FLAGS).length, 9);
   assert.deepEqual(xdsLimitOptions({}), {}, 'flags left out keep the defaults');
 });
 

@@ -66,6 +66,31 @@ describe('the log line limit', () => {
     assert.equal(logs.withEvent('request_ignored').length, 6, 'a new minute, new lines');
   });
 
+  test('clients inventing node ids get the fleet-wide limit per event, and per-node summaries count against it', () => {
+    const logs = captureLogs();
+    let now = 0;
+    const events = xdsLogEvents(logs.logger, { maxLogLinesPerNode: 2, maxLogLinesPerEvent: 100, now: () => now });
+    // 5,000 invented ids, a NACK each: every one within its own limit.
+    const nack = { typeUrl: TYPE.LDS, version: 'v', nonce: 'x', code: 13, message: 'bad', at: new Date() };
+    for (let i = 0; i < 5000; i++) events.nacked!(streamInfo(`invented-${i}`), nack);
+    // 1,000 more ids, each past its own limit: their summaries may not flood the log either.
+    for (let i = 0; i < 1000; i++) for (let j = 0; j < 3; j++) events.requestIgnored!(streamInfo(`repeating-${i}`), 'stale');
+    assert.equal(logs.withEvent('nack').length, 100);
+    assert.equal(logs.withEvent('request_ignored').length, 100);
+
+    now = 60_000;
+    events.nacked!(streamInfo('next-minute'), nack);
+    // Each repeating node's next line ends its minute: 1,000 per-node summaries are due.
+    for (let i = 0; i < 1000; i++) events.requestIgnored!(streamInfo(`repeating-${i}`), 'stale');
+    const summaries = logs.withEvent('log_suppressed');
+    assert.equal(summaries.filter((l) => l['node'] !== undefined).length, 100, 'per-node summaries within the fleet-wide limit');
+    assert.deepEqual(
+      summaries.filter((l) => l['node'] === undefined).map((l) => l['msg']),
+      ['… 4900 more "nack" lines of all nodes suppressed in 60 s', '… 1900 more "request_ignored" lines of all nodes suppressed in 60 s'],
+    );
+    assert.equal(logs.withEvent('nack').length, 101, 'a new minute, new lines');
+  });
+
   test('0 turns the limit off', () => {
     const logs = captureLogs();
     const events = xdsLogEvents(logs.logger, { maxLogLinesPerNode: 0 });

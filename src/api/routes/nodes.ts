@@ -4,13 +4,14 @@ import { BadCursorError, queryNodes } from '../../fleet/node-query.js';
 import type { NodeDirectory } from '../../fleet/drain/ports.js';
 import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
-import { DEFAULT_NODE_PAGE, nodeQuerySchema } from '../schemas/fleet.js';
+import { DEFAULT_NODE_PAGE, MAX_NODE_PAGE_BYTES, nodeQuerySchema } from '../schemas/fleet.js';
 import { nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../schemas/nodes.js';
 
 /**
  * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes
  * filters when asked (`?q=&cluster=&state=`) and always pages (`?limit=&cursor=`, 500 nodes a
- * page unless the query says otherwise); `next` is the path of the next page.
+ * page unless the query says otherwise, fewer when their metadata passes MAX_NODE_PAGE_BYTES);
+ * `next` is the path of the next page.
  */
 export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read: () => FleetRead }> = async (app, { nodes, read }) => {
   const view = (n: NodeStatus, fleet: FleetRead): NodeView => {
@@ -31,7 +32,7 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
     const query = { ...req.query, limit: req.query.limit ?? DEFAULT_NODE_PAGE };
     let page;
     try {
-      page = queryNodes(fleet, query);
+      page = queryNodes(fleet, { ...query, maxBytes: MAX_NODE_PAGE_BYTES });
     } catch (err) {
       if (!(err instanceof BadCursorError)) throw err;
       return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });

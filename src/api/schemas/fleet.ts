@@ -25,6 +25,12 @@ const listenerCounts = Type.Object(countPerState(LISTENER_STATES));
  */
 export const DEFAULT_NODE_PAGE = 500;
 export const MAX_NODE_PAGE = 1000;
+/**
+ * And about this many bytes of node status a page: node metadata is the client's to choose (up
+ * to --xds-max-node-metadata-bytes each), so a page of large nodes ends early rather than
+ * holding a thousand of them in one answer; `nextCursor` leads on.
+ */
+export const MAX_NODE_PAGE_BYTES = 4 * 1024 * 1024;
 
 export const nodeQuerySchema = Type.Object(
   {
@@ -35,7 +41,12 @@ export const nodeQuerySchema = Type.Object(
     state: Type.Optional(StringEnum(LISTENER_STATES, { description: 'nodes with at least one listener in this state' })),
     connected: Type.Optional(Type.Boolean()),
     limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: MAX_NODE_PAGE, default: DEFAULT_NODE_PAGE, description: `page size (default ${DEFAULT_NODE_PAGE})` }),
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_NODE_PAGE,
+        default: DEFAULT_NODE_PAGE,
+        description: `page size (default ${DEFAULT_NODE_PAGE}); a page of large nodes may hold fewer`,
+      }),
     ),
     cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
   },

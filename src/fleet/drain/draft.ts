@@ -10,6 +10,7 @@ import { configHasTarget } from '../endpoints/catalog.js';
 import { isEndpointScope, nothingToDrain, type DrainSpec, type EndpointTarget, type NodeProgress, type PhaseProgress } from './model.js';
 import { compareKeys, nodeOrderKey } from '../node-order.js';
 import { batchLimit, phaseEntry, phaseNames } from './plan.js';
+import { MAX_DRAIN_NODES } from './request-limits.js';
 import { drainSelects } from './selector.js';
 import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
 
@@ -36,6 +37,9 @@ export function draftDrain(
   const { spec } = parsed;
   const matched: NodeIdentity[] = [];
   for (const n of nodes) if (n.connected && drainSelects(spec, n.identity)) matched.push(n.identity);
+  // An endpoint drain holds only the nodes that hold its endpoints: counted there.
+  if (isEndpointScope(spec.scope)) return draftEndpointDrain(spec, spec.scope.endpoints, matched, config);
+  if (matched.length > MAX_DRAIN_NODES) return { errors: [tooManyNodes('selector', matched.length)] };
   if (spec.method === 'healthcheck-fail' || spec.method === 'drain-listeners') {
     const errors = matched.flatMap((n) => {
       const why = adminUnavailable ? adminUnavailable(n) : 'no Envoy admin client is configured';
@@ -43,7 +47,6 @@ export function draftDrain(
     });
     if (errors.length > 0) return { errors };
   }
-  if (isEndpointScope(spec.scope)) return draftEndpointDrain(spec, spec.scope.endpoints, matched, config);
   const phases: PhaseProgress[] = phaseNames(spec).map((name) => ({
     name,
     state: 'pending',
@@ -84,8 +87,13 @@ function draftEndpointDrain(
     matched.push(n);
     nodes.push(entry);
   }
+  if (matched.length > MAX_DRAIN_NODES) return { errors: [tooManyNodes('endpoints', matched.length)] };
   const warnings = matched.length === 0 ? ['no connected node holds these endpoints; nodes that connect later get them marked DRAINING'] : [];
   return { draft: { spec, matched, phases: [{ name: 'endpoints', state: 'pending', startedAt: null, finishedAt: null, nodes }], warnings } };
+}
+
+function tooManyNodes(field: string, count: number): FieldError {
+  return { field, message: `matches ${count} connected nodes; a drain holds at most ${MAX_DRAIN_NODES} (split it by cluster or locality)` };
 }
 
 /** A draft as a preview shows it: how many nodes, the first ids, where they are, and per phase what it takes. */

@@ -15,6 +15,7 @@ import type { AdminDrainActions, ConnectionSource, HostCountSource, NodeDirector
 import { drainSelects } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
+import { MAX_DRAIN_NODES } from './request-limits.js';
 import { workingCopy } from './working-copy.js';
 import { DEFAULT_RETENTION, expiredDrains, type Retention } from './retention.js';
 
@@ -81,6 +82,8 @@ export class DrainManager {
    * join is pushed at once, and the drain might never reach the disk.
    */
   readonly #unsaved = new Set<string>();
+  /** Drains that were full when a node they select connected, and said so once. */
+  readonly #warnedFull = new Set<string>();
   /** Changes of drains being stored now, by drain id (see `#effective`). */
   readonly #inFlight = new Map<string, Drain>();
 
@@ -234,7 +237,7 @@ export class DrainManager {
     const joined = workingCopy(drain);
     const late = this.#fleet
       .list()
-      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(joined, n.identity, config, now))
+      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(joined, n.identity, config, now) === true)
       .map((n) => n.identity.id);
     if (late.length === 0) return [];
     try {
@@ -370,7 +373,10 @@ export class DrainManager {
     const config = this.deps.desired.config;
     const now = this.#now();
     const joined = [...this.#drains.values()].filter((drain) => {
-      if (this.#unsaved.has(drain.id) || !joinDrain(drain, node, config, now)) return false;
+      if (this.#unsaved.has(drain.id)) return false;
+      const joins = joinDrain(drain, node, config, now);
+      if (joins === 'full') this.#warnFull(drain, node.id);
+      if (joins !== true) return false;
       // A change of this drain being stored joins the node too: it takes the drain's place next.
       const storing = this.#inFlight.get(drain.id);
       if (storing) joinDrain(storing, node, config, now);
@@ -381,6 +387,16 @@ export class DrainManager {
     // The node's first response is built right after this returns; the save follows at once.
     const changed = joined.map((d) => this.#inFlight.get(d.id) ?? d);
     this.deps.store.save(this.#effective(), { changed }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+  }
+
+  /** Once per drain: it holds MAX_DRAIN_NODES, and a node its selector takes was left out. */
+  #warnFull(drain: Drain, nodeId: string): void {
+    if (this.#warnedFull.has(drain.id)) return;
+    this.#warnedFull.add(drain.id);
+    this.deps.logger.warn(
+      { event: 'drain_full', drain: drain.id, node: nodeId, maxNodes: MAX_DRAIN_NODES },
+      `drain ${drain.id} holds ${MAX_DRAIN_NODES} nodes, as many as a drain may: node ${nodeId} and later nodes its selector takes are not drained by it`,
+    );
   }
 
   /** Evaluates every running drain once (after any change under way), if this replica leads. */
@@ -432,6 +448,7 @@ export class DrainManager {
     );
     for (const d of expired) if (this.#drains.get(d.id) === d) this.#drains.delete(d.id);
     this.#admin.forget(gone);
+    for (const id of gone) this.#warnedFull.delete(id);
     this.deps.logger.info({ event: 'drains_forgotten', drains: [...gone] }, `${gone.size} finished drain(s) past their retention forgotten`);
   }
 

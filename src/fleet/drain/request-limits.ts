@@ -25,3 +25,11 @@ export function countProblem(value: number, min: 0 | 1): string | undefined {
   if (value > MAX_DRAIN_COUNT) return `must be at most ${MAX_DRAIN_COUNT}, got ${value}`;
   return undefined;
 }
+
+/**
+ * The most nodes one drain holds. Nodes that connect while a drain runs join it if the selector
+ * takes them, and node ids (and clusters) cost an xDS client nothing to invent: without a bound
+ * a client could grow a drain's stored record, rewritten on every save, one invented id at a
+ * time. Twice the largest fleet drainplane is measured with.
+ */
+export const MAX_DRAIN_NODES = 20_000;

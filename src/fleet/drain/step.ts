@@ -11,6 +11,7 @@ import { NODE_FINISHED, nothingToDrain, phaseDeadlineSeconds, type Drain, type N
 import { phaseEntry, startBatch } from './plan.js';
 import type { NodeObservation } from './observation.js';
 import { advanceNode } from './progress.js';
+import { MAX_DRAIN_NODES } from './request-limits.js';
 import { drainSelects } from './selector.js';
 
 /** What a node of the drain reports now (its phase given by index). */
@@ -102,10 +103,11 @@ export function startPhase(drain: Drain, index: number, now: number, logger: Log
  * A node that connected after the drain started joins the phases of a running drain that
  * selects it (with nothing to drain where it has no listener of a phase). In a phase under way
  * it starts at once when the running batch has room, and otherwise waits for a later batch.
- * True if it joined any.
+ * True if it joined any; `full` when the selector takes it but the drain holds MAX_DRAIN_NODES.
  */
-export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean {
+export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig, now: number): boolean | 'full' {
   if (drain.state !== 'running' || !drainSelects(drain.spec, node)) return false;
+  if (isFull(drain) && !drain.phases[0]!.nodes.some((n) => n.nodeId === node.id)) return 'full';
   let joined = false;
   drain.phases.forEach((phase, i) => {
     if (phase.nodes.some((n) => n.nodeId === node.id)) return;
@@ -122,6 +124,11 @@ export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig,
     joined = true;
   });
   return joined;
+}
+
+/** The drain holds as many nodes as a drain may. */
+export function isFull(drain: Drain): boolean {
+  return (drain.phases[0]?.nodes.length ?? 0) >= MAX_DRAIN_NODES;
 }
 
 function egressMayStart(drain: Drain, now: number): boolean {
