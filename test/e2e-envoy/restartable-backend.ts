@@ -68,8 +68,8 @@ export class RestartableBackend {
         child.kill('SIGKILL');
         reject(new Error(`backend on ${this.port} ${why}:\n${output}`));
       };
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes(JSON.stringify({ port: this.port }))) {
           settle();

@@ -84,7 +84,9 @@ export async function runBackendArm(kind: BackendArmKind, o: BackendArmOptions):
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const processes: { controlPlane?: BenchProcess; envoy?: BenchProcess; backends: RestartableBackend[] } = { backends: [] };
   const close = async (): Promise<void> => {
-    await Promise.allSettled([...processes.backends, processes.envoy, processes.controlPlane].map((p) => p?.stop()));
+    const stops: Promise<unknown>[] = processes.backends.map((b) => b.stop());
+    for (const p of [processes.envoy, processes.controlPlane]) if (p) stops.push(p.stop());
+    await Promise.allSettled(stops);
   };
   try {
     const configFile = path.join(dir, 'fleet.yaml');
