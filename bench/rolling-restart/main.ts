@@ -1,7 +1,9 @@
 /**
  * The rolling-restart benchmark: a rolling restart of two real Envoy replicas behind an L4
  * balancer under a paced HTTP load, once per way of shutting Envoy down, each arm on fresh
- * processes (see arm.ts for what happens and pod.ts for the four setups).
+ * processes (see arm.ts for what happens and pod.ts for the four setups); then the other half,
+ * the backends behind one Envoy restarted in turn under the same load, with plain SIGTERM and
+ * with an endpoint drain first (backends/backend-arm.ts).
  *
  *   npm run bench:rolling-restart
  *   node dist/bench/rolling-restart/main.js [--rate 3800] [--duration 60] [--arms a,b,c,d] ...
@@ -23,10 +25,22 @@ import type { ArmKind } from './pod.js';
 import { killEverything, killEverythingOnExit } from './processes.js';
 import { ARM_TITLES, evaluateTargets, markdownTable, targetLines } from './report.js';
 import { findTools } from './tools.js';
+import { runBackendArm, type BackendArmKind, type BackendArmOptions, type BackendArmResult } from './backends/backend-arm.js';
+import { BACKEND_ARM_TITLES, backendErrors, backendTable, backendTargets } from './backends/backend-report.js';
 import { startUpstream } from './upstream.js';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
-const ARMS: Record<string, ArmKind> = { a: 'sigterm', b: 'prestop', e: 'prestop-covering', c: 'drainplane', d: 'drainplane-kept-state' };
+const ARMS: Record<string, ArmKind | BackendArmKind> = {
+  a: 'sigterm',
+  b: 'prestop',
+  e: 'prestop-covering',
+  c: 'drainplane',
+  d: 'drainplane-kept-state',
+  f: 'backend-sigterm',
+  g: 'backend-drain',
+};
+const DEFAULT_ARMS = 'a,b,e,c,d,f,g';
+const isBackendArm = (kind: ArmKind | BackendArmKind): kind is BackendArmKind => kind.startsWith('backend-');
 /** The rate the experiment this reproduces ran at (wso2/api-platform#2121): at least this. */
 const MIN_RATE = 3_700;
 /** The whole run is bounded: a hang anywhere ends in a failure, not a stuck CI job. */
@@ -44,6 +58,9 @@ const FLAGS = {
   'prestop-margin': ["arm (e): its preStop sleep is the slowest app's --app-work plus this", 2],
   'first-restart': ['seconds into the load when replica a is terminated', 8],
   'second-restart': ['seconds into the load when replica b is terminated (or later: after a is back and settled)', 34],
+  'backend-duration': ['load seconds per backend arm (at least)', 30],
+  'backend-down': ['arms f, g: seconds from a backend exiting to its new process', 2],
+  'backend-deadline': ["arm g: the endpoint drain's deadline (the backend's preStop budget)", 30],
 } as const;
 type Flag = keyof typeof FLAGS;
 
@@ -52,7 +69,8 @@ function usage(): string {
     'usage: node dist/bench/rolling-restart/main.js [options]',
     ...Object.entries(FLAGS).map(([flag, [what, value]]) => `  --${flag} N   ${what} (default ${value})`),
     "  --app-work LIST   seconds each replica's app keeps calling out after SIGTERM, by replica (a,b); one value for both (default 3,8)",
-    '  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop, --prestop-sleep), e (Envoy preStop sleeping to cover the slowest app), c (drainplane run), d (run restarted on its state folder); default a,b,e,c,d',
+    '  --arms LIST   which arms, of a (plain SIGTERM), b (Envoy preStop, --prestop-sleep), e (Envoy preStop sleeping to cover the slowest app), c (drainplane run), d (run restarted on its state folder);',
+    `                the backends behind Envoy restarted: f (plain SIGTERM), g (preStop: drainplane prestop --endpoint); default ${DEFAULT_ARMS}`,
     `  --out DIR     where rolling-restart-<date>.json goes (default ${path.relative(process.cwd(), DEFAULT_OUT) || '.'})`,
   ].join('\n');
 }
@@ -61,7 +79,7 @@ interface Parsed {
   readonly values: Record<Flag, number>;
   /** Seconds each replica's app calls out after SIGTERM, replica a first. */
   readonly appWork: readonly [number, number];
-  readonly arms: ArmKind[];
+  readonly arms: (ArmKind | BackendArmKind)[];
   readonly out: string;
 }
 
@@ -87,9 +105,9 @@ function parse(argv: string[]): Parsed | undefined {
       throw new Error(`--${flag} wants a number >= 0, got "${raw}"`);
     numbers[flag] = value;
   }
-  const arms = (typeof values.arms === 'string' ? values.arms : 'a,b,e,c,d').split(',').map((a) => {
+  const arms = (typeof values.arms === 'string' ? values.arms : DEFAULT_ARMS).split(',').map((a) => {
     const kind = ARMS[a.trim()];
-    if (!kind) throw new Error(`--arms: unknown arm "${a}" (a, b, e, c, d)`);
+    if (!kind) throw new Error(`--arms: unknown arm "${a}" (${Object.keys(ARMS).join(', ')})`);
     return kind;
   });
   const work = (typeof values['app-work'] === 'string' ? values['app-work'] : '3,8').split(',').map((w) => Number(w));
@@ -139,6 +157,7 @@ async function main(): Promise<number> {
   process.once('exit', () => rmSync(baseDir, { recursive: true, force: true }));
   const upstream = await startUpstream();
   const arms: ArmResult[] = [];
+  const backendArms: BackendArmResult[] = [];
   try {
     const options: ArmOptions = {
       baseDir,
@@ -161,7 +180,29 @@ async function main(): Promise<number> {
     log(
       `envoy ${tools.versions.envoy}, ${tools.versions.haproxy}, ${tools.versions.wrk}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     );
+    const backendOptions: BackendArmOptions = {
+      baseDir,
+      envoyBin: tools.envoy,
+      wrkBin: tools.wrk,
+      upstreamPort: upstream.port,
+      rate: v.rate,
+      threads: v.threads,
+      connections: v.connections,
+      durationSeconds: v['backend-duration'],
+      restartAtSeconds: [5, 15],
+      downSeconds: v['backend-down'],
+      tailSeconds: 5,
+      drainDeadlineSeconds: v['backend-deadline'],
+      log,
+    };
     for (const kind of parsed.arms) {
+      if (isBackendArm(kind)) {
+        log(`arm ${BACKEND_ARM_TITLES[kind]}: starting`);
+        const result = await runBackendArm(kind, backendOptions);
+        log(`arm ${BACKEND_ARM_TITLES[kind]}: ${result.load.requests} requests at ${result.load.rate} req/s, ${backendErrors(result)} failed`);
+        backendArms.push(result);
+        continue;
+      }
       log(`arm ${ARM_TITLES[kind]}: starting`);
       const result = await runArm(kind, options);
       log(
@@ -174,9 +215,10 @@ async function main(): Promise<number> {
   }
 
   const loadAfter = os.loadavg();
-  const targets = evaluateTargets(arms, MIN_RATE);
+  const targets = [...(arms.length > 0 ? evaluateTargets(arms, MIN_RATE) : []), ...backendTargets(backendArms, MIN_RATE)];
   const durationSeconds = Math.round((performance.now() - startedAt) / 100) / 10;
-  console.log(markdownTable(arms));
+  if (arms.length > 0) console.log(markdownTable(arms));
+  if (backendArms.length > 0) console.log(`${arms.length > 0 ? '\nThe backends behind Envoy restarted:\n' : ''}${backendTable(backendArms)}`);
   console.log(`\nTargets:\n${targetLines(targets)}`);
   const env = environment();
   console.log(
@@ -194,6 +236,7 @@ async function main(): Promise<number> {
     loadAverage: { before: loadBefore, after: loadAfter },
     targets,
     arms,
+    backendArms,
   };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`Results: ${path.relative(process.cwd(), file)}`);
