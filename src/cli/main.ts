@@ -42,10 +42,14 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Run>; summary: str
     load: async () => (await import('./prestop.js')).prestopCommand,
     summary: 'for a preStop hook: block until the local drain is complete',
   },
+  'prestop-hook': {
+    load: async () => (await import('./prestop-hook.js')).prestopHookCommand,
+    summary: "a backend's preStop as an httpGet hook (a sidecar): drain its endpoint in every Envoy",
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return `usage: drainplane <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'drainplane <command> --help' for a command's options.`;
 }
 

@@ -13,17 +13,52 @@ import { heldBy } from './progress.js';
 export async function endpointPrestop(values: Readonly<Record<string, string | boolean | undefined>>, endpoint: string): Promise<number> {
   const deadline = values['deadline'] as string | undefined;
   const api = await ApiClient.fromFlags(values);
+  const drained = await drainEndpoint(api, endpoint, deadline === undefined ? undefined : Number(deadline), (message) =>
+    process.stderr.write(`prestop: ${message}\n`),
+  );
+  process.stdout.write(`prestop: ${drained.outcome}\n`);
+  for (const line of heldBy(drained.drain)) process.stderr.write(`  ${line}\n`);
+  return 0;
+}
+
+export interface EndpointDrained {
+  readonly drain: DrainView;
+  readonly seconds: number;
+  /** One line: the endpoint, how its drain ended, in how many Envoys, after how long. */
+  readonly outcome: string;
+}
+
+/** Drains `endpoint` in every Envoy whose EDS holds it and follows the drain to its end. */
+export async function drainEndpoint(
+  api: ApiClient,
+  endpoint: string,
+  deadlineSeconds: number | undefined,
+  notice: (message: string) => void,
+): Promise<EndpointDrained> {
   const started = Date.now();
   const created = await api.post<DrainView>('/v1/drains', {
     endpoints: endpointTarget(endpoint, false),
-    ...(deadline !== undefined && { deadlineSeconds: Number(deadline) }),
+    ...(deadlineSeconds !== undefined && { deadlineSeconds }),
   });
-  for (const w of created.warnings) process.stderr.write(`prestop: warning: ${w}\n`);
-  let last = created;
-  for await (const drain of watchDrain(api, created.id, (message) => process.stderr.write(`prestop: ${message}\n`))) last = drain;
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const envoys = last.phases[0]?.nodes.length ?? 0;
-  process.stdout.write(`prestop: endpoint ${endpoint} ${last.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${last.id})\n`);
-  for (const line of heldBy(last)) process.stderr.write(`  ${line}\n`);
-  return 0;
+  for (const w of created.warnings) notice(`warning: ${w}`);
+  let drain = created;
+  for await (const seen of watchDrain(api, created.id, notice)) drain = seen;
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  const envoys = drain.phases[0]?.nodes.length ?? 0;
+  return { drain, seconds, outcome: `endpoint ${endpoint} ${drain.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${drain.id})` };
+}
+
+/**
+ * Cancels the drains of exactly this endpoint that still hold it (running, or completed and
+ * kept): a backend that starts at an address a stopped one drained serves again. Returns their ids.
+ */
+export async function releaseEndpoint(api: ApiClient, endpoint: string): Promise<string[]> {
+  const { drains } = await api.get<{ drains: DrainView[] }>('/v1/drains');
+  const holding = drains.filter((d) => {
+    const scope = d.spec.scope;
+    const addresses = typeof scope === 'object' && 'endpoints' in scope ? scope.endpoints.addresses : undefined;
+    return d.state !== 'cancelled' && addresses?.length === 1 && addresses[0] === endpoint;
+  });
+  for (const d of holding) await api.post(`/v1/drains/${encodeURIComponent(d.id)}/cancel`);
+  return holding.map((d) => d.id);
 }

@@ -6,11 +6,14 @@
  * /clusters that reports the host idle.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
-import { runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
+import { freePort } from '../support/etcd.js';
+import { waitUntil } from '../support/wait.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
@@ -68,6 +71,43 @@ describe('endpoint drains from the CLI', { timeout: 60_000 }, () => {
     const cancelled = await runCli(['drains', 'cancel', id, '--api', d.apiUrl]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.match(cancelled.stdout, /cancelled; what it changed \(listeners, endpoints\) is restored/);
+  });
+
+  test("prestop-hook: at start it releases the endpoint a stopped pod's drain holds; the kubelet's GETs drain it once; SIGTERM ends it", async () => {
+    const holding = d.daemon.drains
+      .list()
+      .filter((x) => x.state === 'completed')
+      .map((x) => x.id);
+    assert.equal(holding.length, 1, 'the prestop test above left its completed drain holding the endpoint');
+
+    const port = await freePort();
+    const hook = spawn(process.execPath, [BIN, 'prestop-hook', '--endpoint', APP, '--port', String(port), '--host', '127.0.0.1', '--api', d.apiUrl]);
+    let output = '';
+    hook.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    hook.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => hook.on('exit', resolve));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitUntil('the hook to listen', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 10_000);
+      await waitUntil('the left-over drain to be cancelled', () => d.daemon.drains.get(holding[0]!)?.state === 'cancelled', 10_000);
+
+      const fromPage = await fetch(`${url}/v1/prestop`, { headers: { origin: 'https://evil.example' } });
+      assert.equal(fromPage.status, 403, 'a web page cannot fire it');
+
+      const drainsBefore = d.daemon.drains.list().length;
+      const [first, second] = await Promise.all([fetch(`${url}/v1/prestop`), fetch(`${url}/v1/prestop`)]);
+      const bodies = (await Promise.all([first.json(), second.json()])) as { endpoint: string; drain: string; state: string }[];
+      assert.deepEqual([first.status, second.status], [200, 200]);
+      assert.equal(bodies[0]!.state, 'completed');
+      assert.equal(bodies[0]!.endpoint, APP);
+      assert.equal(bodies[1]!.drain, bodies[0]!.drain, 'both GETs waited on one drain');
+      assert.equal(d.daemon.drains.list().length, drainsBefore + 1);
+
+      hook.kill('SIGTERM');
+      assert.equal(await exited, 0, output);
+    } finally {
+      hook.kill('SIGKILL');
+    }
   });
 
   test('a wrong address is refused by the API, naming the field; nothing is started', async () => {
