@@ -6,16 +6,15 @@
  * reached or refuses the drain.
  */
 import { ApiClient, type DrainView } from './api-client.js';
+import { integerFlag } from './args.js';
 import { watchDrain } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
 import { heldBy } from './progress.js';
 
 export async function endpointPrestop(values: Readonly<Record<string, string | boolean | undefined>>, endpoint: string): Promise<number> {
-  const deadline = values['deadline'] as string | undefined;
+  const deadline = values['deadline'] === undefined ? undefined : integerFlag('deadline', values['deadline'], 300, 1);
   const api = await ApiClient.fromFlags(values);
-  const drained = await drainEndpoint(api, endpoint, deadline === undefined ? undefined : Number(deadline), (message) =>
-    process.stderr.write(`prestop: ${message}\n`),
-  );
+  const drained = await drainEndpoint(api, endpoint, deadline, (message) => process.stderr.write(`prestop: ${message}\n`));
   process.stdout.write(`prestop: ${drained.outcome}\n`);
   for (const line of heldBy(drained.drain)) process.stderr.write(`  ${line}\n`);
   return 0;

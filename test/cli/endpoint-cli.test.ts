@@ -118,3 +118,9 @@ describe('endpoint drains from the CLI', { timeout: 60_000 }, () => {
     assert.equal((await runCli(['drains', '--json', '--api', d.apiUrl])).stdout, before);
   });
 });
+
+test('prestop --endpoint with a deadline that is not a number is a usage error naming the flag; nothing is asked of the API', async () => {
+  const r = await runCli(['prestop', '--endpoint', APP, '--deadline', 'soon', '--api', 'http://127.0.0.1:1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--deadline must be a whole number of at least 1, got "soon"/);
+});
