@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { EnvoyAdmin, EnvoyAdminError, EnvoyVersionError } from '../../src/admin/envoy-admin.js';
 import { atLeast } from '../../src/admin/version.js';
+import { hostKey } from '../../src/fleet/drain/ports.js';
 import { FakeEnvoyAdmin, type FakeEnvoyAdminOptions } from '../support/fake-envoy-admin.js';
 
 const MUTATING_PATHS = ['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/quitquitquit'];
@@ -102,6 +103,16 @@ describe('EnvoyAdmin reads', () => {
     );
     assert.deepEqual(gauges.httpPrefixes, new Map([['ingress_http', 3]]));
     assert.deepEqual(gauges.listenerManager, { warming: 0, draining: 1 });
+  });
+
+  test('hostCounts reads requests and connections per host from /clusters?format=json, IPv6 hosts in brackets', async () => {
+    fake.hosts.clear();
+    fake.setHost('app', '127.0.0.1:8080', { requests: 2, connections: 3 });
+    fake.setHost('app', '[::1]:8081', { requests: 0, connections: 0 });
+    const counts = await admin.hostCounts();
+    assert.deepEqual(counts.hosts.get(hostKey('app', '127.0.0.1:8080')), { requests: 2, connections: 3 });
+    assert.deepEqual(counts.hosts.get(hostKey('app', '[::1]:8081')), { requests: 0, connections: 0 });
+    assert.deepEqual(fake.requestsTo('/clusters').at(-1)?.query, { format: 'json' });
   });
 
   test('ready follows the health check: LIVE, DRAINING, LIVE', async () => {

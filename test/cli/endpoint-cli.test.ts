@@ -7,52 +7,34 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { openSotwStream, TYPE, type SotwStream } from '../support/ads-client.js';
 import { BIN, runCli } from '../support/cli.js';
 import { freePort } from '../support/etcd.js';
 import { waitUntil } from '../support/wait.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { EdsNode } from '../support/eds-node.js';
+import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
 import { demoConfig } from '../support/fleet-configs.js';
 
 const APP = '127.0.0.1:8080';
 
-/** An admin /clusters with the app's host idle, as Envoy 1.40.0 writes it (0 has no value). */
-async function idleClustersAdmin(): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (!req.url?.startsWith('/clusters')) return void res.writeHead(404).end('invalid path.');
-    const host = { address: { socket_address: { address: '127.0.0.1', port_value: 8080 } }, stats: [{ type: 'GAUGE', name: 'rq_active' }] };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cluster_statuses: [{ name: 'app', host_statuses: [host] }] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
 describe('endpoint drains from the CLI', { timeout: 60_000 }, () => {
   let d: TestDaemon;
-  let admin: Server;
-  let stream: SotwStream;
+  let admin: FakeEnvoyAdmin;
+  let node: EdsNode;
 
   before(async () => {
-    admin = await idleClustersAdmin();
+    // Its Envoy has nothing open to the app's host.
+    admin = await FakeEnvoyAdmin.start();
+    admin.setHost('app', APP, { requests: 0, connections: 0 });
     d = await startTestDaemon(demoConfig());
-    const adminAddress = `127.0.0.1:${(admin.address() as AddressInfo).port}`;
-    stream = openSotwStream(d.xdsAddress, { node: { id: 'cli-ep', cluster: 'test-cluster', metadata: { admin_address: adminAddress } } });
-    stream.send({ type_url: TYPE.EDS, resource_names: ['app', 'upstream'] });
-    void (async () => {
-      for (;;) {
-        const res = await stream.next(TYPE.EDS, 60_000).catch(() => undefined);
-        if (!res) return;
-        stream.ack(res, ['app', 'upstream']);
-      }
-    })();
+    node = EdsNode.connect(d.xdsAddress, 'cli-ep', { clusters: ['app', 'upstream'], metadata: { admin_address: admin.address } });
+    await node.waitFor('app', () => true, 'at all');
   });
   after(async () => {
-    stream?.close();
+    node?.close();
     await d?.close();
-    admin?.close();
+    await admin?.close();
   });
 
   test('prestop --endpoint returns once the Envoy holding it is done, saying so; drains lists it by its endpoint', async () => {

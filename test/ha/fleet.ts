@@ -2,6 +2,7 @@
  * A fleet for the high-availability tests: replicas sharing one etcd (a key prefix per test),
  * simulated Envoys spread over them, and the waits those tests need.
  */
+import assert from 'node:assert/strict';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { Replica } from '../support/replicas.js';
@@ -102,6 +103,28 @@ export class MovingNode {
 export async function drainOn(replica: Replica, id: string): Promise<Drain | undefined> {
   const res = await replica.api('GET', `/v1/drains/${id}`);
   return res.status === 200 ? (res.body as Drain) : undefined;
+}
+
+/** POST /v1/drains, which must answer 201. */
+export async function startDrain(on: Replica, body: unknown): Promise<Drain> {
+  const res = await on.api('POST', '/v1/drains', body);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as Drain;
+}
+
+/** Waits until the replica shows the drain completed; on timeout, says where its nodes stand. */
+export function untilCompleted(on: Replica, id: string, what: string, timeoutMs: number): Promise<void> {
+  return waitUntil(what, async () => (await drainOn(on, id))?.state === 'completed', timeoutMs, {
+    explain: async () => {
+      const drain = await drainOn(on, id);
+      return `; ${on.id} has it ${drain?.state}: ${JSON.stringify(drain?.phases.map((p) => p.nodes))}`;
+    },
+  });
+}
+
+/** A check: the replica lists `count` connected nodes (its own and other replicas'). */
+export function seesNodes(r: Replica, count: number): () => Promise<boolean> {
+  return async () => (await r.api('GET', '/v1/nodes')).body.nodes.filter((n: { connected: boolean }) => n.connected).length === count;
 }
 
 export function nodeStates(drain: Drain): Record<string, string> {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { Replica } from '../support/replicas.js';
@@ -15,7 +14,19 @@ import { FakeEnvoyAdmin } from '../support/fake-envoy-admin.js';
 import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { batchSizes, CONFIG, drainOn, leaderOf, LEASE_SECONDS, MovingNode, nodeStates, startReplicas } from './fleet.js';
+import {
+  batchSizes,
+  CONFIG,
+  drainOn,
+  leaderOf,
+  LEASE_SECONDS,
+  MovingNode,
+  nodeStates,
+  seesNodes,
+  startDrain,
+  startReplicas,
+  untilCompleted,
+} from './fleet.js';
 
 const WITH_SECOND_INGRESS = demoConfig({
   ingress: [
@@ -41,21 +52,6 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
     nodes.push(...spread);
     return spread;
   };
-  const seesNodes = (r: Replica, count: number) => async () =>
-    (await r.api('GET', '/v1/nodes')).body.nodes.filter((n: { connected: boolean }) => n.connected).length === count;
-  const startDrain = async (on: Replica, body: unknown): Promise<Drain> => {
-    const res = await on.api('POST', '/v1/drains', body);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body as Drain;
-  };
-  const completed = (on: Replica, id: string) => async () => (await drainOn(on, id))?.state === 'completed';
-  const untilCompleted = (on: Replica, id: string, what: string, timeoutMs: number) =>
-    waitUntil(what, completed(on, id), timeoutMs, {
-      explain: async () => {
-        const drain = await drainOn(on, id);
-        return `; ${on.id} has it ${drain?.state}: ${JSON.stringify(drain?.phases.map((p) => p.nodes))}`;
-      },
-    });
 
   before(async () => {
     etcd = await TestEtcd.start();

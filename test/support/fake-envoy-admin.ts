@@ -17,8 +17,14 @@
  * - /drain_listeners: presence flags graceful, inboundonly, skip_exit; skip_exit without graceful
  *   is 400 "skip_exit requires graceful" before 1.40 and accepted from 1.40 on, following the
  *   `version` option (seen on Envoy 1.36.2, 1.37.0 and 1.40.0: test/e2e-envoy/node-suite.ts).
+ * - /clusters?format=json: {"cluster_statuses":[{name, host_statuses:[{address, stats}]}]}, each
+ *   host's `rq_active` and `cx_active` gauges with `value` as a string and left out when 0, as
+ *   Envoy 1.40.0 writes them (source/server/admin/clusters_handler.cc; the shape
+ *   test/admin/host-counts.test.ts decodes). Without format=json, Envoy's text lines
+ *   `cluster::HOST:PORT::stat::value`. No cluster at all is `{}`.
  * - Unknown paths: 404 "invalid path." (admin.cc).
- * Not modelled: draining itself, the effect of drains on gauges (tests set gauges), process exit.
+ * Not modelled: draining itself, the effect of drains on gauges and host counts (tests set
+ * them), process exit.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +49,12 @@ export interface FakeEnvoyAdminOptions {
   node?: { id: string; cluster: string };
 }
 
+/** What Envoy has open to one upstream host. */
+export interface HostActivity {
+  readonly requests: number;
+  readonly connections: number;
+}
+
 interface CannedResponse {
   readonly status: number;
   readonly body: string;
@@ -56,6 +68,8 @@ export class FakeEnvoyAdmin {
   readonly requests: RecordedRequest[] = [];
   /** Counters and gauges served by /stats; set them freely. */
   readonly gauges = new Map<string, number>();
+  /** Upstream hosts served by /clusters: cluster name -> `HOST:PORT` -> counts; set them freely. */
+  readonly hosts = new Map<string, Map<string, HostActivity>>();
   readonly options: Required<FakeEnvoyAdminOptions>;
   healthCheckFailed = false;
   quitRequested = false;
@@ -104,6 +118,13 @@ export class FakeEnvoyAdmin {
     this.#canned.set(path, { status, body });
   }
 
+  /** Sets what this Envoy has open to `address` (`HOST:PORT`, IPv6 as `[::1]:8080`) in `cluster`. */
+  setHost(cluster: string, address: string, activity: HostActivity): void {
+    let hosts = this.hosts.get(cluster);
+    if (!hosts) this.hosts.set(cluster, (hosts = new Map()));
+    hosts.set(address, activity);
+  }
+
   requestsTo(path: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path === path);
   }
@@ -139,6 +160,8 @@ export class FakeEnvoyAdmin {
       }
       case '/stats':
         return this.#stats(q.get('format'), q.get('filter'));
+      case '/clusters':
+        return this.#clusters(q.get('format'));
       case '/healthcheck/fail':
         this.healthCheckFailed = true;
         return { status: 200, body: 'OK\n' };
@@ -196,6 +219,33 @@ export class FakeEnvoyAdmin {
     stats.push({ histograms: { supported_quantiles: quantiles, computed_quantiles: [] } });
     return { status: 200, body: JSON.stringify({ stats }), json: true };
   }
+
+  #clusters(format: string | null): { status: number; body: string; json?: boolean } {
+    const clusters = [...this.hosts].map(([name, hosts]) => ({ name, hosts: [...hosts] }));
+    if (format !== 'json') {
+      const lines = clusters.flatMap(({ name, hosts }) =>
+        hosts.flatMap(([address, a]) => [`${name}::${address}::cx_active::${a.connections}`, `${name}::${address}::rq_active::${a.requests}`]),
+      );
+      return { status: 200, body: lines.map((l) => `${l}\n`).join('') };
+    }
+    if (clusters.length === 0) return { status: 200, body: '{}', json: true };
+    // A gauge at 0 has no value; the others are strings (Envoy's JSON of a uint64).
+    const gauge = (name: string, value: number) => ({ type: 'GAUGE', name, ...(value !== 0 && { value: String(value) }) });
+    const cluster_statuses = clusters.map(({ name, hosts }) => ({
+      name,
+      host_statuses: hosts.map(([address, a]) => ({
+        address: { socket_address: socketAddress(address) },
+        stats: [gauge('cx_active', a.connections), gauge('rq_active', a.requests)],
+      })),
+    }));
+    return { status: 200, body: JSON.stringify({ cluster_statuses }), json: true };
+  }
+}
+
+/** `HOST:PORT` as a socket_address (the host of `[::1]:8080` without brackets). */
+function socketAddress(hostPort: string): { address: string; port_value: number } {
+  const colon = hostPort.lastIndexOf(':');
+  return { address: hostPort.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port_value: Number(hostPort.slice(colon + 1)) };
 }
 
 function send(res: ServerResponse, status: number, body: string, json = false): void {

@@ -5,17 +5,16 @@
  * test-artifacts/ui/; with UPDATE_DOCS_SCREENSHOT=1, the mid-drain one also to docs/console.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { haveChromium, launchChromium, NO_CHROMIUM, pageProblems } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { DrainingFleet, type FleetNodeSpec } from '../support/sim-fleet.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'console-test-token';
 const ARTIFACTS = path.resolve('test-artifacts/ui');
 
@@ -27,16 +26,15 @@ const fleetSpecs: FleetNodeSpec[] = [
   ),
 ];
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.log('skipped: no chromium (install the chromium package)');
+if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
 
-describe('the console in a browser', { skip: !haveChromium && 'no chromium (install the chromium package)', timeout: 120_000 }, () => {
+describe('the console in a browser', { skip: !haveChromium && NO_CHROMIUM, timeout: 120_000 }, () => {
   let d: TestDaemon;
   let fleet: DrainingFleet;
   let browser: Browser;
   let page: Page;
   let tokenAsked = 0;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   /** The page asks for the token when the API first refuses a request: answers it, as an operator would. */
   const answerToken = async (): Promise<void> => {
@@ -62,15 +60,9 @@ describe('the console in a browser', { skip: !haveChromium && 'no chromium (inst
       apiTokens: { admin: [TOKEN] },
     });
     fleet = await DrainingFleet.connect(d.xdsAddress, fleetSpecs, { connections: 8, stepMs: 400 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--disable-background-networking', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(`console: ${m.text()}`));
-    page.on('request', (r) => !r.url().startsWith(d.apiUrl) && problems.push(`request outside the daemon: ${r.url()}`));
+    problems = pageProblems(page, d.apiUrl);
   });
 
   after(async () => {

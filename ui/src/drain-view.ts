@@ -7,29 +7,15 @@ import type { Api } from './api.js';
 import { connectionChart } from './chart.js';
 import { confirmAction } from './confirm.js';
 import { byId, h, replaceContent, type Child } from './dom.js';
-import { ago, badge, count, drainedAtText, duration, openConnectionsText, scopeText, selectorText, stateWord, untilDeadline } from './format.js';
+import { endpointFacts, endpointTarget, renderEndpointNodes } from './endpoint-drain.js';
+import { ago, badge, count, drainedAtText, duration, openConnectionsText, scopeText, selectorText } from './format.js';
+import { nodesCaption, nodeCells } from './node-cells.js';
 import type { Store } from './store.js';
 import type { DrainDigest, NodeDigest, PhaseDigest } from './types.js';
 
 export function drainView(store: Store, api: Api, report: (message: string) => void): void {
   const list = byId('drain-list');
   const detail = byId('drain-detail');
-
-  // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
-  let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
-  store.watch(['drains', 'route'], ({ drains, route }) => {
-    if (drains !== shown?.drains || route !== shown.route) {
-      const sorted = [...drains.values()].sort(
-        (a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt.localeCompare(a.createdAt),
-      );
-      replaceContent(list, renderList(sorted, route.drain));
-    }
-    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
-    if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
-    else if (!digest) void fetchDrain(route.drain);
-    else if (digest !== shown?.detail || route !== shown.route) replaceContent(detail, ...renderDrain(digest, actions));
-    shown = { drains, route, detail: digest };
-  });
 
   /** A drain not in the stream's recent set: read once (the stream sends its later changes). */
   const fetchDrain = async (id: string): Promise<void> => {
@@ -43,11 +29,14 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
   };
 
   const act = async (d: DrainDigest, verb: 'cancel' | 'advance'): Promise<void> => {
+    const restored = endpointTarget(d.spec)
+      ? 'The drain ends now and the endpoints it marked DRAINING (or left out) serve again on every node.'
+      : 'The drain ends now and the listeners it removed or changed come back on its nodes.';
     const ok = await confirmAction(
       verb === 'cancel'
         ? {
             title: `Cancel drain ${d.id}?`,
-            body: h('p', {}, 'The drain ends now and the listeners it removed or changed come back on its nodes.'),
+            body: h('p', {}, restored),
             confirm: 'Cancel the drain',
           }
         : {
@@ -65,6 +54,23 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
     }
   };
   const actions = { cancel: (d: DrainDigest) => void act(d, 'cancel'), advance: (d: DrainDigest) => void act(d, 'advance') };
+
+  // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
+  // Watched last: the first call comes at once, and a page opened at a drain's address fetches it.
+  let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
+  store.watch(['drains', 'route'], ({ drains, route }) => {
+    if (drains !== shown?.drains || route !== shown.route) {
+      const sorted = [...drains.values()].sort(
+        (a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt.localeCompare(a.createdAt),
+      );
+      replaceContent(list, renderList(sorted, route.drain));
+    }
+    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
+    if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
+    else if (!digest) void fetchDrain(route.drain);
+    else if (digest !== shown?.detail || route !== shown.route) replaceContent(detail, ...renderDrain(digest, actions));
+    shown = { drains, route, detail: digest };
+  });
 }
 
 function renderList(drains: readonly DrainDigest[], selected: string | undefined): HTMLElement {
@@ -81,7 +87,8 @@ function renderList(drains: readonly DrainDigest[], selected: string | undefined
         'th',
         { scope: 'row' },
         h('a', { href: `#/drains/${d.id}`, 'aria-current': current ? 'true' : false, 'data-key': `drain:${d.id}` }, d.id),
-        h('span', { class: 'sub' }, selectorText(d.spec.selector)),
+        // An endpoint drain without a selector takes every node that holds its endpoints.
+        h('span', { class: 'sub' }, selectorText(d.spec.selector) || 'every node holding the endpoints'),
         h('span', { class: 'sub' }, `${d.spec.method} · ${scopeText(d)} · `, ago(d.createdAt)),
       ),
       h('td', {}, badge(d.state)),
@@ -106,6 +113,18 @@ function renderList(drains: readonly DrainDigest[], selected: string | undefined
   );
 }
 
+/** What a node drain takes: its nodes, their listeners, and how. */
+function listenerFacts(spec: DrainDigest['spec'], d: DrainDigest): [string, string][] {
+  const batch = spec.batch === null ? 'all at once' : 'size' in spec.batch ? `${spec.batch.size} node(s)` : `${spec.batch.percent}%`;
+  return [
+    ['Selector', selectorText(spec.selector)],
+    ['Scope', scopeText(d)],
+    ['Method', spec.method],
+    ['Batch', batch],
+    ['Drained at', drainedAtText(spec)],
+  ];
+}
+
 interface Actions {
   cancel(d: DrainDigest): void;
   advance(d: DrainDigest): void;
@@ -113,27 +132,21 @@ interface Actions {
 
 function renderDrain(d: DrainDigest, actions: Actions): Child[] {
   const running = d.state === 'running';
+  const target = endpointTarget(d.spec);
   const canAdvance = running && d.phases.length === 2 && d.phases[1]!.state === 'pending';
   const cancel = h('button', { type: 'button', class: 'danger', 'data-key': 'cancel', disabled: !running }, 'Cancel drain…');
   cancel.addEventListener('click', () => actions.cancel(d));
-  const advance = h('button', { type: 'button', 'data-key': 'advance', disabled: !canAdvance }, 'Start egress phase…');
-  advance.addEventListener('click', () => actions.advance(d));
+  // An endpoint drain has no egress phase to start.
+  const advance = target ? null : h('button', { type: 'button', 'data-key': 'advance', disabled: !canAdvance }, 'Start egress phase…');
+  advance?.addEventListener('click', () => actions.advance(d));
   const spec = d.spec;
-  const batch = spec.batch === null ? 'all at once' : 'size' in spec.batch ? `${spec.batch.size} node(s)` : `${spec.batch.percent}%`;
-  const facts: [string, string | HTMLElement][] = [
-    ['Selector', selectorText(spec.selector)],
-    ['Scope', scopeText(d)],
-    ['Method', spec.method],
-    ['Batch', batch],
-    ['Deadline', `${spec.deadlineSeconds}s per node`],
-    ['Drained at', drainedAtText(spec)],
-    ['Started', ago(d.createdAt)],
-  ];
+  const facts: [string, string | HTMLElement][] = target ? endpointFacts(spec, target) : listenerFacts(spec, d);
+  facts.push(['Deadline', `${spec.deadlineSeconds}s per node`], ['Started', ago(d.createdAt)]);
   if (d.finishedAt) facts.push(['Took', duration(Date.parse(d.finishedAt) - Date.parse(d.createdAt))]);
   if (d.origin === 'shutdown') facts.push(['Started by', 'the shutdown of drainplane run']);
   if (d.retired) facts.push(['History', h('span', {}, `${d.retired.reason} (`, ago(d.retired.at), ')')]);
   return [
-    h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `Drain ${d.id} `, badge(d.state)),
+    h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `${target ? 'Upstream drain' : 'Drain'} ${d.id} `, badge(d.state)),
     h(
       'dl',
       { class: 'facts' },
@@ -197,23 +210,19 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, current: boolean): HTMLElem
           ),
         )
       : null,
-    p.nodes.length > 0 ? renderNodes(d, p) : null,
+    p.nodes.length > 0 ? (endpointTarget(d.spec) ? renderEndpointNodes(d, p) : renderNodes(d, p)) : null,
   );
 }
 
 function renderNodes(d: DrainDigest, p: PhaseDigest): HTMLElement {
   const col = (label: string, cls = '') => h('th', { scope: 'col', class: cls }, label);
-  const caption =
-    p.nodesOmitted > 0
-      ? `Nodes of the ${p.name} phase, those holding the drain first: ${p.nodes.length} of ${count(p.total)} shown`
-      : `Nodes of the ${p.name} phase, those holding the drain first`;
   return h(
     'div',
     { class: 'scroll' },
     h(
       'table',
       { class: 'drain-nodes' },
-      h('caption', {}, caption),
+      h('caption', {}, nodesCaption(`Nodes of the ${p.name} phase`, p.nodes.length, p.total)),
       h(
         'thead',
         {},
@@ -240,23 +249,17 @@ function renderNodes(d: DrainDigest, p: PhaseDigest): HTMLElement {
 
 function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
   const until = n.finishedAt ? Date.parse(n.finishedAt) : Date.now();
-  const unfinished = !['drained', 'timed_out', 'failed'].includes(n.state);
-  const open = unfinished && n.state !== 'waiting' && !drainEnded;
-  const why =
-    n.holding ??
-    n.error ??
-    n.note ??
-    (n.state === 'drained' && n.startedAt && n.finishedAt ? `drained in ${duration(Date.parse(n.finishedAt) - Date.parse(n.startedAt))}` : '–');
+  const cells = nodeCells(n, drainEnded);
   return h(
     'tr',
     { 'data-node': n.nodeId },
     h('th', { scope: 'row' }, h('span', { class: 'id' }, n.nodeId)),
     h('td', { class: 'num' }, n.batch ?? '–'),
-    h('td', {}, drainEnded && unfinished ? badge('cancelled', `(was ${stateWord(n.state)})`) : badge(n.state)),
-    h('td', { class: 'num' }, n.connections === null ? (open ? 'unknown' : '–') : count(n.connections)),
+    cells.state,
+    h('td', { class: 'num' }, n.connections === null ? (cells.open ? 'unknown' : '–') : count(n.connections)),
     h('td', {}, connectionChart(n.history, until)),
-    h('td', { class: n.holding ? 'holding' : n.error ? 'error' : '' }, why),
-    h('td', {}, open && n.deadlineAt ? untilDeadline(n.deadlineAt) : '–'),
+    cells.why,
+    cells.deadline,
   );
 }
 

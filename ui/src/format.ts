@@ -1,7 +1,7 @@
 /** How states, times and numbers read on the page: a word and a shape for every state. */
 import { h } from './dom.js';
 import { icon, type IconName } from './icons.js';
-import type { DrainDigest, DrainSpec, DrainState, ListenerState, NodePhaseState, Selector } from './types.js';
+import type { DrainDigest, DrainSpec, DrainState, EndpointTarget, ListenerState, NodePhaseState, Selector } from './types.js';
 
 type AnyState = ListenerState | DrainState | NodePhaseState | 'connected' | 'disconnected' | 'pending' | 'done' | 'nack';
 
@@ -105,8 +105,29 @@ export function scopeText(d: Pick<DrainDigest, 'spec'>): string {
   if (typeof scope === 'string') return scope;
   if ('listeners' in scope) return `listeners ${scope.listeners.join(', ')}`;
   const e = scope.endpoints;
-  const named = [...(e.addresses ?? []), ...(e.cluster !== undefined ? [`cluster ${e.cluster}`] : [])];
-  return `endpoints ${named.join(', ') || 'by locality or labels'}${e.remove === true ? ' (then removed)' : ''}`;
+  return `endpoints ${targetText(e)}${e.remove === true ? ' (then removed)' : ''}`;
+}
+
+/** An endpoint drain's target in one line: `10.0.3.7:8080, cluster app, zone=a, version=v2`. */
+export function targetText(t: EndpointTarget): string {
+  return [
+    ...(t.addresses ?? []),
+    ...(t.cluster !== undefined ? [`cluster ${t.cluster}`] : []),
+    ...(localityCriteria(t) ?? []),
+    ...(labelCriteria(t) ?? []),
+  ].join(', ');
+}
+
+/** The locality criteria of a target (`zone=a`), or undefined when it names none. */
+export function localityCriteria(t: EndpointTarget): string[] | undefined {
+  const named = (['region', 'zone', 'subZone'] as const).flatMap((k) => (t.locality?.[k] !== undefined ? [`${k}=${t.locality[k]}`] : []));
+  return named.length > 0 ? named : undefined;
+}
+
+/** The load balancing labels of a target (`version=v2`), or undefined when it names none. */
+export function labelCriteria(t: EndpointTarget): string[] | undefined {
+  const named = Object.entries(t.metadata ?? {}).map(([k, v]) => `${k}=${v}`);
+  return named.length > 0 ? named : undefined;
 }
 
 /** "edge · us-east-1/us-east-1a", leaving out what is empty. */

@@ -4,7 +4,16 @@
  * Type-only, so nothing of the server reaches the page: ui/tsconfig.api.json builds the
  * declarations these names come from.
  */
-export type { DrainMeasure, DrainMethod, DrainSpec, DrainState, ListenerState, NodePhaseState, Selector } from '../../src/fleet/drain/model.js';
+export type {
+  DrainMeasure,
+  DrainMethod,
+  DrainSpec,
+  DrainState,
+  EndpointTarget,
+  ListenerState,
+  NodePhaseState,
+  Selector,
+} from '../../src/fleet/drain/model.js';
 export type { XdsShortName as XdsType } from '../../src/resource/type-urls.js';
 export type { FieldError } from '../../src/api/schemas/error.js';
 export type { DrainDigest, DrainPreview, DrainRequestBody as DrainRequest, NodeDigest, PhaseDigest } from '../../src/api/schemas/drain.js';
