@@ -173,7 +173,7 @@ async function download(url) {
 }
 
 /** The entries of a zip file (stored or deflated), from its central directory. */
-function readZip(zip) {
+export function readZip(zip) {
   let eocd = zip.length - 22;
   while (eocd >= 0 && zip.readUInt32LE(eocd) !== 0x06054b50) eocd--;
   if (eocd < 0) throw new Error('not a zip file');
@@ -200,7 +200,7 @@ function readZip(zip) {
 }
 
 /** go.sum's "h1:" hash: sha256 over the lines "<sha256 hex>  <name>\n" of the files, by name. */
-function dirHash(entries) {
+export function dirHash(entries) {
   const lines = entries
     .map((e) => `${createHash('sha256').update(e.data).digest('hex')}  ${e.name}\n`)
     .sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
@@ -216,7 +216,7 @@ function isGeneratedProtoFile(name) {
  * string constant (`const file_..._rawDesc = "" + "\n..." + ...`) or as a byte slice
  * (`var file_..._rawDesc = []byte{0x0a, ...}`).
  */
-function rawDescriptor(source, where) {
+export function rawDescriptor(source, where) {
   const text = source.toString('latin1');
   const m = /\nvar file_\w+_rawDesc = \[\]byte\{|\nconst file_\w+_rawDesc = ""/.exec(text);
   if (!m) return undefined;
@@ -276,7 +276,7 @@ function goString(src, p, out) {
 }
 
 /** A FileDescriptorProto's name (field 1) and imports (field 3). */
-function fileHeader(bytes) {
+export function fileHeader(bytes) {
   let name;
   const imports = [];
   let p = 0;
