@@ -8,12 +8,12 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
 COPY ui ui
-COPY protos protos
+COPY scripts scripts
 COPY envoy envoy
 # npm ci builds dist/ (the prepare script); dev dependencies are dropped afterwards. /runtime
 # holds what both images run.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev \
-  && mkdir /runtime && cp -r package.json node_modules dist bin protos envoy /runtime/
+  && mkdir /runtime && cp -r package.json node_modules dist bin .envoy-api envoy /runtime/
 
 # Envoy with drainplane as its entrypoint: `drainplane run` serves Envoy its listeners and drains
 # them on SIGTERM.

@@ -9,7 +9,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', '.envoy/', '.drainplane/', 'scratch/', 'test-artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', '.envoy/', '.envoy-api/', '.drainplane/', 'scratch/', 'test-artifacts/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

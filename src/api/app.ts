@@ -11,6 +11,7 @@ import { ConnectionHistory } from '../fleet/drain/connection-history.js';
 import { FleetRead } from '../fleet/fleet-read.js';
 import type { PrestopResult } from '../fleet/drain/prestop-result.js';
 import type { NodeRegistry } from '../fleet/registry.js';
+import { buildInfo, type BuildInfo } from '../resource/envoy-api.js';
 import { requireAllowedHost } from './allowed-hosts.js';
 import { requireTokens } from './auth.js';
 import { requireBodyType } from './body-types.js';
@@ -23,6 +24,7 @@ import { configRoutes } from './routes/config.js';
 import { drainRoutes } from './routes/drains.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { infoRoutes } from './routes/info.js';
 import { prestopRoutes } from './routes/prestop.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -59,6 +61,8 @@ export interface ApiDeps {
   readonly allowedHosts?: readonly string[];
   /** Serve HTTPS with this certificate and key (`server.setSecureContext` replaces them later). */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** What GET /v1/info answers (default: read from package.json and the installed Envoy API). */
+  readonly info?: BuildInfo;
 }
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
@@ -89,9 +93,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const perMinute = deps.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE;
   if (perMinute > 0) app.register(rateLimit, mutationRateLimit(perMinute));
   if (deps.store) app.addHook('onRequest', refuseWhileStoreUnavailable(deps.store.health));
+  const info = deps.info ?? buildInfo();
   app.register(swagger, {
     openapi: {
-      info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: '0.1.0' },
+      info: { title: 'drainplane', description: 'Drain Envoy fleets through LDS', version: info.version },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A read token for reads, an admin token for changes' },
@@ -103,6 +108,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
+  app.register(infoRoutes, { info });
   const read = () => new FleetRead({ nodes: deps.nodes, desired: deps.desired, drains: deps.drains });
   // Connection counts over time, for the console's charts: kept whether or not anyone watches.
   const history = new ConnectionHistory();

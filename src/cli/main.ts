@@ -2,6 +2,7 @@
  * The `drainplane` command line: one sub-command per file, dispatched here.
  */
 import { CliError } from './errors.js';
+import { versionText } from './version.js';
 
 type Run = (args: string[]) => Promise<number>;
 
@@ -50,7 +51,7 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Run>; summary: str
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: drainplane <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'drainplane <command> --help' for a command's options.`;
+  return `usage: drainplane <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'drainplane <command> --help' for a command's options; 'drainplane --version' for the version and the Envoy API it is built on.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -58,6 +59,10 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(versionText());
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -20,11 +20,13 @@ export function pathSegments(path: string): (string | number)[] {
 
 /**
  * Finds where a path points in the document: the node itself, or, for something missing
- * (a required field), the closest enclosing node that exists.
+ * (a required field), the closest enclosing node that exists. A path names Envoy fields by their
+ * proto names (`drain_timeout_jitter`); the document may spell them in lowerCamel
+ * (`drainTimeoutJitter`), as the proto3 JSON mapping allows.
  */
 export function locator(doc: Document, lines: LineCounter): (path: string) => Location | undefined {
   return (path) => {
-    const segments = pathSegments(path);
+    const segments = asWritten(doc, pathSegments(path));
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
       if (YAML.isNode(node) && node.range) {
@@ -45,4 +47,24 @@ export function locator(doc: Document, lines: LineCounter): (path: string) => Lo
     }
     return undefined;
   };
+}
+
+/** The segments with each field name as the document writes it: as given, or in lowerCamel. */
+function asWritten(doc: Document, segments: readonly (string | number)[]): (string | number)[] {
+  const out: (string | number)[] = [];
+  let node: unknown = doc.contents;
+  for (const segment of segments) {
+    if (typeof segment === 'string' && YAML.isMap(node)) {
+      const { items } = node;
+      const keyed = (name: string) => items.find((p) => YAML.isScalar(p.key) && p.key.value === name);
+      const camel = segment.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+      const pair = keyed(segment) ?? (camel !== segment ? keyed(camel) : undefined);
+      out.push(pair && YAML.isScalar(pair.key) ? String(pair.key.value) : segment);
+      node = pair?.value;
+    } else {
+      out.push(segment);
+      node = typeof segment === 'number' && YAML.isSeq(node) ? node.items[segment] : undefined;
+    }
+  }
+  return out;
 }

@@ -1,28 +1,29 @@
 /**
- * The one place Envoy's API protos are loaded.
+ * The one place Envoy's API is loaded.
  *
- * The protos come from an npm dependency (@grpc/grpc-js-xds ships the envoy-api, xds,
- * googleapis and protoc-gen-validate trees under deps/), never from copies in this repository.
- * Only the v3 API is loaded: the v2 files in that tree import protos that are not shipped.
- * Field names are kept as written in the .proto files (snake_case); the JSON mapping accepts
- * lowerCamel names too.
+ * Envoy's API comes as file descriptors, installed at `npm ci` by scripts/envoy-api.mjs from the
+ * Go modules pinned in package.json ("envoyApi": go-control-plane's `envoy` module, the
+ * generated code of Envoy's data-plane API, and the modules its protos import) into
+ * .envoy-api/<version>/: descriptors.binpb (a FileDescriptorSet of every v3 Envoy file, every
+ * cncf/xds file and what they import, Prometheus' metrics.proto included) and info.json (which
+ * API it is). Nothing of it is copied into this repository. The google/protobuf well-known types
+ * come from protobufjs, as protobufjs bundles them. Field names are kept as the .proto files
+ * write them (snake_case); the JSON mapping accepts lowerCamel names too.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { addDescriptorSet } from './descriptors.js';
+import { envoyApiDir, requireInstalledApi, type EnvoyApiInfo } from './envoy-api.js';
 
 const require = createRequire(import.meta.url);
 
-/** The proto roots inside the dependency, searched in this order for imports. */
-const DEP_ROOTS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
-
-/** The project's own .proto files (messages Envoy's tree lacks), next to src/ in the package. */
-const OWN_PROTOS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../protos');
+const PROTOBUFJS_DIR = path.dirname(require.resolve('protobufjs/package.json'));
 
 export interface ProtoRegistry {
   readonly root: protobuf.Root;
+  readonly api: EnvoyApiInfo;
   /** The message type with this fully qualified name (no leading dot); throws when unknown. */
   type(fullName: string): protobuf.Type;
   /** The message type with this fully qualified name, or undefined. */
@@ -31,45 +32,45 @@ export interface ProtoRegistry {
   typeFromUrl(typeUrl: string): protobuf.Type | undefined;
 }
 
-const PROTOBUFJS_DIR = path.dirname(require.resolve('protobufjs/package.json'));
-
 let loaded: ProtoRegistry | undefined;
 
-/** Loads (once per process) every v3 Envoy API proto plus the project's own protos. */
+/** Loads (once per process) Envoy's v3 API and what it imports. */
 export function envoyProtos(): ProtoRegistry {
   loaded ??= load();
   return loaded;
 }
 
-function depsDir(): string {
-  const pkg = require.resolve('@grpc/grpc-js-xds/package.json');
-  return path.join(path.dirname(pkg), 'deps');
+/**
+ * The well-known types protobufjs bundles (google/protobuf/*.proto), which the descriptor set
+ * leaves out (scripts/envoy-api.mjs, BUNDLED). Named here rather than read off protobuf.common:
+ * other packages add to that shared table at run time.
+ */
+const WELL_KNOWN = ['any', 'duration', 'empty', 'field_mask', 'struct', 'timestamp', 'wrappers'].map((n) => `google/protobuf/${n}.proto`);
+
+/** The well-known types, as protobufjs bundles them. */
+function loadWellKnownTypes(root: protobuf.Root): void {
+  root.loadSync(WELL_KNOWN, { keepCase: true });
+}
+
+/**
+ * google/protobuf/descriptor.proto as protobufjs ships it, parsed with its field names as written.
+ * Parsed from the file, not loaded by name: other packages may have put a camelCased copy into
+ * protobuf.common, which a load by name would take instead.
+ */
+function descriptorRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  loadWellKnownTypes(root);
+  const text = readFileSync(path.join(PROTOBUFJS_DIR, 'google/protobuf/descriptor.proto'), 'utf8');
+  protobuf.parse(text, root, { keepCase: true });
+  return root;
 }
 
 function load(): ProtoRegistry {
-  const deps = depsDir();
-  const roots = DEP_ROOTS.map((r) => path.join(deps, r));
-  if (existsSync(OWN_PROTOS)) roots.push(OWN_PROTOS);
+  const api = requireInstalledApi();
+  const set = readFileSync(path.join(envoyApiDir(api.version), 'descriptors.binpb'));
   const root = new protobuf.Root();
-  // google/protobuf/*.proto: protobufjs ships the well-known types and descriptor.proto.
-  roots.push(PROTOBUFJS_DIR);
-  const resolve = (target: string): string | undefined => {
-    if (path.isAbsolute(target) || target in protobuf.common) return target;
-    for (const r of roots) {
-      const candidate = path.join(r, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    return undefined;
-  };
-  root.resolvePath = (_origin, target) => resolve(target) ?? target;
-  const complete = importsComplete(resolve);
-  const files = [
-    ...protoFiles(path.join(deps, 'envoy-api', 'envoy')).filter(isV3),
-    // xds.type.v3.TypedStruct and friends, which extension configs may name in "@type".
-    ...protoFiles(path.join(deps, 'xds')),
-    ...(existsSync(OWN_PROTOS) ? protoFiles(OWN_PROTOS) : []),
-  ].filter(complete);
-  root.loadSync(files, { keepCase: true });
+  loadWellKnownTypes(root);
+  addDescriptorSet(root, set, descriptorRoot());
   root.resolveAll();
   const byName = new Map<string, protobuf.Type | null>();
   const findType = (fullName: string): protobuf.Type | undefined => {
@@ -83,6 +84,7 @@ function load(): ProtoRegistry {
   };
   return {
     root,
+    api,
     findType,
     type(fullName) {
       const t = findType(fullName);
@@ -94,45 +96,4 @@ function load(): ProtoRegistry {
       return slash < 0 ? undefined : findType(typeUrl.slice(slash + 1));
     },
   };
-}
-
-/** v3 (and unversioned) files only: the v2 files import protos the dependency does not ship. */
-function isV3(file: string): boolean {
-  return !/\/v2(alpha\d*)?\//.test(file) && !/\/v1alpha1?\//.test(file);
-}
-
-/**
- * A file can be loaded when every file it imports, transitively, exists: a few extension protos
- * in the shipped tree import third-party protos (OpenCensus, ...) that are not shipped.
- */
-function importsComplete(resolve: (target: string) => string | undefined): (file: string) => boolean {
-  const memo = new Map<string, boolean>();
-  const check = (file: string): boolean => {
-    const known = memo.get(file);
-    if (known !== undefined) return known;
-    if (file in protobuf.common) return true; // bundled well-known types
-    memo.set(file, true); // import cycles are legal in .proto; assume complete while visiting
-    const source = readFileSync(file, 'utf8');
-    let ok = true;
-    for (const m of source.matchAll(/^import\s+(?:public\s+|weak\s+)?"([^"]+)";/gm)) {
-      const target = resolve(m[1]!);
-      if (!target || !check(target)) {
-        ok = false;
-        break;
-      }
-    }
-    memo.set(file, ok);
-    return ok;
-  };
-  return check;
-}
-
-function protoFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...protoFiles(p));
-    else if (entry.name.endsWith('.proto')) out.push(p);
-  }
-  return out.sort();
 }

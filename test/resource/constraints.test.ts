@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import YAML from 'yaml';
 import { checkConstraints } from '../../src/resource/constraints.js';
+import { fieldRules } from '../../src/resource/constraints/options.js';
 import { encodeJson, type MappingError } from '../../src/resource/json-mapping.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 
@@ -125,7 +126,8 @@ test('a port above 65535 breaks SocketAddress.port_value (uint32 lte 65535), rep
 });
 
 test('listener.proto does not require an address (API and internal listeners have none)', () => {
-  assert.equal(LISTENER.fields['address']!.parsedOptions, null, 'Listener.address has no (validate.rules)');
+  assert.equal(fieldRules(LISTENER.fields['address']!), undefined, 'Listener.address has no (validate.rules)');
+  assert.ok(fieldRules(CLUSTER.fields['connect_timeout']!), 'while Cluster.connect_timeout has its rules');
   assert.deepEqual(check(LISTENER, 'name: internal'), []);
 });
 

@@ -1,13 +1,19 @@
 /**
  * Reading protoc-gen-validate (PGV) annotations off protobufjs reflection objects.
  *
- * protobufjs keeps each option twice: flattened (`options['(validate.rules).string.in']`), which
- * keeps only the last element of a repeated rule and drops empty messages such as `gt {}`, and
- * structured (`parsedOptions`), which keeps both. Rules are read from the structured form.
+ * Envoy's API is loaded from file descriptors (../descriptors.ts), which puts each PGV option into
+ * the object's `options` under its option name, as the structured value protoc serialized:
+ * `options['(validate.rules)']` is the field's FieldRules as a plain object (`{ string: { min_len:
+ * '1' } }`, repeated rules as arrays, 64-bit integers as decimal strings, empty messages such as
+ * `gt {}` kept).
  *
- * The options were parsed against whatever validate.proto is installed, and Envoy's protos use
- * rules newer than it (string `ignore_empty`, ...), so nothing here trusts their shape: a rule that
- * is missing or of an unexpected type reads as absent, and unknown rule names are never looked at.
+ * Messages parsed by protobufjs from .proto text (the tests' own) have their rules in another
+ * form: protobufjs keeps each option twice, flattened (`options['(validate.rules).string.in']`),
+ * which keeps only the last element of a repeated rule and drops empty messages such as `gt {}`,
+ * and structured (`parsedOptions`), which keeps both. Those are read from `parsedOptions`.
+ *
+ * Nothing here trusts their shape: a rule that is missing or of an unexpected type reads as
+ * absent, and unknown rule names are never looked at.
  */
 import type protobuf from 'protobufjs';
 
@@ -21,6 +27,8 @@ const MESSAGE_OFF = ['(validate.disabled)', '(validate.ignored)'];
 
 /** The field's FieldRules, or undefined when it has none. */
 export function fieldRules(field: protobuf.Field): Raw | undefined {
+  const structured = record(field.options?.[FIELD_RULES]);
+  if (structured) return structured;
   // An array at runtime, though protobufjs's typings declare an object.
   const options: unknown = field.parsedOptions;
   let merged: Raw | undefined;
