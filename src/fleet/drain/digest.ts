@@ -118,7 +118,8 @@ export function holdingReason(n: NodeProgress, spec: DrainSpec): string | null {
 
 function endpointsHolding(endpoints: NonNullable<NodeProgress['endpoints']>, threshold: number): string | null {
   const held = endpoints.flatMap((e) => {
-    if (e.requests === null || e.connections === null) return [`${e.address}: no host counts since the ACK`];
+    if (e.requests === null || e.connections === null)
+      return [`${e.address}: no host counts since the ACK (read from Envoy's admin /clusters: the node needs metadata admin_address)`];
     return e.requests > 0 || e.connections > threshold ? [`${e.address}: ${e.requests} request(s), ${e.connections} connection(s) open`] : [];
   });
   return held.length > 0 ? held.join('; ') : null;
