@@ -20,6 +20,7 @@ import type { Drain } from './fleet/drain/model.js';
 import type { PrestopResult } from './fleet/drain/prestop-result.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
+import { handleLoadReports, loadReportingServiceDefinition, STREAM_LOAD_STATS_METHOD } from './metrics/load-reports.js';
 import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
@@ -33,7 +34,7 @@ import type { StartingConfig } from './fleet/config-start.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { followCertificate, type CertificateFiles } from './tls/certificate-files.js';
 import { grpcServerCredentials } from './tls/grpc-credentials.js';
-import { metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
+import { loadReportLog, metricsSinkLog, xdsLogEvents } from './telemetry/xds-log.js';
 import type { NodeAuthorizer } from './xds/discovery-stream.js';
 import { combineEvents } from './xds/events.js';
 import { NackLedger } from './xds/nack-ledger.js';
@@ -314,6 +315,20 @@ export class Daemon {
           definition: metricsServiceDefinition(),
           implementation: {
             [STREAM_METRICS_METHOD]: handleStreamMetrics(gauges, metricsSinkLog(logger), options.authorizeNode),
+          },
+        },
+        {
+          definition: loadReportingServiceDefinition(),
+          implementation: {
+            [STREAM_LOAD_STATS_METHOD]: handleLoadReports(
+              {
+                accepts: (id) => nodes.get(id)?.connected === true,
+                record: (id, report, at) => hosts.record(id, { countsConnections: false, hosts: report.hosts, addresses: report.addresses }, at),
+                now: () => hosts.now(),
+              },
+              loadReportLog(logger),
+              options.authorizeNode,
+            ),
           },
         },
       ],

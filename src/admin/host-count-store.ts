@@ -1,10 +1,9 @@
 import type { HostCountSource, HostReport } from '../fleet/drain/ports.js';
-import type { ParsedHostCounts } from './host-counts.js';
 
 /** How long a node's host counts are kept after they were read: drains judge only fresh ones. */
 const KEEP_MS = 10 * 60_000;
 
-/** The latest host counts read from each node's admin /clusters. */
+/** The latest host counts of each node: read from its admin /clusters, or from its load reports. */
 export class HostCountStore implements HostCountSource {
   /** In the order they were read (record() re-inserts), so the oldest come first. */
   readonly #reports = new Map<string, HostReport>();
@@ -12,9 +11,9 @@ export class HostCountStore implements HostCountSource {
   constructor(readonly now: () => number = Date.now) {}
 
   /** `at`: when they were asked for; a reading must not look newer than the state it shows. */
-  record(nodeId: string, counts: ParsedHostCounts, at: number): void {
+  record(nodeId: string, counts: Omit<HostReport, 'at'>, at: number): void {
     this.#reports.delete(nodeId);
-    this.#reports.set(nodeId, { at: new Date(at), hosts: counts.hosts, addresses: counts.addresses });
+    this.#reports.set(nodeId, { at: new Date(at), countsConnections: counts.countsConnections, hosts: counts.hosts, addresses: counts.addresses });
     for (const [id, report] of this.#reports) {
       if (report.at.getTime() >= this.now() - KEEP_MS) break;
       this.#reports.delete(id);

@@ -3,14 +3,17 @@
  * upstream host: `cluster_statuses[].host_statuses[].stats` (`rq_active`, `cx_active`). Envoy
  * leaves `value` out of a stat that is 0 (seen on Envoy 1.40.0) and writes the others as strings.
  */
-import { hostKey, type HostCounts } from '../fleet/drain/ports.js';
+import { hostKey, type HostReport } from '../fleet/drain/ports.js';
 import { hostPort } from '../fleet/endpoints/assignment.js';
 
 export class ClustersFormatError extends Error {}
 
-export interface ParsedHostCounts {
-  readonly hosts: Map<string, HostCounts>;
-  readonly addresses: Map<string, HostCounts>;
+/** Admin /clusters counts connections as well as requests. */
+export type ParsedHostCounts = Omit<HostReport, 'at'> & { readonly countsConnections: true };
+
+interface AdminCounts {
+  readonly requests: number;
+  readonly connections: number;
 }
 
 interface HostStatusJson {
@@ -22,8 +25,8 @@ export function parseClustersJson(json: unknown): ParsedHostCounts {
   const clusters = (json as { cluster_statuses?: unknown } | null)?.cluster_statuses;
   // Envoy with no cluster at all answers {}.
   if (clusters !== undefined && !Array.isArray(clusters)) throw new ClustersFormatError('"cluster_statuses" is not an array');
-  const hosts = new Map<string, HostCounts>();
-  const addresses = new Map<string, HostCounts>();
+  const hosts = new Map<string, AdminCounts>();
+  const addresses = new Map<string, AdminCounts>();
   for (const cluster of (clusters ?? []) as { name?: unknown; host_statuses?: HostStatusJson[] }[]) {
     if (typeof cluster.name !== 'string') throw new ClustersFormatError('a cluster status without a name');
     for (const host of cluster.host_statuses ?? []) {
@@ -37,7 +40,7 @@ export function parseClustersJson(json: unknown): ParsedHostCounts {
       addresses.set(address, sum ? { requests: sum.requests + counts.requests, connections: sum.connections + counts.connections } : counts);
     }
   }
-  return { hosts, addresses };
+  return { countsConnections: true, hosts, addresses };
 }
 
 function statValue(host: HostStatusJson, name: string): number {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isXdsTypeUrl, TYPE_SHORT_NAME } from '../resource/type-urls.js';
+import type { LoadReportEvents } from '../metrics/load-reports.js';
 import type { MetricsStreamEvents } from '../metrics/metrics-service.js';
 import type { StreamInfo, XdsEvents } from '../xds/events.js';
 import { DEFAULT_XDS_LIMITS } from '../xds/limits.js';
@@ -136,4 +137,10 @@ export function metricsSinkLog(logger: Logger): MetricsStreamEvents {
     streamClosed: (node) => log.info({ event: 'metrics_disconnected', node }, 'node stopped streaming its stats'),
     rejected: (reason) => log.warn({ event: 'metrics_rejected', reason }, reason),
   };
+}
+
+/** Log lines for Envoy's load report (LRS) streams: refusals and reports not used, once per stream. */
+export function loadReportLog(logger: Logger): LoadReportEvents {
+  const log = logger.child({ component: 'load-reports' });
+  return { rejected: (reason) => log.warn({ event: 'load_reports_rejected', reason }, reason) };
 }

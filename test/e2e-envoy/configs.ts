@@ -115,6 +115,8 @@ export interface BootstrapOptions {
   readonly adminPort: number;
   /** How Envoy speaks ADS: state of the world (`GRPC`) or incremental (`DELTA_GRPC`). */
   readonly adsApi: AdsApi;
+  /** Load reports (LRS) to drainplane instead of an admin address in the node metadata. */
+  readonly loadReports?: boolean;
 }
 
 export type AdsApi = 'GRPC' | 'DELTA_GRPC';
@@ -125,7 +127,9 @@ export const ADS_APIS: readonly AdsApi[] = ['GRPC', 'DELTA_GRPC'];
 export function bootstrapConfig(demoYaml: string, o: BootstrapOptions): string {
   const b = YAML.parse(demoYaml) as Json;
   const adminAddress = `127.0.0.1:${o.adminPort}`;
-  b['node'] = { ...b['node'], id: o.nodeId, cluster: o.cluster, metadata: { ...b['node']?.['metadata'], admin_address: adminAddress } };
+  const metadata: Json = { ...b['node']?.['metadata'], admin_address: adminAddress };
+  if (o.loadReports) delete metadata['admin_address'];
+  b['node'] = { ...b['node'], id: o.nodeId, cluster: o.cluster, metadata };
   const clusters = required<Json[]>(b['static_resources']?.['clusters'], 'static_resources.clusters');
   const controlPlane = required<Json>(
     clusters.find((c) => c['name'] === b['dynamic_resources']?.['ads_config']?.['grpc_services']?.[0]?.['envoy_grpc']?.['cluster_name']),
@@ -140,6 +144,12 @@ export function bootstrapConfig(demoYaml: string, o: BootstrapOptions): string {
     throw new Error('envoy/bootstrap.yaml has no envoy.stat_sinks.metrics_service sink');
   }
   b['stats_flush_interval'] = '1s';
+  if (o.loadReports) {
+    b['cluster_manager'] = {
+      ...b['cluster_manager'],
+      load_stats_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: controlPlane['name'] } }] },
+    };
+  }
   b['admin'] = { ...b['admin'], address: loopback(o.adminPort) };
   return YAML.stringify(b);
 }

@@ -28,6 +28,11 @@ export interface FleetOptions {
   readonly adsApi: AdsApi;
   /** The endpoints of the app's EDS cluster, when not the fleet's HTTP/1.1 upstream alone. */
   readonly edsPorts?: readonly number[];
+  /**
+   * `load-reports`: Envoy sends drainplane load reports (LRS) and does not name its admin address
+   * in its metadata, so host counts can come from load reports only.
+   */
+  readonly hostCounts?: 'admin' | 'load-reports';
 }
 
 export interface FleetNode extends NodePorts {
@@ -165,6 +170,7 @@ export class Fleet {
           xdsPort: this.daemon.daemon.xdsPort,
           adminPort: ports.adminPort,
           adsApi: o.adsApi,
+          ...(o.hostCounts === 'load-reports' && { loadReports: true }),
         }),
       );
       this.nodes.push({ ...ports, envoy: this.#spawnEnvoy(ports.id, ports.adminPort) });

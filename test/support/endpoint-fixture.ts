@@ -119,6 +119,7 @@ export async function endpointFixture(dir?: string, clock = { now: Date.now() })
       report: (hosts) =>
         reports.set(id, {
           at: new Date(clock.now),
+          countsConnections: true,
           hosts: new Map(Object.entries(hosts).map(([address, counts]) => [hostKey('app', address), counts])),
           addresses: new Map(Object.entries(hosts)),
         }),

@@ -70,6 +70,7 @@ export class NodeObserver {
     const report = this.deps.hosts?.latest(node.nodeId);
     const hosts: HostReading | undefined = report && {
       at: report.at.getTime(),
+      countsConnections: report.countsConnections,
       counts: (cluster, address) => report.hosts.get(hostKey(cluster, address)) ?? report.addresses.get(address),
     };
     return {

@@ -21,8 +21,10 @@ export interface NodeObservation {
 export interface HostReading {
   /** When they were read (epoch ms). */
   readonly at: number;
-  /** Undefined when Envoy has no such host (any more): nothing is open to it. */
-  counts(cluster: string, address: string): { readonly requests: number; readonly connections: number } | undefined;
+  /** False for load reports, which count requests only. */
+  readonly countsConnections: boolean;
+  /** Undefined when Envoy has no such host (any more), or reported no load to it: nothing is open to it. */
+  counts(cluster: string, address: string): { readonly requests: number; readonly connections: number | null } | undefined;
 }
 
 export interface ConnectionReading {

@@ -23,15 +23,18 @@ export interface ConnectionReport {
 
 /**
  * The latest host counts a node reported: per upstream host, the requests and connections its
- * Envoy has open to it (admin /clusters; Envoy's metrics service stream does not carry them).
+ * Envoy has open to it (admin /clusters), or the requests alone (Envoy's load reports, LRS).
+ * Envoy's metrics service stream carries neither.
  */
 export interface HostCountSource {
   latest(nodeId: string): HostReport | undefined;
 }
 
 export interface HostReport {
-  /** A time the counts were certainly read after (the admin request). */
+  /** A time the counts were certainly read after (the admin request, or the load report before). */
   readonly at: Date;
+  /** False when the source counts requests only (Envoy's load reports): connections are then null. */
+  readonly countsConnections: boolean;
   /** By hostKey(cluster, address). */
   readonly hosts: ReadonlyMap<string, HostCounts>;
   /**
@@ -43,7 +46,8 @@ export interface HostReport {
 
 export interface HostCounts {
   readonly requests: number;
-  readonly connections: number;
+  /** Null when the source does not count connections (load reports). */
+  readonly connections: number | null;
 }
 
 /** The key of a host in a HostReport: its cluster and `HOST:PORT`. */

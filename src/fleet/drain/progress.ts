@@ -25,8 +25,12 @@ export function advanceNode(
     } else if (spec.measure === 'listener-drain') {
       if (listenersSettled(node, seen)) finish(node, 'drained', now, null);
     } else if (node.endpoints !== undefined) {
-      measureHosts(node.endpoints, hostsSinceAck(node, seen));
-      if (node.endpoints.every((e) => e.requests === 0 && e.connections !== null && e.connections <= spec.threshold)) {
+      const hosts = hostsSinceAck(node, seen);
+      measureHosts(node.endpoints, hosts);
+      if (
+        hosts &&
+        node.endpoints.every((e) => e.requests === 0 && (e.connections === null ? !hosts.countsConnections : e.connections <= spec.threshold))
+      ) {
         finish(node, 'drained', now, null);
       }
     } else {
@@ -71,13 +75,16 @@ function hostsSinceAck(node: NodeProgress, seen: NodeObservation): HostReading |
   return hosts && hosts.at >= freshSince(node, seen) ? hosts : undefined;
 }
 
-/** A host Envoy no longer has (removed, or its cluster gone) has nothing open to it. */
+/**
+ * A host Envoy no longer has (removed, or its cluster gone), or one a load report leaves out, has
+ * nothing open to it. Load reports count no connections: those stay unknown (null).
+ */
 function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefined): void {
   if (!hosts) return;
   for (const e of endpoints) {
     const counts = hosts.counts(e.cluster, e.address);
     e.requests = counts?.requests ?? 0;
-    e.connections = counts?.connections ?? 0;
+    e.connections = hosts.countsConnections ? (counts?.connections ?? 0) : null;
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * Envoy's load reports (LRS) as endpoint drains read them: requests in progress per endpoint,
+ * only the busy ones kept, bounded per report.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hostKey } from '../../src/fleet/drain/ports.js';
+import { decodeLoadReport, MAX_BUSY_ENDPOINTS_PER_REPORT } from '../../src/metrics/load-reports.js';
+import { envoyProtos } from '../../src/resource/protos.js';
+
+const LoadStatsRequest = envoyProtos().type('envoy.service.load_stats.v3.LoadStatsRequest');
+
+function report(endpoints: { address: string; port: number; inProgress: number }[], cluster = 'app'): Uint8Array {
+  const message = LoadStatsRequest.fromObject({
+    node: { id: 'edge-1', cluster: 'edge' },
+    cluster_stats: [
+      {
+        cluster_name: cluster,
+        upstream_locality_stats: [
+          {
+            upstream_endpoint_stats: endpoints.map((e) => ({
+              address: { socket_address: { address: e.address, port_value: e.port } },
+              total_requests_in_progress: e.inProgress,
+              total_successful_requests: 7,
+            })),
+          },
+        ],
+      },
+    ],
+  });
+  return LoadStatsRequest.encode(message).finish();
+}
+
+test('a load report gives the requests in progress of each busy endpoint, by cluster and by address; idle ones are left out and connections are not counted', () => {
+  const decoded = decodeLoadReport(
+    report([
+      { address: '10.0.0.1', port: 8080, inProgress: 3 },
+      { address: '10.0.0.2', port: 8080, inProgress: 0 },
+      { address: '::1', port: 9000, inProgress: 1 },
+    ]),
+  );
+  assert.equal(decoded.nodeId, 'edge-1');
+  assert.equal(decoded.oversized, false);
+  assert.deepEqual(decoded.hosts.get(hostKey('app', '10.0.0.1:8080')), { requests: 3, connections: null });
+  assert.equal(decoded.hosts.get(hostKey('app', '10.0.0.2:8080')), undefined, 'idle: nothing in progress');
+  assert.deepEqual(decoded.addresses.get('[::1]:9000'), { requests: 1, connections: null });
+});
+
+test(`more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} busy endpoints: the report is marked oversized and keeps no more than the bound`, () => {
+  const many = Array.from({ length: MAX_BUSY_ENDPOINTS_PER_REPORT + 5 }, (_, i) => ({
+    address: `10.1.${i >> 8}.${i & 255}`,
+    port: 80,
+    inProgress: 1,
+  }));
+  const decoded = decodeLoadReport(report(many));
+  assert.equal(decoded.oversized, true);
+  assert.ok(decoded.hosts.size <= MAX_BUSY_ENDPOINTS_PER_REPORT);
+});
