@@ -234,13 +234,13 @@ export class Daemon {
     const gauges = new ConnectionGauges();
     const hosts = new HostCountStore();
     // With replicas, drains see the whole fleet: nodes here and nodes other replicas published.
-    const fleet = store.nodes && new FleetView({ replica: store.replica, local: nodes, gauges, shared: store.nodes });
+    const fleet = store.nodes && new FleetView({ replica: store.replica, local: nodes, gauges, hosts, shared: store.nodes });
     const drains = new DrainManager({
       store: store.drains,
       nodes,
       desired,
       connections: fleet ?? gauges,
-      hosts,
+      hosts: fleet?.hosts ?? hosts,
       admin,
       logger: logger.child({ component: 'drains' }),
       ...(options.drainTickMs !== undefined && { tickMs: options.drainTickMs }),
@@ -284,6 +284,7 @@ export class Daemon {
         registry: nodes,
         desired,
         gauges,
+        hosts,
         drains,
         logger: logger.child({ component: 'replication' }),
       });
@@ -322,7 +323,8 @@ export class Daemon {
           implementation: {
             [STREAM_LOAD_STATS_METHOD]: handleLoadReports(
               {
-                accepts: (id) => nodes.get(id)?.connected === true,
+                // Any replica's: an Envoy's load reports may reach another replica than its ADS stream.
+                accepts: (id) => (fleet ?? nodes).get(id)?.connected === true,
                 record: (id, report, at) => hosts.record(id, { countsConnections: false, hosts: report.hosts, addresses: report.addresses }, at),
                 now: () => hosts.now(),
               },

@@ -7,6 +7,7 @@ const KEEP_MS = 10 * 60_000;
 export class HostCountStore implements HostCountSource {
   /** In the order they were read (record() re-inserts), so the oldest come first. */
   readonly #reports = new Map<string, HostReport>();
+  readonly #listeners = new Set<(nodeId: string) => void>();
 
   constructor(readonly now: () => number = Date.now) {}
 
@@ -14,6 +15,7 @@ export class HostCountStore implements HostCountSource {
   record(nodeId: string, counts: Omit<HostReport, 'at'>, at: number): void {
     this.#reports.delete(nodeId);
     this.#reports.set(nodeId, { at: new Date(at), countsConnections: counts.countsConnections, hosts: counts.hosts, addresses: counts.addresses });
+    for (const listener of this.#listeners) listener(nodeId);
     for (const [id, report] of this.#reports) {
       if (report.at.getTime() >= this.now() - KEEP_MS) break;
       this.#reports.delete(id);
@@ -22,5 +24,11 @@ export class HostCountStore implements HostCountSource {
 
   latest(nodeId: string): HostReport | undefined {
     return this.#reports.get(nodeId);
+  }
+
+  /** Calls `listener` with the node's id each time its counts are recorded; returns the unsubscribe. */
+  onRecord(listener: (nodeId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }

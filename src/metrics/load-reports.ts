@@ -106,7 +106,7 @@ export function loadReportingServiceDefinition(): grpc.ServiceDefinition {
 }
 
 export interface LoadReportSink {
-  /** Only nodes with an open xDS stream are measured: node ids cost a client nothing to invent. */
+  /** Only nodes connected to the fleet are measured: node ids cost a client nothing to invent. */
   accepts(nodeId: string): boolean;
   /** `at`: a time the report was certainly made after. */
   record(nodeId: string, report: LoadReport, at: number): void;
@@ -162,7 +162,7 @@ export function handleLoadReports(
           events.rejected?.(
             report.oversized
               ? `load reports from node ${nodeId}: more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} endpoints with requests in progress; such reports are not used`
-              : `load reports from node ${nodeId}: the node has no xDS stream here; its reports are not used`,
+              : `load reports from node ${nodeId}: no such node is connected; its reports are not used until it is`,
           );
         }
       } else {

@@ -11,6 +11,7 @@ import { EdsNode, type AdsFlavour } from '../support/eds-node.js';
 import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
 import { FakeEnvoyAdmin, type HostActivity } from '../support/fake-envoy-admin.js';
 import type { Replica } from '../support/replicas.js';
+import { LoadReportClient } from '../support/load-report-client.js';
 import { waitUntil } from '../support/wait.js';
 import { drainOn, leaderOf, nodeStates, seesNodes, startDrain, startReplicas, untilCompleted } from './fleet.js';
 
@@ -31,6 +32,11 @@ describe('an endpoint drain across replicas', { skip: etcdInstalled() ? false : 
     const n = EdsNode.connect(on.xdsAddress, id, { flavour, clusters: CLUSTERS, metadata: { admin_address: admin.address } });
     nodes.push(n);
     return n;
+  };
+  const waitUntilLeader = async (all: Replica[]): Promise<Replica | undefined> => {
+    let leader: Replica | undefined;
+    await waitUntil('a replica to lead', async () => (leader = await leaderOf(all)) !== undefined, 30_000);
+    return leader;
   };
   const endpointsOn = async (r: Replica, id: string): Promise<(EndpointProgress[] | undefined)[]> =>
     (await drainOn(r, id))!.phases.flatMap((p) => p.nodes.map((n) => n.endpoints));
@@ -127,5 +133,49 @@ describe('an endpoint drain across replicas', { skip: etcdInstalled() ? false : 
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
     for (const n of nodes) await n.waitFor('app', (e) => e[BACKEND] === '', 'serving the backend again');
     for (const r of [r1, r2]) assert.equal((await drainOn(r, drain.id))!.state, 'cancelled', `${r.id} has it cancelled`);
+  });
+
+  test("load reports that reach a replica other than the leader (and than the node's ADS stream) hold and end the drain", async () => {
+    replicas = await startReplicas(3, '/e2/', () => etcd.endpoint);
+    const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
+    const leader = (await waitUntilLeader(replicas))!;
+    // ADS on one follower, load reports on the other: neither is the leader that judges.
+    const [adsOn, lrsOn] = replicas.filter((r) => r !== leader) as [Replica, Replica];
+    const node = EdsNode.connect(adsOn.xdsAddress, 'e2-node', { flavour: 'sotw', clusters: CLUSTERS, metadata: {} });
+    nodes.push(node);
+    await node.waitFor('app', (e) => e[BACKEND] === '', 'serving the backend');
+    const lrs = await LoadReportClient.open(lrsOn.xdsAddress, node.id);
+    try {
+      assert.deepEqual(lrs.answers[0], {
+        send_all_clusters: true,
+        report_endpoint_granularity: true,
+        load_reporting_interval: { seconds: 1, nanos: 0 },
+      });
+      // Reports count for nodes connected to the fleet, on whichever replica.
+      const drain = await startDrain(r1, { endpoints: { cluster: 'app', addresses: [BACKEND] }, deadlineSeconds: 120 });
+      await node.waitFor('app', (e) => e[BACKEND] === 'DRAINING', `${BACKEND} DRAINING`);
+      const held = { cluster: 'app', address: BACKEND, requests: 1, connections: null };
+      const reporting = setInterval(() => lrs.report('app', { [BACKEND]: 1 }), 200);
+      try {
+        await waitUntil(
+          `${leader.id} to see the request in progress the node reported to ${lrsOn.id}`,
+          async () => JSON.stringify((await endpointsOn(leader, drain.id))[0]) === JSON.stringify([held]),
+          30_000,
+          { explain: async () => JSON.stringify((await drainOn(leader, drain.id))?.phases) },
+        );
+      } finally {
+        clearInterval(reporting);
+      }
+      assert.equal((await drainOn(r0, drain.id))!.state, 'running');
+      const idle = setInterval(() => lrs.report('app', {}), 200);
+      try {
+        await untilCompleted(r2, drain.id, 'the drain to complete once the reports show nothing in progress', 30_000);
+      } finally {
+        clearInterval(idle);
+      }
+      assert.deepEqual(await endpointsOn(r1, drain.id), [[{ cluster: 'app', address: BACKEND, requests: 0, connections: null }]]);
+    } finally {
+      lrs.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
-import type { ConnectionReport, ConnectionSource, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
+import type { ConnectionReport, ConnectionSource, HostCountSource, HostReport, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
 import type { NodeProgress } from '../drain/model.js';
 import type { NodeObservation } from '../drain/observation.js';
 import type { NodeRegistry } from '../registry.js';
@@ -13,6 +13,8 @@ export interface FleetViewOptions {
   readonly local: NodeRegistry;
   /** Connection gauges reported here. */
   readonly gauges: ConnectionGauges;
+  /** Host counts read or reported here. */
+  readonly hosts: HostCountSource;
   /** What the other replicas published. */
   readonly shared: NodeStatusStore;
 }
@@ -22,15 +24,35 @@ export interface FleetViewOptions {
  * what their replicas published. A node connected here is shown as this replica has it.
  */
 export class FleetView implements NodeDirectory, ConnectionSource, RemoteLdsProgress {
+  /** The newest host counts of a node, whichever replica they reached. */
+  readonly hosts: HostCountSource = {
+    latest: (nodeId) => {
+      let newest: HostReport | undefined = this.#hosts.latest(nodeId);
+      for (const r of this.#shared.others(nodeId)) {
+        if (!r.hosts) continue;
+        const at = new Date(r.hosts.at);
+        if (newest && newest.at >= at) continue;
+        newest = {
+          at,
+          countsConnections: r.hosts.countsConnections,
+          hosts: new Map(Object.entries(r.hosts.hosts)),
+          addresses: new Map(Object.entries(r.hosts.addresses)),
+        };
+      }
+      return newest;
+    },
+  };
   readonly #replica: string;
   readonly #local: NodeRegistry;
   readonly #gauges: ConnectionGauges;
+  readonly #hosts: HostCountSource;
   readonly #shared: NodeStatusStore;
 
   constructor(options: FleetViewOptions) {
     this.#replica = options.replica;
     this.#local = options.local;
     this.#gauges = options.gauges;
+    this.#hosts = options.hosts;
     this.#shared = options.shared;
   }
 

@@ -5,6 +5,7 @@ import type { DesiredState } from '../desired-state/desired-state.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { XdsEvents } from '../../xds/events.js';
 import type { NodeRegistry } from '../registry.js';
+import type { HostCountSource } from '../drain/ports.js';
 import type { SharedNodeRecord } from './shared-node.js';
 
 export interface NodePublisherDeps {
@@ -14,6 +15,8 @@ export interface NodePublisherDeps {
   /** What each node should have now, and whether it ACKed it. */
   readonly desired: Pick<DesiredState, 'sync' | 'overlayOf'>;
   readonly gauges: ConnectionGauges;
+  /** Host counts that reached this replica (load reports), told when recorded. */
+  readonly hosts: HostCountSource & { onRecord(listener: (nodeId: string) => void): () => void };
   readonly drains: {
     /** Nodes whose connections a running drain is waiting on. */
     activeNodeIds(): ReadonlySet<string>;
@@ -41,6 +44,7 @@ export class NodeStatusPublisher {
   /** Bumped by `republish`: a publication that spans one does not count as published. */
   #generation = 0;
   #stopGauges: () => void = () => {};
+  #stopHosts: () => void = () => {};
 
   readonly events: Partial<XdsEvents> = {
     streamOpened: (s) => this.#dirty.add(s.node.id),
@@ -55,6 +59,7 @@ export class NodeStatusPublisher {
 
   start(): void {
     this.#stopGauges = this.deps.gauges.onReport((r) => this.#reported.add(r.nodeId));
+    this.#stopHosts = this.deps.hosts.onRecord((id) => this.#reported.add(id));
     this.#timer ??= setInterval(() => void this.flush(), this.deps.intervalMs ?? 250);
     this.#timer.unref();
   }
@@ -63,6 +68,7 @@ export class NodeStatusPublisher {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#stopGauges();
+    this.#stopHosts();
   }
 
   /** Everything is published again at the next flush (this replica's records were lost). */
@@ -117,7 +123,8 @@ export class NodeStatusPublisher {
     const status = this.deps.registry.get(id);
     const connected = status?.connected === true;
     const report = active.has(id) ? this.deps.gauges.latest(id) : undefined;
-    if (!connected && !report) return null;
+    const hosts = active.has(id) ? this.deps.hosts.latest(id) : undefined;
+    if (!connected && !report && !hosts) return null;
     let drainAck: SharedNodeRecord['drainAck'] = null;
     let drainNack: SharedNodeRecord['drainNack'] = null;
     if (connected) {
@@ -139,6 +146,14 @@ export class NodeStatusPublisher {
             listeners: Object.fromEntries(report.listeners),
             httpPrefixes: Object.fromEntries(report.httpPrefixes),
             ...(report.listenerManager && { listenerManager: report.listenerManager }),
+          }
+        : null,
+      hosts: hosts
+        ? {
+            at: hosts.at.toISOString(),
+            countsConnections: hosts.countsConnections,
+            hosts: Object.fromEntries(hosts.hosts),
+            addresses: Object.fromEntries(hosts.addresses),
           }
         : null,
     };

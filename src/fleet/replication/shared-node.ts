@@ -21,6 +21,20 @@ export interface SharedNodeRecord {
   readonly drainNack: { readonly listeners: readonly string[]; readonly message: string } | null;
   /** The node's latest connection gauges, while it is being drained. */
   readonly connections: SharedConnections | null;
+  /**
+   * The node's latest host counts that reached this replica (its load reports may land on
+   * another replica than its ADS stream), while it is being drained. Absent in records of
+   * replicas that publish none.
+   */
+  readonly hosts?: SharedHostCounts | null;
+}
+
+/** A HostReport as JSON: counts by hostKey(cluster, address) and by address. */
+export interface SharedHostCounts {
+  readonly at: string;
+  readonly countsConnections: boolean;
+  readonly hosts: Readonly<Record<string, { readonly requests: number; readonly connections: number | null }>>;
+  readonly addresses: Readonly<Record<string, { readonly requests: number; readonly connections: number | null }>>;
 }
 
 export interface SharedConnections {
