@@ -31,6 +31,11 @@ test('deploy/kubernetes/ha.yaml: 3 replicas on etcd behind one Service that is t
   const h2 =
     cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options;
   assert.deepEqual(h2.connection_keepalive, { interval: '15s', timeout: '5s' });
+  assert.deepEqual(
+    bootstrap.cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name,
+    ads.cluster_name,
+    'load reports (endpoint drains) go to drainplane too',
+  );
 
   const service = byKind('Service');
   const xdsPort = service['spec']['ports'].find((p: { name: string }) => p.name === 'grpc-xds').port;
