@@ -6,7 +6,7 @@
  * is a documented difference (known-differences.ts, listed in the README).
  *
  * One Envoy run takes 40 to 140 ms here, so each config gets its own run, two at a time (this
- * machine kind has 2 cores): 300 variants take about 10 s alone, 30 s beside other suites.
+ * machine kind has 2 cores): 300 variants take about 10 s alone, up to 48 s within npm test.
  * DIFFERENTIAL_VARIANTS and DIFFERENTIAL_SEED (printed with every failure) choose another run.
  */
 import assert from 'node:assert/strict';
