@@ -7,7 +7,11 @@ import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
 import { checkFilterChainMatches } from './filter-chains.js';
-import { checkReferences, type LocatedResource, type Section } from './references.js';
+import { checkReferences, inlineRouteConfigs, type LocatedResource, type Section } from './references.js';
+import { checkClusterShape } from './cluster-shape.js';
+import { checkFilterOrder } from './filter-order.js';
+import { checkListenerShape } from './listener-shape.js';
+import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { locator, type Location } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
@@ -256,7 +260,12 @@ class ConfigReader {
       resources.set(section.typeUrl, encoded);
     }
     const references = checkReferences({ resources: located, declared });
-    this.#errors.push(...located.listeners.flatMap(checkFilterChainMatches), ...references.errors);
+    this.#errors.push(
+      ...located.listeners.flatMap((l) => [...checkListenerShape(l), ...checkFilterChainMatches(l), ...checkFilterOrder(l)]),
+      ...[...located.routes, ...located.listeners.flatMap((l) => [...inlineRouteConfigs(l)])].flatMap((r) => checkDomains(r.json, r.path)),
+      ...located.clusters.flatMap(checkClusterShape),
+      ...references.errors,
+    );
     this.#warnings.push(...references.warnings);
     if (typeof name !== 'string' || !match) return undefined;
     return { name, match, resources, listeners };

@@ -104,6 +104,15 @@ export function checkReferences({ resources: group, declared }: GroupResources):
   return { errors, warnings };
 }
 
+/** The route configs written inline in a listener's HTTP connection managers, with their paths. */
+export function* inlineRouteConfigs(listener: LocatedResource): Generator<{ json: Json; path: string }> {
+  for (const { filter, path } of networkFilters(listener)) {
+    const config = filter['typed_config'] as Json | undefined;
+    const inline = config?.['@type'] === HCM ? (config['route_config'] as Json | undefined) : undefined;
+    if (inline) yield { json: inline, path: `${path}.typed_config.route_config` };
+  }
+}
+
 /** The network filters of every filter chain, default chain included, with their paths. */
 function* networkFilters(listener: LocatedResource): Generator<{ filter: Json; path: string }> {
   const chains = (listener.json['filter_chains'] as Json[] | undefined) ?? [];

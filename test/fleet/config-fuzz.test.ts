@@ -17,6 +17,7 @@ import fc from 'fast-check';
 import YAML from 'yaml';
 import { formatIssue, parseConfig, type ConfigResult } from '../../src/fleet/config.js';
 import { runCli } from '../support/cli.js';
+import { docMutation, mutate, type Json } from '../support/doc-mutations.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SOURCES = ['examples/edge-gateway.yaml', 'examples/sidecar.yaml', 'examples/tcp-proxy.yaml', 'envoy/drainplane.yaml'].map((f) => ({
@@ -27,124 +28,6 @@ const SOURCES = ['examples/edge-gateway.yaml', 'examples/sidecar.yaml', 'example
 const RUNS = Number(process.env['CONFIG_FUZZ_RUNS'] ?? 120);
 /** The file name the parser is given: every printed issue must name it. */
 const SOURCE = 'fuzzed.yaml';
-
-type Json = unknown;
-type Key = string | number;
-
-/** Paths to the values inside a parsed document (not the root itself), down to a depth of 40. */
-function pathsOf(value: Json, prefix: Key[] = [], out: Key[][] = []): Key[][] {
-  if (prefix.length >= 40) return out;
-  const entries: [Key, Json][] = Array.isArray(value)
-    ? value.map((v, i) => [i, v])
-    : value !== null && typeof value === 'object'
-      ? Object.entries(value)
-      : [];
-  for (const [k, v] of entries) {
-    out.push([...prefix, k]);
-    pathsOf(v, [...prefix, k], out);
-  }
-  return out;
-}
-
-function getAt(doc: Json, p: readonly Key[]): Json {
-  return p.reduce<Json>((v, k) => (v as Record<Key, Json>)[k], doc);
-}
-
-function parentOf(doc: Json, p: readonly Key[]): Record<Key, Json> {
-  return getAt(doc, p.slice(0, -1)) as Record<Key, Json>;
-}
-
-/** Values of a type a field would not expect. */
-const wrongScalar = fc.oneof(
-  fc.constantFrom<Json>(null, true, false, 0, -1, '', 'yes', [], {}, 1e308, -1e308, 2 ** 53 + 1, 2 ** 64, -(2 ** 63) - 1, 0.5, '0x10', '1s', '-5s'),
-  fc.double(),
-  fc.integer(),
-  fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).map((s) => s.repeat(500)),
-);
-
-/** An object or list nested `depth` levels deep. */
-const deepNesting = fc.record({ depth: fc.integer({ min: 20, max: 2_000 }), list: fc.boolean() }).map(({ depth, list }) => {
-  let v: Json = 'x';
-  for (let i = 0; i < depth; i++) v = list ? [v] : { a: v };
-  return v;
-});
-
-/** One change to a parsed document, at the path picked by `at` (modulo the number of paths). */
-const docMutation = fc.oneof(
-  fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('retype' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: fc.oneof(wrongScalar, deepNesting, fc.anything({ maxDepth: 3 })) }),
-  fc.record({
-    op: fc.constant('rename' as const),
-    at: fc.nat(),
-    key: fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', '@type', 'name', '')),
-  }),
-);
-
-type DocMutation = typeof docMutation extends fc.Arbitrary<infer T> ? T : never;
-
-function retype(v: Json): Json {
-  if (Array.isArray(v)) return Object.fromEntries(v.map((x, i) => [String(i), x]));
-  if (v !== null && typeof v === 'object') return Object.values(v);
-  if (typeof v === 'string') return Number.isNaN(Number(v)) ? [v] : Number(v);
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 0;
-  return {};
-}
-
-/**
- * A copy, since later changes may edit the value and it belongs to the fuzzer; values nested
- * too deeply to copy are made afresh by their arbitrary on every run anyway.
- */
-function cloneOf(value: Json): Json {
-  try {
-    return structuredClone(value);
-  } catch (err) {
-    if (err instanceof RangeError) return value;
-    throw err;
-  }
-}
-
-function mutate(doc: Json, m: DocMutation): void {
-  const paths = pathsOf(doc);
-  if (paths.length === 0) return;
-  const p = paths[m.at % paths.length]!;
-  const parent = parentOf(doc, p);
-  const key = p.at(-1)!;
-  switch (m.op) {
-    case 'delete':
-      if (Array.isArray(parent)) parent.splice(key as number, 1);
-      else delete parent[key];
-      return;
-    case 'duplicate':
-      if (Array.isArray(parent)) parent.splice(key as number, 0, cloneOf(parent[key as number]));
-      else parent[`${key}_copy`] = cloneOf(parent[key]);
-      return;
-    case 'retype':
-      parent[key] = retype(parent[key]);
-      return;
-    case 'swap': {
-      const q = paths[m.other % paths.length]!;
-      // A value swapped into its own subtree would make a cycle.
-      if (q.length >= p.length ? p.every((k, i) => q[i] === k) : q.every((k, i) => p[i] === k)) return;
-      const other = parentOf(doc, q);
-      const last = q.at(-1)!;
-      [parent[key], other[last]] = [other[last], parent[key]];
-      return;
-    }
-    case 'replace':
-      parent[key] = cloneOf(m.value);
-      return;
-    case 'rename':
-      if (Array.isArray(parent)) return;
-      Object.defineProperty(parent, m.key, { value: parent[key], enumerable: true, writable: true, configurable: true });
-      if (m.key !== key) delete parent[key];
-      return;
-  }
-}
 
 /** Changes to the text itself: truncation, random bytes, duplicated or dropped lines, tabs. */
 const textMutation = fc.oneof(

@@ -111,6 +111,52 @@ describe('config validation: one case per kind of error, each with its path', ()
     expectError(yaml, `${L0}.filter_chains[1].filter_chain_match`, /same filter_chain_match as filter_chains\[0\] of listener "ingress_http"/);
   });
 
+  test('an HTTP router that is not the last HTTP filter, with its line and column (Envoy rejects the listener)', () => {
+    const router = '                    - name: envoy.filters.http.router\n';
+    const cors =
+      '                    - name: envoy.filters.http.cors\n                      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors }\n';
+    const yaml = demoConfig().replace(/( +- name: envoy\.filters\.http\.router\n.*\n)/, `$1${cors}`);
+    assert.ok(yaml.includes(router) && yaml.includes('http.cors'));
+    const path = `${HCM0}.http_filters[0]`;
+    expectError(yaml, path, /"envoy\.filters\.http\.router" ends a filter chain, so it must be the last one \(listener "ingress_http"\)/);
+    expectError(yaml, `${HCM0}.http_filters[1]`, /last HTTP filter of listener "ingress_http" must be a terminal filter/);
+    const e = errorsOf(yaml).find((x) => x.path === path)!;
+    assert.match(
+      formatIssue('fleet.yaml', e),
+      /^fleet\.yaml:\d+:\d+: groups\[0\]\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\]: /,
+    );
+    assert.equal(yaml.split('\n')[e.line! - 1]!.trim(), '- name: envoy.filters.http.router');
+  });
+
+  test('a network filter after the HTTP connection manager, and a filter without typed_config', () => {
+    const tcp = '              - name: envoy.filters.network.tcp_proxy\n';
+    const second = demoConfig().replace(/( +)http_filters:\n(.*\n){2}/, (all) => `${all}${tcp}`);
+    expectError(second, `${L0}.filter_chains[0].filters[0]`, /"envoy\.filters\.network\.http_connection_manager" ends a filter chain/);
+    expectError(second, `${L0}.filter_chains[0].filters[1].typed_config`, /is required: Envoy finds the network filter by its typed_config/);
+  });
+
+  test('a listener without an address or a filter chain', () => {
+    const noAddress = demoConfig().replace(/ +address: \{ socket_address: \{ address: 127\.0\.0\.1, port_value: 10000 \} \}\n/, '');
+    expectError(noAddress, `${L0}.address`, /is required: listener "ingress_http" needs an address/);
+    const noChains = demoConfig({ egress: [] }).replace(/( +)filter_chains:\n[\s\S]*?(\n    routes:)/, '$1filter_chains: []$2');
+    expectError(noChains, `${L0}.filter_chains`, /listener "ingress_http" has no filter chain/);
+  });
+
+  test('an EDS cluster without its eds_config, and a domain listed twice in a route config', () => {
+    const noEds = demoConfig().replace('eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }', 'eds_cluster_config: {}');
+    expectError(
+      noEds,
+      'groups[0].clusters[0].eds_cluster_config.eds_config',
+      /is required: EDS cluster "app" must say where its endpoints come from/,
+    );
+    const twice = demoConfig().replace('domains: ["*"]', 'domains: ["Example.com", "example.com"]');
+    expectError(
+      twice,
+      'groups[0].routes[0].virtual_hosts[0].domains[1]',
+      /domain "example\.com" is already listed at virtual_hosts\[0\]\.domains\[0\]/,
+    );
+  });
+
   test('a resource name with a control character', () => {
     const tab = demoConfig({ egress: [{ name: 'egress\thttp', port: 15001 }] });
     expectError(tab, 'groups[0].listeners[1].name', /listeners name "egress\\thttp" contains a control character/);
