@@ -57,6 +57,8 @@ export interface LoadReport {
   readonly addresses: Map<string, HostCounts>;
   /** More busy endpoints than MAX_BUSY_ENDPOINTS_PER_REPORT: the report is not used. */
   readonly oversized: boolean;
+  /** The message carries cluster stats: a report, not only the node's opening request. */
+  readonly isReport: boolean;
 }
 
 /** Decodes a LoadStatsRequest into what drains read. Throws on bytes that are not one. */
@@ -84,6 +86,7 @@ export function decodeLoadReport(bytes: Uint8Array): LoadReport {
     hosts,
     addresses,
     oversized: busy > MAX_BUSY_ENDPOINTS_PER_REPORT,
+    isReport: (message.cluster_stats?.length ?? 0) > 0,
   };
 }
 
@@ -146,6 +149,8 @@ export function handleLoadReports(
         const refusal = authorizeNode?.({ id: report.nodeId, cluster: report.nodeCluster }, call.getAuthContext().sslPeerCertificate);
         if (refusal !== undefined) return refuse(grpc.status.PERMISSION_DENIED, refusal);
         nodeId = report.nodeId;
+        // Envoy 1.36 opens a new stream for reports, its first message carrying them.
+        if (report.isReport) use(nodeId, report);
         call.write({
           send_all_clusters: true,
           report_endpoint_granularity: true,
@@ -156,20 +161,26 @@ export function handleLoadReports(
             nanos: (LOAD_REPORTING_INTERVAL_MS % 1000) * 1_000_000,
           },
         });
-      } else if (report.oversized || !sink.accepts(nodeId)) {
+      } else if (report.isReport) {
+        use(nodeId, report);
+      }
+      takenAfter = arrived;
+    });
+    /** Records a report, or says once per stream why it is not used. */
+    const use = (id: string, report: LoadReport): void => {
+      if (report.oversized || !sink.accepts(id)) {
         if (!notUsedReported) {
           notUsedReported = true;
           events.rejected?.(
             report.oversized
-              ? `load reports from node ${nodeId}: more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} endpoints with requests in progress; such reports are not used`
-              : `load reports from node ${nodeId}: no such node is connected; its reports are not used until it is`,
+              ? `load reports from node ${id}: more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} endpoints with requests in progress; such reports are not used`
+              : `load reports from node ${id}: no such node is connected; its reports are not used until it is`,
           );
         }
-      } else {
-        sink.record(nodeId, report, takenAfter);
+        return;
       }
-      takenAfter = arrived;
-    });
+      sink.record(id, report, takenAfter);
+    };
     call.on('end', () => call.end());
     call.on('error', () => undefined);
   };
