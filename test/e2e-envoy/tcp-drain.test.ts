@@ -26,14 +26,13 @@ import { atLeast } from '../../src/cache/envoy-version.js';
 import { TERMINAL, type Drain } from '../../src/fleet/drain/model.js';
 import { CHECK_DRAIN_CLOSE_SINCE } from '../../src/fleet/tcp-proxy.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { apiRequest } from '../support/api-request.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { TCP_EGRESS, TCP_INGRESS, tcpProxyConfig } from '../support/tcp-proxy-config.js';
 import { waitUntil } from '../support/wait.js';
 import { bootstrapConfig, freeLoopbackPorts, readDemoFile } from './configs.js';
 import { withRealEnvoy } from './envoy-binary.js';
 import { EnvoyProcess } from './envoy-process.js';
-import { LogTail } from './fleet.js';
+import { daemonApi as api, LogTail } from './fleet.js';
 import { EchoUpstream, PUSH_BYTES, TcpClient, type TcpEnding } from './tcp-peers.js';
 
 const CLUSTER = 'drainplane-e2e-tcp';
@@ -277,9 +276,4 @@ function note(t: { diagnostic: (m: string) => void }, startedAt: number, s: Seen
       `upstream got ${s.writerForwarded} B of it; pushed ended (${s.pushed.how}) at ${at(s.pushed.at)} with ${s.pushedBytes} B; ` +
       `idle ended (${s.idle.how}) at ${at(s.idle.at)}`,
   );
-}
-
-async function api(d: TestDaemon, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${d.apiUrl}${path}`, { ...apiRequest(method, body), signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, body: await res.json() };
 }
