@@ -4,7 +4,7 @@
  */
 import type { AdminQuery } from './admin-transport.js';
 import { EnvoyVersionError } from './errors.js';
-import { atLeast } from './version.js';
+import { atLeast } from '../cache/envoy-version.js';
 
 export interface DrainListenersOptions {
   /**

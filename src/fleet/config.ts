@@ -13,6 +13,7 @@ import { checkFilterOrder } from './filter-order.js';
 import { checkListenerShape } from './listener-shape.js';
 import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
+import { tcpProxyFilters, withDrainClose, type TcpProxyFilters } from './tcp-proxy.js';
 import { locator, type Location } from './yaml-locations.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 import type { ConfigIssue } from './config-issue.js';
@@ -24,6 +25,8 @@ export interface ListenerInfo extends ListenerStatNames {
   readonly name: string;
   readonly role: ListenerRole;
   readonly drainType: DrainType;
+  /** Its TcpProxy filters; null for a listener without one. */
+  readonly tcpProxy: TcpProxyFilters | null;
 }
 
 /** A node group: who it matches, and the resources (encoded once) every node in it gets. */
@@ -32,6 +35,11 @@ export interface GroupConfig {
   readonly match: NodeMatch;
   readonly resources: ReadonlyMap<XdsTypeUrl, readonly EncodedResource[]>;
   readonly listeners: readonly ListenerInfo[];
+  /**
+   * The listeners that Envoy 1.39 and later get otherwise (TcpProxy `check_drain_close` set,
+   * see tcp-proxy.ts), by name; the others are the same for every node.
+   */
+  readonly drainCloseListeners: ReadonlyMap<string, EncodedResource>;
 }
 
 export interface FleetConfig {
@@ -225,6 +233,7 @@ class ConfigReader {
     const located: Record<Section, LocatedResource[]> = { listeners: [], routes: [], clusters: [], endpoints: [] };
     const declared: Record<Section, Set<string>> = { listeners: new Set(), routes: new Set(), clusters: new Set(), endpoints: new Set() };
     const listeners: ListenerInfo[] = [];
+    const drainCloseListeners = new Map<string, EncodedResource>();
     for (const section of SECTIONS) {
       const list = json[section.key] ?? [];
       const sectionPath = `${path}.${section.key}`;
@@ -255,7 +264,17 @@ class ConfigReader {
         encoded.push(resource);
         const json = canonical(resource);
         located[section.key].push({ name: resource.name, path: itemPath, json });
-        if (role) listeners.push({ name: resource.name, role: role.role, drainType: role.drainType, ...listenerStatNames(json) });
+        if (!role) return;
+        listeners.push({
+          name: resource.name,
+          role: role.role,
+          drainType: role.drainType,
+          tcpProxy: tcpProxyFilters(json) ?? null,
+          ...listenerStatNames(json),
+        });
+        const drainClose = withDrainClose(json);
+        const variant = drainClose && this.#resource(section.typeUrl, section.nameField, drainClose, itemPath);
+        if (variant) drainCloseListeners.set(resource.name, variant);
       });
       resources.set(section.typeUrl, encoded);
     }
@@ -268,7 +287,7 @@ class ConfigReader {
     );
     this.#warnings.push(...references.warnings);
     if (typeof name !== 'string' || !match) return undefined;
-    return { name, match, resources, listeners };
+    return { name, match, resources, listeners, drainCloseListeners };
   }
 
   #match(json: unknown, path: string): NodeMatch | undefined {

@@ -1,4 +1,5 @@
 import { listenerStatAddress } from '../metrics/connection-gauges.js';
+import { networkFilterConfigs } from './listener-filters.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -20,15 +21,9 @@ export function listenerStatNames(listener: Json): ListenerStatNames {
     socket?.address !== undefined
       ? listenerStatAddress({ address: socket.address, ...(socket.port_value !== undefined && { port_value: socket.port_value }) }, statPrefix)
       : (statPrefix ?? null);
-  const chains = [...((listener['filter_chains'] as Json[] | undefined) ?? [])];
-  const fallback = listener['default_filter_chain'] as Json | undefined;
-  if (fallback) chains.push(fallback);
   const httpPrefixes = new Set<string>();
-  for (const chain of chains) {
-    for (const filter of (chain['filters'] as Json[] | undefined) ?? []) {
-      const config = filter['typed_config'] as Json | undefined;
-      if (config?.['@type'] === HCM && typeof config['stat_prefix'] === 'string') httpPrefixes.add(config['stat_prefix']);
-    }
+  for (const config of networkFilterConfigs(listener)) {
+    if (config['@type'] === HCM && typeof config['stat_prefix'] === 'string') httpPrefixes.add(config['stat_prefix']);
   }
   return { statAddress, httpPrefixes: [...httpPrefixes] };
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { EnvoyAdmin, EnvoyAdminError, EnvoyVersionError } from '../../src/admin/envoy-admin.js';
-import { atLeast } from '../../src/admin/version.js';
+import { atLeast } from '../../src/cache/envoy-version.js';
 import { hostKey } from '../../src/fleet/drain/ports.js';
 import { FakeEnvoyAdmin, type FakeEnvoyAdminOptions } from '../support/fake-envoy-admin.js';
 

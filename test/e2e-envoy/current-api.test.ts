@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { atLeast } from '../../src/admin/version.js';
+import { atLeast } from '../../src/cache/envoy-version.js';
 import { releaseFromVersionString } from '../../src/admin/server-info.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { currentApiConfig, DRAIN_TIMEOUT_JITTER_PERCENT, HTTP_LISTENER, MAX_EARLY_DATA_BYTES, TCP_LISTENER } from '../support/current-api-config.js';

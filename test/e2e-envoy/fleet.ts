@@ -103,9 +103,8 @@ export class Fleet {
     return node;
   }
 
-  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.daemon!.apiUrl}${path}`, { ...apiRequest(method, body), signal: AbortSignal.timeout(5_000) });
-    return { status: res.status, body: await res.json() };
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    return daemonApi(this.daemon!, method, path, body);
   }
 
   /** The fleet config drainplane runs now (its file). */
@@ -239,6 +238,12 @@ export class Fleet {
     await step(`the egress listener of ${node.id} to answer`, () => probeHttp1(node.egressPort, '/egress/probe'));
     await step(`the metrics_service stream of ${node.id} to connect`, () => this.logs.has('metrics_connected', { node: node.id }));
   }
+}
+
+/** One call to drainplane's HTTP API: its status and JSON body. */
+export async function daemonApi(daemon: TestDaemon, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${daemon.apiUrl}${path}`, { ...apiRequest(method, body), signal: AbortSignal.timeout(5_000) });
+  return { status: res.status, body: await res.json() };
 }
 
 /** One request on a new connection; true on 2xx. */

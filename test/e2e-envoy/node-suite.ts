@@ -15,7 +15,7 @@ import type { Client } from 'undici';
 import { SKIP_EXIT_ALONE_SINCE } from '../../src/admin/drain-query.js';
 import { EnvoyAdmin, EnvoyVersionError } from '../../src/admin/envoy-admin.js';
 import { releaseFromVersionString } from '../../src/admin/server-info.js';
-import { atLeast } from '../../src/admin/version.js';
+import { atLeast } from '../../src/cache/envoy-version.js';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { waitUntil } from '../support/wait.js';

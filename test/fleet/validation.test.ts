@@ -223,6 +223,7 @@ describe('config warnings', () => {
       name: 'egress_http',
       role: 'unspecified',
       drainType: 'DEFAULT',
+      tcpProxy: null,
       statAddress: '127.0.0.1_15001',
       httpPrefixes: ['egress_http'],
     });

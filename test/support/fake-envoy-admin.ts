@@ -29,7 +29,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SKIP_EXIT_ALONE_SINCE } from '../../src/admin/drain-query.js';
-import { atLeast } from '../../src/admin/version.js';
+import { atLeast } from '../../src/cache/envoy-version.js';
 
 export interface RecordedRequest {
   readonly method: string;

@@ -13,6 +13,7 @@ import { batchLimit, phaseEntry, phaseNames } from './plan.js';
 import { MAX_DRAIN_NODES } from './request-limits.js';
 import { drainSelects } from './selector.js';
 import { drainSpecFrom, type DrainRequest, type FieldError } from './spec.js';
+import { tcpDrainWarnings } from './tcp-warnings.js';
 
 export interface DrainDraft {
   readonly spec: DrainSpec;
@@ -63,6 +64,7 @@ export function draftDrain(
   if (matched.length === 0) {
     warnings.push('no connected node matches the selector; nodes that connect while the drain runs join it');
   }
+  warnings.push(...tcpDrainWarnings(phases, matched, config));
   return { draft: { spec, matched, phases, warnings } };
 }
 

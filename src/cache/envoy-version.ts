@@ -6,6 +6,8 @@
  * below the plain release, as in semver: version gates stay on the safe side for dev builds.
  */
 
+import type { NodeIdentity } from './node.js';
+
 interface ParsedVersion {
   readonly parts: readonly [number, number, number];
   readonly suffixed: boolean;
@@ -27,4 +29,14 @@ export function atLeast(version: string, minimum: string): boolean {
     if (v.parts[i] !== min.parts[i]) return v.parts[i]! > min.parts[i]!;
   }
   return !v.suffixed || min.suffixed;
+}
+
+/**
+ * True when the node said it is an Envoy of `minimum` or later (its user agent, from the first
+ * discovery request). Another client (a proxyless gRPC node), a missing or unreadable version
+ * answer false: a feature gate must never send a field to a node that may not know it.
+ */
+export function nodeRunsEnvoyAtLeast(node: Pick<NodeIdentity, 'userAgentName' | 'userAgentVersion'>, minimum: string): boolean {
+  if (node.userAgentName !== 'envoy' || !VERSION.test(node.userAgentVersion.trim())) return false;
+  return atLeast(node.userAgentVersion, minimum);
 }
