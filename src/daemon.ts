@@ -20,7 +20,7 @@ import type { Drain } from './fleet/drain/model.js';
 import type { PrestopResult } from './fleet/drain/prestop-result.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
-import { handleLoadReports, loadReportingServiceDefinition, STREAM_LOAD_STATS_METHOD } from './metrics/load-reports.js';
+import { handleLoadReports, loadReportingServiceDefinition, loadReportRefusal, STREAM_LOAD_STATS_METHOD } from './metrics/load-reports.js';
 import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
@@ -324,7 +324,7 @@ export class Daemon {
             [STREAM_LOAD_STATS_METHOD]: handleLoadReports(
               {
                 // Any replica's: an Envoy's load reports may reach another replica than its ADS stream.
-                accepts: (id) => (fleet ?? nodes).get(id)?.connected === true,
+                refusal: (id) => loadReportRefusal((fleet ?? nodes).get(id)),
                 record: (id, report, at) => hosts.record(id, { countsConnections: false, hosts: report.hosts, addresses: report.addresses }, at),
                 now: () => hosts.now(),
               },

@@ -12,6 +12,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { envoyProtos } from '../resource/protos.js';
+import type { NodeIdentity } from '../cache/node.js';
+import { nodeRunsEnvoyAtLeast } from '../cache/envoy-version.js';
 import type { NodeAuthorizer } from '../xds/discovery-stream.js';
 import { hostKey, type HostCounts } from '../fleet/drain/ports.js';
 import { hostPort } from '../fleet/endpoints/assignment.js';
@@ -90,6 +92,22 @@ export function decodeLoadReport(bytes: Uint8Array): LoadReport {
   };
 }
 
+/**
+ * The first Envoy release whose load reports list an endpoint for as long as a request to it is
+ * in progress. Envoy 1.36.2 lists it only in the window the request was issued in, then leaves
+ * it out while it is still in flight, which would read as idle (seen with a request held open).
+ */
+export const MIN_LOAD_REPORT_ENVOY = '1.37.0';
+
+/** Why a node's load reports are not used (see LoadReportSink.refusal), or undefined. */
+export function loadReportRefusal(node: { readonly connected: boolean; readonly identity: NodeIdentity } | undefined): string | undefined {
+  if (!node?.connected) return 'no such node is connected; its reports are not used until it is';
+  if (!nodeRunsEnvoyAtLeast(node.identity, MIN_LOAD_REPORT_ENVOY)) {
+    return `its Envoy (${node.identity.userAgentName || 'unknown'} ${node.identity.userAgentVersion || ''}) is older than ${MIN_LOAD_REPORT_ENVOY}, whose load reports leave out requests still in progress; it is measured through its admin API or not at all`;
+  }
+  return undefined;
+}
+
 /** The service definition, for grpc.Server#addService with handleLoadReports(). */
 export function loadReportingServiceDefinition(): grpc.ServiceDefinition {
   const method: grpc.MethodDefinition<LoadReport, Record<string, unknown>> = {
@@ -109,8 +127,12 @@ export function loadReportingServiceDefinition(): grpc.ServiceDefinition {
 }
 
 export interface LoadReportSink {
-  /** Only nodes connected to the fleet are measured: node ids cost a client nothing to invent. */
-  accepts(nodeId: string): boolean;
+  /**
+   * Why this node's reports are not used, or undefined when they are: only nodes connected to
+   * the fleet are measured (node ids cost a client nothing to invent), and only Envoys whose
+   * reports count a request in progress for as long as it lasts.
+   */
+  refusal(nodeId: string): string | undefined;
   /** `at`: a time the report was certainly made after. */
   record(nodeId: string, report: LoadReport, at: number): void;
   now(): number;
@@ -168,18 +190,12 @@ export function handleLoadReports(
     });
     /** Records a report, or says once per stream why it is not used. */
     const use = (id: string, report: LoadReport): void => {
-      if (report.oversized || !sink.accepts(id)) {
-        if (!notUsedReported) {
-          notUsedReported = true;
-          events.rejected?.(
-            report.oversized
-              ? `load reports from node ${id}: more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} endpoints with requests in progress; such reports are not used`
-              : `load reports from node ${id}: no such node is connected; its reports are not used until it is`,
-          );
-        }
-        return;
-      }
-      sink.record(id, report, takenAfter);
+      const why = report.oversized
+        ? `more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} endpoints with requests in progress; such reports are not used`
+        : sink.refusal(id);
+      if (why === undefined) return sink.record(id, report, takenAfter);
+      if (!notUsedReported) events.rejected?.(`load reports from node ${id}: ${why}`);
+      notUsedReported = true;
     };
     call.on('end', () => call.end());
     call.on('error', () => undefined);

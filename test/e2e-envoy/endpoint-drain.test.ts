@@ -13,6 +13,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
+import { releaseFromVersionString } from '../../src/admin/server-info.js';
+import { atLeast } from '../../src/cache/envoy-version.js';
+import { MIN_LOAD_REPORT_ENVOY } from '../../src/metrics/load-reports.js';
 import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
@@ -23,7 +26,9 @@ import { holdPath, Http1Upstream } from './upstreams.js';
 withRealEnvoy('endpoint drains', (envoy) => {
   for (const adsApi of ADS_APIS) registerSuite(envoy, adsApi, 'admin');
   // Host counts from Envoy's load reports alone (no admin address): requests, no connections.
-  registerSuite(envoy, 'GRPC', 'load-reports');
+  // Before 1.37 Envoy's reports leave out a request still in progress: drainplane does not use them.
+  const release = releaseFromVersionString(envoy.version) ?? envoy.version;
+  if (atLeast(release, MIN_LOAD_REPORT_ENVOY)) registerSuite(envoy, 'GRPC', 'load-reports');
 });
 
 interface EndpointView {

@@ -141,7 +141,7 @@ describe('an endpoint drain across replicas', { skip: etcdInstalled() ? false : 
     const leader = (await waitUntilLeader(replicas))!;
     // ADS on one follower, load reports on the other: neither is the leader that judges.
     const [adsOn, lrsOn] = replicas.filter((r) => r !== leader) as [Replica, Replica];
-    const node = EdsNode.connect(adsOn.xdsAddress, 'e2-node', { flavour: 'sotw', clusters: CLUSTERS, metadata: {} });
+    const node = EdsNode.connect(adsOn.xdsAddress, 'e2-node', { flavour: 'sotw', clusters: CLUSTERS, metadata: {}, envoyVersion: '1.40.0' });
     nodes.push(node);
     await node.waitFor('app', (e) => e[BACKEND] === '', 'serving the backend');
     const lrs = await LoadReportClient.open(lrsOn.xdsAddress, node.id);

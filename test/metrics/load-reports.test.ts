@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hostKey } from '../../src/fleet/drain/ports.js';
-import { decodeLoadReport, MAX_BUSY_ENDPOINTS_PER_REPORT } from '../../src/metrics/load-reports.js';
+import { decodeLoadReport, loadReportRefusal, MAX_BUSY_ENDPOINTS_PER_REPORT } from '../../src/metrics/load-reports.js';
+import { nodeIdentity } from '../support/stream-info.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 
 const LoadStatsRequest = envoyProtos().type('envoy.service.load_stats.v3.LoadStatsRequest');
@@ -55,4 +56,16 @@ test(`more than ${MAX_BUSY_ENDPOINTS_PER_REPORT} busy endpoints: the report is m
   const decoded = decodeLoadReport(report(many));
   assert.equal(decoded.oversized, true);
   assert.ok(decoded.hosts.size <= MAX_BUSY_ENDPOINTS_PER_REPORT);
+});
+
+test("load reports count for connected Envoys of 1.37 or later: 1.36's leave out a request still in progress, and an invented id has no stream", () => {
+  const envoy = (version: string) => ({ ...nodeIdentity('edge-1'), userAgentName: 'envoy', userAgentVersion: version });
+  assert.equal(loadReportRefusal({ connected: true, identity: envoy('1.37.0') }), undefined);
+  assert.equal(loadReportRefusal({ connected: true, identity: envoy('1.40.0') }), undefined);
+  assert.match(
+    loadReportRefusal({ connected: true, identity: envoy('1.36.2') })!,
+    /older than 1\.37\.0, whose load reports leave out requests still in progress/,
+  );
+  assert.match(loadReportRefusal({ connected: false, identity: envoy('1.40.0') })!, /no such node is connected/);
+  assert.match(loadReportRefusal(undefined)!, /no such node is connected/);
 });

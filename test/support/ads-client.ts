@@ -33,6 +33,8 @@ export interface NodeIdentity {
   cluster: string;
   metadata?: Record<string, string>;
   locality?: { region?: string; zone?: string; sub_zone?: string };
+  user_agent_name?: string;
+  user_agent_version?: string;
 }
 
 export interface DecodedResource {

@@ -18,6 +18,8 @@ export interface EdsNodeOptions {
   readonly cluster?: string;
   /** Node metadata, e.g. `admin_address` for its host counts. */
   readonly metadata?: Record<string, string>;
+  /** Says it is this release of Envoy (its user agent), as Envoy does. */
+  readonly envoyVersion?: string;
 }
 
 /** `HOST:PORT` -> health_status of one assignment's endpoints ('' when unset). */
@@ -54,6 +56,7 @@ export class EdsNode {
       id: this.id,
       cluster: this.options.cluster ?? 'test-cluster',
       ...(this.options.metadata && { metadata: this.options.metadata }),
+      ...(this.options.envoyVersion && { user_agent_name: 'envoy', user_agent_version: this.options.envoyVersion }),
     };
     const names = [...this.options.clusters];
     if (this.flavour === 'sotw') {
