@@ -363,6 +363,8 @@ function nodeMessage(node: NodeIdentity): RawRequest {
     message.metadata = { fields };
   }
   if (node.locality) message.locality = { ...node.locality };
+  if (node.user_agent_name !== undefined) message.user_agent_name = node.user_agent_name;
+  if (node.user_agent_version !== undefined) message.user_agent_version = node.user_agent_version;
   return message;
 }
 
