@@ -28,7 +28,7 @@ export class LoadReportClient {
     const call = client.makeBidiStreamRequest<Record<string, unknown>, LoadStatsAnswer>(
       PATH,
       (m) => Buffer.from(LoadStatsRequest.encode(LoadStatsRequest.fromObject(m)).finish()),
-      (b) => LoadStatsResponse.toObject(LoadStatsResponse.decode(b), { longs: Number, defaults: false }) as LoadStatsAnswer,
+      (b) => LoadStatsResponse.toObject(LoadStatsResponse.decode(b), { longs: Number, defaults: false }),
     );
     const lrs = new LoadReportClient(client, call);
     call.on('error', () => undefined);
