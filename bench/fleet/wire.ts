@@ -16,7 +16,7 @@ const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
-function varint(value: number): number[] {
+export function varint(value: number): number[] {
   const out: number[] = [];
   let v = value;
   while (v > 0x7f) {

@@ -25,7 +25,7 @@ import { setMaxListeners } from 'node:events';
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { GrpcFrameReader, readResponse, strField, type ResponseSummary } from '../fleet/wire.js';
+import { GrpcFrameReader, readResponse, strField, varint, type ResponseSummary } from '../fleet/wire.js';
 import type { AttackCounts, AttackPlan, FromAttacker, ToAttacker } from './protocol.js';
 
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -50,17 +50,6 @@ const send = (message: FromAttacker): void => void process.send?.(message);
 
 // ---------------------------------------------------------------------------------------------
 // Encoding: the few DiscoveryRequest fields the attacks send, written around one shared blob.
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
 
 /** Tag and length of a length-delimited field whose payload (`length` bytes) follows. */
 function lenHead(field: number, length: number): Buffer {

@@ -156,15 +156,18 @@ export function handleLoadReports(
 ): grpc.handleBidiStreamingCall<LoadReport, Record<string, unknown>> {
   return (call) => {
     let nodeId: string | undefined;
+    let refused = false;
     let notUsedReported = false;
     // Like the metrics sink's flushes: a report is dated by the arrival of the message before it.
     let takenAfter = sink.now();
+    /** Ends the call with an error status (`end` would send OK); later messages are ignored. */
     const refuse = (code: grpc.status, reason: string): void => {
+      refused = true;
       events.rejected?.(`load reports from ${call.getPeer()}: ${reason}`);
       call.emit('error', { code, details: reason });
-      call.end();
     };
     call.on('data', (report: LoadReport) => {
+      if (refused) return;
       const arrived = sink.now();
       if (nodeId === undefined) {
         if (report.nodeId === undefined) return refuse(grpc.status.INVALID_ARGUMENT, 'the first message has no node id');
@@ -197,7 +200,7 @@ export function handleLoadReports(
       if (!notUsedReported) events.rejected?.(`load reports from node ${id}: ${why}`);
       notUsedReported = true;
     };
-    call.on('end', () => call.end());
+    call.on('end', () => refused || call.end());
     call.on('error', () => undefined);
   };
 }

@@ -3,9 +3,12 @@
  * only the busy ones kept, bounded per report.
  */
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import { test } from 'node:test';
 import { hostKey } from '../../src/fleet/drain/ports.js';
 import { decodeLoadReport, loadReportRefusal, MAX_BUSY_ENDPOINTS_PER_REPORT } from '../../src/metrics/load-reports.js';
+import { startTestDaemon } from '../support/daemon.js';
+import { demoConfig } from '../support/fleet-configs.js';
 import { nodeIdentity } from '../support/stream-info.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 
@@ -68,4 +71,29 @@ test("load reports count for connected Envoys of 1.37 or later: 1.36's leave out
   );
   assert.match(loadReportRefusal({ connected: false, identity: envoy('1.40.0') })!, /no such node is connected/);
   assert.match(loadReportRefusal(undefined)!, /no such node is connected/);
+});
+
+test('a load report stream whose first message names no node is ended with INVALID_ARGUMENT, and nothing after it is read', async () => {
+  const d = await startTestDaemon(demoConfig());
+  const client = new grpc.Client(d.xdsAddress, grpc.credentials.createInsecure());
+  try {
+    const call = client.makeBidiStreamRequest<Record<string, unknown>, unknown>(
+      '/envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats',
+      (m) => Buffer.from(LoadStatsRequest.encode(LoadStatsRequest.fromObject(m)).finish()),
+      (b) => b,
+    );
+    const answers: unknown[] = [];
+    call.on('data', (a) => answers.push(a));
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('error', () => undefined);
+    call.write({ cluster_stats: [{ cluster_name: 'app' }] });
+    call.write({ node: { id: 'late-name', cluster: 'edge' } });
+    const { code, details } = await status;
+    assert.equal(code, grpc.status.INVALID_ARGUMENT);
+    assert.match(details, /the first message has no node id/);
+    assert.deepEqual(answers, [], 'no request for reports was sent');
+  } finally {
+    client.close();
+    await d.close();
+  }
 });

@@ -159,21 +159,23 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     model.observe(node, view, where);
   };
 
+  const serveArgs = [
+    'serve',
+    '--config',
+    configFile,
+    '--state-dir',
+    stateDir,
+    '--xds-host',
+    '127.0.0.1',
+    '--xds-port',
+    '0',
+    '--api-port',
+    '0',
+    '--no-watch',
+  ];
+
   const start = async (): Promise<Daemon> => {
-    const proc = startCli([
-      'serve',
-      '--config',
-      configFile,
-      '--state-dir',
-      stateDir,
-      '--xds-host',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--api-port',
-      '0',
-      '--no-watch',
-    ]);
+    const proc = startCli(serveArgs);
     const started = await proc
       .waitForLog((l) => l['event'] === 'started', 60_000)
       .catch((err: unknown) => {
@@ -425,20 +427,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const startAndSync = async (): Promise<Daemon> => {
     // Sometimes the kill comes while drainplane starts: nothing may change on disk.
     while (random() < 0.1 && counts.killPoints < options.kills) {
-      const proc = startCli([
-        'serve',
-        '--config',
-        configFile,
-        '--state-dir',
-        stateDir,
-        '--xds-host',
-        '127.0.0.1',
-        '--xds-port',
-        '0',
-        '--api-port',
-        '0',
-        '--no-watch',
-      ]);
+      const proc = startCli(serveArgs);
       await new Promise((r) => setTimeout(r, random() * 600));
       proc.child.kill('SIGKILL');
       await proc.exited;

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import type { NodeIdentity } from '../../src/cache/node.js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
 import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { DrainManager } from '../../src/fleet/drain/manager.js';
@@ -19,6 +18,7 @@ import { envoyProtos } from '../../src/resource/protos.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { FileDrainStore } from '../../src/store/drain-store.js';
 import { parsedConfig } from './desired-state.js';
+import { openServedStream } from './manager-fixture.js';
 
 export const BACKEND_A = '10.0.0.1:8080';
 export const BACKEND_B = '10.0.0.2:8080';
@@ -97,20 +97,8 @@ export async function endpointFixture(dir?: string, clock = { now: Date.now() })
     now: () => clock.now,
   });
   await drains.load();
-  let streamId = 0;
   const connect = (id: string): EndpointNode => {
-    const node: NodeIdentity = {
-      id,
-      cluster: 'edge',
-      metadata: {},
-      locality: { region: '', zone: '', subZone: '' },
-      userAgentName: 'envoy',
-      userAgentVersion: '1.40.0',
-    };
-    const stream = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
-    nodes.events.streamOpened!(stream);
-    drains.nodeConnected(node);
-    desired.events.streamOpened(stream);
+    const stream = openServedStream({ nodes, drains, desired }, id, 'edge');
     const eds = () => cache.snapshot(id)!.get(TypeUrl.ClusterLoadAssignment);
     return {
       app: () => appEndpoints(eds().resources.get('app')!.bytes),

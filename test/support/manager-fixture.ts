@@ -17,6 +17,7 @@ import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
 import { NodeRegistry } from '../../src/fleet/registry.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { FileDrainStore } from '../../src/store/drain-store.js';
+import type { StreamInfo } from '../../src/xds/events.js';
 import { parsedConfig } from './desired-state.js';
 import { demoConfig } from './fleet-configs.js';
 
@@ -58,6 +59,32 @@ export interface ServedNode {
   ack: () => void;
 }
 
+let lastStreamId = 0;
+
+/**
+ * A SotW ADS stream of an Envoy 1.40.0 node, as the xDS server reports it opening: the node is
+ * registered, joins the drains that select it, and is given its snapshot (in the daemon's order).
+ */
+export function openServedStream(
+  parts: { readonly nodes: NodeRegistry; readonly drains: DrainManager; readonly desired: DesiredState },
+  id: string,
+  cluster: string,
+): StreamInfo {
+  const node: NodeIdentity = {
+    id,
+    cluster,
+    metadata: {},
+    locality: { region: '', zone: '', subZone: '' },
+    userAgentName: 'envoy',
+    userAgentVersion: '1.40.0',
+  };
+  const stream: StreamInfo = { streamId: ++lastStreamId, node, protocol: 'sotw', aggregated: true, peer: 'test' };
+  parts.nodes.events.streamOpened!(stream);
+  parts.drains.nodeConnected(node);
+  parts.desired.events.streamOpened(stream);
+  return stream;
+}
+
 /** A drain manager on `store`, and a way to connect nodes of the demo config's cluster. */
 export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}) {
   const cache = new SnapshotCache();
@@ -71,20 +98,9 @@ export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps
     logger: pino({ level: 'silent' }),
     ...options,
   });
-  let streamId = 0;
   const connect = (id: string): ServedNode => {
-    const node: NodeIdentity = {
-      id,
-      cluster: 'test-cluster',
-      metadata: {},
-      locality: { region: '', zone: '', subZone: '' },
-      userAgentName: 'envoy',
-      userAgentVersion: '1.40.0',
-    };
-    const stream = { streamId: ++streamId, node, protocol: 'sotw' as const, aggregated: true, peer: 'test' };
-    nodes.events.streamOpened!(stream);
-    drains.nodeConnected(node);
-    desired.events.streamOpened(stream);
+    const stream = openServedStream({ nodes, drains, desired }, id, 'test-cluster');
+    const { node } = stream;
     let sent: string[] = [];
     cache.watch(node.id, (s) => (sent = s.get(TypeUrl.Listener).sorted.map((r) => r.name)));
     return {
