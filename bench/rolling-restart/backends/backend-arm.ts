@@ -13,8 +13,7 @@
  * No retries and no health checks on the cluster, as in the measurement this answers: what
  * reaches the client is what Envoy met.
  */
-import { writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapConfig, fleetConfig, freeLoopbackPorts, readDemoFile } from '../../../test/e2e-envoy/configs.js';
