@@ -24,6 +24,7 @@ import { handleLoadReports, loadReportingServiceDefinition, loadReportRefusal, S
 import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
+import { secretFilesBeside } from './fleet/secrets/secret-files.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { FleetView } from './fleet/replication/fleet-view.js';
 import { NodeStatusPublisher } from './fleet/replication/node-publisher.js';
@@ -426,6 +427,8 @@ export class Daemon {
     if (options.watchConfig !== false) this.#stops.push(parts.config.watch());
     // Always watched: a rotated or revoked token must take effect, --no-watch or not.
     if (parts.tokens) this.#stops.push(parts.tokens.watch());
+    // Always watched too: certificates served over SDS rotate without a config change.
+    this.#stops.push(parts.config.watchSecrets());
     // buildApi made an HTTPS server when given a certificate; fastify's type says HTTP.
     if (options.apiTls) this.#stops.push(options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer));
     if (options.xdsTls) this.#stops.push(options.xdsTls.watch());
@@ -500,7 +503,7 @@ async function openState(options: DaemonOptions): Promise<OpenedState> {
   const text = await readFile(configFile, 'utf8').catch((err: Error) => {
     throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);
   });
-  const loaded = parseConfig(text, configFile);
+  const loaded = parseConfig(text, configFile, secretFilesBeside(configFile));
   if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
   logConfigWarnings(logger, configFile, loaded.config.warnings);
   // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.

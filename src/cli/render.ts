@@ -3,14 +3,16 @@ import { formatIssue, loadConfigFile } from '../fleet/config.js';
 import { groupSnapshots } from '../fleet/desired-state/group-snapshots.js';
 import { messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
-import { PUSH_ORDER, messageName } from '../resource/type-urls.js';
+import { PUSH_ORDER, TypeUrl, messageName } from '../resource/type-urls.js';
+import { redactSecret } from '../fleet/secrets/redact.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 
 const HELP = `usage: drainplane render --config FILE --node-id ID [--node-cluster C] [--format json|yaml]
 
 Prints the resources the server would send to that node, as Envoy proto3 JSON grouped by
-type URL, decoded from the very bytes the server sends.`;
+type URL, decoded from the very bytes the server sends. Private keys, passwords and other
+private material in secrets are shown as "[redacted]".`;
 
 export async function renderCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -50,7 +52,10 @@ export async function renderCommand(args: string[]): Promise<number> {
   const out: Record<string, unknown> = {};
   for (const typeUrl of PUSH_ORDER) {
     const type = protos.type(messageName(typeUrl));
-    out[typeUrl] = snapshot.get(typeUrl).sorted.map((r) => messageToJson(protos, type, r.bytes));
+    out[typeUrl] = snapshot.get(typeUrl).sorted.map((r) => {
+      const json = messageToJson(protos, type, r.bytes);
+      return typeUrl === TypeUrl.Secret ? redactSecret(json) : json;
+    });
   }
   process.stdout.write(format === 'json' ? `${JSON.stringify(out, null, 2)}\n` : YAML.stringify(out));
   return 0;

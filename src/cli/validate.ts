@@ -28,7 +28,7 @@ export async function validateCommand(args: string[]): Promise<number> {
     const count = (typeUrl: XdsTypeUrl): number => g.resources.get(typeUrl)?.length ?? 0;
     process.stdout.write(
       `    ${count(TypeUrl.Cluster)} cluster(s), ${count(TypeUrl.RouteConfiguration)} route config(s), ` +
-        `${count(TypeUrl.ClusterLoadAssignment)} endpoint set(s)\n`,
+        `${count(TypeUrl.ClusterLoadAssignment)} endpoint set(s), ${count(TypeUrl.Secret)} secret(s)\n`,
     );
   }
   return 0;

@@ -8,6 +8,7 @@ import { StoreConflictError, StoreUnavailableError } from './ports/store-errors.
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from './ports/config-store.js';
 import type { DesiredState } from './desired-state/desired-state.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
+import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
 
 export type ReloadResult =
   | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
@@ -45,11 +46,18 @@ export class ConfigService {
   #version: number | undefined;
   /** The config file as last read here: a watch event with the same bytes is no change. */
   #fileHash: string;
+  /** The text of the running config: read again, with fresh secret files, when one changes. */
+  #text: string;
+  readonly #secretFiles: SecretFiles;
+  /** Re-arms the secret file watch after a config change (set while watching). */
+  #onInstall: (() => void) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ConfigServiceOptions) {
     this.#version = options.initial.version;
+    this.#text = options.initial.text;
     this.#fileHash = hash(options.initial.fileText ?? options.initial.text);
+    this.#secretFiles = secretFilesBeside(options.file);
   }
 
   get current(): FleetConfig {
@@ -84,7 +92,7 @@ export class ConfigService {
       }
       this.#fileHash = hash(text);
       try {
-        return await this.#apply(trigger, parseConfig(text, file), text);
+        return await this.#apply(trigger, parseConfig(text, file, this.#secretFiles), text);
       } catch (err) {
         // Not stored, so not applied: this replica keeps serving what every replica serves.
         if (!(err instanceof StoreUnavailableError || err instanceof StoreConflictError)) throw err;
@@ -102,7 +110,7 @@ export class ConfigService {
   replace(body: string | object): Promise<ReloadResult> {
     return this.#serialized(async () => {
       const source = `PUT /v1/config`;
-      const checked = typeof body === 'string' ? parseConfig(body, source) : checkDocument(body, source);
+      const checked = typeof body === 'string' ? parseConfig(body, source, this.#secretFiles) : checkDocument(body, source, this.#secretFiles);
       if (!checked.ok) return this.#rejected('api', checked.errors, checked.warnings);
       const text = typeof body === 'string' ? body : YAML.stringify(body);
       if (!this.options.store.shared) {
@@ -113,9 +121,46 @@ export class ConfigService {
     });
   }
 
+  /**
+   * Reads the running config's secret files again (one changed on disk): a certificate rotation.
+   * The config text is the same, so no version is stored; only the Secrets whose bytes changed
+   * are new, and only they are pushed (listeners and clusters name them, unchanged). A rotation
+   * caught half-written (a key that does not match its certificate yet) is rejected and the
+   * running secrets keep serving until the files agree.
+   */
+  reloadSecrets(): Promise<ReloadResult> {
+    return this.#serialized(async () => {
+      const checked = parseConfig(this.#text, this.options.file, this.#secretFiles);
+      if (!checked.ok) return this.#rejected('secrets', checked.errors, checked.warnings);
+      return this.#install('secrets', { ...checked.config, source: this.options.file }, this.#version, this.#text);
+    });
+  }
+
   /** Reloads whenever the file changes on disk; returns the function that stops watching. */
   watch(): () => void {
     return watchFiles([this.options.file], () => void this.reload('watch'));
+  }
+
+  /**
+   * Reads the secrets again whenever a file they come from changes, following the files of each
+   * new config; returns the function that stops watching.
+   */
+  watchSecrets(): () => void {
+    let watched = '';
+    let stop = (): void => {};
+    const arm = (): void => {
+      const files = this.current.secretFiles;
+      if (files.join('\0') === watched) return;
+      stop();
+      watched = files.join('\0');
+      stop = files.length === 0 ? () => {} : watchFiles(files, () => void this.reloadSecrets());
+    };
+    arm();
+    this.#onInstall = arm;
+    return () => {
+      this.#onInstall = undefined;
+      stop();
+    };
   }
 
   /** Applies the versions other replicas store; returns the function that stops. */
@@ -132,19 +177,19 @@ export class ConfigService {
   #applyStored(stored: StoredConfig): Promise<void> {
     return this.#serialized(async () => {
       if (this.#version !== undefined && stored.version <= this.#version) return;
-      const checked = parseConfig(stored.text, `${this.options.file} (stored version ${stored.version})`);
+      const checked = parseConfig(stored.text, `${this.options.file} (stored version ${stored.version})`, this.#secretFiles);
       if (!checked.ok) {
         this.#rejected('store', checked.errors, checked.warnings);
         return;
       }
-      this.#install('store', { ...checked.config, source: this.options.file }, stored.version);
+      this.#install('store', { ...checked.config, source: this.options.file }, stored.version, stored.text);
     });
   }
 
   async #apply(trigger: string, checked: ConfigResult, text: string): Promise<ReloadResult> {
     if (!checked.ok) return this.#rejected(trigger, checked.errors, checked.warnings);
     const version = await this.#store(trigger, text);
-    return this.#install(trigger, checked.config, version);
+    return this.#install(trigger, checked.config, version, text);
   }
 
   /**
@@ -175,11 +220,13 @@ export class ConfigService {
     throw new StoreConflictError('the config kept changing on other replicas while it was being stored; try again');
   }
 
-  #install(trigger: string, config: FleetConfig, version: number | undefined): ReloadResult {
+  #install(trigger: string, config: FleetConfig, version: number | undefined, text: string): ReloadResult {
     const { desired, logger, file } = this.options;
     logConfigWarnings(logger, file, config.warnings);
     this.#version = version;
+    this.#text = text;
     const nodesChanged = desired.setConfig(config);
+    this.#onInstall?.();
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);
     logger.info({ event: 'reload', trigger, result, nodesChanged, config: file, version }, `config reloaded: ${nodesChanged} node(s) changed`);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { sha256 } from './config-version.js';
 import type { ConfigStore } from './ports/config-store.js';
 import { parseConfig, type ConfigIssue, type FleetConfig } from './config.js';
+import { secretFilesBeside } from './secrets/secret-files.js';
 
 export interface StartingConfig {
   readonly config: FleetConfig;
@@ -26,7 +27,7 @@ export async function startingConfig(
     if (stored?.sha256 === sha256(fromFile.text)) return { config: fromFile.config, text: fromFile.text, version: stored.version };
     if (stored && store.shared) {
       const source = `${fromFile.file} (stored version ${stored.version})`;
-      const parsed = parseConfig(stored.text, source);
+      const parsed = parseConfig(stored.text, source, secretFilesBeside(fromFile.file));
       if (!parsed.ok) return { source, errors: parsed.errors };
       logger.info(
         { event: 'config_from_store', version: stored.version, storedBy: stored.replica, at: stored.at },

@@ -15,6 +15,10 @@ import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { tcpProxyFilters, withDrainClose, type TcpProxyFilters } from './tcp-proxy.js';
 import { locator, type Location } from './yaml-locations.js';
+import { inlineSecretFiles } from './secrets/inline-files.js';
+import { checkKeyPair } from './secrets/key-pair.js';
+import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
+import { checkSecretReferences } from './secrets/secret-references.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 import type { ConfigIssue } from './config-issue.js';
 
@@ -51,6 +55,8 @@ export interface FleetConfig {
   /** The document as parsed, for GET /v1/config. */
   readonly document: Readonly<Record<string, unknown>>;
   readonly warnings: readonly ConfigIssue[];
+  /** The files its secrets were read from (absolute, sorted): a change to one is a new Secret. */
+  readonly secretFiles: readonly string[];
 }
 
 export type ConfigResult =
@@ -63,6 +69,7 @@ const SECTIONS: readonly { readonly key: Section; readonly typeUrl: XdsTypeUrl; 
   { key: 'clusters', typeUrl: TypeUrl.Cluster, nameField: 'name' },
   { key: 'routes', typeUrl: TypeUrl.RouteConfiguration, nameField: 'name' },
   { key: 'endpoints', typeUrl: TypeUrl.ClusterLoadAssignment, nameField: 'cluster_name' },
+  { key: 'secrets', typeUrl: TypeUrl.Secret, nameField: 'name' },
 ];
 const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin', 'dependents']);
 const DEPENDENT_KEYS = new Set(['name', 'command', 'stopSignal', 'stopTimeoutSeconds']);
@@ -94,11 +101,14 @@ export async function loadConfigFile(file: string): Promise<ConfigResult> {
   } catch (err) {
     return { ok: false, errors: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], warnings: [] };
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, secretFilesBeside(file));
 }
 
-/** Parses and checks a YAML (or JSON) config document. Every error is reported, not just the first. */
-export function parseConfig(text: string, source: string): ConfigResult {
+/**
+ * Parses and checks a YAML (or JSON) config document. Every error is reported, not just the first.
+ * Files its secrets name are read through `files` (by default relative to the working folder).
+ */
+export function parseConfig(text: string, source: string, files: SecretFiles = secretFilesBeside('.')): ConfigResult {
   const lines = new LineCounter();
   // Errors carry their line and column as fields: the pretty form would put a multi-line
   // excerpt of the file into the message.
@@ -117,7 +127,7 @@ export function parseConfig(text: string, source: string): ConfigResult {
     // Only aliases make toJS fail (unresolved, or too many): point at the first one.
     return { ok: false, errors: [{ path: '', message: (err as Error).message, ...at(firstAliasOffset(doc)) }], warnings: [] };
   }
-  const result = checkDocument(document, source);
+  const result = checkDocument(document, source, files);
   const locate = locator(doc, lines);
   // An issue of the document as a whole (not a mapping, say) is at its first line.
   const located = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
@@ -128,8 +138,8 @@ export function parseConfig(text: string, source: string): ConfigResult {
 }
 
 /** Checks an already-parsed document (a JSON request body, say). */
-export function checkDocument(document: unknown, source: string): ConfigResult {
-  return new ConfigReader(source).read(document);
+export function checkDocument(document: unknown, source: string, files: SecretFiles = secretFilesBeside('.')): ConfigResult {
+  return new ConfigReader(source, files).read(document);
 }
 
 class ConfigReader {
@@ -137,8 +147,12 @@ class ConfigReader {
   readonly #warnings: ConfigIssue[] = [];
   /** Identical resources in several groups share one encoding. */
   readonly #interned = new Map<string, EncodedResource>();
+  readonly #secretFiles = new Set<string>();
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly files: SecretFiles,
+  ) {}
 
   read(document: unknown): ConfigResult {
     if (!isObject(document)) {
@@ -162,7 +176,8 @@ class ConfigReader {
     }
     const envoyAdmin = this.#envoyAdmin(document['envoyAdmin']);
     const dependents = this.#dependents(document['dependents']);
-    return this.#result({ source: this.source, groups, envoyAdmin, dependents, document, warnings: this.#warnings });
+    const secretFiles = [...this.#secretFiles].sort();
+    return this.#result({ source: this.source, groups, envoyAdmin, dependents, document, warnings: this.#warnings, secretFiles });
   }
 
   #dependents(json: unknown): DependentConfig[] {
@@ -230,8 +245,14 @@ class ConfigReader {
     if (typeof name !== 'string' || name === '') this.#error(`${path}.name`, 'must be a non-empty string');
     const match = this.#match(json['match'], `${path}.match`);
     const resources = new Map<XdsTypeUrl, EncodedResource[]>();
-    const located: Record<Section, LocatedResource[]> = { listeners: [], routes: [], clusters: [], endpoints: [] };
-    const declared: Record<Section, Set<string>> = { listeners: new Set(), routes: new Set(), clusters: new Set(), endpoints: new Set() };
+    const located: Record<Section, LocatedResource[]> = { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] };
+    const declared: Record<Section, Set<string>> = {
+      listeners: new Set(),
+      routes: new Set(),
+      clusters: new Set(),
+      endpoints: new Set(),
+      secrets: new Set(),
+    };
     const listeners: ListenerInfo[] = [];
     const drainCloseListeners = new Map<string, EncodedResource>();
     for (const section of SECTIONS) {
@@ -249,7 +270,10 @@ class ConfigReader {
         if (typeof declaredName === 'string') declared[section.key].add(declaredName);
         const role = section.typeUrl === TypeUrl.Listener ? this.#listenerRole(item, itemPath) : undefined;
         const prepared = role ? role.json : item;
-        const resource = this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
+        const resource =
+          section.typeUrl === TypeUrl.Secret
+            ? this.#secret(prepared, itemPath)
+            : this.#resource(section.typeUrl, section.nameField, prepared, itemPath);
         if (!resource) return;
         if (/[\u0000-\u001f\u007f]/.test(resource.name)) {
           // Names end up in Envoy's stats, logs and drainplane's own keys: keep them printable.
@@ -279,13 +303,15 @@ class ConfigReader {
       resources.set(section.typeUrl, encoded);
     }
     const references = checkReferences({ resources: located, declared });
+    const secretReferences = checkSecretReferences([...located.listeners, ...located.clusters], located.secrets, declared.secrets);
     this.#errors.push(
       ...located.listeners.flatMap((l) => [...checkListenerShape(l), ...checkFilterChainMatches(l), ...checkFilterOrder(l)]),
       ...[...located.routes, ...located.listeners.flatMap((l) => [...inlineRouteConfigs(l)])].flatMap((r) => checkDomains(r.json, r.path)),
       ...located.clusters.flatMap(checkClusterShape),
       ...references.errors,
+      ...secretReferences.errors,
     );
-    this.#warnings.push(...references.warnings);
+    this.#warnings.push(...references.warnings, ...secretReferences.warnings);
     if (typeof name !== 'string' || !match) return undefined;
     return { name, match, resources, listeners, drainCloseListeners };
   }
@@ -354,6 +380,22 @@ class ConfigReader {
       );
     }
     return { json: given !== undefined ? json : { ...json, drain_type: drainType }, role, drainType };
+  }
+
+  /**
+   * A Secret as served: checked as written, then with the files it names read into it (see
+   * secrets/inline-files.ts) and its key checked against its certificate.
+   */
+  #secret(json: unknown, path: string): EncodedResource | undefined {
+    const written = this.#resource(TypeUrl.Secret, 'name', json, path);
+    if (!written) return undefined;
+    const inlined = inlineSecretFiles(envoyProtos(), canonical(written), path, this.files);
+    for (const file of inlined.files) this.#secretFiles.add(file);
+    const keyPair = inlined.errors.length === 0 ? checkKeyPair(inlined.json, path) : { errors: [], warnings: [] };
+    this.#errors.push(...inlined.errors, ...keyPair.errors);
+    this.#warnings.push(...keyPair.warnings);
+    if (inlined.errors.length > 0 || keyPair.errors.length > 0) return undefined;
+    return inlined.files.length === 0 ? written : this.#resource(TypeUrl.Secret, 'name', inlined.json, path);
   }
 
   #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {

@@ -18,7 +18,7 @@ export interface LocatedResource {
   readonly json: Json;
 }
 
-export type Section = 'listeners' | 'routes' | 'clusters' | 'endpoints';
+export type Section = 'listeners' | 'routes' | 'clusters' | 'endpoints' | 'secrets';
 
 /**
  * A group's resources that passed their own checks, and the names declared in each section

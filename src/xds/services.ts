@@ -11,6 +11,7 @@ const SERVICES: readonly { readonly name: string; readonly fixedType: XdsTypeUrl
   { name: 'envoy.service.cluster.v3.ClusterDiscoveryService', fixedType: TypeUrl.Cluster },
   { name: 'envoy.service.route.v3.RouteDiscoveryService', fixedType: TypeUrl.RouteConfiguration },
   { name: 'envoy.service.endpoint.v3.EndpointDiscoveryService', fixedType: TypeUrl.ClusterLoadAssignment },
+  { name: 'envoy.service.secret.v3.SecretDiscoveryService', fixedType: TypeUrl.Secret },
 ];
 
 export interface DiscoveryMethod {

@@ -18,9 +18,10 @@ export const TYPE = {
   CDS: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   RDS: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   EDS: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  SDS: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
-export type XdsService = 'ads' | 'lds' | 'cds' | 'rds' | 'eds';
+export type XdsService = 'ads' | 'lds' | 'cds' | 'rds' | 'eds' | 'sds';
 
 /** Short: a test waits for responses from a server on loopback, so 2 s means it never comes. */
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -216,6 +217,12 @@ const SERVICES: Record<XdsService, { name: string; sotw: string; delta: string; 
     delta: 'DeltaEndpoints',
     typeUrl: TYPE.EDS,
   },
+  sds: {
+    name: 'envoy.service.secret.v3.SecretDiscoveryService',
+    sotw: 'StreamSecrets',
+    delta: 'DeltaSecrets',
+    typeUrl: TYPE.SDS,
+  },
 };
 
 const PROTO_FILES = [
@@ -224,6 +231,7 @@ const PROTO_FILES = [
   'envoy/service/cluster/v3/cds.proto',
   'envoy/service/route/v3/rds.proto',
   'envoy/service/endpoint/v3/eds.proto',
+  'envoy/service/secret/v3/sds.proto',
 ];
 
 let discovery: grpc.GrpcObject | undefined;

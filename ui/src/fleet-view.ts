@@ -226,7 +226,7 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
   );
 }
 
-const TYPES: readonly XdsType[] = ['lds', 'cds', 'rds', 'eds'];
+const TYPES: readonly XdsType[] = ['lds', 'cds', 'rds', 'eds', 'sds'];
 
 /** The latest ACK, and a NACK newer than its type's ACK (the config the node runs is not the one it was sent). */
 function lastAnswer(n: NodeView): (HTMLElement | string)[] {
