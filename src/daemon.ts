@@ -25,6 +25,7 @@ import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
 import { secretFilesBeside } from './fleet/secrets/secret-files.js';
+import { TypeUrl } from './resource/type-urls.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { FleetView } from './fleet/replication/fleet-view.js';
 import { NodeStatusPublisher } from './fleet/replication/node-publisher.js';
@@ -419,6 +420,15 @@ export class Daemon {
       },
       `drainplane serving xDS on ${options.xdsHost}:${xdsPort} and the API on ${options.apiHost}:${apiPort}`,
     );
+    const secrets = parts.config.current.groups.reduce((n, g) => n + (g.resources.get(TypeUrl.Secret)?.length ?? 0), 0);
+    if (secrets > 0 && options.xdsTls?.files.ca === undefined) {
+      // A Secret goes to any client that names a node of its group: without client
+      // certificates, that is anyone who can reach the xDS port.
+      logger.warn(
+        { event: 'secrets_without_client_auth', secrets },
+        `serving ${secrets} secret(s) over SDS without client certificates; require them (--xds-tls-ca, --xds-node-identity) so that only your Envoys get private keys`,
+      );
+    }
   }
 
   /** Watches (config, tokens, certificates), drain evaluation and gauge reading. */

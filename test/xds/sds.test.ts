@@ -8,6 +8,7 @@ import { copyFile, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDeltaStream, openSotwStream, TYPE, type DecodedResource } from '../support/ads-client.js';
+import { captureLogs } from '../support/log-capture.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { SECRET_NAME, sdsConfig } from '../support/sds-config.js';
 import { createTestPki, type CertFiles, type TestPki } from '../support/test-pki.js';
@@ -19,6 +20,7 @@ describe('secrets over SDS', () => {
   let pki: TestPki;
   let d: TestDaemon;
   const served = { cert: '', key: '' };
+  const logs = captureLogs();
 
   const serve = async (pair: CertFiles): Promise<void> => {
     for (const [from, to] of [
@@ -43,7 +45,9 @@ describe('secrets over SDS', () => {
     pki = await createTestPki();
     Object.assign(served, { cert: path.join(pki.dir, 'served.crt'), key: path.join(pki.dir, 'served.key') });
     await serve(await pki.issue('first', { sans: ['DNS:localhost'] }));
-    d = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port: 10443, certFile: served.cert, keyFile: served.key }));
+    d = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port: 10443, certFile: served.cert, keyFile: served.key }), {
+      logger: logs.logger,
+    });
   });
   after(async () => {
     await d.close();
@@ -76,6 +80,13 @@ describe('secrets over SDS', () => {
     } finally {
       s.close();
     }
+  });
+
+  test('serving private keys to any client that can reach the port is warned about at start', () => {
+    assert.deepEqual(
+      logs.withEvent('secrets_without_client_auth').map((e) => e['secrets']),
+      [1],
+    );
   });
 
   test('Delta ADS and the SDS service serve the same bytes', async () => {
