@@ -26,6 +26,7 @@ const HELP = `usage: drainplane serve --config FILE [--xds-port 18000] [--api-po
 Runs the control plane: the xDS gRPC server Envoy connects to, and the HTTP API.
 Port 0 picks a free port; the bound ports are in the first log lines ("xdsPort", "apiPort").
 The config file is reloaded when it changes on disk (unless --no-watch) and on SIGHUP.
+Files its secrets name are always watched: a changed certificate is pushed over SDS alone.
 SIGTERM or SIGINT stops gracefully.
 
 API tokens: --api-tokens-file FILE (alias --api-token-file) holds one "SCOPE TOKEN" per line,
