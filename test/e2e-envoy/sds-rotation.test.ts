@@ -1,7 +1,7 @@
 /**
  * A certificate rotation served over SDS to a real Envoy, over SotW and Delta ADS: the HTTPS
  * listener names the Secret `edge-cert`, which drainplane reads from a certificate and a key
- * file. The files are replaced (as a Kubernetes Secret update or cert-manager renewal does);
+ * file, mounted as the kubelet mounts a TLS Secret. The Secret is updated (a cert-manager renewal);
  * drainplane pushes the one Secret, Envoy ACKs it, and:
  *  - a keep-alive HTTPS connection opened before the rotation carries on (same socket, no close,
  *    no drain: the listener was not touched);
@@ -11,7 +11,7 @@
  * `npm test` runs it on the pinned Envoy; `ENVOY_VERSION=1.36.2 node scripts/run-tests.mjs e2e-envoy` on another.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { HTTPS_LISTENER, sdsConfig } from '../support/sds-config.js';
-import { createTestPki, type CertFiles, type TestPki } from '../support/test-pki.js';
+import { createTestPki, SecretVolume, type CertFiles, type TestPki } from '../support/test-pki.js';
 import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, bootstrapConfig, freeLoopbackPorts, readDemoFile, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
@@ -51,20 +51,11 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
     let proxy: EnvoyProcess | undefined;
     let port = 0;
     let adminPort = 0;
-    const served = { cert: '', key: '' };
+    /** The files drainplane reads, laid out as the kubelet mounts a TLS Secret. */
+    let volume: SecretVolume | undefined;
+    let second: CertFiles | undefined;
     let ca = '';
     const agents: Agent[] = [];
-
-    /** Replaces the served files the way a Secret volume update does: each renamed into place. */
-    const serve = async (pair: CertFiles): Promise<void> => {
-      for (const [from, to] of [
-        [pair.key, served.key],
-        [pair.cert, served.cert],
-      ] as const) {
-        await copyFile(from, `${to}.new`);
-        await rename(`${to}.new`, to);
-      }
-    };
 
     const wantedSecretAcked = (): boolean => {
       const status = daemon!.daemon.nodes.get(node);
@@ -100,12 +91,11 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       ca = await readFile(pki.caCert, 'utf8');
       const sans = ['DNS:localhost', 'IP:127.0.0.1'];
       const first = await pki.issue('edge-a', { sans, serial: SERIAL_A });
-      Object.assign(served, { cert: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key') });
-      await serve(first);
+      volume = await SecretVolume.create(path.join(dir, 'tls'), first);
       const [xdsPort, apiPort, admin, listenerPort] = await freeLoopbackPorts(4);
       port = listenerPort!;
       adminPort = admin!;
-      daemon = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port, certFile: served.cert, keyFile: served.key }), {
+      daemon = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port, certFile: volume.cert, keyFile: volume.key }), {
         xdsPort: xdsPort!,
         apiPort: apiPort!,
       });
@@ -155,7 +145,8 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const versionsBefore = d.cache.snapshot(node)!.versions();
       const modifiedBefore = await envoyProcess.stat('listener_manager.listener_modified');
 
-      await serve(await pki!.issue('edge-b', { sans: ['DNS:localhost', 'IP:127.0.0.1'], serial: SERIAL_B }));
+      second = await pki!.issue('edge-b', { sans: ['DNS:localhost', 'IP:127.0.0.1'], serial: SERIAL_B });
+      await volume!.update(second);
       await waitUntil(
         'Envoy to ACK the rotated secret',
         () => {
@@ -192,12 +183,11 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       assert.equal(d.nodes.get(node)?.types.sds?.lastNack, undefined);
     });
 
-    test(`a half-written rotation (new certificate, old key) is refused and Envoy keeps the last good pair`, async () => {
+    test(`a rotation to a key that does not match is refused and Envoy keeps the last good pair`, async () => {
       const d = daemon!.daemon;
       const versionBefore = d.cache.snapshot(node)!.get(TypeUrl.Secret).version;
       const third = await pki!.issue('edge-c', { sans: ['DNS:localhost'], serial: 'C3C3' });
-      await copyFile(third.cert, `${served.cert}.new`);
-      await rename(`${served.cert}.new`, served.cert);
+      await volume!.update({ cert: third.cert, key: second!.key });
       const result = await d.config.reloadSecrets();
       assert.equal(result.result, 'rejected');
       assert.ok(result.result === 'rejected');
@@ -205,9 +195,8 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       assert.equal(d.cache.snapshot(node)!.get(TypeUrl.Secret).version, versionBefore);
       assert.equal((await get(keepAliveAgent())).serial, SERIAL_B);
 
-      // The key arrives: the pair is whole again and is served.
-      await copyFile(third.key, `${served.key}.new`);
-      await rename(`${served.key}.new`, served.key);
+      // The matching key arrives: the pair is whole again and is served.
+      await volume!.update(third);
       await waitUntil(
         'the completed pair to be served and ACKed',
         () => {

@@ -4,14 +4,14 @@
  * bytes inline; a rotation of the files is one Secret push and nothing else.
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDeltaStream, openSotwStream, TYPE, type DecodedResource } from '../support/ads-client.js';
 import { captureLogs } from '../support/log-capture.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { SECRET_NAME, sdsConfig } from '../support/sds-config.js';
-import { createTestPki, type CertFiles, type TestPki } from '../support/test-pki.js';
+import { createTestPki, SecretVolume, type TestPki } from '../support/test-pki.js';
 
 const QUIET_MS = 400;
 const CLUSTER = 'tls-cluster';
@@ -19,18 +19,8 @@ const CLUSTER = 'tls-cluster';
 describe('secrets over SDS', () => {
   let pki: TestPki;
   let d: TestDaemon;
-  const served = { cert: '', key: '' };
+  let volume: SecretVolume;
   const logs = captureLogs();
-
-  const serve = async (pair: CertFiles): Promise<void> => {
-    for (const [from, to] of [
-      [pair.key, served.key],
-      [pair.cert, served.cert],
-    ] as const) {
-      await copyFile(from, `${to}.new`);
-      await rename(`${to}.new`, to);
-    }
-  };
 
   /** The certificate and key a decoded Secret carries. */
   const material = (resource: DecodedResource): { cert: string; key: string } => {
@@ -43,9 +33,8 @@ describe('secrets over SDS', () => {
 
   before(async () => {
     pki = await createTestPki();
-    Object.assign(served, { cert: path.join(pki.dir, 'served.crt'), key: path.join(pki.dir, 'served.key') });
-    await serve(await pki.issue('first', { sans: ['DNS:localhost'] }));
-    d = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port: 10443, certFile: served.cert, keyFile: served.key }), {
+    volume = await SecretVolume.create(path.join(pki.dir, 'mounted'), await pki.issue('first', { sans: ['DNS:localhost'] }));
+    d = await startTestDaemon(sdsConfig({ cluster: CLUSTER, port: 10443, certFile: volume.cert, keyFile: volume.key }), {
       logger: logs.logger,
     });
   });
@@ -65,12 +54,12 @@ describe('secrets over SDS', () => {
         first.resources.map((r) => r.name),
         [SECRET_NAME],
       );
-      assert.deepEqual(material(first.resources[0]!), { cert: await readFile(served.cert, 'utf8'), key: await readFile(served.key, 'utf8') });
+      assert.deepEqual(material(first.resources[0]!), { cert: await readFile(volume.cert, 'utf8'), key: await readFile(volume.key, 'utf8') });
       s.ack(first);
       await s.expectSilence(QUIET_MS);
 
       const next = await pki.issue('second', { sans: ['DNS:localhost'] });
-      await serve(next);
+      await volume.update(next);
       const rotated = await s.next(TYPE.SDS, 5_000);
       assert.deepEqual(material(rotated.resources[0]!), { cert: await readFile(next.cert, 'utf8'), key: await readFile(next.key, 'utf8') });
       s.ack(rotated);
@@ -99,7 +88,7 @@ describe('secrets over SDS', () => {
       const fromService = await sds.next(TYPE.SDS);
       assert.equal(fromDelta.resources.length, 1);
       assert.ok(fromDelta.resources[0]!.resource.bytes.equals(fromService.resources[0]!.bytes));
-      assert.equal(material(fromService.resources[0]!).cert, await readFile(served.cert, 'utf8'));
+      assert.equal(material(fromService.resources[0]!).cert, await readFile(volume.cert, 'utf8'));
     } finally {
       delta.close();
       sds.close();
