@@ -24,7 +24,8 @@ import { handleLoadReports, loadReportingServiceDefinition, loadReportRefusal, S
 import { removeStaleTempFiles } from './fs/atomic-write.js';
 import { ConfigService, logConfigWarnings } from './fleet/config-service.js';
 import { startingConfig } from './fleet/config-start.js';
-import { secretFilesBeside } from './fleet/secrets/secret-files.js';
+import { secretFilesBeside, type SecretFiles } from './fleet/secrets/secret-files.js';
+import { SharedSecretFiles } from './fleet/secrets/shared-secret-files.js';
 import { TypeUrl } from './resource/type-urls.js';
 import { NodeRegistry } from './fleet/registry.js';
 import { FleetView } from './fleet/replication/fleet-view.js';
@@ -226,7 +227,7 @@ export class Daemon {
     }
   }
 
-  static async #compose(options: DaemonOptions, { store, starting, text, tokens }: OpenedState): Promise<Daemon> {
+  static async #compose(options: DaemonOptions, { store, starting, text, tokens, secretFiles }: OpenedState): Promise<Daemon> {
     const { logger } = options;
     const cache = new SnapshotCache();
     const desired = new DesiredState({ cache, config: starting.config });
@@ -276,6 +277,7 @@ export class Daemon {
       initial: { text: starting.text, fileText: text, ...(starting.version !== undefined && { version: starting.version }) },
       store: store.config,
       onResult: (result) => metrics.configReloads.inc({ result }),
+      secretFiles,
     });
     // Alone (the file store), there is no one to publish to: no per-node records are kept.
     const publisher =
@@ -506,6 +508,8 @@ interface OpenedState {
   /** The config file's text. */
   readonly text: string;
   readonly tokens: ApiTokens | undefined;
+  /** Where secret files are read: this machine, or through the replicas' shared store. */
+  readonly secretFiles: SecretFiles;
 }
 
 async function openState(options: DaemonOptions): Promise<OpenedState> {
@@ -513,20 +517,24 @@ async function openState(options: DaemonOptions): Promise<OpenedState> {
   const text = await readFile(configFile, 'utf8').catch((err: Error) => {
     throw new ConfigError(configFile, [{ path: '', message: `cannot read ${configFile}: ${err.message}` }]);
   });
-  const loaded = parseConfig(text, configFile, secretFilesBeside(configFile));
-  if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
-  logConfigWarnings(logger, configFile, loaded.config.warnings);
   // PUT /v1/config writes the file atomically: a crash mid-write leaves a temporary file beside it.
   await removeStaleTempFiles(configFile);
   const tokens = options.apiTokens ? await ApiTokens.load(options.apiTokens, logger.child({ component: 'api' })) : undefined;
   const store = await openStateStore(options.store ?? { url: `file://${options.stateDir}` }, logger);
-  const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger).catch(async (err: unknown) => {
+  let secretFiles: SecretFiles = secretFilesBeside(configFile);
+  try {
+    // Opened before the config is read: with replicas, its secret files may come from them.
+    if (store.secretFiles) secretFiles = await SharedSecretFiles.open(secretFiles, store.secretFiles, logger.child({ component: 'store' }));
+    const loaded = parseConfig(text, configFile, secretFiles);
+    if (!loaded.ok) throw new ConfigError(configFile, loaded.errors);
+    logConfigWarnings(logger, configFile, loaded.config.warnings);
+    const starting = await startingConfig(store.config, { file: configFile, text, config: loaded.config }, logger, secretFiles);
+    if ('errors' in starting) throw new ConfigError(starting.source, starting.errors);
+    if (secretFiles instanceof SharedSecretFiles) await secretFiles.publish();
+    return { store, starting, text, tokens, secretFiles };
+  } catch (err) {
+    if (secretFiles instanceof SharedSecretFiles) secretFiles.close();
     await store.close();
     throw err;
-  });
-  if ('errors' in starting) {
-    await store.close();
-    throw new ConfigError(starting.source, starting.errors);
   }
-  return { store, starting, text, tokens };
 }

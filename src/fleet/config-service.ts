@@ -9,6 +9,7 @@ import type { ConfigStore, ConfigVersionInfo, StoredConfig } from './ports/confi
 import type { DesiredState } from './desired-state/desired-state.js';
 import { checkDocument, formatIssue, parseConfig, type ConfigIssue, type ConfigResult, type FleetConfig } from './config.js';
 import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
+import { SharedSecretFiles } from './secrets/shared-secret-files.js';
 
 export type ReloadResult =
   | { readonly result: 'applied' | 'unchanged'; readonly nodesChanged: number; readonly warnings: readonly ConfigIssue[] }
@@ -32,6 +33,8 @@ export interface ConfigServiceOptions {
   readonly store: ConfigStore;
   /** Told the outcome of every reload (for metrics). */
   readonly onResult?: (result: ReloadResult['result']) => void;
+  /** Where secret files are read (default: this machine, beside the config file). */
+  readonly secretFiles?: SecretFiles;
 }
 
 /**
@@ -57,7 +60,7 @@ export class ConfigService {
     this.#version = options.initial.version;
     this.#text = options.initial.text;
     this.#fileHash = hash(options.initial.fileText ?? options.initial.text);
-    this.#secretFiles = secretFilesBeside(options.file);
+    this.#secretFiles = options.secretFiles ?? secretFilesBeside(options.file);
   }
 
   get current(): FleetConfig {
@@ -148,6 +151,8 @@ export class ConfigService {
   watchSecrets(): () => void {
     let watched = '';
     let stop = (): void => {};
+    // Replicas sharing the files: a rotation another replica saw first is served here too.
+    const stopFollowing = this.#secretFiles instanceof SharedSecretFiles ? this.#secretFiles.follow(() => void this.reloadSecrets()) : () => {};
     const arm = (): void => {
       const files = this.current.secretFiles;
       if (files.join('\0') === watched) return;
@@ -159,6 +164,7 @@ export class ConfigService {
     this.#onInstall = arm;
     return () => {
       this.#onInstall = undefined;
+      stopFollowing();
       stop();
     };
   }
@@ -227,6 +233,8 @@ export class ConfigService {
     this.#text = text;
     const nodesChanged = desired.setConfig(config);
     this.#onInstall?.();
+    // What was read anew is shared only once it is in use (a rejected read stays pending).
+    if (this.#secretFiles instanceof SharedSecretFiles) void this.#secretFiles.publish();
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';
     this.options.onResult?.(result);
     logger.info({ event: 'reload', trigger, result, nodesChanged, config: file, version }, `config reloaded: ${nodesChanged} node(s) changed`);

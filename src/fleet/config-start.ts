@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { sha256 } from './config-version.js';
 import type { ConfigStore } from './ports/config-store.js';
 import { parseConfig, type ConfigIssue, type FleetConfig } from './config.js';
-import { secretFilesBeside } from './secrets/secret-files.js';
+import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
 
 export interface StartingConfig {
   readonly config: FleetConfig;
@@ -21,13 +21,14 @@ export async function startingConfig(
   store: ConfigStore,
   fromFile: { readonly file: string; readonly text: string; readonly config: FleetConfig },
   logger: Logger,
+  secretFiles: SecretFiles = secretFilesBeside(fromFile.file),
 ): Promise<StartingConfig | { readonly source: string; readonly errors: readonly ConfigIssue[] }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const stored = await store.current();
     if (stored?.sha256 === sha256(fromFile.text)) return { config: fromFile.config, text: fromFile.text, version: stored.version };
     if (stored && store.shared) {
       const source = `${fromFile.file} (stored version ${stored.version})`;
-      const parsed = parseConfig(stored.text, source, secretFilesBeside(fromFile.file));
+      const parsed = parseConfig(stored.text, source, secretFiles);
       if (!parsed.ok) return { source, errors: parsed.errors };
       logger.info(
         { event: 'config_from_store', version: stored.version, storedBy: stored.replica, at: stored.at },

@@ -16,6 +16,8 @@ export interface ReplicaOptions {
   /** A prefix per test keeps tests sharing one etcd apart. */
   readonly prefix: string;
   readonly leaseSeconds?: number;
+  /** Fills the replica's folder (where its config file goes) before it starts. */
+  readonly prepare?: (dir: string) => Promise<void>;
 }
 
 export interface ApiAnswer {
@@ -42,6 +44,7 @@ export class Replica {
     const dir = await mkdtemp(path.join(tmpdir(), `drainplane-${o.id}-`));
     const config = path.join(dir, 'drainplane.yaml');
     await writeFile(config, o.configYaml);
+    await o.prepare?.(dir);
     // Watched (no --no-watch): a change of one replica's file is a config change for all.
     const cli = startCli([
       'serve',

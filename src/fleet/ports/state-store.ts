@@ -7,6 +7,7 @@ import type { ConfigStore } from './config-store.js';
 import type { DrainStore } from './drain-store.js';
 import type { Leadership } from './leadership.js';
 import type { NodeStatusStore } from './node-status-store.js';
+import type { SecretFileStore } from './secret-file-store.js';
 import type { StoreHealth } from './store-health.js';
 
 /** The backends, as GET /v1/store names them. */
@@ -22,6 +23,8 @@ export interface StateStore {
   readonly config: ConfigStore;
   /** Node status shared between replicas; absent when no other replica shares the state. */
   readonly nodes?: NodeStatusStore;
+  /** Secret files shared between replicas; absent when no other replica shares the state. */
+  readonly secretFiles?: SecretFileStore;
   readonly leadership: Leadership;
   readonly health: StoreHealth;
   close(): Promise<void>;

@@ -32,7 +32,7 @@ export function inlineSecretFiles(registry: ProtoRegistry, secret: Json, path: s
     if (typeof name !== 'string') return source;
     const file = files.resolve(name);
     try {
-      const bytes = files.read(file);
+      const bytes = files.read(name);
       read.push(file);
       return { inline_bytes: bytes.toString('base64') };
     } catch (err) {

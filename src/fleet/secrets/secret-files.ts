@@ -11,8 +11,8 @@ export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
 export interface SecretFiles {
   /** The absolute path of a file as written in the config. */
   resolve(file: string): string;
-  /** Its bytes; throws with a message that says why not. */
-  read(absolutePath: string): Buffer;
+  /** The bytes of a file as written in the config; throws with a message that says why not. */
+  read(file: string): Buffer;
 }
 
 /**
@@ -21,8 +21,6 @@ export interface SecretFiles {
  */
 export function secretFilesBeside(configFile: string): SecretFiles {
   const folder = path.dirname(path.resolve(configFile));
-  return {
-    resolve: (file) => path.resolve(folder, file),
-    read: (absolutePath) => readSmallFileSync(absolutePath, MAX_SECRET_FILE_BYTES),
-  };
+  const resolve = (file: string): string => path.resolve(folder, file);
+  return { resolve, read: (file) => readSmallFileSync(resolve(file), MAX_SECRET_FILE_BYTES) };
 }

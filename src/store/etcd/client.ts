@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
@@ -97,6 +98,15 @@ export class EtcdKeys {
 
   health(): string {
     return `${this.prefix}health`;
+  }
+
+  secretFiles(): string {
+    return `${this.prefix}secret-files/`;
+  }
+
+  /** Paths can be long and hold any character: the key is their hash. */
+  secretFile(path: string): string {
+    return `${this.secretFiles()}${createHash('sha256').update(path).digest('hex')}`;
   }
 }
 

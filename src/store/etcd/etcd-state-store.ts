@@ -7,6 +7,7 @@ import { EtcdDrainStore } from './drains.js';
 import { EtcdHealth } from './health.js';
 import { EtcdLeadership } from './leadership.js';
 import { EtcdNodeStatuses } from './node-statuses.js';
+import { EtcdSecretFileStore } from './secret-files.js';
 
 export interface EtcdStoreOptions extends EtcdConnection {
   /** Every key drainplane writes starts with this (default `/drainplane/`). */
@@ -45,15 +46,19 @@ export async function openEtcdStore(options: EtcdStoreOptions, logger: Logger): 
   const drains = new EtcdDrainStore(client, keys, () => leadership.leaderKey(), log);
   const config = new EtcdConfigStore(client, keys, options.replica, log);
   const nodes = new EtcdNodeStatuses(client, keys, options.replica, leaseSeconds, log);
+  const secretFiles = new EtcdSecretFileStore(client, keys, options.replica, log);
   // etcd may stop answering after the probe: the start-up timeout holds here too.
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('it stopped answering')), Math.max(0, deadline - Date.now()));
   });
   try {
-    await Promise.race([Promise.all([config.start(), nodes.start()]), timedOut]);
+    await Promise.race([Promise.all([config.start(), nodes.start(), secretFiles.start()]), timedOut]);
   } catch (err) {
-    await Promise.race([Promise.all([config.close(), nodes.close()]), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
+    await Promise.race([
+      Promise.all([config.close(), nodes.close(), secretFiles.close()]),
+      new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref()),
+    ]);
     client.close();
     throw new StoreOpenError(`cannot start: etcd at ${location}: ${(err as Error).message}`);
   } finally {
@@ -68,13 +73,14 @@ export async function openEtcdStore(options: EtcdStoreOptions, logger: Logger): 
     drains,
     config,
     nodes,
+    secretFiles,
     leadership,
     health,
     async close() {
       health.close();
       // Stepping down and revoking the node lease hand over at once; an etcd that does not
       // answer must not hold the shutdown (the leases then run out on their own).
-      const closed = Promise.all([leadership.close(), nodes.close(), drains.close(), config.close()]);
+      const closed = Promise.all([leadership.close(), nodes.close(), drains.close(), config.close(), secretFiles.close()]);
       await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
       client.close();
     },
