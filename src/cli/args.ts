@@ -23,7 +23,7 @@ export function parseFlags<O extends Options>(
   }
   const values: Record<string, string | boolean | undefined> = {};
   const lists: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>)) {
+  for (const [name, value] of Object.entries<string | boolean | (string | boolean)[] | undefined>(parsed.values)) {
     if (Array.isArray(value)) lists[name] = value.filter((v): v is string => typeof v === 'string');
     else values[name] = value;
   }

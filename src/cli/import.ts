@@ -159,7 +159,11 @@ function nameFlag(name: string, value: string | boolean | undefined): string | u
  * input ends first. Lines are read through the interface's iterator, which keeps lines typed
  * ahead of their question.
  */
-export async function askRoles(listeners: readonly StaticListener[], input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<[string, Role][]> {
+export async function askRoles(
+  listeners: readonly StaticListener[],
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<[string, Role][]> {
   const rl = createInterface({ input, output });
   const lines = rl[Symbol.asyncIterator]();
   const answers: [string, Role][] = [];

@@ -79,7 +79,12 @@ describe('drainplane import', { timeout: 60_000 }, () => {
   });
 
   test('usage errors exit 2; a bootstrap that cannot be read exits 1', async () => {
-    for (const args of [['--role', 'egress_http=sideways'], ['--role', 'egress'], ['--xds-address', 'drainplane'], ['--group', '']]) {
+    for (const args of [
+      ['--role', 'egress_http=sideways'],
+      ['--role', 'egress'],
+      ['--xds-address', 'drainplane'],
+      ['--group', ''],
+    ]) {
       const r = await runCli(['import', '--bootstrap', bootstrap, ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     }

@@ -50,99 +50,123 @@ const REQUESTS: readonly Request[] = [
 let nextBaseId = 1;
 
 withRealEnvoy('drainplane import', (envoy) => {
-  test(`drainplane import: a static Envoy (${envoy.version}) answers the same from the imported config, then drains`, { timeout: 120_000 }, async (t) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-import-e2e-'));
-    const app = await Http1Upstream.start();
-    const api = await Http1Upstream.start();
-    const statsd = await tcpSink();
-    const [ingress, egress, admin, xds, apiPort] = await freeLoopbackPorts(5);
-    const ports: Ports = { ingress: ingress!, egress: egress!, admin: admin!, xds: xds!, api: apiPort! };
-    const envoys: EnvoyProcess[] = [];
-    let serve: CliProcess | undefined;
-    t.after(async () => {
-      await Promise.allSettled(envoys.map((e) => e.stop()));
-      serve?.child.kill('SIGTERM');
-      await serve?.exited;
-      await Promise.allSettled([app.close(), api.close(), new Promise((resolve) => statsd.server.close(resolve))]);
-      await rm(dir, { recursive: true, force: true });
-    });
-    const startEnvoy = (name: string, bootstrapFile: string): EnvoyProcess => {
-      const started = EnvoyProcess.start({
-        name,
-        bin: envoy.bin,
-        bootstrapFile,
-        adminPort: ports.admin,
-        baseId: (process.pid % 100_000) * 100 + nextBaseId++,
-        drainTimeSeconds: 5,
+  test(
+    `drainplane import: a static Envoy (${envoy.version}) answers the same from the imported config, then drains`,
+    { timeout: 120_000 },
+    async (t) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-import-e2e-'));
+      const app = await Http1Upstream.start();
+      const api = await Http1Upstream.start();
+      const statsd = await tcpSink();
+      const [ingress, egress, admin, xds, apiPort] = await freeLoopbackPorts(5);
+      const ports: Ports = { ingress: ingress!, egress: egress!, admin: admin!, xds: xds!, api: apiPort! };
+      const envoys: EnvoyProcess[] = [];
+      let serve: CliProcess | undefined;
+      t.after(async () => {
+        await Promise.allSettled(envoys.map((e) => e.stop()));
+        serve?.child.kill('SIGTERM');
+        await serve?.exited;
+        await Promise.allSettled([app.close(), api.close(), new Promise((resolve) => statsd.server.close(resolve))]);
+        await rm(dir, { recursive: true, force: true });
       });
-      envoys.push(started);
-      return started;
-    };
-    const answered = async (e: EnvoyProcess): Promise<Answer[]> => {
-      try {
-        return await waitUntil(`${e.name} to answer every request`, async () => Promise.all(REQUESTS.map((r) => answer(ports, r))), 20_000);
-      } catch (err) {
-        throw new Error(`${(err as Error).message}\n${e.outputTail()}`, { cause: err });
-      }
-    };
+      const startEnvoy = (name: string, bootstrapFile: string): EnvoyProcess => {
+        const started = EnvoyProcess.start({
+          name,
+          bin: envoy.bin,
+          bootstrapFile,
+          adminPort: ports.admin,
+          baseId: (process.pid % 100_000) * 100 + nextBaseId++,
+          drainTimeSeconds: 5,
+        });
+        envoys.push(started);
+        return started;
+      };
+      const answered = async (e: EnvoyProcess): Promise<Answer[]> => {
+        try {
+          return await waitUntil(`${e.name} to answer every request`, async () => Promise.all(REQUESTS.map((r) => answer(ports, r))), 20_000);
+        } catch (err) {
+          throw new Error(`${(err as Error).message}\n${e.outputTail()}`, { cause: err });
+        }
+      };
 
-    // The static Envoy and its answers.
-    const staticFile = path.join(dir, 'envoy.yaml');
-    // YAML 1.1 quoting: Envoy's reader takes an unquoted `yes` for a boolean.
-    await writeFile(staticFile, YAML.stringify(staticBootstrap(ports, app.port, api.port, statsd.port), { version: '1.1' }));
-    const staticEnvoy = startEnvoy('static', staticFile);
-    const before = await answered(staticEnvoy);
-    assert.deepEqual(
-      before.map((a) => [a.status, a.listener]),
-      [
-        [418, 'ingress'],
-        [200, 'ingress'],
-        [200, 'ingress'],
-        [200, 'ingress'],
-        [200, 'egress'],
-      ],
-    );
-    assert.equal(before[2]!.body, 'ok /canary/app/hello\n', 'the header-matching route rewrote the path');
-    await waitUntil('the statsd sink to reach its static cluster', () => statsd.bytes() > 0, 10_000);
-    await staticEnvoy.stop();
+      // The static Envoy and its answers.
+      const staticFile = path.join(dir, 'envoy.yaml');
+      // YAML 1.1 quoting: Envoy's reader takes an unquoted `yes` for a boolean.
+      await writeFile(staticFile, YAML.stringify(staticBootstrap(ports, app.port, api.port, statsd.port), { version: '1.1' }));
+      const staticEnvoy = startEnvoy('static', staticFile);
+      const before = await answered(staticEnvoy);
+      assert.deepEqual(
+        before.map((a) => [a.status, a.listener]),
+        [
+          [418, 'ingress'],
+          [200, 'ingress'],
+          [200, 'ingress'],
+          [200, 'ingress'],
+          [200, 'egress'],
+        ],
+      );
+      assert.equal(before[2]!.body, 'ok /canary/app/hello\n', 'the header-matching route rewrote the path');
+      await waitUntil('the statsd sink to reach its static cluster', () => statsd.bytes() > 0, 10_000);
+      await staticEnvoy.stop();
 
-    // Import, then drainplane and the same Envoy binary on what import wrote.
-    const out = path.join(dir, 'out');
-    const imported = await runCli(['import', '--bootstrap', staticFile, '--out', out, '--role', 'egress_http=egress', '--xds-address', `127.0.0.1:${ports.xds}`]);
-    assert.equal(imported.code, 0, imported.stderr);
-    t.diagnostic(imported.stdout.trim());
-    const configFile = path.join(out, 'drainplane.yaml');
-    const validated = await runCli(['validate', '--config', configFile]);
-    assert.equal(validated.code, 0, validated.stderr);
-    serve = startCli(['serve', '--config', configFile, '--xds-port', String(ports.xds), '--api-port', String(ports.api), '--state-dir', path.join(dir, 'state')]);
-    await serve.waitForLog((l) => l['event'] === 'started');
-    const statsBefore = statsd.bytes();
-    const served = startEnvoy('imported', path.join(out, 'envoy-bootstrap.yaml'));
-    const after = await answered(served);
-    assert.deepEqual(after, before, 'the same answers from the listeners drainplane serves');
-    assert.deepEqual(
-      (await served.dynamicListeners()).map((l) => [l.name, l.active_state !== undefined]),
-      [
-        ['egress_http', true],
-        ['ingress_http', true],
-      ],
-      'both listeners came over LDS',
-    );
-    await waitUntil('the statsd sink to report again, from the cluster kept static', () => statsd.bytes() > statsBefore, 10_000);
-    await serve.waitForLog((l) => l['event'] === 'metrics_connected', 10_000);
+      // Import, then drainplane and the same Envoy binary on what import wrote.
+      const out = path.join(dir, 'out');
+      const imported = await runCli([
+        'import',
+        '--bootstrap',
+        staticFile,
+        '--out',
+        out,
+        '--role',
+        'egress_http=egress',
+        '--xds-address',
+        `127.0.0.1:${ports.xds}`,
+      ]);
+      assert.equal(imported.code, 0, imported.stderr);
+      t.diagnostic(imported.stdout.trim());
+      const configFile = path.join(out, 'drainplane.yaml');
+      const validated = await runCli(['validate', '--config', configFile]);
+      assert.equal(validated.code, 0, validated.stderr);
+      serve = startCli([
+        'serve',
+        '--config',
+        configFile,
+        '--xds-port',
+        String(ports.xds),
+        '--api-port',
+        String(ports.api),
+        '--state-dir',
+        path.join(dir, 'state'),
+      ]);
+      await serve.waitForLog((l) => l['event'] === 'started');
+      const statsBefore = statsd.bytes();
+      const served = startEnvoy('imported', path.join(out, 'envoy-bootstrap.yaml'));
+      const after = await answered(served);
+      assert.deepEqual(after, before, 'the same answers from the listeners drainplane serves');
+      assert.deepEqual(
+        (await served.dynamicListeners()).map((l) => [l.name, l.active_state !== undefined]),
+        [
+          ['egress_http', true],
+          ['ingress_http', true],
+        ],
+        'both listeners came over LDS',
+      );
+      await waitUntil('the statsd sink to report again, from the cluster kept static', () => statsd.bytes() > statsBefore, 10_000);
+      await serve.waitForLog((l) => l['event'] === 'metrics_connected', 10_000);
 
-    // The first drain: ingress goes, egress stays.
-    const started = Date.now();
-    const drain = await runCli(
-      ['drain', '--api', `http://127.0.0.1:${ports.api}`, '--selector', `cluster=${CLUSTER}`, '--scope', 'ingress', '--deadline', '30', '--wait'],
-      45_000,
-    );
-    assert.equal(drain.code, 0, `${drain.stdout}\n${drain.stderr}`);
-    assert.match(drain.stdout, /ingress: imported-1 drained \(1\/1\)/);
-    t.diagnostic(`ingress drain completed in ${Date.now() - started} ms`);
-    assert.deepEqual(await served.listenerNames(), ['egress_http']);
-    assert.deepEqual(await answer(ports, REQUESTS.at(-1)!), after.at(-1), 'egress answers as before');
-  });
+      // The first drain: ingress goes, egress stays.
+      const started = Date.now();
+      const drain = await runCli(
+        ['drain', '--api', `http://127.0.0.1:${ports.api}`, '--selector', `cluster=${CLUSTER}`, '--scope', 'ingress', '--deadline', '30', '--wait'],
+        45_000,
+      );
+      assert.equal(drain.code, 0, `${drain.stdout}\n${drain.stderr}`);
+      assert.match(drain.stdout, /ingress: imported-1 drained \(1\/1\)/);
+      t.diagnostic(`ingress drain completed in ${Date.now() - started} ms`);
+      assert.deepEqual(await served.listenerNames(), ['egress_http']);
+      assert.deepEqual(await answer(ports, REQUESTS.at(-1)!), after.at(-1), 'egress answers as before');
+    },
+  );
 });
 
 interface Answer {
@@ -168,13 +192,19 @@ function staticBootstrap(ports: Ports, appPort: number, apiPort: number, statsdP
     admin: { address: socket(ports.admin) },
     stats_flush_interval: '1s',
     stats_sinks: [
-      { name: 'envoy.stat_sinks.statsd', typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.StatsdSink', tcp_cluster_name: 'statsd' } },
+      {
+        name: 'envoy.stat_sinks.statsd',
+        typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.StatsdSink', tcp_cluster_name: 'statsd' },
+      },
     ],
     static_resources: {
       listeners: [
         httpListener('ingress_http', ports.ingress, 'ingress', [
           { match: { prefix: '/direct' }, direct_response: { status: 418, body: { inline_string: 'short and stout\n' } } },
-          { match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] }, route: { cluster: 'app', prefix_rewrite: '/canary/' } },
+          {
+            match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] },
+            route: { cluster: 'app', prefix_rewrite: '/canary/' },
+          },
           { match: { prefix: '/' }, route: { cluster: 'app' } },
         ]),
         // No traffic_direction: import is told its role.

@@ -57,4 +57,3 @@ export function metricsSink(cluster: string): Json {
     },
   };
 }
-

@@ -47,7 +47,10 @@ export function importBootstrap(b: StaticBootstrap, o: ImportOptions): ImportRes
   const { roles, missing, errors: roleErrors } = resolveRoles(b.listeners, o.roles);
   errors.push(...roleErrors);
   for (const listener of missing) {
-    errors.push({ path: listener.path, message: `listener "${listener.name}" has no traffic_direction and no role is given for it: ingress or egress?` });
+    errors.push({
+      path: listener.path,
+      message: `listener "${listener.name}" has no traffic_direction and no role is given for it: ingress or egress?`,
+    });
   }
   const match = nodeMatch(b, o, errors);
   for (const cluster of b.clusters) {
@@ -101,7 +104,10 @@ export function importBootstrap(b: StaticBootstrap, o: ImportOptions): ImportRes
 function nodeMatch(b: StaticBootstrap, o: ImportOptions, errors: ConfigIssue[]): NodeMatch | undefined {
   const { cluster, id } = b.node;
   if (o.nodeCluster !== undefined && cluster !== undefined && o.nodeCluster !== cluster) {
-    errors.push({ path: 'node.cluster', message: `the bootstrap names node.cluster "${cluster}"; the node cluster "${o.nodeCluster}" given differs` });
+    errors.push({
+      path: 'node.cluster',
+      message: `the bootstrap names node.cluster "${cluster}"; the node cluster "${o.nodeCluster}" given differs`,
+    });
     return undefined;
   }
   const matched = cluster ?? o.nodeCluster;

@@ -42,7 +42,11 @@ export function importedConfig(b: StaticBootstrap, group: ImportedGroup, header:
   };
   const text = yamlText(document, header);
   const checked = parseConfig(text, b.source);
-  const back = (issues: readonly ConfigIssue[]): ConfigIssue[] => locateIssues(issues.map((i) => fromBootstrap(i, group)), b.locate);
+  const back = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
+    locateIssues(
+      issues.map((i) => fromBootstrap(i, group)),
+      b.locate,
+    );
   return checked.ok
     ? { text, errors: [], warnings: back(checked.config.warnings) }
     : { text, errors: back(checked.errors), warnings: back(checked.warnings) };

@@ -45,7 +45,10 @@ export function resolveRoles(listeners: readonly StaticListener[], given: Readon
   const names = new Set(listeners.map((l) => l.name));
   for (const name of given.keys()) {
     if (!names.has(name)) {
-      errors.push({ path: '', message: `a role is given for listener "${name}", which the bootstrap does not have (its listeners: ${[...names].join(', ')})` });
+      errors.push({
+        path: '',
+        message: `a role is given for listener "${name}", which the bootstrap does not have (its listeners: ${[...names].join(', ')})`,
+      });
     }
   }
   return { roles, missing, errors };

@@ -36,9 +36,11 @@ export function servedBootstrap(b: StaticBootstrap, o: ServedBootstrapOptions): 
       case 'dynamic_resources':
         out[key] = { ...(value as Json), ...dynamicResources(o.xds.cluster) };
         break;
-      case 'stats_sinks':
-        out[key] = hasMetricsSink(root) ? value : [...(Array.isArray(value) ? value : []), metricsSink(o.xds.cluster)];
+      case 'stats_sinks': {
+        const sinks: unknown[] = Array.isArray(value) ? value : [];
+        out[key] = hasMetricsSink(root) ? value : [...sinks, metricsSink(o.xds.cluster)];
         break;
+      }
       default:
         out[key] = value;
     }
@@ -53,7 +55,9 @@ function servedStaticResources(resources: WrittenMessage, o: ServedBootstrapOpti
     const field = resources.fieldOf(key);
     if (field === 'listeners') continue;
     if (field === 'clusters') {
-      const kept = resources.entries('clusters').flatMap(({ message }) => (message && o.kept.has(message.string('name') ?? '') ? [message.json] : []));
+      const kept = resources
+        .entries('clusters')
+        .flatMap(({ message }) => (message && o.kept.has(message.string('name') ?? '') ? [message.json] : []));
       out[key] = [...kept, xdsCluster(o.xds)];
     } else out[key] = value;
   }

@@ -44,7 +44,8 @@ export interface StaticBootstrap {
   readonly namedOutside: ReadonlyMap<string, string>;
 }
 
-export type BootstrapRead = { readonly ok: true; readonly bootstrap: StaticBootstrap } | { readonly ok: false; readonly errors: readonly ConfigIssue[] };
+export type BootstrapRead =
+  { readonly ok: true; readonly bootstrap: StaticBootstrap } | { readonly ok: false; readonly errors: readonly ConfigIssue[] };
 
 /** Reads a YAML or JSON bootstrap; every problem import has with it is listed, with its place. */
 export function readStaticBootstrap(text: string, source: string): BootstrapRead {
@@ -113,7 +114,11 @@ function named(resources: WrittenMessage | undefined, field: 'listeners' | 'clus
   return (resources?.entries(field) ?? []).flatMap(({ path, message }): StaticResource[] => {
     const name = message?.string('name');
     if (message && name !== undefined) return [{ name, path, message }];
-    errors.push(message ? { path: `${path}.name`, message: `is required: drainplane serves and drains ${field} by name` } : { path, message: 'must be a mapping' });
+    errors.push(
+      message
+        ? { path: `${path}.name`, message: `is required: drainplane serves and drains ${field} by name` }
+        : { path, message: 'must be a mapping' },
+    );
     return [];
   });
 }

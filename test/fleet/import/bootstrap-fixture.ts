@@ -52,7 +52,10 @@ export function edgeBootstrap(): Json {
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 9901 } } },
     stats_flush_interval: '1s',
     stats_sinks: [
-      { name: 'envoy.stat_sinks.statsd', typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.StatsdSink', tcp_cluster_name: 'statsd' } },
+      {
+        name: 'envoy.stat_sinks.statsd',
+        typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.StatsdSink', tcp_cluster_name: 'statsd' },
+      },
     ],
     static_resources: {
       listeners: [

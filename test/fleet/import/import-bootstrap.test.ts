@@ -64,7 +64,12 @@ describe('drainplane import: the conversion', () => {
   test('roles given fill listeners without traffic_direction, written right after the name', () => {
     const b = edgeBootstrap();
     for (const l of b['static_resources'].listeners as Json[]) delete l['traffic_direction'];
-    const out = files(yaml(b), { roles: roles([['ingress_http', 'ingress'], ['egress_http', 'egress']]) });
+    const out = files(yaml(b), {
+      roles: roles([
+        ['ingress_http', 'ingress'],
+        ['egress_http', 'egress'],
+      ]),
+    });
     const listeners = out.config['groups'][0].listeners as Json[];
     assert.deepEqual(
       listeners.map((l) => Object.keys(l).slice(0, 2)),
@@ -91,10 +96,21 @@ describe('drainplane import: the conversion', () => {
   });
 
   test('a role against the traffic_direction, or for a listener the bootstrap lacks, is refused', () => {
-    const messages = errors(yaml(edgeBootstrap()), { roles: roles([['ingress_http', 'egress'], ['admin_http', 'ingress']]) });
+    const messages = errors(yaml(edgeBootstrap()), {
+      roles: roles([
+        ['ingress_http', 'egress'],
+        ['admin_http', 'ingress'],
+      ]),
+    });
     assert.equal(messages.length, 2);
-    assert.match(messages[0]!, /^envoy\.yaml:\d+:\d+: static_resources\.listeners\[0\]\.traffic_direction: listener "ingress_http" is INBOUND \(ingress\), but the role egress is given/);
-    assert.match(messages[1]!, /a role is given for listener "admin_http", which the bootstrap does not have \(its listeners: ingress_http, egress_http\)/);
+    assert.match(
+      messages[0]!,
+      /^envoy\.yaml:\d+:\d+: static_resources\.listeners\[0\]\.traffic_direction: listener "ingress_http" is INBOUND \(ingress\), but the role egress is given/,
+    );
+    assert.match(
+      messages[1]!,
+      /a role is given for listener "admin_http", which the bootstrap does not have \(its listeners: ingress_http, egress_http\)/,
+    );
   });
 
   test('a bootstrap that already has a dynamic config source is refused, each source at its line and column', () => {
@@ -120,16 +136,26 @@ static_resources:
     const line = text.split('\n').indexOf('  secrets:') + 2;
     const [message, ...more] = errors(text);
     assert.deepEqual(more, []);
-    assert.match(message!, new RegExp(`^envoy\\.yaml:${line}:5: static_resources\\.secrets: static secrets are not imported yet; a later version serves them to Envoy over SDS`));
+    assert.match(
+      message!,
+      new RegExp(
+        `^envoy\\.yaml:${line}:5: static_resources\\.secrets: static secrets are not imported yet; a later version serves them to Envoy over SDS`,
+      ),
+    );
   });
 
   test('what is not a bootstrap is refused: another document, a YAML error, a listener without a name', () => {
-    assert.deepEqual(errors('groups: []\n'), ['envoy.yaml:1:9: groups: unknown field "groups": not an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap)', 'envoy.yaml:1:1: static_resources: no static listeners: there is nothing to import']);
+    assert.deepEqual(errors('groups: []\n'), [
+      'envoy.yaml:1:9: groups: unknown field "groups": not an Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap)',
+      'envoy.yaml:1:1: static_resources: no static listeners: there is nothing to import',
+    ]);
     assert.deepEqual(errors('- a\n'), ['envoy.yaml:1:1: not an Envoy bootstrap: expected a mapping of envoy.config.bootstrap.v3.Bootstrap fields']);
     assert.match(errors('node: {id: a\n')[0]!, /^envoy\.yaml:\d+:\d+: /);
     const b = edgeBootstrap();
     delete b['static_resources'].listeners[1].name;
-    assert.deepEqual(errors(yaml(b)), [`envoy.yaml:${yaml(b).split('\n').indexOf('    - traffic_direction: OUTBOUND') + 1}:7: static_resources.listeners[1].name: is required: drainplane serves and drains listeners by name`]);
+    assert.deepEqual(errors(yaml(b)), [
+      `envoy.yaml:${yaml(b).split('\n').indexOf('    - traffic_direction: OUTBOUND') + 1}:7: static_resources.listeners[1].name: is required: drainplane serves and drains listeners by name`,
+    ]);
   });
 
   test('what the config check finds is reported at the bootstrap field it comes from', () => {
@@ -137,13 +163,24 @@ static_resources:
     b['static_resources'].listeners[0].filter_chains[0].filters[0].typed_config.stat_prefx = 'x';
     const [message, ...more] = errors(yaml(b));
     assert.deepEqual(more, []);
-    assert.match(message!, /^envoy\.yaml:\d+:\d+: static_resources\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.typed_config\.stat_prefx: unknown field "stat_prefx"/);
+    assert.match(
+      message!,
+      /^envoy\.yaml:\d+:\d+: static_resources\.listeners\[0\]\.filter_chains\[0\]\.filters\[0\]\.typed_config\.stat_prefx: unknown field "stat_prefx"/,
+    );
   });
 
   test('clusters the bootstrap names outside static_resources stay static; a listener naming one gets a copy', () => {
     const b = edgeBootstrap();
     b['tracing'] = {
-      http: { name: 'envoy.tracers.zipkin', typed_config: { '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig', collector_cluster: 'zipkin', collector_endpoint: '/api/v2/spans', collector_endpoint_version: 'HTTP_JSON' } },
+      http: {
+        name: 'envoy.tracers.zipkin',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+          collector_cluster: 'zipkin',
+          collector_endpoint: '/api/v2/spans',
+          collector_endpoint_version: 'HTTP_JSON',
+        },
+      },
     };
     b['static_resources'].clusters.push(staticCluster('zipkin', 9411));
     // The egress listener calls the statsd cluster too.
@@ -199,7 +236,13 @@ static_resources:
   test('an admin on every address is announced on loopback; a metrics_service sink of its own is kept alone', () => {
     const b = edgeBootstrap();
     b['admin'] = { address: { socket_address: { address: '0.0.0.0', port_value: 9001 } } };
-    const sink = { name: 'envoy.stat_sinks.metrics_service', typed_config: { '@type': 'type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig', grpc_service: { envoy_grpc: { cluster_name: 'statsd' } } } };
+    const sink = {
+      name: 'envoy.stat_sinks.metrics_service',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig',
+        grpc_service: { envoy_grpc: { cluster_name: 'statsd' } },
+      },
+    };
     b['stats_sinks'] = [sink];
     const { bootstrap } = files(yaml(b));
     assert.equal(bootstrap['node'].metadata.admin_address, '127.0.0.1:9001');
@@ -228,13 +271,19 @@ static_resources:
     assert.deepEqual([byId.name, byId.match], ['edge-one', { ids: ['edge-1'] }]);
     delete b['node'];
     const [message] = errors(yaml(b));
-    assert.match(message!, /^envoy\.yaml:1:1: the bootstrap names neither node\.cluster nor node\.id, so no group could match this Envoy: give it a cluster \(--node-cluster NAME\)/);
+    assert.match(
+      message!,
+      /^envoy\.yaml:1:1: the bootstrap names neither node\.cluster nor node\.id, so no group could match this Envoy: give it a cluster \(--node-cluster NAME\)/,
+    );
     const given = files(yaml(b), { nodeCluster: 'edge' });
     assert.deepEqual(given.config['groups'][0].match, { cluster: 'edge' });
     assert.deepEqual(given.bootstrap['node'], { cluster: 'edge', metadata: { admin_address: '127.0.0.1:9901' } });
     assert.equal(Object.keys(given.bootstrap)[0], 'node');
     const other = edgeBootstrap();
-    assert.match(errors(yaml(other), { nodeCluster: 'core' })[0]!, /node\.cluster: the bootstrap names node\.cluster "edge"; the node cluster "core" given differs/);
+    assert.match(
+      errors(yaml(other), { nodeCluster: 'core' })[0]!,
+      /node\.cluster: the bootstrap names node\.cluster "edge"; the node cluster "core" given differs/,
+    );
     assert.equal(files(yaml({ ...other, node: { id: 'x' } })).config['groups'][0].name, 'imported');
   });
 
