@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
+import { staticCluster } from '../fleet/import/bootstrap-fixture.js';
 import { runCli, startCli, type CliProcess } from '../support/cli.js';
 import { waitUntil } from '../support/wait.js';
 import { freeLoopbackPorts } from './configs.js';
@@ -239,15 +240,6 @@ function httpListener(name: string, port: number, direction: 'ingress' | undefin
         ],
       },
     ],
-  };
-}
-
-function staticCluster(name: string, port: number): Record<string, unknown> {
-  return {
-    name,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(port) } }] }] },
   };
 }
 
