@@ -5,7 +5,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * Parses a sub-command's flags; `--help` prints its usage. Unknown flags are errors that
- * name the flag, and missing required flags are named too.
+ * name the flag, and missing required flags are named too. A flag that may be repeated
+ * (`multiple: true`) is in `lists`, every other one in `values`.
  */
 export function parseFlags<O extends Options>(
   command: string,
@@ -13,14 +14,19 @@ export function parseFlags<O extends Options>(
   options: O,
   help: string,
   required: readonly (keyof O & string)[] = [],
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
+): { values: Record<string, string | boolean | undefined>; lists: Record<string, string[]>; positionals: string[] } | undefined {
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new CliError(`${command}: ${(err as Error).message}\n\n${help}`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values: Record<string, string | boolean | undefined> = {};
+  const lists: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries<string | boolean | (string | boolean)[] | undefined>(parsed.values)) {
+    if (Array.isArray(value)) lists[name] = value.filter((v): v is string => typeof v === 'string');
+    else values[name] = value;
+  }
   if (values['help']) {
     process.stdout.write(`${help}\n`);
     return undefined;
@@ -28,7 +34,7 @@ export function parseFlags<O extends Options>(
   for (const name of required) {
     if (values[name] === undefined) throw new CliError(`${command}: --${name} is required\n\n${help}`);
   }
-  return { values, positionals: parsed.positionals };
+  return { values, lists, positionals: parsed.positionals };
 }
 
 /** A TCP port flag: 0 picks a free port. */

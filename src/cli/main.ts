@@ -23,6 +23,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Run>; summary: str
     load: async () => (await import('./render.js')).renderCommand,
     summary: 'print the resources a node would be sent, as Envoy proto3 JSON',
   },
+  import: {
+    load: async () => (await import('./import.js')).importCommand,
+    summary: 'turn a static Envoy bootstrap into a drainplane config and a bootstrap that uses it',
+  },
   drain: {
     load: async () => (await import('./drain.js')).drainCommand,
     summary: 'start a drain through the API; with --wait, follow it to the end',

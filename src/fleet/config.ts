@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import YAML, { LineCounter } from 'yaml';
 import { EncodedResource } from '../resource/encoded-resource.js';
 import { encodeChecked } from '../resource/checked-resource.js';
 import { messageToJson } from '../resource/json-mapping.js';
@@ -14,7 +13,7 @@ import { checkListenerShape } from './listener-shape.js';
 import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { tcpProxyFilters, withDrainClose, type TcpProxyFilters } from './tcp-proxy.js';
-import { locator, type Location } from './yaml-locations.js';
+import { locateIssues, readLocatedYaml } from './yaml-locations.js';
 import { inlineSecretFiles } from './secrets/inline-files.js';
 import { checkKeyPair } from './secrets/key-pair.js';
 import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
@@ -109,32 +108,12 @@ export async function loadConfigFile(file: string): Promise<ConfigResult> {
  * Files its secrets name are read through `files` (by default relative to the working folder).
  */
 export function parseConfig(text: string, source: string, files: SecretFiles = secretFilesBeside('.')): ConfigResult {
-  const lines = new LineCounter();
-  // Errors carry their line and column as fields: the pretty form would put a multi-line
-  // excerpt of the file into the message.
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
-  const at = (offset: number): Location => {
-    const { line, col } = lines.linePos(offset);
-    return { line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message, ...at(e.pos[0]) })), warnings: [] };
-  }
-  let document: unknown;
-  try {
-    document = doc.toJS({ maxAliasCount: 1000 });
-  } catch (err) {
-    // Only aliases make toJS fail (unresolved, or too many): point at the first one.
-    return { ok: false, errors: [{ path: '', message: (err as Error).message, ...at(firstAliasOffset(doc)) }], warnings: [] };
-  }
-  const result = checkDocument(document, source, files);
-  const locate = locator(doc, lines);
-  // An issue of the document as a whole (not a mapping, say) is at its first line.
-  const located = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
-    issues.map((issue) => ({ ...issue, ...((issue.path === '' ? undefined : locate(issue.path)) ?? locate('') ?? { line: 1, column: 1 }) }));
+  const read = readLocatedYaml(text);
+  if (!read.ok) return { ok: false, errors: read.errors, warnings: [] };
+  const result = checkDocument(read.value, source, files);
   return result.ok
-    ? { ok: true, config: { ...result.config, warnings: located(result.config.warnings) } }
-    : { ok: false, errors: located(result.errors), warnings: located(result.warnings) };
+    ? { ok: true, config: { ...result.config, warnings: locateIssues(result.config.warnings, read.locate) } }
+    : { ok: false, errors: locateIssues(result.errors, read.locate), warnings: locateIssues(result.warnings, read.locate) };
 }
 
 /** Checks an already-parsed document (a JSON request body, say). */
@@ -455,17 +434,6 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
 
 function escapeControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function firstAliasOffset(doc: YAML.Document): number {
-  let offset = 0;
-  YAML.visit(doc, {
-    Alias(_key, node) {
-      offset = node.range?.[0] ?? 0;
-      return YAML.visit.BREAK;
-    },
-  });
-  return offset;
 }
 
 function camel(snake: string): string {

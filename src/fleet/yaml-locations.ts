@@ -1,9 +1,58 @@
-import YAML, { type LineCounter, type Document } from 'yaml';
+import YAML, { LineCounter, type Document } from 'yaml';
+import type { ConfigIssue } from './config-issue.js';
 
 /** Line and column (1-based) of a place in a YAML document. */
 export interface Location {
   readonly line: number;
   readonly column: number;
+}
+
+/** A YAML (or JSON) document read from text, and where each path of it is in that text. */
+export type LocatedYaml =
+  | { readonly ok: true; readonly value: unknown; readonly locate: (path: string) => Location | undefined }
+  | { readonly ok: false; readonly errors: readonly ConfigIssue[] };
+
+/**
+ * Reads a YAML (or JSON) text: syntax errors, duplicate keys and bad aliases are issues with their
+ * line and column; otherwise the value, and a locator of its paths.
+ */
+export function readLocatedYaml(text: string): LocatedYaml {
+  const lines = new LineCounter();
+  // Errors carry their line and column as fields: the pretty form would put a multi-line
+  // excerpt of the file into the message.
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const at = (offset: number): Location => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    return { ok: false, errors: doc.errors.map((e) => ({ path: '', message: e.message, ...at(e.pos[0]) })) };
+  }
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 1000 }), locate: locator(doc, lines) };
+  } catch (err) {
+    // Only aliases make toJS fail (unresolved, or too many): point at the first one.
+    return { ok: false, errors: [{ path: '', message: (err as Error).message, ...at(firstAliasOffset(doc)) }] };
+  }
+}
+
+/**
+ * Issues with the place each path is at; an issue of the document as a whole (not a mapping,
+ * say), or of a path not found, is at the document's start.
+ */
+export function locateIssues(issues: readonly ConfigIssue[], locate: (path: string) => Location | undefined): ConfigIssue[] {
+  return issues.map((issue) => ({ ...issue, ...((issue.path === '' ? undefined : locate(issue.path)) ?? locate('') ?? { line: 1, column: 1 }) }));
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  YAML.visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return YAML.visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Splits `a.b[2]["x.y"].c` into ['a', 'b', 2, 'x.y', 'c']. */
