@@ -19,10 +19,12 @@ const HELP = `usage: drainplane import --bootstrap FILE [--group NAME] [--role L
                         [--node-cluster NAME] [--xds-address ${DEFAULT_XDS_ADDRESS}] [--xds-cluster drainplane]
                         [--out DIR [--force]]
 
-Turns the static listeners and clusters of an Envoy bootstrap (YAML or JSON) into a drainplane
-config, and the bootstrap into one that points the same Envoy at drainplane over ADS: node,
-admin, stats and every other setting kept as written. Clusters the rest of the bootstrap names
-(stats sinks, tracing, access log services) stay static.
+Turns the static listeners, clusters and secrets of an Envoy bootstrap (YAML or JSON) into a
+drainplane config, and the bootstrap into one that points the same Envoy at drainplane over ADS:
+node, admin, stats and every other setting kept as written. Clusters the rest of the bootstrap
+names (stats sinks, tracing, access log services) stay static, and so do secrets only they use.
+Secrets are served over SDS, so a certificate rotation no longer drains; the files they name are
+read by drainplane (relative paths from the config file's folder) and must be there.
 
 A listener's role is its traffic_direction (INBOUND = ingress, OUTBOUND = egress). For a
 listener without one, give --role NAME=ingress or --role NAME=egress (repeatable); in a terminal,
@@ -122,6 +124,7 @@ function summary(file: string, files: ImportedFiles): string {
   const kept = [...files.kept].map(([name, at]) => `${name} (named by ${at})`);
   return (
     `imported ${file} into group "${files.group}": listeners ${files.listeners.join(', ')}; clusters ${files.clusters.join(', ') || 'none'}` +
+    (files.secrets.length > 0 ? `; secrets ${files.secrets.join(', ')} (over SDS)` : '') +
     (kept.length > 0 ? `\nkept static in the bootstrap: ${kept.join(', ')}` : '')
   );
 }

@@ -1,20 +1,24 @@
 /**
  * `drainplane import` against a real Envoy. A static bootstrap (an INBOUND listener with a direct
  * response, a route to the app and a header-matching route with a rewrite; an egress listener
- * without traffic_direction to another upstream; a statsd sink on a static cluster) is run, and a
+ * without traffic_direction to another upstream; an HTTPS listener whose certificate is a static
+ * secret; a statsd sink on a static cluster) is run, and a
  * fixed set of requests answered. Then the bootstrap is imported, drainplane serves the config and
  * the same Envoy binary runs the new bootstrap: the same requests get the same answers, now from
  * listeners that came over LDS, and a first drain of the ingress completes.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { test } from 'node:test';
 import YAML from 'yaml';
 import { staticCluster } from '../fleet/import/bootstrap-fixture.js';
 import { runCli, startCli, type CliProcess } from '../support/cli.js';
+import { createTestPki, type CertFiles } from '../support/test-pki.js';
 import { waitUntil } from '../support/wait.js';
 import { freeLoopbackPorts } from './configs.js';
 import { withRealEnvoy } from './envoy-binary.js';
@@ -28,6 +32,7 @@ const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Rout
 
 interface Ports {
   readonly ingress: number;
+  readonly https: number;
   readonly egress: number;
   readonly admin: number;
   readonly xds: number;
@@ -35,7 +40,7 @@ interface Ports {
 }
 
 interface Request {
-  readonly listener: 'ingress' | 'egress';
+  readonly listener: 'ingress' | 'egress' | 'https';
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -46,6 +51,7 @@ const REQUESTS: readonly Request[] = [
   { listener: 'ingress', path: '/app/hello', headers: { 'x-canary': 'yes' } },
   { listener: 'ingress', path: '/app/hello', headers: { 'x-canary': 'no' } },
   { listener: 'egress', path: '/api/v1/items' },
+  { listener: 'https', path: '/app/hello' },
 ];
 
 let nextBaseId = 1;
@@ -59,8 +65,11 @@ withRealEnvoy('drainplane import', (envoy) => {
       const app = await Http1Upstream.start();
       const api = await Http1Upstream.start();
       const statsd = await tcpSink();
-      const [ingress, egress, admin, xds, apiPort] = await freeLoopbackPorts(5);
-      const ports: Ports = { ingress: ingress!, egress: egress!, admin: admin!, xds: xds!, api: apiPort! };
+      const [ingress, https, egress, admin, xds, apiPort] = await freeLoopbackPorts(6);
+      const ports: Ports = { ingress: ingress!, https: https!, egress: egress!, admin: admin!, xds: xds!, api: apiPort! };
+      const pki = await createTestPki();
+      const server = await pki.issue('imported-server', { sans: ['DNS:localhost'], serial: 'C0FFEE' });
+      const tls = { ca: await readFile(pki.caCert, 'utf8'), server };
       const envoys: EnvoyProcess[] = [];
       let serve: CliProcess | undefined;
       t.after(async () => {
@@ -69,6 +78,7 @@ withRealEnvoy('drainplane import', (envoy) => {
         await serve?.exited;
         await Promise.allSettled([app.close(), api.close(), new Promise((resolve) => statsd.server.close(resolve))]);
         await rm(dir, { recursive: true, force: true });
+        await pki.close();
       });
       const startEnvoy = (name: string, bootstrapFile: string): EnvoyProcess => {
         const started = EnvoyProcess.start({
@@ -84,7 +94,7 @@ withRealEnvoy('drainplane import', (envoy) => {
       };
       const answered = async (e: EnvoyProcess): Promise<Answer[]> => {
         try {
-          return await waitUntil(`${e.name} to answer every request`, async () => Promise.all(REQUESTS.map((r) => answer(ports, r))), 20_000);
+          return await waitUntil(`${e.name} to answer every request`, async () => Promise.all(REQUESTS.map((r) => answer(ports, r, tls.ca))), 20_000);
         } catch (err) {
           throw new Error(`${(err as Error).message}\n${e.outputTail()}`, { cause: err });
         }
@@ -93,7 +103,7 @@ withRealEnvoy('drainplane import', (envoy) => {
       // The static Envoy and its answers.
       const staticFile = path.join(dir, 'envoy.yaml');
       // YAML 1.1 quoting: Envoy's reader takes an unquoted `yes` for a boolean.
-      await writeFile(staticFile, YAML.stringify(staticBootstrap(ports, app.port, api.port, statsd.port), { version: '1.1' }));
+      await writeFile(staticFile, YAML.stringify(staticBootstrap(ports, app.port, api.port, statsd.port, tls.server), { version: '1.1' }));
       const staticEnvoy = startEnvoy('static', staticFile);
       const before = await answered(staticEnvoy);
       assert.deepEqual(
@@ -104,8 +114,10 @@ withRealEnvoy('drainplane import', (envoy) => {
           [200, 'ingress'],
           [200, 'ingress'],
           [200, 'egress'],
+          [200, 'https'],
         ],
       );
+      assert.equal(before[5]!.certificate, 'C0FFEE', 'the HTTPS listener presents the static secret');
       assert.equal(before[2]!.body, 'ok /canary/app/hello\n', 'the header-matching route rewrote the path');
       await waitUntil('the statsd sink to reach its static cluster', () => statsd.bytes() > 0, 10_000);
       await staticEnvoy.stop();
@@ -149,9 +161,12 @@ withRealEnvoy('drainplane import', (envoy) => {
         [
           ['egress_http', true],
           ['ingress_http', true],
+          ['ingress_https', true],
         ],
-        'both listeners came over LDS',
+        'every listener came over LDS',
       );
+      assert.match(imported.stdout, /secrets server_cert \(over SDS\)/);
+      assert.equal(JSON.parse((await served.admin('GET', '/config_dump?resource=dynamic_active_secrets')).body).configs[0].name, 'server_cert');
       await waitUntil('the statsd sink to report again, from the cluster kept static', () => statsd.bytes() > statsBefore, 10_000);
       await serve.waitForLog((l) => l['event'] === 'metrics_connected', 10_000);
 
@@ -165,7 +180,7 @@ withRealEnvoy('drainplane import', (envoy) => {
       assert.match(drain.stdout, /ingress: imported-1 drained \(1\/1\)/);
       t.diagnostic(`ingress drain completed in ${Date.now() - started} ms`);
       assert.deepEqual(await served.listenerNames(), ['egress_http']);
-      assert.deepEqual(await answer(ports, REQUESTS.at(-1)!), after.at(-1), 'egress answers as before');
+      assert.deepEqual(await answer(ports, REQUESTS[4]!, tls.ca), after[4], 'egress answers as before');
     },
   );
 });
@@ -175,19 +190,43 @@ interface Answer {
   readonly body: string;
   /** The `x-listener` header the listener's route config adds. */
   readonly listener: string;
+  /** The serial number of the certificate an HTTPS listener presented; '' over HTTP. */
+  readonly certificate: string;
 }
 
-async function answer(ports: Ports, r: Request): Promise<Answer> {
+async function answer(ports: Ports, r: Request, ca: string): Promise<Answer> {
+  if (r.listener === 'https') return httpsAnswer(ports.https, r, ca);
   const client = keepAlive(r.listener === 'ingress' ? ports.ingress : ports.egress);
   try {
     const res = await client.request({ method: 'GET', path: r.path, headers: { ...r.headers } });
-    return { status: res.statusCode, body: await res.body.text(), listener: String(res.headers['x-listener'] ?? '') };
+    return { status: res.statusCode, body: await res.body.text(), listener: String(res.headers['x-listener'] ?? ''), certificate: '' };
   } finally {
     await client.destroy().catch(() => {});
   }
 }
 
-function staticBootstrap(ports: Ports, appPort: number, apiPort: number, statsdPort: number): Record<string, unknown> {
+function httpsAnswer(port: number, r: Request, ca: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: r.path, ca, servername: 'localhost', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          listener: String(res.headers['x-listener'] ?? ''),
+          certificate: (res.socket as TLSSocket).getPeerCertificate().serialNumber,
+        }),
+      );
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function staticBootstrap(ports: Ports, appPort: number, apiPort: number, statsdPort: number, server: CertFiles): Record<string, unknown> {
   return {
     node: { id: 'imported-1', cluster: CLUSTER },
     admin: { address: socket(ports.admin) },
@@ -210,20 +249,37 @@ function staticBootstrap(ports: Ports, appPort: number, apiPort: number, statsdP
         ]),
         // No traffic_direction: import is told its role.
         httpListener('egress_http', ports.egress, undefined, [{ match: { prefix: '/' }, route: { cluster: 'api' } }]),
+        // TLS from a static secret, which import serves over SDS.
+        httpListener('ingress_https', ports.https, 'ingress', [{ match: { prefix: '/' }, route: { cluster: 'app' } }], 'https'),
       ],
+      secrets: [{ name: 'server_cert', tls_certificate: { certificate_chain: { filename: server.cert }, private_key: { filename: server.key } } }],
       clusters: [staticCluster('app', appPort), staticCluster('api', apiPort), staticCluster('statsd', statsdPort)],
     },
   };
 }
 
-function httpListener(name: string, port: number, direction: 'ingress' | undefined, routes: unknown[]): Record<string, unknown> {
-  const role = name.replace(/_http$/, '');
+function httpListener(
+  name: string,
+  port: number,
+  direction: 'ingress' | undefined,
+  routes: unknown[],
+  role = name.replace(/_http$/, ''),
+): Record<string, unknown> {
   return {
     name,
     ...(direction && { traffic_direction: 'INBOUND' }),
     address: socket(port),
     filter_chains: [
       {
+        ...(role === 'https' && {
+          transport_socket: {
+            name: 'envoy.transport_sockets.tls',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+              common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'server_cert' }] },
+            },
+          },
+        }),
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',

@@ -6,7 +6,7 @@
  * string under a key of that form counts: a key that names no cluster costs nothing, since
  * callers look the names up among the clusters the bootstrap has.
  */
-import { isObject } from './written-message.js';
+import { isObject, snakeCase } from './written-message.js';
 
 const CLUSTER_KEY = /(^|_)cluster(_name|_names)?$/;
 
@@ -22,7 +22,7 @@ export function collectClusterNames(json: unknown, path: string, found: Map<stri
   if (!isObject(json)) return;
   for (const [key, value] of Object.entries(json)) {
     const at = path === '' ? key : `${path}.${key}`;
-    const field = snake(key);
+    const field = snakeCase(key);
     if (CLUSTER_KEY.test(field)) {
       if (Array.isArray(value)) value.forEach((v, i) => add(v, `${at}[${i}]`));
       else add(value, at);
@@ -32,8 +32,4 @@ export function collectClusterNames(json: unknown, path: string, found: Map<stri
     }
     collectClusterNames(value, at, found);
   }
-}
-
-function snake(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

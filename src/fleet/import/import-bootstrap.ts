@@ -11,6 +11,7 @@ import { hostPort } from '../endpoints/assignment.js';
 import type { XdsTarget } from './drainplane-source.js';
 import { importedConfig, yamlText } from './imported-config.js';
 import { resolveRoles, type Role } from './listener-roles.js';
+import { staticSecretNames } from './secret-references.js';
 import { servedBootstrap } from './served-bootstrap.js';
 import type { StaticBootstrap } from './static-bootstrap.js';
 
@@ -33,6 +34,8 @@ export interface ImportedFiles {
   readonly listeners: readonly string[];
   /** The clusters drainplane serves now. */
   readonly clusters: readonly string[];
+  /** The secrets drainplane serves now, over SDS. */
+  readonly secrets: readonly string[];
   /** Static clusters left in the bootstrap, each with the first field that names it. */
   readonly kept: ReadonlyMap<string, string>;
   readonly warnings: readonly ConfigIssue[];
@@ -67,11 +70,17 @@ export function importBootstrap(b: StaticBootstrap, o: ImportOptions): ImportRes
   const namedByListeners = new Map<string, string>();
   for (const l of b.listeners) collectClusterNames(l.message.json, l.path, namedByListeners);
   const clusters = b.clusters.filter((c) => !b.namedOutside.has(c.name) || namedByListeners.has(c.name));
+  // Secrets move to drainplane (SDS), but for those only clusters kept static name: they stay.
+  const keptSecrets = new Set<string>();
+  for (const c of b.clusters) if (b.namedOutside.has(c.name)) staticSecretNames(c.message.json, keptSecrets);
+  const servedSecrets = new Set<string>();
+  for (const r of [...b.listeners, ...clusters]) staticSecretNames(r.message.json, servedSecrets);
+  const secrets = b.secrets.filter((s) => servedSecrets.has(s.name) || !keptSecrets.has(s.name));
   const group = o.group ?? b.node.cluster ?? o.nodeCluster ?? 'imported';
   const whom = match.cluster !== undefined ? `node.cluster is "${match.cluster}"` : `node.id is "${match.ids![0]}"`;
   const config = importedConfig(
     b,
-    { name: group, match, listeners: b.listeners, clusters, roles },
+    { name: group, match, listeners: b.listeners, clusters, secrets, roles },
     `drainplane config imported from ${b.source} by \`drainplane import\`: the static listeners and\nclusters of that bootstrap, for the Envoy whose ${whom}.`,
   );
   if (config.errors.length > 0) return { ok: false, errors: config.errors, warnings: config.warnings };
@@ -79,9 +88,14 @@ export function importBootstrap(b: StaticBootstrap, o: ImportOptions): ImportRes
   const kept = b.namedOutside;
   const keptLine = kept.size === 0 ? '' : `\nKept static, since the bootstrap names them: ${[...kept.keys()].join(', ')}.`;
   const bootstrap = yamlText(
-    servedBootstrap(b, { xds: o.xds, kept: new Set(kept.keys()), ...(o.nodeCluster !== undefined && { nodeCluster: o.nodeCluster }) }),
+    servedBootstrap(b, {
+      xds: o.xds,
+      kept: new Set(kept.keys()),
+      keptSecrets,
+      ...(o.nodeCluster !== undefined && { nodeCluster: o.nodeCluster }),
+    }),
     `Envoy bootstrap imported from ${b.source} by \`drainplane import\`: its settings as written, with\n` +
-      `listeners and clusters from drainplane over ADS (cluster "${o.xds.cluster}", ${hostPort(o.xds.host, o.xds.port)}).${keptLine}`,
+      `listeners, clusters and secrets from drainplane over ADS (cluster "${o.xds.cluster}", ${hostPort(o.xds.host, o.xds.port)}).${keptLine}`,
   );
   return {
     ok: true,
@@ -91,6 +105,7 @@ export function importBootstrap(b: StaticBootstrap, o: ImportOptions): ImportRes
       group,
       listeners: b.listeners.map((l) => l.name),
       clusters: clusters.map((c) => c.name),
+      secrets: secrets.map((s) => s.name),
       kept,
       warnings: config.warnings,
     },

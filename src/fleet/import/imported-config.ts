@@ -10,7 +10,9 @@ import { parseConfig } from '../config.js';
 import type { ConfigIssue } from '../config-issue.js';
 import type { NodeMatch } from '../node-match.js';
 import { locateIssues } from '../yaml-locations.js';
+import { secretFilesBeside } from '../secrets/secret-files.js';
 import { TRAFFIC_DIRECTION, type Role } from './listener-roles.js';
+import { overAds } from './secret-references.js';
 import type { StaticBootstrap, StaticListener, StaticResource } from './static-bootstrap.js';
 import type { Json } from './written-message.js';
 
@@ -19,9 +21,13 @@ export interface ImportedGroup {
   readonly match: NodeMatch;
   readonly listeners: readonly StaticListener[];
   readonly clusters: readonly StaticResource[];
+  /** Static secrets drainplane serves over SDS; the listeners and clusters naming them ask ADS. */
+  readonly secrets: readonly StaticResource[];
   /** Every listener's role, by name. */
   readonly roles: ReadonlyMap<string, Role>;
 }
+
+type Section = 'listeners' | 'clusters' | 'secrets';
 
 export interface ImportedConfig {
   readonly text: string;
@@ -30,18 +36,21 @@ export interface ImportedConfig {
 }
 
 export function importedConfig(b: StaticBootstrap, group: ImportedGroup, header: string): ImportedConfig {
+  const moved = new Set(group.secrets.map((s) => s.name));
   const document = {
     groups: [
       {
         name: group.name,
         match: group.match,
-        listeners: group.listeners.map((l) => withRole(l, group.roles.get(l.name)!)),
-        clusters: group.clusters.map((c) => c.message.json),
+        ...(group.secrets.length > 0 && { secrets: group.secrets.map((s) => s.message.json) }),
+        listeners: group.listeners.map((l) => overAds(withRole(l, group.roles.get(l.name)!), moved)),
+        clusters: group.clusters.map((c) => overAds(c.message.json, moved)),
       },
     ],
   };
   const text = yamlText(document, header);
-  const checked = parseConfig(text, b.source);
+  // Files the secrets name are read from where the bootstrap is, as Envoy there would.
+  const checked = parseConfig(text, b.source, secretFilesBeside(b.source));
   const back = (issues: readonly ConfigIssue[]): ConfigIssue[] =>
     locateIssues(
       issues.map((i) => fromBootstrap(i, group)),
@@ -74,8 +83,8 @@ function withRole(listener: StaticListener, role: Role): Json {
 
 /** An issue of the imported config at the bootstrap field it comes from. */
 function fromBootstrap(issue: ConfigIssue, group: ImportedGroup): ConfigIssue {
-  const m = /^groups\[0\]\.(listeners|clusters)\[(\d+)\](.*)$/.exec(issue.path);
-  const from = m ? (m[1] === 'listeners' ? group.listeners : group.clusters)[Number(m[2])] : undefined;
+  const m = /^groups\[0\]\.(listeners|clusters|secrets)\[(\d+)\](.*)$/.exec(issue.path);
+  const from = m ? { listeners: group.listeners, clusters: group.clusters, secrets: group.secrets }[m[1] as Section][Number(m[2])] : undefined;
   if (m && from) return { path: `${from.path}${m[3]}`, message: issue.message };
   return { path: '', message: `the imported config, at ${issue.path || 'its top'}: ${issue.message}` };
 }

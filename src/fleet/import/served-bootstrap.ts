@@ -14,6 +14,8 @@ export interface ServedBootstrapOptions {
   readonly xds: XdsTarget;
   /** The static clusters that stay in the bootstrap. */
   readonly kept: ReadonlySet<string>;
+  /** The static secrets that stay in the bootstrap (those kept clusters name). */
+  readonly keptSecrets: ReadonlySet<string>;
   /** node.cluster to set, for a bootstrap that names none. */
   readonly nodeCluster?: string;
 }
@@ -54,7 +56,12 @@ function servedStaticResources(resources: WrittenMessage, o: ServedBootstrapOpti
   for (const [key, value] of Object.entries(resources.json)) {
     const field = resources.fieldOf(key);
     if (field === 'listeners') continue;
-    if (field === 'clusters') {
+    if (field === 'secrets') {
+      const kept = resources
+        .entries('secrets')
+        .flatMap(({ message }) => (message && o.keptSecrets.has(message.string('name') ?? '') ? [message.json] : []));
+      if (kept.length > 0) out[key] = kept;
+    } else if (field === 'clusters') {
       const kept = resources
         .entries('clusters')
         .flatMap(({ message }) => (message && o.kept.has(message.string('name') ?? '') ? [message.json] : []));

@@ -1,6 +1,6 @@
 /**
  * Reading an Envoy bootstrap for `drainplane import`: what it has that import moves (static
- * listeners and clusters), what import keeps (everything else), and what it cannot import yet.
+ * listeners, clusters and secrets), what import keeps (everything else), and what it cannot import.
  * Every refusal names the field and where the file writes it.
  */
 import { envoyProtos } from '../../resource/protos.js';
@@ -35,6 +35,8 @@ export interface StaticBootstrap {
   readonly locate: (path: string) => Location | undefined;
   readonly listeners: readonly StaticListener[];
   readonly clusters: readonly StaticResource[];
+  /** Its static secrets (TLS certificates, validation contexts, ...), which drainplane serves over SDS. */
+  readonly secrets: readonly StaticResource[];
   readonly node: { readonly id?: string; readonly cluster?: string };
   /**
    * Static clusters the bootstrap names outside static_resources (stats sinks, tracing, access
@@ -67,20 +69,12 @@ export function readStaticBootstrap(text: string, source: string): BootstrapRead
     });
   }
   const resources = root.message('static_resources');
-  const secrets = resources?.get('secrets');
-  if (Array.isArray(secrets) && secrets.length > 0) {
-    errors.push({
-      path: resources!.pathOf('secrets'),
-      message:
-        'static secrets are not imported yet; a later version serves them to Envoy over SDS. ' +
-        "Until then, write the certificates into the listeners' and clusters' TLS contexts and import again",
-    });
-  }
   const listeners = named(resources, 'listeners', errors).map((l): StaticListener => ({ ...l, role: roleOf(l.message.get('traffic_direction')) }));
   if (listeners.length === 0 && !errors.some((e) => e.path.startsWith('static_resources.listeners'))) {
     errors.push({ path: resources?.pathOf('listeners') ?? 'static_resources', message: 'no static listeners: there is nothing to import' });
   }
   const clusters = named(resources, 'clusters', errors);
+  const secrets = named(resources, 'secrets', errors);
   if (errors.length > 0) return { ok: false, errors: locateIssues(errors, read.locate) };
 
   const referenced = new Map<string, string>();
@@ -98,6 +92,7 @@ export function readStaticBootstrap(text: string, source: string): BootstrapRead
       locate: read.locate,
       listeners,
       clusters,
+      secrets,
       node: { ...(node?.string('id') && { id: node.string('id') }), ...(node?.string('cluster') && { cluster: node.string('cluster') }) },
       namedOutside: new Map([...referenced].filter(([name]) => clusterNames.has(name))),
     },
@@ -105,7 +100,7 @@ export function readStaticBootstrap(text: string, source: string): BootstrapRead
 }
 
 /** The resources of a static_resources list; each must have a name, which xDS and drains go by. */
-function named(resources: WrittenMessage | undefined, field: 'listeners' | 'clusters', errors: ConfigIssue[]): StaticResource[] {
+function named(resources: WrittenMessage | undefined, field: 'listeners' | 'clusters' | 'secrets', errors: ConfigIssue[]): StaticResource[] {
   const list = resources?.get(field);
   if (list !== undefined && !Array.isArray(list)) {
     errors.push({ path: resources!.pathOf(field), message: `must be a list of ${field}` });

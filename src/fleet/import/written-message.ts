@@ -64,3 +64,8 @@ export class WrittenMessage {
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A JSON key in snake_case, as the proto names the field (a lowerCamel key is the same field). */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

@@ -6,6 +6,7 @@ import { formatIssue, parseConfig } from '../../../src/fleet/config.js';
 import { importBootstrap, type ImportOptions, type ImportResult } from '../../../src/fleet/import/import-bootstrap.js';
 import type { Role } from '../../../src/fleet/import/listener-roles.js';
 import { readStaticBootstrap } from '../../../src/fleet/import/static-bootstrap.js';
+import { createTestPki } from '../../support/test-pki.js';
 import { edgeBootstrap, httpListener, staticCluster, yaml } from './bootstrap-fixture.js';
 
 type Json = Record<string, any>; // parsed output documents, read by the assertions
@@ -129,19 +130,58 @@ static_resources:
     ]);
   });
 
-  test('static secrets are refused for now, naming the field', () => {
-    const b = edgeBootstrap();
-    b['static_resources'].secrets = [{ name: 'server_cert', tls_certificate: { certificate_chain: { filename: '/certs/cert.pem' } } }];
-    const text = yaml(b);
-    const line = text.split('\n').indexOf('  secrets:') + 2;
-    const [message, ...more] = errors(text);
-    assert.deepEqual(more, []);
-    assert.match(
-      message!,
-      new RegExp(
-        `^envoy\\.yaml:${line}:5: static_resources\\.secrets: static secrets are not imported yet; a later version serves them to Envoy over SDS`,
-      ),
-    );
+  test('static secrets move to SDS, the references to them ask ADS; secrets only kept clusters use stay static', async () => {
+    const pki = await createTestPki();
+    try {
+      const server = await pki.issue('server', { sans: ['DNS:localhost'] });
+      const b = edgeBootstrap();
+      const tls = (type: string, context: Json): Json => ({
+        name: 'envoy.transport_sockets.tls',
+        typed_config: { '@type': `type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.${type}`, ...context },
+      });
+      const [ingress] = b['static_resources'].listeners as Json[];
+      ingress!['filter_chains'][0].transport_socket = tls('DownstreamTlsContext', {
+        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'server_cert' }] },
+      });
+      const statsd = (b['static_resources'].clusters as Json[]).find((c) => c['name'] === 'statsd')!;
+      statsd['transport_socket'] = tls('UpstreamTlsContext', { common_tls_context: { validationContextSdsSecretConfig: { name: 'stats_ca' } } });
+      b['static_resources'].secrets = [
+        { name: 'server_cert', tls_certificate: { certificate_chain: { filename: server.cert }, private_key: { filename: server.key } } },
+        { name: 'stats_ca', validation_context: { trusted_ca: { filename: pki.caCert } } },
+      ];
+      const out = files(yaml(b));
+      const group = out.config['groups'][0];
+      assert.deepEqual(
+        group.secrets.map((s: Json) => s['name']),
+        ['server_cert'],
+      );
+      const listenerTls = group.listeners[0].filter_chains[0].transport_socket.typed_config.common_tls_context;
+      assert.deepEqual(listenerTls.tls_certificate_sds_secret_configs, [
+        { name: 'server_cert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+      ]);
+      // The statsd cluster stays static, and with it the CA it names (from the bootstrap, as before).
+      assert.deepEqual(
+        out.bootstrap['static_resources'].secrets.map((s: Json) => s['name']),
+        ['stats_ca'],
+      );
+      const keptStatsd = (out.bootstrap['static_resources'].clusters as Json[]).find((c) => c['name'] === 'statsd')!;
+      assert.deepEqual(keptStatsd['transport_socket'], statsd['transport_socket']);
+      const checked = parseConfig(out.configText, 'drainplane.yaml');
+      assert.ok(checked.ok, JSON.stringify(!checked.ok && checked.errors));
+      assert.deepEqual(checked.config.warnings, []);
+
+      // A secret whose file is not there is refused where the bootstrap names the file.
+      b['static_resources'].secrets[0].tls_certificate.private_key.filename = `${pki.dir}/missing.key`;
+      const text = yaml(b);
+      const [message, ...more] = errors(text);
+      assert.deepEqual(more, []);
+      assert.match(
+        message!,
+        /^envoy\.yaml:\d+:\d+: static_resources\.secrets\[0\]\.tls_certificate\.private_key\.filename: cannot read .*missing\.key: ENOENT/,
+      );
+    } finally {
+      await pki.close();
+    }
   });
 
   test('what is not a bootstrap is refused: another document, a YAML error, a listener without a name', () => {
