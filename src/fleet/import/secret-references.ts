@@ -30,7 +30,7 @@ function visit(json: unknown, change: (config: Json) => Json): unknown {
   const out: Json = {};
   for (const [key, value] of Object.entries(json)) {
     const field = snakeCase(key);
-    if (field.endsWith('_sds_secret_configs') && Array.isArray(value)) out[key] = value.map((c) => (isObject(c) ? change(c) : c));
+    if (field.endsWith('_sds_secret_configs') && Array.isArray(value)) out[key] = value.map((c: unknown) => (isObject(c) ? change(c) : c));
     else if (field.endsWith('_sds_secret_config') && isObject(value)) out[key] = change(value);
     else out[key] = visit(value, change);
   }
