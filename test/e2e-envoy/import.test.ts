@@ -9,11 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { test } from 'node:test';
 import YAML from 'yaml';
 import { staticCluster } from '../fleet/import/bootstrap-fixture.js';
@@ -24,6 +22,7 @@ import { freeLoopbackPorts } from './configs.js';
 import { withRealEnvoy } from './envoy-binary.js';
 import { EnvoyProcess } from './envoy-process.js';
 import { keepAlive } from './http-get.js';
+import { httpsGet } from './https-get.js';
 import { Http1Upstream } from './upstreams.js';
 
 const CLUSTER = 'imported-e2e';
@@ -205,25 +204,9 @@ async function answer(ports: Ports, r: Request, ca: string): Promise<Answer> {
   }
 }
 
-function httpsAnswer(port: number, r: Request, ca: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: r.path, ca, servername: 'localhost', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body,
-          listener: String(res.headers['x-listener'] ?? ''),
-          certificate: (res.socket as TLSSocket).getPeerCertificate().serialNumber,
-        }),
-      );
-    });
-    req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
-    req.on('error', reject);
-    req.end();
-  });
+async function httpsAnswer(port: number, r: Request, ca: string): Promise<Answer> {
+  const { status, body, headers, serial } = await httpsGet({ port, path: r.path, ca });
+  return { status, body, listener: String(headers['x-listener'] ?? ''), certificate: serial };
 }
 
 function staticBootstrap(ports: Ports, appPort: number, apiPort: number, statsdPort: number, server: CertFiles): Record<string, unknown> {

@@ -12,10 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
@@ -25,17 +24,11 @@ import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, bootstrapConfig, freeLoopbackPorts, readDemoFile, type AdsApi } from './configs.js';
 import { withRealEnvoy, type RealEnvoy } from './envoy-binary.js';
 import { EnvoyProcess } from './envoy-process.js';
+import { httpsGet, type HttpsAnswer } from './https-get.js';
 
 const CLUSTER = 'drainplane-e2e-sds';
 const SERIAL_A = 'A1A1';
 const SERIAL_B = 'B2B2';
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly socket: TLSSocket;
-  readonly serial: string;
-}
 
 withRealEnvoy('SDS rotation', (envoy) => {
   for (const adsApi of ADS_APIS) registerRotationSuite(envoy, adsApi);
@@ -66,19 +59,7 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       return wanted !== undefined && status?.types.sds?.acked?.version === wanted;
     };
 
-    const get = (agent: Agent): Promise<Answer> =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/', agent, ca, servername: 'localhost' }, (res) => {
-          const socket = res.socket as TLSSocket;
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket, serial: socket.getPeerCertificate().serialNumber }));
-        });
-        req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
-        req.on('error', reject);
-        req.end();
-      });
+    const get = (agent: Agent): Promise<HttpsAnswer> => httpsGet({ port, path: '/', ca, agent });
 
     const keepAliveAgent = (): Agent => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
