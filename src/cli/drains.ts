@@ -7,12 +7,16 @@ import { formatTable } from './table.js';
 
 const HELP = `usage: drainplane drains [--api http://127.0.0.1:9902] [--ca-file FILE] [--token-file FILE] [--json]
        drainplane drains cancel ID [--api URL] [--ca-file FILE] [--token-file FILE]
-       drainplane drains advance ID [--api URL] [--ca-file FILE] [--token-file FILE]
+       drainplane drains advance|pause|resume ID [--api URL] [--ca-file FILE] [--token-file FILE]
+       drainplane drains skip|retry ID NODE [--api URL] [--ca-file FILE] [--token-file FILE]
 
 Lists drains (id, state, method, scope, current phase, its node counts by state);
 --json prints the API's answer.
 cancel ends a drain and restores the listeners it removed or changed.
 advance starts the egress phase of a scope "all" drain started with --egress-after advance.
+pause holds a running drain: no batch or phase starts (nodes under way finish); resume goes on.
+skip stops waiting for a node (one skipped before its batch is never drained); retry starts a
+node that timed out or failed again, with a new deadline (reopening a drain that had ended).
 The token comes from --token-file, else the DRAINPLANE_API_TOKEN environment variable (admin),
 else DRAINPLANE_READ_TOKEN (enough to list drains).
 --ca-file (or DRAINPLANE_CA_FILE) names the CA that an https API's certificate must chain to.
@@ -26,12 +30,15 @@ export async function drainsCommand(args: string[]): Promise<number> {
     HELP,
   );
   if (!flags) return 0;
-  const [action, id, ...extra] = flags.positionals;
-  if (extra.length > 0) throw new CliError(`drains: unexpected argument "${extra[0]}"\n\n${HELP}`);
-  if (action !== undefined && action !== 'cancel' && action !== 'advance') {
-    throw new CliError(`drains: unknown action "${action}" (cancel or advance)\n\n${HELP}`);
+  const [action, id, ...rest] = flags.positionals;
+  if (action !== undefined && !ACTIONS.has(action)) {
+    throw new CliError(`drains: unknown action "${action}" (${[...ACTIONS].join(', ')})\n\n${HELP}`);
   }
   if (action !== undefined && id === undefined) throw new CliError(`drains ${action}: give the drain's ID\n\n${HELP}`);
+  const onNode = action === 'skip' || action === 'retry';
+  const [node, ...extra] = onNode ? rest : [undefined, ...rest];
+  if (onNode && node === undefined) throw new CliError(`drains ${action}: give the drain's ID and the node's id\n\n${HELP}`);
+  if (extra.length > 0) throw new CliError(`drains: unexpected argument "${extra[0]}"\n\n${HELP}`);
   const api = await ApiClient.fromFlags(flags.values);
 
   if (action === undefined) {
@@ -39,15 +46,26 @@ export async function drainsCommand(args: string[]): Promise<number> {
     process.stdout.write(flags.values['json'] === true ? `${JSON.stringify(answer, null, 2)}\n` : `${table(answer.drains)}\n`);
     return 0;
   }
-  const drain = await api.post<DrainView>(`/v1/drains/${encodeURIComponent(id!)}/${action}`);
-  process.stdout.write(
-    action === 'cancel'
-      ? `drain ${drain.id} cancelled; what it changed (listeners, endpoints) is restored\n`
-      : `drain ${drain.id}: egress phase started\n`,
-  );
+  const path = `/v1/drains/${encodeURIComponent(id!)}${node === undefined ? '' : `/nodes/${encodeURIComponent(node)}`}/${action}`;
+  const drain = await api.post<DrainView>(path);
+  process.stdout.write(`${DONE[action as Action](drain, node ?? '')}\n`);
   for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
   return 0;
 }
+
+type Action = 'cancel' | 'advance' | 'pause' | 'resume' | 'skip' | 'retry';
+
+/** What each action says it did. */
+const DONE: Readonly<Record<Action, (drain: DrainView, node: string) => string>> = {
+  cancel: (d) => `drain ${d.id} cancelled; what it changed (listeners, endpoints) is restored`,
+  advance: (d) => `drain ${d.id}: egress phase started`,
+  pause: (d) => `drain ${d.id} paused: no batch or phase starts until it is resumed`,
+  resume: (d) => `drain ${d.id} resumed`,
+  skip: (d, node) => `drain ${d.id}: node ${node} skipped`,
+  retry: (d, node) => `drain ${d.id}: node ${node} started again; the drain is ${d.state}`,
+};
+
+const ACTIONS: ReadonlySet<string> = new Set(Object.keys(DONE));
 
 function table(drains: readonly DrainView[]): string {
   const rows = drains.map((d) => {
@@ -55,7 +73,7 @@ function table(drains: readonly DrainView[]): string {
     return [
       d.id,
       // A retired drain keeps the state it ended in, but acts on nothing any more.
-      d.retired ? `${d.state} (history)` : d.state,
+      d.retired ? `${d.state} (history)` : d.paused ? `${d.state} (paused)` : d.state,
       d.spec.method,
       scope(d.spec.scope),
       phase ? `${phase.name}${d.phases.length > 1 ? ` (${d.phase + 1}/${d.phases.length})` : ''}` : '-',

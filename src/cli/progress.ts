@@ -160,7 +160,7 @@ export function phaseLine(drain: DrainView, phase: PhaseView): string {
   const finished = phase.nodes.filter((n) => NODE_FINISHED.has(n.state)).length;
   const filled = total === 0 ? (phase.state === 'done' ? BAR_WIDTH : 0) : Math.round((finished / total) * BAR_WIDTH);
   const parts = [`${phase.name.padEnd(9)}[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`, `${count(phase, 'drained')}/${total} drained`];
-  for (const state of ['timed_out', 'failed'] as const) {
+  for (const state of ['timed_out', 'failed', 'skipped'] as const) {
     const n = count(phase, state);
     if (n > 0) parts.push(`${n} ${STATE_WORDS[state]}`);
   }
@@ -215,6 +215,7 @@ const STATE_WORDS: Readonly<Record<NodePhaseState | DrainState, string>> = {
   drained: 'drained',
   timed_out: 'timed out',
   failed: 'failed',
+  skipped: 'skipped',
   running: 'running',
   completed: 'completed',
   cancelled: 'was cancelled',

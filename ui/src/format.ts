@@ -15,6 +15,7 @@ const LOOK: Readonly<Record<AnyState, { word: string; icon: IconName; tone: stri
   completed: { word: 'completed', icon: 'check', tone: 'ok' },
   timed_out: { word: 'timed out', icon: 'clock', tone: 'bad' },
   failed: { word: 'failed', icon: 'cross', tone: 'bad' },
+  skipped: { word: 'skipped', icon: 'slash', tone: 'off' },
   cancelled: { word: 'cancelled', icon: 'slash', tone: 'off' },
   waiting: { word: 'waiting', icon: 'ring', tone: 'off' },
   pushed: { word: 'pushed', icon: 'up', tone: 'busy' },

@@ -16,7 +16,7 @@ export interface NodeCells {
 
 /** `rowspan`: the node's rows, when it has one per endpoint. */
 export function nodeCells(n: NodeDigest, drainEnded: boolean, rowspan = 1): NodeCells {
-  const unfinished = !['drained', 'timed_out', 'failed'].includes(n.state);
+  const unfinished = !['drained', 'timed_out', 'failed', 'skipped'].includes(n.state);
   const open = unfinished && n.state !== 'waiting' && !drainEnded;
   const why =
     n.holding ??

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { Drain } from '../../fleet/drain/model.js';
 import type { DrainManager } from '../../fleet/drain/manager.js';
 import type { FieldError } from '../../fleet/drain/spec.js';
@@ -26,9 +27,11 @@ const refused = (errors: readonly FieldError[]) => ({
 
 const notFound = (id: string) => ({ error: 'not_found', message: `no drain with id "${id}"` });
 
+const nodeParams = Type.Object({ ...idParams.properties, node: Type.String({ minLength: 1, maxLength: 1024 }) });
+
 /**
  * The drain API: start (or preview), list, read (whole, or summarized), watch (server-sent
- * events), advance and cancel drains.
+ * events), advance, pause and resume them, skip or retry a node, and cancel them.
  */
 export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
   const openStream = eventStreams(app);
@@ -103,6 +106,25 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
       return view(result);
     },
   );
+
+  // An operator's hand on a drain under way: each answers the drain as it is after the action,
+  // 404 for an unknown drain, 409 (saying why) where the action does not apply.
+  const acted = (id: string, result: Awaited<ReturnType<DrainManager['act']>>, reply: FastifyReply) => {
+    if (result === undefined) return reply.code(404).send(notFound(id));
+    if ('notApplicable' in result) return reply.code(409).send({ error: 'not_applicable', message: result.notApplicable });
+    return view(result);
+  };
+  const actionResponses = { 200: drainSchema, 404: errorSchema, 409: errorSchema };
+  for (const kind of ['pause', 'resume'] as const) {
+    app.post(`/v1/drains/:id/${kind}`, { schema: { params: idParams, response: actionResponses } }, async (req, reply) =>
+      acted(req.params.id, await drains.act(req.params.id, { kind }), reply),
+    );
+  }
+  for (const kind of ['skip', 'retry'] as const) {
+    app.post(`/v1/drains/:id/nodes/:node/${kind}`, { schema: { params: nodeParams, response: actionResponses } }, async (req, reply) =>
+      acted(req.params.id, await drains.act(req.params.id, { kind, nodeId: req.params.node }), reply),
+    );
+  }
 
   // Progress, live: one `drain` event now and on every change, until the drain ends.
   app.get('/v1/drains/:id/events', { schema: { params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {

@@ -141,7 +141,7 @@ function phaseConnections(nodes: readonly NodeProgress[]): { connections: number
   return { connections: known === 0 && unknown > 0 ? null : sum, connectionsUnknown: unknown };
 }
 
-const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, drained: 2, waiting: 3 };
+const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, skipped: 1, drained: 2, waiting: 3 };
 
 function byInterest(a: NodeProgress, b: NodeProgress): number {
   const rank = RANK[a.state] - RANK[b.state];

@@ -4,7 +4,7 @@
  */
 import type { ListenerInfo } from '../config.js';
 import type { DrainType, ListenerRole } from '../roles.js';
-import { actsOnListeners, NODE_FINISHED, type Drain, type DrainMethod, type ListenerState, type NodeProgress } from './model.js';
+import { actsOnListeners, NODE_FINISHED, notStarted, type Drain, type DrainMethod, type ListenerState, type NodeProgress } from './model.js';
 import type { NodeOverlay } from './overlay.js';
 
 /** A listener of a node: its role, its state, and the drain acting on it, if any. */
@@ -76,7 +76,7 @@ export class DrainIndex {
         const method = drain.spec.method;
         if (!actsOnListeners(drain) || (method !== 'healthcheck-fail' && method !== 'drain-listeners')) continue;
         for (const [key, entry] of this.#entriesOf(drain.id)) {
-          if (entry.state !== 'waiting') this.#admin.set(key, { drainId: drain.id, method, entry });
+          if (!notStarted(entry)) this.#admin.set(key, { drainId: drain.id, method, entry });
         }
       }
     }

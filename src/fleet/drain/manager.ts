@@ -14,6 +14,7 @@ import { NodeObserver } from './node-observer.js';
 import type { AdminDrainActions, ConnectionSource, HostCountSource, NodeDirectory, RemoteLdsProgress } from './ports.js';
 import { drainSelects } from './selector.js';
 import type { DrainRequest, FieldError } from './spec.js';
+import { applyAction, type DrainAction } from './lifecycle.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
 import { MAX_DRAIN_NODES } from './request-limits.js';
 import { workingCopy } from './working-copy.js';
@@ -306,6 +307,38 @@ export class DrainManager {
     );
     for (const d of changed) this.#emit(d);
     return changed;
+  }
+
+  /**
+   * An operator's action on a drain (pause, resume, skip or retry a node; see lifecycle.ts):
+   * worked out on a copy, stored, then carried out on the nodes it concerns.
+   */
+  async act(id: string, action: DrainAction): Promise<Drain | undefined | { readonly notApplicable: string }> {
+    const result = await this.#exclusive(() =>
+      retryOnConflict(async () => {
+        const current = this.#drains.get(id);
+        if (!current) return undefined;
+        const drain = workingCopy(current);
+        const outcome = applyAction(drain, action, this.#now());
+        if ('notApplicable' in outcome) return outcome;
+        if (!outcome.applied) return current;
+        await this.#commit(drain);
+        this.deps.logger.info(
+          { event: `drain_${action.kind}`, drain: id, ...('nodeId' in action && { node: action.nodeId }) },
+          `drain ${id}: ${action.kind}${'nodeId' in action ? ` node ${action.nodeId}` : ''}`,
+        );
+        // A retry carries out the node's change again (an admin call is made again); a skip
+        // only changes what the node is sent (a node skipped before its batch keeps serving).
+        if (action.kind === 'retry') await this.#push(drain, outcome.nodeIds);
+        else this.#applyToNodes(outcome.nodeIds);
+        this.#emit(drain);
+        return drain;
+      }),
+    );
+    if (result === undefined || 'notApplicable' in result) return result;
+    // A resumed drain starts its next batch, a skipped node may end its phase: now, not at the next tick.
+    await this.tick();
+    return this.#drains.get(id) ?? result;
   }
 
   /** Starts the egress phase of a scope-"all" drain now. */

@@ -156,6 +156,7 @@ export const NODE_PHASE_STATES = [
   'drained',
   'timed_out',
   'failed', // NACKed (with Envoy's error) or an admin call failed
+  'skipped', // passed over by an operator: not waited for; drained only if its batch had started
 ] as const;
 
 export type NodePhaseState = (typeof NODE_PHASE_STATES)[number];
@@ -242,6 +243,11 @@ export interface Drain {
   warnings: string[];
   /** The egress phase was released by POST /advance (egress after `advance`). */
   advanced?: boolean;
+  /**
+   * Set while an operator holds the drain (POST /pause): no batch or phase starts; nodes already
+   * started go on being measured against their deadlines.
+   */
+  paused?: { readonly at: string };
   /** `shutdown`: started by `drainplane run`'s shutdown of its own Envoy. Absent: through the API. */
   origin?: DrainOrigin;
   /**
@@ -266,4 +272,9 @@ export function actsOnListeners(drain: Drain): boolean {
 
 export const TERMINAL: ReadonlySet<DrainState> = new Set(['completed', 'timed_out', 'failed', 'cancelled']);
 
-export const NODE_FINISHED: ReadonlySet<NodePhaseState> = new Set(['drained', 'timed_out', 'failed']);
+export const NODE_FINISHED: ReadonlySet<NodePhaseState> = new Set(['drained', 'timed_out', 'failed', 'skipped']);
+
+/** Whether a node's change was never started: waiting for its batch, or skipped before it. */
+export function notStarted(node: NodeProgress): boolean {
+  return node.state === 'waiting' || (node.state === 'skipped' && node.startedAt === null);
+}

@@ -34,7 +34,8 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
       if (node.state !== 'pushed' && node.state !== 'acked') continue;
       if (advanceNode(node, drain.spec, observe(i, node), now, phaseDeadlineSeconds(drain.spec, phase.name))) changed = true;
     }
-    started.push(...startBatch(drain.spec, phase, now));
+    // Paused: the nodes under way are followed to their end, and no new batch starts.
+    if (!drain.paused) started.push(...startBatch(drain.spec, phase, now));
     if (phaseOver(drain, phase)) {
       changed = true;
       phase.state = 'done';
@@ -45,7 +46,7 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
   if (gated !== undefined) {
     // Egress waits for the app: its nodes' egress gauges are followed before anything is removed.
     for (const node of drain.phases[gated]!.nodes) if (recordQuiet(drain, node, observe(gated, node))) changed = true;
-    const release = idleRelease(drain, gated, now, (node) => observe(gated, node));
+    const release = drain.paused ? undefined : idleRelease(drain, gated, now, (node) => observe(gated, node));
     if (release !== undefined) {
       drain.phases[gated]!.release = release;
       started.push(...startPhase(drain, gated, now, logger));
@@ -53,7 +54,7 @@ export function stepDrain(drain: Drain, now: number, observe: ObserveNode, logge
     }
   } else {
     const next = drain.phases[1];
-    if (next?.state === 'pending' && egressMayStart(drain, now)) {
+    if (next?.state === 'pending' && !drain.paused && egressMayStart(drain, now)) {
       started.push(...startPhase(drain, 1, now, logger));
       changed = true;
     }
@@ -119,7 +120,7 @@ export function joinDrain(drain: Drain, node: NodeIdentity, config: FleetConfig,
     if (i <= drain.phase && phase.state !== 'pending' && !NODE_FINISHED.has(entry.state)) {
       phase.state = 'running';
       phase.finishedAt = null;
-      startBatch(drain.spec, phase, now);
+      if (!drain.paused) startBatch(drain.spec, phase, now);
     }
     joined = true;
   });
