@@ -19,6 +19,7 @@ import type { Retention } from './fleet/drain/retention.js';
 import type { Drain } from './fleet/drain/model.js';
 import type { PrestopResult } from './fleet/drain/prestop-result.js';
 import { ConnectionGauges } from './metrics/connection-gauges.js';
+import { NodeConnectionHistory } from './metrics/node-connection-history.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from './metrics/metrics-service.js';
 import { handleLoadReports, loadReportingServiceDefinition, loadReportRefusal, STREAM_LOAD_STATS_METHOD } from './metrics/load-reports.js';
 import { removeStaleTempFiles } from './fs/atomic-write.js';
@@ -377,7 +378,11 @@ export class Daemon {
     const { options, parts } = this;
     const { logger } = options;
     const readiness = (): Promise<string | null> => this.#readiness(local);
+    // Each node's connections over time, for the console's node page: kept whether or not anyone looks.
+    const history = new NodeConnectionHistory();
+    this.#stops.push(parts.gauges.onReport((report) => history.record(report)));
     const api = buildApi({
+      connections: { latest: parts.fleet ?? parts.gauges, history },
       logger,
       metrics: parts.metrics.registry,
       nodes: parts.fleet ?? parts.nodes,

@@ -1,3 +1,5 @@
+import type { ConnectionSource } from '../fleet/drain/ports.js';
+import type { NodeConnectionHistory } from '../metrics/node-connection-history.js';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -63,6 +65,8 @@ export interface ApiDeps {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** What GET /v1/info answers (default: read from package.json and the installed Envoy API). */
   readonly info?: BuildInfo;
+  /** The nodes' connection gauges: the latest (any replica's), and each node's recent history. */
+  readonly connections?: { readonly latest: ConnectionSource; readonly history: NodeConnectionHistory };
 }
 
 /** The HTTP API app, not yet listening (tests call `inject`). */
@@ -109,7 +113,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(prestopRoutes, { prestop: deps.prestop });
   app.register(metricsRoutes, { registry: deps.metrics });
   app.register(infoRoutes, { info });
-  const read = () => new FleetRead({ nodes: deps.nodes, desired: deps.desired, drains: deps.drains });
+  const read = () =>
+    new FleetRead({
+      nodes: deps.nodes,
+      desired: deps.desired,
+      drains: deps.drains,
+      ...(deps.connections && { connections: deps.connections.latest }),
+    });
   // Connection counts over time, for the console's charts: kept whether or not anyone watches.
   const history = new ConnectionHistory();
   const feed = new FleetFeed({ nodes: deps.nodes, drains: deps.drains, read, history, logger: app.log });
@@ -118,7 +128,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     unwatch();
     feed.close();
   });
-  app.register(nodeRoutes, { nodes: deps.nodes, read });
+  app.register(nodeRoutes, { nodes: deps.nodes, read, ...(deps.connections && { history: deps.connections.history }) });
   app.register(fleetRoutes, { read, feed });
   app.register(configRoutes, { config: deps.config });
   app.register(drainRoutes, { drains: deps.drains, history });

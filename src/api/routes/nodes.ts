@@ -5,7 +5,8 @@ import type { NodeDirectory } from '../../fleet/drain/ports.js';
 import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
 import { DEFAULT_NODE_PAGE, MAX_NODE_PAGE_BYTES, nodeQuerySchema } from '../schemas/fleet.js';
-import { nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../schemas/nodes.js';
+import { nodeConnectionsSchema, nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../schemas/nodes.js';
+import type { NodeConnectionHistory } from '../../metrics/node-connection-history.js';
 
 /**
  * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes
@@ -13,11 +14,15 @@ import { nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../sche
  * page unless the query says otherwise, fewer when their metadata passes MAX_NODE_PAGE_BYTES);
  * `next` is the path of the next page.
  */
-export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read: () => FleetRead }> = async (app, { nodes, read }) => {
+export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read: () => FleetRead; history?: NodeConnectionHistory }> = async (
+  app,
+  { nodes, read, history },
+) => {
   const view = (n: NodeStatus, fleet: FleetRead): NodeView => {
     const { identity, ...status } = n;
     return {
       listeners: fleet.listeners(identity),
+      connections: fleet.connections(identity),
       id: identity.id,
       cluster: identity.cluster,
       metadata: identity.metadata,
@@ -47,6 +52,17 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
     }
     return view(node, read());
   });
+  // The node's connections over the last minutes (from the gauge reports this replica received).
+  app.get(
+    '/v1/nodes/:id/connections',
+    { schema: { params: nodeIdParams, response: { 200: nodeConnectionsSchema, 404: errorSchema } } },
+    async (req, reply) => {
+      if (!nodes.get(req.params.id)) {
+        return reply.code(404).send({ error: 'not_found', message: `no node with id "${req.params.id}" is or was connected` });
+      }
+      return { node: req.params.id, samples: history?.samples(req.params.id) ?? [] };
+    },
+  );
 };
 
 /** The path of the page after this one: the same query from `cursor`, or null on the last page. */

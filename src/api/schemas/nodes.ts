@@ -60,6 +60,21 @@ export const nodeSchema = ReplyObject({
   ),
   types: typeStatuses,
   listeners: Type.Array(listenerViewSchema),
+  connections: Nullable(
+    ReplyObject(
+      {
+        at: Type.String(),
+        total: Type.Integer(),
+        listeners: Type.Record(Type.String(), Nullable(Type.Integer()), { description: 'by listener name; null where the gauges cannot tell' }),
+      },
+      { description: "open connections, from the node's last gauge report; null when it has not reported lately" },
+    ),
+  ),
+});
+
+export const nodeConnectionsSchema = ReplyObject({
+  node: Type.String(),
+  samples: Type.Array(Type.Tuple([Type.Number(), Type.Integer()]), { description: '[epoch ms, open connections], oldest first' }),
 });
 
 export const nodePageSchema = ReplyObject({
