@@ -53,7 +53,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     async (req, reply) => {
       const result = drains.preview(req.body);
       if ('errors' in result) return reply.code(400).send(refused(result.errors));
-      return describeDraft(result.draft);
+      return { ...describeDraft(result.draft), radius: drains.blastRadius(result.draft) };
     },
   );
 

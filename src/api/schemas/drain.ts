@@ -199,6 +199,8 @@ export type NodeProgressView = PhaseView['nodes'][number];
 export const idParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 /** What POST /v1/drains would start now: the nodes it takes, by phase and locality. */
+const share = ReplyObject({ matched: Type.Integer(), total: Type.Integer() });
+
 export const drainPreviewSchema = ReplyObject({
   spec: specSchema('the drain as it would run, every default filled in'),
   matched: Type.Integer({ description: 'connected nodes the selector matches' }),
@@ -213,6 +215,22 @@ export const drainPreviewSchema = ReplyObject({
     }),
   ),
   warnings: Type.Array(Type.String()),
+  radius: ReplyObject(
+    {
+      fleet: share,
+      clusters: Type.Array(ReplyObject({ cluster: Type.String(), ...share.properties })),
+      zones: Type.Array(ReplyObject({ region: Type.String(), zone: Type.String(), ...share.properties })),
+      connections: ReplyObject(
+        { open: Type.Integer(), unknown: Type.Integer() },
+        { description: "open on the matched nodes' listeners now; unknown: nodes that have not reported lately" },
+      ),
+      unmeasurable: ReplyObject(
+        { count: Type.Integer(), nodes: Type.Array(Type.String()) },
+        { description: 'nodes whose drain cannot be measured (no gauge report, no admin API): each holds its batch until the deadline' },
+      ),
+    },
+    { description: 'what the drain weighs: its share of the connected fleet, of each cluster and zone it touches' },
+  ),
 });
 
 export type DrainPreview = Static<typeof drainPreviewSchema>;

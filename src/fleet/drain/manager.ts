@@ -7,7 +7,8 @@ import type { DrainStore } from '../ports/drain-store.js';
 import type { DesiredState } from '../desired-state/desired-state.js';
 import type { NodeRegistry } from '../registry.js';
 import { AdminSteps, drainingCall } from './admin-steps.js';
-import { draftDrain, type DrainDraft } from './draft.js';
+import { draftDrain, type AdminAvailability, type DrainDraft } from './draft.js';
+import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { idleGatedPhase } from './egress-idle.js';
 import { drainsByAdmin, nothingToDrain, TERMINAL, type Drain, type DrainOrigin, type NodeProgress } from './model.js';
 import { NodeObserver } from './node-observer.js';
@@ -181,8 +182,17 @@ export class DrainManager {
 
   /** What starting this drain would take now (a dry run): nothing is stored or pushed. */
   preview(request: DrainRequest): { draft: DrainDraft } | { errors: readonly FieldError[] } {
+    return draftDrain(request, this.#fleet.list(), this.deps.desired.config, this.#adminAvailability());
+  }
+
+  /** What a drafted drain weighs: its share of the fleet, the connections on its nodes, the nodes it could not measure. */
+  blastRadius(draft: DrainDraft): BlastRadius {
+    return blastRadius(draft, this.#fleet.list(), this.deps.connections, this.#adminAvailability());
+  }
+
+  #adminAvailability(): AdminAvailability {
     const admin = this.deps.admin;
-    return draftDrain(request, this.#fleet.list(), this.deps.desired.config, admin && ((n) => admin.unavailable(n)));
+    return admin && ((n) => admin.unavailable(n));
   }
 
   async #create(request: DrainRequest, options: CreateOptions): Promise<CreateResult> {
