@@ -40,8 +40,7 @@ const form = new DrainForm(api, store, (drain) => {
   announcer.say(`Drain ${drain.id} started.`);
   location.hash = `#/drains/${drain.id}`;
 });
-const newDrain = byId<HTMLButtonElement>('new-drain');
-newDrain.addEventListener('click', () => {
+byId('new-drain').addEventListener('click', () => {
   location.hash = '#/drains/new';
   // At once, not at the hashchange: a keyboard user types into the form right away.
   form.open();
@@ -60,8 +59,11 @@ window.addEventListener('hashchange', () => {
   if (route.drain !== undefined) byId('drain-detail').querySelector<HTMLElement>('h2')?.focus();
 });
 // The filter in the address, as it changes: replaced, not pushed, so typing a search leaves no trail of entries.
-store.watch(['filter'], ({ filter, route }) => {
-  if (route.view === 'fleet' && location.hash !== fleetAddress(filter)) history.replaceState(null, '', fleetAddress(filter));
+// Only while the address is the fleet's: a filter applied late (the form's reset waits a tick) must
+// not undo a move to another view whose hashchange is still on its way.
+store.watch(['filter'], ({ filter }) => {
+  const address = fleetAddress(filter);
+  if (routeOf(location.hash).view === 'fleet' && location.hash !== address) history.replaceState(null, '', address);
 });
 store.watch(['route'], ({ route }) => {
   for (const tab of tabs) {
