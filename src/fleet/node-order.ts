@@ -7,10 +7,36 @@ export function nodeOrderKey(identity: NodeIdentity): string[] {
   return [identity.cluster, region, zone, subZone, identity.id];
 }
 
-/** Element by element, by UTF-16 code units (the same order everywhere, unlike localeCompare). */
+/** Element by element, each in natural order (compareNatural). */
 export function compareKeys(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+    const order = compareNatural(a[i]!, b[i]!);
+    if (order !== 0) return order;
   }
   return a.length - b.length;
+}
+
+const RUNS = /\d+|\D+/g;
+
+/**
+ * Runs of digits by their value, the rest by UTF-16 code units, so `10.2.1.2` comes before
+ * `10.2.1.10` and `edge-9` before `edge-10` (ids are read as numbers). Not localeCompare: the
+ * order must be the same on every replica and in every page cursor. Strings that differ only in
+ * leading zeros (`07`, `7`) are told apart by code units, so the order is total.
+ */
+export function compareNatural(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = a.match(RUNS) ?? [];
+  const y = b.match(RUNS) ?? [];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!];
+    if (p === q) continue;
+    const digits = /^\d/.test(p) && /^\d/.test(q);
+    // Numbers of any length: the shorter one without leading zeros is smaller.
+    const [m, n] = digits ? [p.replace(/^0+/, ''), q.replace(/^0+/, '')] : [p, q];
+    if (digits && m.length !== n.length) return m.length - n.length;
+    if (m !== n) return m < n ? -1 : 1;
+  }
+  if (x.length !== y.length) return x.length - y.length;
+  return a < b ? -1 : 1;
 }

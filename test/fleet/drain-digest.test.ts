@@ -57,3 +57,47 @@ describe('drain digest: deadlines', () => {
     assert.equal(digestDrain(stored, new ConnectionHistory(), 10).phases[0]!.nodes[0]!.deadlineAt, null);
   });
 });
+
+describe('drain digest: planned batches', () => {
+  const withBatch = (n: NodeProgress, batch: number | null): NodeProgress => ({ ...n, batch });
+  const planned = (size: number, nodes: NodeProgress[]) => {
+    const d = drainOf(nodes);
+    return digestDrain({ ...d, spec: { ...d.spec, batch: { size } } }, new ConnectionHistory(), 10).phases[0]!;
+  };
+
+  test('the batches started, then as many as the waiting nodes fill at the batch size', () => {
+    const p = planned(2, [
+      withBatch(node('a', 'drained', 0), 1),
+      withBatch(node('b', 'drained', 0), 1),
+      withBatch(node('c', 'acked', 3), 2),
+      ...['d', 'e', 'f'].map((id) => withBatch(node(id, 'waiting', null), null)),
+    ]);
+    assert.deepEqual(
+      p.batches.map((b) => b.batch),
+      [1, 2],
+    );
+    assert.equal(p.plannedBatches, 4);
+  });
+
+  test('a phase not started plans every batch; one with nothing waiting, those it started', () => {
+    assert.equal(
+      planned(
+        1,
+        ['a', 'b', 'c'].map((id) => withBatch(node(id, 'waiting', null), null)),
+      ).plannedBatches,
+      3,
+    );
+    assert.equal(planned(5, [withBatch(node('a', 'acked', 1), 1)]).plannedBatches, 1);
+  });
+
+  test('nodes worth a row of the same rank come in natural id order', () => {
+    const p = planned(
+      1,
+      ['n-10', 'n-2', 'n-1'].map((id) => withBatch(node(id, 'waiting', null), null)),
+    );
+    assert.deepEqual(
+      p.nodes.map((n) => n.nodeId),
+      ['n-1', 'n-2', 'n-10'],
+    );
+  });
+});

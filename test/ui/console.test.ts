@@ -9,7 +9,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, pageProblems } from '../support/browser.js';
+import { haveChromium, launchChromium, NO_CHROMIUM, pageProblems, waitForText as waitForTextOf } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { waitUntil } from '../support/wait.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -43,15 +43,10 @@ describe('the console in a browser', { skip: !haveChromium && NO_CHROMIUM, timeo
     await page.getByRole('button', { name: 'Use this token' }).click();
   };
   /** Waits until the element's text contains `expected` (answering the token dialog if it opens). */
-  const waitForText = async (locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<void> => {
-    let text = '';
-    const shown = async (): Promise<boolean> => {
+  const waitForText = (locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<void> =>
+    waitForTextOf(locator, expected, timeoutMs, async () => {
       if (await page.locator('#token-dialog[open]').count()) await answerToken();
-      text = (await locator.allTextContents()).join(' | ');
-      return typeof expected === 'string' ? text.includes(expected) : expected.test(text);
-    };
-    await waitUntil(String(expected), shown, timeoutMs, { intervalMs: 100, explain: () => `; the text was: ${text.slice(0, 500)}` });
-  };
+    });
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   before(async () => {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, pageProblems } from '../support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { haveChromium, launchChromium, NO_CHROMIUM, pageProblems, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { EdsNode } from '../support/eds-node.js';
 import { BACKEND_B, ENDPOINTS_CONFIG } from '../support/endpoint-fixture.js';
@@ -29,15 +29,6 @@ describe("an endpoint drain's page", { skip: !haveChromium && NO_CHROMIUM, timeo
   let page: Page;
   let problems: string[] = [];
 
-  /** Waits until the element's text contains `expected`. */
-  const waitForText = async (locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<void> => {
-    let text = '';
-    const shown = async (): Promise<boolean> => {
-      text = (await locator.allTextContents()).join(' | ');
-      return typeof expected === 'string' ? text.includes(expected) : expected.test(text);
-    };
-    await waitUntil(String(expected), shown, timeoutMs, { intervalMs: 100, explain: () => `; the text was: ${text.slice(0, 500)}` });
-  };
   /** A node's row for the endpoint: its state badge, and its requests and connections as shown. */
   const row = (nodeId: string) => page.locator(`tbody[data-node="${nodeId}"] tr[data-endpoint="${BACKEND_B}"]`);
   const counts = async (nodeId: string) => (await row(nodeId).locator('td.num').allTextContents()).map((t) => t.trim());

@@ -46,13 +46,20 @@ export class Api {
       if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
       // Every change says JSON, with a body or without: the API refuses changes of any other type.
       if (method !== 'GET') headers['content-type'] = 'application/json';
-      const res = await fetch(new URL(path.replace(/^\//, ''), BASE), {
-        method,
-        headers,
-        cache: 'no-store',
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-        ...(signal && { signal }),
-      });
+      let res: Response;
+      try {
+        res = await fetch(new URL(path.replace(/^\//, ''), BASE), {
+          method,
+          headers,
+          cache: 'no-store',
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+          ...(signal && { signal }),
+        });
+      } catch (err) {
+        // fetch says only "Failed to fetch": say which call, and that no answer came.
+        if (signal?.aborted) throw err;
+        throw new ApiError(`${method} ${path}: could not reach drainplane (${(err as Error).message})`, 0, []);
+      }
       if (res.status === 401 && !asked) {
         const why = token === undefined ? `${method} ${path} needs the API token.` : `The API refused the token for ${method} ${path}.`;
         if ((await this.tokens.ask(why)) !== undefined) continue;

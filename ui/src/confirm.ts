@@ -11,6 +11,9 @@ export interface ConfirmOptions {
   readonly confirm: string;
 }
 
+/** Settles the confirmation still waiting for its close event, as declined. */
+let settlePending: (() => void) | undefined;
+
 export function confirmAction(options: ConfirmOptions): Promise<boolean> {
   const dialog = byId<HTMLDialogElement>('confirm-dialog');
   const ok = byId<HTMLButtonElement>('confirm-ok');
@@ -19,15 +22,23 @@ export function confirmAction(options: ConfirmOptions): Promise<boolean> {
   byId('confirm-title').textContent = options.title;
   replaceContent(byId('confirm-body'), options.body);
   ok.textContent = options.confirm;
+  // The close event of a dialog closed by Escape is queued behind input: a key that opens the
+  // dialog again can come first. That late event must neither answer this confirmation (the
+  // dialog is open again) nor leave the earlier one waiting for the next close.
+  settlePending?.();
   return new Promise((resolve) => {
-    dialog.addEventListener(
-      'close',
-      () => {
-        returnTo?.focus();
-        resolve(dialog.returnValue === 'ok');
-      },
-      { once: true },
-    );
+    const onClose = (): void => {
+      if (dialog.open) return;
+      dialog.removeEventListener('close', onClose);
+      settlePending = undefined;
+      returnTo?.focus();
+      resolve(dialog.returnValue === 'ok');
+    };
+    settlePending = () => {
+      dialog.removeEventListener('close', onClose);
+      resolve(false);
+    };
+    dialog.addEventListener('close', onClose);
     dialog.returnValue = '';
     dialog.showModal();
     back.focus();

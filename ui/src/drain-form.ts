@@ -6,7 +6,7 @@
 import { ApiError, type Api } from './api.js';
 import { confirmAction } from './confirm.js';
 import { byId, fieldText, h, replaceContent } from './dom.js';
-import { count, drainedAtText, localityText } from './format.js';
+import { byIdNaturally, count, drainedAtText, localityText, nodesText } from './format.js';
 import type { Store } from './store.js';
 import type { DrainDigest, DrainMeasure, DrainPreview, DrainRequest, FieldError } from './types.js';
 
@@ -67,18 +67,26 @@ export class DrainForm {
     this.#showDependentFields();
   }
 
+  /** Shows the form (its address is #/drains/new), focused on its first field. */
   open(): void {
+    if (!this.#section.hidden) return;
     this.#section.hidden = false;
     byId('new-drain').setAttribute('aria-expanded', 'true');
     this.#form.querySelector<HTMLInputElement>('input[name="cluster"]')!.focus();
     void this.#runPreview();
   }
 
-  close(): void {
+  /** Hides the form, its fields kept (the address left #/drains/new). */
+  hide(): void {
     this.#section.hidden = true;
-    const opener = byId('new-drain');
-    opener.setAttribute('aria-expanded', 'false');
-    opener.focus();
+    byId('new-drain').setAttribute('aria-expanded', 'false');
+  }
+
+  /** Closes the form by the operator's choice: back to the drains, focus back on the opener. */
+  close(): void {
+    location.hash = '#/drains';
+    this.hide();
+    byId('new-drain').focus();
   }
 
   /** Shows the inputs that apply to the choices made (egress timing only for scope all, ...). */
@@ -133,8 +141,7 @@ export class DrainForm {
     try {
       const drain = await this.api.post<{ id: string }>('/v1/drains', request);
       const digest = await this.api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(drain.id)}/summary`);
-      this.#section.hidden = true;
-      byId('new-drain').setAttribute('aria-expanded', 'false');
+      this.hide();
       this.started(digest);
     } catch (err) {
       this.#showErrors(err instanceof ApiError && err.fields.length > 0 ? err.fields : [{ field: '', message: (err as Error).message }]);
@@ -200,7 +207,7 @@ export class DrainForm {
         h(
           'ul',
           {},
-          errors.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message)),
+          groupErrors(errors).map((g) => h('li', {}, g.text, g.nodes.length > 0 ? ` (${nodesText(g.nodes.length)}: ${idsText(g.nodes)})` : '')),
         ),
       ),
     );
@@ -243,6 +250,30 @@ function renderPreview(p: DrainPreview): HTMLElement {
         )
       : null,
   );
+}
+
+const NODE_ERROR = /^node (\S+): (.*)$/s;
+const IDS_SHOWN = 10;
+
+/**
+ * One line per distinct error, with the nodes it is about: a check that fails on every node
+ * (no admin address, say) says so once, not once per node.
+ */
+function groupErrors(errors: readonly FieldError[]): { text: string; nodes: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const e of errors) {
+    const [, node, why] = NODE_ERROR.exec(e.message) ?? [undefined, undefined, e.message];
+    const text = e.field ? `${e.field}: ${why}` : why;
+    const nodes = groups.get(text) ?? [];
+    if (node !== undefined) nodes.push(node);
+    groups.set(text, nodes);
+  }
+  return [...groups].map(([text, nodes]) => ({ text, nodes: nodes.sort(byIdNaturally) }));
+}
+
+function idsText(ids: readonly string[]): string {
+  const more = ids.length - IDS_SHOWN;
+  return ids.slice(0, IDS_SHOWN).join(', ') + (more > 0 ? ` and ${count(more)} more` : '');
 }
 
 function fillDatalist(id: string, values: readonly string[]): void {

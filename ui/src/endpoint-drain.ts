@@ -30,7 +30,8 @@ export function endpointFacts(spec: DrainSpec, t: EndpointTarget): [string, stri
   ];
 }
 
-export function renderEndpointNodes(d: DrainDigest, p: PhaseDigest): HTMLElement {
+/** `rows`: the phase's nodes worth a row (those waiting for their batch left out). */
+export function renderEndpointNodes(d: DrainDigest, p: PhaseDigest, rows: readonly NodeDigest[]): HTMLElement {
   const col = (label: string, cls = '') => h('th', { scope: 'col', class: cls }, label);
   return h(
     'div',
@@ -38,7 +39,7 @@ export function renderEndpointNodes(d: DrainDigest, p: PhaseDigest): HTMLElement
     h(
       'table',
       { class: 'drain-nodes endpoint-nodes' },
-      h('caption', {}, nodesCaption('Envoys holding the endpoints', p.nodes.length, p.total)),
+      h('caption', {}, nodesCaption('Envoys holding the endpoints', rows.length, p.total - (p.counts.waiting ?? 0))),
       h(
         'thead',
         {},
@@ -55,7 +56,7 @@ export function renderEndpointNodes(d: DrainDigest, p: PhaseDigest): HTMLElement
           col('Deadline'),
         ),
       ),
-      p.nodes.map((n) => renderNodeEndpoints(n, d.state !== 'running')),
+      rows.map((n) => renderNodeEndpoints(n, d.state !== 'running')),
     ),
   );
 }

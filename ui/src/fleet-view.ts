@@ -65,12 +65,26 @@ export function fleetView(store: Store, nodes: NodeList): void {
     fillZones(form, summary, fieldText(new FormData(form), 'cluster'));
   });
 
+  // The filter as the address gives it (opened cold, or the back button): the form shows it.
+  store.watch(['filter'], ({ filter, summary }) => {
+    if (JSON.stringify(readForm()) === JSON.stringify(filter)) return;
+    const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+    field('q').value = filter.q;
+    setSelect(form, 'cluster', filter.cluster);
+    fillZones(form, summary, filter.cluster);
+    setSelect(form, 'zone', filter.zone);
+    setSelect(form, 'state', filter.state);
+    field('connected').checked = filter.connected;
+  });
+
   // Redrawn when a page comes (the event stream says when it is worth fetching), not per summary.
   store.watch(['nodes', 'nodesError'], ({ nodes: shown, nodesError, summary }) => {
     const page = shown.page;
     const first = shown.previous.length * PAGE_SIZE;
     prev.disabled = shown.previous.length === 0;
     next.disabled = !page?.nextCursor;
+    // One page: no paging to offer.
+    prev.hidden = next.hidden = prev.disabled && next.disabled;
     if (nodesError !== undefined) {
       replaceContent(table, h('p', { class: 'error', role: 'alert' }, nodesError));
       return;
@@ -86,12 +100,20 @@ function renderTotals(s: FleetSummary): HTMLElement[] {
   const item = (label: string, value: string, ...extra: (HTMLElement | string)[]) =>
     h('div', { class: 'total' }, h('dt', {}, label), h('dd', {}, h('span', { class: 'big' }, value), ...extra));
   return [
-    item('Nodes', count(s.nodes.total), ' ', badge('connected', `${count(s.nodes.connected)}`)),
+    item('Nodes', count(s.nodes.total), ...connectedBadges(s.nodes.total, s.nodes.connected)),
     item('NACKing', count(s.nodes.nacking), s.nodes.nacking > 0 ? badge('nack') : ''),
     item('Listeners serving', count(s.listeners.serving), ' ', badge('serving')),
     item('Listeners draining', count(s.listeners.draining), ' ', badge('draining')),
     item('Listeners gone', count(s.listeners.gone), ' ', badge('gone')),
     item('Drains running', count(s.drains.running), ' ', h('a', { href: '#/drains' }, 'see drains')),
+  ];
+}
+
+/** Connected and disconnected nodes, each said only when there are some: never a green "connected 0". */
+function connectedBadges(total: number, connected: number): HTMLElement[] {
+  return [
+    ...(connected > 0 ? [badge('connected', count(connected))] : []),
+    ...(total > connected ? [badge('disconnected', count(total - connected))] : []),
   ];
 }
 

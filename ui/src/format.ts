@@ -40,6 +40,14 @@ export function count(n: number): string {
   return n.toLocaleString('en');
 }
 
+/** "1 node", "58 nodes". */
+export function nodesText(n: number): string {
+  return `${count(n)} ${n === 1 ? 'node' : 'nodes'}`;
+}
+
+/** Ids in the order they are read: `10.2.1.2` before `10.2.1.10` (the API lists nodes so too). */
+export const byIdNaturally = new Intl.Collator('en', { numeric: true }).compare;
+
 /** "12s", "4m05s", "2h03m". */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -59,10 +67,15 @@ export function untilDeadline(iso: string): HTMLElement {
   return h('time', { datetime: iso, 'data-deadline': '' }, deadlineText(iso));
 }
 
-/** Once a second, times on the page move on without anything being fetched or redrawn. */
-export function tickClock(): void {
+/**
+ * Once a second, times on the page move on without anything being fetched or redrawn. Deadlines
+ * stand still while `frozen()`: with the daemon out of reach, a countdown would claim the node is
+ * still followed.
+ */
+export function tickClock(frozen: () => boolean): void {
   window.setInterval(() => {
     for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-ago]')) el.textContent = agoText(el.dateTime);
+    if (frozen()) return;
     for (const el of document.querySelectorAll<HTMLTimeElement>('time[data-deadline]')) el.textContent = deadlineText(el.dateTime);
   }, 1000);
 }

@@ -1,7 +1,8 @@
 /**
  * The console's entry point: wires the API client, the store, the live event stream and the
- * views, and maps the address (#/fleet, #/drains, #/drains/ID) to the view shown.
+ * views, and keeps the address (address.ts) and the view shown in step.
  */
+import { fleetAddress, filterOf, routeOf } from './address.js';
 import { Announcer } from './announcer.js';
 import { Api } from './api.js';
 import { byId } from './dom.js';
@@ -11,7 +12,8 @@ import { fleetView } from './fleet-view.js';
 import { tickClock } from './format.js';
 import { NodeList } from './node-list.js';
 import { followEvents } from './sse.js';
-import { NO_FILTER, Store, type ConsoleState } from './store.js';
+import { isStale, staleBanner } from './stale.js';
+import { Store } from './store.js';
 import { TokenDialog } from './token.js';
 import type { DrainDigest, FleetEvent } from './types.js';
 
@@ -21,7 +23,7 @@ const store = new Store({
   live: { state: 'connecting' },
   summary: undefined,
   drains: new Map(),
-  filter: NO_FILTER,
+  filter: filterOf(location.hash),
   nodes: { page: undefined, cursor: undefined, previous: [] },
   nodesError: undefined,
   route: routeOf(location.hash),
@@ -29,7 +31,8 @@ const store = new Store({
 const announcer = new Announcer();
 const nodes = new NodeList(api, store);
 
-tickClock();
+tickClock(() => isStale(store.state.live));
+staleBanner(store);
 fleetView(store, nodes);
 drainView(store, api, (message) => announcer.say(message));
 const form = new DrainForm(api, store, (drain) => {
@@ -37,23 +40,30 @@ const form = new DrainForm(api, store, (drain) => {
   announcer.say(`Drain ${drain.id} started.`);
   location.hash = `#/drains/${drain.id}`;
 });
-byId('new-drain').addEventListener('click', () => form.open());
+byId('new-drain').addEventListener('click', () => {
+  location.hash = '#/drains/new';
+  // At once, not at the hashchange: a keyboard user types into the form right away.
+  form.open();
+});
 
 function putDrain(d: DrainDigest): void {
   store.update({ drains: new Map(store.state.drains).set(d.id, d) });
 }
 
-// Views and tabs: the address says which view is shown, so the back button and links work.
-function routeOf(hash: string): ConsoleState['route'] {
-  const drain = /^#\/drains\/([\w-]+)$/.exec(hash)?.[1];
-  if (drain !== undefined) return { view: 'drains', drain };
-  return { view: hash.startsWith('#/drains') ? 'drains' : 'fleet' };
-}
+// Views and tabs: the address says which view is shown, so the back button, links and reloads work.
 const tabs = [byId<HTMLButtonElement>('tab-fleet'), byId<HTMLButtonElement>('tab-drains')];
 window.addEventListener('hashchange', () => {
   const route = routeOf(location.hash);
   store.update({ route });
+  if (route.view === 'fleet' && fleetAddress(filterOf(location.hash)) !== fleetAddress(store.state.filter)) nodes.filter(filterOf(location.hash));
   if (route.drain !== undefined) byId('drain-detail').querySelector<HTMLElement>('h2')?.focus();
+});
+// The filter in the address, as it changes: replaced, not pushed, so typing a search leaves no trail of entries.
+// Only while the address is the fleet's: a filter applied late (the form's reset waits a tick) must
+// not undo a move to another view whose hashchange is still on its way.
+store.watch(['filter'], ({ filter }) => {
+  const address = fleetAddress(filter);
+  if (routeOf(location.hash).view === 'fleet' && location.hash !== address) history.replaceState(null, '', address);
 });
 store.watch(['route'], ({ route }) => {
   for (const tab of tabs) {
@@ -62,9 +72,11 @@ store.watch(['route'], ({ route }) => {
     tab.tabIndex = selected ? 0 : -1;
     byId(tab.getAttribute('aria-controls')!).hidden = !selected;
   }
+  if (route.form === true) form.open();
+  else form.hide();
 });
 for (const [i, tab] of tabs.entries()) {
-  tab.addEventListener('click', () => (location.hash = tab.id === 'tab-fleet' ? '#/fleet' : '#/drains'));
+  tab.addEventListener('click', () => (location.hash = tab.id === 'tab-fleet' ? fleetAddress(store.state.filter) : '#/drains'));
   // Arrow keys move between tabs, as in every tablist.
   tab.addEventListener('keydown', (e) => {
     const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;

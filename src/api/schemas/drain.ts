@@ -266,6 +266,7 @@ export const drainSummarySchema = ReplyObject({
           startedAt: nullableTime,
         }),
       ),
+      plannedBatches: Type.Integer({ description: 'batches in all: those started, and those its waiting nodes will fill at the batch size' }),
       nodes: Type.Array(nodeDigest, {
         description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
       }),

@@ -3,6 +3,7 @@
  * batch, and only the nodes worth a row (those holding the drain first, with why and their
  * connection history), however many nodes the drain has.
  */
+import { compareNatural } from '../node-order.js';
 import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
 import {
   drainsByLds,
@@ -14,6 +15,7 @@ import {
   type NodeProgress,
   type PhaseProgress,
 } from './model.js';
+import { batchLimit } from './plan.js';
 
 export interface NodeDigest extends NodeProgress {
   /** When the node's deadline in this phase passes (startedAt + deadlineSeconds). */
@@ -44,6 +46,8 @@ export interface PhaseDigest extends Omit<PhaseProgress, 'nodes'> {
   /** Nodes draining now whose connection count is unknown (not measured, or not measurable). */
   readonly connectionsUnknown: number;
   readonly batches: BatchDigest[];
+  /** The batches the phase takes in all: those started, and those its waiting nodes will fill. */
+  readonly plannedBatches: number;
   /** The nodes worth a row: holding first (most connections first), then failed or timed out, then the latest drained, then waiting. */
   readonly nodes: NodeDigest[];
   readonly nodesOmitted: number;
@@ -68,12 +72,14 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
     phases: drain.phases.map((phase, i) => {
       const { nodes, ...rest } = phase;
       const shown = [...nodes].sort(byInterest).slice(0, nodesPerPhase);
+      const started = batches(nodes);
       return {
         ...rest,
         total: nodes.length,
         counts: countByState(nodes),
         ...phaseConnections(nodes),
-        batches: batches(nodes),
+        batches: started,
+        plannedBatches: plannedBatches(drain.spec, phase, started),
         nodes: shown.map((n) => ({
           ...n,
           deadlineAt: n.startedAt && deadlineAt(n.startedAt, phaseDeadlineSeconds(drain.spec, phase.name)),
@@ -146,9 +152,20 @@ const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, fa
 function byInterest(a: NodeProgress, b: NodeProgress): number {
   const rank = RANK[a.state] - RANK[b.state];
   if (rank !== 0) return rank;
-  if (RANK[a.state] === 0) return (openConnections(b) ?? Infinity) - (openConnections(a) ?? Infinity) || a.nodeId.localeCompare(b.nodeId);
+  if (RANK[a.state] === 0) return (openConnections(b) ?? Infinity) - (openConnections(a) ?? Infinity) || compareNatural(a.nodeId, b.nodeId);
   if (a.state === 'drained') return (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
-  return a.nodeId.localeCompare(b.nodeId);
+  return compareNatural(a.nodeId, b.nodeId);
+}
+
+/**
+ * The batches started, and as many more as the waiting nodes fill at the phase's batch size (a
+ * late joiner may yet fill the running batch instead: the number is a plan, not a promise).
+ */
+function plannedBatches(spec: DrainSpec, phase: PhaseProgress, started: readonly BatchDigest[]): number {
+  let waiting = 0;
+  for (const n of phase.nodes) if (n.state === 'waiting') waiting += 1;
+  if (waiting === 0) return started.length;
+  return (started.at(-1)?.batch ?? 0) + Math.ceil(waiting / Math.min(waiting, batchLimit(spec, phase)));
 }
 
 function batches(nodes: readonly NodeProgress[]): BatchDigest[] {

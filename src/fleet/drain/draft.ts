@@ -8,7 +8,7 @@ import type { FleetConfig } from '../config.js';
 import type { NodeStatus } from '../registry.js';
 import { configHasTarget } from '../endpoints/catalog.js';
 import { isEndpointScope, nothingToDrain, type DrainSpec, type EndpointTarget, type NodeProgress, type PhaseProgress } from './model.js';
-import { compareKeys, nodeOrderKey } from '../node-order.js';
+import { compareKeys, compareNatural, nodeOrderKey } from '../node-order.js';
 import { batchLimit, phaseEntry, phaseNames } from './plan.js';
 import { MAX_DRAIN_NODES } from './request-limits.js';
 import { drainSelects } from './selector.js';
@@ -113,7 +113,7 @@ export function describeDraft(draft: DrainDraft, maxIds = 100) {
     matched: draft.matched.length,
     nodes: draft.matched
       .map((n) => n.id)
-      .sort()
+      .sort(compareNatural)
       .slice(0, maxIds),
     groups: [...groups.values()].sort((a, b) => compareKeys(a.order, b.order)).map(({ order: _, ...g }) => g),
     phases: draft.phases.map((p) => {

@@ -1,0 +1,40 @@
+/**
+ * The console's addresses: every view has one, so a link, a reload or the back button opens the
+ * same view. `#/fleet?q=edge&cluster=..&zone=..&state=gone&connected=1` (the node filter),
+ * `#/drains`, `#/drains/new` (the drain form), `#/drains/ID`.
+ */
+import type { ConsoleState, NodeFilter } from './store.js';
+import { NO_FILTER } from './store.js';
+import type { ListenerState } from './types.js';
+
+const STATES: readonly string[] = ['serving', 'draining', 'gone'] satisfies readonly ListenerState[];
+
+export function routeOf(hash: string): ConsoleState['route'] {
+  const path = hash.split('?')[0]!;
+  if (path === '#/drains/new') return { view: 'drains', form: true };
+  const drain = /^#\/drains\/([\w-]+)$/.exec(path)?.[1];
+  if (drain !== undefined) return { view: 'drains', drain };
+  return { view: path.startsWith('#/drains') ? 'drains' : 'fleet' };
+}
+
+/** The node filter an address names; what it does not name is left unfiltered. */
+export function filterOf(hash: string): NodeFilter {
+  const params = new URLSearchParams(hash.split('?')[1] ?? '');
+  const state = params.get('state') ?? '';
+  return {
+    q: params.get('q') ?? '',
+    cluster: params.get('cluster') ?? '',
+    zone: params.get('zone') ?? '',
+    state: STATES.includes(state) ? (state as NodeFilter['state']) : '',
+    connected: params.get('connected') === '1',
+  };
+}
+
+/** The fleet view's address with this filter: only what filters is written. */
+export function fleetAddress(filter: NodeFilter): string {
+  const params = new URLSearchParams();
+  for (const key of ['q', 'cluster', 'zone', 'state'] as const) if (filter[key] !== NO_FILTER[key]) params.set(key, filter[key]);
+  if (filter.connected) params.set('connected', '1');
+  const query = params.toString();
+  return query === '' ? '#/fleet' : `#/fleet?${query}`;
+}
