@@ -115,7 +115,7 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
-    test('the kept connection survives the rotation and new handshakes see the new certificate', async () => {
+    test('the kept connection survives the rotation and new handshakes see the new certificate', async (t) => {
       const envoyProcess = proxy!;
       const d = daemon!.daemon;
       const kept = keepAliveAgent();
@@ -129,6 +129,7 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
       const modifiedBefore = await envoyProcess.stat('listener_manager.listener_modified');
 
       second = await pki!.issue('edge-b', { sans: ['DNS:localhost', 'IP:127.0.0.1'], serial: SERIAL_B });
+      const rotatedAt = Date.now();
       await volume!.update(second);
       await waitUntil(
         'Envoy to ACK the rotated secret',
@@ -138,6 +139,7 @@ function registerRotationSuite(envoy: RealEnvoy, adsApi: AdsApi): void {
         },
         20_000,
       );
+      t.diagnostic(`the rotated secret was ACKed ${Date.now() - rotatedAt} ms after the Secret volume changed`);
 
       // Only the Secret changed: the listener (and everything else) is byte for byte what it was.
       const versionsAfter = d.cache.snapshot(node)!.versions();

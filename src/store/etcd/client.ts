@@ -142,6 +142,24 @@ export function newer(a: string, b: string | undefined): boolean {
  * resume at all.
  */
 export class EtcdFollower {
+  /**
+   * A follower of values that are only ever put: `put` is told of each, and after a gap of
+   * every one there is again.
+   */
+  static ofPuts(
+    client: Etcd3,
+    target: { readonly key: string } | { readonly prefix: string },
+    put: (kv: IKeyValue) => void,
+    logger: Logger,
+  ): EtcdFollower {
+    const reread = async (): Promise<string> => {
+      const res = await ('key' in target ? client.get(target.key) : client.getAll().prefix(target.prefix)).exec();
+      for (const kv of res.kvs) put(kv);
+      return res.header.revision;
+    };
+    return new EtcdFollower(client, target, { put, delete: () => {} }, reread, logger);
+  }
+
   #watcher: Watcher | undefined;
   #closed = false;
   #abandon: (() => void) | undefined;

@@ -20,17 +20,7 @@ export class EtcdConfigStore implements ConfigStore {
     private readonly replica: string,
     private readonly logger: Logger,
   ) {
-    this.#follower = new EtcdFollower(
-      client,
-      { key: keys.configCurrent() },
-      { put: (kv) => this.#stored(kv), delete: () => {} },
-      async () => {
-        const res = await this.client.get(this.keys.configCurrent()).exec();
-        if (res.kvs[0]) this.#stored(res.kvs[0]);
-        return res.header.revision;
-      },
-      logger,
-    );
+    this.#follower = EtcdFollower.ofPuts(client, { key: keys.configCurrent() }, (kv) => this.#stored(kv), logger);
   }
 
   /** Starts following `config/current`. */

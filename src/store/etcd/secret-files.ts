@@ -28,17 +28,7 @@ export class EtcdSecretFileStore implements SecretFileStore {
     private readonly replica: string,
     private readonly logger: Logger,
   ) {
-    this.#follower = new EtcdFollower(
-      client,
-      { prefix: keys.secretFiles() },
-      { put: (kv) => this.#stored(kv), delete: () => {} },
-      async () => {
-        const res = await this.client.getAll().prefix(this.keys.secretFiles()).exec();
-        for (const kv of res.kvs) this.#stored(kv);
-        return res.header.revision;
-      },
-      logger,
-    );
+    this.#follower = EtcdFollower.ofPuts(client, { prefix: keys.secretFiles() }, (kv) => this.#stored(kv), logger);
   }
 
   async start(): Promise<void> {
