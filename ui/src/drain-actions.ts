@@ -42,9 +42,10 @@ export class DrainActions {
 
   async #act(d: DrainDigest, verb: Verb): Promise<void> {
     if (!(await confirmAction(confirmation(d, verb)))) return;
+    // The last error goes as the next try is sent: an update drawn while it is on its way must not show it.
+    this.#errors.delete(d.id);
     try {
       await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/${verb === 'restore' ? 'cancel' : verb}`);
-      this.#errors.delete(d.id);
       this.report(DONE[verb](d.id));
     } catch (err) {
       this.#errors.set(d.id, (err as Error).message);

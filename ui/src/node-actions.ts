@@ -63,9 +63,10 @@ export class NodeActions {
           },
     );
     if (!ok) return;
+    // The last error goes as the next try is sent: an update drawn while it is on its way must not show it.
+    this.#errors.delete(key(d, n));
     try {
       await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/nodes/${encodeURIComponent(n.nodeId)}/${verb}`);
-      this.#errors.delete(key(d, n));
       this.report(`Drain ${d.id}: node ${n.nodeId} ${verb === 'skip' ? 'skipped' : 'retried'}.`);
     } catch (err) {
       this.#errors.set(key(d, n), (err as Error).message);
