@@ -113,7 +113,7 @@ describe('the console in a browser', { skip: !haveChromium && NO_CHROMIUM, timeo
     const dialog = page.getByRole('dialog', { name: 'Start draining 4 node(s)?' });
     await dialog.waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-back', 'focus starts on the safe choice');
-    await dialog.getByRole('button', { name: 'Start the drain' }).click();
+    await dialog.getByRole('button', { name: 'Drain 4 nodes' }).click();
 
     await page.waitForURL(/#\/drains\/drn_\w+$/);
     completed = new URL(page.url()).hash.replace('#/drains/', '');
@@ -162,7 +162,9 @@ describe('the console in a browser', { skip: !haveChromium && NO_CHROMIUM, timeo
     await form.getByLabel('Batches').selectOption('');
     await waitForText(page.locator('#drain-preview'), 'Matches 4 connected node(s)');
     await page.getByRole('button', { name: 'Review and start…' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Start the drain' }).click();
+    // The whole mesh cluster at once: its name is typed before the drain can start.
+    await page.getByRole('dialog').getByLabel('Type mesh to confirm').fill('mesh');
+    await page.getByRole('dialog').getByRole('button', { name: 'Drain 4 nodes' }).click();
     await page.waitForURL((url) => /#\/drains\/drn_\w+$/.test(url.hash) && !url.hash.endsWith(completed));
     const id = new URL(page.url()).hash.replace('#/drains/', '');
     const detail = page.locator('#drain-detail');

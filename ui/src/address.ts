@@ -1,7 +1,7 @@
 /**
  * The console's addresses: every view has one, so a link, a reload or the back button opens the
  * same view. `#/fleet?q=edge&cluster=..&zone=..&state=gone&connected=1` (the node filter),
- * `#/drains`, `#/drains/new` (the drain form), `#/drains/ID`.
+ * `#/drains`, `#/drains/new` (the drain form), `#/drains/ID`, `#/nodes/ID` (a node's page).
  */
 import type { ConsoleState, NodeFilter } from './store.js';
 import { NO_FILTER } from './store.js';
@@ -14,6 +14,9 @@ export function routeOf(hash: string): ConsoleState['route'] {
   if (path === '#/drains/new') return { view: 'drains', form: true };
   const drain = /^#\/drains\/([\w-]+)$/.exec(path)?.[1];
   if (drain !== undefined) return { view: 'drains', drain };
+  // Node ids are the operator's (dots, slashes, colons): written encoded, read decoded.
+  const node = /^#\/nodes\/(.+)$/.exec(path)?.[1];
+  if (node !== undefined) return { view: 'fleet', node: decodeURIComponent(node) };
   return { view: path.startsWith('#/drains') ? 'drains' : 'fleet' };
 }
 
@@ -37,4 +40,9 @@ export function fleetAddress(filter: NodeFilter): string {
   if (filter.connected) params.set('connected', '1');
   const query = params.toString();
   return query === '' ? '#/fleet' : `#/fleet?${query}`;
+}
+
+/** The address of a node's page. */
+export function nodeAddress(id: string): string {
+  return `#/nodes/${encodeURIComponent(id)}`;
 }

@@ -1,6 +1,6 @@
 /**
  * What can be done to a drain from its page, and only what applies to it now: a running drain is
- * cancelled or has its egress phase started; one that ended (completed, timed out, failed) is
+ * paused or resumed, cancelled or has its egress phase started; one that ended (completed, timed out, failed) is
  * restored: the same cancel, which the API accepts after the end, brings back what it removed.
  * Each is confirmed first. An action that does not go through says why beside its button, until
  * the next try; the drain is shown as the daemon has it, never as the action hoped.
@@ -13,7 +13,7 @@ import { daemonButton } from './stale.js';
 import type { Store } from './store.js';
 import type { DrainDigest } from './types.js';
 
-type Verb = 'cancel' | 'advance' | 'restore';
+type Verb = 'pause' | 'resume' | 'cancel' | 'advance' | 'restore';
 
 export class DrainActions {
   /** The last failure of an action, by drain id: shown until an action on that drain goes through. */
@@ -42,9 +42,10 @@ export class DrainActions {
 
   async #act(d: DrainDigest, verb: Verb): Promise<void> {
     if (!(await confirmAction(confirmation(d, verb)))) return;
+    // The last error goes as the next try is sent: an update drawn while it is on its way must not show it.
+    this.#errors.delete(d.id);
     try {
-      await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/${verb === 'advance' ? 'advance' : 'cancel'}`);
-      this.#errors.delete(d.id);
+      await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/${verb === 'restore' ? 'cancel' : verb}`);
       this.report(DONE[verb](d.id));
     } catch (err) {
       this.#errors.set(d.id, (err as Error).message);
@@ -55,12 +56,16 @@ export class DrainActions {
 }
 
 const BUTTONS: Readonly<Record<Verb, { label: string; cls: string }>> = {
+  pause: { label: 'Pause…', cls: '' },
+  resume: { label: 'Resume…', cls: '' },
   advance: { label: 'Start egress phase…', cls: '' },
   cancel: { label: 'Cancel drain…', cls: 'danger' },
   restore: { label: 'Restore…', cls: 'danger' },
 };
 
 const DONE: Readonly<Record<Verb, (id: string) => string>> = {
+  pause: (id) => `Drain ${id} paused.`,
+  resume: (id) => `Drain ${id} resumed.`,
   advance: (id) => `Drain ${id}: egress phase started.`,
   cancel: (id) => `Drain ${id} cancelled.`,
   restore: (id) => `Drain ${id} restored.`,
@@ -69,7 +74,7 @@ const DONE: Readonly<Record<Verb, (id: string) => string>> = {
 function applicable(d: DrainDigest): Verb[] {
   if (d.state === 'running') {
     const egressWaits = !endpointTarget(d.spec) && d.phases.length === 2 && d.phases[1]!.state === 'pending';
-    return egressWaits ? ['advance', 'cancel'] : ['cancel'];
+    return [d.paused ? 'resume' : 'pause', ...(egressWaits ? (['advance'] as const) : []), 'cancel'];
   }
   // Nothing to restore after a cancel, a drain made history, or Envoy's drain_listeners (it cannot be undone).
   if (d.state === 'cancelled' || d.retired || d.spec.method === 'drain-listeners') return [];
@@ -81,6 +86,14 @@ function confirmation(d: DrainDigest, verb: Verb): ConfirmOptions {
     ? 'the endpoints it marked DRAINING (or left out) serve again on every node.'
     : 'the listeners it removed or changed come back on its nodes.';
   switch (verb) {
+    case 'pause':
+      return {
+        title: `Pause drain ${d.id}?`,
+        body: h('p', {}, 'No batch or phase starts until it is resumed; nodes already draining go on to their end or their deadline.'),
+        confirm: 'Pause the drain',
+      };
+    case 'resume':
+      return { title: `Resume drain ${d.id}?`, body: h('p', {}, 'The next batch starts at once.'), confirm: 'Resume the drain' };
     case 'cancel':
       return { title: `Cancel drain ${d.id}?`, body: h('p', {}, `The drain ends now and ${restored}`), confirm: 'Cancel the drain' };
     case 'restore':

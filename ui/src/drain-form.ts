@@ -7,6 +7,7 @@ import { ApiError, type Api } from './api.js';
 import { confirmAction } from './confirm.js';
 import { byId, fieldText, h, replaceContent } from './dom.js';
 import { byIdNaturally, count, drainedAtText, localityText, nodesText } from './format.js';
+import { renderRadius, typedWord } from './radius.js';
 import type { Store } from './store.js';
 import type { DrainDigest, DrainMeasure, DrainPreview, DrainRequest, FieldError } from './types.js';
 
@@ -132,10 +133,12 @@ export class DrainForm {
     const preview = await this.#runPreview();
     const request = this.#request();
     if (!preview || 'error' in request || this.#latest?.key !== JSON.stringify(request)) return;
+    const word = typedWord(preview);
     const ok = await confirmAction({
       title: `Start draining ${count(preview.matched)} node(s)?`,
-      body: renderPreview(preview),
-      confirm: 'Start the drain',
+      body: [renderRadius(preview), renderPreview(preview)],
+      confirm: `Drain ${nodesText(preview.matched)}`,
+      ...(word !== undefined && { typed: word }),
     });
     if (!ok) return;
     try {

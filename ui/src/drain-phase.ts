@@ -4,10 +4,13 @@
  * started too: "batch 2 of 3"), and the nodes worth a row. Phases read in the order they matter:
  * the running one first; a finished phase is folded while another runs.
  */
+import { nodeAddress } from './address.js';
 import { connectionChart } from './chart.js';
 import { h, type Child } from './dom.js';
+import { atMostText, batchLeft } from './drain-overview.js';
 import { renderEndpointNodes, endpointTarget } from './endpoint-drain.js';
 import { ago, badge, count, nodesText, openConnectionsText } from './format.js';
+import type { NodeActions } from './node-actions.js';
 import { nodesCaption, nodeCells } from './node-cells.js';
 import type { DrainDigest, NodeDigest, PhaseDigest } from './types.js';
 
@@ -16,9 +19,9 @@ export type Folding = Map<string, boolean>;
 
 const ORDER = { running: 0, pending: 1, done: 2 } as const;
 
-export function renderPhases(d: DrainDigest, folding: Folding): HTMLElement[] {
+export function renderPhases(d: DrainDigest, folding: Folding, actions: NodeActions): HTMLElement[] {
   const ordered = [...d.phases].sort((a, b) => ORDER[a.state] - ORDER[b.state]);
-  return ordered.map((p) => renderPhase(d, p, folding));
+  return ordered.map((p) => renderPhase(d, p, folding, actions));
 }
 
 /** A bar of the nodes drained: timed out and failed nodes finished, but did not drain. */
@@ -41,7 +44,7 @@ function phaseLook(d: DrainDigest, p: PhaseDigest): Parameters<typeof badge>[0] 
   return p.counts.failed ? 'failed' : p.counts.timed_out ? 'timed_out' : 'done';
 }
 
-function renderPhase(d: DrainDigest, p: PhaseDigest, folding: Folding): HTMLElement {
+function renderPhase(d: DrainDigest, p: PhaseDigest, folding: Folding, actions: NodeActions): HTMLElement {
   const ended = d.state !== 'running';
   const drained = p.counts.drained ?? 0;
   const waiting = p.counts.waiting ?? 0;
@@ -76,8 +79,8 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, folding: Folding): HTMLElem
   // Waiting nodes make empty rows: the batches not started say where they stand.
   const rows = p.nodes.filter((n) => n.state !== 'waiting');
   const body: Child[] = [
-    p.state === 'pending' ? null : renderBatches(p),
-    rows.length === 0 ? null : endpointTarget(d.spec) ? renderEndpointNodes(d, p, rows) : renderNodes(d, p, rows),
+    p.state === 'pending' ? null : renderBatches(d, p),
+    rows.length === 0 ? null : endpointTarget(d.spec) ? renderEndpointNodes(d, p, rows) : renderNodes(d, p, rows, actions),
   ];
   const attrs = { class: `phase${p.state === 'running' ? ' current' : ''}`, 'data-phase': p.name, 'aria-labelledby': headingId };
   if (ended || p.state !== 'done') return h('section', attrs, head, body);
@@ -88,7 +91,9 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, folding: Folding): HTMLElem
   return details;
 }
 
-function renderBatches(p: PhaseDigest): HTMLElement | null {
+function renderBatches(d: DrainDigest, p: PhaseDigest): HTMLElement | null {
+  // Time left only where it still runs down: not in a paused drain, nor one that ended.
+  const counting = d.state === 'running' && d.paused === undefined;
   if (p.plannedBatches === 0) return null;
   const started = new Map(p.batches.map((b) => [b.batch, b]));
   const items: HTMLElement[] = [];
@@ -100,6 +105,7 @@ function renderBatches(p: PhaseDigest): HTMLElement | null {
       continue;
     }
     const notDrained = b.finished - b.drained;
+    const left = counting && b.finished < b.nodes ? batchLeft(p, b.batch) : undefined;
     items.push(
       h(
         'li',
@@ -108,20 +114,22 @@ function renderBatches(p: PhaseDigest): HTMLElement | null {
         drainedBar(`batch ${b.batch}`, b.drained, b.nodes),
         ` ${b.drained}/${b.nodes} drained`,
         notDrained > 0 ? `, ${notDrained} did not drain` : '',
+        left === undefined ? null : h('span', { class: 'sub batch-left' }, `${atMostText(left)} (by its deadlines)`),
       ),
     );
   }
   return h('ol', { class: 'batches', 'aria-label': `${p.name} batches` }, items);
 }
 
-function renderNodes(d: DrainDigest, p: PhaseDigest, rows: readonly NodeDigest[]): HTMLElement {
+function renderNodes(d: DrainDigest, p: PhaseDigest, rows: readonly NodeDigest[], actions: NodeActions): HTMLElement {
   const col = (label: string, cls = '') => h('th', { scope: 'col', class: cls }, label);
+  const withActions = actions.any(d, rows);
   return h(
     'div',
     { class: 'scroll' },
     h(
       'table',
-      { class: 'drain-nodes' },
+      { class: 'drain-nodes cards' },
       h('caption', {}, nodesCaption(`Nodes of the ${p.name} phase`, rows.length, p.total - (p.counts.waiting ?? 0))),
       h(
         'thead',
@@ -136,29 +144,31 @@ function renderNodes(d: DrainDigest, p: PhaseDigest, rows: readonly NodeDigest[]
           col('Over time'),
           col('Holding the drain'),
           col('Deadline'),
+          withActions ? h('td', {}) : null,
         ),
       ),
       h(
         'tbody',
         {},
-        rows.map((n) => renderNode(n, d.state !== 'running')),
+        rows.map((n) => renderNode(d, n, withActions ? actions : undefined)),
       ),
     ),
   );
 }
 
-function renderNode(n: NodeDigest, drainEnded: boolean): HTMLElement {
+function renderNode(d: DrainDigest, n: NodeDigest, actions: NodeActions | undefined): HTMLElement {
   const until = n.finishedAt ? Date.parse(n.finishedAt) : Date.now();
-  const cells = nodeCells(n, drainEnded);
+  const cells = nodeCells(n, d.state !== 'running', 1, d.paused !== undefined);
   return h(
     'tr',
     { 'data-node': n.nodeId },
-    h('th', { scope: 'row' }, h('span', { class: 'id' }, n.nodeId)),
-    h('td', { class: 'num' }, n.batch ?? '–'),
+    h('th', { scope: 'row' }, h('a', { class: 'id', href: nodeAddress(n.nodeId), 'data-key': `node:${n.nodeId}` }, n.nodeId)),
+    h('td', { class: 'num', 'data-label': 'Batch' }, n.batch ?? '–'),
     cells.state,
-    h('td', { class: 'num' }, n.connections === null ? (cells.open ? 'unknown' : '–') : count(n.connections)),
-    h('td', {}, connectionChart(n.history, until)),
+    h('td', { class: 'num', 'data-label': 'Connections' }, n.connections === null ? (cells.open ? 'unknown' : '–') : count(n.connections)),
+    h('td', { class: 'over-time' }, connectionChart(n.history, until)),
     cells.why,
     cells.deadline,
+    actions ? h('td', {}, actions.render(d, n)) : null,
   );
 }

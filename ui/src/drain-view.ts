@@ -4,10 +4,12 @@
  */
 import type { Api } from './api.js';
 import { DrainActions } from './drain-actions.js';
+import { renderOverview } from './drain-overview.js';
 import { drainedBar, notDrainedText, renderPhases, type Folding } from './drain-phase.js';
 import { byId, h, replaceContent, type Child } from './dom.js';
 import { endpointFacts, endpointTarget } from './endpoint-drain.js';
 import { ago, badge, drainedAtText, duration, scopeText, selectorText } from './format.js';
+import { NodeActions } from './node-actions.js';
 import type { Store } from './store.js';
 import type { DrainDigest, PhaseDigest } from './types.js';
 
@@ -26,7 +28,7 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
       } else draw(); // the drain shown as it was, with the action's error beside its buttons
     }
   };
-  const actions = new DrainActions(api, store, read, report);
+  const actions = { drain: new DrainActions(api, store, read, report), nodes: new NodeActions(api, store, read, report) };
 
   // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
   let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
@@ -109,7 +111,7 @@ function listenerFacts(spec: DrainDigest['spec'], d: DrainDigest): [string, stri
   ];
 }
 
-function renderDrain(d: DrainDigest, actions: DrainActions, folding: Folding): Child[] {
+function renderDrain(d: DrainDigest, actions: { drain: DrainActions; nodes: NodeActions }, folding: Folding): Child[] {
   const target = endpointTarget(d.spec);
   const spec = d.spec;
   const facts: [string, string | HTMLElement][] = target ? endpointFacts(spec, target) : listenerFacts(spec, d);
@@ -124,7 +126,19 @@ function renderDrain(d: DrainDigest, actions: DrainActions, folding: Folding): C
       { class: 'facts' },
       facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))),
     ),
-    actions.render(d),
+    // Said where it cannot be missed: a paused drain looks much like one that waits on its nodes.
+    d.paused && d.state === 'running'
+      ? h(
+          'p',
+          { class: 'paused' },
+          badge('waiting', 'paused'),
+          ` Paused since ${new Date(d.paused.at).toLocaleTimeString('en-GB')} (`,
+          ago(d.paused.at),
+          '): no batch or phase starts until it is resumed.',
+        )
+      : null,
+    actions.drain.render(d),
+    ...renderOverview(d),
     d.warnings.length > 0
       ? h(
           'ul',
@@ -132,6 +146,6 @@ function renderDrain(d: DrainDigest, actions: DrainActions, folding: Folding): C
           d.warnings.map((w) => h('li', {}, badge('nack'), ' ', w)),
         )
       : null,
-    ...renderPhases(d, folding),
+    ...renderPhases(d, folding, actions.nodes),
   ];
 }

@@ -2,6 +2,7 @@
  * The fleet view: totals and per-locality counts (from the server's summary), the node filter,
  * and one page of nodes grouped by cluster and locality, each with its listeners' states.
  */
+import { nodeAddress } from './address.js';
 import { byId, fieldText, h, replaceContent } from './dom.js';
 import { ago, badge, count, localityText } from './format.js';
 import { PAGE_SIZE, type NodeList } from './node-list.js';
@@ -193,7 +194,7 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
           { class: 'group-row' },
           h(
             'th',
-            { scope: 'colgroup', colspan: 5 },
+            { scope: 'colgroup', colspan: 6 },
             localityText({ cluster: n.cluster, ...n.locality }),
             counts ? ` (${count(counts.nodes)} nodes)` : '',
           ),
@@ -204,11 +205,18 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
       h(
         'tr',
         {},
-        h('th', { scope: 'row' }, h('span', { class: 'id' }, n.id), h('span', { class: 'sub' }, n.userAgent)),
-        h('td', {}, badge(n.connected ? 'connected' : 'disconnected')),
+        h(
+          'th',
+          { scope: 'row' },
+          h('a', { class: 'id', href: nodeAddress(n.id), 'data-key': `node:${n.id}` }, n.id),
+          h('span', { class: 'sub' }, n.userAgent),
+        ),
+        h('td', { 'data-label': 'xDS stream' }, badge(n.connected ? 'connected' : 'disconnected')),
+        // Unknown (no gauge report lately) reads as a dash, never as 0.
+        h('td', { class: 'num connections', 'data-label': 'Connections' }, n.connections ? count(n.connections.total) : '—'),
         h(
           'td',
-          {},
+          { 'data-label': 'Listeners' },
           h(
             'ul',
             { class: 'listeners' },
@@ -225,8 +233,8 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
             ),
           ),
         ),
-        h('td', {}, lastAnswer(n)),
-        h('td', {}, n.connected ? ago(n.connectedSince) : ['last seen ', ago(n.lastSeen)]),
+        h('td', { 'data-label': 'Last ACK / NACK' }, lastAnswer(n)),
+        h('td', { 'data-label': 'Connected since' }, n.connected ? ago(n.connectedSince) : ['last seen ', ago(n.lastSeen)]),
       ),
     );
   }
@@ -236,12 +244,21 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
     { class: 'scroll' },
     h(
       'table',
-      { class: 'nodes' },
+      { class: 'nodes cards' },
       h('caption', { class: 'visually-hidden' }, 'Nodes, grouped by cluster and locality'),
       h(
         'thead',
         {},
-        h('tr', {}, col('Node'), col('xDS stream'), col('Listeners (state, role, drain_type)'), col('Last ACK / NACK'), col('Connected since')),
+        h(
+          'tr',
+          {},
+          col('Node'),
+          col('xDS stream'),
+          h('th', { scope: 'col', class: 'num' }, 'Connections'),
+          col('Listeners (state, role, drain_type)'),
+          col('Last ACK / NACK'),
+          col('Connected since'),
+        ),
       ),
       h('tbody', {}, rows),
     ),

@@ -11,6 +11,7 @@ import { drainView } from './drain-view.js';
 import { fleetView } from './fleet-view.js';
 import { tickClock } from './format.js';
 import { NodeList } from './node-list.js';
+import { nodeView } from './node-view.js';
 import { followEvents } from './sse.js';
 import { isStale, staleBanner } from './stale.js';
 import { Store } from './store.js';
@@ -34,6 +35,7 @@ const nodes = new NodeList(api, store);
 tickClock(() => isStale(store.state.live));
 staleBanner(store);
 fleetView(store, nodes);
+const nodePage = nodeView(store, api);
 drainView(store, api, (message) => announcer.say(message));
 const form = new DrainForm(api, store, (drain) => {
   putDrain(drain);
@@ -55,23 +57,28 @@ const tabs = [byId<HTMLButtonElement>('tab-fleet'), byId<HTMLButtonElement>('tab
 window.addEventListener('hashchange', () => {
   const route = routeOf(location.hash);
   store.update({ route });
-  if (route.view === 'fleet' && fleetAddress(filterOf(location.hash)) !== fleetAddress(store.state.filter)) nodes.filter(filterOf(location.hash));
+  const atFleet = route.view === 'fleet' && route.node === undefined;
+  if (atFleet && fleetAddress(filterOf(location.hash)) !== fleetAddress(store.state.filter)) nodes.filter(filterOf(location.hash));
   if (route.drain !== undefined) byId('drain-detail').querySelector<HTMLElement>('h2')?.focus();
+  if (route.node !== undefined) byId('node-detail').querySelector<HTMLElement>('h2')?.focus();
 });
 // The filter in the address, as it changes: replaced, not pushed, so typing a search leaves no trail of entries.
 // Only while the address is the fleet's: a filter applied late (the form's reset waits a tick) must
 // not undo a move to another view whose hashchange is still on its way.
 store.watch(['filter'], ({ filter }) => {
   const address = fleetAddress(filter);
-  if (routeOf(location.hash).view === 'fleet' && location.hash !== address) history.replaceState(null, '', address);
+  const route = routeOf(location.hash);
+  if (route.view === 'fleet' && route.node === undefined && location.hash !== address) history.replaceState(null, '', address);
 });
 store.watch(['route'], ({ route }) => {
   for (const tab of tabs) {
     const selected = tab.id === `tab-${route.view}`;
     tab.setAttribute('aria-selected', String(selected));
     tab.tabIndex = selected ? 0 : -1;
-    byId(tab.getAttribute('aria-controls')!).hidden = !selected;
+    byId(tab.getAttribute('aria-controls')!).hidden = !selected || route.node !== undefined;
   }
+  // A node's page belongs to the fleet: its tab stays selected while the page takes its place.
+  byId('view-node').hidden = route.node === undefined;
   if (route.form === true) form.open();
   else form.hide();
 });
@@ -117,6 +124,7 @@ function restart(): void {
           const event = data as FleetEvent;
           store.update({ summary: event.summary });
           nodes.changed(event);
+          nodePage.changed(event);
         } else if (name === 'drain') {
           const drain = data as DrainDigest;
           announcer.drain(drain);

@@ -24,8 +24,8 @@ export interface ConsoleState {
   /** The page of nodes shown, and the cursors of the pages before it (to go back). */
   readonly nodes: { readonly page: NodePage | undefined; readonly cursor: string | undefined; readonly previous: readonly (string | undefined)[] };
   readonly nodesError: string | undefined;
-  /** The view shown: `fleet`, `drains`, a drain's id, or the drain form (address.ts). */
-  readonly route: { readonly view: 'fleet' | 'drains'; readonly drain?: string; readonly form?: boolean };
+  /** The view shown: `fleet`, `drains`, a drain's id, the drain form, or a node's page (address.ts). */
+  readonly route: { readonly view: 'fleet' | 'drains'; readonly drain?: string; readonly form?: boolean; readonly node?: string };
 }
 
 export type Part = keyof ConsoleState;

@@ -1,0 +1,95 @@
+/**
+ * What a drain weighs, said before it starts, in a real browser: the confirm step shows its share
+ * of the cluster, zones and fleet, the connections open now, a warning when it takes a whole
+ * cluster at once and one naming the nodes it cannot measure; a drain that takes a whole cluster
+ * starts only once the cluster's name is typed, from a button that says what it does.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { demoGroup } from '../support/fleet-configs.js';
+import { DrainingFleet } from '../support/sim-fleet.js';
+import { SimNode } from '../support/sim-node.js';
+import { waitUntil } from '../support/wait.js';
+
+if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
+
+describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout: 120_000 }, () => {
+  let d: TestDaemon;
+  let fleet: DrainingFleet;
+  let silent: SimNode;
+  let browser: Browser;
+
+  before(async () => {
+    d = await startTestDaemon(`groups:${demoGroup({ name: 'edge', cluster: 'edge' })}${demoGroup({ name: 'mesh', cluster: 'mesh' })}`);
+    fleet = await DrainingFleet.connect(
+      d.xdsAddress,
+      [
+        ...['edge-1', 'edge-2'].map((id) => ({ id, cluster: 'edge', region: 'eu', zone: 'eu-a' })),
+        { id: 'edge-3', cluster: 'edge', region: 'eu', zone: 'eu-b' },
+        ...['mesh-1', 'mesh-2', 'mesh-3', 'mesh-4'].map((id) => ({ id, cluster: 'mesh', region: 'eu', zone: 'eu-b' })),
+      ],
+      { connections: 5, stepMs: 200 },
+    );
+    // Reports no gauges: its drain cannot be measured.
+    silent = SimNode.connect(d.xdsAddress, 'edge-silent', { cluster: 'edge', locality: { region: 'eu', zone: 'eu-b' } });
+    await silent.waitForLds((r) => r.resources.length === 2, 'with both listeners');
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    fleet?.close();
+    silent?.close();
+    await d?.close();
+  });
+
+  test('a whole cluster at once: shares, connections, warnings, and the cluster typed before it starts', async () => {
+    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
+    const problems = pageProblems(page, d.apiUrl);
+    const form = page.locator('#drain-form');
+    await form.getByLabel('Cluster').fill('edge');
+    await waitForText(page.locator('#drain-preview'), 'Matches 4 connected node(s)');
+    await page.getByRole('button', { name: 'Review and start…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start draining 4 node(s)?' });
+    await dialog.waitFor();
+    const radius = dialog.locator('.radius');
+    await waitForText(radius, 'Fleet: 4 of 8 nodes (50%)');
+    await waitForText(radius, 'Cluster edge: 4 of 4 nodes (100%)');
+    await waitForText(radius, 'Zone eu/eu-a: 2 of 2 nodes (100%)');
+    await waitForText(radius, 'Zone eu/eu-b: 2 of 6 nodes (33%)');
+    await waitForText(radius, /15 connections open now \(1 node unknown\)/);
+    const warnings = dialog.locator('.radius-warnings');
+    await waitForText(warnings, 'Takes all of cluster edge at once');
+    await waitForText(warnings, 'Takes all of zone eu/eu-a at once');
+    await waitForText(warnings, '1 node cannot be measured: edge-silent');
+    const start = dialog.getByRole('button', { name: 'Drain 4 nodes' });
+    assert.ok(await start.isDisabled(), 'not before the cluster is typed');
+    const typed = dialog.getByLabel('Type edge to confirm');
+    await typed.fill('edg');
+    assert.ok(await start.isDisabled());
+    await typed.fill('edge');
+    assert.ok(await start.isEnabled());
+    await start.click();
+    await page.waitForURL(/#\/drains\/drn_\w+$/);
+    await waitUntil('the drain to start', () => d.daemon.drains.list().length === 1, 5_000);
+    assert.deepEqual(problems, []);
+  });
+
+  test('a small drain in batches asks for no typing and warns of nothing taken at once', async () => {
+    for (const dr of d.daemon.drains.list()) if (dr.state === 'running') await d.daemon.drains.cancel(dr.id);
+    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
+    const form = page.locator('#drain-form');
+    await form.getByLabel('Node ids').fill('mesh-1, mesh-2');
+    await form.getByLabel('Batches').selectOption('size');
+    await waitForText(page.locator('#drain-preview'), 'Matches 2 connected node(s)');
+    await page.getByRole('button', { name: 'Review and start…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start draining 2 node(s)?' });
+    await waitForText(dialog.locator('.radius'), 'Cluster mesh: 2 of 4 nodes (50%)');
+    assert.equal(await dialog.locator('.radius-warnings li').count(), 0);
+    assert.equal(await dialog.getByRole('textbox').count(), 0, 'nothing to type');
+    assert.ok(await dialog.getByRole('button', { name: 'Drain 2 nodes' }).isEnabled());
+    await dialog.getByRole('button', { name: 'Back' }).click();
+  });
+});
