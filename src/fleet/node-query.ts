@@ -26,6 +26,11 @@ export interface NodeQuery {
   readonly maxBytes?: number;
   /** From the previous page's `nextCursor`. */
   readonly cursor?: string;
+  /**
+   * Or the position of the page's first node among the matches, to jump to page N of M. A
+   * cursor stays put while nodes come and go; an offset names a place in the list as it is now.
+   */
+  readonly offset?: number;
 }
 
 export interface NodePage {
@@ -36,6 +41,8 @@ export interface NodePage {
   readonly nextCursor: string | null;
   /** The page size the query asked for. */
   readonly limit: number;
+  /** The position of the page's first node among the matches. */
+  readonly offset: number;
 }
 
 export class BadCursorError extends Error {
@@ -44,7 +51,14 @@ export class BadCursorError extends Error {
   }
 }
 
+export class CursorAndOffsetError extends Error {
+  constructor() {
+    super('offset: give either a cursor or an offset, not both');
+  }
+}
+
 export function queryNodes(read: FleetRead, query: NodeQuery): NodePage {
+  if (query.cursor !== undefined && query.offset !== undefined) throw new CursorAndOffsetError();
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const q = query.q?.trim().toLowerCase() ?? '';
   const matching = read
@@ -61,13 +75,14 @@ export function queryNodes(read: FleetRead, query: NodeQuery): NodePage {
     })
     .map((n) => ({ n, key: nodeOrderKey(n.identity) }))
     .sort((a, b) => compareKeys(a.key, b.key));
-  const start = after === undefined ? 0 : firstAfter(matching, after);
+  const start = after === undefined ? Math.min(query.offset ?? 0, matching.length) : firstAfter(matching, after);
   const end = pageEnd(matching, start, query.limit, query.maxBytes ?? Infinity);
   return {
     nodes: matching.slice(start, end).map((m) => m.n),
     total: matching.length,
     nextCursor: end < matching.length ? encodeCursor(matching[end - 1]!.key) : null,
     limit: query.limit,
+    offset: start,
   };
 }
 

@@ -17,6 +17,7 @@ interface Page {
   total: number;
   nextCursor: string | null;
   limit: number;
+  offset: number;
   next: string | null;
 }
 
@@ -73,6 +74,32 @@ describe('GET /v1/nodes pages', { timeout: 60_000 }, () => {
     const tooBig = await fetch(`${d.apiUrl}/v1/nodes?limit=1001`);
     assert.equal(tooBig.status, 400);
     assert.match(((await tooBig.json()) as { message: string }).message, /limit: must be <= 1000/);
+  });
+
+  test('offset jumps to a page by its position; its next page leads on by cursor', async () => {
+    const ordered = (await get('/v1/nodes?limit=1000')).nodes.map((n) => n.id);
+    const page = await get('/v1/nodes?limit=100&offset=700');
+    assert.equal(page.offset, 700);
+    assert.deepEqual(
+      page.nodes.map((n) => n.id),
+      ordered.slice(700, 800),
+    );
+    assert.match(page.next!, /^\/v1\/nodes\?limit=100&cursor=/);
+    const after = await get(page.next!);
+    assert.equal(after.offset, 800, 'a page reached by cursor says where it starts too');
+    const past = await get('/v1/nodes?limit=100&offset=5000');
+    assert.deepEqual(past.nodes, []);
+    assert.equal(past.total, NODES);
+    assert.equal(past.next, null);
+  });
+
+  test('offset and cursor together, or an offset past its bound, are refused', async () => {
+    const first = await get('/v1/nodes?limit=10');
+    const both = await fetch(`${d.apiUrl}/v1/nodes?offset=20&cursor=${first.nextCursor}`);
+    assert.equal(both.status, 400);
+    assert.match(((await both.json()) as { message: string }).message, /offset/);
+    const far = await fetch(`${d.apiUrl}/v1/nodes?offset=1000001`);
+    assert.equal(far.status, 400);
   });
 
   test('the OpenAPI document gives the page size, its default and its bound', async () => {

@@ -76,17 +76,20 @@ function renderPhase(d: DrainDigest, p: PhaseDigest, folding: Folding, actions: 
       summary.join(' · '),
     ),
   ];
-  // Waiting nodes make empty rows: the batches not started say where they stand.
-  const rows = p.nodes.filter((n) => n.state !== 'waiting');
+  // Waiting nodes make empty rows (the batches not started say where they stand), unless searched for.
+  const searched = p.matches !== null;
+  const rows = searched ? p.nodes : p.nodes.filter((n) => n.state !== 'waiting');
   const body: Child[] = [
     p.state === 'pending' ? null : renderBatches(d, p),
+    searched && rows.length === 0 ? h('p', { class: 'hint' }, `No node of the ${p.name} phase matches`) : null,
     rows.length === 0 ? null : endpointTarget(d.spec) ? renderEndpointNodes(d, p, rows) : renderNodes(d, p, rows, actions),
   ];
   const attrs = { class: `phase${p.state === 'running' ? ' current' : ''}`, 'data-phase': p.name, 'aria-labelledby': headingId };
   if (ended || p.state !== 'done') return h('section', attrs, head, body);
   // Folded while another phase runs, unless the operator unfolded it.
   const key = `${d.id}:${p.name}`;
-  const details = h('details', { ...attrs, open: folding.get(key) ?? false }, h('summary', {}, head), body);
+  // A search unfolds the phases it found nodes in.
+  const details = h('details', { ...attrs, open: folding.get(key) ?? (searched && rows.length > 0) }, h('summary', {}, head), body);
   details.addEventListener('toggle', () => folding.set(key, details.open));
   return details;
 }
@@ -130,7 +133,13 @@ function renderNodes(d: DrainDigest, p: PhaseDigest, rows: readonly NodeDigest[]
     h(
       'table',
       { class: 'drain-nodes cards' },
-      h('caption', {}, nodesCaption(`Nodes of the ${p.name} phase`, rows.length, p.total - (p.counts.waiting ?? 0))),
+      h(
+        'caption',
+        {},
+        p.matches === null
+          ? nodesCaption(`Nodes of the ${p.name} phase`, rows.length, p.total - (p.counts.waiting ?? 0))
+          : nodesCaption(`Nodes of the ${p.name} phase that match`, rows.length, p.matches),
+      ),
       h(
         'thead',
         {},

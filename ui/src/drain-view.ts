@@ -4,6 +4,7 @@
  */
 import type { Api } from './api.js';
 import { DrainActions } from './drain-actions.js';
+import { DrainSearch } from './drain-search.js';
 import { renderOverview } from './drain-overview.js';
 import { drainedBar, notDrainedText, renderPhases, type Folding } from './drain-phase.js';
 import { byId, h, replaceContent, type Child } from './dom.js';
@@ -29,12 +30,18 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
     }
   };
   const actions = { drain: new DrainActions(api, store, read, report), nodes: new NodeActions(api, store, read, report) };
+  const search = new DrainSearch(api, store, () => draw());
+  // The drain as the page shows it: with a search, its matching nodes as rows once they came.
+  const shownDigest = (): DrainDigest | undefined => {
+    const { drains, route } = store.state;
+    return route.drain === undefined ? undefined : (search.digest(route) ?? drains.get(route.drain));
+  };
 
   // The list is short (running and recent drains); the detail is drawn again only when its drain changed.
   let shown: { drains: ReadonlyMap<string, DrainDigest>; route: unknown; detail: DrainDigest | undefined } | undefined;
   const draw = (): void => {
     const { drains, route } = store.state;
-    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
+    const digest = shownDigest();
     if (digest) replaceContent(detail, ...renderDrain(digest, actions, folding));
     shown = { drains, route, detail: digest };
   };
@@ -46,7 +53,8 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
       );
       replaceContent(list, renderList(sorted, route.drain));
     }
-    const digest = route.drain === undefined ? undefined : drains.get(route.drain);
+    search.follow(route, route.drain === undefined ? undefined : drains.get(route.drain));
+    const digest = shownDigest();
     if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
     else if (!digest) {
       replaceContent(detail, h('p', {}, `Loading drain ${route.drain}…`));

@@ -5,7 +5,8 @@
 import { nodeAddress } from './address.js';
 import { byId, fieldText, h, replaceContent } from './dom.js';
 import { ago, badge, count, localityText } from './format.js';
-import { PAGE_SIZE, type NodeList } from './node-list.js';
+import type { NodeList } from './node-list.js';
+import { pager } from './pager.js';
 import type { NodeFilter, Store } from './store.js';
 import type { FleetSummary, LocalityCounts, NodeView, XdsType } from './types.js';
 
@@ -14,13 +15,14 @@ export function fleetView(store: Store, nodes: NodeList): void {
   const totals = byId('fleet-totals');
   const groups = byId('fleet-groups');
   const table = byId('node-table');
-  const pageInfo = byId('page-info');
-  const prev = byId<HTMLButtonElement>('prev-page');
-  const next = byId<HTMLButtonElement>('next-page');
+  pager(store, nodes);
 
+  // A filter changed on the form starts again from its first page, at the page size chosen.
   const readForm = (): NodeFilter => {
     const data = new FormData(form);
     return {
+      ...store.state.filter,
+      pageNumber: 1,
       q: fieldText(data, 'q'),
       cluster: fieldText(data, 'cluster'),
       zone: fieldText(data, 'zone'),
@@ -40,8 +42,6 @@ export function fleetView(store: Store, nodes: NodeList): void {
     nodes.filter(readForm());
   });
   form.addEventListener('reset', () => setTimeout(() => nodes.filter(readForm())));
-  prev.addEventListener('click', () => nodes.previous());
-  next.addEventListener('click', () => nodes.next());
 
   /** Filters the node list to one cluster and zone (from a row of the locality table). */
   const showLocality = (g: LocalityCounts): void => {
@@ -68,7 +68,7 @@ export function fleetView(store: Store, nodes: NodeList): void {
 
   // The filter as the address gives it (opened cold, or the back button): the form shows it.
   store.watch(['filter'], ({ filter, summary }) => {
-    if (JSON.stringify(readForm()) === JSON.stringify(filter)) return;
+    if (JSON.stringify(readForm()) === JSON.stringify({ ...filter, pageNumber: 1 })) return;
     const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
     field('q').value = filter.q;
     setSelect(form, 'cluster', filter.cluster);
@@ -81,18 +81,11 @@ export function fleetView(store: Store, nodes: NodeList): void {
   // Redrawn when a page comes (the event stream says when it is worth fetching), not per summary.
   store.watch(['nodes', 'nodesError'], ({ nodes: shown, nodesError, summary }) => {
     const page = shown.page;
-    const first = shown.previous.length * PAGE_SIZE;
-    prev.disabled = shown.previous.length === 0;
-    next.disabled = !page?.nextCursor;
-    // One page: no paging to offer.
-    prev.hidden = next.hidden = prev.disabled && next.disabled;
     if (nodesError !== undefined) {
       replaceContent(table, h('p', { class: 'error', role: 'alert' }, nodesError));
       return;
     }
     if (!page) return;
-    pageInfo.textContent =
-      page.total === 0 ? 'No node matches' : `Nodes ${count(first + 1)}–${count(first + page.nodes.length)} of ${count(page.total)}`;
     replaceContent(table, renderNodes(page.nodes, summary));
   });
 }

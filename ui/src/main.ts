@@ -25,7 +25,7 @@ const store = new Store({
   summary: undefined,
   drains: new Map(),
   filter: filterOf(location.hash),
-  nodes: { page: undefined, cursor: undefined, previous: [] },
+  nodes: { page: undefined },
   nodesError: undefined,
   route: routeOf(location.hash),
 });

@@ -2,13 +2,19 @@
  * The page of nodes on screen: one page at a time from the server (filtered and ordered there),
  * and refetched only when the event stream says a node on it changed, or nodes came or went,
  * at most once a second, however busy the fleet is.
+ *
+ * A page is fetched by its position (`offset`), not by cursor: an operator names a page by its
+ * number ("page 7 of 200", in the address and in a shared link), and jumps there. The price is
+ * that nodes coming or going before the page shift it by as many; its range says so
+ * (`Nodes 301–400 of 10,001`), and the list is ordered, so nothing is hidden for long.
  */
 import type { Api } from './api.js';
 import type { NodeFilter, Store } from './store.js';
 import type { FleetEvent, NodePage } from './types.js';
 
-export const PAGE_SIZE = 50;
 const MIN_REFRESH_MS = 1000;
+/** The API's bound on `offset`: a page asked for past it is past the last page anyway. */
+const MAX_OFFSET = 1_000_000;
 
 export class NodeList {
   #inflight: AbortController | undefined;
@@ -21,24 +27,15 @@ export class NodeList {
     private readonly store: Store,
   ) {}
 
-  /** Shows the first page of the nodes matching `filter`. */
+  /** Shows the page of the nodes matching `filter` that it names. */
   filter(filter: NodeFilter): void {
-    this.store.update({ filter, nodes: { ...this.store.state.nodes, cursor: undefined, previous: [] } });
+    this.store.update({ filter });
     void this.load();
   }
 
-  next(): void {
-    const { page, cursor, previous } = this.store.state.nodes;
-    if (!page?.nextCursor) return;
-    this.store.update({ nodes: { page, cursor: page.nextCursor, previous: [...previous, cursor] } });
-    void this.load();
-  }
-
-  previous(): void {
-    const { page, previous } = this.store.state.nodes;
-    if (previous.length === 0) return;
-    this.store.update({ nodes: { page, cursor: previous.at(-1), previous: previous.slice(0, -1) } });
-    void this.load();
+  /** Shows page `n` (from 1) of the same filter. */
+  goTo(n: number): void {
+    this.filter({ ...this.store.state.filter, pageNumber: Math.max(1, Math.trunc(n)) });
   }
 
   /** Reloads the page shown when the change can touch it. */
@@ -51,7 +48,7 @@ export class NodeList {
       total !== this.#lastTotal ||
       event.changedNodesOmitted > 0 ||
       event.changedNodes.some((id) => shown.has(id)) ||
-      (page.nodes.length < PAGE_SIZE && event.changedNodes.length > 0);
+      (page.nodes.length < this.store.state.filter.pageSize && event.changedNodes.length > 0);
     this.#lastTotal = total;
     if (!touches || this.#timer !== undefined) return;
     this.#timer = window.setTimeout(
@@ -67,17 +64,17 @@ export class NodeList {
     this.#inflight?.abort();
     const inflight = (this.#inflight = new AbortController());
     this.#lastLoad = Date.now();
-    const { filter, nodes } = this.store.state;
-    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    const { filter } = this.store.state;
+    const params = new URLSearchParams({ limit: String(filter.pageSize) });
     if (filter.q.trim() !== '') params.set('q', filter.q.trim());
     if (filter.cluster !== '') params.set('cluster', filter.cluster);
     if (filter.zone !== '') params.set('zone', filter.zone);
     if (filter.state !== '') params.set('state', filter.state);
     if (filter.connected) params.set('connected', 'true');
-    if (nodes.cursor !== undefined) params.set('cursor', nodes.cursor);
+    if (filter.pageNumber > 1) params.set('offset', String(Math.min(MAX_OFFSET, (filter.pageNumber - 1) * filter.pageSize)));
     try {
       const page = await this.api.get<NodePage>(`/v1/nodes?${params}`, inflight.signal);
-      this.store.update({ nodes: { ...this.store.state.nodes, page }, nodesError: undefined });
+      this.store.update({ nodes: { page }, nodesError: undefined });
     } catch (err) {
       if (inflight.signal.aborted) return;
       this.store.update({ nodesError: (err as Error).message });

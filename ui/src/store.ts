@@ -11,9 +11,16 @@ export interface NodeFilter {
   readonly zone: string;
   readonly state: '' | ListenerState;
   readonly connected: boolean;
+  /** Nodes per page: one of PAGE_SIZES. */
+  readonly pageSize: number;
+  /** The page shown, from 1. */
+  readonly pageNumber: number;
 }
 
-export const NO_FILTER: NodeFilter = { q: '', cluster: '', zone: '', state: '', connected: false };
+/** The page sizes offered: a screenful to a long list that is still quick to draw. */
+export const PAGE_SIZES: readonly number[] = [50, 100, 200, 500];
+
+export const NO_FILTER: NodeFilter = { q: '', cluster: '', zone: '', state: '', connected: false, pageSize: 50, pageNumber: 1 };
 
 export interface ConsoleState {
   readonly live: { readonly state: LiveState; readonly detail?: string };
@@ -21,11 +28,18 @@ export interface ConsoleState {
   /** Drains by id, as their latest summaries. */
   readonly drains: ReadonlyMap<string, DrainDigest>;
   readonly filter: NodeFilter;
-  /** The page of nodes shown, and the cursors of the pages before it (to go back). */
-  readonly nodes: { readonly page: NodePage | undefined; readonly cursor: string | undefined; readonly previous: readonly (string | undefined)[] };
+  /** The page of nodes shown (the filter says which). */
+  readonly nodes: { readonly page: NodePage | undefined };
   readonly nodesError: string | undefined;
   /** The view shown: `fleet`, `drains`, a drain's id, the drain form, or a node's page (address.ts). */
-  readonly route: { readonly view: 'fleet' | 'drains'; readonly drain?: string; readonly form?: boolean; readonly node?: string };
+  readonly route: {
+    readonly view: 'fleet' | 'drains';
+    readonly drain?: string;
+    /** On a drain's page: the part of a node id searched for among its nodes. */
+    readonly search?: string;
+    readonly form?: boolean;
+    readonly node?: string;
+  };
 }
 
 export type Part = keyof ConsoleState;

@@ -73,7 +73,10 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
         summary: 'A drain with its progress aggregated: counts and batches per phase, the nodes holding it, their connection history',
         params: idParams,
         querystring: Type.Object(
-          { nodes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: SUMMARY_NODES, description: 'node rows per phase' })) },
+          {
+            nodes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: SUMMARY_NODES, description: 'node rows per phase' })),
+            q: Type.Optional(Type.String({ maxLength: 200, description: 'part of a node id (any case): the rows are the matching nodes' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: drainSummarySchema, 404: errorSchema },
@@ -82,7 +85,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     async (req, reply) => {
       const drain = drains.get(req.params.id);
       // The schema's default fills in `nodes`; the type cannot know that.
-      return drain ? digestDrain(drain, history, req.query.nodes ?? SUMMARY_NODES) : reply.code(404).send(notFound(req.params.id));
+      return drain ? digestDrain(drain, history, req.query.nodes ?? SUMMARY_NODES, req.query.q) : reply.code(404).send(notFound(req.params.id));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FleetRead } from '../../fleet/fleet-read.js';
-import { BadCursorError, queryNodes } from '../../fleet/node-query.js';
+import { BadCursorError, CursorAndOffsetError, queryNodes } from '../../fleet/node-query.js';
 import type { NodeDirectory } from '../../fleet/drain/ports.js';
 import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
@@ -12,7 +12,8 @@ import type { NodeConnectionHistory } from '../../metrics/node-connection-histor
  * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes
  * filters when asked (`?q=&cluster=&state=`) and always pages (`?limit=&cursor=`, 500 nodes a
  * page unless the query says otherwise, fewer when their metadata passes MAX_NODE_PAGE_BYTES);
- * `next` is the path of the next page.
+ * `next` is the path of the next page. `?offset=` jumps to a page by its position (page N of M
+ * in a console); the pages after it go on by cursor.
  */
 export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read: () => FleetRead; history?: NodeConnectionHistory }> = async (
   app,
@@ -39,11 +40,12 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
     try {
       page = queryNodes(fleet, { ...query, maxBytes: MAX_NODE_PAGE_BYTES });
     } catch (err) {
-      if (!(err instanceof BadCursorError)) throw err;
-      return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field: 'cursor', message: err.message }] });
+      if (!(err instanceof BadCursorError) && !(err instanceof CursorAndOffsetError)) throw err;
+      const field = err instanceof BadCursorError ? 'cursor' : 'offset';
+      return reply.code(400).send({ error: 'invalid_request', message: err.message, errors: [{ field, message: err.message }] });
     }
-    const { total, nextCursor, limit } = page;
-    return { nodes: page.nodes.map((n) => view(n, fleet)), total, nextCursor, limit, next: nextPage(query, nextCursor) };
+    const { total, nextCursor, limit, offset } = page;
+    return { nodes: page.nodes.map((n) => view(n, fleet)), total, nextCursor, limit, offset, next: nextPage(query, nextCursor) };
   });
   app.get('/v1/nodes/:id', { schema: { params: nodeIdParams, response: { 200: nodeSchema, 404: errorSchema } } }, async (req, reply) => {
     const node = nodes.get(req.params.id);
@@ -69,7 +71,8 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeDirectory; read:
 function nextPage(query: Readonly<Record<string, string | number | boolean | undefined>>, cursor: string | null): string | null {
   if (cursor === null) return null;
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && name !== 'cursor') params.set(name, String(value));
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && name !== 'cursor' && name !== 'offset') params.set(name, String(value));
   params.set('cursor', cursor);
   return `/v1/nodes?${params}`;
 }

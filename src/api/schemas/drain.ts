@@ -270,9 +270,11 @@ export const drainSummarySchema = ReplyObject({
       nodes: Type.Array(nodeDigest, {
         description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
       }),
-      nodesOmitted: Type.Integer(),
+      nodesOmitted: Type.Integer({ description: 'rows left out: of the phase, or of its matches when searched' }),
+      matches: Nullable(Type.Integer({ description: "with ?q=, the phase's nodes whose id matches (the rows come from these); else null" })),
     }),
   ),
+  matches: Nullable(Type.Integer({ description: "with ?q=, the drain's nodes whose id matches, each counted once over its phases; else null" })),
 });
 
 /** GET /v1/drains/:id/summary, and the `drain` event of GET /v1/fleet/events. */

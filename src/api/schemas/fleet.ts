@@ -26,6 +26,11 @@ const listenerCounts = Type.Object(countPerState(LISTENER_STATES));
 export const DEFAULT_NODE_PAGE = 500;
 export const MAX_NODE_PAGE = 1000;
 /**
+ * How far `offset` reaches: far past any fleet one replica holds (its nodes, and the 10,000 that
+ * left it), so only a nonsense offset is refused; past the matches, a page is empty.
+ */
+export const MAX_NODE_OFFSET = 1_000_000;
+/**
  * And about this many bytes of node status a page: node metadata is the client's to choose (up
  * to --xds-max-node-metadata-bytes each), so a page of large nodes ends early rather than
  * holding a thousand of them in one answer; `nextCursor` leads on.
@@ -49,6 +54,13 @@ export const nodeQuerySchema = Type.Object(
       }),
     ),
     cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_NODE_OFFSET,
+        description: 'start at the match at this position (0: the first), to jump to a page by its number; not with cursor',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

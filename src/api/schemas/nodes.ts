@@ -82,6 +82,7 @@ export const nodePageSchema = ReplyObject({
   total: Type.Integer({ description: 'nodes matching the filters, over all pages' }),
   nextCursor: Nullable(Type.String({ description: 'the cursor of the next page; null on the last' })),
   limit: Type.Integer({ description: 'the page size: at most this many nodes per page' }),
+  offset: Type.Integer({ description: 'the position of the first node of this page among the matches (0: the first)' }),
   next: Nullable(Type.String({ description: 'the path of the next page on this API (the same filters, from nextCursor); null on the last' })),
 });
 

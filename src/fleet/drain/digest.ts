@@ -50,11 +50,16 @@ export interface PhaseDigest extends Omit<PhaseProgress, 'nodes'> {
   readonly plannedBatches: number;
   /** The nodes worth a row: holding first (most connections first), then failed or timed out, then the latest drained, then waiting. */
   readonly nodes: NodeDigest[];
+  /** The rows left out: of the phase's nodes, or of its matches when searched. */
   readonly nodesOmitted: number;
+  /** With a search, the phase's nodes whose id matches it (the rows are taken from these); else null. */
+  readonly matches: number | null;
 }
 
 export interface DrainDigest extends Omit<Drain, 'phases'> {
   readonly phases: PhaseDigest[];
+  /** With a search, the drain's nodes (over all its phases, each once) whose id matches it; else null. */
+  readonly matches: number | null;
 }
 
 /** Node counts by state; a state no node is in is left out. */
@@ -66,12 +71,21 @@ export function countByState(nodes: readonly NodeProgress[]): NodeCounts {
   return counts;
 }
 
-export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPhase: number): DrainDigest {
+/**
+ * `search`: part of a node id (any case). The rows are then the matching nodes, however they
+ * rank (the one an operator looks for may be waiting or long drained); the counts stay the
+ * phase's.
+ */
+export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPhase: number, search = ''): DrainDigest {
+  const part = search.trim().toLowerCase();
+  const matches = (n: NodeProgress): boolean => n.nodeId.toLowerCase().includes(part);
   return {
     ...drain,
+    matches: part === '' ? null : new Set(drain.phases.flatMap((p) => p.nodes.filter(matches).map((n) => n.nodeId))).size,
     phases: drain.phases.map((phase, i) => {
       const { nodes, ...rest } = phase;
-      const shown = [...nodes].sort(byInterest).slice(0, nodesPerPhase);
+      const candidates = part === '' ? nodes : nodes.filter(matches);
+      const shown = [...candidates].sort(byInterest).slice(0, nodesPerPhase);
       const started = batches(nodes);
       return {
         ...rest,
@@ -88,7 +102,8 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
           holding: drain.state === 'running' ? holdingReason(n, drain.spec) : null,
           history: history.of(drain.id, n.nodeId, i),
         })),
-        nodesOmitted: nodes.length - shown.length,
+        nodesOmitted: candidates.length - shown.length,
+        matches: part === '' ? null : candidates.length,
       };
     }),
   };

@@ -1,0 +1,79 @@
+/**
+ * Finding a node in a large drain, in a real browser: the drain's page shows only the nodes
+ * worth a row, so a search box asks the server for the nodes whose id matches, across all the
+ * drain's phases (waiting nodes too), and the search lives in the address.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { drainApi } from '../support/drain-api.js';
+import { demoConfig } from '../support/fleet-configs.js';
+import { nodeIdentity, streamInfo } from '../support/stream-info.js';
+
+const NODES = 300;
+
+if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
+
+describe('searching a drain', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_000 }, () => {
+  let d: TestDaemon;
+  let browser: Browser;
+  let id: string;
+  const problems: string[] = [];
+  const { drain } = drainApi(() => d.apiUrl);
+
+  const open = async (hash: string): Promise<Page> => {
+    const page = await openConsole(browser, d.apiUrl, hash);
+    problems.push(...pageProblems(page, d.apiUrl));
+    return page;
+  };
+  const rowIds = (page: Page) => page.locator('#drain-detail tr[data-node] th .id').allTextContents();
+
+  before(async () => {
+    d = await startTestDaemon(demoConfig({ cluster: 'big' }));
+    // Streams without an Envoy behind them: the drain pushes and waits for ACKs that never come.
+    for (let i = 0; i < NODES; i++) {
+      const node = `big-${String(i).padStart(3, '0')}`;
+      d.daemon.nodes.events.streamOpened!(streamInfo(node, { node: nodeIdentity(node, 'big') }));
+    }
+    ({ id } = await drain({ selector: { cluster: 'big' }, scope: 'all', batch: { size: 100 }, deadlineSeconds: 600 }));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await d?.close();
+  });
+
+  test('a node waiting for its batch is found by part of its id, and the search is in the address', async () => {
+    const page = await open(`#/drains/${id}`);
+    await waitForText(page.locator('#drain-detail'), 'of 300 nodes drained');
+    assert.ok(!(await rowIds(page)).includes('big-250'), 'a waiting node has no row before the search');
+
+    await page.getByLabel('Find nodes of this drain').fill('big-25');
+    await page.waitForURL((url) => url.hash === `#/drains/${id}?q=big-25`);
+    await waitForText(page.locator('#drain-search-result'), '10 nodes match');
+    const found = await rowIds(page);
+    assert.ok(found.includes('big-250') && found.includes('big-259'), found.join(', '));
+    assert.ok(
+      found.every((n) => n.startsWith('big-25')),
+      found.join(', '),
+    );
+
+    await page.reload();
+    await waitForText(page.locator('#drain-search-result'), '10 nodes match');
+    assert.equal(await page.getByLabel('Find nodes of this drain').inputValue(), 'big-25');
+  });
+
+  test('opened cold with a search that matches nothing, it says so; clearing it shows the drain again', async () => {
+    const page = await open(`#/drains/${id}?q=nothing-like-this`);
+    await waitForText(page.locator('#drain-search-result'), 'No node of this drain matches');
+    await page.getByLabel('Find nodes of this drain').fill('');
+    await page.waitForURL((url) => url.hash === `#/drains/${id}`);
+    await waitForText(page.locator('#drain-detail tr[data-node]'), 'big-0');
+  });
+
+  test('the pages logged no error', () => {
+    assert.deepEqual(problems, []);
+  });
+});
