@@ -233,7 +233,7 @@ describe('the console API', { timeout: 90_000 }, () => {
     }
     assert.deepEqual(
       doc.paths['/v1/nodes'].get.parameters.map((p: { name: string }) => p.name),
-      ['q', 'cluster', 'region', 'zone', 'state', 'connected', 'limit', 'cursor'],
+      ['q', 'cluster', 'region', 'zone', 'state', 'connected', 'limit', 'cursor', 'offset'],
     );
     assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/ui')));
   });
