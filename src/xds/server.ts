@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
@@ -38,6 +39,12 @@ type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
  * the gRPC health service, on one port. It knows the ConfigWatcher seam and nothing of
  * config files, drains or HTTP.
  */
+/**
+ * The accept queue asked for: the kernel caps it at net.core.somaxconn (4096 on current Linux),
+ * enough for thousands of nodes connecting in the same instant.
+ */
+const LISTEN_BACKLOG = 65_535;
+
 export class XdsServer {
   readonly ledger: NackLedger;
   readonly health = new HealthImplementation({ '': 'SERVING' });
@@ -46,6 +53,8 @@ export class XdsServer {
   readonly #deps: StreamDeps;
   readonly #selections: SelectionCache;
   #port: number | undefined;
+  /** The listening socket, drainplane's own (see `listen`). */
+  #listener: net.Server | undefined;
 
   constructor(options: XdsServerOptions) {
     const limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
@@ -86,17 +95,28 @@ export class XdsServer {
     this.#streams.add(stream);
   }
 
-  /** Binds host:port (port 0 picks a free one) and resolves with the bound port; TLS comes with `credentials`. */
-  listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.#server.bindAsync(address, credentials, (err, bound) => {
-        // grpc-js wraps the socket's error ("No address added out of total 1 resolved errors:
-        // [listen EADDRINUSE: ...]"): the socket's own words say what to fix.
-        if (err) reject(new Error(/errors: \[(.+)\]$/.exec(err.message)?.[1] ?? err.message, { cause: err }));
-        else resolve((this.#port = bound));
+  /**
+   * Binds host:port (port 0 picks a free one) and resolves with the bound port; TLS comes with
+   * `credentials`. The socket is drainplane's own, its connections handed to grpc-js: grpc-js
+   * binds with Node's default accept queue of 511, and a fleet that connects at once (after a
+   * restart, a failover, a network blip) overflows it; the kernel then drops the SYNs, and each
+   * Envoy waits out its SYN retransmit timer (1, 3, 7 s ...) before it is even seen.
+   */
+  async listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    const injector = this.#server.createConnectionInjector(credentials);
+    const listener = net.createServer((socket) => injector.injectConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
+        listener.off('error', reject);
+        resolve();
       });
+    }).catch((err: unknown) => {
+      injector.destroy();
+      throw err;
     });
+    this.#listener = listener;
+    return (this.#port = (listener.address() as net.AddressInfo).port);
   }
 
   get port(): number | undefined {
@@ -120,6 +140,7 @@ export class XdsServer {
    */
   async close(graceMs = 5_000): Promise<void> {
     this.health.setStatus('', 'NOT_SERVING');
+    this.#listener?.close();
     const done = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     for (const stream of [...this.#streams]) stream.end();
     let timer: NodeJS.Timeout | undefined;
