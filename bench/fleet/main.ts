@@ -5,7 +5,7 @@
  *   npm run bench              # 1,000, 5,000 and 10,000 nodes
  *   npm run bench:smoke        # 50 nodes, well under a minute
  *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
- *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250]
+ *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250] [--storm]
  *     [--cpu-prof DIR] [--no-floor] [--out DIR]
  *
  * For each fleet size, in order:
@@ -83,6 +83,7 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
   --delta-percent P             share of nodes speaking Delta xDS (default 20)
   --streams-per-connection N    simulated nodes per HTTP/2 connection (default 100; 1: one each)
   --connect-window N            nodes per worker connecting at once (default 250)
+  --storm                       a connect storm: every node at once, one connection each
   --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR
   --no-floor                    skip the transport floor
   --out DIR                     where fleet-<date>.json goes (default bench/results)`;
@@ -99,6 +100,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'delta-percent': { type: 'string' },
       'streams-per-connection': { type: 'string' },
       'connect-window': { type: 'string' },
+      storm: { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'no-floor': { type: 'boolean' },
       out: { type: 'string' },
@@ -120,8 +122,10 @@ function parseOptions(argv: string[]): Options | undefined {
     workers: int('workers', values.workers, 2, 1, 16),
     groups: int('groups', values.groups, DEFAULT_SHAPE.groups, 1, 100),
     deltaPercent: int('delta-percent', values['delta-percent'], 20, 0, 100),
-    streamsPerConnection: int('streams-per-connection', values['streams-per-connection'], 100, 1, 10_000),
-    connectWindow: int('connect-window', values['connect-window'], 250, 1, 100_000),
+    // A connect storm: every node at once, one HTTP/2 connection each (after a daemon restart,
+    // a failover, a network blip), rather than nodes multiplexed and paced.
+    streamsPerConnection: values.storm ? 1 : int('streams-per-connection', values['streams-per-connection'], 100, 1, 10_000),
+    connectWindow: values.storm ? 100_000 : int('connect-window', values['connect-window'], 250, 1, 100_000),
     cpuProfDir: values['cpu-prof'],
     floor: values['no-floor'] !== true,
     out: values.out ?? (smoke ? undefined : DEFAULT_OUT),
@@ -148,7 +152,7 @@ function log(line: string): void {
 const syncTimeoutMs = (nodes: number): number => 60_000 + nodes * 30;
 const pushTimeoutMs = (nodes: number): number => 30_000 + nodes * 5;
 
-function syncResult(reports: readonly SyncReport[]): SyncResult {
+function syncResult(reports: readonly SyncReport[], serverCpuSeconds: number): SyncResult {
   const started = Math.min(...reports.map((r) => r.startedAt));
   const finished = Math.max(...reports.map((r) => r.finishedAt));
   const nodes = reports.reduce((s, r) => s + r.nodes, 0);
@@ -159,6 +163,7 @@ function syncResult(reports: readonly SyncReport[]): SyncResult {
     perNode: latencies(reports.flatMap((r) => r.syncMs)),
     connections: reports.reduce((s, r) => s + r.connections, 0),
     generatorCpuSeconds: reports.reduce((s, r) => s + r.cpuMs, 0) / 1000,
+    serverCpuSeconds,
   };
 }
 
@@ -247,8 +252,11 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, daemon.xdsPort), syncTimeoutMs(nodes));
     generator = connected.generator;
     syncMark.endUs = monotonicUs();
-    const sync = syncResult(connected.reports);
-    log(`drainplane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s over ${sync.connections} connections`);
+    const sync = syncResult(connected.reports, (await daemon.metrics()).cpuSeconds - before.cpuSeconds);
+    log(
+      `drainplane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s over ${sync.connections} connections, ` +
+        `server CPU ${(sync.serverCpuSeconds * 1000).toFixed(0)} ms (${((sync.serverCpuSeconds * 1e6) / nodes).toFixed(0)} µs/node)`,
+    );
     await waitForStreams(daemon, nodes);
     await sleep(ctx.options.smoke ? 300 : 2000);
     const after = await daemon.metrics();
@@ -388,8 +396,8 @@ async function runFloor(ctx: Context, nodes: number, errors: string[], sizes: Re
     const before = await floor.stats();
     const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, listening.port), syncTimeoutMs(nodes));
     generator = connected.generator;
-    const sync = syncResult(connected.reports);
-    log(`floor: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s`);
+    const sync = syncResult(connected.reports, ((await floor.stats()).cpuMs - before.cpuMs) / 1000);
+    log(`floor: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s, server CPU ${(sync.serverCpuSeconds * 1000).toFixed(0)} ms`);
     await sleep(ctx.options.smoke ? 300 : 2000);
     const after = await floor.stats();
     if (after.streams !== nodes) errors.push(`the floor counts ${after.streams} streams, expected ${nodes}`);

@@ -31,6 +31,8 @@ export interface SyncResult {
   readonly perNode: Latencies;
   readonly connections: number;
   readonly generatorCpuSeconds: number;
+  /** The server's CPU from before the first connection to the last node synced. */
+  readonly serverCpuSeconds: number;
 }
 
 export interface MemoryResult {
@@ -129,6 +131,7 @@ const n = (v: number): string => v.toLocaleString('en-US');
 const ms = (v: number): string => (Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const kib = (v: number): string => `${v.toFixed(1)} KiB`;
+const perNode = (cpuSeconds: number, nodes: number): string => `${((cpuSeconds * 1e6) / nodes).toFixed(0)} µs`;
 const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
 
 export function markdown(result: FleetBenchResult, env: Environment): string {
@@ -140,14 +143,15 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
       `${100 - settings.deltaPercent}% SotW / ${settings.deltaPercent}% Delta ADS streams, ` +
       `${settings.streamsPerConnection} streams per HTTP/2 connection, ${settings.workers} generator processes.`,
     '',
-    '| Nodes | Connect + sync | Sync per node p99 | Daemon RSS | RSS / node | Heap / node | Floor RSS / node |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Nodes | Connect + sync | Sync per node p99 | Daemon CPU / node | Floor connect + sync | Floor CPU / node | Daemon RSS | RSS / node | Heap / node | Floor RSS / node |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const s of result.sizes) {
     const d = s.drainplane;
     const f = s.floor;
     lines.push(
       `| ${n(s.nodes)} | ${d ? `${ms(d.sync.totalMs)} (${n(Math.round(d.sync.nodesPerSecond))}/s)` : '—'} | ${d ? ms(d.sync.perNode.p99Ms) : '—'} | ` +
+        `${d ? perNode(d.sync.serverCpuSeconds, s.nodes) : '—'} | ${f ? ms(f.sync.totalMs) : '—'} | ${f ? perNode(f.sync.serverCpuSeconds, s.nodes) : '—'} | ` +
         `${d ? mib(d.memory.rssBytes) : '—'} | ${d ? kib(d.memory.rssPerNodeKiB) : '—'} | ${d ? kib(d.memory.heapPerNodeKiB) : '—'} | ` +
         `${f ? kib(f.memory.rssPerNodeKiB) : '—'} |`,
     );
@@ -165,7 +169,7 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
       p
         ? `| ${n(s.nodes)} | ${name} | ${ms(p.latency.p50Ms)} | ${ms(p.latency.p99Ms)} | ${ms(p.latency.maxMs)} | ` +
           `${p.apiResponseMs === null ? '—' : ms(p.apiResponseMs)} | ${ms(p.serverCpuSeconds * 1000)} | ` +
-          `${((p.serverCpuSeconds * 1e6) / s.nodes).toFixed(0)} µs | ${floorCols} | ${f ? ratio(p.latency.p99Ms, f.latency.p99Ms) : '—'} |`
+          `${perNode(p.serverCpuSeconds, s.nodes)} | ${floorCols} | ${f ? ratio(p.latency.p99Ms, f.latency.p99Ms) : '—'} |`
         : `| ${n(s.nodes)} | ${name} | — | — | — | — | — | — | ${floorCols} | — |`;
     lines.push(row('drain (ingress, remove)', d?.drain), row('config reload', d?.reload));
   }
