@@ -58,3 +58,22 @@ export async function openConsole(browser: Browser, apiUrl: string, hash: string
   await page.locator('#live[data-state="live"]').waitFor();
   return page;
 }
+
+/**
+ * The console pages a suite opens, each opened as `openConsole` does and then watched for
+ * problems (`pageProblems`), all collected in `problems` for the suite's last check.
+ */
+export class ConsolePages {
+  readonly problems: string[] = [];
+
+  constructor(
+    private readonly browser: () => Browser,
+    private readonly apiUrl: () => string,
+  ) {}
+
+  async open(hash: string, token?: string): Promise<Page> {
+    const page = await openConsole(this.browser(), this.apiUrl(), hash, token);
+    this.problems.push(...pageProblems(page, this.apiUrl()));
+    return page;
+  }
+}

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoGroup } from '../support/fleet-configs.js';
 import { DrainingFleet } from '../support/sim-fleet.js';
@@ -21,13 +21,13 @@ describe("the console's addresses", { skip: !haveChromium && NO_CHROMIUM, timeou
   let d: TestDaemon;
   let fleet: DrainingFleet;
   let browser: Browser;
-  const problems: string[] = [];
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
   const rowIds = (page: Page) => page.locator('#node-table tbody th[scope="row"] .id').allTextContents();
 
   before(async () => {

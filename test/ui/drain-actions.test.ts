@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { apiRequest } from '../support/api-request.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -32,7 +32,6 @@ describe("a drain's actions", { skip: !haveChromium && NO_CHROMIUM, timeout: 120
   let fleet: DrainingFleet;
   let browser: Browser;
   const pages: Page[] = [];
-  const problems: string[] = [];
 
   const startDrain = async (cluster: string): Promise<string> => {
     const res = await fetch(
@@ -42,10 +41,14 @@ describe("a drain's actions", { skip: !haveChromium && NO_CHROMIUM, timeout: 120
     assert.equal(res.status, 201, await res.clone().text());
     return ((await res.json()) as { id: string }).id;
   };
+  const consolePages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = consolePages;
   const open = async (hash: string, token: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash, token);
+    const page = await consolePages.open(hash, token);
     pages.push(page);
-    problems.push(...pageProblems(page, d.apiUrl));
     return page;
   };
 

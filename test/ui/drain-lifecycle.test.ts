@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -20,14 +20,14 @@ describe("a drain's lifecycle actions", { skip: !haveChromium && NO_CHROMIUM, ti
   let d: TestDaemon;
   let fleet: DrainingFleet;
   let browser: Browser;
-  const problems: string[] = [];
   const { drain } = drainApi(() => d.apiUrl);
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
   const confirm = async (page: Page, title: string, button: string): Promise<void> => {
     const dialog = page.getByRole('dialog', { name: title });
     await dialog.waitFor();

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -26,14 +26,14 @@ describe("a drain's progress", { skip: !haveChromium && NO_CHROMIUM, timeout: 12
   let fleet: DrainingFleet;
   let nacking: SimNode;
   let browser: Browser;
-  const problems: string[] = [];
   const { api, drain } = drainApi(() => d.apiUrl);
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });

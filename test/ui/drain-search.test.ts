@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -20,14 +20,14 @@ describe('searching a drain', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_
   let d: TestDaemon;
   let browser: Browser;
   let id: string;
-  const problems: string[] = [];
   const { drain } = drainApi(() => d.apiUrl);
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
   const rowIds = (page: Page) => page.locator('#drain-detail tr[data-node] th .id').allTextContents();
 
   before(async () => {

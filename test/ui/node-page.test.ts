@@ -10,7 +10,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -27,14 +27,14 @@ describe("a node's page", { skip: !haveChromium && NO_CHROMIUM, timeout: 120_000
   let nacking: SimNode;
   let browser: Browser;
   let drainId = '';
-  const problems: string[] = [];
   const { drain } = drainApi(() => d.apiUrl);
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { nodeIdentity, streamInfo } from '../support/stream-info.js';
@@ -18,13 +18,13 @@ if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
 describe('paging the fleet', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_000 }, () => {
   let d: TestDaemon;
   let browser: Browser;
-  const problems: string[] = [];
 
-  const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
-    return page;
-  };
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
+  const open = (hash: string): Promise<Page> => pages.open(hash);
   const rowIds = (page: Page) => page.locator('#node-table tbody th[scope="row"] .id').allTextContents();
 
   before(async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
+import { ConsolePages, haveChromium, launchChromium, NO_CHROMIUM, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -20,12 +20,15 @@ describe('the console on a phone', { skip: !haveChromium && NO_CHROMIUM, timeout
   let fleet: DrainingFleet;
   let browser: Browser;
   let drainId = '';
-  const problems: string[] = [];
   const { drain } = drainApi(() => d.apiUrl);
 
+  const pages = new ConsolePages(
+    () => browser,
+    () => d.apiUrl,
+  );
+  const { problems } = pages;
   const open = async (hash: string): Promise<Page> => {
-    const page = await openConsole(browser, d.apiUrl, hash);
-    problems.push(...pageProblems(page, d.apiUrl));
+    const page = await pages.open(hash);
     await page.setViewportSize({ width: WIDTH, height: 844 });
     return page;
   };
