@@ -3,6 +3,7 @@
  * static secret by an SdsSecretConfig without `sds_config` (Envoy looks in its bootstrap); once
  * the secret moves to drainplane, the reference asks the ADS stream for it instead.
  */
+import { sdsSecretConfigField } from '../secrets/secret-references.js';
 import { isObject, snakeCase, type Json } from './written-message.js';
 
 const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
@@ -29,9 +30,9 @@ function visit(json: unknown, change: (config: Json) => Json): unknown {
   if (!isObject(json)) return json;
   const out: Json = {};
   for (const [key, value] of Object.entries(json)) {
-    const field = snakeCase(key);
-    if (field.endsWith('_sds_secret_configs') && Array.isArray(value)) out[key] = value.map((c: unknown) => (isObject(c) ? change(c) : c));
-    else if (field.endsWith('_sds_secret_config') && isObject(value)) out[key] = change(value);
+    const holds = sdsSecretConfigField(snakeCase(key));
+    if (holds === 'list' && Array.isArray(value)) out[key] = value.map((c: unknown) => (isObject(c) ? change(c) : c));
+    else if (holds === 'one' && isObject(value)) out[key] = change(value);
     else out[key] = visit(value, change);
   }
   return out;

@@ -47,6 +47,15 @@ export function checkSecretReferences(
   return { errors, warnings };
 }
 
+/**
+ * How a TLS context field (snake_case) holds SdsSecretConfigs: a list
+ * (`tls_certificate_sds_secret_configs`), one (`validation_context_sds_secret_config`,
+ * `session_ticket_keys_sds_secret_config`), or none.
+ */
+export function sdsSecretConfigField(field: string): 'list' | 'one' | undefined {
+  return field.endsWith('_sds_secret_configs') ? 'list' : field.endsWith('_sds_secret_config') ? 'one' : undefined;
+}
+
 /** Every SdsSecretConfig in a resource, wherever its TLS contexts are (chains, transport socket matches, Anys). */
 function* secretReferences(json: unknown, path: string): Generator<SecretReference> {
   if (Array.isArray(json)) {
@@ -56,9 +65,10 @@ function* secretReferences(json: unknown, path: string): Generator<SecretReferen
   if (typeof json !== 'object' || json === null) return;
   for (const [key, value] of Object.entries(json as Json)) {
     const at = `${path}.${key}`;
-    if (key.endsWith('_sds_secret_configs') && Array.isArray(value)) {
+    const holds = sdsSecretConfigField(key);
+    if (holds === 'list' && Array.isArray(value)) {
       for (const [i, config] of value.entries()) yield* reference(config, `${at}[${i}]`);
-    } else if (key.endsWith('_sds_secret_config')) {
+    } else if (holds === 'one') {
       yield* reference(value, at);
     } else {
       yield* secretReferences(value, at);
