@@ -147,11 +147,21 @@ describe('replicas sharing state through etcd', { skip: etcdInstalled() ? false 
       await sim.waitForLds(() => true, 'at all', 20_000);
       await waitUntil('r0 to see the node', async () => (await r0.api('GET', '/v1/nodes/t6-admin')).body.connected === true, 30_000);
       admin.hang('/healthcheck/fail');
-      // Started on the leader, which makes the first call; it never gets an answer.
-      const drain = await startDrain(r0, { selector: { ids: ['t6-admin'] }, scope: 'ingress', method: 'healthcheck-fail', measure: 'ack' });
-      await waitUntil('the leader to call /healthcheck/fail', () => admin.requestsTo('/healthcheck/fail').length === 1, 20_000);
-      admin.unhang('/healthcheck/fail');
-      await r0.kill();
+      // The leader dies the moment its call arrives, so the call's own timeout (2 s) cannot end it
+      // first on a slow machine: the call stays unanswered, and the next leader must make it again.
+      admin.onNextRequest('/healthcheck/fail', () => {
+        r0.cli.child.kill('SIGKILL');
+        admin.unhang('/healthcheck/fail');
+      });
+      // Started on the leader; it persists the drain before it calls, and may die before it answers.
+      const started = await r0
+        .api('POST', '/v1/drains', { selector: { ids: ['t6-admin'] }, scope: 'ingress', method: 'healthcheck-fail', measure: 'ack' })
+        .catch(() => undefined);
+      await r0.cli.exited;
+      assert.equal(admin.requestsTo('/healthcheck/fail').length, 1, 'the killed leader made the first call');
+      const drain: { id: string } = await waitUntil('the drain on r1', async () =>
+        started?.status === 201 ? started.body : (await r1.api('GET', '/v1/drains')).body.drains[0],
+      );
       await waitUntil('a surviving replica to lead', async () => (await leaderOf([r1, r2])) !== undefined, 30_000);
       await untilCompleted(r1, drain.id, 'the admin drain to complete after the takeover', 60_000);
       assert.equal(admin.requestsTo('/healthcheck/fail').length, 2, 'called once more, by the new leader, and only once');

@@ -76,6 +76,7 @@ export class FakeEnvoyAdmin {
   readonly #server: Server;
   readonly #hung = new Set<string>();
   readonly #canned = new Map<string, CannedResponse>();
+  readonly #arrivalHooks = new Map<string, () => void>();
 
   private constructor(server: Server, options: FakeEnvoyAdminOptions) {
     this.#server = server;
@@ -106,6 +107,14 @@ export class FakeEnvoyAdmin {
   /** Requests to `path` are recorded and never answered (for timeout tests). */
   hang(path: string): void {
     this.#hung.add(path);
+  }
+
+  /**
+   * Runs `hook` synchronously when the next request to `path` arrives, before it is answered (or
+   * hung): a test can kill the caller mid-call without waiting on a poll.
+   */
+  onNextRequest(path: string, hook: () => void): void {
+    this.#arrivalHooks.set(path, hook);
   }
 
   /** Requests to `path` from now on are answered again (those already hung stay unanswered). */
@@ -139,6 +148,9 @@ export class FakeEnvoyAdmin {
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams) });
     req.resume();
+    const hook = this.#arrivalHooks.get(url.pathname);
+    this.#arrivalHooks.delete(url.pathname);
+    hook?.();
     if (this.#hung.has(url.pathname)) return;
     const canned = this.#canned.get(url.pathname);
     if (canned) return send(res, canned.status, canned.body);
