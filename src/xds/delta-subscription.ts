@@ -1,8 +1,9 @@
-import type { TypeSnapshot } from '../cache/snapshot.js';
+import { TypeSnapshot } from '../cache/snapshot.js';
 import { contentHash, type EncodedResource } from '../resource/encoded-resource.js';
 import { isFullStateType, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { DeltaRequest } from './requests.js';
 import { deltaResponse } from './responses.js';
+import type { Selection, SelectionCache } from './selection-cache.js';
 import type { ReplyOutcome, ResponsePlan, TypeSubscription } from './subscription.js';
 
 const WILDCARD = '*';
@@ -14,12 +15,14 @@ interface Diff {
   readonly changed: readonly EncodedResource[];
   readonly removed: readonly string[];
   readonly contentKey: string;
+  /** Computed once for many streams: its response bytes are shared too. */
+  readonly shared: boolean;
 }
 
-function diff(typeUrl: XdsTypeUrl, changed: readonly EncodedResource[], removed: readonly string[]): Diff | undefined {
+function diff(typeUrl: XdsTypeUrl, changed: readonly EncodedResource[], removed: readonly string[], shared = false): Diff | undefined {
   if (changed.length === 0 && removed.length === 0) return undefined;
   const contentKey = contentHash([typeUrl, ...changed.flatMap((r) => [r.name, r.version]), WILDCARD, ...removed]);
-  return { changed, removed, contentKey };
+  return { changed, removed, contentKey, shared };
 }
 
 /**
@@ -36,11 +39,28 @@ function transition(from: TypeSnapshot, to: TypeSnapshot): Diff | undefined {
   if (found === undefined) {
     const changed = to.sorted.filter((r) => from.resources.get(r.name)?.version !== r.version);
     const removed = from.sorted.filter((r) => !to.resources.has(r.name)).map((r) => r.name);
-    found = diff(to.typeUrl, changed, removed.sort()) ?? null;
+    found = diff(to.typeUrl, changed, removed.sort(), true) ?? null;
     perTarget.set(to, found);
   }
   return found ?? undefined;
 }
+
+/** An empty snapshot per type: where every fresh wildcard stream starts from. */
+const nothing = new Map<XdsTypeUrl, TypeSnapshot>();
+
+function emptySnapshot(typeUrl: XdsTypeUrl): TypeSnapshot {
+  let empty = nothing.get(typeUrl);
+  if (!empty) nothing.set(typeUrl, (empty = new TypeSnapshot(typeUrl, [])));
+  return empty;
+}
+
+/**
+ * First diffs of streams that subscribe by name and have nothing yet, per selection (a snapshot
+ * and a list of names): every Delta node of a group asks its group's EDS and RDS names alike, so
+ * they share one diff and its response bytes. Held as long as the selection cache keeps the
+ * selection, which bounds them.
+ */
+const firstDiffs = new WeakMap<Selection, Diff | null>();
 
 interface InFlight {
   readonly nonce: string;
@@ -74,7 +94,11 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
    */
   #mirrors: TypeSnapshot | undefined;
 
-  constructor(readonly typeUrl: XdsTypeUrl) {}
+  constructor(
+    readonly typeUrl: XdsTypeUrl,
+    /** Shared by the server's streams: fresh streams naming the same resources share their first diff. */
+    private readonly selections: SelectionCache,
+  ) {}
 
   get awaitingReply(): boolean {
     return this.#inFlight !== undefined;
@@ -90,7 +114,8 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   }
 
   apply(request: DeltaRequest): ReplyOutcome | undefined {
-    this.#settledFor = undefined;
+    // An ACK or NACK changes nothing a plan depends on; a change of subscription does.
+    if (!this.#initialized || request.subscribe.length > 0 || request.unsubscribe.length > 0) this.#settledFor = undefined;
     const outcome = this.#reply(request);
     if (!this.#initialized || request.subscribe.length > 0 || request.unsubscribe.length > 0) this.#mirrors = undefined;
     if (!this.#initialized) {
@@ -133,8 +158,9 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
 
   plan(snapshot: TypeSnapshot): ResponsePlan | undefined {
     if (!this.#initialized || snapshot === this.#settledFor) return undefined;
-    const from = this.#mirrors;
-    const planned = from ? transition(from, snapshot) : this.#diff(snapshot);
+    const fromNothing = this.#clientHas.size === 0 && this.#inFlight === undefined;
+    const from = this.#mirrors ?? (fromNothing && this.#plainWildcard ? emptySnapshot(this.typeUrl) : undefined);
+    const planned = from ? transition(from, snapshot) : fromNothing && !this.#wildcard ? this.#firstDiff(snapshot) : this.#diff(snapshot);
     const reconnected = this.#reconnected;
     this.#reconnected = false;
     if (!planned) {
@@ -143,15 +169,16 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
       this.#mirrors = this.#plainWildcard ? snapshot : undefined;
       return undefined;
     }
-    const { changed, removed, contentKey } = planned;
+    const { changed, removed, contentKey, shared } = planned;
     return {
       contentKey,
       version: snapshot.version,
       resources: changed.length,
       removed: removed.length,
-      respond: (usedUpTo) => deltaResponse(snapshot, changed, removed, usedUpTo, from && planned),
+      respond: (usedUpTo) => deltaResponse(snapshot, changed, removed, usedUpTo, shared ? planned : undefined),
       commit: (nonce) => {
-        this.#settledFor = undefined;
+        // Once sent, the client has all of `snapshot` it subscribes to: nothing more to plan for it.
+        this.#settledFor = snapshot;
         for (const r of changed) this.#clientHas.set(r.name, r.version);
         for (const name of removed) this.#clientHas.set(name, ABSENT);
         this.#mirrors = this.#plainWildcard ? snapshot : undefined;
@@ -163,6 +190,18 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
   /** Wildcard with no names of its own: the client is sent everything and only that. */
   get #plainWildcard(): boolean {
     return this.#wildcard && this.#names.size === 0;
+  }
+
+  /** `#diff` for a client that has nothing and names what it wants, shared with others naming the same. */
+  #firstDiff(snapshot: TypeSnapshot): Diff | undefined {
+    const selection = this.selections.get(snapshot, [...this.#names].sort().join('\0'), this.#names);
+    let found = firstDiffs.get(selection);
+    if (found === undefined) {
+      const missing = [...this.#names].filter((name) => !snapshot.resources.has(name)).sort();
+      found = diff(snapshot.typeUrl, selection.resources, missing, true) ?? null;
+      firstDiffs.set(selection, found);
+    }
+    return found ?? undefined;
   }
 
   /** The diff between what this client has and `snapshot`, within its subscription. */

@@ -1,7 +1,7 @@
-import type protobuf from 'protobufjs';
 import type { NodeIdentity } from '../cache/node.js';
 import { envoyProtos } from '../resource/protos.js';
 import { messageToJson } from '../resource/json-mapping.js';
+import { present, wireView } from '../resource/wire-view.js';
 import { boundMetadata } from './truncate.js';
 
 /** error_detail of a request: present means NACK. */
@@ -57,18 +57,32 @@ export interface ReadNode {
  */
 export const MAX_NODE_FIELD_CHARS = 1024;
 
-interface DecodedStatus {
-  code?: number;
-  message?: string;
-}
-interface DecodedNode extends protobuf.Message {
-  id?: string;
-}
-
 const protos = envoyProtos();
-const DiscoveryRequest = protos.type('envoy.service.discovery.v3.DiscoveryRequest');
-const DeltaDiscoveryRequest = protos.type('envoy.service.discovery.v3.DeltaDiscoveryRequest');
 const Node = protos.type('envoy.config.core.v3.Node');
+const Locality = protos.type('envoy.config.core.v3.Locality');
+const BuildVersion = protos.type('envoy.config.core.v3.BuildVersion');
+const Struct = protos.type('google.protobuf.Struct');
+const Status = protos.type('google.rpc.Status');
+
+/** What drainplane reads of each request; the node and error_detail stay bytes until needed. */
+const DiscoveryRequest = wireView(protos.type('envoy.service.discovery.v3.DiscoveryRequest'), [
+  'version_info',
+  'node',
+  'resource_names',
+  'type_url',
+  'response_nonce',
+  'error_detail',
+]);
+const DeltaDiscoveryRequest = wireView(protos.type('envoy.service.discovery.v3.DeltaDiscoveryRequest'), [
+  'node',
+  'type_url',
+  'resource_names_subscribe',
+  'resource_names_unsubscribe',
+  'initial_resource_versions',
+  'response_nonce',
+  'error_detail',
+]);
+const NodeFields = wireView(Node, ['id', 'cluster', 'metadata', 'locality', 'user_agent_name', 'user_agent_version', 'user_agent_build_version']);
 
 /** Throws on bytes that are not a DiscoveryRequest; grpc-js then ends the call with INTERNAL. */
 export function decodeSotwRequest(bytes: Buffer): SotwRequest {
@@ -77,17 +91,17 @@ export function decodeSotwRequest(bytes: Buffer): SotwRequest {
     version_info: string;
     resource_names: string[];
     response_nonce: string;
-    error_detail?: DecodedStatus | null;
-    node?: DecodedNode | null;
+    error_detail: Uint8Array;
+    node: Uint8Array;
   };
   return {
     typeUrl: m.type_url,
     versionInfo: m.version_info,
     resourceNames: m.resource_names,
     responseNonce: m.response_nonce,
-    errorDetail: errorDetail(m.error_detail),
+    errorDetail: errorDetail(m),
     resourceCount: m.resource_names.length,
-    node: rawNode(m.node),
+    node: rawNode(m),
   };
 }
 
@@ -98,8 +112,8 @@ export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
     resource_names_unsubscribe: string[];
     initial_resource_versions: Record<string, string>;
     response_nonce: string;
-    error_detail?: DecodedStatus | null;
-    node?: DecodedNode | null;
+    error_detail: Uint8Array;
+    node: Uint8Array;
   };
   return {
     typeUrl: m.type_url,
@@ -107,66 +121,75 @@ export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
     unsubscribe: m.resource_names_unsubscribe,
     initialResourceVersions: { ...m.initial_resource_versions },
     responseNonce: m.response_nonce,
-    errorDetail: errorDetail(m.error_detail),
+    errorDetail: errorDetail(m),
     resourceCount: m.resource_names_subscribe.length + m.resource_names_unsubscribe.length + Object.keys(m.initial_resource_versions).length,
-    node: rawNode(m.node),
+    node: rawNode(m),
   };
 }
 
-function errorDetail(status: DecodedStatus | null | undefined): ErrorDetail | undefined {
-  if (!status) return undefined;
-  return { code: status.code ?? 0, message: status.message ?? '' };
+function errorDetail(request: { error_detail: Uint8Array }): ErrorDetail | undefined {
+  if (!present(request, 'error_detail')) return undefined;
+  const status = Status.decode(request.error_detail) as unknown as { code: number; message: string };
+  return { code: status.code, message: status.message };
 }
 
-function rawNode(node: DecodedNode | null | undefined): RawNode | undefined {
-  if (!node) return undefined;
-  return { read: (maxMetadataBytes) => nodeIdentity(node, maxMetadataBytes) };
+function rawNode(request: { node: Uint8Array }): RawNode | undefined {
+  if (!present(request, 'node')) return undefined;
+  const bytes = request.node;
+  return { read: (maxMetadataBytes) => nodeIdentity(bytes, maxMetadataBytes) };
 }
 
-interface NodeJson {
-  id?: string;
-  cluster?: string;
-  metadata?: Record<string, unknown>;
-  locality?: { region?: string; zone?: string; sub_zone?: string };
-  user_agent_name?: string;
-  user_agent_version?: string;
-  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } };
+interface NodeWire {
+  id: string;
+  cluster: string;
+  metadata: Uint8Array;
+  locality: Uint8Array;
+  user_agent_name: string;
+  user_agent_version: string;
+  user_agent_build_version: Uint8Array;
 }
 
-function nodeIdentity(node: DecodedNode, maxMetadataBytes: number): ReadNode {
-  const json = messageToJson(protos, Node, Node.encode(node).finish()) as NodeJson;
-  const build = json.user_agent_build_version?.version;
-  const metadata = boundMetadata(json.metadata ?? {}, maxMetadataBytes);
+function nodeIdentity(bytes: Uint8Array, maxMetadataBytes: number): ReadNode {
+  const node = NodeFields.decode(bytes) as unknown as NodeWire;
+  const locality = present(node, 'locality')
+    ? (Locality.decode(node.locality) as unknown as { region: string; zone: string; sub_zone: string })
+    : { region: '', zone: '', sub_zone: '' };
+  const metadata = boundMetadata(present(node, 'metadata') ? messageToJson(protos, Struct, node.metadata) : {}, maxMetadataBytes);
   const identity: NodeIdentity = {
-    id: json.id ?? '',
-    cluster: json.cluster ?? '',
+    id: node.id,
+    cluster: node.cluster,
     metadata: metadata.metadata,
-    locality: {
-      region: json.locality?.region ?? '',
-      zone: json.locality?.zone ?? '',
-      subZone: json.locality?.sub_zone ?? '',
-    },
-    userAgentName: json.user_agent_name ?? '',
-    userAgentVersion: json.user_agent_version ?? (build ? `${build.major_number ?? 0}.${build.minor_number ?? 0}.${build.patch ?? 0}` : ''),
+    locality: { region: locality.region, zone: locality.zone, subZone: locality.sub_zone },
+    userAgentName: node.user_agent_name,
+    userAgentVersion: present(node, 'user_agent_version') ? node.user_agent_version : buildVersion(node),
   };
-  const { locality } = identity;
   const fields: [string, string][] = [
     ['node.id', identity.id],
     ['node.cluster', identity.cluster],
-    ['node.locality.region', locality.region],
-    ['node.locality.zone', locality.zone],
-    ['node.locality.sub_zone', locality.subZone],
+    ['node.locality.region', identity.locality.region],
+    ['node.locality.zone', identity.locality.zone],
+    ['node.locality.sub_zone', identity.locality.subZone],
     ['node.user_agent_name', identity.userAgentName],
     ['node.user_agent_version', identity.userAgentVersion],
   ];
-  let bytes = metadata.bytes + NODE_OVERHEAD_BYTES;
+  let size = metadata.bytes + NODE_OVERHEAD_BYTES;
   for (const [name, value] of fields) {
     if (value.length > MAX_NODE_FIELD_CHARS) {
       throw new Error(`${name} has ${value.length} characters; at most ${MAX_NODE_FIELD_CHARS} are allowed`);
     }
-    bytes += value.length;
+    size += value.length;
   }
-  return { identity, bytes };
+  return { identity, bytes: size };
+}
+
+/** Envoy's user_agent_build_version as "major.minor.patch", or "" when absent. */
+function buildVersion(node: NodeWire): string {
+  if (!present(node, 'user_agent_build_version')) return '';
+  const build = BuildVersion.decode(node.user_agent_build_version) as unknown as {
+    version?: { major_number: number; minor_number: number; patch: number } | null;
+  };
+  const v = build.version;
+  return v ? `${v.major_number}.${v.minor_number}.${v.patch}` : '';
 }
 
 /** The objects of an identity, beside its strings. */

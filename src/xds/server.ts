@@ -159,7 +159,7 @@ export class XdsServer {
 function streamKind(protocol: StreamProtocol, fixedType: XdsTypeUrl | undefined, selections: SelectionCache): StreamKind<DiscoveryRequestBase> {
   const createSubscription =
     protocol === 'delta'
-      ? (typeUrl: XdsTypeUrl) => new DeltaSubscription(typeUrl)
+      ? (typeUrl: XdsTypeUrl) => new DeltaSubscription(typeUrl, selections)
       : (typeUrl: XdsTypeUrl) => new SotwSubscription(typeUrl, selections);
   return { protocol, fixedType, createSubscription };
 }

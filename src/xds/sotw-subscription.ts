@@ -27,6 +27,8 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
   #names = new Set<string>();
   /** The sorted names, joined: the key under which selections are shared between streams. */
   #namesKey = '';
+  /** The last request's list as sent: an ACK repeats it, and then nothing needs working out again. */
+  #lastList: readonly string[] = [];
   #requestedVersion = '';
   #last: Sent | undefined;
   #awaitingReply = false;
@@ -82,6 +84,8 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
 
   #subscribe(request: SotwRequest): void {
     const names = request.resourceNames;
+    if (this.#initialized && sameList(names, this.#lastList)) return;
+    this.#lastList = names;
     const star = names.includes(WILDCARD);
     if (!this.#initialized) {
       this.#initialized = true;
@@ -144,3 +148,9 @@ export class SotwSubscription implements TypeSubscription<SotwRequest> {
 
 /** Longest version_info of an ACK kept as the version the node runs: drainplane's are hashes. */
 const MAX_VERSION_CHARS = 128;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

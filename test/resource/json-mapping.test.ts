@@ -600,3 +600,33 @@ test('a Struct nested deeper than protobuf parsers go is an error with its path,
   assert.match(tooDeep.errors[0]!.message, /nested deeper than 100 messages/);
   assert.match(tooDeep.errors[0]!.path, /^filter_metadata\["deep"\](\["k"\])+$/, 'the path to where the limit was hit');
 });
+
+test('a Struct prints as the JSON it was written from, keys sorted, and a Value JSON cannot hold is refused with its path', () => {
+  const STRUCT = registry.type('google.protobuf.Struct');
+  const NODE = registry.type('envoy.config.core.v3.Node');
+  const written = { zone: 'b', app: { tier: 'web', ports: [80, 443.5, true, null, { x: [] }] }, empty: {}, off: false };
+  const bytes = encodeJson(registry, STRUCT, written);
+  assert.ok(bytes.ok);
+  const printed = messageToJson(registry, STRUCT, bytes.value);
+  assert.deepEqual(printed, written);
+  assert.deepEqual(Object.keys(printed), ['app', 'empty', 'off', 'zone']);
+  const node = encodeJson(registry, NODE, { id: 'n1', metadata: written });
+  assert.ok(node.ok);
+  assert.deepEqual(messageToJson(registry, NODE, node.value), { id: 'n1', metadata: written });
+
+  // Written by hand: Value has no kind in `k`, and NaN in the list of `n`.
+  const VALUE = registry.type('google.protobuf.Value');
+  const struct = (fields: Record<string, protobuf.Message>): Uint8Array =>
+    encodeMessage(STRUCT, Object.assign(STRUCT.create(), { [STRUCT.fieldsArray[0]!.name]: fields }));
+  const kindless = struct({ k: VALUE.create() });
+  assert.throws(() => messageToJson(registry, STRUCT, kindless), /\["k"\].*no kind set/);
+  const numberField = VALUE.fieldsArray.find((f) => f.id === 2)!.name;
+  const listField = VALUE.fieldsArray.find((f) => f.id === 6)!.name;
+  const LIST = registry.type('google.protobuf.ListValue');
+  const nan = struct({
+    n: Object.assign(VALUE.create(), {
+      [listField]: Object.assign(LIST.create(), { [LIST.fieldsArray[0]!.name]: [Object.assign(VALUE.create(), { [numberField]: NaN })] }),
+    }),
+  });
+  assert.throws(() => messageToJson(registry, STRUCT, nan), /\["n"\]\[0\].*cannot hold NaN/);
+});

@@ -7,6 +7,7 @@ import { TypeUrl } from '../../src/resource/type-urls.js';
 import { DeltaSubscription } from '../../src/xds/delta-subscription.js';
 import type { DeltaRequest } from '../../src/xds/requests.js';
 import { sotwResponse } from '../../src/xds/responses.js';
+import { SelectionCache } from '../../src/xds/selection-cache.js';
 
 function clusters(...names: string[]): TypeSnapshot {
   const Cluster = envoyProtos().type('envoy.config.cluster.v3.Cluster');
@@ -60,7 +61,7 @@ function deltaRequest(fields: Partial<DeltaRequest>): DeltaRequest {
 
 /** A wildcard Delta subscription that has been sent `snapshot` and ACKed it. */
 function syncedDelta(snapshot: TypeSnapshot, extra: Partial<DeltaRequest> = {}): DeltaSubscription {
-  const sub = new DeltaSubscription(TypeUrl.Cluster);
+  const sub = new DeltaSubscription(TypeUrl.Cluster, new SelectionCache(1 << 20));
   sub.apply(deltaRequest(extra));
   const plan = sub.plan(snapshot)!;
   const response = plan.respond(0);
@@ -88,4 +89,38 @@ test('Delta wildcard streams that have the same snapshot share the response to t
   const own = named.plan(after)!;
   assert.notEqual(own.respond(0), first.respond(0));
   assert.equal(own.removed, 1, 'c is removed; "gone" was already reported absent');
+});
+
+test('fresh Delta streams share their first response, by name and wildcard alike, and an ACK plans nothing more', () => {
+  const snapshot = clusters('a', 'b', 'c');
+  const selections = new SelectionCache(1 << 20);
+  const Response = envoyProtos().type('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+  const first = (subscribe: string[]): { sub: DeltaSubscription; bytes: Buffer; nonce: string } => {
+    const sub = new DeltaSubscription(TypeUrl.Cluster, selections);
+    sub.apply(deltaRequest({ subscribe }));
+    const plan = sub.plan(snapshot)!;
+    const response = plan.respond(0);
+    plan.commit(response.nonce);
+    return { sub, bytes: response.bytes, nonce: response.nonce };
+  };
+  // By name (as EDS and RDS subscribe), one name missing: told once that it does not exist.
+  const one = first(['c', 'a', 'zz']);
+  const two = first(['a', 'zz', 'c']);
+  assert.equal(two.bytes, one.bytes, 'the same names in another order share the bytes');
+  const decoded = Response.toObject(Response.decode(one.bytes)) as { resources: { name: string }[]; removed_resources: string[] };
+  assert.deepEqual(
+    decoded.resources.map((r) => r.name),
+    ['a', 'c'],
+  );
+  assert.deepEqual(decoded.removed_resources, ['zz']);
+  assert.notEqual(first(['a']).bytes, one.bytes, 'other names, other bytes');
+  // Wildcard: everything, shared.
+  const all = first([]);
+  assert.equal(first([]).bytes, all.bytes);
+  assert.equal((Response.toObject(Response.decode(all.bytes)) as { resources: unknown[] }).resources.length, 3);
+  // The ACK: nothing more to send for the same snapshot; a new name is sent.
+  assert.equal(one.sub.apply(deltaRequest({ responseNonce: one.nonce }))?.kind, 'ack');
+  assert.equal(one.sub.plan(snapshot), undefined);
+  one.sub.apply(deltaRequest({ subscribe: ['b'] }));
+  assert.equal(one.sub.plan(snapshot)?.resources, 1);
 });

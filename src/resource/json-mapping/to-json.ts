@@ -51,10 +51,11 @@ class JsonPrinter {
       case 'wrapper':
         return this.singular(fieldById(type, 1), byId(1), path);
       case 'struct':
+        return structJson(namesOf(type), message, path);
       case 'list':
-        return this.fieldValue(fieldById(type, 1), byId(1), path);
+        return listJson(namesOf(type), message, path);
       case 'value':
-        return this.value(type, message, path);
+        return valueJson(namesOf(type), message, path);
       case 'empty':
       case undefined:
         return this.fields(type, message, path);
@@ -106,13 +107,79 @@ class JsonPrinter {
     }
     return { '@type': typeUrl, ...this.fields(inner, decoded, path) };
   }
+}
 
-  private value(type: protobuf.Type, message: Fields, path: string): unknown {
-    const kind = type.fieldsArray.find((field) => Object.hasOwn(message, field.name) && message[field.name] != null);
-    if (!kind) return unprintable(path, 'a google.protobuf.Value has no kind set');
-    const value = message[kind.name];
-    if (kind.id === 2 && !Number.isFinite(value)) return unprintable(path, `a JSON value cannot hold ${describe(value)}`);
-    return this.singular(kind, value, path);
+/*
+ * google.protobuf.Struct, Value and ListValue, walked directly over the decoded objects rather
+ * than through the reflection the other messages take: node metadata is a Struct, and every
+ * connecting Envoy's is printed once, so this is on the path of a fleet's connect storm. Same
+ * output: object keys sorted (as map keys are), a Value with no kind or a number JSON cannot
+ * hold refused. Field names are read from the types (protobufjs's bundled copies of these are
+ * camelCased, protoc's are not).
+ */
+type Decoded = Record<string, unknown>;
+
+/** The field names of Struct, ListValue and Value (by field number, 1 to 6), as loaded. */
+interface StructNames {
+  readonly fields: string;
+  readonly values: string;
+  readonly kinds: readonly string[];
+}
+
+const structNames = new WeakMap<protobuf.Type, StructNames>();
+
+/** `type` is any of Struct, ListValue and Value: they name each other. */
+function namesOf(type: protobuf.Type): StructNames {
+  let names = structNames.get(type);
+  if (names) return names;
+  const kind = wellKnownKind(type);
+  const value = kind === 'value' ? type : (fieldById(type, 1).resolve().resolvedType as protobuf.Type);
+  const struct = fieldById(value, 5).resolve().resolvedType as protobuf.Type;
+  const list = fieldById(value, 6).resolve().resolvedType as protobuf.Type;
+  names = {
+    fields: fieldById(struct, 1).name,
+    values: fieldById(list, 1).name,
+    kinds: [1, 2, 3, 4, 5, 6].map((id) => fieldById(value, id).name),
+  };
+  for (const t of [value, struct, list]) structNames.set(t, names);
+  return names;
+}
+
+function structJson(names: StructNames, struct: Decoded, path: string): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  const fields = struct[names.fields] as Record<string, Decoded> | null | undefined;
+  if (!fields) return json;
+  for (const key of Object.keys(fields).sort(compareMapKeys('string'))) {
+    setOwn(json, key, valueJson(names, fields[key]!, path, key));
+  }
+  return json;
+}
+
+function listJson(names: StructNames, list: Decoded, path: string): unknown[] {
+  const values = (list[names.values] as Decoded[] | null | undefined) ?? [];
+  return values.map((value, i) => valueJson(names, value, indexPath(path, i)));
+}
+
+/** `key`: the Value is that entry of a Struct at `path` (its path is only built when needed). */
+function valueJson(names: StructNames, value: Decoded, path: string, key?: string): unknown {
+  const at = (): string => (key === undefined ? path : keyPath(path, key));
+  // In field order, as a Value with more than one kind on the wire was always read.
+  const kind = names.kinds.findIndex((name) => Object.hasOwn(value, name) && value[name] != null);
+  const set = value[names.kinds[kind] ?? ''];
+  switch (kind + 1) {
+    case 1:
+      return null;
+    case 2:
+      return Number.isFinite(set) ? set : unprintable(at(), `a JSON value cannot hold ${describe(set)}`);
+    case 3:
+    case 4:
+      return set;
+    case 5:
+      return structJson(names, set as Decoded, at());
+    case 6:
+      return listJson(names, set as Decoded, at());
+    default:
+      return unprintable(at(), 'a google.protobuf.Value has no kind set');
   }
 }
 
