@@ -88,10 +88,14 @@ function nodeKey(nodeId: string, phase: number): string {
 /** Open connections on the node's drained listeners, once every one of them was measured. */
 export function openConnections(n: NodeProgress): number | null {
   let sum = 0;
-  // An endpoint drain's node: the connections its Envoy holds to the drained hosts.
-  for (const l of [...n.listeners, ...(n.endpoints ?? [])]) {
+  for (const l of n.listeners) {
     if (l.connections === null) return null;
     sum += l.connections;
+  }
+  // An endpoint drain's node: the connections its Envoy holds to the drained hosts.
+  for (const e of n.endpoints ?? []) {
+    if (e.connections === null) return null;
+    sum += e.connections;
   }
   return sum;
 }
