@@ -29,6 +29,22 @@ const SERVED_TYPES = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Li
 
 const run = promisify(execFile);
 
+/** The modules whose versions go into the record. */
+const RECORDED_MODULES = [
+  'github.com/envoyproxy/go-control-plane',
+  'github.com/envoyproxy/go-control-plane/envoy',
+  'google.golang.org/grpc',
+  'google.golang.org/protobuf',
+];
+
+export interface GoPeerBuild {
+  readonly binary: string;
+  /** The Go release it was built with, e.g. go1.26.8. */
+  readonly go: string;
+  /** Versions of the modules that do the work (RECORDED_MODULES), by module path. */
+  readonly modules: Readonly<Record<string, string>>;
+}
+
 export interface GoPeerStats {
   readonly cpuMs: number;
   readonly rssBytes: number;
@@ -57,13 +73,24 @@ async function upToDate(): Promise<boolean> {
   return sources.every((s) => s.mtimeMs <= built.mtimeMs);
 }
 
+/** What `go version -m` reads from the binary: the Go release and the module versions linked in. */
+async function buildInfo(): Promise<GoPeerBuild> {
+  const { stdout } = await run('go', ['version', '-m', BINARY]);
+  const modules: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const [kind, module, version] = line.trim().split('\t');
+    if (kind === 'dep' && module !== undefined && version !== undefined && RECORDED_MODULES.includes(module)) modules[module] = version;
+  }
+  return { binary: BINARY, go: /: (go\S+)/.exec(stdout)?.[1] ?? 'unknown', modules };
+}
+
 /**
  * The peer's binary, built if it is missing or older than its Go files; null when there is no
  * `go` on PATH (the peer is then left out of the run).
  */
-export async function goPeerBinary(log: (line: string) => void): Promise<string | null> {
+export async function goPeerBuild(log: (line: string) => void): Promise<GoPeerBuild | null> {
   if (!(await goOnPath())) return null;
-  if (await upToDate()) return BINARY;
+  if (await upToDate()) return buildInfo();
   await mkdir(path.dirname(BINARY), { recursive: true });
   log(`building the go-control-plane peer (${path.relative(REPO, SOURCE)})`);
   const t0 = Date.now();
@@ -74,7 +101,7 @@ export async function goPeerBinary(log: (line: string) => void): Promise<string 
     throw new Error(`go build failed: ${(err as Error).message}${stderr ? `\n${stderr.slice(-3000)}` : ''}`);
   }
   log(`built the go-control-plane peer in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return BINARY;
+  return buildInfo();
 }
 
 /** The peer's input: drainplane's encoded resources of every group, base64, by type URL. */

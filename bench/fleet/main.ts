@@ -45,7 +45,7 @@ import { DaemonProcess, type DaemonMetrics } from './daemon-process.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
 import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
-import { GoPeerProcess, goPeerBinary } from './go-peer-process.js';
+import { GoPeerProcess, goPeerBuild, type GoPeerBuild } from './go-peer-process.js';
 import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protocol.js';
 import {
   cpuFits,
@@ -221,8 +221,8 @@ interface Context {
   readonly options: Options;
   readonly shape: FleetShape;
   readonly dir: string;
-  /** The go-control-plane peer's binary; null when it is left out, the Error when it did not build. */
-  readonly goPeer: string | Error | null;
+  /** The go-control-plane peer; null when it is left out, the Error when it did not build. */
+  readonly goPeer: GoPeerBuild | Error | null;
 }
 
 function generatorOptions(ctx: Context, nodes: number, port: number): GeneratorOptions {
@@ -446,7 +446,7 @@ async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]):
   if (ctx.goPeer instanceof Error) throw ctx.goPeer;
   const configFile = path.join(ctx.dir, `go-control-plane-${nodes}.yaml`);
   await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
-  const { peer, port } = await GoPeerProcess.start(ctx.goPeer, configFile);
+  const { peer, port } = await GoPeerProcess.start(ctx.goPeer.binary, configFile);
   let generator: LoadGenerator | undefined;
   try {
     log(`go-control-plane pid ${peer.pid}: 127.0.0.1:${port}`);
@@ -481,13 +481,13 @@ async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]):
   }
 }
 
-/** The peer's binary, built now so that building it overlaps no measurement. */
-async function prepareGoPeer(options: Options): Promise<string | Error | null> {
+/** The peer, built now so that building it overlaps no measurement. */
+async function prepareGoPeer(options: Options): Promise<GoPeerBuild | Error | null> {
   if (!options.go) return null;
   try {
-    const binary = await goPeerBinary(log);
-    if (binary === null) process.stderr.write('skipped: go-control-plane peer (no go on PATH)\n');
-    return binary;
+    const build = await goPeerBuild(log);
+    if (build === null) process.stderr.write('skipped: go-control-plane peer (no go on PATH)\n');
+    return build;
   } catch (err) {
     return err as Error;
   }
@@ -555,6 +555,7 @@ async function main(): Promise<number> {
     connectWindow: options.connectWindow,
     smoke: options.smoke,
     responseBytes,
+    goControlPlane: ctx.goPeer === null || ctx.goPeer instanceof Error ? null : { go: ctx.goPeer.go, modules: ctx.goPeer.modules },
   };
   const result: FleetBenchResult = {
     startedAt: new Date(started).toISOString(),

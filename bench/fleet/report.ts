@@ -94,6 +94,8 @@ export interface BenchSettings {
   readonly connectWindow: number;
   readonly smoke: boolean;
   readonly responseBytes: Readonly<Record<string, number>>;
+  /** The go-control-plane peer's Go release and module versions; null when it was left out, absent in older records. */
+  readonly goControlPlane?: { readonly go: string; readonly modules: Readonly<Record<string, string>> } | null;
 }
 
 export interface FleetBenchResult {
@@ -172,6 +174,14 @@ function serversTable(sizes: readonly SizeResult[]): string[] {
   return lines;
 }
 
+function goPeerText(settings: BenchSettings): string {
+  const peer = settings.goControlPlane;
+  if (!peer) return '';
+  return `, go-control-plane peer built with ${peer.go} (${Object.entries(peer.modules)
+    .map(([module, version]) => `${module} ${version}`)
+    .join(', ')})`;
+}
+
 export function markdown(result: FleetBenchResult, env: Environment): string {
   const { settings } = result;
   const lines: string[] = [];
@@ -222,7 +232,7 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
       `${fitText('transport floor', fits['floor'] ?? null)}; ${fitText('go-control-plane drain', fits['goControlPlane'] ?? null)}.`,
     '',
     `Machine: ${env.nproc} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, ${env.platform}, Node ${env.node}, ` +
-      `@grpc/grpc-js ${env.packages['@grpc/grpc-js']}; load average at start ${result.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. ` +
+      `@grpc/grpc-js ${env.packages['@grpc/grpc-js']}${goPeerText(settings)}; load average at start ${result.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. ` +
       `Run took ${(result.durationMs / 1000).toFixed(0)} s.`,
   );
   const errors = result.sizes.flatMap((s) => s.errors.map((e) => `- ${n(s.nodes)} nodes: ${e}`));
