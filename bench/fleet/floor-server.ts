@@ -11,13 +11,12 @@
  * send the same bytes to the same streams.
  */
 import * as grpc from '@grpc/grpc-js';
-import { readFile } from 'node:fs/promises';
-import { Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
-import { parseConfig } from '../../src/fleet/config.js';
+import { TypeSnapshot } from '../../src/cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
 import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
 import { useMessageBufferPool } from '../../src/net/buffer-pool.js';
 import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
+import { groupResources } from './group-resources.js';
 import { readRequest } from './wire.js';
 
 export type ToFloor =
@@ -62,29 +61,23 @@ function sizes(group: GroupBytes): Record<string, number> {
 }
 
 async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> {
-  const loaded = parseConfig(await readFile(configFile, 'utf8'), configFile);
-  if (!loaded.ok) throw new Error(`floor: invalid config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
   const out = new Map<string, GroupBytes>();
-  for (const group of loaded.config.groups) {
-    const cluster = group.match.cluster;
-    if (cluster === undefined) throw new Error(`floor: group ${group.name} must match on cluster`);
-    const snapshot = new Snapshot(PUSH_ORDER.map((t) => new TypeSnapshot(t, group.resources.get(t) ?? [])));
+  for (const { nodeCluster, snapshot, ingress } of await groupResources(configFile)) {
     const byType = (encode: (t: TypeSnapshot) => Buffer): Map<string, Buffer> =>
       new Map(PUSH_ORDER.map((t: XdsTypeUrl) => [t, encode(snapshot.get(t))]));
-    const ingress = new Set(group.listeners.filter((l) => l.role === 'ingress').map((l) => l.name));
-    const listeners = snapshot.get(TypeUrl.Listener);
+    const removed = new Set(ingress);
     const drained = new TypeSnapshot(
       TypeUrl.Listener,
-      listeners.sorted.filter((r) => !ingress.has(r.name)),
+      snapshot.get(TypeUrl.Listener).sorted.filter((r) => !removed.has(r.name)),
     );
-    out.set(cluster, {
+    out.set(nodeCluster, {
       initial: {
         sotw: byType((t) => sotwResponse(t, 0).bytes),
         delta: byType((t) => deltaResponse(t, t.sorted, [], 0).bytes),
       },
       drained: {
         sotw: sotwResponse(drained, 0).bytes,
-        delta: deltaResponse(drained, [], [...ingress].sort(), 0).bytes,
+        delta: deltaResponse(drained, [], ingress, 0).bytes,
       },
     });
   }

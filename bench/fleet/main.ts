@@ -1,12 +1,13 @@
 /**
  * The fleet-scale benchmark: drainplane (its own process, `drainplane serve`) with thousands of
- * simulated Envoy nodes on real HTTP/2 ADS streams, measured against a transport floor.
+ * simulated Envoy nodes on real HTTP/2 ADS streams, measured against a transport floor and
+ * against go-control-plane.
  *
  *   npm run bench              # 1,000, 5,000 and 10,000 nodes
  *   npm run bench:smoke        # 50 nodes, well under a minute
  *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
  *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250] [--storm]
- *     [--cpu-prof DIR] [--no-floor] [--out DIR]
+ *     [--cpu-prof DIR] [--no-floor] [--no-go] [--out DIR]
  *
  * For each fleet size, in order:
  *  1. drainplane starts on a generated config (fleet-config.ts) with a fresh state folder;
@@ -18,14 +19,18 @@
  *  5. drain: POST /v1/drains selecting every node (scope ingress, method remove, measured by
  *     ACK), until every node ACKed the drained LDS version;
  *  6. the same generator against the transport floor (floor-server.ts): connect and sync, then
- *     one pre-encoded LDS response written to every stream on a trigger.
+ *     one pre-encoded LDS response written to every stream on a trigger;
+ *  7. the same generator against go-control-plane (go-peer/main.go: its SnapshotCache and ADS
+ *     server on google.golang.org/grpc, serving the same encoded resources, built with the `go`
+ *     on PATH and left out without one): connect and sync, then the drain as new snapshots
+ *     without each group's ingress listeners.
  *
  * Push latencies run from just before the API request is sent (or the floor's trigger) to the
  * moment each node's generator sent its ACK of the new version; both clocks are the host's
  * wall clock with sub-millisecond precision. The clock starts before the request rather than at
  * its response because drainplane pushes before it answers. Server CPU per push is the
- * difference of `drainplane_process_cpu_seconds_total` (the floor: process.cpuUsage()) between
- * just before the trigger and 300 ms after the last ACK.
+ * difference of `drainplane_process_cpu_seconds_total` (the floor: process.cpuUsage(); the Go
+ * peer: getrusage) between just before the trigger and 300 ms after the last ACK.
  *
  * The table goes to stdout, progress to stderr; results go to DIR/fleet-<date>.json (DIR:
  * bench/results; with --smoke, the system's temp folder unless --out is given).
@@ -40,6 +45,7 @@ import { DaemonProcess, type DaemonMetrics } from './daemon-process.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
 import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
+import { GoPeerProcess, goPeerBuild, type GoPeerBuild } from './go-peer-process.js';
 import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protocol.js';
 import {
   cpuFits,
@@ -51,8 +57,10 @@ import {
   type DrainplaneRun,
   type FleetBenchResult,
   type FloorRun,
+  type GoControlPlaneRun,
   type MemoryResult,
   type PushResult,
+  type RssResult,
   type SizeResult,
   type SyncResult,
 } from './report.js';
@@ -72,6 +80,7 @@ interface Options {
   connectWindow: number;
   cpuProfDir: string | undefined;
   floor: boolean;
+  go: boolean;
   out: string | undefined;
 }
 
@@ -86,6 +95,7 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
   --storm                       a connect storm: every node at once, one connection each
   --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR
   --no-floor                    skip the transport floor
+  --no-go                       skip go-control-plane (left out anyway without \`go\` on PATH)
   --out DIR                     where fleet-<date>.json goes (default bench/results)`;
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -103,6 +113,7 @@ function parseOptions(argv: string[]): Options | undefined {
       storm: { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       'no-floor': { type: 'boolean' },
+      'no-go': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -128,6 +139,7 @@ function parseOptions(argv: string[]): Options | undefined {
     connectWindow: values.storm ? 100_000 : int('connect-window', values['connect-window'], 250, 1, 100_000),
     cpuProfDir: values['cpu-prof'],
     floor: values['no-floor'] !== true,
+    go: values['no-go'] !== true,
     out: values.out ?? (smoke ? undefined : DEFAULT_OUT),
   };
 }
@@ -167,15 +179,21 @@ function syncResult(reports: readonly SyncReport[], serverCpuSeconds: number): S
   };
 }
 
+function rssResult(nodes: number, before: number, after: number): RssResult {
+  return {
+    baselineRssBytes: before,
+    rssBytes: after,
+    rssPerNodeKiB: (after - before) / nodes / 1024,
+    rssTotalPerNodeKiB: after / nodes / 1024,
+  };
+}
+
 function memoryResult(nodes: number, before: { rss: number; heap: number }, after: { rss: number; heap: number }): MemoryResult {
   return {
-    baselineRssBytes: before.rss,
-    rssBytes: after.rss,
+    ...rssResult(nodes, before.rss, after.rss),
     baselineHeapBytes: before.heap,
     heapBytes: after.heap,
-    rssPerNodeKiB: (after.rss - before.rss) / nodes / 1024,
     heapPerNodeKiB: (after.heap - before.heap) / nodes / 1024,
-    rssTotalPerNodeKiB: after.rss / nodes / 1024,
   };
 }
 
@@ -203,6 +221,8 @@ interface Context {
   readonly options: Options;
   readonly shape: FleetShape;
   readonly dir: string;
+  /** The go-control-plane peer; null when it is left out, the Error when it did not build. */
+  readonly goPeer: GoPeerBuild | Error | null;
 }
 
 function generatorOptions(ctx: Context, nodes: number, port: number): GeneratorOptions {
@@ -421,6 +441,58 @@ async function runFloor(ctx: Context, nodes: number, errors: string[], sizes: Re
   }
 }
 
+async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]): Promise<GoControlPlaneRun | null> {
+  if (ctx.goPeer === null) return null;
+  if (ctx.goPeer instanceof Error) throw ctx.goPeer;
+  const configFile = path.join(ctx.dir, `go-control-plane-${nodes}.yaml`);
+  await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
+  const { peer, port } = await GoPeerProcess.start(ctx.goPeer.binary, configFile);
+  let generator: LoadGenerator | undefined;
+  try {
+    log(`go-control-plane pid ${peer.pid}: 127.0.0.1:${port}`);
+    await sleep(ctx.options.smoke ? 200 : 1000);
+    const before = await peer.stats();
+    const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, port), syncTimeoutMs(nodes));
+    generator = connected.generator;
+    const sync = syncResult(connected.reports, ((await peer.stats()).cpuMs - before.cpuMs) / 1000);
+    log(
+      `go-control-plane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s, server CPU ${(sync.serverCpuSeconds * 1000).toFixed(0)} ms`,
+    );
+    await sleep(ctx.options.smoke ? 300 : 2000);
+    const after = await peer.stats();
+    if (after.streams !== nodes) errors.push(`go-control-plane counts ${after.streams} streams, expected ${nodes}`);
+    const memory = rssResult(nodes, before.rssBytes, after.rssBytes);
+    let t0 = 0;
+    let setSnapshotsMs = 0;
+    const cpu0 = (await peer.stats()).cpuMs;
+    const acks = await generator.measureLdsPush('go-control-plane', pushTimeoutMs(nodes), async () => {
+      t0 = nowMs();
+      setSnapshotsMs = await peer.drain();
+    });
+    await sleep(AFTER_PUSH_MS);
+    const cpu1 = (await peer.stats()).cpuMs;
+    const push = { ...pushResult(t0, acks, null, (cpu1 - cpu0) / 1000), setSnapshotsMs };
+    if (push.pending > 0) errors.push(`${push.pending} nodes never ACKed go-control-plane's drained listeners`);
+    log(`go-control-plane ${describePush('drain', push)}`);
+    return { sync, memory, push };
+  } finally {
+    await generator?.close();
+    await peer.stop();
+  }
+}
+
+/** The peer, built now so that building it overlaps no measurement. */
+async function prepareGoPeer(options: Options): Promise<GoPeerBuild | Error | null> {
+  if (!options.go) return null;
+  try {
+    const build = await goPeerBuild(log);
+    if (build === null) process.stderr.write('skipped: go-control-plane peer (no go on PATH)\n');
+    return build;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
 async function main(): Promise<number> {
   let options: Options | undefined;
   try {
@@ -438,7 +510,7 @@ async function main(): Promise<number> {
   const shape: FleetShape = { ...DEFAULT_SHAPE, groups: options.groups };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'drainplane-fleet-'));
   if (options.cpuProfDir) await mkdir(options.cpuProfDir, { recursive: true });
-  const ctx: Context = { options, shape, dir };
+  const ctx: Context = { options, shape, dir, goPeer: await prepareGoPeer(options) };
   const responseBytes: Record<string, number> = {};
   const sizes: SizeResult[] = [];
   log(`fleet bench: nodes ${options.nodes.join(', ')}; ${env.nproc} CPUs, load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
@@ -449,6 +521,7 @@ async function main(): Promise<number> {
       for (let i = 0; i < nodes; i++) if (isDeltaNode(i, options.deltaPercent)) delta++;
       let drainplane: DrainplaneRun | null = null;
       let floor: FloorRun | null = null;
+      let goControlPlane: GoControlPlaneRun | null = null;
       try {
         drainplane = await runDrainplane(ctx, nodes, errors);
       } catch (err) {
@@ -461,8 +534,13 @@ async function main(): Promise<number> {
           errors.push(`floor: ${(err as Error).message}`);
         }
       }
+      try {
+        goControlPlane = await runGoControlPlane(ctx, nodes, errors);
+      } catch (err) {
+        errors.push(`go-control-plane: ${(err as Error).message}`);
+      }
       for (const e of errors) log(`ERROR (${nodes} nodes): ${e}`);
-      sizes.push({ nodes, sotw: nodes - delta, delta, drainplane, floor, errors });
+      sizes.push({ nodes, sotw: nodes - delta, delta, drainplane, floor, goControlPlane, errors });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -477,6 +555,7 @@ async function main(): Promise<number> {
     connectWindow: options.connectWindow,
     smoke: options.smoke,
     responseBytes,
+    goControlPlane: ctx.goPeer === null || ctx.goPeer instanceof Error ? null : { go: ctx.goPeer.go, modules: ctx.goPeer.modules },
   };
   const result: FleetBenchResult = {
     startedAt: new Date(started).toISOString(),

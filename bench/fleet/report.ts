@@ -35,16 +35,19 @@ export interface SyncResult {
   readonly serverCpuSeconds: number;
 }
 
-export interface MemoryResult {
+export interface RssResult {
   readonly baselineRssBytes: number;
   readonly rssBytes: number;
-  readonly baselineHeapBytes: number;
-  readonly heapBytes: number;
   /** (RSS with the fleet connected - RSS before) / nodes. */
   readonly rssPerNodeKiB: number;
-  readonly heapPerNodeKiB: number;
   /** RSS with the fleet connected / nodes (includes the process's fixed size). */
   readonly rssTotalPerNodeKiB: number;
+}
+
+export interface MemoryResult extends RssResult {
+  readonly baselineHeapBytes: number;
+  readonly heapBytes: number;
+  readonly heapPerNodeKiB: number;
 }
 
 export interface DrainplaneRun {
@@ -61,12 +64,23 @@ export interface FloorRun {
   readonly push: PushResult & { readonly writeLoopMs: number };
 }
 
+/** go-control-plane's SnapshotCache and ADS server (go-peer/main.go), measured like the floor. */
+export interface GoControlPlaneRun {
+  readonly sync: SyncResult;
+  /** A Go process has no V8 heap: RSS only. */
+  readonly memory: RssResult;
+  /** The drain: every group's snapshot set again without its ingress listeners. */
+  readonly push: PushResult & { readonly setSnapshotsMs: number };
+}
+
 export interface SizeResult {
   readonly nodes: number;
   readonly sotw: number;
   readonly delta: number;
   readonly drainplane: DrainplaneRun | null;
   readonly floor: FloorRun | null;
+  /** null when left out (--no-go, or no Go toolchain); absent in records from before it was measured. */
+  readonly goControlPlane?: GoControlPlaneRun | null;
   readonly errors: string[];
 }
 
@@ -80,6 +94,8 @@ export interface BenchSettings {
   readonly connectWindow: number;
   readonly smoke: boolean;
   readonly responseBytes: Readonly<Record<string, number>>;
+  /** The go-control-plane peer's Go release and module versions; null when it was left out, absent in older records. */
+  readonly goControlPlane?: { readonly go: string; readonly modules: Readonly<Record<string, string>> } | null;
 }
 
 export interface FleetBenchResult {
@@ -123,6 +139,7 @@ export function cpuFits(sizes: readonly SizeResult[]): FleetBenchResult['cpuFit'
     drain: fit((s) => s.drainplane?.drain.serverCpuSeconds),
     reload: fit((s) => s.drainplane?.reload.serverCpuSeconds),
     floor: fit((s) => s.floor?.push.serverCpuSeconds),
+    goControlPlane: fit((s) => s.goControlPlane?.push.serverCpuSeconds),
   };
 }
 
@@ -132,7 +149,38 @@ const ms = (v: number): string => (Number.isNaN(v) ? '—' : v >= 1000 ? `${(v /
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const kib = (v: number): string => `${v.toFixed(1)} KiB`;
 const perNode = (cpuSeconds: number, nodes: number): string => `${((cpuSeconds * 1e6) / nodes).toFixed(0)} µs`;
+const cell = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
+
+/** The figures every server has, one per row: drainplane, the grpc-js floor and go-control-plane side by side. */
+function serversTable(sizes: readonly SizeResult[]): string[] {
+  const lines = ['| Nodes | | drainplane | grpc-js floor | go-control-plane |', '| ---: | --- | ---: | ---: | ---: |'];
+  for (const s of sizes) {
+    const servers = [
+      s.drainplane && { sync: s.drainplane.sync, push: s.drainplane.drain, memory: s.drainplane.memory },
+      s.floor,
+      s.goControlPlane ?? null,
+    ];
+    const row = (name: string, value: (r: { sync: SyncResult; push: PushResult; memory: RssResult }) => number, digits: number): string =>
+      `| ${n(s.nodes)} | ${name} | ${servers.map((r) => cell(r ? value(r) : undefined, digits)).join(' | ')} |`;
+    lines.push(
+      row('connect + first config to every node (s)', (r) => r.sync.totalMs / 1000, 2),
+      row('server CPU per node for that (µs)', (r) => (r.sync.serverCpuSeconds * 1e6) / s.nodes, 0),
+      row("drain: last node's new listeners p99 (ms)", (r) => r.push.latency.p99Ms, 1),
+      row('server CPU per node for the drain (µs)', (r) => (r.push.serverCpuSeconds * 1e6) / s.nodes, 0),
+      row('RSS per node (KiB)', (r) => r.memory.rssPerNodeKiB, 1),
+    );
+  }
+  return lines;
+}
+
+function goPeerText(settings: BenchSettings): string {
+  const peer = settings.goControlPlane;
+  if (!peer) return '';
+  return `, go-control-plane peer built with ${peer.go} (${Object.entries(peer.modules)
+    .map(([module, version]) => `${module} ${version}`)
+    .join(', ')})`;
+}
 
 export function markdown(result: FleetBenchResult, env: Environment): string {
   const { settings } = result;
@@ -142,6 +190,8 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
       `${settings.clustersPerGroup} EDS clusters and ${settings.listenersPerGroup} route configurations; ` +
       `${100 - settings.deltaPercent}% SotW / ${settings.deltaPercent}% Delta ADS streams, ` +
       `${settings.streamsPerConnection} streams per HTTP/2 connection, ${settings.workers} generator processes.`,
+    '',
+    ...serversTable(result.sizes),
     '',
     '| Nodes | Connect + sync | Sync per node p99 | Daemon CPU / node | Floor connect + sync | Floor CPU / node | Daemon RSS | RSS / node | Heap / node | Floor RSS / node |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -179,10 +229,10 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
   lines.push(
     '',
     `CPU per fleet-wide push, fitted over the sizes: ${fitText('drain', fits['drain'] ?? null)}; ${fitText('reload', fits['reload'] ?? null)}; ` +
-      `${fitText('transport floor', fits['floor'] ?? null)}.`,
+      `${fitText('transport floor', fits['floor'] ?? null)}; ${fitText('go-control-plane drain', fits['goControlPlane'] ?? null)}.`,
     '',
     `Machine: ${env.nproc} CPUs (${env.cpuModel}), ${env.memoryGiB} GiB, ${env.platform}, Node ${env.node}, ` +
-      `@grpc/grpc-js ${env.packages['@grpc/grpc-js']}; load average at start ${result.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. ` +
+      `@grpc/grpc-js ${env.packages['@grpc/grpc-js']}${goPeerText(settings)}; load average at start ${result.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}. ` +
       `Run took ${(result.durationMs / 1000).toFixed(0)} s.`,
   );
   const errors = result.sizes.flatMap((s) => s.errors.map((e) => `- ${n(s.nodes)} nodes: ${e}`));
