@@ -1,6 +1,6 @@
 /**
  * The transport floor (a process of its own, forked by main.ts): a bare @grpc/grpc-js server
- * with the same server options as drainplane's, serving the aggregated discovery methods with
+ * with the same server options and listening socket as drainplane's, serving the aggregated discovery methods with
  * responses encoded once before any node connects. It answers each first request of a type with
  * that type's response, ignores ACKs, and on a trigger writes one pre-encoded LDS response (the
  * group's listeners less its INBOUND ones: what an ingress drain sends) to every open stream.
@@ -11,6 +11,8 @@
  * send the same bytes to the same streams.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { AddressInfo, Server } from 'node:net';
+import { listenDeep } from '../../src/net/grpc-listener.js';
 import { TypeSnapshot } from '../../src/cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
 import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
@@ -84,7 +86,7 @@ async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> 
   return out;
 }
 
-async function start(configFile: string): Promise<{ server: grpc.Server; streams: Set<OpenStream> }> {
+async function start(configFile: string): Promise<{ server: grpc.Server; listener: Server; streams: Set<OpenStream> }> {
   // The same buffer pool as the daemon's process: the floor is the same transport, tuned alike.
   useMessageBufferPool();
   const groups = await groupBytes(configFile);
@@ -128,15 +130,15 @@ async function start(configFile: string): Promise<{ server: grpc.Server; streams
     { StreamAggregatedResources: method('StreamAggregatedResources'), DeltaAggregatedResources: method('DeltaAggregatedResources') },
     { StreamAggregatedResources: handler(false), DeltaAggregatedResources: handler(true) },
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
+  // The same listening socket as the daemon's: a storm meets the same accept queue.
+  const listener = await listenDeep(server, '127.0.0.1', 0, grpc.ServerCredentials.createInsecure());
+  const port = (listener.address() as AddressInfo).port;
   const first = groups.values().next().value;
   send({ op: 'listening', port, responseBytes: first ? sizes(first) : {} });
-  return { server, streams };
+  return { server, listener, streams };
 }
 
-let running: { server: grpc.Server; streams: Set<OpenStream> } | undefined;
+let running: { server: grpc.Server; listener: Server; streams: Set<OpenStream> } | undefined;
 
 process.on('message', (message: ToFloor) => {
   void (async () => {
@@ -167,6 +169,7 @@ process.on('message', (message: ToFloor) => {
       case 'stop':
         if (running) {
           for (const s of running.streams) s.call.end();
+          running.listener.close();
           running.server.forceShutdown();
         }
         process.disconnect?.();

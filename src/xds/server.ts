@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import net from 'node:net';
+import type net from 'node:net';
+import { listenDeep } from '../net/grpc-listener.js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { ConfigWatcher } from '../cache/snapshot-cache.js';
 import type { XdsTypeUrl } from '../resource/type-urls.js';
@@ -39,11 +40,6 @@ type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
  * the gRPC health service, on one port. It knows the ConfigWatcher seam and nothing of
  * config files, drains or HTTP.
  */
-/**
- * The accept queue asked for: the kernel caps it at net.core.somaxconn (4096 on current Linux),
- * enough for thousands of nodes connecting in the same instant.
- */
-const LISTEN_BACKLOG = 65_535;
 
 export class XdsServer {
   readonly ledger: NackLedger;
@@ -96,25 +92,11 @@ export class XdsServer {
   }
 
   /**
-   * Binds host:port (port 0 picks a free one) and resolves with the bound port; TLS comes with
-   * `credentials`. The socket is drainplane's own, its connections handed to grpc-js: grpc-js
-   * binds with Node's default accept queue of 511, and a fleet that connects at once (after a
-   * restart, a failover, a network blip) overflows it; the kernel then drops the SYNs, and each
-   * Envoy waits out its SYN retransmit timer (1, 3, 7 s ...) before it is even seen.
+   * Binds host:port (port 0 picks a free one) with an accept queue deep enough for a fleet's
+   * connect storm (listenDeep), and resolves with the bound port; TLS comes with `credentials`.
    */
   async listen(host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
-    const injector = this.#server.createConnectionInjector(credentials);
-    const listener = net.createServer((socket) => injector.injectConnection(socket));
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    }).catch((err: unknown) => {
-      injector.destroy();
-      throw err;
-    });
+    const listener = await listenDeep(this.#server, host, port, credentials);
     this.#listener = listener;
     return (this.#port = (listener.address() as net.AddressInfo).port);
   }
