@@ -140,11 +140,15 @@ export class GoPeerProcess {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Writes the resources of `configFile` next to it, starts the peer and waits until it listens. */
-  static async start(binary: string, configFile: string): Promise<{ peer: GoPeerProcess; port: number }> {
+  /**
+   * Writes the resources of `configFile` next to it, starts the peer and waits until it listens.
+   * With `cpuProfile`, the peer writes a pprof CPU profile there when it stops (`go tool pprof`).
+   */
+  static async start(binary: string, configFile: string, cpuProfile?: string): Promise<{ peer: GoPeerProcess; port: number }> {
     const resources = configFile.replace(/\.yaml$/, '') + '.go-peer.json';
     await writeResources(configFile, resources);
-    const peer = new GoPeerProcess(spawn(binary, [resources], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const args = cpuProfile === undefined ? [resources] : [`-cpuprofile=${cpuProfile}`, resources];
+    const peer = new GoPeerProcess(spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     try {
       const listening = await peer.#reply('listening');
       return { peer, port: listening.port };

@@ -93,7 +93,8 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
   --streams-per-connection N    simulated nodes per HTTP/2 connection (default 100; 1: one each)
   --connect-window N            nodes per worker connecting at once (default 250)
   --storm                       a connect storm: every node at once, one connection each
-  --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR
+  --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR, and
+                                go-control-plane's (pprof) as go-control-plane-NODES.pprof
   --no-floor                    skip the transport floor
   --no-go                       skip go-control-plane (left out anyway without \`go\` on PATH)
   --out DIR                     where fleet-<date>.json goes (default bench/results)`;
@@ -446,7 +447,8 @@ async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]):
   if (ctx.goPeer instanceof Error) throw ctx.goPeer;
   const configFile = path.join(ctx.dir, `go-control-plane-${nodes}.yaml`);
   await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
-  const { peer, port } = await GoPeerProcess.start(ctx.goPeer.binary, configFile);
+  const cpuProfile = ctx.options.cpuProfDir && path.join(ctx.options.cpuProfDir, `go-control-plane-${nodes}.pprof`);
+  const { peer, port } = await GoPeerProcess.start(ctx.goPeer.binary, configFile, cpuProfile);
   let generator: LoadGenerator | undefined;
   try {
     log(`go-control-plane pid ${peer.pid}: 127.0.0.1:${port}`);

@@ -2,7 +2,7 @@
 // drives it): the SnapshotCache and ADS server that Go control planes are built on, serving the
 // resources drainplane encodes for the same config, one snapshot per node group.
 //
-// Usage: go-control-plane-peer RESOURCES_JSON
+// Usage: go-control-plane-peer [-cpuprofile FILE] RESOURCES_JSON
 //
 // It prints {"op":"listening","port":N} once serving, then answers JSON lines on stdin:
 // {"op":"drain"} (every group's ingress listeners removed) with {"op":"drained","ms":..},
@@ -14,9 +14,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -207,16 +209,29 @@ func (p *peer) serve(ctx context.Context, in input) (*grpc.Server, int, error) {
 }
 
 func run() error {
-	if len(os.Args) != 2 {
-		return fmt.Errorf("usage: %s RESOURCES_JSON", os.Args[0])
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) to this file until the peer stops")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		return fmt.Errorf("usage: %s [-cpuprofile FILE] RESOURCES_JSON", os.Args[0])
 	}
-	raw, err := os.ReadFile(os.Args[1])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	raw, err := os.ReadFile(flag.Arg(0))
 	if err != nil {
 		return err
 	}
 	var in input
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return fmt.Errorf("%s: %w", os.Args[1], err)
+		return fmt.Errorf("%s: %w", flag.Arg(0), err)
 	}
 	groups, err := loadGroups(in)
 	if err != nil {
