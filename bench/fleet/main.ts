@@ -42,7 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DaemonMetrics, DaemonProcess } from './daemon-process.js';
 import { measureFailover, type FailoverResult } from './failover.js';
-import { ReplicaFleet, type StoreKind } from './replica-fleet.js';
+import { ReplicaFleet, type EtcdTraffic, type StoreKind } from './replica-fleet.js';
 import { replicationMarkdown, type ReplicationRun } from './replication-report.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
 import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
@@ -269,12 +269,14 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     await sleep(ctx.options.smoke ? 200 : 1000);
     const before = await daemon.metrics();
     const fleetCpu0 = await fleet.cpuSeconds();
+    const etcd0 = await fleet.etcdTraffic();
     const syncMark = mark('sync');
     const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, daemon.xdsPort), syncTimeoutMs(nodes));
     generator = connected.generator;
     syncMark.endUs = monotonicUs();
     const sync = syncResult(connected.reports, (await daemon.metrics()).cpuSeconds - before.cpuSeconds);
     const syncCpuByReplica = (await fleet.cpuSeconds()).map((c, i) => c - fleetCpu0[i]!);
+    const syncEtcd = etcdTrafficSince(etcd0, await fleet.etcdTraffic());
     log(
       `drainplane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s over ${sync.connections} connections, ` +
         `server CPU ${(sync.serverCpuSeconds * 1000).toFixed(0)} ms (${((sync.serverCpuSeconds * 1e6) / nodes).toFixed(0)} µs/node)`,
@@ -343,7 +345,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     if (drainState !== 'completed') errors.push(`drain ${id} is ${drainState}, expected completed`);
     const final = await daemon.metrics();
     if (final.nacks > 0) errors.push(`${final.nacks} NACKs counted by the daemon`);
-    const replication = fleet.store === 'etcd' ? await replicationRun(fleet, generator, nodes, syncCpuByReplica, errors) : undefined;
+    const replication = syncEtcd && (await replicationRun(fleet, generator, nodes, { syncCpuByReplica, syncEtcd }, errors));
     return {
       sync,
       memory,
@@ -369,10 +371,15 @@ async function replicationRun(
   fleet: ReplicaFleet,
   generator: LoadGenerator,
   nodes: number,
-  syncCpuByReplica: readonly number[],
+  sync: { syncCpuByReplica: readonly number[]; syncEtcd: EtcdTraffic },
   errors: string[],
 ): Promise<ReplicationRun> {
+  const { syncCpuByReplica, syncEtcd } = sync;
   log(`replicas' CPU over the sync: ${syncCpuByReplica.map((c) => `${((c * 1e6) / nodes).toFixed(0)} µs/node`).join(', ')}`);
+  log(
+    `etcd over the sync: ${JSON.stringify(syncEtcd.calls)}, ${(syncEtcd.receivedBytes / 2 ** 20).toFixed(1)} MiB in, ` +
+      `${(syncEtcd.sentBytes / 2 ** 20).toFixed(1)} MiB out`,
+  );
   let failover: FailoverResult | null = null;
   if (fleet.daemons.length > 1) {
     try {
@@ -388,7 +395,13 @@ async function replicationRun(
   }
   const watchRestarts = fleet.watchRestarts();
   log(`etcd watch restarts logged by the replicas: ${watchRestarts}`);
-  return { store: 'etcd', replicas: fleet.daemons.length, syncCpuSecondsByReplica: syncCpuByReplica, watchRestarts, failover };
+  return { store: 'etcd', replicas: fleet.daemons.length, syncCpuSecondsByReplica: syncCpuByReplica, syncEtcd, watchRestarts, failover };
+}
+
+function etcdTrafficSince(before: EtcdTraffic | undefined, after: EtcdTraffic | undefined): EtcdTraffic | undefined {
+  if (!before || !after) return undefined;
+  const calls = Object.fromEntries(Object.entries(after.calls).map(([method, n]) => [method, n - (before.calls[method] ?? 0)]));
+  return { calls, receivedBytes: after.receivedBytes - before.receivedBytes, sentBytes: after.sentBytes - before.sentBytes };
 }
 
 class FloorProcess {

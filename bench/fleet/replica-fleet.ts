@@ -9,6 +9,13 @@ import { DaemonProcess, type DaemonProcessOptions } from './daemon-process.js';
 
 export type StoreKind = 'file' | 'etcd';
 
+/** What etcd served so far: gRPC calls by method (a watch stream counts when it ends), bytes in and out. */
+export interface EtcdTraffic {
+  readonly calls: Readonly<Record<string, number>>;
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+}
+
 export class ReplicaFleet {
   private constructor(
     readonly daemons: readonly DaemonProcess[],
@@ -44,7 +51,26 @@ export class ReplicaFleet {
 
   /** Each live replica's CPU seconds so far (NaN for a dead one). */
   cpuSeconds(): Promise<number[]> {
-    return Promise.all(this.daemons.map((d) => (d.child.exitCode === null && d.child.signalCode === null ? d.metrics().then((m) => m.cpuSeconds) : Number.NaN)));
+    return Promise.all(
+      this.daemons.map((d) => (d.child.exitCode === null && d.child.signalCode === null ? d.metrics().then((m) => m.cpuSeconds) : Number.NaN)),
+    );
+  }
+
+  /** etcd's counters (its /metrics); undefined on the file store. */
+  async etcdTraffic(): Promise<EtcdTraffic | undefined> {
+    if (!this.etcd) return undefined;
+    const text = await (await fetch(`http://${this.etcd.endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const calls: Record<string, number> = {};
+    let receivedBytes = 0;
+    let sentBytes = 0;
+    for (const line of text.split('\n')) {
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+      const method = /^grpc_server_handled_total\{.*grpc_method="(\w+)"/.exec(line)?.[1];
+      if (method !== undefined && value > 0) calls[method] = (calls[method] ?? 0) + value;
+      if (line.startsWith('etcd_network_client_grpc_received_bytes_total ')) receivedBytes = value;
+      if (line.startsWith('etcd_network_client_grpc_sent_bytes_total ')) sentBytes = value;
+    }
+    return { calls, receivedBytes, sentBytes };
   }
 
   /** etcd watches the replicas lost and read again in full. */

@@ -1,5 +1,6 @@
 /** The fleet benchmark's results for replicas on an etcd store: sync cost per replica, failover. */
 import type { FailoverResult } from './failover.js';
+import type { EtcdTraffic } from './replica-fleet.js';
 import type { SizeResult } from './report.js';
 
 export interface ReplicationRun {
@@ -7,6 +8,8 @@ export interface ReplicationRun {
   readonly replicas: number;
   /** Each replica's CPU over the connect and sync (the nodes connect to the first). */
   readonly syncCpuSecondsByReplica: readonly number[];
+  /** What etcd served over the connect and sync. */
+  readonly syncEtcd: EtcdTraffic;
   /** `store_watch_restarted` events the replicas logged over the whole run. */
   readonly watchRestarts: number;
   /** Null with a single replica. */
