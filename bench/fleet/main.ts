@@ -345,7 +345,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     if (drainState !== 'completed') errors.push(`drain ${id} is ${drainState}, expected completed`);
     const final = await daemon.metrics();
     if (final.nacks > 0) errors.push(`${final.nacks} NACKs counted by the daemon`);
-    const replication = syncEtcd && (await replicationRun(fleet, generator, nodes, { syncCpuByReplica, syncEtcd }, errors));
+    const replication = syncEtcd && (await replicationRun(fleet, generator, nodes, { syncCpuByReplica, syncEtcd }, errors, mark));
     return {
       sync,
       memory,
@@ -373,6 +373,7 @@ async function replicationRun(
   nodes: number,
   sync: { syncCpuByReplica: readonly number[]; syncEtcd: EtcdTraffic },
   errors: string[],
+  mark: (name: string) => Mark,
 ): Promise<ReplicationRun> {
   const { syncCpuByReplica, syncEtcd } = sync;
   log(`replicas' CPU over the sync: ${syncCpuByReplica.map((c) => `${((c * 1e6) / nodes).toFixed(0)} µs/node`).join(', ')}`);
@@ -383,7 +384,9 @@ async function replicationRun(
   let failover: FailoverResult | null = null;
   if (fleet.daemons.length > 1) {
     try {
+      const failoverMark = mark('failover');
       failover = await measureFailover(generator, fleet, syncTimeoutMs(nodes));
+      failoverMark.endUs = monotonicUs();
       const l = failover.listenersAgain;
       log(
         `failover: listeners again p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms; ` +
