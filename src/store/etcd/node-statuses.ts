@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SharedNodeRecord } from '../../fleet/replication/shared-node.js';
 import type { NodeStatusStore } from '../../fleet/ports/node-status-store.js';
 import { EtcdFollower, type EtcdKeys } from './client.js';
+import { readRange } from './paged-range.js';
 import { writeInTxns, type SizedOp } from './txn-batches.js';
 
 /** One of the key ranges followed, and the mod revision of each record held from it. */
@@ -124,16 +125,16 @@ export class EtcdNodeStatuses implements NodeStatusStore {
    * does not make every node a change.
    */
   async #reread(followed: FollowedRange): Promise<string> {
-    const res = await this.client.getAll().inRange(followed.range).exec();
+    const { kvs, revision } = await readRange(this.client, followed.range);
     const present = new Set<string>();
-    for (const kv of res.kvs) {
+    for (const kv of kvs) {
       const key = kv.key.toString();
       present.add(key);
       if (followed.held.get(key) !== kv.mod_revision) this.#put(kv, followed);
     }
     // Records that went while this replica was not following are changes too.
     for (const key of [...followed.held.keys()]) if (!present.has(key)) this.#delete(key, followed);
-    return res.header.revision;
+    return revision;
   }
 
   #split(key: string): { replica: string; nodeId: string } | undefined {
