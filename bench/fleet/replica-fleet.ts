@@ -51,9 +51,8 @@ export class ReplicaFleet {
 
   /** Each live replica's CPU seconds so far (NaN for a dead one). */
   cpuSeconds(): Promise<number[]> {
-    return Promise.all(
-      this.daemons.map((d) => (d.child.exitCode === null && d.child.signalCode === null ? d.metrics().then((m) => m.cpuSeconds) : Number.NaN)),
-    );
+    const alive = (d: DaemonProcess): boolean => d.child.exitCode === null && d.child.signalCode === null;
+    return Promise.all(this.daemons.map(async (d) => (alive(d) ? (await d.metrics()).cpuSeconds : Number.NaN)));
   }
 
   /** etcd's counters (its /metrics); undefined on the file store. */
