@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
-import { Etcd3, type IKeyValue, type IOptions, type Range, type Watcher } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type Range, type WatchBuilder, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 
 export interface EtcdConnection {
@@ -55,7 +55,30 @@ export async function etcdClient(connection: EtcdConnection): Promise<Etcd3> {
     faultHandling: { host: () => PASS_THROUGH, watchBackoff: WATCH_RETRY },
     ...(ca && { credentials: { rootCertificate: ca, ...(cert && key && { certChain: cert, privateKey: key }) } }),
   };
-  return new Etcd3(options);
+  return new EtcdClient(options);
+}
+
+/**
+ * An etcd client whose watches have a connection of their own. etcd3 answers a failed call
+ * (a deadline passed while a connect storm keeps the process busy) by closing every channel to
+ * that member: on one shared connection, that ended every watch, and each was read again in full.
+ */
+class EtcdClient extends Etcd3 {
+  readonly #watches: Etcd3;
+
+  constructor(options: IOptions) {
+    super(options);
+    this.#watches = new Etcd3({ ...options, grpcOptions: { ...options.grpcOptions, 'grpc.use_local_subchannel_pool': 1 } });
+  }
+
+  override watch(): WatchBuilder {
+    return this.#watches.watch();
+  }
+
+  override close(): void {
+    this.#watches.close();
+    super.close();
+  }
 }
 
 /** Keys under the store's prefix. */
