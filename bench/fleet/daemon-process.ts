@@ -18,6 +18,8 @@ export interface DaemonProcessOptions {
   readonly cpuProfDir?: string;
   /** Streams the generator opens per HTTP/2 connection: the daemon must admit as many. */
   readonly streamsPerConnection: number;
+  /** A replica on an etcd store shared with other replicas, rather than the file store in `stateDir`. */
+  readonly etcd?: { readonly endpoint: string; readonly prefix: string; readonly replicaId: string };
 }
 
 /** The process metrics the benchmark reads from GET /metrics. */
@@ -33,6 +35,9 @@ export interface DaemonMetrics {
 
 export class DaemonProcess {
   #stderr = '';
+  /** The unfinished last line of the output, and how many lines each log event had. */
+  #partialLine = '';
+  readonly #events = new Map<string, number>();
 
   private constructor(
     readonly child: ChildProcess,
@@ -60,6 +65,9 @@ export class DaemonProcess {
       '--no-watch',
       '--xds-max-streams-per-connection',
       String(options.streamsPerConnection),
+      ...(options.etcd
+        ? ['--store', `etcd://${options.etcd.endpoint}`, '--store-prefix', options.etcd.prefix, '--replica-id', options.etcd.replicaId]
+        : []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -80,6 +88,7 @@ export class DaemonProcess {
       // Warnings and errors stay visible; per-event lines are not written at this level.
       const keep = (chunk: Buffer): void => {
         daemon.#stderr = (daemon.#stderr + chunk.toString()).slice(-20_000);
+        daemon.#countEvents(chunk.toString());
       };
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
@@ -97,6 +106,20 @@ export class DaemonProcess {
   /** What the daemon wrote (warn level and above), the last 20 kB. */
   get output(): string {
     return this.#stderr;
+  }
+
+  /** How many log lines (warn and above, since it listened) carried this event. */
+  eventCount(event: string): number {
+    return this.#events.get(event) ?? 0;
+  }
+
+  #countEvents(text: string): void {
+    const lines = (this.#partialLine + text).split('\n');
+    this.#partialLine = lines.pop()!;
+    for (const line of lines) {
+      const event = /"event":"([^"]+)"/.exec(line)?.[1];
+      if (event !== undefined) this.#events.set(event, (this.#events.get(event) ?? 0) + 1);
+    }
   }
 
   async metrics(): Promise<DaemonMetrics> {
@@ -136,6 +159,14 @@ export class DaemonProcess {
     const res = await fetch(`${this.apiUrl}${path}`, { method, signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}`);
     return res.text();
+  }
+
+  /** SIGKILL: the process dies with its streams open, as in a crash or a lost machine. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   /** SIGTERM (graceful: streams ended, CPU profile written), SIGKILL after `graceMs`. */

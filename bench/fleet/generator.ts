@@ -150,10 +150,13 @@ export class LoadGenerator {
     });
   }
 
-  /** Every node reconnects at once, to `port`; resolves when each has ACKed all four types again. */
-  reconnect(port: number, timeoutMs: number): Promise<SyncReport[]> {
+  /**
+   * Every node reconnects to `port`, each after a delay drawn from 0 to `jitterMs`; resolves
+   * when each has ACKed all four types again.
+   */
+  reconnect(port: number, timeoutMs: number, jitterMs = 0): Promise<SyncReport[]> {
     return this.#all(`${this.options.nodes} nodes to reconnect`, timeoutMs, (w) => {
-      w.send({ op: 'reconnect', port });
+      w.send({ op: 'reconnect', port, jitterMs });
       return w.next('synced').then((m) => m.report);
     });
   }

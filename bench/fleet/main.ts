@@ -7,7 +7,7 @@
  *   npm run bench:smoke        # 50 nodes, well under a minute
  *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
  *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250] [--storm]
- *     [--cpu-prof DIR] [--no-floor] [--no-go] [--out DIR]
+ *     [--cpu-prof DIR] [--no-floor] [--no-go] [--out DIR] [--store etcd] [--replicas N]
  *
  * For each fleet size, in order:
  *  1. drainplane starts on a generated config (fleet-config.ts) with a fresh state folder;
@@ -25,6 +25,10 @@
  *     on PATH and left out without one): connect and sync, then the drain as new snapshots
  *     without each group's ingress listeners.
  *
+ * With --store etcd, drainplane runs as --replicas N processes on a throwaway local etcd
+ * (replica-fleet.ts), the nodes on the first; with two or more, after the drain the first is
+ * SIGKILLed and the nodes fail over to the second (failover.ts).
+ *
  * Push latencies run from just before the API request is sent (or the floor's trigger) to the
  * moment each node's generator sent its ACK of the new version; both clocks are the host's
  * wall clock with sub-millisecond precision. The clock starts before the request rather than at
@@ -41,7 +45,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DaemonProcess, type DaemonMetrics } from './daemon-process.js';
+import type { DaemonMetrics, DaemonProcess } from './daemon-process.js';
+import { measureFailover, type FailoverResult } from './failover.js';
+import { ReplicaFleet, type EtcdTraffic, type StoreKind } from './replica-fleet.js';
+import { replicationMarkdown, type ReplicationRun } from './replication-report.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
 import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
@@ -82,6 +89,8 @@ interface Options {
   floor: boolean;
   go: boolean;
   out: string | undefined;
+  store: StoreKind;
+  replicas: number;
 }
 
 const USAGE = `usage: node dist/bench/fleet/main.js [options]
@@ -97,7 +106,9 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
                                 go-control-plane's (pprof) as go-control-plane-NODES.pprof
   --no-floor                    skip the transport floor
   --no-go                       skip go-control-plane (left out anyway without \`go\` on PATH)
-  --out DIR                     where fleet-<date>.json goes (default bench/results)`;
+  --out DIR                     where fleet-<date>.json goes (default bench/results)
+  --store file|etcd             drainplane's state store (default file; etcd: a local etcd is started)
+  --replicas N                  drainplane replicas on the etcd store (default 1); 2 or more adds a failover`;
 
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
@@ -116,6 +127,8 @@ function parseOptions(argv: string[]): Options | undefined {
       'no-floor': { type: 'boolean' },
       'no-go': { type: 'boolean' },
       out: { type: 'string' },
+      store: { type: 'string' },
+      replicas: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,6 +140,10 @@ function parseOptions(argv: string[]): Options | undefined {
     return v;
   };
   const smoke = values.smoke === true;
+  const store = values.store ?? 'file';
+  if (store !== 'file' && store !== 'etcd') throw new Error(`--store wants file or etcd, got "${store}"`);
+  const replicas = int('replicas', values.replicas, 1, 1, 8);
+  if (replicas > 1 && store !== 'etcd') throw new Error('--replicas needs --store etcd');
   const nodes = (values.nodes ?? (smoke ? '50' : '1000,5000,10000')).split(',').map((s) => int('nodes', s.trim(), 0, 1, 100_000));
   return {
     nodes,
@@ -142,6 +159,8 @@ function parseOptions(argv: string[]): Options | undefined {
     floor: values['no-floor'] !== true,
     go: values['no-go'] !== true,
     out: values.out ?? (smoke ? undefined : DEFAULT_OUT),
+    store,
+    replicas,
   };
 }
 
@@ -252,13 +271,14 @@ async function waitForStreams(daemon: DaemonProcess, nodes: number): Promise<Dae
 async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Promise<DrainplaneRun> {
   const configFile = path.join(ctx.dir, `drainplane-${nodes}.yaml`);
   await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
-  const daemon = await DaemonProcess.start({
+  const fleet = await ReplicaFleet.start(ctx.options.store, ctx.options.replicas, {
     configFile,
     stateDir: path.join(ctx.dir, `state-${nodes}`),
     streamsPerConnection: ctx.options.streamsPerConnection,
     ...(ctx.options.cpuProfDir !== undefined && { cpuProfDir: ctx.options.cpuProfDir }),
   });
-  log(`drainplane pid ${daemon.pid}: xDS on 127.0.0.1:${daemon.xdsPort}, API ${daemon.apiUrl}`);
+  const daemon = fleet.first;
+  for (const d of fleet.daemons) log(`drainplane pid ${d.pid}: xDS on 127.0.0.1:${d.xdsPort}, API ${d.apiUrl}`);
   let generator: LoadGenerator | undefined;
   const marks: Mark[] = [];
   const mark = (name: string): Mark => {
@@ -269,11 +289,15 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
   try {
     await sleep(ctx.options.smoke ? 200 : 1000);
     const before = await daemon.metrics();
+    const fleetCpu0 = await fleet.cpuSeconds();
+    const etcd0 = await fleet.etcdTraffic();
     const syncMark = mark('sync');
     const connected = await LoadGenerator.connect(generatorOptions(ctx, nodes, daemon.xdsPort), syncTimeoutMs(nodes));
     generator = connected.generator;
     syncMark.endUs = monotonicUs();
     const sync = syncResult(connected.reports, (await daemon.metrics()).cpuSeconds - before.cpuSeconds);
+    const syncCpuByReplica = (await fleet.cpuSeconds()).map((c, i) => c - fleetCpu0[i]!);
+    const syncEtcd = etcdTrafficSince(etcd0, await fleet.etcdTraffic());
     log(
       `drainplane: ${nodes} nodes synced in ${(sync.totalMs / 1000).toFixed(2)} s over ${sync.connections} connections, ` +
         `server CPU ${(sync.serverCpuSeconds * 1000).toFixed(0)} ms (${((sync.serverCpuSeconds * 1e6) / nodes).toFixed(0)} µs/node)`,
@@ -342,23 +366,66 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     if (drainState !== 'completed') errors.push(`drain ${id} is ${drainState}, expected completed`);
     const final = await daemon.metrics();
     if (final.nacks > 0) errors.push(`${final.nacks} NACKs counted by the daemon`);
+    const replication = syncEtcd && (await replicationRun(fleet, generator, nodes, { syncCpuByReplica, syncEtcd }, errors, mark));
     return {
       sync,
       memory,
       reload,
       drain: { ...drainPush, drainId: id ?? '', drainState, drainCompletedMs },
       nacks: final.nacks,
+      ...(replication && { replication }),
     };
   } finally {
     await generator?.close();
-    await daemon.stop();
+    await fleet.stop();
     if (ctx.options.cpuProfDir !== undefined) {
       const file = path.join(ctx.options.cpuProfDir, `marks-${daemon.pid}.json`);
       await writeFile(file, `${JSON.stringify({ pid: daemon.pid, nodes, marks }, null, 2)}\n`);
       log(`CPU profile of pid ${daemon.pid} in ${ctx.options.cpuProfDir}; phases in ${file}`);
     }
-    if (daemon.output.trim() !== '') log(`drainplane output (warn and above):\n${daemon.output.trim().slice(-3000)}`);
+    for (const d of fleet.daemons) if (d.output.trim() !== '') log(`drainplane ${d.pid} output (warn and above):\n${d.output.trim().slice(-3000)}`);
   }
+}
+
+/** The replicas' side of an etcd run: their CPU over the sync, then the failover when there are two. */
+async function replicationRun(
+  fleet: ReplicaFleet,
+  generator: LoadGenerator,
+  nodes: number,
+  sync: { syncCpuByReplica: readonly number[]; syncEtcd: EtcdTraffic },
+  errors: string[],
+  mark: (name: string) => Mark,
+): Promise<ReplicationRun> {
+  const { syncCpuByReplica, syncEtcd } = sync;
+  log(`replicas' CPU over the sync: ${syncCpuByReplica.map((c) => `${((c * 1e6) / nodes).toFixed(0)} µs/node`).join(', ')}`);
+  log(
+    `etcd over the sync: ${JSON.stringify(syncEtcd.calls)}, ${(syncEtcd.receivedBytes / 2 ** 20).toFixed(1)} MiB in, ` +
+      `${(syncEtcd.sentBytes / 2 ** 20).toFixed(1)} MiB out`,
+  );
+  let failover: FailoverResult | null = null;
+  if (fleet.daemons.length > 1) {
+    try {
+      const failoverMark = mark('failover');
+      failover = await measureFailover(generator, fleet, syncTimeoutMs(nodes));
+      failoverMark.endUs = monotonicUs();
+      const l = failover.listenersAgain;
+      log(
+        `failover: listeners again p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms; ` +
+          `replica 2 CPU ${(failover.survivorCpuSeconds * 1000).toFixed(0)} ms`,
+      );
+    } catch (err) {
+      errors.push(`failover: ${(err as Error).message}`);
+    }
+  }
+  const watchRestarts = fleet.watchRestarts();
+  log(`etcd watch restarts logged by the replicas: ${watchRestarts}`);
+  return { store: 'etcd', replicas: fleet.daemons.length, syncCpuSecondsByReplica: syncCpuByReplica, syncEtcd, watchRestarts, failover };
+}
+
+function etcdTrafficSince(before: EtcdTraffic | undefined, after: EtcdTraffic | undefined): EtcdTraffic | undefined {
+  if (!before || !after) return undefined;
+  const calls = Object.fromEntries(Object.entries(after.calls).map(([method, n]) => [method, n - (before.calls[method] ?? 0)]));
+  return { calls, receivedBytes: after.receivedBytes - before.receivedBytes, sentBytes: after.sentBytes - before.sentBytes };
 }
 
 class FloorProcess {
@@ -568,6 +635,8 @@ async function main(): Promise<number> {
     loadAverageAtStart: loadAverage,
   };
   console.log(markdown(result, env));
+  const replication = replicationMarkdown(sizes);
+  if (replication !== '') console.log(`\n${replication}`);
   const out = options.out ?? (await mkdtemp(path.join(os.tmpdir(), 'drainplane-fleet-results-')));
   await mkdir(out, { recursive: true });
   const file = path.join(out, `fleet-${result.startedAt.slice(0, 10)}${options.smoke ? '-smoke' : ''}.json`);

@@ -29,8 +29,11 @@ export type ToWorker =
   | { readonly op: 'report'; readonly id: string }
   /** The control plane is about to be killed: stop watching the streams. */
   | { readonly op: 'outage' }
-  /** Open every node's stream again at once, to `port`; answered with `synced`. */
-  | { readonly op: 'reconnect'; readonly port: number }
+  /**
+   * Open every node's stream again, to `port`, each after its own delay drawn uniformly from
+   * 0 to `jitterMs` (Envoy's retry jitter); answered with `synced`.
+   */
+  | { readonly op: 'reconnect'; readonly port: number; readonly jitterMs: number }
   | { readonly op: 'lds-state' }
   | { readonly op: 'close' };
 
@@ -66,6 +69,8 @@ export interface SyncReport {
   readonly finishedAt: number;
   /** Per node: ms from opening its stream to its fourth ACK. */
   readonly syncMs: number[];
+  /** Per node: epoch ms of its ACK of the first LDS response on its current stream. */
+  readonly ldsAckedAt: number[];
   readonly cpuMs: number;
 }
 

@@ -1,6 +1,7 @@
 /** The fleet benchmark's results: what was measured, a markdown table, and the JSON record. */
 import os from 'node:os';
 import { environment, type Environment } from '../zero-error/report.js';
+import type { ReplicationRun } from './replication-report.js';
 
 export interface Latencies {
   readonly count: number;
@@ -56,6 +57,8 @@ export interface DrainplaneRun {
   readonly reload: PushResult & { readonly nodesChanged: number };
   readonly drain: PushResult & { readonly drainId: string; readonly drainState: string; readonly drainCompletedMs: number | null };
   readonly nacks: number;
+  /** Present when the run was on an etcd store. */
+  readonly replication?: ReplicationRun;
 }
 
 export interface FloorRun {

@@ -61,6 +61,7 @@ interface SimNode {
   stream: http2.ClientHttp2Stream | undefined;
   openedAt: number;
   syncedAt: number;
+  ldsAckedAt: number;
   acked: number;
   lds: string;
   baseline: string | undefined;
@@ -93,6 +94,8 @@ class Fleet {
   #generation = 0;
   #port: number;
   #window: number;
+  /** Each stream opens after a delay drawn from 0 to this many ms (0: at once). */
+  #jitterMs = 0;
   #failures = 0;
   #armed: { id: string; pending: number; cpu: NodeJS.CpuUsage; reported: boolean } | undefined;
 
@@ -123,6 +126,7 @@ class Fleet {
         stream: undefined,
         openedAt: 0,
         syncedAt: 0,
+        ldsAckedAt: 0,
         acked: 0,
         lds: '',
         baseline: undefined,
@@ -140,7 +144,15 @@ class Fleet {
 
   #openMore(): void {
     while (this.#opened < this.#nodes.length && this.#opened - this.#synced < this.#window) {
-      this.#open(this.#nodes[this.#opened]!, this.#opened);
+      const node = this.#nodes[this.#opened]!;
+      const localIndex = this.#opened;
+      if (this.#jitterMs === 0) this.#open(node, localIndex);
+      else {
+        const watched = this.#watching();
+        setTimeout(() => {
+          if (watched()) this.#open(node, localIndex);
+        }, Math.random() * this.#jitterMs);
+      }
       this.#opened++;
     }
   }
@@ -232,6 +244,7 @@ class Fleet {
       }
     }
     if (t === LDS) {
+      if (node.ldsAckedAt === 0) node.ldsAckedAt = at;
       node.lds = response.version;
       node.ldsResources = response.resources;
       node.ldsRemoved = response.removed;
@@ -253,6 +266,7 @@ class Fleet {
       startedAt: this.#startedAt,
       finishedAt: Math.max(this.#startedAt, ...this.#nodes.map((n) => n.syncedAt)),
       syncMs: this.#nodes.map((n) => n.syncedAt - n.openedAt),
+      ldsAckedAt: this.#nodes.map((n) => n.ldsAckedAt),
       cpuMs: (cpu.user + cpu.system) / 1000,
     };
     send({ op: 'synced', report });
@@ -304,9 +318,10 @@ class Fleet {
     send({ op: 'outage' });
   }
 
-  /** Every node opens its stream again at once, to the control plane on `port`. */
-  reconnect(port: number): void {
+  /** Every node opens its stream again, to the control plane on `port`, within `jitterMs`. */
+  reconnect(port: number, jitterMs: number): void {
     this.#generation++;
+    this.#jitterMs = jitterMs;
     for (const session of this.#sessions) session.destroy();
     this.#sessions.length = 0;
     this.#port = port;
@@ -317,6 +332,7 @@ class Fleet {
       node.reader = new GrpcFrameReader();
       node.acked = 0;
       node.syncedAt = 0;
+      node.ldsAckedAt = 0;
       node.ldsResources = 0;
       node.ldsRemoved = 0;
     }
@@ -362,7 +378,7 @@ process.on('message', (message: ToWorker) => {
       fleet?.outage();
       break;
     case 'reconnect':
-      fleet?.reconnect(message.port);
+      fleet?.reconnect(message.port, message.jitterMs);
       break;
     case 'lds-state':
       fleet?.ldsState();

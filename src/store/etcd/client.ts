@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
-import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type Range, type WatchBuilder, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 
 export interface EtcdConnection {
@@ -55,7 +55,30 @@ export async function etcdClient(connection: EtcdConnection): Promise<Etcd3> {
     faultHandling: { host: () => PASS_THROUGH, watchBackoff: WATCH_RETRY },
     ...(ca && { credentials: { rootCertificate: ca, ...(cert && key && { certChain: cert, privateKey: key }) } }),
   };
-  return new Etcd3(options);
+  return new EtcdClient(options);
+}
+
+/**
+ * An etcd client whose watches have a connection of their own. etcd3 answers a failed call
+ * (a deadline passed while a connect storm keeps the process busy) by closing every channel to
+ * that member: on one shared connection, that ended every watch, and each was read again in full.
+ */
+class EtcdClient extends Etcd3 {
+  readonly #watches: Etcd3;
+
+  constructor(options: IOptions) {
+    super(options);
+    this.#watches = new Etcd3({ ...options, grpcOptions: { ...options.grpcOptions, 'grpc.use_local_subchannel_pool': 1 } });
+  }
+
+  override watch(): WatchBuilder {
+    return this.#watches.watch();
+  }
+
+  override close(): void {
+    this.#watches.close();
+    super.close();
+  }
 }
 
 /** Keys under the store's prefix. */
@@ -133,8 +156,16 @@ export function newer(a: string, b: string | undefined): boolean {
   return b === undefined || BigInt(a) > BigInt(b);
 }
 
+/** What a follower follows: one key, the keys under a prefix, or a range of keys. */
+export type FollowTarget = { readonly key: string } | { readonly prefix: string } | { readonly range: Range };
+
+/** A target as logs show it (a range's bounds are bytes). */
+function shown(t: FollowTarget): object {
+  return 'range' in t ? { from: t.range.start.toString(), to: t.range.end.toString() } : t;
+}
+
 /**
- * Follows a key or a prefix from a revision on. After a disconnection or an error, everything
+ * Follows a key, a prefix or a range from a revision on. After a disconnection or an error, everything
  * is read again (`reread`, which returns the revision it read at) and followed on from there.
  * etcd3 would resume a watch by itself, but from the revision in the last response header: a
  * create response carries etcd's current revision, ahead of the events still to come, so a
@@ -166,7 +197,7 @@ export class EtcdFollower {
 
   constructor(
     private readonly client: Etcd3,
-    private readonly target: { readonly key: string } | { readonly prefix: string },
+    private readonly target: FollowTarget,
     private readonly handlers: { put(kv: IKeyValue): void; delete(kv: IKeyValue): void },
     private readonly reread: () => Promise<string>,
     private readonly logger: Logger,
@@ -180,7 +211,8 @@ export class EtcdFollower {
    */
   async start(revision: string): Promise<void> {
     const builder = this.client.watch().startRevision((BigInt(revision) + 1n).toString());
-    const watcher = ('key' in this.target ? builder.key(this.target.key) : builder.prefix(this.target.prefix)).watcher();
+    const t = this.target;
+    const watcher = ('key' in t ? builder.key(t.key) : 'prefix' in t ? builder.prefix(t.prefix) : builder.inRange(t.range)).watcher();
     this.#watcher = watcher;
     let created = false;
     watcher.on('put', (kv) => this.#handle('put', kv));
@@ -215,7 +247,7 @@ export class EtcdFollower {
   async #restart(failed: Watcher, err: Error): Promise<void> {
     if (this.#watcher !== failed || this.#closed) return;
     this.#watcher = undefined;
-    this.logger.warn({ event: 'store_watch_restarted', target: this.target, error: err.message }, 'etcd watch lost; reading the state again');
+    this.logger.warn({ event: 'store_watch_restarted', target: shown(this.target), error: err.message }, 'etcd watch lost; reading the state again');
     // Not awaited: a watcher etcd already canceled may never confirm it.
     void failed.cancel().catch(() => undefined);
     while (!this.#closed) {
@@ -236,7 +268,7 @@ export class EtcdFollower {
       this.handlers[kind](kv);
     } catch (err) {
       this.logger.error(
-        { event: 'store_event_failed', target: this.target, key: kv.key.toString(), error: (err as Error).message },
+        { event: 'store_event_failed', target: shown(this.target), key: kv.key.toString(), error: (err as Error).message },
         'a stored change could not be applied',
       );
     }

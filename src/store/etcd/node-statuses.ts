@@ -1,13 +1,22 @@
-import type { Etcd3, IKeyValue, Lease } from 'etcd3';
+import { Range, type Etcd3, type IKeyValue, type Lease } from 'etcd3';
 import type { Logger } from 'pino';
 import type { SharedNodeRecord } from '../../fleet/replication/shared-node.js';
 import type { NodeStatusStore } from '../../fleet/ports/node-status-store.js';
 import { EtcdFollower, type EtcdKeys } from './client.js';
+import { readRange } from './paged-range.js';
+import { writeInTxns, type SizedOp } from './txn-batches.js';
+
+/** One of the key ranges followed, and the mod revision of each record held from it. */
+interface FollowedRange {
+  readonly range: Range;
+  readonly held: Map<string, string>;
+}
 
 /**
  * Node records in etcd, one key per replica and node, every key of a replica under that
- * replica's lease: when a replica dies, its nodes disappear with its lease. The other
- * replicas' records are followed with a watch and kept in memory.
+ * replica's lease: when a replica dies, its nodes disappear with its lease. A replica writes
+ * its changes in batched transactions, and follows the other replicas' records (the key ranges
+ * before and after its own, so its own writes are not sent back to it) in memory.
  */
 export class EtcdNodeStatuses implements NodeStatusStore {
   /** Other replicas' records: node id -> replica -> record. */
@@ -16,7 +25,8 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   readonly #changeListeners = new Set<(nodeId: string) => void>();
   /** Granted on first use; replaced after it was lost. */
   #lease: Lease | undefined;
-  readonly #follower: EtcdFollower;
+  readonly #ranges: readonly FollowedRange[];
+  readonly #followers: readonly EtcdFollower[];
   #closed = false;
 
   constructor(
@@ -26,30 +36,37 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     private readonly leaseSeconds: number,
     private readonly logger: Logger,
   ) {
-    this.#follower = new EtcdFollower(
-      client,
-      { prefix: keys.nodes() },
-      { put: (kv) => this.#put(kv), delete: (kv) => this.#delete(kv) },
-      () => this.#reread(),
-      logger,
+    const all = Range.prefix(keys.nodes());
+    const own = Range.prefix(this.#ownPrefix());
+    this.#ranges = [new Range(all.start, own.start), new Range(own.end, all.end)].map((range) => ({ range, held: new Map<string, string>() }));
+    this.#followers = this.#ranges.map(
+      (followed) =>
+        new EtcdFollower(
+          client,
+          { range: followed.range },
+          { put: (kv) => this.#put(kv, followed), delete: (kv) => this.#delete(kv.key.toString(), followed) },
+          () => this.#reread(followed),
+          logger,
+        ),
     );
   }
 
   async start(): Promise<void> {
     await this.#currentLease().grant();
     // What a previous process of this replica left behind (under a lease still running).
-    await this.client.delete().prefix(`${this.keys.nodes()}${encodeURIComponent(this.replica)}/`);
-    await this.#follower.start(await this.#reread());
+    await this.client.delete().prefix(this.#ownPrefix());
+    await Promise.all(this.#ranges.map(async (followed, i) => this.#followers[i]!.start(await this.#reread(followed))));
   }
 
   async publish(records: ReadonlyMap<string, SharedNodeRecord | null>): Promise<void> {
-    const leaseId = await this.#currentLease().grant();
-    await Promise.all(
-      [...records].map(([nodeId, record]) => {
-        const key = this.keys.node(this.replica, nodeId);
-        return record ? this.client.put(key).value(JSON.stringify(record)).lease(leaseId).exec() : this.client.delete().key(key).exec();
-      }),
-    );
+    const lease = await this.#currentLease().grant();
+    const ops = [...records].map(([nodeId, record]): SizedOp => {
+      const key = Buffer.from(this.keys.node(this.replica, nodeId));
+      if (!record) return { op: { request_delete_range: { key } }, bytes: key.length };
+      const value = Buffer.from(JSON.stringify(record));
+      return { op: { request_put: { key, value, lease } }, bytes: key.length + value.length };
+    });
+    await writeInTxns(this.client, ops);
   }
 
   others(nodeId: string): readonly SharedNodeRecord[] {
@@ -74,8 +91,12 @@ export class EtcdNodeStatuses implements NodeStatusStore {
   /** Revokes the lease: this replica's nodes disappear at once. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#follower.close();
+    await Promise.all(this.#followers.map((f) => f.close()));
     await this.#lease?.revoke().catch(() => undefined);
+  }
+
+  #ownPrefix(): string {
+    return `${this.keys.nodes()}${encodeURIComponent(this.replica)}/`;
   }
 
   #currentLease(): Lease {
@@ -98,32 +119,41 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     return lease;
   }
 
-  /** Every other replica's records, read again; returns the revision read at. */
-  async #reread(): Promise<string> {
-    const res = await this.client.getAll().prefix(this.keys.nodes()).exec();
-    const before = [...this.#others.keys()];
-    this.#others.clear();
-    for (const kv of res.kvs) this.#put(kv);
-    // Nodes whose records went while this replica was not following are changes too.
-    for (const nodeId of before) if (!this.#others.has(nodeId)) this.#changed(nodeId);
-    return res.header.revision;
+  /**
+   * The range's records, read again; returns the revision read at. Only what changed since it
+   * was last followed is applied and told of: a watch lost in a storm of thousands of nodes
+   * does not make every node a change.
+   */
+  async #reread(followed: FollowedRange): Promise<string> {
+    const { kvs, revision } = await readRange(this.client, followed.range);
+    const present = new Set<string>();
+    for (const kv of kvs) {
+      const key = kv.key.toString();
+      present.add(key);
+      if (followed.held.get(key) !== kv.mod_revision) this.#put(kv, followed);
+    }
+    // Records that went while this replica was not following are changes too.
+    for (const key of [...followed.held.keys()]) if (!present.has(key)) this.#delete(key, followed);
+    return revision;
   }
 
-  #split(kv: IKeyValue): { replica: string; nodeId: string } | undefined {
-    const rest = kv.key.toString().slice(this.keys.nodes().length);
+  #split(key: string): { replica: string; nodeId: string } | undefined {
+    const rest = key.slice(this.keys.nodes().length);
     const slash = rest.indexOf('/');
     if (slash < 0) return undefined;
     return { replica: decodeURIComponent(rest.slice(0, slash)), nodeId: decodeURIComponent(rest.slice(slash + 1)) };
   }
 
-  #put(kv: IKeyValue): void {
-    const at = this.#split(kv);
-    if (!at || at.replica === this.replica) return;
+  #put(kv: IKeyValue, followed: FollowedRange): void {
+    const key = kv.key.toString();
+    const at = this.#split(key);
+    if (!at) return;
     try {
       const record = JSON.parse(kv.value.toString()) as SharedNodeRecord;
       let byReplica = this.#others.get(at.nodeId);
       if (!byReplica) this.#others.set(at.nodeId, (byReplica = new Map<string, SharedNodeRecord>()));
       byReplica.set(at.replica, record);
+      followed.held.set(key, kv.mod_revision);
       this.#changed(at.nodeId);
     } catch (err) {
       this.logger.warn(
@@ -133,9 +163,10 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     }
   }
 
-  #delete(kv: IKeyValue): void {
-    const at = this.#split(kv);
-    if (!at || at.replica === this.replica) return;
+  #delete(key: string, followed: FollowedRange): void {
+    followed.held.delete(key);
+    const at = this.#split(key);
+    if (!at) return;
     const byReplica = this.#others.get(at.nodeId);
     if (!byReplica?.delete(at.replica)) return;
     if (byReplica.size === 0) this.#others.delete(at.nodeId);
