@@ -20,6 +20,8 @@ export interface DaemonProcessOptions {
   readonly streamsPerConnection: number;
   /** A replica on an etcd store shared with other replicas, rather than the file store in `stateDir`. */
   readonly etcd?: { readonly endpoint: string; readonly prefix: string; readonly replicaId: string };
+  /** The drainplane executable to run (another build's, to compare two); this checkout's by default. */
+  readonly bin?: string;
 }
 
 /** The process metrics the benchmark reads from GET /metrics. */
@@ -48,7 +50,7 @@ export class DaemonProcess {
   static async start(options: DaemonProcessOptions, timeoutMs = 60_000): Promise<DaemonProcess> {
     const args = [
       ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
-      BIN,
+      options.bin ?? BIN,
       'serve',
       '--config',
       options.configFile,

@@ -6,7 +6,6 @@
  */
 import type { LoadGenerator } from './generator.js';
 import { nowMs } from './protocol.js';
-import type { ReplicaFleet } from './replica-fleet.js';
 import { latencies, type Latencies } from './report.js';
 
 export const FAILOVER_JITTER_MS = 500;
@@ -21,15 +20,21 @@ export interface FailoverResult {
   readonly survivorCpuSeconds: number;
 }
 
-export async function measureFailover(generator: LoadGenerator, fleet: ReplicaFleet, timeoutMs: number): Promise<FailoverResult> {
-  const [dying, survivor] = fleet.daemons;
-  if (!dying || !survivor) throw new Error('failover needs two replicas');
-  const cpu0 = (await survivor.metrics()).cpuSeconds;
+/** Two servers of one fleet, whichever their kind: the one the nodes are on, and the next. */
+export interface FailoverPair {
+  /** SIGKILLs the server the nodes are on; resolves once it is gone. */
+  killFirst(): Promise<void>;
+  readonly survivorPort: number;
+  survivorCpuSeconds(): Promise<number>;
+}
+
+export async function measureFailover(generator: LoadGenerator, pair: FailoverPair, timeoutMs: number): Promise<FailoverResult> {
+  const cpu0 = await pair.survivorCpuSeconds();
   await generator.outage();
   const killedAt = nowMs();
-  await dying.kill();
-  const reports = await generator.reconnect(survivor.xdsPort, timeoutMs, FAILOVER_JITTER_MS);
-  const cpu1 = (await survivor.metrics()).cpuSeconds;
+  await pair.killFirst();
+  const reports = await generator.reconnect(pair.survivorPort, timeoutMs, FAILOVER_JITTER_MS);
+  const cpu1 = await pair.survivorCpuSeconds();
   return {
     jitterMs: FAILOVER_JITTER_MS,
     listenersAgain: latencies(reports.flatMap((r) => r.ldsAckedAt.map((t) => t - killedAt))),

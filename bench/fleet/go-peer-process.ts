@@ -174,6 +174,12 @@ export class GoPeerProcess {
     return (await this.#reply('drained')).ms;
   }
 
+  /** SIGKILL, as a process dies in a failover; resolves once it is gone. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(): Promise<void> {
     this.#send({ op: 'stop' });
     this.child.stdin.end();

@@ -7,7 +7,7 @@
  *   npm run bench:smoke        # 50 nodes, well under a minute
  *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
  *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250] [--storm]
- *     [--cpu-prof DIR] [--no-floor] [--no-go] [--out DIR] [--store etcd] [--replicas N]
+ *     [--cpu-prof DIR] [--drainplane PATH] [--no-floor] [--no-go] [--out DIR] [--store etcd] [--replicas N]
  *
  * For each fleet size, in order:
  *  1. drainplane starts on a generated config (fleet-config.ts) with a fresh state folder;
@@ -46,7 +46,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DaemonMetrics, DaemonProcess } from './daemon-process.js';
-import { measureFailover, type FailoverResult } from './failover.js';
+import { measureFailover, type FailoverPair, type FailoverResult } from './failover.js';
 import { ReplicaFleet, type EtcdTraffic, type StoreKind } from './replica-fleet.js';
 import { replicationMarkdown, type ReplicationRun } from './replication-report.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
@@ -86,6 +86,7 @@ interface Options {
   streamsPerConnection: number;
   connectWindow: number;
   cpuProfDir: string | undefined;
+  drainplaneBin: string | undefined;
   floor: boolean;
   go: boolean;
   out: string | undefined;
@@ -104,6 +105,8 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
   --storm                       a connect storm: every node at once, one connection each
   --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR, and
                                 go-control-plane's (pprof) as go-control-plane-NODES.pprof
+  --drainplane PATH             the drainplane executable to measure (another build's bin/drainplane.js,
+                                to compare two builds with the same generator); default this checkout's
   --no-floor                    skip the transport floor
   --no-go                       skip go-control-plane (left out anyway without \`go\` on PATH)
   --out DIR                     where fleet-<date>.json goes (default bench/results)
@@ -124,6 +127,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'connect-window': { type: 'string' },
       storm: { type: 'boolean' },
       'cpu-prof': { type: 'string' },
+      drainplane: { type: 'string' },
       'no-floor': { type: 'boolean' },
       'no-go': { type: 'boolean' },
       out: { type: 'string' },
@@ -156,6 +160,7 @@ function parseOptions(argv: string[]): Options | undefined {
     streamsPerConnection: values.storm ? 1 : int('streams-per-connection', values['streams-per-connection'], 100, 1, 10_000),
     connectWindow: values.storm ? 100_000 : int('connect-window', values['connect-window'], 250, 1, 100_000),
     cpuProfDir: values['cpu-prof'],
+    drainplaneBin: values.drainplane,
     floor: values['no-floor'] !== true,
     go: values['no-go'] !== true,
     out: values.out ?? (smoke ? undefined : DEFAULT_OUT),
@@ -276,6 +281,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     stateDir: path.join(ctx.dir, `state-${nodes}`),
     streamsPerConnection: ctx.options.streamsPerConnection,
     ...(ctx.options.cpuProfDir !== undefined && { cpuProfDir: ctx.options.cpuProfDir }),
+    ...(ctx.options.drainplaneBin !== undefined && { bin: ctx.options.drainplaneBin }),
   });
   const daemon = fleet.first;
   for (const d of fleet.daemons) log(`drainplane pid ${d.pid}: xDS on 127.0.0.1:${d.xdsPort}, API ${d.apiUrl}`);
@@ -406,7 +412,13 @@ async function replicationRun(
   if (fleet.daemons.length > 1) {
     try {
       const failoverMark = mark('failover');
-      failover = await measureFailover(generator, fleet, syncTimeoutMs(nodes));
+      const [first, survivor] = fleet.daemons as [DaemonProcess, DaemonProcess];
+      const pair: FailoverPair = {
+        killFirst: () => first.kill(),
+        survivorPort: survivor.xdsPort,
+        survivorCpuSeconds: async () => (await survivor.metrics()).cpuSeconds,
+      };
+      failover = await measureFailover(generator, pair, syncTimeoutMs(nodes));
       failoverMark.endUs = monotonicUs();
       const l = failover.listenersAgain;
       log(
@@ -516,6 +528,9 @@ async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]):
   await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
   const cpuProfile = ctx.options.cpuProfDir && path.join(ctx.options.cpuProfDir, `go-control-plane-${nodes}.pprof`);
   const { peer, port } = await GoPeerProcess.start(ctx.goPeer.binary, configFile, cpuProfile);
+  // With replicas, a second process the nodes fail over to, as drainplane's replica 2 (go-control-plane
+  // shares nothing between processes: each serves the same snapshots on its own).
+  const standby = ctx.options.replicas > 1 ? await GoPeerProcess.start(ctx.goPeer.binary, configFile) : undefined;
   let generator: LoadGenerator | undefined;
   try {
     log(`go-control-plane pid ${peer.pid}: 127.0.0.1:${port}`);
@@ -538,15 +553,41 @@ async function runGoControlPlane(ctx: Context, nodes: number, errors: string[]):
       t0 = nowMs();
       setSnapshotsMs = await peer.drain();
     });
+    await standby?.peer.drain();
     await sleep(AFTER_PUSH_MS);
     const cpu1 = (await peer.stats()).cpuMs;
     const push = { ...pushResult(t0, acks, null, (cpu1 - cpu0) / 1000), setSnapshotsMs };
     if (push.pending > 0) errors.push(`${push.pending} nodes never ACKed go-control-plane's drained listeners`);
     log(`go-control-plane ${describePush('drain', push)}`);
-    return { sync, memory, push };
+    const failover = standby ? await goFailover(generator, peer, standby, nodes, errors) : undefined;
+    return { sync, memory, push, ...(failover && { failover }) };
   } finally {
     await generator?.close();
     await peer.stop();
+    await standby?.peer.stop();
+  }
+}
+
+/** The nodes on `first` fail over to `standby` when it is SIGKILLed (failover.ts). */
+async function goFailover(
+  generator: LoadGenerator,
+  first: GoPeerProcess,
+  standby: { peer: GoPeerProcess; port: number },
+  nodes: number,
+  errors: string[],
+): Promise<FailoverResult | undefined> {
+  try {
+    const failover = await measureFailover(
+      generator,
+      { killFirst: () => first.kill(), survivorPort: standby.port, survivorCpuSeconds: async () => (await standby.peer.stats()).cpuMs / 1000 },
+      syncTimeoutMs(nodes),
+    );
+    const l = failover.listenersAgain;
+    log(`go-control-plane failover: listeners again p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms`);
+    return failover;
+  } catch (err) {
+    errors.push(`go-control-plane failover: ${(err as Error).message}`);
+    return undefined;
   }
 }
 

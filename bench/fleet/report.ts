@@ -1,6 +1,7 @@
 /** The fleet benchmark's results: what was measured, a markdown table, and the JSON record. */
 import os from 'node:os';
 import { environment, type Environment } from '../zero-error/report.js';
+import type { FailoverResult } from './failover.js';
 import type { ReplicationRun } from './replication-report.js';
 
 export interface Latencies {
@@ -74,6 +75,8 @@ export interface GoControlPlaneRun {
   readonly memory: RssResult;
   /** The drain: every group's snapshot set again without its ingress listeners. */
   readonly push: PushResult & { readonly setSnapshotsMs: number };
+  /** With --replicas 2 or more: the nodes failing over to a second process. */
+  readonly failover?: FailoverResult;
 }
 
 export interface SizeResult {
