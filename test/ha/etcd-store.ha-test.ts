@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import pino from 'pino';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import type { SharedNodeRecord } from '../../src/fleet/replication/shared-node.js';
-import { etcdClient, EtcdKeys } from '../../src/store/etcd/client.js';
+import { EtcdKeys } from '../../src/store/etcd/client.js';
 import { EtcdConfigStore } from '../../src/store/etcd/config.js';
 import { EtcdDrainStore } from '../../src/store/etcd/drains.js';
 import { EtcdNodeStatuses } from '../../src/store/etcd/node-statuses.js';
 import { NotLeaderError, StoreConflictError, StoreUnavailableError } from '../../src/fleet/ports/store-errors.js';
-import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
+import { etcdInstalled, NO_ETCD, suiteEtcd } from '../support/etcd.js';
 import { drainRecord } from '../support/drain-record.js';
 import { drainManagerOn } from '../support/manager-fixture.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -35,17 +35,8 @@ async function storedDrain(c: Etcd3, key: string): Promise<Drain> {
 const moduleUrl = (relative: string): string => new URL(relative, import.meta.url).href;
 
 describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 120_000 }, () => {
-  let etcd: TestEtcd;
-  const clients: Etcd3[] = [];
-  const client = async (endpoint = etcd.endpoint): Promise<Etcd3> => {
-    const c = await etcdClient({ endpoints: [endpoint] });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    etcd = await TestEtcd.start();
-  });
+  const suite = suiteEtcd();
+  const client = (endpoint?: string): Promise<Etcd3> => suite.client(endpoint);
   /** Two replicas' drain stores on one key prefix, and what the second is told of. */
   const twoReplicas = async (prefix: string) => {
     const keys = new EtcdKeys(prefix);
@@ -56,10 +47,6 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     b.watch((id, drain) => seenByB.set(id, drain));
     return { keys, a, b, seenByB };
   };
-  after(async () => {
-    for (const c of clients) c.close();
-    await etcd?.close();
-  });
 
   test('two replicas change one drain from the same version: one is stored, the other gets a conflict and the winner', async () => {
     const { keys, a, b, seenByB } = await twoReplicas('/unit-drains/');
@@ -77,7 +64,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const retried = seenByB.get('drn_1')!;
     retried.warnings.push('from b');
     await b.save([retried]);
-    const stored = await storedDrain(clients[0]!, keys.drain('drn_1'));
+    const stored = await storedDrain(await client(), keys.drain('drn_1'));
     assert.deepEqual(stored.warnings, ['from a', 'from b'], 'nothing was lost');
     await Promise.all([a.close(), b.close()]);
   });
@@ -95,7 +82,8 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     second.warnings.push('stale, from a');
     first.warnings.push('from a');
     await a.save([first, second], { changed: [first] });
-    const stored = async (id: string) => (await storedDrain(clients[0]!, keys.drain(id))).warnings;
+    const reader = await client();
+    const stored = async (id: string) => (await storedDrain(reader, keys.drain(id))).warnings;
     assert.deepEqual(await stored('drn_f1'), ['from a']);
     assert.deepEqual(await stored('drn_f2'), ['from b'], 'the stale copy was not written');
     await assert.rejects(a.save([first, second]), StoreConflictError, 'saved as a whole, the stale copy conflicts');
@@ -124,7 +112,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
 
   test('a replica away while the history it missed was compacted reads the drains again when it is back', async () => {
     const keys = new EtcdKeys('/unit-compacted/');
-    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: suite.etcd.clientPort });
     const away = new EtcdDrainStore(await client(proxy.endpoint), keys, () => undefined, silent);
     const direct = await client();
     const writer = new EtcdDrainStore(direct, keys, () => undefined, silent);
@@ -136,7 +124,10 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await writer.save([drainRecord('drn_4')]);
     // Everything before the last write is forgotten: a watch cannot resume from before it.
     const { revision } = (await direct.get(keys.drain('drn_4')).exec()).header;
-    const compacted = await fetch(`http://${etcd.endpoint}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+    const compacted = await fetch(`http://${suite.etcd.endpoint}/v3/kv/compaction`, {
+      method: 'POST',
+      body: JSON.stringify({ revision, physical: true }),
+    });
     assert.equal(compacted.status, 200);
     proxy.heal();
     await waitUntil('the returning replica to have both drains', () => seen.has('drn_3') && seen.has('drn_4'), 20_000);
@@ -183,7 +174,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
   test("a dead replica's node records disappear with its lease", async () => {
     const keys = new EtcdKeys('/unit-nodes/');
     // x reaches etcd through a proxy: once it is cut, x is dead as far as etcd can tell.
-    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: suite.etcd.clientPort });
     const x = new EtcdNodeStatuses(await client(proxy.endpoint), keys, 'x', 2, silent);
     const y = new EtcdNodeStatuses(await client(), keys, 'y', 2, silent);
     await Promise.all([x.start(), y.start()]);
@@ -197,7 +188,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
   });
 
   test('a cancel whose write cannot reach etcd changes nothing: the drain runs, etcd holds it running, the node stays drained; the retry cancels it', async () => {
-    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: suite.etcd.clientPort });
     const store = new EtcdDrainStore(await client(proxy.endpoint), new EtcdKeys('/tx-cancel/'), () => undefined, silent);
     try {
       const keys = new EtcdKeys('/tx-cancel/');
@@ -235,7 +226,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
       import pino from 'pino';
       import { etcdClient, EtcdFollower } from ${JSON.stringify(moduleUrl('../../src/store/etcd/client.js'))};
       import { TcpProxy } from ${JSON.stringify(moduleUrl('../support/tcp-proxy.js'))};
-      const proxy = await TcpProxy.start({ host: '127.0.0.1', port: ${etcd.clientPort} });
+      const proxy = await TcpProxy.start({ host: '127.0.0.1', port: ${suite.etcd.clientPort} });
       const client = await etcdClient({ endpoints: [proxy.endpoint] });
       proxy.cut();
       const follower = new EtcdFollower(client, { prefix: '/unit-away/' }, { put() {}, delete() {} }, async () => '1', pino({ level: 'silent' }));

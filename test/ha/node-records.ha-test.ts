@@ -4,13 +4,13 @@
  * a lost watch is caught up without losing or repeating nodes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import pino from 'pino';
 import type { SharedNodeRecord } from '../../src/fleet/replication/shared-node.js';
-import { etcdClient, EtcdKeys } from '../../src/store/etcd/client.js';
+import { EtcdKeys } from '../../src/store/etcd/client.js';
 import { EtcdNodeStatuses } from '../../src/store/etcd/node-statuses.js';
-import { etcdInstalled, NO_ETCD, TestEtcd } from '../support/etcd.js';
+import { etcdInstalled, NO_ETCD, suiteEtcd, type TestEtcd } from '../support/etcd.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -49,21 +49,8 @@ async function writeCalls(etcd: TestEtcd): Promise<number> {
 }
 
 describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 120_000 }, () => {
-  let etcd: TestEtcd;
-  const clients: Etcd3[] = [];
-  const client = async (endpoint = etcd.endpoint): Promise<Etcd3> => {
-    const c = await etcdClient({ endpoints: [endpoint] });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    etcd = await TestEtcd.start();
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await etcd?.close();
-  });
+  const suite = suiteEtcd();
+  const client = (endpoint?: string): Promise<Etcd3> => suite.client(endpoint);
 
   test('5,000 records published at once reach etcd in a few dozen requests; the other replicas, running or started later, see all of them', async () => {
     const keys = new EtcdKeys('/burst/');
@@ -72,9 +59,9 @@ describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETC
     await Promise.all([x.start(), y.start()]);
     // About 5 MiB of records: more than one gRPC response may carry.
     const nodes = ids(5000);
-    const before = await writeCalls(etcd);
+    const before = await writeCalls(suite.etcd);
     await x.publish(new Map(nodes.map((id) => [id, record('x', id, 'v1')])));
-    const calls = (await writeCalls(etcd)) - before;
+    const calls = (await writeCalls(suite.etcd)) - before;
     assert.ok(calls <= 50, `${calls} write requests for 5,000 records`);
     await waitUntil('y to see every record', () => [...y.allOthers()].length === nodes.length, 30_000);
     assert.deepEqual(y.others('envoy-4999'), [record('x', 'envoy-4999', 'v1')]);
@@ -88,7 +75,7 @@ describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETC
 
   test('after a lost watch, the follower holds exactly what etcd holds and is told only of the nodes that changed meanwhile', async () => {
     const keys = new EtcdKeys('/restart/');
-    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: etcd.clientPort });
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: suite.etcd.clientPort });
     const x = new EtcdNodeStatuses(await client(), keys, 'x', 10, silent);
     const y = new EtcdNodeStatuses(await client(proxy.endpoint), keys, 'y', 10, silent);
     await Promise.all([x.start(), y.start()]);

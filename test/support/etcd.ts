@@ -8,6 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { etcdClient } from '../../src/store/etcd/client.js';
 
 /** Where etcd is looked for: $ETCD_BIN, else the etcd-server package's path. */
 export const ETCD_BIN = process.env['ETCD_BIN'] ?? '/usr/bin/etcd';
@@ -111,4 +114,38 @@ export class TestEtcd {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** One etcd for the tests of a describe() and the clients they open, all closed after them. */
+export interface SuiteEtcd {
+  readonly etcd: TestEtcd;
+  /** A client of this etcd (or of `endpoint`, a proxy in front of it). */
+  client(endpoint?: string): Promise<Etcd3>;
+}
+
+/** Registers the suite's before and after hooks: call it inside describe(). */
+export function suiteEtcd(): SuiteEtcd {
+  let etcd: TestEtcd | undefined;
+  const clients: Etcd3[] = [];
+  before(async () => {
+    etcd = await TestEtcd.start();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await etcd?.close();
+  });
+  const started = (): TestEtcd => {
+    if (!etcd) throw new Error('the suite has not started its etcd yet');
+    return etcd;
+  };
+  return {
+    get etcd() {
+      return started();
+    },
+    async client(endpoint = started().endpoint) {
+      const c = await etcdClient({ endpoints: [endpoint] });
+      clients.push(c);
+      return c;
+    },
+  };
 }
