@@ -4,6 +4,7 @@
  * stored twice, a dead replica's node records gone with its lease.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -108,6 +109,44 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     await waitUntil('b to see the drain', () => seenByB.has('drn_large'), 30_000);
     assert.deepEqual(seenByB.get('drn_large'), large);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  test('kept drains that together pass the 4 MiB a gRPC response may carry are all loaded by a replica that starts next to them', async () => {
+    const keys = new EtcdKeys('/unit-many-large/');
+    const writer = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    await writer.load();
+    const at = '2026-11-23T00:00:00.000Z';
+    // Node ids that do not compress: gzip keeps over 500 KiB of each drain.
+    const drains = Array.from({ length: 10 }, (_, d) =>
+      drainRecord(`drn_big${d}`, {
+        phases: [
+          {
+            name: 'ingress',
+            state: 'running',
+            startedAt: at,
+            finishedAt: null,
+            nodes: Array.from({ length: 8_000 }, (_, i) => ({
+              nodeId: `pod-${randomBytes(48).toString('base64url')}-${i}`,
+              state: 'pushed' as const,
+              batch: 1,
+              startedAt: at,
+              finishedAt: null,
+              listeners: [{ name: 'ingress_http', connections: null }],
+              error: null,
+            })),
+          },
+        ],
+      }),
+    );
+    for (const drain of drains) await writer.save([drain]);
+    const reader = await client();
+    let storedBytes = 0;
+    for (const d of drains) storedBytes += (await reader.get(keys.drain(d.id)).buffer())!.length;
+    assert.ok(storedBytes > 4 * 1024 * 1024, `${storedBytes} bytes stored: more than one gRPC response may carry`);
+    const starting = new EtcdDrainStore(await client(), keys, () => undefined, silent);
+    const loaded = await starting.load();
+    assert.deepEqual(loaded.map((d) => d.id).sort(), drains.map((d) => d.id).sort());
+    await Promise.all([writer.close(), starting.close()]);
   });
 
   test('a replica away while the history it missed was compacted reads the drains again when it is back', async () => {

@@ -14,6 +14,9 @@ export interface EtcdConnection {
   readonly callTimeoutMs?: number;
 }
 
+/** The largest etcd response read (a range of kept drains, config versions, node records). */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
 /** Retries every few hundred ms: watches resume soon after etcd is back. */
 const WATCH_RETRY = { duration: 500, next: () => WATCH_RETRY };
 
@@ -51,6 +54,11 @@ export async function etcdClient(connection: EtcdConnection): Promise<Etcd3> {
       'grpc.max_reconnect_backoff_ms': 1000,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
+      // gRPC's default of 4 MiB per response is less than what drainplane keeps under one prefix:
+      // a hundred kept drains of thousands of nodes, read at start and after a lost watch, would
+      // fail that read for good. etcd is the store drainplane trusts; its values are at most
+      // 1.5 MiB each (its request limit).
+      'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
     },
     faultHandling: { host: () => PASS_THROUGH, watchBackoff: WATCH_RETRY },
     ...(ca && { credentials: { rootCertificate: ca, ...(cert && key && { certChain: cert, privateKey: key }) } }),

@@ -1,8 +1,8 @@
 import { Range, type Etcd3, type IKeyValue } from 'etcd3';
 
 /**
- * Keys per page. A gRPC client accepts responses of 4 MiB at most: a page of node records of
- * a few kB each stays well under it, where one response for 10,000 of them would not.
+ * Keys per page: a page of node records of a few kB each is a response of about a MiB, where one
+ * response for 10,000 of them is over 13 MB, decoded at once while a connect storm runs.
  */
 const PAGE_KEYS = 250;
 
