@@ -35,6 +35,21 @@ async function storedDrain(c: Etcd3, key: string): Promise<Drain> {
 }
 const moduleUrl = (relative: string): string => new URL(relative, import.meta.url).href;
 
+/** A drain whose ingress phase has pushed to `count` nodes, named by `nodeId`. */
+function runningDrain(id: string, count: number, nodeId: (i: number) => string): Drain {
+  const at = '2026-11-23T00:00:00.000Z';
+  const nodes = Array.from({ length: count }, (_, i) => ({
+    nodeId: nodeId(i),
+    state: 'pushed' as const,
+    batch: 1,
+    startedAt: at,
+    finishedAt: null,
+    listeners: [{ name: 'ingress_http', connections: null }],
+    error: null,
+  }));
+  return drainRecord(id, { phases: [{ name: 'ingress', state: 'running', startedAt: at, finishedAt: null, nodes }] });
+}
+
 describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 120_000 }, () => {
   const suite = suiteEtcd();
   const client = (endpoint?: string): Promise<Etcd3> => suite.client(endpoint);
@@ -93,17 +108,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
 
   test("a drain of 10,000 nodes is stored (under etcd's 1.5 MiB request limit) and read by another replica", async () => {
     const { a, b, seenByB } = await twoReplicas('/unit-large/');
-    const at = '2026-11-23T00:00:00.000Z';
-    const nodes = Array.from({ length: 10_000 }, (_, i) => ({
-      nodeId: `edge-pool-a/node-${i}`,
-      state: 'pushed' as const,
-      batch: 1,
-      startedAt: at,
-      finishedAt: null,
-      listeners: [{ name: 'ingress_http', connections: null }],
-      error: null,
-    }));
-    const large = drainRecord('drn_large', { phases: [{ name: 'ingress', state: 'running', startedAt: at, finishedAt: null, nodes }] });
+    const large = runningDrain('drn_large', 10_000, (i) => `edge-pool-a/node-${i}`);
     assert.ok(JSON.stringify(large).length > 1.5 * 1024 * 1024, 'larger than etcd takes as plain JSON');
     await a.save([large]);
     await waitUntil('b to see the drain', () => seenByB.has('drn_large'), 30_000);
@@ -115,28 +120,9 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const keys = new EtcdKeys('/unit-many-large/');
     const writer = new EtcdDrainStore(await client(), keys, () => undefined, silent);
     await writer.load();
-    const at = '2026-11-23T00:00:00.000Z';
     // Node ids that do not compress: gzip keeps over 500 KiB of each drain.
     const drains = Array.from({ length: 10 }, (_, d) =>
-      drainRecord(`drn_big${d}`, {
-        phases: [
-          {
-            name: 'ingress',
-            state: 'running',
-            startedAt: at,
-            finishedAt: null,
-            nodes: Array.from({ length: 8_000 }, (_, i) => ({
-              nodeId: `pod-${randomBytes(48).toString('base64url')}-${i}`,
-              state: 'pushed' as const,
-              batch: 1,
-              startedAt: at,
-              finishedAt: null,
-              listeners: [{ name: 'ingress_http', connections: null }],
-              error: null,
-            })),
-          },
-        ],
-      }),
+      runningDrain(`drn_big${d}`, 8_000, (i) => `pod-${randomBytes(48).toString('base64url')}-${i}`),
     );
     for (const drain of drains) await writer.save([drain]);
     const reader = await client();
