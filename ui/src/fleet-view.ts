@@ -6,6 +6,7 @@ import { nodeAddress } from './address.js';
 import { byId, fieldText, h, replaceContent } from './dom.js';
 import { ago, badge, count, localityText } from './format.js';
 import type { NodeList } from './node-list.js';
+import { nodeListeners } from './node-listeners.js';
 import { pager } from './pager.js';
 import type { NodeFilter, Store } from './store.js';
 import type { FleetSummary, LocalityCounts, NodeView, XdsType } from './types.js';
@@ -207,25 +208,7 @@ function renderNodes(nodes: readonly NodeView[], summary: FleetSummary | undefin
         h('td', { 'data-label': 'xDS stream' }, badge(n.connected ? 'connected' : 'disconnected')),
         // Unknown (no gauge report lately) reads as a dash, never as 0.
         h('td', { class: 'num connections', 'data-label': 'Connections' }, n.connections ? count(n.connections.total) : '—'),
-        h(
-          'td',
-          { 'data-label': 'Listeners' },
-          h(
-            'ul',
-            { class: 'listeners' },
-            n.listeners.map((l) =>
-              h(
-                'li',
-                {},
-                badge(l.state),
-                ' ',
-                h('span', { class: 'id' }, l.name),
-                h('span', { class: 'sub' }, ` ${l.role} · ${l.drainType}`),
-                l.drain ? [' ', h('a', { href: `#/drains/${l.drain.id}`, 'data-key': `drain:${n.id}:${l.name}` }, `by ${l.drain.id}`)] : null,
-              ),
-            ),
-          ),
-        ),
+        h('td', { 'data-label': 'Listeners' }, nodeListeners(n, { cls: 'listeners', action: false })),
         h('td', { 'data-label': 'Last ACK / NACK' }, lastAnswer(n)),
         h('td', { 'data-label': 'Connected since' }, n.connected ? ago(n.connectedSince) : ['last seen ', ago(n.lastSeen)]),
       ),

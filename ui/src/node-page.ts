@@ -6,6 +6,7 @@
 import { connectionChart } from './chart.js';
 import { h, type Child } from './dom.js';
 import { ago, badge, count, localityText } from './format.js';
+import { nodeListeners } from './node-listeners.js';
 import type { NodeView, XdsType } from './types.js';
 
 /** GET /v1/nodes/:id/connections. */
@@ -63,21 +64,7 @@ function connections(n: NodeView, samples: NodeConnections['samples']): Child[] 
 
 function listeners(n: NodeView): Child {
   if (n.listeners.length === 0) return h('p', { class: 'hint' }, 'No listener sent to this node.');
-  return h(
-    'ul',
-    { class: 'listeners node-listeners' },
-    n.listeners.map((l) =>
-      h(
-        'li',
-        {},
-        badge(l.state),
-        ' ',
-        h('span', { class: 'id' }, l.name),
-        h('span', { class: 'sub' }, ` ${l.role} · ${l.drainType}`),
-        l.drain ? [' ', h('a', { href: `#/drains/${l.drain.id}` }, `by ${l.drain.id}`), h('span', { class: 'sub' }, ` (${l.drain.action})`)] : null,
-      ),
-    ),
-  );
+  return nodeListeners(n, { cls: 'listeners node-listeners', action: true });
 }
 
 function versions(n: NodeView): HTMLElement {
