@@ -6,7 +6,8 @@
  * the next try; the drain is shown as the daemon has it, never as the action hoped.
  */
 import type { Api } from './api.js';
-import { confirmAction, type ConfirmOptions } from './confirm.js';
+import type { ConfirmOptions } from './confirm.js';
+import { ConfirmedPosts } from './confirmed-posts.js';
 import { h } from './dom.js';
 import { endpointTarget } from './endpoint-drain.js';
 import { daemonButton } from './stale.js';
@@ -16,16 +17,17 @@ import type { DrainDigest } from './types.js';
 type Verb = 'pause' | 'resume' | 'cancel' | 'advance' | 'restore';
 
 export class DrainActions {
-  /** The last failure of an action, by drain id: shown until an action on that drain goes through. */
-  readonly #errors = new Map<string, string>();
+  readonly #posts: ConfirmedPosts;
 
   constructor(
-    private readonly api: Api,
+    api: Api,
     private readonly store: Store,
     /** Reads the drain again (the answer to an action is not the summary the page shows). */
-    private readonly refresh: (id: string) => Promise<void>,
-    private readonly report: (message: string) => void,
-  ) {}
+    refresh: (id: string) => Promise<void>,
+    report: (message: string) => void,
+  ) {
+    this.#posts = new ConfirmedPosts(api, refresh, report);
+  }
 
   /** The buttons of what applies to the drain now, and the last error beside them; null when nothing applies. */
   render(d: DrainDigest): HTMLElement | null {
@@ -35,23 +37,19 @@ export class DrainActions {
       button.addEventListener('click', () => void this.#act(d, verb));
       return button;
     });
-    const error = this.#errors.get(d.id);
+    const error = this.#posts.error(d.id);
     if (buttons.length === 0 && error === undefined) return null;
     return h('div', { class: 'actions' }, buttons, error === undefined ? null : h('p', { class: 'error', role: 'alert' }, error));
   }
 
-  async #act(d: DrainDigest, verb: Verb): Promise<void> {
-    if (!(await confirmAction(confirmation(d, verb)))) return;
-    // The last error goes as the next try is sent: an update drawn while it is on its way must not show it.
-    this.#errors.delete(d.id);
-    try {
-      await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/${verb === 'restore' ? 'cancel' : verb}`);
-      this.report(DONE[verb](d.id));
-    } catch (err) {
-      this.#errors.set(d.id, (err as Error).message);
-    }
-    // Drawn again either way: the error shows (or goes), and the drain is as the daemon has it now.
-    await this.refresh(d.id);
+  #act(d: DrainDigest, verb: Verb): Promise<void> {
+    return this.#posts.run({
+      key: d.id,
+      drainId: d.id,
+      confirm: confirmation(d, verb),
+      path: `/v1/drains/${encodeURIComponent(d.id)}/${verb === 'restore' ? 'cancel' : verb}`,
+      done: DONE[verb](d.id),
+    });
   }
 }
 

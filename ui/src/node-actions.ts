@@ -6,7 +6,7 @@
  * try goes through.
  */
 import type { Api } from './api.js';
-import { confirmAction } from './confirm.js';
+import { ConfirmedPosts } from './confirmed-posts.js';
 import { h } from './dom.js';
 import { daemonButton } from './stale.js';
 import type { Store } from './store.js';
@@ -15,25 +15,26 @@ import type { DrainDigest, NodeDigest } from './types.js';
 type Verb = 'skip' | 'retry';
 
 export class NodeActions {
-  /** The last failure of an action, by drain and node: shown until an action on that node goes through. */
-  readonly #errors = new Map<string, string>();
+  readonly #posts: ConfirmedPosts;
 
   constructor(
-    private readonly api: Api,
+    api: Api,
     private readonly store: Store,
-    private readonly refresh: (id: string) => Promise<void>,
-    private readonly report: (message: string) => void,
-  ) {}
+    refresh: (id: string) => Promise<void>,
+    report: (message: string) => void,
+  ) {
+    this.#posts = new ConfirmedPosts(api, refresh, report);
+  }
 
   /** Whether any node of the drain has something to offer (the table gets a column for it). */
   any(d: DrainDigest, nodes: readonly NodeDigest[]): boolean {
-    return nodes.some((n) => applicable(d, n) !== undefined || this.#errors.has(key(d, n)));
+    return nodes.some((n) => applicable(d, n) !== undefined || this.#posts.error(key(d, n)) !== undefined);
   }
 
   /** The node's button and its last error; null when nothing applies. */
   render(d: DrainDigest, n: NodeDigest): HTMLElement | null {
     const verb = applicable(d, n);
-    const error = this.#errors.get(key(d, n));
+    const error = this.#posts.error(key(d, n));
     if (verb === undefined && error === undefined) return null;
     let button: HTMLButtonElement | null = null;
     if (verb !== undefined) {
@@ -44,35 +45,29 @@ export class NodeActions {
     return h('div', { class: 'node-actions' }, button, error === undefined ? null : h('p', { class: 'error', role: 'alert' }, error));
   }
 
-  async #act(d: DrainDigest, n: NodeDigest, verb: Verb): Promise<void> {
-    const ok = await confirmAction(
-      verb === 'skip'
-        ? {
-            title: `Skip node ${n.nodeId}?`,
-            body: h(
-              'p',
-              {},
-              `The drain stops waiting for ${n.nodeId}: its batch goes on without it. A node skipped before its batch started keeps serving.`,
-            ),
-            confirm: 'Skip the node',
-          }
-        : {
-            title: `Retry node ${n.nodeId}?`,
-            body: h('p', {}, `${n.nodeId} starts again with a new deadline; the drain runs again until it finishes.`),
-            confirm: 'Retry the node',
-          },
-    );
-    if (!ok) return;
-    // The last error goes as the next try is sent: an update drawn while it is on its way must not show it.
-    this.#errors.delete(key(d, n));
-    try {
-      await this.api.post(`/v1/drains/${encodeURIComponent(d.id)}/nodes/${encodeURIComponent(n.nodeId)}/${verb}`);
-      this.report(`Drain ${d.id}: node ${n.nodeId} ${verb === 'skip' ? 'skipped' : 'retried'}.`);
-    } catch (err) {
-      this.#errors.set(key(d, n), (err as Error).message);
-    }
-    // Drawn again either way: the error shows (or goes), and the node is as the daemon has it now.
-    await this.refresh(d.id);
+  #act(d: DrainDigest, n: NodeDigest, verb: Verb): Promise<void> {
+    return this.#posts.run({
+      key: key(d, n),
+      drainId: d.id,
+      confirm:
+        verb === 'skip'
+          ? {
+              title: `Skip node ${n.nodeId}?`,
+              body: h(
+                'p',
+                {},
+                `The drain stops waiting for ${n.nodeId}: its batch goes on without it. A node skipped before its batch started keeps serving.`,
+              ),
+              confirm: 'Skip the node',
+            }
+          : {
+              title: `Retry node ${n.nodeId}?`,
+              body: h('p', {}, `${n.nodeId} starts again with a new deadline; the drain runs again until it finishes.`),
+              confirm: 'Retry the node',
+            },
+      path: `/v1/drains/${encodeURIComponent(d.id)}/nodes/${encodeURIComponent(n.nodeId)}/${verb}`,
+      done: `Drain ${d.id}: node ${n.nodeId} ${verb === 'skip' ? 'skipped' : 'retried'}.`,
+    });
   }
 }
 
