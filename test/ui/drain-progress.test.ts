@@ -18,6 +18,7 @@ import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
 
 const ARTIFACTS = path.resolve('test-artifacts/ui');
+const EDGE = ['edge-1', 'edge-2', 'edge-3'];
 
 if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
 
@@ -41,7 +42,8 @@ describe("a drain's progress", { skip: !haveChromium && NO_CHROMIUM, timeout: 12
     fleet = await DrainingFleet.connect(
       d.xdsAddress,
       [
-        ...['edge-1', 'edge-2', 'edge-3'].map((id) => ({ id, cluster: 'edge' })),
+        // Held until the test has seen batches 2 and 3 not started: a slow page must not miss them.
+        ...EDGE.map((id) => ({ id, cluster: 'edge', holds: true })),
         { id: 'mixed-ok', cluster: 'mixed' },
         { id: 'mixed-held-1', cluster: 'mixed', holds: true },
         { id: 'mixed-held-2', cluster: 'mixed', holds: true },
@@ -94,6 +96,7 @@ describe("a drain's progress", { skip: !haveChromium && NO_CHROMIUM, timeout: 12
     await waitForText(ingress.locator('.batches'), /Batch 1 of 3.*Batch 2 of 3.*not started.*Batch 3 of 3.*not started/);
     await waitForText(egress, '3 nodes waiting for the phase');
     assert.equal(await egress.locator('tbody tr').count(), 0, 'no rows of waiting nodes');
+    for (const node of EDGE) fleet.hold(node, false);
 
     await waitUntil('the ingress phase to finish', () => d.daemon.drains.get(id)?.phases[0]?.state === 'done', 30_000);
     assert.equal((await api('POST', `/v1/drains/${id}/advance`)).status, 200);
