@@ -12,9 +12,10 @@
  * reached no node: drainplane writes its state before it pushes.
  *
  * Some steps start at a time the model leaves open: the egress phase of a scope-`all` drain
- * (once ingress completes, or, in batches, once advanced), and, in a drain in batches, each
- * node's batch of each phase. Either outcome is allowed until a node shows the step, from when
- * on that node must keep showing it.
+ * (once ingress completes, or once advanced: an advance is stored first and the leader then
+ * starts the phase, so a kill between the two leaves the start to the restarted drainplane's
+ * first step), and, in a drain in batches, each node's batch of each phase. Either outcome is
+ * allowed until a node shows the step, from when on that node must keep showing it.
  */
 
 export interface NodeSpec {
@@ -81,7 +82,7 @@ function openSteps(d: ModelDrain, node: string, known: ReadonlySet<string>): str
   if (d.cancelled || !d.members.includes(node)) return [];
   const steps: string[] = [];
   if (d.body.batch && !known.has(`${d.id}/0`)) steps.push(`${d.id}/0`);
-  const egressOpen = d.body.scope === 'all' && (d.body.egress?.after !== 'advance' || (d.body.batch !== undefined && d.advanced));
+  const egressOpen = d.body.scope === 'all' && (d.body.egress?.after !== 'advance' || d.advanced);
   if (egressOpen && !known.has(d.id)) steps.push(d.id);
   return steps;
 }
@@ -105,8 +106,7 @@ export function expectedView(state: ModelState, node: string, started: ReadonlyS
     for (const d of state.drains) {
       if (d.cancelled || !d.members.includes(node)) continue;
       if (d.body.batch && !started.has(`${d.id}/0`)) continue;
-      const egress = (d.advanced && !d.body.batch) || started.has(d.id);
-      if (!phaseListeners(d, egress).has(l.name)) continue;
+      if (!phaseListeners(d, started.has(d.id)).has(l.name)) continue;
       if (d.body.method === 'remove') removed = true;
       else marker = d.id;
     }
