@@ -1,6 +1,7 @@
 /**
  * The composition root: the one place that wires the concrete parts together.
  */
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +12,8 @@ import { ApiTokens, type TokenSources } from './api/token-store.js';
 import { SnapshotCache } from './cache/snapshot-cache.js';
 import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
 import { DesiredState } from './fleet/desired-state/desired-state.js';
+import { ServiceAssignments } from './fleet/service-endpoints/service-assignments.js';
+import { KubernetesEndpoints } from './kube/service-endpoints-source.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
 import { AdminPoller } from './admin/admin-poller.js';
 import { HostCountStore } from './admin/host-count-store.js';
@@ -78,6 +81,8 @@ export interface DaemonOptions {
   readonly hostPollMs?: number;
   /** How often drains are evaluated (default 250 ms). */
   readonly drainTickMs?: number;
+  /** How long start-up waits for the first listing of the Kubernetes Services the config names. */
+  readonly kubeListTimeoutMs?: number;
   /** How much drain history is kept (default DEFAULT_RETENTION). */
   readonly drainRetention?: Retention;
   /** Where state is kept and shared (default: files in `stateDir`). */
@@ -148,6 +153,8 @@ interface DaemonParts {
   readonly xds: XdsServer;
   readonly tokens: ApiTokens | undefined;
   readonly stopReplication: () => void;
+  /** Watches of the Kubernetes Services whose endpoints groups serve. */
+  readonly kube: KubernetesEndpoints;
 }
 
 interface Listening {
@@ -231,7 +238,8 @@ export class Daemon {
   static async #compose(options: DaemonOptions, { store, starting, text, tokens, secretFiles }: OpenedState): Promise<Daemon> {
     const { logger } = options;
     const cache = new SnapshotCache();
-    const desired = new DesiredState({ cache, config: starting.config });
+    const services = new ServiceAssignments();
+    const desired = new DesiredState({ cache, config: starting.config, services });
     const admin = new FleetAdmin({ settings: () => desired.config.envoyAdmin, localAddress: options.localAdminAddress });
     const xdsLimits = { ...DEFAULT_XDS_LIMITS, ...options.xdsLimits };
     const nodes = new NodeRegistry(xdsLimits);
@@ -271,6 +279,13 @@ export class Daemon {
     ];
     const ledger = new NackLedger(xdsLimits);
     const metrics = createMetrics({ ledger, drains });
+    const kube = new KubernetesEndpoints({
+      services,
+      desired,
+      configDir: path.dirname(options.configFile),
+      logger: logger.child({ component: 'kubernetes' }),
+      onRestart: () => metrics.kubeWatchRestarts.inc(),
+    });
     const config = new ConfigService({
       file: options.configFile,
       desired,
@@ -357,6 +372,7 @@ export class Daemon {
       xds,
       tokens,
       stopReplication,
+      kube,
     });
   }
 
@@ -400,6 +416,7 @@ export class Daemon {
       ...(options.apiTls && { https: options.apiTls.current }),
     });
     this.#http.push(api);
+    await this.#listServices();
     const xdsCredentials = options.xdsTls && grpcServerCredentials(options.xdsTls);
     const xdsPort = await binding('xds', options.xdsHost, options.xdsPort, () => parts.xds.listen(options.xdsHost, options.xdsPort, xdsCredentials));
     await binding('api', options.apiHost, options.apiPort, () => api.listen({ host: options.apiHost, port: options.apiPort }));
@@ -434,6 +451,27 @@ export class Daemon {
       logger.warn(
         { event: 'secrets_without_client_auth', secrets },
         `serving ${secrets} secret(s) over SDS without client certificates; require them (--xds-tls-ca, --xds-node-identity) so that only your Envoys get private keys`,
+      );
+    }
+  }
+
+  /**
+   * Starts the watches of the Services the config names, and waits (a bounded time) for their
+   * first listing before any node is served: a node that reconnects then gets the endpoints as
+   * they are, not an assignment that is still pending.
+   */
+  async #listServices(): Promise<void> {
+    const { options, parts } = this;
+    parts.kube.follow(parts.config.current);
+    this.#stops.push(
+      parts.config.onInstalled((config) => parts.kube.follow(config)),
+      () => parts.kube.stop(),
+    );
+    const unlisted = await parts.kube.listed(options.kubeListTimeoutMs ?? 30_000);
+    if (unlisted.length > 0) {
+      options.logger.warn(
+        { event: 'kube_not_listed', services: unlisted },
+        `serving before these Services could be listed: ${unlisted.join(', ')}; their assignments are sent once they are (nodes keep what they hold until then)`,
       );
     }
   }

@@ -12,10 +12,18 @@ export class TypeSnapshot {
   /** Sorted by name: responses list resources in a stable order. */
   readonly sorted: readonly EncodedResource[];
 
+  /**
+   * Names that exist but whose content is not known yet (a source still being read): neither
+   * sent nor reported removed, so a client that holds one from before keeps it.
+   */
+  readonly pending: ReadonlySet<string>;
+
   constructor(
     readonly typeUrl: XdsTypeUrl,
     resources: Iterable<EncodedResource>,
+    pending: Iterable<string> = [],
   ) {
+    this.pending = new Set(pending);
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i]!.name === sorted[i - 1]!.name) {

@@ -52,8 +52,8 @@ export class ConfigService {
   /** The text of the running config: read again, with fresh secret files, when one changes. */
   #text: string;
   readonly #secretFiles: SecretFiles;
-  /** Re-arms the secret file watch after a config change (set while watching). */
-  #onInstall: (() => void) | undefined;
+  /** Told of every config installed (the secret file watch re-arms, Service watches follow). */
+  readonly #installed = new Set<(config: FleetConfig) => void>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ConfigServiceOptions) {
@@ -161,12 +161,18 @@ export class ConfigService {
       stop = files.length === 0 ? () => {} : watchFiles(files, () => void this.reloadSecrets());
     };
     arm();
-    this.#onInstall = arm;
+    const stopArming = this.onInstalled(arm);
     return () => {
-      this.#onInstall = undefined;
+      stopArming();
       stopFollowing();
       stop();
     };
+  }
+
+  /** Calls `listener` with each config installed from now on; returns the function that stops. */
+  onInstalled(listener: (config: FleetConfig) => void): () => void {
+    this.#installed.add(listener);
+    return () => this.#installed.delete(listener);
   }
 
   /** Applies the versions other replicas store; returns the function that stops. */
@@ -232,7 +238,7 @@ export class ConfigService {
     this.#version = version;
     this.#text = text;
     const nodesChanged = desired.setConfig(config);
-    this.#onInstall?.();
+    for (const listener of this.#installed) listener(config);
     // What was read anew is shared only once it is in use (a rejected read stays pending).
     if (this.#secretFiles instanceof SharedSecretFiles) void this.#secretFiles.publish();
     const result = nodesChanged === 0 ? 'unchanged' : 'applied';

@@ -20,6 +20,9 @@ import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
 import { checkSecretReferences } from './secrets/secret-references.js';
 import { defaultDrainType, drainTypeName, roleOf, type DrainType, type ListenerRole } from './roles.js';
 import type { ConfigIssue } from './config-issue.js';
+import { isObject, unknownKeyIssues } from './json-shape.js';
+import { readKubernetesSettings, readServiceEndpoints, type KubernetesSettings } from './service-endpoints/config-section.js';
+import type { ServiceEndpointsRef } from './service-endpoints/service-ref.js';
 
 // Callers of parseConfig keep importing the issue type from here.
 export type { ConfigIssue } from './config-issue.js';
@@ -43,6 +46,8 @@ export interface GroupConfig {
    * see tcp-proxy.ts), by name; the others are the same for every node.
    */
   readonly drainCloseListeners: ReadonlyMap<string, EncodedResource>;
+  /** Assignments whose endpoints come from Kubernetes Services (served beside `endpoints`). */
+  readonly serviceEndpoints: readonly ServiceEndpointsRef[];
 }
 
 export interface FleetConfig {
@@ -51,6 +56,8 @@ export interface FleetConfig {
   readonly groups: readonly GroupConfig[];
   readonly envoyAdmin: EnvoyAdminSettings;
   readonly dependents: readonly DependentConfig[];
+  /** How the Kubernetes API is reached, when the config says; groups' serviceEndpoints use it. */
+  readonly kubernetes: KubernetesSettings | undefined;
   /** The document as parsed, for GET /v1/config. */
   readonly document: Readonly<Record<string, unknown>>;
   readonly warnings: readonly ConfigIssue[];
@@ -70,7 +77,7 @@ const SECTIONS: readonly { readonly key: Section; readonly typeUrl: XdsTypeUrl; 
   { key: 'endpoints', typeUrl: TypeUrl.ClusterLoadAssignment, nameField: 'cluster_name' },
   { key: 'secrets', typeUrl: TypeUrl.Secret, nameField: 'name' },
 ];
-const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin', 'dependents']);
+const TOP_LEVEL_KEYS = new Set(['groups', 'envoyAdmin', 'dependents', 'kubernetes']);
 const DEPENDENT_KEYS = new Set(['name', 'command', 'stopSignal', 'stopTimeoutSeconds']);
 
 /** A process `drainplane run` starts beside Envoy and stops after it, in the declared order. */
@@ -90,7 +97,7 @@ export interface EnvoyAdminSettings {
 }
 
 export const DEFAULT_ENVOY_ADMIN: EnvoyAdminSettings = { allowRemote: false, timeoutMs: 2000 };
-const GROUP_KEYS = new Set(['name', 'match', ...SECTIONS.map((s) => s.key)]);
+const GROUP_KEYS = new Set(['name', 'match', ...SECTIONS.map((s) => s.key), 'serviceEndpoints']);
 const MATCH_KEYS = new Set(['cluster', 'ids', 'metadata']);
 
 export async function loadConfigFile(file: string): Promise<ConfigResult> {
@@ -155,8 +162,9 @@ class ConfigReader {
     }
     const envoyAdmin = this.#envoyAdmin(document['envoyAdmin']);
     const dependents = this.#dependents(document['dependents']);
+    const kubernetes = readKubernetesSettings(document['kubernetes'], this.#errors);
     const secretFiles = [...this.#secretFiles].sort();
-    return this.#result({ source: this.source, groups, envoyAdmin, dependents, document, warnings: this.#warnings, secretFiles });
+    return this.#result({ source: this.source, groups, envoyAdmin, dependents, kubernetes, document, warnings: this.#warnings, secretFiles });
   }
 
   #dependents(json: unknown): DependentConfig[] {
@@ -281,6 +289,17 @@ class ConfigReader {
       });
       resources.set(section.typeUrl, encoded);
     }
+    const serviceEndpoints = readServiceEndpoints(json['serviceEndpoints'], `${path}.serviceEndpoints`, this.#errors);
+    // Named, even if wrong otherwise: an EDS cluster that asks for it is not a second error.
+    for (const item of Array.isArray(json['serviceEndpoints']) ? (json['serviceEndpoints'] as unknown[]) : []) {
+      if (isObject(item) && typeof item['clusterName'] === 'string') declared.endpoints.add(item['clusterName']);
+    }
+    serviceEndpoints.forEach((ref, i) => {
+      // One name, one assignment: Envoy could not tell which of the two it was sent.
+      if (located.endpoints.some((e) => e.name === ref.clusterName)) {
+        this.#error(`${path}.serviceEndpoints[${i}].clusterName`, `"${ref.clusterName}" is also in this group's endpoints`);
+      }
+    });
     const references = checkReferences({ resources: located, declared });
     const secretReferences = checkSecretReferences([...located.listeners, ...located.clusters], located.secrets, declared.secrets);
     this.#errors.push(
@@ -292,7 +311,7 @@ class ConfigReader {
     );
     this.#warnings.push(...references.warnings, ...secretReferences.warnings);
     if (typeof name !== 'string' || !match) return undefined;
-    return { name, match, resources, listeners, drainCloseListeners };
+    return { name, match, resources, listeners, drainCloseListeners, serviceEndpoints };
   }
 
   #match(json: unknown, path: string): NodeMatch | undefined {
@@ -398,11 +417,7 @@ class ConfigReader {
   }
 
   #unknownKeys(json: Record<string, unknown>, allowed: ReadonlySet<string>, path: string): void {
-    for (const key of Object.keys(json)) {
-      if (!allowed.has(key)) {
-        this.#error(path === '' ? key : `${path}.${key}`, `unknown key "${key}" (expected one of: ${[...allowed].join(', ')})`);
-      }
-    }
+    this.#errors.push(...unknownKeyIssues(json, allowed, path));
   }
 
   #error(path: string, message: string): void {
@@ -438,10 +453,6 @@ function escapeControls(text: string): string {
 
 function camel(snake: string): string {
   return snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isScalar(value: unknown): boolean {

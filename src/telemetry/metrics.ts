@@ -8,6 +8,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly xdsEvents: Partial<XdsEvents>;
   readonly configReloads: Counter<'result'>;
+  readonly kubeWatchRestarts: Counter;
 }
 
 function type(typeUrl: string): string {
@@ -113,6 +114,11 @@ export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const kubeWatchRestarts = new Counter({
+    name: 'drainplane_kube_watch_restarts_total',
+    help: 'Watches of Kubernetes EndpointSlices that failed and were started again.',
+    registers: [registry],
+  });
   const service = (aggregated: boolean): string => (aggregated ? 'ads' : 'per-type');
   // Children bound once per type: these counters move on every response of every node.
   const responsesOf = byType(responses);
@@ -120,6 +126,7 @@ export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
   return {
     registry,
     configReloads,
+    kubeWatchRestarts,
     xdsEvents: {
       streamOpened: (s) => streams.inc({ protocol: s.protocol, service: service(s.aggregated) }),
       streamClosed: (s) => streams.dec({ protocol: s.protocol, service: service(s.aggregated) }),

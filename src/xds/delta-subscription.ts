@@ -38,7 +38,7 @@ function transition(from: TypeSnapshot, to: TypeSnapshot): Diff | undefined {
   let found = perTarget.get(to);
   if (found === undefined) {
     const changed = to.sorted.filter((r) => from.resources.get(r.name)?.version !== r.version);
-    const removed = from.sorted.filter((r) => !to.resources.has(r.name)).map((r) => r.name);
+    const removed = from.sorted.filter((r) => !to.resources.has(r.name) && !to.pending.has(r.name)).map((r) => r.name);
     found = diff(to.typeUrl, changed, removed.sort(), true) ?? null;
     perTarget.set(to, found);
   }
@@ -197,7 +197,7 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     const selection = this.selections.get(snapshot, [...this.#names].sort().join('\0'), this.#names);
     let found = firstDiffs.get(selection);
     if (found === undefined) {
-      const missing = [...this.#names].filter((name) => !snapshot.resources.has(name)).sort();
+      const missing = [...this.#names].filter((name) => !snapshot.resources.has(name) && !snapshot.pending.has(name)).sort();
       found = diff(snapshot.typeUrl, selection.resources, missing, true) ?? null;
       firstDiffs.set(selection, found);
     }
@@ -209,13 +209,15 @@ export class DeltaSubscription implements TypeSubscription<DeltaRequest> {
     const inScope = (name: string): boolean => this.#wildcard || this.#names.has(name);
     const changed = snapshot.sorted.filter((r) => inScope(r.name) && this.#clientHas.get(r.name) !== r.version);
     const removed = new Set<string>();
+    // A pending name is not known to be gone: what the client holds of it stays.
+    const gone = (name: string): boolean => !snapshot.resources.has(name) && !snapshot.pending.has(name);
     for (const [name, version] of this.#clientHas) {
-      if (version !== ABSENT && inScope(name) && !snapshot.resources.has(name)) removed.add(name);
+      if (version !== ABSENT && inScope(name) && gone(name)) removed.add(name);
     }
     // Explicitly subscribed names that do not exist are reported once, so clients need not
     // wait for a timeout to learn it.
     for (const name of this.#names) {
-      if (!snapshot.resources.has(name) && !this.#clientHas.has(name)) removed.add(name);
+      if (gone(name) && !this.#clientHas.has(name)) removed.add(name);
     }
     return diff(snapshot.typeUrl, changed, [...removed].sort());
   }

@@ -9,7 +9,8 @@ import { applyOverlay, overlaysOf, type NodeOverlay } from '../drain/overlay.js'
 import { endpointDrains, type EndpointDrains } from '../endpoints/marks.js';
 import { applyEndpointMarks } from '../endpoints/overlay.js';
 import type { NodeStatus } from '../registry.js';
-import { groupSnapshots, type GroupSnapshots } from './group-snapshots.js';
+import type { ServiceAssignments } from '../service-endpoints/service-assignments.js';
+import { groupOf, groupSnapshots, type GroupSnapshots } from './group-snapshots.js';
 import { typeSync, type TypeSync } from './sync.js';
 
 export interface DesiredStateOptions {
@@ -17,6 +18,8 @@ export interface DesiredStateOptions {
   readonly cache: SnapshotCache;
   /** The running config at start-up. */
   readonly config: FleetConfig;
+  /** What the Kubernetes Services the config names hold now (groups' serviceEndpoints). */
+  readonly services?: ServiceAssignments;
 }
 
 interface ServedNode {
@@ -53,7 +56,7 @@ export class DesiredState {
 
   constructor(private readonly options: DesiredStateOptions) {
     this.#config = options.config;
-    this.#groups = groupSnapshots(options.config);
+    this.#groups = groupSnapshots(options.config, options.services);
   }
 
   /** The running config. */
@@ -64,8 +67,23 @@ export class DesiredState {
   /** Installs a config (already stored); returns how many served nodes it changed. */
   setConfig(config: FleetConfig): number {
     this.#config = config;
-    this.#groups = groupSnapshots(config);
+    this.#groups = groupSnapshots(config, this.options.services);
     return this.#publish(this.#served.keys());
+  }
+
+  /**
+   * A Service's endpoints changed (already in the service assignments): pushes the served nodes
+   * of the groups that take it; returns how many changed.
+   */
+  serviceChanged(namespace: string, service: string): number {
+    const takers = new Set(this.#config.groups.filter((g) => g.serviceEndpoints.some((r) => r.namespace === namespace && r.service === service)));
+    if (takers.size === 0) return 0;
+    this.#groups = groupSnapshots(this.#config, this.options.services);
+    const nodes = [...this.#served.values()].filter((n) => {
+      const group = groupOf(this.#config, n.identity);
+      return group !== undefined && takers.has(group);
+    });
+    return this.#publish(nodes.map((n) => n.identity.id));
   }
 
   /**

@@ -3,6 +3,7 @@ import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
 import type { FleetConfig, GroupConfig } from '../config.js';
 import { matchesNode } from '../node-match.js';
+import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments, type ServiceAssignments } from '../service-endpoints/service-assignments.js';
 import { checksDrainClose } from '../tcp-proxy.js';
 
 /** The group a node belongs to: the first, in file order, whose match holds. */
@@ -15,7 +16,9 @@ export function groupOf(config: FleetConfig, node: NodeIdentity): GroupConfig | 
  * gets it. Each group has at most two, built once: the resources as written, and, when the group
  * has TCP proxy listeners, the one Envoy 1.39 and later get (TcpProxy `check_drain_close`, see
  * ../tcp-proxy.ts). So every node of a group and version class shares the same snapshot objects
- * (and response bytes). A node that matches no group has no known desired state (undefined).
+ * (and response bytes). A group's assignments from Kubernetes Services (see
+ * ../service-endpoints/) are served beside its `endpoints`. A node that matches no group has no
+ * known desired state (undefined).
  */
 export type GroupSnapshots = (node: NodeIdentity) => Snapshot | undefined;
 
@@ -24,8 +27,15 @@ interface GroupVersions {
   readonly drainClose: Snapshot;
 }
 
-export function groupSnapshots(config: FleetConfig): GroupSnapshots {
-  const snapshots = new Map<GroupConfig, GroupVersions>(config.groups.map((g) => [g, groupVersions(g)]));
+/**
+ * A group's snapshots as last built, and the Service assignments they were built with: a group
+ * whose Services did not change keeps its snapshot objects, and one whose Services changed keeps
+ * every type but EDS (so its nodes keep the response bytes of all the rest).
+ */
+const built = new WeakMap<GroupConfig, { readonly services: string; readonly versions: GroupVersions }>();
+
+export function groupSnapshots(config: FleetConfig, services?: ServiceAssignments): GroupSnapshots {
+  const snapshots = new Map<GroupConfig, GroupVersions>(config.groups.map((g) => [g, groupVersions(g, services)]));
   return (node) => {
     const group = groupOf(config, node);
     const versions = group && snapshots.get(group);
@@ -33,10 +43,38 @@ export function groupSnapshots(config: FleetConfig): GroupSnapshots {
   };
 }
 
-function groupVersions(group: GroupConfig): GroupVersions {
-  const asWritten = new Snapshot(PUSH_ORDER.map((t) => new TypeSnapshot(t, group.resources.get(t) ?? [])));
+function groupVersions(group: GroupConfig, services: ServiceAssignments | undefined): GroupVersions {
+  const fromServices = services?.resolve(group.serviceEndpoints) ?? NO_SERVICE_ASSIGNMENTS;
+  const key = [...fromServices.resources.map((r) => `${r.name}@${r.version}`), '?', ...fromServices.pending].join('\0');
+  const cached = built.get(group);
+  if (cached?.services === key) return cached.versions;
+  const versions = cached ? withAssignments(cached.versions, group, fromServices) : buildVersions(group, fromServices);
+  built.set(group, { services: key, versions });
+  return versions;
+}
+
+function buildVersions(group: GroupConfig, fromServices: GroupServiceAssignments): GroupVersions {
+  const asWritten = new Snapshot(
+    PUSH_ORDER.map((t) =>
+      t === TypeUrl.ClusterLoadAssignment ? assignments(group, fromServices) : new TypeSnapshot(t, group.resources.get(t) ?? []),
+    ),
+  );
   if (group.drainCloseListeners.size === 0) return { asWritten, drainClose: asWritten };
   const listeners = asWritten.get(TypeUrl.Listener).sorted.map((l) => group.drainCloseListeners.get(l.name) ?? l);
   const drainClose = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : asWritten.get(t))));
   return { asWritten, drainClose };
+}
+
+/** The same snapshots with other assignments from Services: every other type is kept as it is. */
+function withAssignments(versions: GroupVersions, group: GroupConfig, fromServices: GroupServiceAssignments): GroupVersions {
+  const eds = assignments(group, fromServices);
+  const swap = (snapshot: Snapshot): Snapshot => new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? eds : snapshot.get(t))));
+  const asWritten = swap(versions.asWritten);
+  return { asWritten, drainClose: versions.drainClose === versions.asWritten ? asWritten : swap(versions.drainClose) };
+}
+
+/** The group's assignments: those its config writes, and those from its Services. */
+function assignments(group: GroupConfig, fromServices: GroupServiceAssignments): TypeSnapshot {
+  const written = group.resources.get(TypeUrl.ClusterLoadAssignment) ?? [];
+  return new TypeSnapshot(TypeUrl.ClusterLoadAssignment, [...written, ...fromServices.resources], fromServices.pending);
 }

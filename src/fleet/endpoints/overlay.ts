@@ -45,7 +45,9 @@ export function applyEndpointMarks(base: Snapshot, marks: readonly EndpointMark[
   const cached = perBase.get(key);
   if (cached) return cached;
   const assignments = base.get(TypeUrl.ClusterLoadAssignment).sorted.map((r) => markedAssignment(r, marks, key));
-  const result = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? new TypeSnapshot(t, assignments) : base.get(t))));
+  const result = new Snapshot(
+    PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? new TypeSnapshot(t, assignments, base.get(t).pending) : base.get(t))),
+  );
   // Nothing changed: the base itself, so nodes keep sharing it.
   const shared = result.sameAs(base) ? base : result;
   perBase.set(key, shared);
