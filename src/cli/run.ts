@@ -5,6 +5,7 @@ import { DRAIN_DEFAULTS } from '../fleet/drain/spec.js';
 import { checkDrainFlags, withDrainFlags } from '../supervisor/envoy-args.js';
 import { envoyDrainTimeSeconds, planShutdown } from '../supervisor/shutdown-plan.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { followOwnPod } from '../kube/own-pod.js';
 import { parseFlags, portFlag } from './args.js';
 import { createDaemon, daemonLogger, exitAfterStop, listenDaemon } from './daemon-start.js';
 import { CliError } from './errors.js';
@@ -37,6 +38,9 @@ options (environment variable in brackets):
   --no-healthcheck-fail      do not call /healthcheck/fail at the start of shutdown
   --envoy-stop-timeout S     SIGTERM to SIGKILL bound for Envoy [DRAINPLANE_ENVOY_STOP_TIMEOUT] (2)
   --probe-host ADDR          address of the probe port [DRAINPLANE_PROBE_HOST] (0.0.0.0)
+  --pod-name NAME --pod-namespace NS
+                             this pod [POD_NAME, POD_NAMESPACE]: its deletion starts the drain
+                             at once, before the preStop hook (needs get, list and watch on pods)
   --xds-port N --api-port N --probe-port N --state-dir DIR --log-level L
 The probe port (default 9903, 0 = off) serves only /healthz and /readyz, for kubelet probes; the
 API stays on 127.0.0.1. /readyz is 200 only while the local Envoy is LIVE and has the listeners
@@ -79,6 +83,8 @@ export async function runCommand(args: string[]): Promise<number> {
       'probe-host': { type: 'string' },
       'state-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'pod-name': { type: 'string' },
+      'pod-namespace': { type: 'string' },
       ...RETENTION_FLAGS,
     },
     HELP,
@@ -153,7 +159,17 @@ export async function runCommand(args: string[]): Promise<number> {
   await listenDaemon(daemon, { readiness: () => supervisor.readiness(), prestop: () => supervisor.drain('prestop') });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void supervisor.shutdown(signal));
   process.on('SIGHUP', () => void daemon.reload());
+  const stopPodWatch = followOwnPod({
+    name: (v['pod-name'] as string | undefined) ?? process.env['POD_NAME'],
+    namespace: (v['pod-namespace'] as string | undefined) ?? process.env['POD_NAMESPACE'],
+    settings: daemon.config.current.kubernetes,
+    configDir: path.dirname(configFile),
+    logger,
+    // The drain only: SIGTERM, which the kubelet sends after the preStop hook, stops Envoy.
+    onDeleting: () => void supervisor.drain('pod-deleted'),
+  });
   const exit = await supervisor.start();
+  stopPodWatch();
   await daemon.close();
   await admin.close();
   logger.info({ event: 'exit', code: exit.code }, `drainplane exits with envoy's code ${exit.code}`);

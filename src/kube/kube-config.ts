@@ -4,6 +4,7 @@
  * running in a cluster, else $KUBECONFIG or ~/.kube/config.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesSettings } from '../fleet/service-endpoints/config-section.js';
@@ -15,11 +16,20 @@ export function loadKubeConfig(settings: KubernetesSettings | undefined, configD
   const kc = new KubeConfig();
   if (settings?.kubeconfig) kc.loadFromFile(path.resolve(configDir, settings.kubeconfig));
   else if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync(SERVICE_ACCOUNT_TOKEN)) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  else if (defaultKubeconfigs().some((f) => existsSync(f))) kc.loadFromDefault();
+  // The library would otherwise make up a cluster at localhost:8080.
+  else throw new Error('no kubeconfig: not in a cluster, no kubernetes.kubeconfig, $KUBECONFIG or ~/.kube/config');
   if (settings?.context) {
     if (!kc.getContextObject(settings.context)) throw new Error(`kubernetes.context: no context "${settings.context}" in the kubeconfig`);
     kc.setCurrentContext(settings.context);
   }
   if (!kc.getCurrentCluster()) throw new Error('kubernetes: no cluster to reach (no kubeconfig, and not running in a cluster)');
   return kc;
+}
+
+/** The files `kubectl` would read: $KUBECONFIG's list, else ~/.kube/config. */
+function defaultKubeconfigs(): string[] {
+  const listed = process.env['KUBECONFIG'];
+  if (listed) return listed.split(path.delimiter).filter((f) => f !== '');
+  return [path.join(homedir(), '.kube', 'config')];
 }

@@ -26,13 +26,13 @@ export interface SupervisorOptions {
   readonly now?: () => number;
 }
 
-type Trigger = 'SIGTERM' | 'SIGINT' | 'prestop' | 'envoy-exit';
+type Trigger = 'SIGTERM' | 'SIGINT' | 'prestop' | 'pod-deleted' | 'envoy-exit';
 
 /**
  * `drainplane run`: Envoy (and the dependent processes) as children, and one budgeted shutdown:
  * readiness off and health failed, ingress modified then removed over LDS, egress removed last,
- * then Envoy stopped and the dependents after it, in order. A preStop hook and SIGTERM share the
- * same drain; whichever comes first starts it.
+ * then Envoy stopped and the dependents after it, in order. The pod's deletion, a preStop hook
+ * and SIGTERM share the same drain; whichever comes first starts it.
  */
 export class Supervisor {
   readonly #now: () => number;

@@ -32,6 +32,8 @@ export interface SiteOptions {
   readonly adsApi: AdsApi;
   /** Leave out the egress listener (the Kubernetes deployment's shape). */
   readonly ingressOnly?: boolean;
+  /** The config's `kubernetes.kubeconfig` (a pod that watches its own deletion). */
+  readonly kubeconfig?: string;
 }
 
 export interface StopRecord {
@@ -135,6 +137,7 @@ export class PodSite {
     const script = path.join(this.dir, 'dependent.sh');
     await writeFile(script, DEPENDENT_SCRIPT);
     fleet.dependents = ['router', 'policy-engine'].map((name) => dependent(script, name, this.stopsFile));
+    if (this.options.kubeconfig) fleet.kubernetes = { kubeconfig: this.options.kubeconfig };
     await writeFile(path.join(this.dir, 'drainplane.yaml'), YAML.stringify(fleet));
     const bootstrap = bootstrapConfig(await readDemoFile('bootstrap.yaml'), {
       nodeId: NODE_ID,
