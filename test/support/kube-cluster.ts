@@ -14,7 +14,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdInstalled, ETCD_BIN, freePort, TestEtcd } from './etcd.js';
 import { KubeProcess } from './kube-process.js';
-import { waitUntil } from './wait.js';
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/kube.mjs');
 const kubeScript = (await import(SCRIPT)) as { kubeBinDir(): string; BINARIES: readonly string[] };
@@ -116,12 +115,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     const kubectl = (args: readonly string[], input?: string): Promise<string> =>
       run(path.join(KUBE_BIN_DIR, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], input);
 
-    await apiserver.whileRunning(
-      waitUntil('kube-apiserver /readyz', async () => (await kubectl(['get', '--raw=/readyz'])) === 'ok', deadline - Date.now(), {
-        intervalMs: 250,
-        explain: () => apiserver.logTail(),
-      }),
-    );
+    await apiserver.waitFor('kube-apiserver /readyz', async () => (await kubectl(['get', '--raw=/readyz'])) === 'ok', deadline - Date.now());
 
     const managerPort = await freePort();
     const manager = KubeProcess.start(path.join(KUBE_BIN_DIR, 'kube-controller-manager'), [
@@ -136,13 +130,10 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     ]);
     processes.push(manager);
     // Running, as seen from the API: the ServiceAccount controller made the first namespace's account.
-    await manager.whileRunning(
-      waitUntil(
-        'kube-controller-manager to create the default ServiceAccount',
-        async () => (await kubectl(['get', 'serviceaccount', 'default', '--namespace=default', '-o', 'name'])).trim() !== '',
-        deadline - Date.now(),
-        { intervalMs: 250, explain: () => manager.logTail() },
-      ),
+    await manager.waitFor(
+      'kube-controller-manager to create the default ServiceAccount',
+      async () => (await kubectl(['get', 'serviceaccount', 'default', '--namespace=default', '-o', 'name'])).trim() !== '',
+      deadline - Date.now(),
     );
 
     return {

@@ -3,12 +3,15 @@
  * stopped with SIGTERM, then SIGKILL when it does not exit in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { waitUntil } from './wait.js';
 
 const LOG_TAIL_CHARS = 6_000;
 const STOP_GRACE_MS = 10_000;
 
 export class KubeProcess {
   #log = '';
+  /** Exited (its log read to the end) or never started. */
+  #ended = false;
 
   private constructor(
     readonly name: string,
@@ -19,24 +22,20 @@ export class KubeProcess {
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const p = new KubeProcess(bin.slice(bin.lastIndexOf('/') + 1), child);
     child.stderr?.on('data', (c: Buffer) => (p.#log = (p.#log + c.toString()).slice(-LOG_TAIL_CHARS)));
-    // A binary that cannot be started emits 'error': kept for whileRunning's message, not thrown unhandled.
-    child.once('error', (err) => (p.#log += `\n${err.message}`));
+    // A binary that cannot be started emits 'error', not 'exit': noted here, not thrown unhandled.
+    child.once('error', (err) => {
+      p.#ended = true;
+      p.#log += `\n${err.message}`;
+    });
+    child.once('close', () => (p.#ended = true));
     return p;
   }
 
-  /** `work`, cut short with the log's tail if the process exits first: nothing is worth waiting for then. */
-  async whileRunning<T>(work: Promise<T>): Promise<T> {
-    const child = this.child;
-    let onExit = (): void => {};
-    const exited = new Promise<never>((_, reject) => {
-      onExit = () => reject(new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}): ${this.logTail()}`));
-      if (child.exitCode !== null || child.signalCode !== null) onExit();
-      child.once('exit', onExit).once('error', onExit);
-    });
-    try {
-      return await Promise.race([work, exited]);
-    } finally {
-      child.off('exit', onExit).off('error', onExit);
+  /** Polls `check` until it holds; gives up at once, with the log's tail, if the process exits. */
+  async waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    await waitUntil(what, async () => this.#ended || (await check()), timeoutMs, { intervalMs: 250, explain: () => this.logTail() });
+    if (this.#ended) {
+      throw new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode ?? 'not started'}) before ${what}: ${this.logTail()}`);
     }
   }
 
