@@ -1,0 +1,120 @@
+/**
+ * EDS from a real cluster: drainplane watches a Service's EndpointSlices, written by the real
+ * EndpointSlice controller, and serves them to SotW and Delta nodes. A pod being deleted is
+ * DRAINING in every node as soon as the controller marks it terminating, before any kubelet
+ * would stop it; a pod gone leaves; a new one joins; a drainplane restart sends nodes nothing
+ * they must drop. Run with `npm run test:kube`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { EdsNode, type Endpoints } from '../support/eds-node.js';
+import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
+
+const A = '10.244.1.7:8080';
+const B = '10.244.2.7:8080';
+const C = '10.244.1.8:8080';
+
+const objects = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: backend, namespace: shop }
+spec:
+  selector: { app: backend }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+---
+apiVersion: v1
+kind: Node
+metadata: { name: node-a, labels: { topology.kubernetes.io/zone: z1 } }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: node-b, labels: { topology.kubernetes.io/zone: z2 } }
+`;
+
+const pod = (name: string, node: string): string => `
+apiVersion: v1
+kind: Pod
+metadata: { name: ${name}, namespace: shop, labels: { app: backend } }
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 30
+  containers: [{ name: app, image: registry.example/backend:1, ports: [{ containerPort: 8080 }] }]
+`;
+
+const config = (kubeconfig: string): string => `
+kubernetes: { kubeconfig: ${kubeconfig} }
+groups:
+  - name: edge
+    match: { cluster: edge }
+    clusters:
+      - name: backend
+        connect_timeout: 1s
+        type: EDS
+        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
+    serviceEndpoints:
+      - { clusterName: backend, namespace: shop, service: backend, port: http }
+`;
+
+describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), timeout: 300_000 }, () => {
+  let cluster: KubeCluster;
+  let d: TestDaemon;
+  const nodes: EdsNode[] = [];
+
+  before(async () => {
+    cluster = await startKubeCluster();
+    await cluster.apply(objects);
+    await cluster.apply(pod('backend-0', 'node-a') + '---' + pod('backend-1', 'node-b'));
+    await cluster.readyPod('shop', 'backend-0', A.split(':')[0]!);
+    await cluster.readyPod('shop', 'backend-1', B.split(':')[0]!);
+    d = await startTestDaemon(config(cluster.kubeconfig));
+    for (const flavour of ['sotw', 'delta'] as const) nodes.push(EdsNode.connect(d.xdsAddress, `edge-${flavour}`, { flavour, cluster: 'edge', clusters: ['backend'] }));
+  });
+  after(async () => {
+    for (const n of nodes) n.close();
+    await d?.close();
+    await cluster?.stop();
+  });
+
+  const every = async (check: (e: Endpoints) => boolean, what: string): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.waitFor('backend', check, what, 30_000)));
+  };
+  const same = (want: Endpoints) => (e: Endpoints) => JSON.stringify(e) === JSON.stringify(want);
+
+  test('ready pods are HEALTHY endpoints', async () => {
+    await every(same({ [A]: 'HEALTHY', [B]: 'HEALTHY' }), 'both pods');
+  });
+
+  test('a pod being deleted is DRAINING everywhere, then leaves once gone; a new pod joins', async () => {
+    const deleted = Date.now();
+    await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--wait=false']);
+    await every(same({ [A]: 'HEALTHY', [B]: 'DRAINING' }), 'the deleted pod draining');
+    console.log(`# pod deletion to DRAINING in every node: ${Date.now() - deleted} ms`);
+    for (const n of nodes) assert.ok(!n.history('backend').some((e) => !(B in e)), `${n.id}: the terminating endpoint was never dropped before it was gone`);
+
+    await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--grace-period=0', '--force']);
+    await every(same({ [A]: 'HEALTHY' }), 'the gone pod left');
+
+    await cluster.apply(pod('backend-2', 'node-a'));
+    await cluster.readyPod('shop', 'backend-2', C.split(':')[0]!);
+    await every(same({ [A]: 'HEALTHY', [C]: 'HEALTHY' }), 'the new pod');
+  });
+
+  test('a drainplane restart: nodes reconnect and are sent nothing they would have to drop', async () => {
+    const before = nodes.map((n) => n.history('backend').length);
+    await d.close();
+    d = await startTestDaemon(config(cluster.kubeconfig));
+    for (const n of nodes) n.moveTo(d.xdsAddress);
+    await new Promise((r) => setTimeout(r, 1000));
+    nodes.forEach((n, i) => {
+      for (const e of n.history('backend').slice(before[i])) assert.deepEqual(e, { [A]: 'HEALTHY', [C]: 'HEALTHY' }, n.id);
+    });
+    // The restarted one follows the cluster too.
+    await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-2', '--wait=false']);
+    await every(same({ [A]: 'HEALTHY', [C]: 'DRAINING' }), 'the deleted pod draining, after the restart');
+  });
+});
