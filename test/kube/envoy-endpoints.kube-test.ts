@@ -16,6 +16,7 @@ import { Pool } from 'undici';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
 import { PodNetwork } from '../support/pod-network.js';
+import { shippedAccount } from './manifest-rbac.js';
 import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, bootstrapConfig, freeLoopbackPorts, readDemoFile, type AdsApi } from '../e2e-envoy/configs.js';
 import { withRealEnvoy, type RealEnvoy } from '../e2e-envoy/envoy-binary.js';
@@ -152,13 +153,17 @@ function register(envoy: RealEnvoy): void {
         await cluster.readyPod('shop', pod.name, pod.ip);
       }
       const ports = await freeLoopbackPorts(ADS_APIS.length * 2);
-      const config = `kubernetes: { kubeconfig: ${cluster.kubeconfig} }\ngroups:${ADS_APIS.map((api, i) => group(api, ports[i * 2]!)).join('')}\n`;
+      const kubeconfig = await shippedAccount(cluster, { file: 'ha.yaml', namespace: 'drainplane', name: 'drainplane', roleNamespace: 'shop' });
+      const config = `kubernetes: { kubeconfig: ${kubeconfig} }\ngroups:${ADS_APIS.map((api, i) => group(api, ports[i * 2]!)).join('')}\n`;
       d = await startTestDaemon(config);
       const demo = await readDemoFile('bootstrap.yaml');
       for (const [i, api] of ADS_APIS.entries()) {
         const bootstrapFile = path.join(dir, `bootstrap-${api}.yaml`);
         const adminPort = ports[i * 2 + 1]!;
-        await writeFile(bootstrapFile, bootstrapConfig(demo, { nodeId: `envoy-${api}`, cluster: 'edge', xdsPort: d.daemon.xdsPort, adminPort, adsApi: api }));
+        await writeFile(
+          bootstrapFile,
+          bootstrapConfig(demo, { nodeId: `envoy-${api}`, cluster: 'edge', xdsPort: d.daemon.xdsPort, adminPort, adsApi: api }),
+        );
         const started = EnvoyProcess.start({
           name: `envoy-${api}`,
           bin: envoy.bin,
@@ -220,7 +225,7 @@ function register(envoy: RealEnvoy): void {
         30_000,
         { intervalMs: 50 },
       );
-      console.log(`# pod deletion to its last new request through Envoy: ${stillAt - deleted} ms`);
+      console.log(`pod deletion to its last new request through Envoy: ${stillAt - deleted} ms`);
 
       const slowAnswers = await Promise.all(slow);
       assert.deepEqual(
@@ -237,8 +242,11 @@ function register(envoy: RealEnvoy): void {
       for (const [api, load] of loads) {
         await load.stop();
         assert.deepEqual(load.failures, [], `${api}: no request failed`);
-        assert.ok((load.answered.get('backend-0') ?? 0) > 0 && (load.answered.get('backend-1') ?? 0) > 0, `${api}: both pods served: ${JSON.stringify([...load.answered])}`);
-        console.log(`# ${api}: ${[...load.answered].map(([pod, n]) => `${pod} ${n}`).join(', ')} requests, ${load.failures.length} failed`);
+        assert.ok(
+          (load.answered.get('backend-0') ?? 0) > 0 && (load.answered.get('backend-1') ?? 0) > 0,
+          `${api}: both pods served: ${JSON.stringify([...load.answered])}`,
+        );
+        console.log(`${api}: ${[...load.answered].map(([pod, n]) => `${pod} ${n}`).join(', ')} requests, ${load.failures.length} failed`);
       }
     });
   });

@@ -30,6 +30,7 @@ interface PodSpec {
   readonly terminationGracePeriodSeconds?: number;
   readonly containers: { name: string; lifecycle?: unknown; readinessProbe?: unknown }[];
   readonly initContainers?: { name: string; restartPolicy?: string }[];
+  readonly serviceAccountName?: string;
 }
 
 const objectsOf = (file: string): KubeObject[] => parseAllDocuments(readFileSync(path.join(DEPLOY, file), 'utf8')).map((d) => d.toJS() as KubeObject);
@@ -99,5 +100,37 @@ describe('the manifests in deploy/kubernetes', { skip: skipWithoutKube(), timeou
     assert.deepEqual(app.containers[0]?.lifecycle, { preStop: { httpGet: { path: '/v1/prestop', port: 9904, scheme: 'HTTP' } } });
 
     assert.equal((await podSpec('drainplane')).terminationGracePeriodSeconds, 15);
+  });
+
+  /** What the API server's authorizer says a service account of the manifests may do. */
+  const canI = async (account: string, verb: string, resource: string, namespace = NAMESPACE): Promise<boolean> => {
+    const answer = await cluster
+      .kubectl(['auth', 'can-i', verb, resource, `--as=system:serviceaccount:${NAMESPACE}:${account}`, `--namespace=${namespace}`])
+      // "no" is exit status 1 with nothing on stderr; any other failure is an error.
+      .catch((err: Error) => (/exited with 1: \s*$/.test(err.message) ? 'no' : Promise.reject(err)));
+    return answer.trim() === 'yes';
+  };
+
+  test('RBAC: each pod runs as a service account that may do exactly what drainplane needs', async () => {
+    assert.equal((await podSpec('drainplane')).serviceAccountName, 'drainplane');
+    assert.equal((await podSpec('edge')).serviceAccountName, 'edge');
+    const rights = async (account: string, checks: readonly [string, string][]): Promise<string[]> =>
+      (await Promise.all(checks.map(async ([verb, resource]) => ((await canI(account, verb, resource)) ? `${verb} ${resource}` : undefined)))).filter(
+        (r): r is string => r !== undefined,
+      );
+    const asked: [string, string][] = [
+      ...['get', 'list', 'watch', 'create', 'update', 'delete'].flatMap((verb): [string, string][] => [
+        [verb, 'endpointslices.discovery.k8s.io'],
+        [verb, 'pods'],
+      ]),
+      ['list', 'secrets'],
+      ['list', 'services'],
+    ];
+    // The replicas list and watch EndpointSlices (serviceEndpoints); drainplane run its own pod.
+    // That these suffice is tested by running drainplane with these accounts' tokens.
+    assert.deepEqual(await rights('drainplane', asked), ['list endpointslices.discovery.k8s.io', 'watch endpointslices.discovery.k8s.io']);
+    assert.deepEqual(await rights('edge', asked), ['list pods', 'watch pods']);
+    assert.equal(await canI('drainplane', 'list', 'endpointslices.discovery.k8s.io', 'default'), false, 'in its own namespace only');
+    assert.equal(await canI('edge', 'watch', 'pods', 'default'), false, 'in its own namespace only');
   });
 });

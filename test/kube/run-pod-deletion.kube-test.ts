@@ -10,6 +10,7 @@ import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/
 import { waitUntil } from '../support/wait.js';
 import { withRealEnvoy, type RealEnvoy } from '../e2e-envoy/envoy-binary.js';
 import { PodSite, START_TIMEOUT_MS } from '../e2e-envoy/pod.js';
+import { shippedAccount } from './manifest-rbac.js';
 
 const objects = `
 apiVersion: v1
@@ -38,7 +39,9 @@ function register(envoy: RealEnvoy): void {
     before(async () => {
       cluster = await startKubeCluster();
       await cluster.apply(objects);
-      site = await PodSite.create({ envoyBin: envoy.bin, adsApi: 'GRPC', kubeconfig: cluster.kubeconfig });
+      // The pod's account as deployment.yaml makes it.
+      const kubeconfig = await shippedAccount(cluster, { file: 'deployment.yaml', namespace: 'edge', name: 'edge', roleNamespace: 'edge' });
+      site = await PodSite.create({ envoyBin: envoy.bin, adsApi: 'GRPC', kubeconfig });
     });
     after(async () => {
       await site?.close();
@@ -53,7 +56,7 @@ function register(envoy: RealEnvoy): void {
       const deleted = Date.now();
       await cluster.kubectl(['delete', 'pod', '-n', 'edge', 'edge-0', '--wait=false']);
       const started = await pod.proc.waitForLog((l) => l['event'] === 'shutdown_phase' && l['phase'] === 'shutdown', 10_000);
-      console.log(`# pod deletion to the drain's start: ${Date.now() - deleted} ms`);
+      console.log(`pod deletion to the drain's start: ${Date.now() - deleted} ms`);
       assert.match(String(started['msg']), /^pod-deleted: /);
       await waitUntil('readiness 503', async () => (await pod.readyz('api')) === 503, 3_000);
       await waitUntil("Envoy's /ready to turn DRAINING (/healthcheck/fail)", async () => (await pod.admin('/ready')).status === 503, 3_000);

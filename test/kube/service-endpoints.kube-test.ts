@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { EdsNode, type Endpoints } from '../support/eds-node.js';
 import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
+import { shippedAccount } from './manifest-rbac.js';
 
 const A = '10.244.1.7:8080';
 const B = '10.244.2.7:8080';
@@ -63,6 +64,7 @@ groups:
 describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), timeout: 300_000 }, () => {
   let cluster: KubeCluster;
   let d: TestDaemon;
+  let kubeconfig: string;
   const nodes: EdsNode[] = [];
 
   before(async () => {
@@ -71,8 +73,11 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
     await cluster.apply(pod('backend-0', 'node-a') + '---' + pod('backend-1', 'node-b'));
     await cluster.readyPod('shop', 'backend-0', A.split(':')[0]!);
     await cluster.readyPod('shop', 'backend-1', B.split(':')[0]!);
-    d = await startTestDaemon(config(cluster.kubeconfig));
-    for (const flavour of ['sotw', 'delta'] as const) nodes.push(EdsNode.connect(d.xdsAddress, `edge-${flavour}`, { flavour, cluster: 'edge', clusters: ['backend'] }));
+    // drainplane's own account, as ha.yaml makes it, with its Role in the Service's namespace.
+    kubeconfig = await shippedAccount(cluster, { file: 'ha.yaml', namespace: 'drainplane', name: 'drainplane', roleNamespace: 'shop' });
+    d = await startTestDaemon(config(kubeconfig));
+    for (const flavour of ['sotw', 'delta'] as const)
+      nodes.push(EdsNode.connect(d.xdsAddress, `edge-${flavour}`, { flavour, cluster: 'edge', clusters: ['backend'] }));
   });
   after(async () => {
     for (const n of nodes) n.close();
@@ -93,8 +98,9 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
     const deleted = Date.now();
     await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--wait=false']);
     await every(same({ [A]: 'HEALTHY', [B]: 'DRAINING' }), 'the deleted pod draining');
-    console.log(`# pod deletion to DRAINING in every node: ${Date.now() - deleted} ms`);
-    for (const n of nodes) assert.ok(!n.history('backend').some((e) => !(B in e)), `${n.id}: the terminating endpoint was never dropped before it was gone`);
+    console.log(`pod deletion to DRAINING in every node: ${Date.now() - deleted} ms`);
+    for (const n of nodes)
+      assert.ok(!n.history('backend').some((e) => !(B in e)), `${n.id}: the terminating endpoint was never dropped before it was gone`);
 
     await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--grace-period=0', '--force']);
     await every(same({ [A]: 'HEALTHY' }), 'the gone pod left');
@@ -107,7 +113,7 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
   test('a drainplane restart: nodes reconnect and are sent nothing they would have to drop', async () => {
     const before = nodes.map((n) => n.history('backend').length);
     await d.close();
-    d = await startTestDaemon(config(cluster.kubeconfig));
+    d = await startTestDaemon(config(kubeconfig));
     for (const n of nodes) n.moveTo(d.xdsAddress);
     await new Promise((r) => setTimeout(r, 1000));
     nodes.forEach((n, i) => {

@@ -66,6 +66,11 @@ export interface KubeCluster {
   apply(yaml: string): Promise<string>;
   /** A Node object, so the EndpointSlice controller takes pods bound to it (`spec.nodeName`). */
   createNode(name: string): Promise<void>;
+  /**
+   * A kubeconfig file whose user is a ServiceAccount (a token the API server issues for it):
+   * what a pod running as that account can do, RBAC and all.
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /** What a kubelet would report of a started pod: Running, Ready, at `podIP`. */
   readyPod(namespace: string, name: string, podIP: string): Promise<void>;
   /** Stops every process and removes the temp folder. */
@@ -143,6 +148,12 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       token: files.adminToken,
       kubectl,
       apply: (yaml) => kubectl(['apply', '-f', '-'], yaml),
+      async serviceAccountKubeconfig(namespace, name) {
+        const token = (await kubectl(['create', 'token', name, `--namespace=${namespace}`, '--duration=1h'])).trim();
+        const file = path.join(dir, `kubeconfig-${namespace}-${name}`);
+        await writeFile(file, kubeconfigText(server, caFile, token));
+        return file;
+      },
       async createNode(name) {
         await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name } }));
       },
