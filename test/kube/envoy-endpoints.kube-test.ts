@@ -97,11 +97,14 @@ class Load {
     return { status: res.statusCode, body: await res.body.text() };
   }
 
-  /** A slow request held open on `pod`: tried until Envoy sends one there (its headers say where). */
-  async holdOn(pod: string): Promise<Promise<{ status: number; body: string }>> {
+  /**
+   * A slow request held open on `pod`: tried until Envoy sends one there (its headers say where).
+   * Resolves once it is held; `answer` settles when it is answered.
+   */
+  async holdOn(pod: string): Promise<{ readonly answer: Promise<{ status: number; body: string }> }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const res = await this.#pool.request({ method: 'GET', path: '/?ms=2500' });
-      if (res.headers['x-pod'] === pod) return res.body.text().then((body) => ({ status: res.statusCode, body }));
+      if (res.headers['x-pod'] === pod) return { answer: res.body.text().then((body) => ({ status: res.statusCode, body })) };
       res.body.resume();
     }
     throw new Error(`Envoy sent no request to ${pod} in 20 tries`);
@@ -227,7 +230,7 @@ function register(envoy: RealEnvoy): void {
       );
       console.log(`pod deletion to its last new request through Envoy: ${stillAt - deleted} ms`);
 
-      const slowAnswers = await Promise.all(slow);
+      const slowAnswers = await Promise.all(slow.map((held) => held.answer));
       assert.deepEqual(
         slowAnswers,
         slowAnswers.map(() => ({ status: 200, body: 'backend-1' })),
