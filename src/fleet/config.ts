@@ -23,6 +23,7 @@ import type { ConfigIssue } from './config-issue.js';
 import { isObject, unknownKeyIssues } from './json-shape.js';
 import { readKubernetesSettings, readServiceEndpoints, type KubernetesSettings } from './service-endpoints/config-section.js';
 import type { ServiceEndpointsRef } from './service-endpoints/service-ref.js';
+import type { GroupServiceAssignments } from './service-endpoints/service-assignments.js';
 
 // Callers of parseConfig keep importing the issue type from here.
 export type { ConfigIssue } from './config-issue.js';
@@ -48,6 +49,11 @@ export interface GroupConfig {
   readonly drainCloseListeners: ReadonlyMap<string, EncodedResource>;
   /** Assignments whose endpoints come from Kubernetes Services (served beside `endpoints`). */
   readonly serviceEndpoints: readonly ServiceEndpointsRef[];
+  /**
+   * What those Services hold now: set on the running config as the desired state serves it
+   * (see desired-state/with-services.ts), absent on a config as read.
+   */
+  readonly fromServices?: GroupServiceAssignments;
 }
 
 export interface FleetConfig {

@@ -10,6 +10,7 @@ import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
 import type { NodeIdentity } from '../../src/cache/node.js';
 import { parseConfig } from '../../src/fleet/config.js';
 import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
+import { configHasTarget } from '../../src/fleet/endpoints/catalog.js';
 import { assignmentJson } from '../../src/fleet/service-endpoints/assignment.js';
 import type { EndpointSliceData, SliceEndpoint } from '../../src/fleet/service-endpoints/endpoint-slice.js';
 import { ServiceAssignments } from '../../src/fleet/service-endpoints/service-assignments.js';
@@ -219,4 +220,15 @@ describe('a Service that changes', () => {
     );
     assert.deepEqual(health(draining), { 'z1/10.1.0.2:8080': 'DRAINING' });
   });
+});
+
+test("an upstream drain finds a Service's endpoints in the running config (the prestop hook of a backend pod)", () => {
+  const services = new ServiceAssignments();
+  const desired = new DesiredState({ cache: new SnapshotCache(), config: parsedConfig(CONFIG), services });
+  const target = { addresses: ['10.1.0.2:8080'] };
+  assert.equal(configHasTarget(desired.config, target), false, 'not listed yet');
+  services.setSlices('shop', 'backend', [slice('backend-x', [endpoint('10.1.0.2', READY, 'z1')])]);
+  desired.serviceChanged('shop', 'backend');
+  assert.equal(configHasTarget(desired.config, target), true);
+  assert.equal(configHasTarget(desired.config, { addresses: ['10.1.0.9:8080'] }), false);
 });

@@ -123,4 +123,15 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
     await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-2', '--wait=false']);
     await every(same({ [A]: 'HEALTHY', [C]: 'DRAINING' }), 'the deleted pod draining, after the restart');
   });
+
+  test("an upstream drain by address (a backend's preStop hook) takes a Service's endpoint, and its cancel gives it back", async () => {
+    const post = (p: string, body?: object) =>
+      fetch(`${d.apiUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body && { body: JSON.stringify(body) }) });
+    const created = await post('/v1/drains', { endpoints: { addresses: [A] }, deadlineSeconds: 60 });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: string };
+    await every((e) => e[A] === 'DRAINING', `${A} draining`);
+    assert.equal((await post(`/v1/drains/${id}/cancel`)).status, 200);
+    await every((e) => e[A] === 'HEALTHY', `${A} serving again`);
+  });
 });

@@ -11,6 +11,7 @@ import { applyEndpointMarks } from '../endpoints/overlay.js';
 import type { NodeStatus } from '../registry.js';
 import type { ServiceAssignments } from '../service-endpoints/service-assignments.js';
 import { groupOf, groupSnapshots, type GroupSnapshots } from './group-snapshots.js';
+import { withServices } from './with-services.js';
 import { typeSync, type TypeSync } from './sync.js';
 
 export interface DesiredStateOptions {
@@ -36,6 +37,9 @@ const NO_OVERLAY: NodeOverlay = new Map();
  * asks it whether a node is in sync. Snapshots are kept for nodes with an open stream only.
  */
 export class DesiredState {
+  /** The config as installed. */
+  #installed: FleetConfig;
+  /** The same, with what its Services hold now: the running config. */
   #config: FleetConfig;
   #groups: GroupSnapshots;
   /** Listener changes by node, for every node of a drain that acts on listeners (served or not). */
@@ -55,19 +59,21 @@ export class DesiredState {
   };
 
   constructor(private readonly options: DesiredStateOptions) {
-    this.#config = options.config;
-    this.#groups = groupSnapshots(options.config, options.services);
+    this.#installed = options.config;
+    this.#config = withServices(options.config, options.services);
+    this.#groups = groupSnapshots(this.#config);
   }
 
-  /** The running config. */
+  /** The running config, with the endpoints its Kubernetes Services hold now. */
   get config(): FleetConfig {
     return this.#config;
   }
 
   /** Installs a config (already stored); returns how many served nodes it changed. */
   setConfig(config: FleetConfig): number {
-    this.#config = config;
-    this.#groups = groupSnapshots(config, this.options.services);
+    this.#installed = config;
+    this.#config = withServices(config, this.options.services);
+    this.#groups = groupSnapshots(this.#config);
     return this.#publish(this.#served.keys());
   }
 
@@ -76,13 +82,13 @@ export class DesiredState {
    * of the groups that take it; returns how many changed.
    */
   serviceChanged(namespace: string, service: string): number {
-    const takers = new Set(this.#config.groups.filter((g) => g.serviceEndpoints.some((r) => r.namespace === namespace && r.service === service)));
+    const takers = new Set(
+      this.#installed.groups.filter((g) => g.serviceEndpoints.some((r) => r.namespace === namespace && r.service === service)).map((g) => g.name),
+    );
     if (takers.size === 0) return 0;
-    this.#groups = groupSnapshots(this.#config, this.options.services);
-    const nodes = [...this.#served.values()].filter((n) => {
-      const group = groupOf(this.#config, n.identity);
-      return group !== undefined && takers.has(group);
-    });
+    this.#config = withServices(this.#installed, this.options.services);
+    this.#groups = groupSnapshots(this.#config);
+    const nodes = [...this.#served.values()].filter((n) => takers.has(groupOf(this.#config, n.identity)?.name ?? ''));
     return this.#publish(nodes.map((n) => n.identity.id));
   }
 

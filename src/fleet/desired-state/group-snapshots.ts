@@ -3,7 +3,7 @@ import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
 import type { FleetConfig, GroupConfig } from '../config.js';
 import { matchesNode } from '../node-match.js';
-import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments, type ServiceAssignments } from '../service-endpoints/service-assignments.js';
+import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments } from '../service-endpoints/service-assignments.js';
 import { checksDrainClose } from '../tcp-proxy.js';
 
 /** The group a node belongs to: the first, in file order, whose match holds. */
@@ -28,14 +28,15 @@ interface GroupVersions {
 }
 
 /**
- * A group's snapshots as last built, and the Service assignments they were built with: a group
- * whose Services did not change keeps its snapshot objects, and one whose Services changed keeps
- * every type but EDS (so its nodes keep the response bytes of all the rest).
+ * A group's snapshots as last built (by its resources as read, which a running config's copies of
+ * the group share), and the assignments from Services they were built with: a group whose
+ * Services did not change keeps its snapshot objects, and one whose Services changed keeps every
+ * type but EDS (so its nodes keep the response bytes of all the rest).
  */
-const built = new WeakMap<GroupConfig, { readonly services: string; readonly versions: GroupVersions }>();
+const built = new WeakMap<GroupConfig['resources'], { readonly services: string; readonly versions: GroupVersions }>();
 
-export function groupSnapshots(config: FleetConfig, services?: ServiceAssignments): GroupSnapshots {
-  const snapshots = new Map<GroupConfig, GroupVersions>(config.groups.map((g) => [g, groupVersions(g, services)]));
+export function groupSnapshots(config: FleetConfig): GroupSnapshots {
+  const snapshots = new Map<GroupConfig, GroupVersions>(config.groups.map((g) => [g, groupVersions(g)]));
   return (node) => {
     const group = groupOf(config, node);
     const versions = group && snapshots.get(group);
@@ -43,13 +44,13 @@ export function groupSnapshots(config: FleetConfig, services?: ServiceAssignment
   };
 }
 
-function groupVersions(group: GroupConfig, services: ServiceAssignments | undefined): GroupVersions {
-  const fromServices = services?.resolve(group.serviceEndpoints) ?? NO_SERVICE_ASSIGNMENTS;
+function groupVersions(group: GroupConfig): GroupVersions {
+  const fromServices = group.fromServices ?? NO_SERVICE_ASSIGNMENTS;
   const key = [...fromServices.resources.map((r) => `${r.name}@${r.version}`), '?', ...fromServices.pending].join('\0');
-  const cached = built.get(group);
+  const cached = built.get(group.resources);
   if (cached?.services === key) return cached.versions;
   const versions = cached ? withAssignments(cached.versions, group, fromServices) : buildVersions(group, fromServices);
-  built.set(group, { services: key, versions });
+  built.set(group.resources, { services: key, versions });
   return versions;
 }
 

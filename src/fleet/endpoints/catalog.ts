@@ -1,5 +1,6 @@
 /**
- * The endpoints each config group's nodes hold over EDS: those of the group's assignments that
+ * The endpoints each config group's nodes hold over EDS: those of the group's assignments (its
+ * `endpoints`, and on the running config what its Kubernetes Services hold now) that
  * an EDS cluster of the group names (by `eds_cluster_config.service_name`, else its own name).
  * Envoy asks only for those, so an assignment no EDS cluster names is never sent, and an
  * endpoint drain does not wait on it. Worked out once per group of a config.
@@ -20,9 +21,8 @@ export function groupEndpoints(group: GroupConfig): readonly AssignedEndpoint[] 
   let found = byGroup.get(group);
   if (found) return found;
   const served = edsServiceNames(group.resources.get(TypeUrl.Cluster) ?? []);
-  found = (group.resources.get(TypeUrl.ClusterLoadAssignment) ?? [])
-    .filter((r) => served.has(r.name))
-    .flatMap((r) => assignmentOf(r).endpoints.filter((e) => e.address !== ''));
+  const assignments = [...(group.resources.get(TypeUrl.ClusterLoadAssignment) ?? []), ...(group.fromServices?.resources ?? [])];
+  found = assignments.filter((r) => served.has(r.name)).flatMap((r) => assignmentOf(r).endpoints.filter((e) => e.address !== ''));
   byGroup.set(group, found);
   return found;
 }
