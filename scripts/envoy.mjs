@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installOutcome, runAsProgram } from './install-cli.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const INSTALL_DIR = path.join(ROOT, '.envoy');
@@ -98,24 +99,7 @@ function main(argv) {
     console.error(`usage: scripts/envoy.mjs install [--optional] [--version V] | path [--version V] | versions`);
     return 2;
   }
-  const found = ensureEnvoy({ version });
-  if ('skipped' in found) {
-    if (optional && process.env.CI !== 'true') {
-      console.log(`skipped: ${found.skipped}`);
-      return 0;
-    }
-    console.error(`error: ${found.skipped}`);
-    return 1;
-  }
-  if (command === 'path') console.log(found.bin);
-  return 0;
+  return installOutcome(ensureEnvoy({ version }), { optional, ...(command === 'path' && { print: (found) => found.bin }) });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  }
-}
+runAsProgram(import.meta.url, main);

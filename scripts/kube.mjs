@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installOutcome, runAsProgram } from './install-cli.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODULE_DIR = path.join(ROOT, 'test', 'kube', 'build');
@@ -83,24 +84,7 @@ function main(argv) {
     console.error('usage: scripts/kube.mjs install [--optional] | path');
     return 2;
   }
-  const found = ensureKube();
-  if ('skipped' in found) {
-    if (rest.includes('--optional') && process.env.CI !== 'true') {
-      console.log(`skipped: ${found.skipped}`);
-      return 0;
-    }
-    console.error(`error: ${found.skipped}`);
-    return 1;
-  }
-  if (command === 'path') console.log(found.dir);
-  return 0;
+  return installOutcome(ensureKube(), { optional: rest.includes('--optional'), ...(command === 'path' && { print: (found) => found.dir }) });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  }
-}
+runAsProgram(import.meta.url, main);

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import type { NodeIdentity } from '../../src/cache/node.js';
 import { parseConfig } from '../../src/fleet/config.js';
 import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { configHasTarget } from '../../src/fleet/endpoints/catalog.js';
@@ -18,6 +17,8 @@ import { messageToJson } from '../../src/resource/json-mapping.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
 import { parsedConfig } from '../support/desired-state.js';
+import { edsCluster, serviceGroup } from '../support/fleet-configs.js';
+import { nodeIdentity, streamInfo } from '../support/stream-info.js';
 
 const REF = { clusterName: 'backend', namespace: 'shop', service: 'backend', port: 'http' };
 
@@ -108,24 +109,10 @@ describe('assignments from EndpointSlices', () => {
   });
 });
 
-const CONFIG = `
-groups:
-  - name: edge
-    match: { cluster: edge }
-    clusters:
-      - name: backend
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
-    serviceEndpoints:
-      - { clusterName: backend, namespace: shop, service: backend, port: http }
+const CONFIG = `groups:${serviceGroup({ name: 'edge', match: '{ cluster: edge }' })}
   - name: other
     match: { cluster: other }
-    clusters:
-      - name: static
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
+    clusters:${edsCluster('static')}
     endpoints:
       - cluster_name: static
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 10.9.0.1, port_value: 80 } } } }] }]
@@ -145,13 +132,15 @@ describe('serviceEndpoints in the config', () => {
     );
     const parsed = parseConfig(bad, 'fleet.yaml');
     assert.ok(!parsed.ok);
+    const lineOf = (text: string): number => bad.split('\n').findIndex((l) => l.includes(text)) + 1;
+    const [first, second] = [lineOf('namespace: Shop'), lineOf('service: backend_2')];
     assert.deepEqual(
       parsed.errors.map((e) => `${e.line}: ${e.path}`),
       [
-        '11: groups[0].serviceEndpoints[0].selector',
-        '11: groups[0].serviceEndpoints[0].namespace',
-        '11: groups[0].serviceEndpoints[0].port',
-        '12: groups[0].serviceEndpoints[1].service',
+        `${first}: groups[0].serviceEndpoints[0].selector`,
+        `${first}: groups[0].serviceEndpoints[0].namespace`,
+        `${first}: groups[0].serviceEndpoints[0].port`,
+        `${second}: groups[0].serviceEndpoints[1].service`,
       ],
     );
   });
@@ -174,22 +163,13 @@ describe('serviceEndpoints in the config', () => {
   });
 });
 
-const node = (id: string, cluster: string): NodeIdentity => ({
-  id,
-  cluster,
-  metadata: {},
-  locality: { region: '', zone: '', subZone: '' },
-  userAgentName: 'envoy',
-  userAgentVersion: '1.40.0',
-});
-
 describe('a Service that changes', () => {
   test('is pending until listed, then only the nodes of the groups that take it are pushed, EDS alone', () => {
     const cache = new SnapshotCache();
     const services = new ServiceAssignments();
     const desired = new DesiredState({ cache, config: parsedConfig(CONFIG), services });
-    desired.events.streamOpened({ node: node('edge-1', 'edge') } as never);
-    desired.events.streamOpened({ node: node('other-1', 'other') } as never);
+    desired.events.streamOpened(streamInfo('edge-1', { node: nodeIdentity('edge-1', 'edge') }));
+    desired.events.streamOpened(streamInfo('other-1', { node: nodeIdentity('other-1', 'other') }));
     const eds = (id: string) => cache.snapshot(id)!.get(TypeUrl.ClusterLoadAssignment);
     assert.deepEqual([...eds('edge-1').resources.keys()], []);
     assert.deepEqual([...eds('edge-1').pending], ['backend'], 'not listed yet: pending, not absent');

@@ -14,9 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { serviceGroup } from '../support/fleet-configs.js';
 import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
 import { PodNetwork } from '../support/pod-network.js';
 import { shippedAccount } from './manifest-rbac.js';
+import { backendPod, node, SHOP } from './shop.js';
 import { waitUntil } from '../support/wait.js';
 import { ADS_APIS, bootstrapConfig, freeLoopbackPorts, readDemoFile, type AdsApi } from '../e2e-envoy/configs.js';
 import { withRealEnvoy, type RealEnvoy } from '../e2e-envoy/envoy-binary.js';
@@ -28,34 +30,14 @@ const PODS = [
   { name: 'backend-1', node: 'node-b', ip: '10.244.12.7' },
 ] as const;
 
-const objects = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: shop }
-spec:
-  selector: { app: backend }
-  ports: [{ name: http, port: 80, targetPort: 8080 }]
-${['node-a', 'node-b'].map((n) => `---\napiVersion: v1\nkind: Node\nmetadata: { name: ${n} }\n`).join('')}
-${PODS.map(
-  (p) => `---
-apiVersion: v1
-kind: Pod
-metadata: { name: ${p.name}, namespace: shop, labels: { app: backend } }
-spec:
-  nodeName: ${p.node}
-  containers: [{ name: app, image: registry.example/backend:1, ports: [{ containerPort: 8080 }] }]
-`,
-).join('')}`;
+const objects = SHOP + node('node-a') + node('node-b') + PODS.map((p) => backendPod(p.name, p.node)).join('');
 
 /** One group per Envoy: an ingress listener on its port, routing to the Service's endpoints. */
-const group = (api: AdsApi, port: number): string => `
-  - name: edge-${api}
-    match: { ids: [envoy-${api}] }
-    listeners:
+const group = (api: AdsApi, port: number): string =>
+  serviceGroup({
+    name: `edge-${api}`,
+    match: `{ ids: [envoy-${api}] }`,
+    listeners: `
       - name: ingress_http
         traffic_direction: INBOUND
         address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
@@ -70,14 +52,8 @@ const group = (api: AdsApi, port: number): string => `
                     virtual_hosts: [{ name: app, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: backend } }] }]
                   http_filters:
                     - name: envoy.filters.http.router
-                      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-    clusters:
-      - name: backend
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
-    serviceEndpoints:
-      - { clusterName: backend, namespace: shop, service: backend, port: http }`;
+                      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`,
+  });
 
 /** Requests through one Envoy by a few keep-alive workers, counted by the pod that answered. */
 class Load {

@@ -9,57 +9,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { EdsNode, type Endpoints } from '../support/eds-node.js';
+import { serviceGroup } from '../support/fleet-configs.js';
 import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
 import { shippedAccount } from './manifest-rbac.js';
+import { backendPod, node, SHOP } from './shop.js';
 
 const A = '10.244.1.7:8080';
 const B = '10.244.2.7:8080';
 const C = '10.244.1.8:8080';
 
-const objects = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: v1
-kind: Service
-metadata: { name: backend, namespace: shop }
-spec:
-  selector: { app: backend }
-  ports: [{ name: http, port: 80, targetPort: 8080 }]
----
-apiVersion: v1
-kind: Node
-metadata: { name: node-a, labels: { topology.kubernetes.io/zone: z1 } }
----
-apiVersion: v1
-kind: Node
-metadata: { name: node-b, labels: { topology.kubernetes.io/zone: z2 } }
-`;
+const objects = SHOP + node('node-a', 'z1') + node('node-b', 'z2');
 
-const pod = (name: string, node: string): string => `
-apiVersion: v1
-kind: Pod
-metadata: { name: ${name}, namespace: shop, labels: { app: backend } }
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 30
-  containers: [{ name: app, image: registry.example/backend:1, ports: [{ containerPort: 8080 }] }]
-`;
-
-const config = (kubeconfig: string): string => `
-kubernetes: { kubeconfig: ${kubeconfig} }
-groups:
-  - name: edge
-    match: { cluster: edge }
-    clusters:
-      - name: backend
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
-    serviceEndpoints:
-      - { clusterName: backend, namespace: shop, service: backend, port: http }
-`;
+const config = (kubeconfig: string): string =>
+  `kubernetes: { kubeconfig: ${kubeconfig} }\ngroups:${serviceGroup({ name: 'edge', match: '{ cluster: edge }' })}`;
 
 describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), timeout: 300_000 }, () => {
   let cluster: KubeCluster;
@@ -70,7 +32,7 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
   before(async () => {
     cluster = await startKubeCluster();
     await cluster.apply(objects);
-    await cluster.apply(pod('backend-0', 'node-a') + '---' + pod('backend-1', 'node-b'));
+    await cluster.apply(backendPod('backend-0', 'node-a') + backendPod('backend-1', 'node-b'));
     await cluster.readyPod('shop', 'backend-0', A.split(':')[0]!);
     await cluster.readyPod('shop', 'backend-1', B.split(':')[0]!);
     // drainplane's own account, as ha.yaml makes it, with its Role in the Service's namespace.
@@ -105,7 +67,7 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
     await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--grace-period=0', '--force']);
     await every(same({ [A]: 'HEALTHY' }), 'the gone pod left');
 
-    await cluster.apply(pod('backend-2', 'node-a'));
+    await cluster.apply(backendPod('backend-2', 'node-a'));
     await cluster.readyPod('shop', 'backend-2', C.split(':')[0]!);
     await every(same({ [A]: 'HEALTHY', [C]: 'HEALTHY' }), 'the new pod');
   });

@@ -70,3 +70,43 @@ export function demoGroup(o: DemoOptions = {}): string {
       .join('')}
 `;
 }
+
+/** An EDS cluster over ADS, as an item of a group's `clusters:` list. */
+export function edsCluster(name: string): string {
+  return `
+      - name: ${name}
+        connect_timeout: 1s
+        type: EDS
+        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }`;
+}
+
+export interface ServiceGroupOptions {
+  readonly name: string;
+  /** The group's `match`, as YAML flow (e.g. `{ cluster: edge }`). */
+  readonly match: string;
+  /** The group's listeners, as YAML list items (none by default). */
+  readonly listeners?: string;
+  /** Also an EDS cluster `static` whose assignment the config writes (one endpoint, 10.9.0.1:80). */
+  readonly withStatic?: boolean;
+}
+
+/**
+ * A group whose EDS cluster `backend` takes its endpoints from the Kubernetes Service
+ * shop/backend, port `http` (`serviceEndpoints`).
+ */
+export function serviceGroup(o: ServiceGroupOptions): string {
+  return `
+  - name: ${o.name}
+    match: ${o.match}${o.listeners ? `\n    listeners:${o.listeners}` : ''}
+    clusters:${edsCluster('backend')}${o.withStatic ? edsCluster('static') : ''}
+    serviceEndpoints:
+      - { clusterName: backend, namespace: shop, service: backend, port: http }${
+        o.withStatic
+          ? `
+    endpoints:
+      - cluster_name: static
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 10.9.0.1, port_value: 80 } } } }] }]`
+          : ''
+      }
+`;
+}

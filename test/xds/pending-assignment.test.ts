@@ -8,27 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openDeltaStream, TYPE, type DeltaStream } from '../support/ads-client.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { serviceGroup } from '../support/fleet-configs.js';
 
-const CONFIG = `
-kubernetes: { kubeconfig: no-such-kubeconfig.yaml }
-groups:
-  - name: edge
-    match: { cluster: edge }
-    clusters:
-      - name: backend
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
-      - name: static
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }
-    serviceEndpoints:
-      - { clusterName: backend, namespace: shop, service: backend, port: http }
-    endpoints:
-      - cluster_name: static
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 10.9.0.1, port_value: 80 } } } }] }]
-`;
+const CONFIG = `kubernetes: { kubeconfig: no-such-kubeconfig.yaml }\ngroups:${serviceGroup({ name: 'edge', match: '{ cluster: edge }', withStatic: true })}`;
 
 let d: TestDaemon;
 const streams: DeltaStream[] = [];
