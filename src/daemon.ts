@@ -14,6 +14,8 @@ import { formatIssue, parseConfig, type ConfigIssue } from './fleet/config.js';
 import { DesiredState } from './fleet/desired-state/desired-state.js';
 import { ServiceAssignments } from './fleet/service-endpoints/service-assignments.js';
 import { KubernetesEndpoints } from './kube/service-endpoints-source.js';
+import { FleetPodsFollower } from './kube/fleet-pods.js';
+import { drainDeletedPod } from './fleet/drain/pod-deletion.js';
 import { FleetAdmin } from './admin/fleet-admin.js';
 import { AdminPoller } from './admin/admin-poller.js';
 import { HostCountStore } from './admin/host-count-store.js';
@@ -488,10 +490,34 @@ export class Daemon {
     if (options.apiTls) this.#stops.push(options.apiTls.watch(), followCertificate(options.apiTls, api.server as unknown as HttpsServer));
     if (options.xdsTls) this.#stops.push(options.xdsTls.watch());
     parts.drains.start();
+    this.#followFleetPods();
     for (const poller of parts.pollers) poller.start();
     this.#stops.push(
       () => parts.drains.stop(),
       () => parts.pollers.forEach((p) => p.stop()),
+    );
+  }
+
+  /** The fleet's pods (`kubernetes.fleetPods`): one marked for deletion has its node drained at once, by the leader. */
+  #followFleetPods(): void {
+    const { options, parts } = this;
+    const fleetPods = new FleetPodsFollower({
+      configDir: path.dirname(options.configFile),
+      logger: options.logger.child({ component: 'kubernetes' }),
+      onRestart: () => parts.metrics.kubeWatchRestarts.inc(),
+      onDeleting: (pod, settings) => {
+        const logger = options.logger.child({ component: 'drains' });
+        drainDeletedPod({ drains: parts.drains, leading: () => parts.store.leadership.isLeader(), logger }, pod, settings.deadlineSeconds).catch(
+          (err: unknown) =>
+            // Not stored: the preStop hook (or the API) can still start it.
+            logger.error({ event: 'pod_deleted_drain_failed', node: pod, error: (err as Error).message }, `drain of deleted pod ${pod} failed`),
+        );
+      },
+    });
+    fleetPods.follow(parts.config.current.kubernetes);
+    this.#stops.push(
+      parts.config.onInstalled((config) => fleetPods.follow(config.kubernetes)),
+      () => fleetPods.stop(),
     );
   }
 

@@ -33,6 +33,12 @@ export interface ShippedAccount {
 
 /** Makes a manifest's account and grants as the file writes them; returns a kubeconfig with its token. */
 export async function shippedAccount(cluster: KubeCluster, account: ShippedAccount): Promise<string> {
+  await grantShippedAccount(cluster, account);
+  return cluster.serviceAccountKubeconfig(account.namespace, account.name);
+}
+
+/** Makes a manifest's account and grants as the file writes them. */
+export async function grantShippedAccount(cluster: KubeCluster, account: ShippedAccount): Promise<void> {
   for (const namespace of new Set([account.namespace, account.roleNamespace])) {
     await cluster.kubectl(['create', 'namespace', namespace]).catch((err: Error) => {
       if (!/AlreadyExists/.test(err.message)) throw err;
@@ -43,5 +49,4 @@ export async function shippedAccount(cluster: KubeCluster, account: ShippedAccou
     ['apply', '-f', '-', `--namespace=${account.roleNamespace}`],
     manifestObjects(account.file, new Set(['Role', 'RoleBinding'])),
   );
-  return cluster.serviceAccountKubeconfig(account.namespace, account.name);
 }

@@ -37,8 +37,10 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/** `wrap`: a command that runs drainplane as its last arguments (a private mount namespace, say). */
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, wrap: readonly string[] = []): CliProcess {
+  const command = [...wrap, process.execPath, BIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';

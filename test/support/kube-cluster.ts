@@ -71,6 +71,8 @@ export interface KubeCluster {
    * what a pod running as that account can do, RBAC and all.
    */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
+  /** A token the API server issues for a ServiceAccount (valid for an hour). */
+  serviceAccountToken(namespace: string, name: string): Promise<string>;
   /** What a kubelet would report of a started pod: Running, Ready, at `podIP`. */
   readyPod(namespace: string, name: string, podIP: string): Promise<void>;
   /** Stops every process and removes the temp folder. */
@@ -141,6 +143,8 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       deadline - Date.now(),
     );
 
+    const serviceAccountToken = async (namespace: string, name: string): Promise<string> =>
+      (await kubectl(['create', 'token', name, `--namespace=${namespace}`, '--duration=1h'])).trim();
     return {
       kubeconfig,
       server,
@@ -148,8 +152,9 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       token: files.adminToken,
       kubectl,
       apply: (yaml) => kubectl(['apply', '-f', '-'], yaml),
+      serviceAccountToken,
       async serviceAccountKubeconfig(namespace, name) {
-        const token = (await kubectl(['create', 'token', name, `--namespace=${namespace}`, '--duration=1h'])).trim();
+        const token = await serviceAccountToken(namespace, name);
         const file = path.join(dir, `kubeconfig-${namespace}-${name}`);
         await writeFile(file, kubeconfigText(server, caFile, token));
         return file;

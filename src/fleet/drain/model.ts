@@ -248,7 +248,11 @@ export interface Drain {
    * started go on being measured against their deadlines.
    */
   paused?: { readonly at: string };
-  /** `shutdown`: started by `drainplane run`'s shutdown of its own Envoy. Absent: through the API. */
+  /**
+   * `shutdown`: started by `drainplane run`'s shutdown of its own Envoy; `pod-deleted`: started
+   * because Kubernetes marked the node's pod for deletion (`kubernetes.fleetPods`). Absent:
+   * through the API.
+   */
   origin?: DrainOrigin;
   /**
    * Set when the drain was made history without being cancelled: it no longer acts on any
@@ -257,7 +261,7 @@ export interface Drain {
   retired?: { readonly at: string; readonly reason: string };
 }
 
-export const DRAIN_ORIGINS = ['shutdown'] as const;
+export const DRAIN_ORIGINS = ['shutdown', 'pod-deleted'] as const;
 
 export type DrainOrigin = (typeof DRAIN_ORIGINS)[number];
 

@@ -13,9 +13,22 @@ export interface KubernetesSettings {
   readonly kubeconfig?: string;
   /** The kubeconfig context to use; unset: its current context. */
   readonly context?: string;
+  /** The fleet's Envoy pods: one marked for deletion has its node (id: the pod's name) drained at once. */
+  readonly fleetPods?: FleetPods;
 }
 
-const KUBERNETES_KEYS = new Set(['kubeconfig', 'context']);
+export interface FleetPods {
+  readonly namespace: string;
+  /** A label selector, as kubectl takes it (`app=edge,tier=front`). */
+  readonly selector: string;
+  /** The drain's deadline per node and phase. */
+  readonly deadlineSeconds: number;
+}
+
+const FLEET_POD_KEYS = new Set(['namespace', 'selector', 'deadlineSeconds']);
+const DEFAULT_FLEET_POD_DEADLINE = 60;
+
+const KUBERNETES_KEYS = new Set(['kubeconfig', 'context', 'fleetPods']);
 const REF_KEYS = new Set(['clusterName', 'namespace', 'service', 'port']);
 /** RFC 1123 labels (namespaces) and DNS-1035 labels (Service names), as the API server checks them. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -29,14 +42,41 @@ export function readKubernetesSettings(json: unknown, issues: ConfigIssue[]): Ku
     return undefined;
   }
   issues.push(...unknownKeyIssues(json, KUBERNETES_KEYS, 'kubernetes'));
-  const settings: { kubeconfig?: string; context?: string } = {};
+  const settings: { kubeconfig?: string; context?: string; fleetPods?: FleetPods } = {};
   for (const key of ['kubeconfig', 'context'] as const) {
     const value = json[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value === '') issues.push({ path: `kubernetes.${key}`, message: 'must be a non-empty string' });
     else settings[key] = value;
   }
+  const fleetPods = readFleetPods(json['fleetPods'], issues);
+  if (fleetPods) settings.fleetPods = fleetPods;
   return settings;
+}
+
+function readFleetPods(json: unknown, issues: ConfigIssue[]): FleetPods | undefined {
+  if (json === undefined) return undefined;
+  const path = 'kubernetes.fleetPods';
+  if (!isObject(json)) {
+    issues.push({ path, message: 'must be a mapping with namespace, selector and optionally deadlineSeconds' });
+    return undefined;
+  }
+  const before = issues.length;
+  issues.push(...unknownKeyIssues(json, FLEET_POD_KEYS, path));
+  const { namespace, selector, deadlineSeconds = DEFAULT_FLEET_POD_DEADLINE } = json;
+  if (typeof namespace !== 'string' || !DNS_LABEL.test(namespace))
+    issues.push({ path: `${path}.namespace`, message: 'must be a Kubernetes namespace name' });
+  if (typeof selector !== 'string' || selector.trim() === '' || selector.length > 1024) {
+    issues.push({
+      path: `${path}.selector`,
+      message: 'must be a label selector such as "app=edge" (the fleet\'s pods, not every pod of the namespace)',
+    });
+  }
+  if (typeof deadlineSeconds !== 'number' || !(deadlineSeconds > 0) || deadlineSeconds > 3600) {
+    issues.push({ path: `${path}.deadlineSeconds`, message: 'must be a number of seconds > 0 and <= 3600' });
+  }
+  if (issues.length > before) return undefined;
+  return { namespace: namespace as string, selector: selector as string, deadlineSeconds: deadlineSeconds as number };
 }
 
 /** A group's `serviceEndpoints`; `path` is the list's. */

@@ -1,0 +1,94 @@
+/**
+ * The fleet's Envoy pods (`kubernetes.fleetPods`: a namespace and a label selector), followed:
+ * each pod first seen with a deletion timestamp is handed on once, by name, the moment
+ * Kubernetes decides, before the kubelet runs any hook. Needs list and watch on pods there.
+ */
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { FleetPods, KubernetesSettings } from '../fleet/service-endpoints/config-section.js';
+import { loadKubeConfig } from './kube-config.js';
+import { RestartingWatch } from './restarting-watch.js';
+
+export interface FleetPodsWatchOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly pods: FleetPods;
+  readonly onDeleting: (podName: string) => void;
+  readonly onRestart?: () => void;
+  readonly logger: Logger;
+}
+
+export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
+  const { kubeConfig, pods, logger } = options;
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  /** Pods (by uid) already handed on: a pod's later updates are the same deletion. */
+  let told = new Set<string>();
+  const watch = new RestartingWatch<V1Pod>({
+    kubeConfig,
+    path: `/api/v1/namespaces/${pods.namespace}/pods`,
+    list: () => api.listNamespacedPod({ namespace: pods.namespace, labelSelector: pods.selector }),
+    labelSelector: pods.selector,
+    what: `pods ${pods.selector} in ${pods.namespace}`,
+    logger,
+    ...(options.onRestart && { onRestart: options.onRestart }),
+    onChange: (current) => {
+      const still = new Set<string>();
+      for (const pod of current) {
+        const uid = pod.metadata?.uid ?? '';
+        const name = pod.metadata?.name;
+        if (!pod.metadata?.deletionTimestamp || !name) continue;
+        still.add(uid);
+        if (!told.has(uid)) options.onDeleting(name);
+      }
+      // Bounded by the pods being deleted now: gone pods are forgotten.
+      told = still;
+    },
+  });
+  watch.start();
+  return () => watch.stop();
+}
+
+export interface FleetPodsFollowerOptions {
+  /** The config file's folder: a relative kubeconfig path is taken from there. */
+  readonly configDir: string;
+  readonly onDeleting: (podName: string, pods: FleetPods) => void;
+  readonly onRestart?: () => void;
+  readonly logger: Logger;
+}
+
+/** Watches the fleet pods the running config names, again whenever a config changes them. */
+export class FleetPodsFollower {
+  #settings = '';
+  #stop: () => void = () => {};
+
+  constructor(private readonly options: FleetPodsFollowerOptions) {}
+
+  follow(settings: KubernetesSettings | undefined): void {
+    const key = JSON.stringify(settings?.fleetPods ? settings : {});
+    if (key === this.#settings) return;
+    this.stop();
+    this.#settings = key;
+    const pods = settings?.fleetPods;
+    if (!pods) return;
+    const { logger } = this.options;
+    let kubeConfig: KubeConfig;
+    try {
+      kubeConfig = loadKubeConfig(settings, this.options.configDir);
+    } catch (err) {
+      logger.error({ event: 'kube_config_failed', error: (err as Error).message }, `cannot reach Kubernetes: ${(err as Error).message}`);
+      return;
+    }
+    this.#stop = watchFleetPods({
+      kubeConfig,
+      pods,
+      logger,
+      onDeleting: (name) => this.options.onDeleting(name, pods),
+      ...(this.options.onRestart && { onRestart: this.options.onRestart }),
+    });
+  }
+
+  stop(): void {
+    this.#stop();
+    this.#stop = () => {};
+    this.#settings = '';
+  }
+}
