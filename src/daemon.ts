@@ -507,10 +507,17 @@ export class Daemon {
       onRestart: () => parts.metrics.kubeWatchRestarts.inc(),
       onDeleting: (pod, settings) => {
         const logger = options.logger.child({ component: 'drains' });
-        drainDeletedPod({ drains: parts.drains, leading: () => parts.store.leadership.isLeader(), logger }, pod, settings.deadlineSeconds).catch(
-          (err: unknown) =>
-            // Not stored: the preStop hook (or the API) can still start it.
-            logger.error({ event: 'pod_deleted_drain_failed', node: pod, error: (err as Error).message }, `drain of deleted pod ${pod} failed`),
+        return drainDeletedPod(
+          { drains: parts.drains, leading: () => parts.store.leadership.isLeader(), logger },
+          pod,
+          settings.deadlineSeconds,
+        ).then(
+          (outcome) => outcome !== 'not-leading',
+          (err: unknown) => {
+            // Not stored: asked again at the pod's next change; the preStop hook can still start it.
+            logger.error({ event: 'pod_deleted_drain_failed', node: pod, error: (err as Error).message }, `drain of deleted pod ${pod} failed`);
+            return false;
+          },
         );
       },
     });

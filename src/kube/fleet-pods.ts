@@ -12,7 +12,8 @@ import { RestartingWatch } from './restarting-watch.js';
 export interface FleetPodsWatchOptions {
   readonly kubeConfig: KubeConfig;
   readonly pods: FleetPods;
-  readonly onDeleting: (podName: string) => void;
+  /** Resolves true once the deletion is dealt with; false (or a failure) asks again at the pod's next change. */
+  readonly onDeleting: (podName: string) => Promise<boolean>;
   readonly onRestart?: () => void;
   readonly logger: Logger;
 }
@@ -20,8 +21,9 @@ export interface FleetPodsWatchOptions {
 export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
   const { kubeConfig, pods, logger } = options;
   const api = kubeConfig.makeApiClient(CoreV1Api);
-  /** Pods (by uid) already handed on: a pod's later updates are the same deletion. */
-  let told = new Set<string>();
+  /** Pods (by uid) whose deletion was dealt with: their later updates are the same deletion. */
+  const done = new Set<string>();
+  const asking = new Set<string>();
   const watch = new RestartingWatch<V1Pod>({
     kubeConfig,
     path: `/api/v1/namespaces/${pods.namespace}/pods`,
@@ -31,16 +33,25 @@ export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
     logger,
     ...(options.onRestart && { onRestart: options.onRestart }),
     onChange: (current) => {
-      const still = new Set<string>();
+      const deleting = new Set<string>();
       for (const pod of current) {
         const uid = pod.metadata?.uid ?? '';
         const name = pod.metadata?.name;
         if (!pod.metadata?.deletionTimestamp || !name) continue;
-        still.add(uid);
-        if (!told.has(uid)) options.onDeleting(name);
+        deleting.add(uid);
+        if (done.has(uid) || asking.has(uid)) continue;
+        // Not dealt with (this replica did not lead, say): asked again at the pod's next change.
+        asking.add(uid);
+        options.onDeleting(name).then(
+          (dealt) => {
+            asking.delete(uid);
+            if (dealt) done.add(uid);
+          },
+          () => asking.delete(uid),
+        );
       }
       // Bounded by the pods being deleted now: gone pods are forgotten.
-      told = still;
+      for (const uid of done) if (!deleting.has(uid)) done.delete(uid);
     },
   });
   watch.start();
@@ -50,7 +61,7 @@ export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
 export interface FleetPodsFollowerOptions {
   /** The config file's folder: a relative kubeconfig path is taken from there. */
   readonly configDir: string;
-  readonly onDeleting: (podName: string, pods: FleetPods) => void;
+  readonly onDeleting: (podName: string, pods: FleetPods) => Promise<boolean>;
   readonly onRestart?: () => void;
   readonly logger: Logger;
 }
