@@ -505,12 +505,13 @@ export class Daemon {
       configDir: path.dirname(options.configFile),
       logger: options.logger.child({ component: 'kubernetes' }),
       onRestart: () => parts.metrics.kubeWatchRestarts.inc(),
-      onDeleting: (pod, settings) => {
+      onDeleting: (pod, settings, deletedAt) => {
         const logger = options.logger.child({ component: 'drains' });
         return drainDeletedPod(
           { drains: parts.drains, leading: () => parts.store.leadership.isLeader(), logger },
           pod,
           settings.deadlineSeconds,
+          deletedAt,
         ).then(
           (outcome) => outcome !== 'not-leading',
           (err: unknown) => {

@@ -33,7 +33,9 @@ export class TypeSnapshot {
     }
     this.sorted = sorted;
     this.resources = new Map(sorted.map((r) => [r.name, r]));
-    this.version = contentHash([typeUrl, ...sorted.flatMap((r) => [r.name, r.version])]);
+    // Pending names are part of the version: a name no longer pending but gone must be a change.
+    const pendingPart = this.pending.size === 0 ? [] : ['?', ...[...this.pending].sort()];
+    this.version = contentHash([typeUrl, ...sorted.flatMap((r) => [r.name, r.version]), ...pendingPart]);
   }
 }
 

@@ -7,13 +7,16 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import type { Logger } from 'pino';
 import type { FleetPods, KubernetesSettings } from '../fleet/service-endpoints/config-section.js';
 import { loadKubeConfig } from './kube-config.js';
+
+/** How long until a kubeconfig that could not be read is read again. */
+const CONFIG_RETRY_MS = 10_000;
 import { RestartingWatch } from './restarting-watch.js';
 
 export interface FleetPodsWatchOptions {
   readonly kubeConfig: KubeConfig;
   readonly pods: FleetPods;
   /** Resolves true once the deletion is dealt with; false (or a failure) asks again at the pod's next change. */
-  readonly onDeleting: (podName: string) => Promise<boolean>;
+  readonly onDeleting: (podName: string, deletedAt: string) => Promise<boolean>;
   readonly onRestart?: () => void;
   readonly logger: Logger;
 }
@@ -42,7 +45,7 @@ export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
         if (done.has(uid) || asking.has(uid)) continue;
         // Not dealt with (this replica did not lead, say): asked again at the pod's next change.
         asking.add(uid);
-        options.onDeleting(name).then(
+        options.onDeleting(name, new Date(pod.metadata.deletionTimestamp).toISOString()).then(
           (dealt) => {
             asking.delete(uid);
             if (dealt) done.add(uid);
@@ -61,7 +64,7 @@ export function watchFleetPods(options: FleetPodsWatchOptions): () => void {
 export interface FleetPodsFollowerOptions {
   /** The config file's folder: a relative kubeconfig path is taken from there. */
   readonly configDir: string;
-  readonly onDeleting: (podName: string, pods: FleetPods) => Promise<boolean>;
+  readonly onDeleting: (podName: string, pods: FleetPods, deletedAt: string) => Promise<boolean>;
   readonly onRestart?: () => void;
   readonly logger: Logger;
 }
@@ -70,6 +73,7 @@ export interface FleetPodsFollowerOptions {
 export class FleetPodsFollower {
   #settings = '';
   #stop: () => void = () => {};
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: FleetPodsFollowerOptions) {}
 
@@ -77,27 +81,37 @@ export class FleetPodsFollower {
     const key = JSON.stringify(settings?.fleetPods ? settings : {});
     if (key === this.#settings) return;
     this.stop();
-    this.#settings = key;
     const pods = settings?.fleetPods;
-    if (!pods) return;
+    if (!pods) {
+      this.#settings = key;
+      return;
+    }
     const { logger } = this.options;
     let kubeConfig: KubeConfig;
     try {
       kubeConfig = loadKubeConfig(settings, this.options.configDir);
     } catch (err) {
-      logger.error({ event: 'kube_config_failed', error: (err as Error).message }, `cannot reach Kubernetes: ${(err as Error).message}`);
+      // Read again in a while (a token mounted late): the settings stay unfollowed until then.
+      logger.error(
+        { event: 'kube_config_failed', error: (err as Error).message, retryMs: CONFIG_RETRY_MS },
+        `cannot reach Kubernetes: ${(err as Error).message}`,
+      );
+      this.#retry = setTimeout(() => this.follow(settings), CONFIG_RETRY_MS);
+      this.#retry.unref();
       return;
     }
+    this.#settings = key;
     this.#stop = watchFleetPods({
       kubeConfig,
       pods,
       logger,
-      onDeleting: (name) => this.options.onDeleting(name, pods),
+      onDeleting: (name, deletedAt) => this.options.onDeleting(name, pods, deletedAt),
       ...(this.options.onRestart && { onRestart: this.options.onRestart }),
     });
   }
 
   stop(): void {
+    clearTimeout(this.#retry);
     this.#stop();
     this.#stop = () => {};
     this.#settings = '';

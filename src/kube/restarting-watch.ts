@@ -26,6 +26,23 @@ export interface RestartingWatchOptions<T extends KubernetesObject> {
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 
+/**
+ * The library's Watch, with a failure to prepare the request (credentials that cannot be had
+ * right now) reported through `done` like any other: ListWatch opens watches again on its own
+ * (each normal end, a 410) from a callback no one awaits, where a throw would be an unhandled
+ * rejection, which ends the process.
+ */
+class ReportingWatch extends Watch {
+  override async watch(...[path, params, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
+    try {
+      return await super.watch(path, params, callback, done);
+    } catch (err) {
+      done(err);
+      return new AbortController();
+    }
+  }
+}
+
 export class RestartingWatch<T extends KubernetesObject> {
   readonly #informer: ListWatch<T>;
   #stopped = false;
@@ -38,11 +55,18 @@ export class RestartingWatch<T extends KubernetesObject> {
   #markListed!: () => void;
 
   constructor(private readonly options: RestartingWatchOptions<T>) {
-    this.#informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), options.list, false, options.labelSelector, options.fieldSelector);
+    this.#informer = new ListWatch<T>(
+      options.path,
+      new ReportingWatch(options.kubeConfig),
+      options.list,
+      false,
+      options.labelSelector,
+      options.fieldSelector,
+    );
     this.listed = new Promise((resolve) => (this.#markListed = resolve));
     const changed = (): void => {
-      // Changes seen while the first list is read are handed on with it.
-      if (this.#listed) options.onChange(this.#informer.list());
+      // Changes seen while the first list is read are handed on with it; none after stop.
+      if (this.#listed && !this.#stopped) options.onChange(this.#informer.list());
     };
     this.#informer.on('add', changed);
     this.#informer.on('update', changed);
@@ -69,7 +93,12 @@ export class RestartingWatch<T extends KubernetesObject> {
       this.#failed(err);
       return;
     }
-    if (this.#stopped || this.#failures !== failuresBefore) return;
+    // Stopped while it listed: the library opens the watch anyway, so it is closed now.
+    if (this.#stopped) {
+      void this.#informer.stop();
+      return;
+    }
+    if (this.#failures !== failuresBefore) return;
     this.#retryMs = FIRST_RETRY_MS;
     if (this.#listed) return;
     // Listed, and the watch is on: the objects are known now, even when there are none.

@@ -23,6 +23,9 @@ export interface KubernetesEndpointsOptions {
   readonly onRestart?: () => void;
 }
 
+/** How long until a kubeconfig that could not be read is read again. */
+const CONFIG_RETRY_MS = 10_000;
+
 interface Followed {
   readonly namespace: string;
   readonly service: string;
@@ -34,13 +37,17 @@ export class KubernetesEndpoints {
   /** The `kubernetes` settings the watches were made with: other settings, other watches. */
   #settings: string | undefined;
   #kubeConfig: KubeConfig | undefined;
+  /** The config last followed, for a retry when the kubeconfig could not be read. */
+  #latest: FleetConfig | undefined;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KubernetesEndpointsOptions) {}
 
   /** Watches the Services the config names (and only those). */
   follow(config: FleetConfig): void {
     const refs = config.groups.flatMap((g) => g.serviceEndpoints);
-    const settings = JSON.stringify(config.kubernetes ?? {});
+    const settings = JSON.stringify({ kubeconfig: config.kubernetes?.kubeconfig, context: config.kubernetes?.context });
+    this.#latest = config;
     if (settings !== this.#settings) {
       this.stop();
       this.#settings = settings;
@@ -76,6 +83,8 @@ export class KubernetesEndpoints {
   }
 
   stop(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     for (const followed of this.#watches.values()) {
       followed.watch.stop();
       this.options.services.forget(followed.namespace, followed.service);
@@ -88,8 +97,17 @@ export class KubernetesEndpoints {
     try {
       return loadKubeConfig(config.kubernetes, this.options.configDir);
     } catch (err) {
-      // The assignments stay pending (Envoys keep what they have) until a config that works.
-      this.options.logger.error({ event: 'kube_config_failed', error: (err as Error).message }, `cannot reach Kubernetes: ${(err as Error).message}`);
+      // The assignments stay pending (Envoys keep what they have); the files may appear (a
+      // token mounted late), so they are read again in a while.
+      this.options.logger.error(
+        { event: 'kube_config_failed', error: (err as Error).message, retryMs: CONFIG_RETRY_MS },
+        `cannot reach Kubernetes: ${(err as Error).message}`,
+      );
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        if (this.#latest) this.follow(this.#latest);
+      }, CONFIG_RETRY_MS);
+      this.#retry.unref();
       return undefined;
     }
   }
@@ -105,6 +123,16 @@ export class KubernetesEndpoints {
       onSlices: (slices) => {
         services.setSlices(namespace, service, slices);
         const nodes = desired.serviceChanged(namespace, service);
+        const refs = (this.#latest?.groups ?? [])
+          .flatMap((g) => g.serviceEndpoints)
+          .filter((r) => r.namespace === namespace && r.service === service);
+        const unmatched = services.resolve(refs).pending;
+        if (unmatched.length > 0) {
+          logger.warn(
+            { event: 'service_port_unknown', namespace, service, assignments: unmatched },
+            `${namespace}/${service}: no endpoint on the port ${unmatched.join(', ')} names (check serviceEndpoints' port); kept pending, nodes keep what they have`,
+          );
+        }
         const endpoints = slices.reduce((n, s) => n + s.endpoints.length, 0);
         logger.info(
           { event: 'service_endpoints', namespace, service, slices: slices.length, endpoints, nodesChanged: nodes },

@@ -13,6 +13,7 @@ import type { Drain } from '../../src/fleet/drain/model.js';
 import { demoGroup } from '../support/fleet-configs.js';
 
 const logger = pino({ level: 'silent' });
+const DELETED_AT = '2026-12-05T10:00:00.000Z';
 
 function drains(running: Partial<Drain>[] = []) {
   const created: { request: DrainRequest; origin: unknown }[] = [];
@@ -28,9 +29,9 @@ function drains(running: Partial<Drain>[] = []) {
 
 test("a deleted pod's node gets run's drain, from the leader only", async () => {
   const d = drains();
-  assert.equal(await drainDeletedPod({ drains: d, leading: () => false, logger }, 'edge-0', 45), 'not-leading');
+  assert.equal(await drainDeletedPod({ drains: d, leading: () => false, logger }, 'edge-0', 45, DELETED_AT), 'not-leading');
   assert.deepEqual(d.created, []);
-  await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-0', 45);
+  await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-0', 45, DELETED_AT);
   assert.deepEqual(d.created, [
     {
       request: { selector: { ids: ['edge-0'] }, scope: 'all', method: 'remove', egress: { after: 'egress-idle' }, deadlineSeconds: 45 },
@@ -43,8 +44,8 @@ test('a node a running drain holds is left to it; a finished one does not count'
   const holding = { id: 'drn_api', state: 'running', phases: [{ nodes: [{ nodeId: 'edge-0', state: 'pushed' }] }] } as unknown as Drain;
   const done = { id: 'drn_old', state: 'running', phases: [{ nodes: [{ nodeId: 'edge-1', state: 'drained' }] }] } as unknown as Drain;
   const d = drains([holding, done]);
-  assert.equal(await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-0', 45), 'held');
-  await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-1', 45);
+  assert.equal(await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-0', 45, DELETED_AT), 'held');
+  await drainDeletedPod({ drains: d, leading: () => true, logger }, 'edge-1', 45, DELETED_AT);
   assert.deepEqual(
     d.created.map((c) => c.request.selector),
     [{ ids: ['edge-1'] }],
@@ -64,4 +65,16 @@ test('kubernetes.fleetPods: each mistake named at its field', () => {
   const ok = parseConfig(`kubernetes: { fleetPods: { namespace: edge, selector: app=edge } }\ngroups:${demoGroup()}`, 'fleet.yaml');
   assert.ok(ok.ok);
   assert.deepEqual(ok.config.kubernetes?.fleetPods, { namespace: 'edge', selector: 'app=edge', deadlineSeconds: 60 });
+});
+
+test('a drain this deletion already started counts, even finished: a pod still terminating is not drained twice', async () => {
+  const node = [{ nodeId: 'edge-0', state: 'drained' }];
+  const earlier = { id: 'drn_before', state: 'completed', origin: 'pod-deleted', createdAt: '2026-12-05T09:00:00.000Z', phases: [{ nodes: node }] };
+  const now = { ...earlier, id: 'drn_now', createdAt: '2026-12-05T10:00:01.000Z' };
+  const before = drains([earlier as unknown as Drain]);
+  await drainDeletedPod({ drains: before, leading: () => true, logger }, 'edge-0', 45, DELETED_AT);
+  assert.equal(before.created.length, 1, "an earlier deletion's drain does not count");
+  const after = drains([now as unknown as Drain]);
+  assert.equal(await drainDeletedPod({ drains: after, leading: () => true, logger }, 'edge-0', 45, DELETED_AT), 'held');
+  assert.deepEqual(after.created, []);
 });

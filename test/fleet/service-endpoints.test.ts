@@ -37,8 +37,9 @@ const TERMINATING = { ready: false, serving: true, terminating: true };
 const GONE = { ready: false, serving: false, terminating: true };
 const STARTING = { ready: false, serving: false, terminating: false };
 
-/** `zone/HOST:PORT` -> health status, from the assignment's JSON. */
-function health(json: Record<string, unknown>): Record<string, string> {
+/** `zone/HOST:PORT` -> health status, from the assignment's JSON; 'pending' when there is none. */
+function health(json: Record<string, unknown> | undefined): Record<string, string> | 'pending' {
+  if (json === undefined) return 'pending';
   const out: Record<string, string> = {};
   for (const locality of json['endpoints'] as { locality?: { zone: string }; lb_endpoints: Record<string, unknown>[] }[]) {
     for (const lb of locality.lb_endpoints) {
@@ -61,10 +62,10 @@ describe('assignments from EndpointSlices', () => {
         endpoint('10.1.0.6', null, 'z2'),
       ]),
     ]);
-    assert.equal(json['cluster_name'], 'backend');
+    assert.equal(json?.['cluster_name'], 'backend');
     assert.deepEqual(health(json), { 'z1/10.1.0.2:8080': 'HEALTHY', 'z2/10.1.0.3:8080': 'DRAINING', 'z2/10.1.0.6:8080': 'HEALTHY' });
     assert.deepEqual(
-      (json['endpoints'] as { locality: unknown }[]).map((l) => l.locality),
+      (json?.['endpoints'] as { locality: unknown }[]).map((l) => l.locality),
       [{ zone: 'z1' }, { zone: 'z2' }],
     );
   });
@@ -78,9 +79,12 @@ describe('assignments from EndpointSlices', () => {
     const slices = [slice('s', [endpoint('10.1.0.2', READY)], twoPorts)];
     assert.deepEqual(health(assignmentJson({ ...REF, port: 'metrics' }, slices)), { '/10.1.0.2:9090': 'HEALTHY' });
     assert.deepEqual(health(assignmentJson({ ...REF, port: 8080 }, slices)), { '/10.1.0.2:8080': 'HEALTHY' });
-    assert.deepEqual(health(assignmentJson({ ...REF, port: 'dns' }, slices)), {}, 'a UDP port is not served');
+    // A port the slices do not have (UDP here, or a name mistyped): pending, never an empty assignment.
+    assert.equal(health(assignmentJson({ ...REF, port: 'dns' }, slices)), 'pending', 'a UDP port is not served');
+    assert.equal(health(assignmentJson({ ...REF, port: 'htp' }, slices)), 'pending');
+    assert.deepEqual(health(assignmentJson({ ...REF, port: 'http' }, [slice('s', [], twoPorts)])), {}, 'no endpoints at all: an empty assignment');
     const { port: _unset, ...noPort } = REF;
-    assert.deepEqual(health(assignmentJson(noPort, slices)), {}, 'no port named, and the Service has several');
+    assert.equal(health(assignmentJson(noPort, slices)), 'pending', 'no port named, and the Service has several');
     assert.deepEqual(health(assignmentJson(noPort, [slice('s', [endpoint('10.1.0.2', READY)], [{ name: '', port: 80, protocol: 'TCP' }])])), {
       '/10.1.0.2:80': 'HEALTHY',
     });

@@ -2,11 +2,11 @@
  * A fleet pod marked for deletion (`kubernetes.fleetPods`): its Envoy's node, whose id is the
  * pod's name, is drained at once, as `drainplane run` drains its own Envoy on shutdown (scope
  * all, listeners removed, egress once the app no longer calls out). Once per node: a node that a
- * running drain already holds (an earlier event, a drain through the API) is left to it.
+ * running drain already holds (a drain through the API, a preStop hook) is left to it.
  */
 import type { Logger } from 'pino';
 import type { CreateResult, DrainManager } from './manager.js';
-import { NODE_FINISHED } from './model.js';
+import { NODE_FINISHED, type Drain } from './model.js';
 
 export interface PodDeletionDrains {
   readonly drains: Pick<DrainManager, 'list' | 'create'>;
@@ -15,15 +15,27 @@ export interface PodDeletionDrains {
   readonly logger: Logger;
 }
 
+/** Clocks of the API server and of the replicas may differ by this much. */
+const CLOCK_SKEW_MS = 30_000;
+
+/**
+ * `deletedAt`: the pod's deletion timestamp. A drain this deletion already started (another
+ * replica led then, or this one before a restart) counts, even finished: a pod still terminating
+ * is not drained twice.
+ */
 export async function drainDeletedPod(
   deps: PodDeletionDrains,
   nodeId: string,
   deadlineSeconds: number,
+  deletedAt: string,
 ): Promise<CreateResult | 'held' | 'not-leading'> {
   if (!deps.leading()) return 'not-leading';
+  const since = Date.parse(deletedAt) - CLOCK_SKEW_MS;
+  const takes = (d: Drain, unfinished: boolean): boolean =>
+    d.phases.some((p) => p.nodes.some((n) => n.nodeId === nodeId && (!unfinished || !NODE_FINISHED.has(n.state))));
   const holding = deps.drains
     .list()
-    .find((d) => d.state === 'running' && d.phases.some((p) => p.nodes.some((n) => n.nodeId === nodeId && !NODE_FINISHED.has(n.state))));
+    .find((d) => (d.state === 'running' && takes(d, true)) || (d.origin === 'pod-deleted' && Date.parse(d.createdAt) >= since && takes(d, false)));
   if (holding) {
     deps.logger.info(
       { event: 'pod_deleted_held', node: nodeId, drain: holding.id },

@@ -17,13 +17,22 @@ interface Placed {
   readonly health: Health;
 }
 
-/** The ClusterLoadAssignment (proto3 JSON) of a Service's slices. */
-export function assignmentJson(ref: ServiceEndpointsRef, slices: readonly EndpointSliceData[]): Record<string, unknown> {
+/**
+ * The ClusterLoadAssignment (proto3 JSON) of a Service's slices; undefined when slices with
+ * endpoints have none of them on the port the ref names (a port name that is wrong, or no name
+ * for a Service of several ports): that is a config mistake, not a Service without endpoints, and
+ * sending an empty assignment would make Envoy drop every host.
+ */
+export function assignmentJson(ref: ServiceEndpointsRef, slices: readonly EndpointSliceData[]): Record<string, unknown> | undefined {
   const byAddress = new Map<string, Placed>();
+  let portless = false;
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const port = slicePort(slice.ports ?? [], ref.port);
-    if (port === undefined) continue;
+    if (port === undefined) {
+      portless ||= slice.endpoints.length > 0;
+      continue;
+    }
     for (const endpoint of slice.endpoints) {
       const health = healthOf(endpoint);
       const address = endpoint.addresses[0];
@@ -35,6 +44,7 @@ export function assignmentJson(ref: ServiceEndpointsRef, slices: readonly Endpoi
       byAddress.set(key, { address, port, zone: endpoint.zone ?? '', health });
     }
   }
+  if (portless && byAddress.size === 0) return undefined;
   const zones = new Map<string, Placed[]>();
   for (const placed of byAddress.values()) zones.set(placed.zone, [...(zones.get(placed.zone) ?? []), placed]);
   return {

@@ -12,7 +12,10 @@ import { assignmentJson } from './assignment.js';
 import type { EndpointSliceData } from './endpoint-slice.js';
 import { assignmentKey, serviceKey, type ServiceEndpointsRef } from './service-ref.js';
 
-/** A group's assignments from Services: those known, and the names still pending. */
+/**
+ * A group's assignments from Services: those known, and the names still pending (a Service not
+ * listed yet, or whose slices have no endpoint on the port named).
+ */
 export interface GroupServiceAssignments {
   readonly resources: readonly EncodedResource[];
   readonly pending: readonly string[];
@@ -24,7 +27,7 @@ export class ServiceAssignments {
   /** The slices of each Service listed so far, by `namespace/name`. */
   readonly #slices = new Map<string, readonly EndpointSliceData[]>();
   /** Encoded assignments by assignmentKey: the same slices give back the same object. */
-  readonly #encoded = new Map<string, { readonly slices: readonly EndpointSliceData[]; readonly resource: EncodedResource }>();
+  readonly #encoded = new Map<string, { readonly slices: readonly EndpointSliceData[]; readonly resource: EncodedResource | undefined }>();
 
   /**
    * A Service's slices as now listed. Returns whether anything was new (the first listing of the
@@ -56,26 +59,29 @@ export class ServiceAssignments {
     const pending: string[] = [];
     for (const ref of refs) {
       const slices = this.#slices.get(serviceKey(ref));
-      if (slices === undefined) {
-        pending.push(ref.clusterName);
-        continue;
-      }
-      resources.push(this.#resource(ref, slices));
+      const resource = slices && this.#resource(ref, slices);
+      if (resource) resources.push(resource);
+      else pending.push(ref.clusterName);
     }
     return { resources, pending };
   }
 
-  #resource(ref: ServiceEndpointsRef, slices: readonly EndpointSliceData[]): EncodedResource {
+  #resource(ref: ServiceEndpointsRef, slices: readonly EndpointSliceData[]): EncodedResource | undefined {
     const key = assignmentKey(ref);
     const cached = this.#encoded.get(key);
     if (cached?.slices === slices) return cached.resource;
+    const json = assignmentJson(ref, slices);
+    if (!json) {
+      this.#encoded.set(key, { slices, resource: undefined });
+      return undefined;
+    }
     const protos = envoyProtos();
-    const checked = encodeChecked(protos, protos.type('envoy.config.endpoint.v3.ClusterLoadAssignment'), assignmentJson(ref, slices));
+    const checked = encodeChecked(protos, protos.type('envoy.config.endpoint.v3.ClusterLoadAssignment'), json);
     // Built from checked numbers and addresses the API server validated: a failure is a bug here.
     if (!checked.ok) throw new Error(`assignment of ${key}: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
     const resource = new EncodedResource(TypeUrl.ClusterLoadAssignment, ref.clusterName, checked.value);
     // Same bytes as before (a slice changed in what Envoy does not see): the same object.
-    const kept = cached && cached.resource.version === resource.version ? cached.resource : resource;
+    const kept = cached?.resource?.version === resource.version ? cached.resource : resource;
     this.#encoded.set(key, { slices, resource: kept });
     return kept;
   }
