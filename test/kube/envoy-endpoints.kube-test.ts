@@ -108,125 +108,129 @@ class Load {
 withRealEnvoy('endpoints from Kubernetes on a real Envoy', (envoy) => register(envoy));
 
 function register(envoy: RealEnvoy): void {
-  describe(`a backend pod deleted behind a real Envoy (${envoy.version})`, { skip: skipWithoutKube(), timeout: 300_000 }, () => {
-    let cluster: KubeCluster;
-    let d: TestDaemon;
-    let dir: string;
-    const networks = new Map<string, PodNetwork>();
-    const envoys = new Map<AdsApi, { process: EnvoyProcess; port: number }>();
+  describe(
+    `a backend pod deleted behind a real Envoy (${envoy.version})`,
+    { skip: skipWithoutKube() || PodNetwork.skipWithout(), timeout: 300_000 },
+    () => {
+      let cluster: KubeCluster;
+      let d: TestDaemon;
+      let dir: string;
+      const networks = new Map<string, PodNetwork>();
+      const envoys = new Map<AdsApi, { process: EnvoyProcess; port: number }>();
 
-    before(async () => {
-      const unavailable = await PodNetwork.available();
-      if (unavailable) throw new Error(unavailable);
-      dir = await mkdtemp(path.join(tmpdir(), 'drainplane-kube-envoy-'));
-      cluster = await startKubeCluster();
-      await cluster.apply(objects);
-      for (const pod of PODS) {
-        const network = await PodNetwork.create(pod.ip);
-        networks.set(pod.name, network);
-        const child = network.spawn(process.execPath, [BACKEND_MAIN, pod.name, pod.ip, '8080']);
-        await new Promise((resolve, reject) => {
-          child.stdout?.once('data', resolve);
-          child.once('exit', (code) => reject(new Error(`${pod.name} exited with ${code}`)));
-        });
-        await cluster.readyPod('shop', pod.name, pod.ip);
-      }
-      const ports = await freeLoopbackPorts(ADS_APIS.length * 2);
-      const kubeconfig = await shippedAccount(cluster, { file: 'ha.yaml', namespace: 'drainplane', name: 'drainplane', roleNamespace: 'shop' });
-      const config = `kubernetes: { kubeconfig: ${kubeconfig} }\ngroups:${ADS_APIS.map((api, i) => group(api, ports[i * 2]!)).join('')}\n`;
-      d = await startTestDaemon(config);
-      const demo = await readDemoFile('bootstrap.yaml');
-      for (const [i, api] of ADS_APIS.entries()) {
-        const bootstrapFile = path.join(dir, `bootstrap-${api}.yaml`);
-        const adminPort = ports[i * 2 + 1]!;
-        await writeFile(
-          bootstrapFile,
-          bootstrapConfig(demo, { nodeId: `envoy-${api}`, cluster: 'edge', xdsPort: d.daemon.xdsPort, adminPort, adsApi: api }),
-        );
-        const started = EnvoyProcess.start({
-          name: `envoy-${api}`,
-          bin: envoy.bin,
-          bootstrapFile,
-          adminPort,
-          baseId: (process.pid % 100_000) * 100 + 70 + i,
-          drainTimeSeconds: 5,
-        });
-        envoys.set(api, { process: started, port: ports[i * 2]! });
-      }
-    });
-    after(async () => {
-      for (const e of envoys.values()) await e.process.stop();
-      await d?.close();
-      for (const n of networks.values()) await n.destroy();
-      await cluster?.stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+      before(async () => {
+        const unavailable = PodNetwork.unavailable();
+        if (unavailable) throw new Error(unavailable);
+        dir = await mkdtemp(path.join(tmpdir(), 'drainplane-kube-envoy-'));
+        cluster = await startKubeCluster();
+        await cluster.apply(objects);
+        for (const pod of PODS) {
+          const network = await PodNetwork.create(pod.ip);
+          networks.set(pod.name, network);
+          const child = network.spawn(process.execPath, [BACKEND_MAIN, pod.name, pod.ip, '8080']);
+          await new Promise((resolve, reject) => {
+            child.stdout?.once('data', resolve);
+            child.once('exit', (code) => reject(new Error(`${pod.name} exited with ${code}`)));
+          });
+          await cluster.readyPod('shop', pod.name, pod.ip);
+        }
+        const ports = await freeLoopbackPorts(ADS_APIS.length * 2);
+        const kubeconfig = await shippedAccount(cluster, { file: 'ha.yaml', namespace: 'drainplane', name: 'drainplane', roleNamespace: 'shop' });
+        const config = `kubernetes: { kubeconfig: ${kubeconfig} }\ngroups:${ADS_APIS.map((api, i) => group(api, ports[i * 2]!)).join('')}\n`;
+        d = await startTestDaemon(config);
+        const demo = await readDemoFile('bootstrap.yaml');
+        for (const [i, api] of ADS_APIS.entries()) {
+          const bootstrapFile = path.join(dir, `bootstrap-${api}.yaml`);
+          const adminPort = ports[i * 2 + 1]!;
+          await writeFile(
+            bootstrapFile,
+            bootstrapConfig(demo, { nodeId: `envoy-${api}`, cluster: 'edge', xdsPort: d.daemon.xdsPort, adminPort, adsApi: api }),
+          );
+          const started = EnvoyProcess.start({
+            name: `envoy-${api}`,
+            bin: envoy.bin,
+            bootstrapFile,
+            adminPort,
+            baseId: (process.pid % 100_000) * 100 + 70 + i,
+            drainTimeSeconds: 5,
+          });
+          envoys.set(api, { process: started, port: ports[i * 2]! });
+        }
+      });
+      after(async () => {
+        for (const e of envoys.values()) await e.process.stop();
+        await d?.close();
+        for (const n of networks.values()) await n.destroy();
+        await cluster?.stop();
+        if (dir) await rm(dir, { recursive: true, force: true });
+      });
 
-    test('no request fails: the deleted pod is DRAINING before its process exits, and its request in progress finishes', async () => {
-      const loads = new Map<AdsApi, Load>();
-      for (const [api, e] of envoys) {
-        // Both pods answer through the Envoy: it has the Service's endpoints.
-        const probe = new Load(e.port, 0);
+      test('no request fails: the deleted pod is DRAINING before its process exits, and its request in progress finishes', async () => {
+        const loads = new Map<AdsApi, Load>();
+        for (const [api, e] of envoys) {
+          // Both pods answer through the Envoy: it has the Service's endpoints.
+          const probe = new Load(e.port, 0);
+          await waitUntil(
+            `${api}: both pods answer through Envoy`,
+            async () => {
+              const seen = new Set<string>();
+              for (let i = 0; i < 8; i++) {
+                const { status, body } = await probe.get('/').catch(() => ({ status: 0, body: '' }));
+                if (status === 200) seen.add(body);
+              }
+              return seen.size === 2;
+            },
+            60_000,
+          );
+          await probe.stop();
+          loads.set(api, new Load(e.port));
+        }
+        await new Promise((r) => setTimeout(r, 500));
+        // A request in progress on the pod to be deleted, through each Envoy.
+        const slow = await Promise.all([...loads.values()].map((l) => l.holdOn('backend-1')));
+
+        const deleted = Date.now();
+        await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--wait=false']);
+        // Envoy sends it nothing new once DRAINING: its count stops moving.
+        let last = new Map<AdsApi, number>();
+        let stillAt = Date.now();
         await waitUntil(
-          `${api}: both pods answer through Envoy`,
-          async () => {
-            const seen = new Set<string>();
-            for (let i = 0; i < 8; i++) {
-              const { status, body } = await probe.get('/').catch(() => ({ status: 0, body: '' }));
-              if (status === 200) seen.add(body);
+          'no new request to the deleted pod for 1 s',
+          () => {
+            const now = new Map([...loads].map(([api, l]) => [api, l.answered.get('backend-1') ?? 0]));
+            if ([...now].some(([api, n]) => last.get(api) !== n)) {
+              last = now;
+              stillAt = Date.now();
             }
-            return seen.size === 2;
+            return Date.now() - stillAt >= 1000;
           },
-          60_000,
+          30_000,
+          { intervalMs: 50 },
         );
-        await probe.stop();
-        loads.set(api, new Load(e.port));
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      // A request in progress on the pod to be deleted, through each Envoy.
-      const slow = await Promise.all([...loads.values()].map((l) => l.holdOn('backend-1')));
+        console.log(`pod deletion to its last new request through Envoy: ${stillAt - deleted} ms`);
 
-      const deleted = Date.now();
-      await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--wait=false']);
-      // Envoy sends it nothing new once DRAINING: its count stops moving.
-      let last = new Map<AdsApi, number>();
-      let stillAt = Date.now();
-      await waitUntil(
-        'no new request to the deleted pod for 1 s',
-        () => {
-          const now = new Map([...loads].map(([api, l]) => [api, l.answered.get('backend-1') ?? 0]));
-          if ([...now].some(([api, n]) => last.get(api) !== n)) {
-            last = now;
-            stillAt = Date.now();
-          }
-          return Date.now() - stillAt >= 1000;
-        },
-        30_000,
-        { intervalMs: 50 },
-      );
-      console.log(`pod deletion to its last new request through Envoy: ${stillAt - deleted} ms`);
-
-      const slowAnswers = await Promise.all(slow.map((held) => held.answer));
-      assert.deepEqual(
-        slowAnswers,
-        slowAnswers.map(() => ({ status: 200, body: 'backend-1' })),
-        'the requests in progress on the deleted pod finished',
-      );
-      // The kubelet's SIGTERM: the process exits at once.
-      await networks.get('backend-1')!.destroy();
-      networks.delete('backend-1');
-      await new Promise((r) => setTimeout(r, 1000));
-      await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--grace-period=0', '--force']);
-      await new Promise((r) => setTimeout(r, 1000));
-      for (const [api, load] of loads) {
-        await load.stop();
-        assert.deepEqual(load.failures, [], `${api}: no request failed`);
-        assert.ok(
-          (load.answered.get('backend-0') ?? 0) > 0 && (load.answered.get('backend-1') ?? 0) > 0,
-          `${api}: both pods served: ${JSON.stringify([...load.answered])}`,
+        const slowAnswers = await Promise.all(slow.map((held) => held.answer));
+        assert.deepEqual(
+          slowAnswers,
+          slowAnswers.map(() => ({ status: 200, body: 'backend-1' })),
+          'the requests in progress on the deleted pod finished',
         );
-        console.log(`${api}: ${[...load.answered].map(([pod, n]) => `${pod} ${n}`).join(', ')} requests, ${load.failures.length} failed`);
-      }
-    });
-  });
+        // The kubelet's SIGTERM: the process exits at once.
+        await networks.get('backend-1')!.destroy();
+        networks.delete('backend-1');
+        await new Promise((r) => setTimeout(r, 1000));
+        await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-1', '--grace-period=0', '--force']);
+        await new Promise((r) => setTimeout(r, 1000));
+        for (const [api, load] of loads) {
+          await load.stop();
+          assert.deepEqual(load.failures, [], `${api}: no request failed`);
+          assert.ok(
+            (load.answered.get('backend-0') ?? 0) > 0 && (load.answered.get('backend-1') ?? 0) > 0,
+            `${api}: both pods served: ${JSON.stringify([...load.answered])}`,
+          );
+          console.log(`${api}: ${[...load.answered].map(([pod, n]) => `${pod} ${n}`).join(', ')} requests, ${load.failures.length} failed`);
+        }
+      });
+    },
+  );
 }

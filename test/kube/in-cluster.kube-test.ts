@@ -6,6 +6,7 @@
  * endpoints to a node.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,13 @@ import { backendPod, node, SHOP } from './shop.js';
 
 const POD_IP = '10.244.3.7';
 
-describe('drainplane in a pod: the service account, no kubeconfig', { skip: skipWithoutKube(), timeout: 240_000 }, () => {
+/** A private mount namespace needs root and util-linux's unshare. */
+function skipWithoutUnshare(): string | false {
+  const works = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', 'true']).status === 0;
+  return works || process.env['CI'] === 'true' ? false : 'skipped: a private mount namespace needs root and unshare (util-linux)';
+}
+
+describe('drainplane in a pod: the service account, no kubeconfig', { skip: skipWithoutKube() || skipWithoutUnshare(), timeout: 240_000 }, () => {
   let cluster: KubeCluster;
   let dir: string;
   let serve: CliProcess | undefined;
