@@ -17,6 +17,7 @@ import { backendPod, node, SHOP } from './shop.js';
 const A = '10.244.1.7:8080';
 const B = '10.244.2.7:8080';
 const C = '10.244.1.8:8080';
+const D = '10.244.2.8:8080';
 
 const objects = SHOP + node('node-a', 'z1') + node('node-b', 'z2');
 
@@ -84,6 +85,16 @@ describe('EDS from a Service in a real cluster', { skip: skipWithoutKube(), time
     // The restarted one follows the cluster too.
     await cluster.kubectl(['delete', 'pod', '-n', 'shop', 'backend-2', '--wait=false']);
     await every(same({ [A]: 'HEALTHY', [C]: 'DRAINING' }), 'the deleted pod draining, after the restart');
+  });
+
+  test('the API server restarts: the watch comes back on its own, and what changed meanwhile is served', async () => {
+    const restarts = d.daemon.metrics.registry.getSingleMetric('drainplane_kube_watch_restarts_total');
+    const before = (await restarts?.get())?.values[0]?.value ?? 0;
+    await cluster.restartApiServer(2000);
+    await cluster.apply(backendPod('backend-3', 'node-b'));
+    await cluster.readyPod('shop', 'backend-3', D.split(':')[0]!);
+    await every((e) => e[D] === 'HEALTHY' && e[A] === 'HEALTHY', 'the pod made after the restart');
+    assert.ok(((await restarts?.get())?.values[0]?.value ?? 0) > before, 'the broken watch was counted and started again');
   });
 
   test("an upstream drain by address (a backend's preStop hook) takes a Service's endpoint, and its cancel gives it back", async () => {

@@ -71,6 +71,8 @@ export interface KubeCluster {
    * what a pod running as that account can do, RBAC and all.
    */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
+  /** Stops the API server (its clients' watches break), waits `downMs`, and starts it again on the same port and etcd. */
+  restartApiServer(downMs?: number): Promise<void>;
   /** A token the API server issues for a ServiceAccount (valid for an hour). */
   serviceAccountToken(namespace: string, name: string): Promise<string>;
   /** What a kubelet would report of a started pod: Running, Ready, at `podIP`. */
@@ -99,7 +101,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     const files = await writeAuthFiles(dir);
     const apiPort = await freePort();
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = KubeProcess.start(path.join(KUBE_BIN_DIR, 'kube-apiserver'), [
+    const apiserverArgs = [
       `--etcd-servers=http://${etcd.endpoint}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -114,7 +116,8 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       `--service-account-key-file=${files.saPublic}`,
       `--service-account-signing-key-file=${files.saPrivate}`,
       '--service-account-issuer=https://kubernetes.default.svc',
-    ]);
+    ];
+    let apiserver = KubeProcess.start(path.join(KUBE_BIN_DIR, 'kube-apiserver'), apiserverArgs);
     processes.push(apiserver);
     const caFile = path.join(dir, 'certs', 'apiserver.crt');
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -153,6 +156,18 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       kubectl,
       apply: (yaml) => kubectl(['apply', '-f', '-'], yaml),
       serviceAccountToken,
+      async restartApiServer(downMs = 0) {
+        await apiserver.stop();
+        await new Promise((r) => setTimeout(r, downMs));
+        const next = KubeProcess.start(path.join(KUBE_BIN_DIR, 'kube-apiserver'), apiserverArgs);
+        processes.splice(processes.indexOf(apiserver), 1, next);
+        apiserver = next;
+        await next.waitFor(
+          'kube-apiserver /readyz after a restart',
+          async () => (await kubectl(['get', '--raw=/readyz']).catch(() => '')) === 'ok',
+          60_000,
+        );
+      },
       async serviceAccountKubeconfig(namespace, name) {
         const token = await serviceAccountToken(namespace, name);
         const file = path.join(dir, `kubeconfig-${namespace}-${name}`);

@@ -102,7 +102,9 @@ describe("a drain's progress", { skip: !haveChromium && NO_CHROMIUM, timeout: 12
     assert.equal((await api('POST', `/v1/drains/${id}/advance`)).status, 200);
     for (const shown of [page, await open(`#/drains/${id}`)]) {
       const phases = shown.locator('#drain-detail .phase');
-      await waitForText(phases.first(), 'egress phase');
+      // The open page learns of the advance through its live stream, which a busy machine may
+      // have broken and reopens within 15 s (ui/src/sse.ts): the bound covers one reopening.
+      await waitForText(phases.first(), 'egress phase', 30_000);
       await shown.locator('#drain-detail .phase[data-phase="egress"] [data-state="running"]').first().waitFor();
       assert.deepEqual(await phases.evaluateAll((els) => els.map((e) => e.getAttribute('data-phase'))), ['egress', 'ingress']);
       const folded = shown.locator('#drain-detail details.phase[data-phase="ingress"]');
