@@ -7,10 +7,25 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import type { KubernetesSettings } from '../fleet/service-endpoints/config-section.js';
 
 /** Where the pod's service account token is mounted. */
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** How long until a kubeconfig that could not be read is read again (a token mounted late). */
+export const KUBECONFIG_RETRY_MS = 10_000;
+
+/** loadKubeConfig, or undefined with one error line saying why (the caller reads it again later). */
+export function loadKubeConfigOrSay(settings: KubernetesSettings | undefined, configDir: string, logger: Logger): KubeConfig | undefined {
+  try {
+    return loadKubeConfig(settings, configDir);
+  } catch (err) {
+    const error = (err as Error).message;
+    logger.error({ event: 'kube_config_failed', error, retryMs: KUBECONFIG_RETRY_MS }, `cannot reach Kubernetes: ${error}`);
+    return undefined;
+  }
+}
 
 export function loadKubeConfig(settings: KubernetesSettings | undefined, configDir: string): KubeConfig {
   const kc = new KubeConfig();

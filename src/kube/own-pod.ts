@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { KubernetesSettings } from '../fleet/service-endpoints/config-section.js';
 import { loadKubeConfig } from './kube-config.js';
-import { watchPodDeletion } from './pod-deletion-watch.js';
+import { watchDeletingPods } from './deleting-pods.js';
 
 export interface OwnPodOptions {
   readonly name: string | undefined;
@@ -34,14 +34,16 @@ export function followOwnPod(options: OwnPodOptions): () => void {
     return off((err as Error).message);
   }
   logger.info({ event: 'pod_watch', pod: `${namespace}/${name}` }, `watching pod ${namespace}/${name}: its deletion starts the drain`);
-  return watchPodDeletion({
+  return watchDeletingPods({
     kubeConfig,
     namespace,
-    name,
+    fieldSelector: `metadata.name=${name}`,
+    what: `pod ${namespace}/${name}`,
     logger,
-    onDeleting: (at) => {
+    onDeleting: (_name, at) => {
       logger.info({ event: 'pod_deleting', pod: `${namespace}/${name}`, deletionTimestamp: at }, `pod ${namespace}/${name} is being deleted`);
       options.onDeleting();
+      return Promise.resolve(true);
     },
   });
 }

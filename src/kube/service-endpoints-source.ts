@@ -10,7 +10,7 @@ import type { FleetConfig } from '../fleet/config.js';
 import type { DesiredState } from '../fleet/desired-state/desired-state.js';
 import type { ServiceAssignments } from '../fleet/service-endpoints/service-assignments.js';
 import { serviceKey, type ServiceEndpointsRef } from '../fleet/service-endpoints/service-ref.js';
-import { loadKubeConfig } from './kube-config.js';
+import { KUBECONFIG_RETRY_MS, loadKubeConfigOrSay } from './kube-config.js';
 import { SliceWatch } from './slice-watch.js';
 
 export interface KubernetesEndpointsOptions {
@@ -22,9 +22,6 @@ export interface KubernetesEndpointsOptions {
   /** A watch failed and is being restarted (for metrics). */
   readonly onRestart?: () => void;
 }
-
-/** How long until a kubeconfig that could not be read is read again. */
-const CONFIG_RETRY_MS = 10_000;
 
 interface Followed {
   readonly namespace: string;
@@ -94,22 +91,16 @@ export class KubernetesEndpoints {
   }
 
   #connect(config: FleetConfig): KubeConfig | undefined {
-    try {
-      return loadKubeConfig(config.kubernetes, this.options.configDir);
-    } catch (err) {
-      // The assignments stay pending (Envoys keep what they have); the files may appear (a
-      // token mounted late), so they are read again in a while.
-      this.options.logger.error(
-        { event: 'kube_config_failed', error: (err as Error).message, retryMs: CONFIG_RETRY_MS },
-        `cannot reach Kubernetes: ${(err as Error).message}`,
-      );
+    const kubeConfig = loadKubeConfigOrSay(config.kubernetes, this.options.configDir, this.options.logger);
+    if (!kubeConfig) {
+      // The assignments stay pending (Envoys keep what they have) until the files can be read.
       this.#retry ??= setTimeout(() => {
         this.#retry = undefined;
         if (this.#latest) this.follow(this.#latest);
-      }, CONFIG_RETRY_MS);
+      }, KUBECONFIG_RETRY_MS);
       this.#retry.unref();
-      return undefined;
     }
+    return kubeConfig;
   }
 
   #watch(kubeConfig: KubeConfig, namespace: string, service: string): SliceWatch {

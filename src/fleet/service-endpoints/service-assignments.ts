@@ -29,15 +29,9 @@ export class ServiceAssignments {
   /** Encoded assignments by assignmentKey: the same slices give back the same object. */
   readonly #encoded = new Map<string, { readonly slices: readonly EndpointSliceData[]; readonly resource: EncodedResource | undefined }>();
 
-  /**
-   * A Service's slices as now listed. Returns whether anything was new (the first listing of the
-   * Service, or other slices than before).
-   */
-  setSlices(namespace: string, service: string, slices: readonly EndpointSliceData[]): boolean {
-    const key = serviceKey({ namespace, service });
-    const before = this.#slices.get(key);
-    this.#slices.set(key, slices);
-    return before !== slices;
+  /** A Service's slices as now listed. */
+  setSlices(namespace: string, service: string, slices: readonly EndpointSliceData[]): void {
+    this.#slices.set(serviceKey({ namespace, service }), slices);
   }
 
   /** Forgets a Service no longer watched: its assignments are pending again. */
