@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { TYPE } from '../support/ads-client.js';
-import { startCli, type CliProcess } from '../support/cli.js';
+import { serveArgs, startCli, type CliProcess } from '../support/cli.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
@@ -20,18 +20,7 @@ after(async () => {
 });
 
 async function serve(dir: string): Promise<{ proc: CliProcess; xds: string; api: string }> {
-  const proc = startCli([
-    'serve',
-    '--config',
-    path.join(dir, 'fleet.yaml'),
-    '--state-dir',
-    path.join(dir, 'state'),
-    '--xds-port',
-    '0',
-    '--api-port',
-    '0',
-    '--no-watch',
-  ]);
+  const proc = startCli(serveArgs(path.join(dir, 'fleet.yaml'), path.join(dir, 'state')));
   cleanup.push(() => proc.child.kill('SIGKILL'));
   const started = await proc.waitForLog((l) => l['event'] === 'started');
   return { proc, xds: `127.0.0.1:${started['xdsPort'] as number}`, api: `http://127.0.0.1:${started['apiPort'] as number}` };

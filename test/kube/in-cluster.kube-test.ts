@@ -11,7 +11,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startCli, type CliProcess } from '../support/cli.js';
+import { serveArgs, startCli, type CliProcess } from '../support/cli.js';
 import { EdsNode } from '../support/eds-node.js';
 import { serviceGroup } from '../support/fleet-configs.js';
 import { skipWithoutKube, startKubeCluster, type KubeCluster } from '../support/kube-cluster.js';
@@ -65,18 +65,7 @@ describe('drainplane in a pod: the service account, no kubeconfig', { skip: skip
       'exec "$@"',
     ].join(' && ');
     serve = startCli(
-      [
-        'serve',
-        '--config',
-        path.join(dir, 'drainplane.yaml'),
-        '--state-dir',
-        path.join(dir, 'state'),
-        '--xds-port',
-        '0',
-        '--api-port',
-        '0',
-        '--no-watch',
-      ],
+      serveArgs(path.join(dir, 'drainplane.yaml'), path.join(dir, 'state')),
       { KUBERNETES_SERVICE_HOST: api.hostname, KUBERNETES_SERVICE_PORT: api.port, KUBECONFIG: '' },
       ['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', podView, 'sh'],
     );

@@ -29,6 +29,11 @@ export function runCli(args: readonly string[], timeoutMs = 20_000, env: NodeJS.
   });
 }
 
+/** `drainplane serve` on a config file and state folder, xDS and API on free loopback ports, the file not watched. */
+export function serveArgs(configFile: string, stateDir: string): string[] {
+  return ['serve', '--config', configFile, '--state-dir', stateDir, '--xds-host', '127.0.0.1', '--xds-port', '0', '--api-port', '0', '--no-watch'];
+}
+
 /** A long-running `drainplane` process whose JSON log lines are parsed as they arrive. */
 export interface CliProcess {
   readonly child: ChildProcess;

@@ -13,7 +13,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SotwResponse } from './ads-client.js';
-import { startCli, type CliProcess } from './cli.js';
+import { serveArgs, startCli, type CliProcess } from './cli.js';
 import { waitUntil } from './wait.js';
 import { demoConfig } from './fleet-configs.js';
 import { SimNode } from './sim-node.js';
@@ -159,23 +159,10 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     model.observe(node, view, where);
   };
 
-  const serveArgs = [
-    'serve',
-    '--config',
-    configFile,
-    '--state-dir',
-    stateDir,
-    '--xds-host',
-    '127.0.0.1',
-    '--xds-port',
-    '0',
-    '--api-port',
-    '0',
-    '--no-watch',
-  ];
+  const serveCommand = serveArgs(configFile, stateDir);
 
   const start = async (): Promise<Daemon> => {
-    const proc = startCli(serveArgs);
+    const proc = startCli(serveCommand);
     const started = await proc
       .waitForLog((l) => l['event'] === 'started', 60_000)
       .catch((err: unknown) => {
@@ -427,7 +414,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   const startAndSync = async (): Promise<Daemon> => {
     // Sometimes the kill comes while drainplane starts: nothing may change on disk.
     while (random() < 0.1 && counts.killPoints < options.kills) {
-      const proc = startCli(serveArgs);
+      const proc = startCli(serveCommand);
       await new Promise((r) => setTimeout(r, random() * 600));
       proc.child.kill('SIGKILL');
       await proc.exited;
