@@ -8,6 +8,8 @@ import { SimNode } from './sim-node.js';
 
 /** The stat address of demoConfig's ingress listener (127.0.0.1:10000). */
 export const INGRESS_STAT = '127.0.0.1_10000';
+/** The stat address of demoConfig's egress listener (127.0.0.1:15001). */
+export const EGRESS_STAT = '127.0.0.1_15001';
 
 export interface FleetNodeSpec {
   readonly id: string;
@@ -28,6 +30,8 @@ export class DrainingFleet {
   readonly #timer: NodeJS.Timeout;
   /** Nodes whose clients keep their connections for now. */
   readonly #holding = new Set<string>();
+  /** Nodes whose application keeps connections open on the egress listener (reported; none otherwise). */
+  readonly #callingOut = new Set<string>();
 
   private constructor(
     readonly nodes: readonly { spec: FleetNodeSpec; sim: SimNode; open: number }[],
@@ -39,7 +43,7 @@ export class DrainingFleet {
       for (const n of this.nodes) {
         const serving = n.sim.listeners().includes('ingress_http');
         n.open = serving ? connections : this.#holding.has(n.spec.id) ? n.open : Math.max(0, n.open - 1);
-        n.sim.reportConnections({ [INGRESS_STAT]: n.open });
+        n.sim.reportConnections({ [INGRESS_STAT]: n.open, ...(this.#callingOut.has(n.spec.id) && { [EGRESS_STAT]: connections }) });
       }
     }, stepMs);
   }
@@ -63,6 +67,12 @@ export class DrainingFleet {
   hold(id: string, holds: boolean): void {
     if (holds) this.#holding.add(id);
     else this.#holding.delete(id);
+  }
+
+  /** Whether the node's application holds egress connections (an egress drain waits for them). */
+  callOut(id: string, holds: boolean): void {
+    if (holds) this.#callingOut.add(id);
+    else this.#callingOut.delete(id);
   }
 
   sim(id: string): SimNode {
