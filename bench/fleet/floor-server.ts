@@ -15,7 +15,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { listenDeep } from '../../src/net/grpc-listener.js';
 import { TypeSnapshot } from '../../src/cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl, type XdsTypeUrl } from '../../src/resource/type-urls.js';
-import { DEFAULT_XDS_LIMITS } from '../../src/xds/server.js';
+import { DEFAULT_XDS_LIMITS, grpcServerOptions } from '../../src/xds/server.js';
 import { useMessageBufferPool } from '../../src/net/buffer-pool.js';
 import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
 import { groupResources } from './group-resources.js';
@@ -91,14 +91,7 @@ async function start(configFile: string): Promise<{ server: grpc.Server; listene
   useMessageBufferPool();
   const groups = await groupBytes(configFile);
   const streams = new Set<OpenStream>();
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': DEFAULT_XDS_LIMITS.maxReceiveMessageBytes,
-    'grpc.max_send_message_length': DEFAULT_XDS_LIMITS.maxSendMessageBytes,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  const server = new grpc.Server(grpcServerOptions(DEFAULT_XDS_LIMITS));
   const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
     path: `/${ADS}/${name}`,
     requestStream: true,

@@ -15,15 +15,23 @@ function type(typeUrl: string): string {
   return isXdsTypeUrl(typeUrl) ? TYPE_SHORT_NAME[typeUrl] : 'other';
 }
 
-/** The counter's child for a type, created on first use and then reused. */
-function byType(counter: Counter<'type'>): (typeUrl: string) => { inc(): void } {
-  const children = new Map<string, { inc(): void }>();
-  return (typeUrl) => {
+/**
+ * Counts by type kept as plain numbers and handed to the counter when it is scraped: these move
+ * on every response and ACK of every node, and prom-client hashes the labels on each `inc`.
+ */
+class TypeTally {
+  readonly #counts = new Map<string, number>();
+
+  add(typeUrl: string): void {
     const name = type(typeUrl);
-    let child = children.get(name);
-    if (!child) children.set(name, (child = counter.labels({ type: name })));
-    return child;
-  };
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + 1);
+  }
+
+  /** Moves the counts gathered since the last scrape into the counter. */
+  flushInto(counter: Counter<'type'>): void {
+    for (const [name, n] of this.#counts) if (n > 0) counter.inc({ type: name }, n);
+    this.#counts.clear();
+  }
 }
 
 /** Prometheus metrics, on a registry of their own (no global state). */
@@ -36,23 +44,42 @@ export interface MetricsSources {
 export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'drainplane_' });
-  const streams = new Gauge({
+  // Open streams by protocol and service, set on the gauge when it is scraped (a storm opens thousands).
+  const open = new Map<string, { protocol: string; service: string; count: number }>();
+  const opened = (protocol: string, service: string, by: number): void => {
+    const key = `${protocol}/${service}`;
+    const entry = open.get(key) ?? { protocol, service, count: 0 };
+    entry.count += by;
+    open.set(key, entry);
+  };
+  new Gauge({
     name: 'drainplane_xds_streams',
     help: 'Open discovery streams, by protocol (sotw, delta) and service (ads, per-type).',
     labelNames: ['protocol', 'service'] as const,
     registers: [registry],
+    collect() {
+      for (const { protocol, service, count } of open.values()) this.set({ protocol, service }, count);
+    },
   });
-  const responses = new Counter({
+  const responses = new TypeTally();
+  new Counter({
     name: 'drainplane_xds_responses_total',
     help: 'Discovery responses sent, by type (lds, cds, rds, eds).',
     labelNames: ['type'] as const,
     registers: [registry],
+    collect() {
+      responses.flushInto(this);
+    },
   });
-  const acks = new Counter({
+  const acks = new TypeTally();
+  new Counter({
     name: 'drainplane_xds_acks_total',
     help: 'Responses ACKed by nodes, by type.',
     labelNames: ['type'] as const,
     registers: [registry],
+    collect() {
+      acks.flushInto(this);
+    },
   });
   const nacks = new Counter({
     name: 'drainplane_xds_nacks_total',
@@ -120,18 +147,15 @@ export function createMetrics({ ledger, drains }: MetricsSources): Metrics {
     registers: [registry],
   });
   const service = (aggregated: boolean): string => (aggregated ? 'ads' : 'per-type');
-  // Children bound once per type: these counters move on every response of every node.
-  const responsesOf = byType(responses);
-  const acksOf = byType(acks);
   return {
     registry,
     configReloads,
     kubeWatchRestarts,
     xdsEvents: {
-      streamOpened: (s) => streams.inc({ protocol: s.protocol, service: service(s.aggregated) }),
-      streamClosed: (s) => streams.dec({ protocol: s.protocol, service: service(s.aggregated) }),
-      responseSent: (_s, typeUrl) => responsesOf(typeUrl).inc(),
-      acked: (_s, typeUrl) => acksOf(typeUrl).inc(),
+      streamOpened: (s) => opened(s.protocol, service(s.aggregated), 1),
+      streamClosed: (s) => opened(s.protocol, service(s.aggregated), -1),
+      responseSent: (_s, typeUrl) => responses.add(typeUrl),
+      acked: (_s, typeUrl) => acks.add(typeUrl),
       nacked: (_s, nack) => nacks.inc({ type: type(nack.typeUrl) }),
       sendQueueFull: () => sendQueueOverflows.inc(),
       sendBudgetExceeded: (reset) => sendQueueOverflows.inc(reset.length),

@@ -41,6 +41,26 @@ type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
  * config files, drains or HTTP.
  */
 
+/**
+ * The gRPC server's options, from the xDS limits (the benchmark's transport floor uses them too).
+ */
+export function grpcServerOptions(limits: XdsLimits): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': limits.maxSendMessageBytes,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    // Envoy keeps one long-lived stream; keepalive pings find peers that vanished.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    // No channelz service is served, and its bookkeeping is paid on every connection (the peer's
+    // address looked up, a trace entry) and every message (counters, a timestamp): in a
+    // reconnect storm, a tenth of the daemon's CPU.
+    'grpc.enable_channelz': 0,
+  };
+}
+
 export class XdsServer {
   readonly ledger: NackLedger;
   readonly health = new HealthImplementation({ '': 'SERVING' });
@@ -56,16 +76,7 @@ export class XdsServer {
     const limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
     this.ledger = options.ledger ?? new NackLedger(limits);
     this.#selections = new SelectionCache(limits.maxSelectionCacheBytes);
-    this.#server = new grpc.Server({
-      'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
-      'grpc.max_send_message_length': limits.maxSendMessageBytes,
-      'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
-      // Envoy keeps one long-lived stream; keepalive pings find peers that vanished.
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-    });
+    this.#server = new grpc.Server(grpcServerOptions(limits));
     this.#deps = {
       watcher: options.watcher,
       events: options.events,

@@ -204,7 +204,7 @@ describe('the etcd store', { skip: etcdInstalled() ? false : NO_ETCD, timeout: 1
     const y = new EtcdNodeStatuses(await client(), keys, 'y', 2, silent);
     await Promise.all([x.start(), y.start()]);
     const record: SharedNodeRecord = { replica: 'x', nodeId: 'envoy/1', status: null, drainAck: null, drainNack: null, connections: null };
-    await x.publish(new Map([['envoy/1', record]]));
+    await x.publish(new Map([['envoy/1', JSON.stringify(record)]]));
     await waitUntil('y to see the record', () => y.others('envoy/1').length === 1, 30_000);
     assert.deepEqual(y.others('envoy/1'), [record]);
     proxy.cut();

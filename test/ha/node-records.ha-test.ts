@@ -17,6 +17,11 @@ import { waitUntil } from '../support/wait.js';
 const silent = pino({ level: 'silent' });
 
 /** A connected node's record as a replica publishes it, about 1 kB of JSON like a real one. */
+/** Records as the store publishes them: each as its JSON text, null for a node that left. */
+function asText(entries: readonly (readonly [string, SharedNodeRecord | null])[]): Map<string, string | null> {
+  return new Map(entries.map(([id, r]) => [id, r && JSON.stringify(r)]));
+}
+
 function record(replica: string, nodeId: string, version: string): SharedNodeRecord {
   const status = {
     identity: {
@@ -60,7 +65,7 @@ describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETC
     // About 5 MiB of records: more than one gRPC response may carry.
     const nodes = ids(5000);
     const before = await writeCalls(suite.etcd);
-    await x.publish(new Map(nodes.map((id) => [id, record('x', id, 'v1')])));
+    await x.publish(asText(nodes.map((id) => [id, record('x', id, 'v1')])));
     const calls = (await writeCalls(suite.etcd)) - before;
     assert.ok(calls <= 50, `${calls} write requests for 5,000 records`);
     await waitUntil('y to see every record', () => [...y.allOthers()].length === nodes.length, 30_000);
@@ -80,7 +85,7 @@ describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETC
     const y = new EtcdNodeStatuses(await client(proxy.endpoint), keys, 'y', 10, silent);
     await Promise.all([x.start(), y.start()]);
     const nodes = ids(5000);
-    await x.publish(new Map(nodes.map((id) => [id, record('x', id, 'v1')])));
+    await x.publish(asText(nodes.map((id) => [id, record('x', id, 'v1')])));
     await waitUntil('y to see every record', () => [...y.allOthers()].length === nodes.length, 30_000);
 
     const told = new Map<string, number>();
@@ -88,7 +93,7 @@ describe('node records at fleet scale', { skip: etcdInstalled() ? false : NO_ETC
     proxy.cut();
     // While y is cut off: 10 nodes change, 5 leave.
     await x.publish(
-      new Map([...nodes.slice(0, 10).map((id) => [id, record('x', id, 'v2')] as const), ...nodes.slice(10, 15).map((id) => [id, null] as const)]),
+      asText([...nodes.slice(0, 10).map((id) => [id, record('x', id, 'v2')] as const), ...nodes.slice(10, 15).map((id) => [id, null] as const)]),
     );
     proxy.heal();
     await waitUntil(

@@ -3,8 +3,11 @@ import type { SharedNodeRecord } from '../replication/shared-node.js';
 
 /** Node status that matters across replicas: who holds a node's stream, its ACKs and gauges. */
 export interface NodeStatusStore {
-  /** Publishes this replica's records (null: the node left this replica). */
-  publish(records: ReadonlyMap<string, SharedNodeRecord | null>): Promise<void>;
+  /**
+   * Publishes this replica's records, each as its JSON text (null: the node left this replica).
+   * Text, because the publisher has it already: it compares texts to skip unchanged records.
+   */
+  publish(records: ReadonlyMap<string, string | null>): Promise<void>;
   /** Records other replicas published for this node. */
   others(nodeId: string): readonly SharedNodeRecord[];
   /** Every record other replicas published. */

@@ -92,14 +92,12 @@ export class NodeStatusPublisher {
     for (const id of this.#reported) if (active.has(id)) ids.add(id);
     this.#dirty.clear();
     this.#reported.clear();
-    const changes = new Map<string, SharedNodeRecord | null>();
-    const texts = new Map<string, string | undefined>();
+    const changes = new Map<string, string | null>();
     for (const id of ids) {
       const record = this.#record(id, active);
-      const text = record ? JSON.stringify(record) : undefined;
-      if (text === this.#published.get(id)) continue;
-      changes.set(id, record);
-      texts.set(id, text);
+      const text = record ? JSON.stringify(record) : null;
+      if ((text ?? undefined) === this.#published.get(id)) continue;
+      changes.set(id, text);
     }
     if (changes.size === 0) return;
     const generation = this.#generation;
@@ -113,8 +111,8 @@ export class NodeStatusPublisher {
     }
     // Records lost while this publication was under way: what it wrote is gone too.
     if (generation !== this.#generation) return;
-    for (const [id, text] of texts) {
-      if (text === undefined) this.#published.delete(id);
+    for (const [id, text] of changes) {
+      if (text === null) this.#published.delete(id);
       else this.#published.set(id, text);
     }
   }

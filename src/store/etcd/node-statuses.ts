@@ -58,12 +58,12 @@ export class EtcdNodeStatuses implements NodeStatusStore {
     await Promise.all(this.#ranges.map(async (followed, i) => this.#followers[i]!.start(await this.#reread(followed))));
   }
 
-  async publish(records: ReadonlyMap<string, SharedNodeRecord | null>): Promise<void> {
+  async publish(records: ReadonlyMap<string, string | null>): Promise<void> {
     const lease = await this.#currentLease().grant();
-    const ops = [...records].map(([nodeId, record]): SizedOp => {
+    const ops = [...records].map(([nodeId, text]): SizedOp => {
       const key = Buffer.from(this.keys.node(this.replica, nodeId));
-      if (!record) return { op: { request_delete_range: { key } }, bytes: key.length };
-      const value = Buffer.from(JSON.stringify(record));
+      if (text === null) return { op: { request_delete_range: { key } }, bytes: key.length };
+      const value = Buffer.from(text);
       return { op: { request_put: { key, value, lease } }, bytes: key.length + value.length };
     });
     await writeInTxns(this.client, ops);
