@@ -40,6 +40,27 @@ export class TypeSnapshot {
 }
 
 /** Everything one node should have: a TypeSnapshot per served type. Immutable. */
+/** Type snapshots in use, by version (a hash of their content), to hand out again. */
+const inUse = new Map<string, WeakRef<TypeSnapshot>>();
+const released = new FinalizationRegistry<string>((version) => {
+  if (inUse.get(version)?.deref() === undefined) inUse.delete(version);
+});
+
+/**
+ * The type snapshot of this content: the object already in use when the same content was built
+ * before (a config reloaded with most of it unchanged, another group with the same clusters).
+ * Streams compare snapshots by object before anything else, and response bytes are kept per
+ * object, so an unchanged type costs a reload nothing per node.
+ */
+export function sharedTypeSnapshot(typeUrl: XdsTypeUrl, resources: Iterable<EncodedResource>, pending: Iterable<string> = []): TypeSnapshot {
+  const built = new TypeSnapshot(typeUrl, resources, pending);
+  const known = inUse.get(built.version)?.deref();
+  if (known) return known;
+  inUse.set(built.version, new WeakRef(built));
+  released.register(built, built.version);
+  return built;
+}
+
 export class Snapshot {
   readonly #types: ReadonlyMap<XdsTypeUrl, TypeSnapshot>;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeIdentity } from '../../src/cache/node.js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache.js';
-import { type Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
+import { sharedTypeSnapshot, type Snapshot, TypeSnapshot } from '../../src/cache/snapshot.js';
 import { parseConfig, type FleetConfig } from '../../src/fleet/config.js';
 import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { EncodedResource } from '../../src/resource/encoded-resource.js';
@@ -67,6 +67,20 @@ describe('snapshots', () => {
     serve(node('b'), (s) => seen.push(s));
     assert.equal(seen.length, 2);
     assert.equal(seen[0], seen[1]);
+  });
+
+  test('a reloaded config hands out the type snapshots it left unchanged as the same objects (streams skip them, bytes are kept)', () => {
+    const { desired, serve } = served(demoConfig());
+    const seen: Snapshot[] = [];
+    serve(node('demo-node'), (s) => seen.push(s));
+    desired.setConfig(config(demoConfig().replace('port_value: 10000', 'port_value: 10001')));
+    assert.equal(seen.length, 2);
+    const [before, after] = seen as [Snapshot, Snapshot];
+    assert.notEqual(after.get(TypeUrl.Listener), before.get(TypeUrl.Listener));
+    for (const t of [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration]) assert.equal(after.get(t), before.get(t), t);
+    // Equal content built on its own is the same object; other content is not.
+    assert.equal(sharedTypeSnapshot(TypeUrl.Listener, [listener('a', [1])]), sharedTypeSnapshot(TypeUrl.Listener, [listener('a', [1])]));
+    assert.notEqual(sharedTypeSnapshot(TypeUrl.Listener, [listener('a', [1])]), sharedTypeSnapshot(TypeUrl.Listener, [listener('a', [2])]));
   });
 
   test('a new config notifies only nodes whose snapshot changed', () => {

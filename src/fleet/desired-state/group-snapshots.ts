@@ -1,5 +1,5 @@
 import type { NodeIdentity } from '../../cache/node.js';
-import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
+import { sharedTypeSnapshot, Snapshot, type TypeSnapshot } from '../../cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
 import type { FleetConfig, GroupConfig } from '../config.js';
 import { matchesNode } from '../node-match.js';
@@ -57,12 +57,12 @@ function groupVersions(group: GroupConfig): GroupVersions {
 function buildVersions(group: GroupConfig, fromServices: GroupServiceAssignments): GroupVersions {
   const asWritten = new Snapshot(
     PUSH_ORDER.map((t) =>
-      t === TypeUrl.ClusterLoadAssignment ? assignments(group, fromServices) : new TypeSnapshot(t, group.resources.get(t) ?? []),
+      t === TypeUrl.ClusterLoadAssignment ? assignments(group, fromServices) : sharedTypeSnapshot(t, group.resources.get(t) ?? []),
     ),
   );
   if (group.drainCloseListeners.size === 0) return { asWritten, drainClose: asWritten };
   const listeners = asWritten.get(TypeUrl.Listener).sorted.map((l) => group.drainCloseListeners.get(l.name) ?? l);
-  const drainClose = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : asWritten.get(t))));
+  const drainClose = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? sharedTypeSnapshot(t, listeners) : asWritten.get(t))));
   return { asWritten, drainClose };
 }
 
@@ -77,5 +77,5 @@ function withAssignments(versions: GroupVersions, group: GroupConfig, fromServic
 /** The group's assignments: those its config writes, and those from its Services. */
 function assignments(group: GroupConfig, fromServices: GroupServiceAssignments): TypeSnapshot {
   const written = group.resources.get(TypeUrl.ClusterLoadAssignment) ?? [];
-  return new TypeSnapshot(TypeUrl.ClusterLoadAssignment, [...written, ...fromServices.resources], fromServices.pending);
+  return sharedTypeSnapshot(TypeUrl.ClusterLoadAssignment, [...written, ...fromServices.resources], fromServices.pending);
 }

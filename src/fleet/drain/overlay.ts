@@ -1,4 +1,4 @@
-import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
+import { sharedTypeSnapshot, Snapshot } from '../../cache/snapshot.js';
 import { EncodedResource } from '../../resource/encoded-resource.js';
 import { encodeJson, messageToJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
@@ -96,7 +96,7 @@ export function applyOverlay(base: Snapshot, overlay: NodeOverlay | undefined): 
     else if (o.action === 'modify') listeners.push(modifiedListener(resource, o.drainId));
     // 'remove': left out, and a full-state LDS response without it removes it.
   }
-  const result = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? new TypeSnapshot(t, listeners) : base.get(t))));
+  const result = new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.Listener ? sharedTypeSnapshot(t, listeners) : base.get(t))));
   perBase.set(key, result);
   return result;
 }

@@ -7,7 +7,7 @@
  * overlaid snapshot once per (base snapshot, drains), and both are shared by every node of a
  * config group. An assignment the drains do not touch keeps its object, bytes and version.
  */
-import { Snapshot, TypeSnapshot } from '../../cache/snapshot.js';
+import { sharedTypeSnapshot, Snapshot } from '../../cache/snapshot.js';
 import { EncodedResource } from '../../resource/encoded-resource.js';
 import { encodeJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
@@ -46,7 +46,7 @@ export function applyEndpointMarks(base: Snapshot, marks: readonly EndpointMark[
   if (cached) return cached;
   const assignments = base.get(TypeUrl.ClusterLoadAssignment).sorted.map((r) => markedAssignment(r, marks, key));
   const result = new Snapshot(
-    PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? new TypeSnapshot(t, assignments, base.get(t).pending) : base.get(t))),
+    PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? sharedTypeSnapshot(t, assignments, base.get(t).pending) : base.get(t))),
   );
   // Nothing changed: the base itself, so nodes keep sharing it.
   const shared = result.sameAs(base) ? base : result;
