@@ -52,9 +52,9 @@ export class NodeObserver {
       ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
       rejected = undefined;
     }
+    if (!report) return { acked, ackedAt, rejected, report: undefined };
     const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
-    const listeners = identity ? nodeListeners(this.deps.desired.config, identity) : [];
-    return { acked, ackedAt, rejected, report: report && gaugeReading(report, listeners) };
+    return { acked, ackedAt, rejected, report: gaugeReading(report, identity ? nodeListeners(this.deps.desired.config, identity) : []) };
   }
 
   /**

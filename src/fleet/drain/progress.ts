@@ -14,7 +14,8 @@ export function advanceNode(
   now: number,
   deadlineSeconds: number = spec.deadlineSeconds,
 ): boolean {
-  const before = fingerprint(node);
+  const before = node.state;
+  let measured = false;
   if (node.state === 'pushed') {
     if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the ${changeName(node)}: ${seen.rejected}`);
     else if (seen.acked) node.state = 'acked';
@@ -26,7 +27,7 @@ export function advanceNode(
       if (listenersSettled(node, seen)) finish(node, 'drained', now, null);
     } else if (node.endpoints !== undefined) {
       const hosts = hostsSinceAck(node, seen);
-      measureHosts(node.endpoints, hosts);
+      measured = measureHosts(node.endpoints, hosts);
       if (
         hosts &&
         node.endpoints.every((e) => e.requests === 0 && (e.connections === null ? !hosts.countsConnections : e.connections <= spec.threshold))
@@ -34,7 +35,7 @@ export function advanceNode(
         finish(node, 'drained', now, null);
       }
     } else {
-      measure(node, seen);
+      measured = measure(node, seen);
       if (node.listeners.every((l) => l.connections !== null && l.connections <= spec.threshold)) {
         finish(node, 'drained', now, null);
       }
@@ -43,12 +44,8 @@ export function advanceNode(
   if ((node.state === 'pushed' || node.state === 'acked') && pastDeadline(node, deadlineSeconds, now)) {
     finish(node, 'timed_out', now, timeoutReason(node, spec, seen, deadlineSeconds));
   }
-  return fingerprint(node) !== before;
-}
-
-/** What a progress change can touch: the state and the measured counts. */
-function fingerprint(node: NodeProgress): string {
-  return `${node.state}|${node.listeners.map((l) => l.connections).join(',')}|${(node.endpoints ?? []).map((e) => `${e.requests}/${e.connections}`).join(',')}`;
+  // What a progress change can touch: the state and the measured counts.
+  return measured || node.state !== before;
 }
 
 /** What the node was pushed: an endpoint drain changes its EDS, the others its listeners. */
@@ -77,15 +74,21 @@ function hostsSinceAck(node: NodeProgress, seen: NodeObservation): HostReading |
 
 /**
  * A host Envoy no longer has (removed, or its cluster gone), or one a load report leaves out, has
- * nothing open to it. Load reports count no connections: those stay unknown (null).
+ * nothing open to it. Load reports count no connections: those stay unknown (null). True if a
+ * count changed.
  */
-function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefined): void {
-  if (!hosts) return;
+function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefined): boolean {
+  if (!hosts) return false;
+  let changed = false;
   for (const e of endpoints) {
     const counts = hosts.counts(e.cluster, e.address);
-    e.requests = counts?.requests ?? 0;
-    e.connections = hosts.countsConnections ? (counts?.connections ?? 0) : null;
+    const requests = counts?.requests ?? 0;
+    const connections = hosts.countsConnections ? (counts?.connections ?? 0) : null;
+    if (requests !== e.requests || connections !== e.connections) changed = true;
+    e.requests = requests;
+    e.connections = connections;
   }
+  return changed;
 }
 
 /**
@@ -99,14 +102,18 @@ function listenersSettled(node: NodeProgress, seen: NodeObservation): boolean {
   return versions !== undefined && versions.warming === 0 && versions.draining === 0;
 }
 
-function measure(node: NodeProgress, seen: NodeObservation): void {
+/** The listeners' connection counts from the latest fresh report; true if one changed. */
+function measure(node: NodeProgress, seen: NodeObservation): boolean {
   const report = reportSinceAck(node, seen);
-  if (!report) return;
-  const listeners = node.listeners;
-  for (const l of listeners) {
-    const measured = report.connections(l.name);
-    l.connections = measured === undefined ? 0 : measured;
+  if (!report) return false;
+  let changed = false;
+  for (const l of node.listeners) {
+    const reported = report.connections(l.name);
+    const connections = reported === undefined ? 0 : reported;
+    if (connections !== l.connections) changed = true;
+    l.connections = connections;
   }
+  return changed;
 }
 
 function pastDeadline(node: NodeProgress, deadlineSeconds: number, now: number): boolean {
