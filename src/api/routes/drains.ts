@@ -27,6 +27,14 @@ const refused = (errors: readonly FieldError[]) => ({
 
 const notFound = (id: string) => ({ error: 'not_found', message: `no drain with id "${id}"` });
 
+/**
+ * Replies that carry whole drains are written by JSON.stringify, as the events stream always
+ * wrote them: a drain lists every node (3.4 MB of JSON at 10,000 nodes), which V8 writes about
+ * 4.5 times faster than the schema's compiled serializer. The schemas still document and type
+ * these replies, and a view holds their fields alone (test/api/drain-replies.test.ts).
+ */
+const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+
 const nodeParams = Type.Object({ ...idParams.properties, node: Type.String({ minLength: 1, maxLength: 1024 }) });
 
 /**
@@ -35,11 +43,15 @@ const nodeParams = Type.Object({ ...idParams.properties, node: Type.String({ min
  */
 export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
   const openStream = eventStreams(app);
-  app.post('/v1/drains', { schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } }, async (req, reply) => {
-    const result = await drains.create(req.body);
-    if ('errors' in result) return reply.code(400).send(refused(result.errors));
-    return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
-  });
+  app.post(
+    '/v1/drains',
+    { ...plainJson, schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } },
+    async (req, reply) => {
+      const result = await drains.create(req.body);
+      if ('errors' in result) return reply.code(400).send(refused(result.errors));
+      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
+    },
+  );
 
   app.post(
     '/v1/drains/preview',
@@ -57,11 +69,11 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
   );
 
-  app.get('/v1/drains', { schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } }, async () => ({
+  app.get('/v1/drains', { ...plainJson, schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } }, async () => ({
     drains: drains.list().map(view),
   }));
 
-  app.get('/v1/drains/:id', { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
+  app.get('/v1/drains/:id', { ...plainJson, schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
     const drain = drains.get(req.params.id);
     return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
   });
@@ -89,14 +101,18 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
   );
 
-  app.post('/v1/drains/:id/cancel', { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
-    const drain = await drains.cancel(req.params.id);
-    return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
-  });
+  app.post(
+    '/v1/drains/:id/cancel',
+    { ...plainJson, schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } },
+    async (req, reply) => {
+      const drain = await drains.cancel(req.params.id);
+      return drain ? view(drain) : reply.code(404).send(notFound(req.params.id));
+    },
+  );
 
   app.post(
     '/v1/drains/:id/advance',
-    { schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema, 409: errorSchema } } },
+    { ...plainJson, schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema, 409: errorSchema } } },
     async (req, reply) => {
       const result = await drains.advance(req.params.id);
       if (result === undefined) return reply.code(404).send(notFound(req.params.id));
@@ -119,12 +135,12 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
   };
   const actionResponses = { 200: drainSchema, 404: errorSchema, 409: errorSchema };
   for (const kind of ['pause', 'resume'] as const) {
-    app.post(`/v1/drains/:id/${kind}`, { schema: { params: idParams, response: actionResponses } }, async (req, reply) =>
+    app.post(`/v1/drains/:id/${kind}`, { ...plainJson, schema: { params: idParams, response: actionResponses } }, async (req, reply) =>
       acted(req.params.id, await drains.act(req.params.id, { kind }), reply),
     );
   }
   for (const kind of ['skip', 'retry'] as const) {
-    app.post(`/v1/drains/:id/nodes/:node/${kind}`, { schema: { params: nodeParams, response: actionResponses } }, async (req, reply) =>
+    app.post(`/v1/drains/:id/nodes/:node/${kind}`, { ...plainJson, schema: { params: nodeParams, response: actionResponses } }, async (req, reply) =>
       acted(req.params.id, await drains.act(req.params.id, { kind, nodeId: req.params.node }), reply),
     );
   }

@@ -185,6 +185,7 @@ export const drainSchema = ReplyObject({
   ),
   warnings: Type.Array(Type.String()),
   origin: Type.Optional(StringEnum(DRAIN_ORIGINS, { description: 'absent: started through the API' })),
+  advanced: Type.Optional(Type.Boolean({ description: 'POST /advance was accepted: the egress phase starts (or started) on it' })),
   paused: Type.Optional(ReplyObject({ at: Type.String() }, { description: 'held by POST /pause: no batch or phase starts until POST /resume' })),
   retired: Type.Optional(
     ReplyObject({ at: Type.String(), reason: Type.String() }, { description: 'kept as history: the drain no longer acts on any listener' }),
