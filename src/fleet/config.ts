@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EncodedResource } from '../resource/encoded-resource.js';
 import { encodeChecked } from '../resource/checked-resource.js';
-import { messageToJson } from '../resource/json-mapping.js';
 import { envoyProtos } from '../resource/protos.js';
 import { TypeUrl, messageName, type XdsTypeUrl } from '../resource/type-urls.js';
 import type { NodeMatch } from './node-match.js';
@@ -14,6 +13,7 @@ import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { tcpProxyFilters, withDrainClose, type TcpProxyFilters } from './tcp-proxy.js';
 import { locateIssues, readLocatedYaml } from './yaml-locations.js';
+import { canonical, checkedResources } from './checked-resources.js';
 import { inlineSecretFiles } from './secrets/inline-files.js';
 import { checkKeyPair } from './secrets/key-pair.js';
 import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
@@ -144,7 +144,9 @@ class ConfigReader {
   constructor(
     private readonly source: string,
     private readonly files: SecretFiles,
-  ) {}
+  ) {
+    checkedResources.startConfig();
+  }
 
   read(document: unknown): ConfigResult {
     if (!isObject(document)) {
@@ -403,6 +405,8 @@ class ConfigReader {
   }
 
   #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {
+    const known = checkedResources.get(typeUrl, json);
+    if (known) return this.#intern(known);
     const protos = envoyProtos();
     const encoded = encodeChecked(protos, protos.type(messageName(typeUrl)), json, path);
     if (!encoded.ok) {
@@ -414,8 +418,13 @@ class ConfigReader {
       this.#error(`${path}.${nameField}`, 'is required: xDS resources are identified by name');
       return undefined;
     }
-    const resource = new EncodedResource(typeUrl, name, encoded.value);
-    const key = `${typeUrl}\0${name}\0${resource.version}`;
+    const resource = this.#intern(new EncodedResource(typeUrl, name, encoded.value));
+    checkedResources.set(typeUrl, json, resource);
+    return resource;
+  }
+
+  #intern(resource: EncodedResource): EncodedResource {
+    const key = `${resource.typeUrl}\0${resource.name}\0${resource.version}`;
     const existing = this.#interned.get(key);
     if (existing) return existing;
     this.#interned.set(key, resource);
@@ -433,12 +442,6 @@ class ConfigReader {
   #warn(path: string, message: string): void {
     this.#warnings.push({ path, message });
   }
-}
-
-/** A resource as proto3 JSON decoded from its bytes: one spelling of every field, defaults omitted. */
-function canonical(resource: EncodedResource): Record<string, unknown> {
-  const protos = envoyProtos();
-  return messageToJson(protos, protos.type(messageName(resource.typeUrl)), resource.bytes);
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatIssue, parseConfig, type ConfigIssue } from '../../src/fleet/config.js';
 import { demoConfig } from '../support/fleet-configs.js';
+import { TypeUrl } from '../../src/resource/type-urls.js';
 
 /** The errors of a config that must be rejected. */
 function errorsOf(yaml: string): ConfigIssue[] {
@@ -235,4 +236,28 @@ test('an egress listener set to DEFAULT is warned about: failing health would dr
   const result = parseConfig(yaml, 'fleet.yaml');
   assert.ok(result.ok);
   assert.ok(result.config.warnings.some((w) => w.path === 'groups[0].listeners[1].drain_type' && /egress listener .* is DEFAULT/.test(w.message)));
+});
+
+describe('reading a config again', () => {
+  const resourcesOf = (yaml: string) => {
+    const result = parseConfig(yaml, 'fleet.yaml');
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+    return result.config.groups[0]!.resources;
+  };
+
+  test('resources left as they were are the ones read before; a changed one is read anew', () => {
+    const before = resourcesOf(demoConfig());
+    const after = resourcesOf(demoConfig().replace('port_value: 10000', 'port_value: 10001'));
+    const [ingress, egress] = after.get(TypeUrl.Listener)!;
+    assert.notEqual(ingress, before.get(TypeUrl.Listener)![0]);
+    assert.notDeepEqual(ingress!.bytes, before.get(TypeUrl.Listener)![0]!.bytes);
+    assert.equal(egress, before.get(TypeUrl.Listener)![1]);
+    assert.deepEqual(after.get(TypeUrl.Cluster), before.get(TypeUrl.Cluster));
+    assert.equal(after.get(TypeUrl.Cluster)![0], before.get(TypeUrl.Cluster)![0]);
+  });
+
+  test('a resource with an error gets it again, with its path, each time it is read', () => {
+    const bad = demoConfig().replace('connect_timeout: 1s', 'connect_timeout: soon');
+    for (let i = 0; i < 3; i++) expectError(bad, 'groups[0].clusters[0].connect_timeout', /duration/i);
+  });
 });

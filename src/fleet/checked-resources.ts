@@ -1,0 +1,68 @@
+import type { EncodedResource } from '../resource/encoded-resource.js';
+import { messageToJson } from '../resource/json-mapping.js';
+import { envoyProtos } from '../resource/protos.js';
+import { messageName, TypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
+
+/**
+ * Resources of the configs read lately, by the JSON they were read from: a config read again
+ * with most of it unchanged (a reload, a change of one listener) maps, encodes and checks only
+ * what changed. Reading a resource is a pure function of its JSON, and only resources read
+ * without an error are kept, so a hit gives what reading it again would. What is kept is bounded
+ * by two generations: the config being read and the one read before it. Secrets are never kept
+ * (their JSON holds key material read from files).
+ */
+class CheckedResources {
+  #current = new Map<string, EncodedResource>();
+  #previous = new Map<string, EncodedResource>();
+
+  /** A new config is being read: what the one before the last used is let go. */
+  startConfig(): void {
+    this.#previous = this.#current;
+    this.#current = new Map();
+  }
+
+  /** The resource read before from this JSON, if any. */
+  get(typeUrl: XdsTypeUrl, json: unknown): EncodedResource | undefined {
+    if (typeUrl === TypeUrl.Secret) return undefined;
+    const key = keyOf(typeUrl, json);
+    const known = this.#current.get(key) ?? this.#previous.get(key);
+    if (known) this.#current.set(key, known);
+    return known;
+  }
+
+  /** Keeps a resource read from this JSON without an error. */
+  set(typeUrl: XdsTypeUrl, json: unknown, resource: EncodedResource): void {
+    if (typeUrl !== TypeUrl.Secret) this.#current.set(keyOf(typeUrl, json), resource);
+  }
+}
+
+function keyOf(typeUrl: string, json: unknown): string {
+  return `${typeUrl}\0${JSON.stringify(json)}`;
+}
+
+export const checkedResources = new CheckedResources();
+
+/** Canonical JSON by resource: frozen, as every config that holds the resource shares it. */
+const canonicalJson = new WeakMap<EncodedResource, Readonly<Record<string, unknown>>>();
+
+/**
+ * A resource as proto3 JSON decoded from its bytes: one spelling of every field, defaults
+ * omitted. Worked out once per resource, and frozen all the way down (checks only read it).
+ */
+export function canonical(resource: EncodedResource): Readonly<Record<string, unknown>> {
+  let json = canonicalJson.get(resource);
+  if (!json) {
+    const protos = envoyProtos();
+    json = deepFreeze(messageToJson(protos, protos.type(messageName(resource.typeUrl)), resource.bytes));
+    canonicalJson.set(resource, json);
+  }
+  return json;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
