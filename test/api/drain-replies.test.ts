@@ -28,7 +28,7 @@ function unlisted(schema: Schema, value: unknown, path: string): string[] {
   if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => unlisted(schema.items!, v, `${path}[${i}]`)) : [];
   if (value === null || typeof value !== 'object' || !schema.properties) return [];
   if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) return [];
-  return Object.entries(value).flatMap(([k, v]) => (schema.properties![k] ? unlisted(schema.properties![k]!, v, `${path}.${k}`) : [`${path}.${k}`]));
+  return Object.entries(value).flatMap(([k, v]) => (schema.properties![k] ? unlisted(schema.properties![k], v, `${path}.${k}`) : [`${path}.${k}`]));
 }
 
 function assertSchemaShaped(body: unknown, what: string): void {
