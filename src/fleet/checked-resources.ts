@@ -23,21 +23,32 @@ class CheckedResources {
 
   /** The resource read before from this JSON, if any. */
   get(typeUrl: XdsTypeUrl, json: unknown): EncodedResource | undefined {
-    if (typeUrl === TypeUrl.Secret) return undefined;
     const key = keyOf(typeUrl, json);
-    const known = this.#current.get(key) ?? this.#previous.get(key);
-    if (known) this.#current.set(key, known);
+    const known = key === undefined ? undefined : (this.#current.get(key) ?? this.#previous.get(key));
+    if (known) this.#current.set(key!, known);
     return known;
   }
 
   /** Keeps a resource read from this JSON without an error. */
   set(typeUrl: XdsTypeUrl, json: unknown, resource: EncodedResource): void {
-    if (typeUrl !== TypeUrl.Secret) this.#current.set(keyOf(typeUrl, json), resource);
+    const key = keyOf(typeUrl, json);
+    if (key !== undefined) this.#current.set(key, resource);
   }
 }
 
-function keyOf(typeUrl: string, json: unknown): string {
-  return `${typeUrl}\0${JSON.stringify(json)}`;
+/**
+ * The JSON text of a resource as it was read, where that text tells it from every other: JSON
+ * writes an infinite or NaN number as null and -0 as 0, which encode differently; a resource
+ * holding one is not kept. Secrets are not kept either.
+ */
+function keyOf(typeUrl: XdsTypeUrl, json: unknown): string | undefined {
+  if (typeUrl === TypeUrl.Secret) return undefined;
+  let exact = true;
+  const text = JSON.stringify(json, (_key, value: unknown) => {
+    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) exact = false;
+    return value;
+  });
+  return exact ? `${typeUrl}\0${text}` : undefined;
 }
 
 export const checkedResources = new CheckedResources();

@@ -256,6 +256,15 @@ describe('reading a config again', () => {
     assert.equal(after.get(TypeUrl.Cluster)![0], before.get(TypeUrl.Cluster)![0]);
   });
 
+  test('numbers JSON cannot tell apart (-0 and 0) are read each time, never mistaken for each other', () => {
+    const withPanic = (value: string) =>
+      demoConfig().replace('connect_timeout: 1s', `connect_timeout: 1s\n        common_lb_config: { healthy_panic_threshold: { value: ${value} } }`);
+    const negative = resourcesOf(withPanic('-0.0')).get(TypeUrl.Cluster)![0]!;
+    const positive = resourcesOf(withPanic('0.0')).get(TypeUrl.Cluster)![0]!;
+    assert.notEqual(positive, negative);
+    assert.equal(positive.version, resourcesOf(withPanic('0')).get(TypeUrl.Cluster)![0]!.version);
+  });
+
   test('a resource with an error gets it again, with its path, each time it is read', () => {
     const bad = demoConfig().replace('connect_timeout: 1s', 'connect_timeout: soon');
     for (let i = 0; i < 3; i++) expectError(bad, 'groups[0].clusters[0].connect_timeout', /duration/i);
