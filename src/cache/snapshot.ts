@@ -39,7 +39,6 @@ export class TypeSnapshot {
   }
 }
 
-/** Everything one node should have: a TypeSnapshot per served type. Immutable. */
 /** Type snapshots in use, by version (a hash of their content), to hand out again. */
 const inUse = new Map<string, WeakRef<TypeSnapshot>>();
 const released = new FinalizationRegistry<string>((version) => {
@@ -61,6 +60,7 @@ export function sharedTypeSnapshot(typeUrl: XdsTypeUrl, resources: Iterable<Enco
   return built;
 }
 
+/** Everything one node should have: a TypeSnapshot per served type. Immutable. */
 export class Snapshot {
   readonly #types: ReadonlyMap<XdsTypeUrl, TypeSnapshot>;
 

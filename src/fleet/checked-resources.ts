@@ -6,8 +6,10 @@ import { messageName, TypeUrl, type XdsTypeUrl } from '../resource/type-urls.js'
 /**
  * Resources of the configs read lately, by the JSON they were read from: a config read again
  * with most of it unchanged (a reload, a change of one listener) maps, encodes and checks only
- * what changed. Reading a resource is a pure function of its JSON, and only resources read
- * without an error are kept, so a hit gives what reading it again would. What is kept is bounded
+ * what changed. Reading a resource is a pure function of its JSON (no rule of Envoy's API
+ * compares with the time of the check: lt_now, gt_now and within are used by none, which a test
+ * holds), and only resources read without an error are kept, so a hit gives what reading it
+ * again would. What is kept is bounded
  * by two generations: the config being read and the one read before it. Secrets are never kept
  * (their JSON holds key material read from files).
  */
@@ -37,18 +39,33 @@ class CheckedResources {
 }
 
 /**
- * The JSON text of a resource as it was read, where that text tells it from every other: JSON
- * writes an infinite or NaN number as null and -0 as 0, which encode differently; a resource
- * holding one is not kept. Secrets are not kept either.
+ * The JSON text of a resource as it was read, where that text tells it from every other value:
+ * JSON writes an infinite or NaN number as null and -0 as 0, and a value that is no plain JSON
+ * (a date, bytes, a set or map from an explicit YAML tag) as something plain, while the mapping
+ * reads each differently (or refuses it). A resource holding one is not kept; neither are secrets.
  */
 function keyOf(typeUrl: XdsTypeUrl, json: unknown): string | undefined {
   if (typeUrl === TypeUrl.Secret) return undefined;
   let exact = true;
-  const text = JSON.stringify(json, (_key, value: unknown) => {
-    if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) exact = false;
-    return value;
-  });
+  let text: string;
+  try {
+    text = JSON.stringify(json, function (this: Record<string, unknown>, key: string, value: unknown) {
+      // The value as read, before any toJSON of its own.
+      const raw = key === '' ? json : this[key];
+      if (typeof raw === 'number' ? !Number.isFinite(raw) || Object.is(raw, -0) : !isPlain(raw)) exact = false;
+      return value;
+    });
+  } catch {
+    return undefined; // a bigint, say: not kept, read each time
+  }
   return exact ? `${typeUrl}\0${text}` : undefined;
+}
+
+function isPlain(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'bigint' && typeof value !== 'function' && typeof value !== 'symbol';
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 export const checkedResources = new CheckedResources();

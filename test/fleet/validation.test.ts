@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { formatIssue, parseConfig, type ConfigIssue } from '../../src/fleet/config.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
+import protobuf from 'protobufjs';
+import { envoyProtos } from '../../src/resource/protos.js';
 
 /** The errors of a config that must be rejected. */
 function errorsOf(yaml: string): ConfigIssue[] {
@@ -263,6 +265,28 @@ describe('reading a config again', () => {
     const positive = resourcesOf(withPanic('0.0')).get(TypeUrl.Cluster)![0]!;
     assert.notEqual(positive, negative);
     assert.equal(positive.version, resourcesOf(withPanic('0')).get(TypeUrl.Cluster)![0]!.version);
+  });
+
+  test('a value an explicit YAML tag makes (a date) is never mistaken for the plain string JSON would write for it', () => {
+    const prefixed = (value: string) => demoConfig().replace('stat_prefix: ingress_http', `stat_prefix: ${value}`);
+    resourcesOf(prefixed('"2024-01-01T00:00:00.000Z"'));
+    expectError(prefixed('!!timestamp 2024-01-01'), `${HCM0}.stat_prefix`, /string/);
+  });
+
+  test("no rule of Envoy's API compares with the time of the check, which would make a resource read before stale", () => {
+    const timeRelative: string[] = [];
+    const walk = (ns: protobuf.NamespaceBase): void => {
+      for (const nested of ns.nestedArray) {
+        if (nested instanceof protobuf.Type) {
+          for (const field of nested.fieldsArray) {
+            if (/lt_now|gt_now|within/.test(JSON.stringify([field.options ?? {}, field.parsedOptions ?? []]))) timeRelative.push(field.fullName);
+          }
+        }
+        if (nested instanceof protobuf.Namespace) walk(nested);
+      }
+    };
+    walk(envoyProtos().root);
+    assert.deepEqual(timeRelative, []);
   });
 
   test('a resource with an error gets it again, with its path, each time it is read', () => {

@@ -31,7 +31,8 @@ const notFound = (id: string) => ({ error: 'not_found', message: `no drain with 
  * Replies that carry whole drains are written by JSON.stringify, as the events stream always
  * wrote them: a drain lists every node (3.4 MB of JSON at 10,000 nodes), which V8 writes about
  * 4.5 times faster than the schema's compiled serializer. The schemas still document and type
- * these replies, and a view holds their fields alone (test/api/drain-replies.test.ts).
+ * these replies, and a view holds their fields alone (test/api/drain-replies.test.ts); a field
+ * only a newer version stores (a replica upgraded first, on a shared store) is shown as stored.
  */
 const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 

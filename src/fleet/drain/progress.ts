@@ -84,7 +84,7 @@ function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefi
     const counts = hosts.counts(e.cluster, e.address);
     const requests = counts?.requests ?? 0;
     const connections = hosts.countsConnections ? (counts?.connections ?? 0) : null;
-    if (requests !== e.requests || connections !== e.connections) changed = true;
+    if (!Object.is(requests, e.requests) || !Object.is(connections, e.connections)) changed = true;
     e.requests = requests;
     e.connections = connections;
   }
@@ -110,7 +110,7 @@ function measure(node: NodeProgress, seen: NodeObservation): boolean {
   for (const l of node.listeners) {
     const reported = report.connections(l.name);
     const connections = reported === undefined ? 0 : reported;
-    if (connections !== l.connections) changed = true;
+    if (!Object.is(connections, l.connections)) changed = true;
     l.connections = connections;
   }
   return changed;
