@@ -4,14 +4,13 @@ import { envoyProtos } from '../resource/protos.js';
 import { messageName, TypeUrl, type XdsTypeUrl } from '../resource/type-urls.js';
 
 /**
- * Resources of the configs read lately, by the JSON they were read from: a config read again
- * with most of it unchanged (a reload, a change of one listener) maps, encodes and checks only
- * what changed. Reading a resource is a pure function of its JSON (no rule of Envoy's API
- * compares with the time of the check: lt_now, gt_now and within are used by none, which a test
- * holds), and only resources read without an error are kept, so a hit gives what reading it
- * again would. What is kept is bounded
- * by two generations: the config being read and the one read before it. Secrets are never kept
- * (their JSON holds key material read from files).
+ * Resources of the configs read lately, by the JSON they were read from (`resourceKey`): a config
+ * read again with most of it unchanged (a reload, a change of one listener) maps, encodes and
+ * checks only what changed. Reading a resource is a pure function of its JSON (no rule of Envoy's
+ * API compares with the time of the check: lt_now, gt_now and within are used by none, which a
+ * test holds), and only resources read without an error are kept, so a hit gives what reading
+ * it again would. What is kept is bounded by two generations: the config being read and the one
+ * read before it.
  */
 class CheckedResources {
   #current = new Map<string, EncodedResource>();
@@ -23,17 +22,16 @@ class CheckedResources {
     this.#current = new Map();
   }
 
-  /** The resource read before from this JSON, if any. */
-  get(typeUrl: XdsTypeUrl, json: unknown): EncodedResource | undefined {
-    const key = keyOf(typeUrl, json);
-    const known = key === undefined ? undefined : (this.#current.get(key) ?? this.#previous.get(key));
-    if (known) this.#current.set(key!, known);
+  /** The resource read before from the JSON of this key, if any (none without a key). */
+  get(key: string | undefined): EncodedResource | undefined {
+    if (key === undefined) return undefined;
+    const known = this.#current.get(key) ?? this.#previous.get(key);
+    if (known) this.#current.set(key, known);
     return known;
   }
 
-  /** Keeps a resource read from this JSON without an error. */
-  set(typeUrl: XdsTypeUrl, json: unknown, resource: EncodedResource): void {
-    const key = keyOf(typeUrl, json);
+  /** Keeps a resource read without an error from the JSON of this key (nothing without a key). */
+  set(key: string | undefined, resource: EncodedResource): void {
     if (key !== undefined) this.#current.set(key, resource);
   }
 }
@@ -42,9 +40,10 @@ class CheckedResources {
  * The JSON text of a resource as it was read, where that text tells it from every other value:
  * JSON writes an infinite or NaN number as null and -0 as 0, and a value that is no plain JSON
  * (a date, bytes, a set or map from an explicit YAML tag) as something plain, while the mapping
- * reads each differently (or refuses it). A resource holding one is not kept; neither are secrets.
+ * reads each differently (or refuses it). A resource holding one has no key, so it is not kept;
+ * neither are secrets (their JSON holds key material read from files).
  */
-function keyOf(typeUrl: XdsTypeUrl, json: unknown): string | undefined {
+export function resourceKey(typeUrl: XdsTypeUrl, json: unknown): string | undefined {
   if (typeUrl === TypeUrl.Secret) return undefined;
   let exact = true;
   let text: string;

@@ -13,7 +13,7 @@ import { checkDomains } from './route-domains.js';
 import { listenerStatNames, type ListenerStatNames } from './listener-stats.js';
 import { tcpProxyFilters, withDrainClose, type TcpProxyFilters } from './tcp-proxy.js';
 import { locateIssues, readLocatedYaml } from './yaml-locations.js';
-import { canonical, checkedResources } from './checked-resources.js';
+import { canonical, checkedResources, resourceKey } from './checked-resources.js';
 import { inlineSecretFiles } from './secrets/inline-files.js';
 import { checkKeyPair } from './secrets/key-pair.js';
 import { secretFilesBeside, type SecretFiles } from './secrets/secret-files.js';
@@ -54,6 +54,11 @@ export interface GroupConfig {
    * (see desired-state/with-services.ts), absent on a config as read.
    */
   readonly fromServices?: GroupServiceAssignments;
+}
+
+/** The group's endpoint assignments: those its config writes, then those its Services hold now. */
+export function groupAssignments(group: GroupConfig): EncodedResource[] {
+  return [...(group.resources.get(TypeUrl.ClusterLoadAssignment) ?? []), ...(group.fromServices?.resources ?? [])];
 }
 
 export interface FleetConfig {
@@ -405,7 +410,8 @@ class ConfigReader {
   }
 
   #resource(typeUrl: XdsTypeUrl, nameField: string, json: unknown, path: string): EncodedResource | undefined {
-    const known = checkedResources.get(typeUrl, json);
+    const key = resourceKey(typeUrl, json);
+    const known = checkedResources.get(key);
     if (known) return this.#intern(known);
     const protos = envoyProtos();
     const encoded = encodeChecked(protos, protos.type(messageName(typeUrl)), json, path);
@@ -419,7 +425,7 @@ class ConfigReader {
       return undefined;
     }
     const resource = this.#intern(new EncodedResource(typeUrl, name, encoded.value));
-    checkedResources.set(typeUrl, json, resource);
+    checkedResources.set(key, resource);
     return resource;
   }
 

@@ -36,12 +36,6 @@ export interface GrpcService {
 type AnyStream = DiscoveryStream<DiscoveryRequestBase>;
 
 /**
- * The xDS gRPC server: the aggregated and per-type discovery services (SotW and Delta) and
- * the gRPC health service, on one port. It knows the ConfigWatcher seam and nothing of
- * config files, drains or HTTP.
- */
-
-/**
  * The gRPC server's options, from the xDS limits (the benchmark's transport floor uses them too).
  */
 export function grpcServerOptions(limits: XdsLimits): grpc.ServerOptions {
@@ -55,12 +49,17 @@ export function grpcServerOptions(limits: XdsLimits): grpc.ServerOptions {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     // No channelz service is served, and its bookkeeping is paid on every connection (the peer's
-    // address looked up, a trace entry) and every message (counters, a timestamp): in a
-    // reconnect storm, a tenth of the daemon's CPU.
+    // address looked up, a trace entry) and every message (counters, a timestamp): a few percent
+    // of the daemon's CPU in a reconnect storm.
     'grpc.enable_channelz': 0,
   };
 }
 
+/**
+ * The xDS gRPC server: the aggregated and per-type discovery services (SotW and Delta) and
+ * the gRPC health service, on one port. It knows the ConfigWatcher seam and nothing of
+ * config files, drains or HTTP.
+ */
 export class XdsServer {
   readonly ledger: NackLedger;
   readonly health = new HealthImplementation({ '': 'SERVING' });

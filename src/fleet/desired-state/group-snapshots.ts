@@ -1,7 +1,7 @@
 import type { NodeIdentity } from '../../cache/node.js';
 import { sharedTypeSnapshot, Snapshot, type TypeSnapshot } from '../../cache/snapshot.js';
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
-import type { FleetConfig, GroupConfig } from '../config.js';
+import { groupAssignments, type FleetConfig, type GroupConfig } from '../config.js';
 import { matchesNode } from '../node-match.js';
 import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments } from '../service-endpoints/service-assignments.js';
 import { checksDrainClose } from '../tcp-proxy.js';
@@ -74,8 +74,7 @@ function withAssignments(versions: GroupVersions, group: GroupConfig, fromServic
   return { asWritten, drainClose: versions.drainClose === versions.asWritten ? asWritten : swap(versions.drainClose) };
 }
 
-/** The group's assignments: those its config writes, and those from its Services. */
+/** The group's assignments: those its config writes, and those from its Services (pending ones as such). */
 function assignments(group: GroupConfig, fromServices: GroupServiceAssignments): TypeSnapshot {
-  const written = group.resources.get(TypeUrl.ClusterLoadAssignment) ?? [];
-  return sharedTypeSnapshot(TypeUrl.ClusterLoadAssignment, [...written, ...fromServices.resources], fromServices.pending);
+  return sharedTypeSnapshot(TypeUrl.ClusterLoadAssignment, groupAssignments(group), fromServices.pending);
 }

@@ -9,7 +9,7 @@ import type { EncodedResource } from '../../resource/encoded-resource.js';
 import { messageToJson } from '../../resource/json-mapping.js';
 import { envoyProtos } from '../../resource/protos.js';
 import { TypeUrl } from '../../resource/type-urls.js';
-import type { FleetConfig, GroupConfig } from '../config.js';
+import { groupAssignments, type FleetConfig, type GroupConfig } from '../config.js';
 import type { EndpointTarget } from '../drain/model.js';
 import { assignmentOf, type AssignedEndpoint } from './assignment.js';
 import { endpointMatcher } from './target.js';
@@ -21,8 +21,9 @@ export function groupEndpoints(group: GroupConfig): readonly AssignedEndpoint[] 
   let found = byGroup.get(group);
   if (found) return found;
   const served = edsServiceNames(group.resources.get(TypeUrl.Cluster) ?? []);
-  const assignments = [...(group.resources.get(TypeUrl.ClusterLoadAssignment) ?? []), ...(group.fromServices?.resources ?? [])];
-  found = assignments.filter((r) => served.has(r.name)).flatMap((r) => assignmentOf(r).endpoints.filter((e) => e.address !== ''));
+  found = groupAssignments(group)
+    .filter((r) => served.has(r.name))
+    .flatMap((r) => assignmentOf(r).endpoints.filter((e) => e.address !== ''));
   byGroup.set(group, found);
   return found;
 }

@@ -96,7 +96,7 @@ export class NodeStatusPublisher {
     for (const id of ids) {
       const record = this.#record(id, active);
       const text = record ? JSON.stringify(record) : null;
-      if ((text ?? undefined) === this.#published.get(id)) continue;
+      if (text === (this.#published.get(id) ?? null)) continue;
       changes.set(id, text);
     }
     if (changes.size === 0) return;
