@@ -52,15 +52,7 @@ export function demoGroup(o: DemoOptions = {}): string {
     match: { cluster: ${o.cluster ?? 'test-cluster'} }
     listeners:${ingress.map((l) => listener(l, 'INBOUND')).join('')}${egress.map((l) => listener(l, 'OUTBOUND')).join('')}
     routes:${[...ingress, ...egress].map((l) => route(l, clusters[0]!)).join('')}
-    clusters:${clusters
-      .map(
-        (c) => `
-      - name: ${c}
-        connect_timeout: 1s
-        type: EDS
-        eds_cluster_config: { eds_config: { ads: {}, resource_api_version: V3 } }`,
-      )
-      .join('')}
+    clusters:${clusters.map(edsCluster).join('')}
     endpoints:${clusters
       .map(
         (c) => `
