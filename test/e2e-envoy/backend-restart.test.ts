@@ -69,6 +69,15 @@ withRealEnvoy('backend restarts', (envoy) => {
       return Number(new RegExp(`^app::${backend.address.replace(/\./g, '\\.')}::rq_success::(\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     };
 
+    /** What Envoy's admin /clusters says of the host: its counts and health flags. */
+    const hostStats = async (backend: RestartableBackend): Promise<string> => {
+      const text = await (await fetch(`http://127.0.0.1:${fleet!.node(NODE_ID).adminPort}/clusters`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`app::${backend.address}::`) && /::(cx_active|rq_active|health_flags)::/.test(line))
+        .join(', ');
+    };
+
     test('plain SIGTERM: clients get 503s while the backend is away', async () => {
       const load = await underLoad(async () => {
         await backends[0]!.stop();
@@ -90,6 +99,11 @@ withRealEnvoy('backend restarts', (envoy) => {
           'the endpoint drain to complete (Envoy ACKed DRAINING, nothing open to the host)',
           async () => (await fleet!.api('GET', `/v1/drains/${drainId}`)).body.state === 'completed',
           20_000,
+          {
+            intervalMs: 100,
+            explain: async () =>
+              `(drain: ${JSON.stringify((await fleet!.api('GET', `/v1/drains/${drainId}`)).body)}; Envoy: ${await hostStats(backend)})`,
+          },
         );
         await backend.stop();
         await sleep(DOWN_MS);

@@ -42,6 +42,8 @@ export interface FleetOptions {
   readonly h2Port?: number;
   /** The endpoints of the EDS clusters (the app), when not the HTTP/1.1 upstream alone. */
   readonly edsPorts?: readonly number[];
+  /** The EDS clusters' `per_upstream_preconnect_ratio`: Envoy opens connections ahead of requests. */
+  readonly edsPreconnectRatio?: number;
 }
 
 export async function readDemoFile(name: 'drainplane.yaml' | 'bootstrap.yaml'): Promise<string> {
@@ -83,8 +85,30 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
   }
   // After the loop above, which would point every non-EDS cluster at the HTTP/1.1 upstream.
   if (o.h2Port !== undefined) addH2Route(group, ingress, o.h2Port);
-  group['endpoints'] = clusters.filter((c) => c['type'] === 'EDS').map((c) => loadAssignment(c['name'], ...(o.edsPorts ?? [o.http1Port])));
+  const edsClusters = clusters.filter((c) => c['type'] === 'EDS');
+  group['endpoints'] = edsClusters.map((c) => loadAssignment(c['name'], ...(o.edsPorts ?? [o.http1Port])));
+  if (o.edsPorts) for (const cluster of edsClusters) closeIdleUpstreams(cluster);
+  if (o.edsPreconnectRatio !== undefined) {
+    for (const cluster of edsClusters) cluster['preconnect_policy'] = { per_upstream_preconnect_ratio: o.edsPreconnectRatio };
+  }
   return group;
+}
+
+/**
+ * What the README asks of a cluster whose endpoints are drained: Envoy closes a pooled
+ * connection after 4 s without a request. Without it, a connection Envoy opened under load but
+ * never used stays open to a DRAINING host (a Node backend's keep-alive timer starts only after
+ * a response), and the endpoint drain waits for it until its deadline. Below the backends' 5 s
+ * keep-alive, so Envoy, not the backend, closes an idle connection it might reuse.
+ */
+function closeIdleUpstreams(cluster: Json): void {
+  cluster['typed_extension_protocol_options'] = {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      common_http_protocol_options: { idle_timeout: '4s' },
+      explicit_http_config: { http_protocol_options: {} },
+    },
+  };
 }
 
 /** Ingress routes (RDS): `/h2` to the HTTP/2 upstream ahead of the demo's catch-all to the app. */

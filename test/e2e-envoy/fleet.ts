@@ -28,6 +28,8 @@ export interface FleetOptions {
   readonly adsApi: AdsApi;
   /** The endpoints of the app's EDS cluster, when not the fleet's HTTP/1.1 upstream alone. */
   readonly edsPorts?: readonly number[];
+  /** Envoy's preconnect ratio for that cluster (connections opened ahead of requests). */
+  readonly edsPreconnectRatio?: number;
   /**
    * `load-reports`: Envoy sends drainplane load reports (LRS) and does not name its admin address
    * in its metadata, so host counts can come from load reports only.
@@ -149,6 +151,7 @@ export class Fleet {
       http1Port: this.http1.port,
       h2Port: this.h2.port,
       ...(o.edsPorts && { edsPorts: o.edsPorts }),
+      ...(o.edsPreconnectRatio !== undefined && { edsPreconnectRatio: o.edsPreconnectRatio }),
     });
     this.daemon = await startTestDaemon(config, {
       xdsPort: xdsPort!,

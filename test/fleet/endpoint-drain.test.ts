@@ -141,6 +141,26 @@ test('no host counts within the deadline: the node times out, saying where count
   assert.match(done.phases[0]!.nodes[0]!.error ?? '', /admin \/clusters/);
 });
 
+test('past the deadline with only idle connections left, the reason says what closes them; with a request left, it does not', async () => {
+  const f = await setup();
+  const [idle, busy] = [f.connect('n1'), f.connect('n2')];
+  const drain = await create(f, { endpoints: { addresses: [BACKEND_B] }, deadlineSeconds: 5 });
+  idle.ackEds();
+  busy.ackEds();
+  f.advance(6_000);
+  idle.report({ [BACKEND_B]: { requests: 0, connections: 1 } });
+  busy.report({ [BACKEND_B]: { requests: 1, connections: 1 } });
+  await f.drains.tick();
+  const done = f.drains.get(drain.id)!;
+  assert.equal(done.state, 'timed_out');
+  const reason = (id: string) => done.phases[0]!.nodes.find((n) => n.nodeId === id)!.error ?? '';
+  assert.match(
+    reason('n1'),
+    /^still in use after 5s: app 10\.0\.0\.2:8080 \(0 request\(s\), 1 connection\(s\)\); idle pooled connections only: .*idle_timeout/,
+  );
+  assert.match(reason('n2'), /^still in use after 5s: app 10\.0\.0\.2:8080 \(1 request\(s\), 1 connection\(s\)\)$/);
+});
+
 test('restart on the same file store: a node that (re)connects gets the endpoint DRAINING, also one the drain never listed; cancel after the restart restores it', async () => {
   const f = await setup();
   const n = f.connect('n1');

@@ -143,10 +143,19 @@ function hostTimeout(endpoints: readonly EndpointProgress[], spec: DrainSpec, se
       '(set node metadata admin_address); the metrics service stream does not carry per-endpoint stats'
     );
   }
-  const held = endpoints
-    .filter((e) => e.requests !== 0 || e.connections === null || e.connections > spec.threshold)
-    .map((e) => `${e.cluster} ${e.address} (${e.requests ?? 'not measured'} request(s), ${e.connections ?? 'not measured'} connection(s))`);
-  return `still in use after ${deadlineSeconds}s: ${held.join(', ')}`;
+  const held = endpoints.filter((e) => e.requests !== 0 || e.connections === null || e.connections > spec.threshold);
+  const list = held.map(
+    (e) => `${e.cluster} ${e.address} (${e.requests ?? 'not measured'} request(s), ${e.connections ?? 'not measured'} connection(s))`,
+  );
+  // No request left, only connections: Envoy's pool keeps idle ones to a DRAINING host, and a
+  // backend's keep-alive timer closes only those that carried a request (Node's starts after a
+  // response), so one Envoy opened and never used stays open until the cluster's idle timeout.
+  const idleOnly = held.length > 0 && held.every((e) => e.requests === 0 && e.connections !== null);
+  const hint = idleOnly
+    ? "; idle pooled connections only: Envoy keeps them until the backend closes them or the cluster's " +
+      'common_http_protocol_options.idle_timeout (1 h by default) ends them; set a shorter idle_timeout, or a threshold'
+    : '';
+  return `still in use after ${deadlineSeconds}s: ${list.join(', ')}${hint}`;
 }
 
 /**
