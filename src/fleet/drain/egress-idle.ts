@@ -6,6 +6,7 @@
 import type { Drain, NodeProgress, PhaseProgress } from './model.js';
 import { nothingToDrain } from './model.js';
 import type { NodeObservation } from './observation.js';
+import { measureListeners } from './progress.js';
 
 type IdleRule = Extract<Drain['spec']['egressStart'], { after: 'egress-idle' }>;
 
@@ -25,17 +26,13 @@ export function recordQuiet(drain: Drain, node: NodeProgress, seen: NodeObservat
   const report = seen.report;
   if (nothingToDrain(node) || !report || report.at < Date.parse(drain.createdAt)) return false;
   let held = false;
-  let changed = false;
-  for (const l of node.listeners) {
-    const measured = report.connections(l.name);
+  let changed = measureListeners(node, (name) => {
+    const measured = report.connections(name);
     // undefined: Envoy has no gauge for it (no such listener any more): nothing is held there.
     const count = measured === undefined ? 0 : measured;
     if (count === null || count > drain.spec.threshold) held = true;
-    if (l.connections !== count) {
-      l.connections = count;
-      changed = true;
-    }
-  }
+    return count;
+  });
   const since = node.quietSince ?? null;
   const next = held ? null : (since ?? new Date(report.at).toISOString());
   if (next !== since || node.quietSince === undefined) {

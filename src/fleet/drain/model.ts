@@ -167,7 +167,7 @@ export interface ListenerProgress {
    * Last measured active connections; null while unknown: nothing measured since the ACK, or a
    * modify drain (the old version's connections share their gauge with the new version's).
    */
-  connections: number | null;
+  readonly connections: number | null;
 }
 
 /** One endpoint an endpoint drain takes on a node, as that node's Envoy counts it. */
@@ -177,9 +177,9 @@ export interface EndpointProgress {
   /** `HOST:PORT`. */
   readonly address: string;
   /** Active requests to the host, last measured since the ACK; null while unknown. */
-  requests: number | null;
+  readonly requests: number | null;
   /** Active connections to the host, last measured since the ACK; null while unknown. */
-  connections: number | null;
+  readonly connections: number | null;
 }
 
 export interface NodeProgress {
@@ -188,8 +188,9 @@ export interface NodeProgress {
   batch: number | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Replaced, never changed in place: a working copy of the drain shares the entries' objects. */
   listeners: ListenerProgress[];
-  /** An endpoint drain's endpoints on this node (its listeners are then empty). */
+  /** An endpoint drain's endpoints on this node (its listeners are then empty); replaced like listeners. */
   endpoints?: EndpointProgress[];
   error: string | null;
   /**

@@ -27,7 +27,7 @@ export function advanceNode(
       if (listenersSettled(node, seen)) finish(node, 'drained', now, null);
     } else if (node.endpoints !== undefined) {
       const hosts = hostsSinceAck(node, seen);
-      measured = measureHosts(node.endpoints, hosts);
+      measured = measureHosts(node, hosts);
       if (
         hosts &&
         node.endpoints.every((e) => e.requests === 0 && (e.connections === null ? !hosts.countsConnections : e.connections <= spec.threshold))
@@ -77,17 +77,18 @@ function hostsSinceAck(node: NodeProgress, seen: NodeObservation): HostReading |
  * nothing open to it. Load reports count no connections: those stay unknown (null). True if a
  * count changed.
  */
-function measureHosts(endpoints: EndpointProgress[], hosts: HostReading | undefined): boolean {
-  if (!hosts) return false;
+function measureHosts(node: NodeProgress, hosts: HostReading | undefined): boolean {
+  if (!hosts || !node.endpoints) return false;
   let changed = false;
-  for (const e of endpoints) {
+  const endpoints = node.endpoints.map((e): EndpointProgress => {
     const counts = hosts.counts(e.cluster, e.address);
     const requests = counts?.requests ?? 0;
     const connections = hosts.countsConnections ? (counts?.connections ?? 0) : null;
-    if (!Object.is(requests, e.requests) || !Object.is(connections, e.connections)) changed = true;
-    e.requests = requests;
-    e.connections = connections;
-  }
+    if (Object.is(requests, e.requests) && Object.is(connections, e.connections)) return e;
+    changed = true;
+    return { ...e, requests, connections };
+  });
+  if (changed) node.endpoints = endpoints;
   return changed;
 }
 
@@ -106,13 +107,25 @@ function listenersSettled(node: NodeProgress, seen: NodeObservation): boolean {
 function measure(node: NodeProgress, seen: NodeObservation): boolean {
   const report = reportSinceAck(node, seen);
   if (!report) return false;
+  return measureListeners(node, (name) => {
+    const reported = report.connections(name);
+    return reported === undefined ? 0 : reported;
+  });
+}
+
+/**
+ * Puts the counts `count` gives into the node's listeners; true if one changed. A changed count
+ * gets a new listeners array (a working copy of the drain shares the original's).
+ */
+export function measureListeners(node: NodeProgress, count: (listener: string) => number | null): boolean {
   let changed = false;
-  for (const l of node.listeners) {
-    const reported = report.connections(l.name);
-    const connections = reported === undefined ? 0 : reported;
-    if (!Object.is(connections, l.connections)) changed = true;
-    l.connections = connections;
-  }
+  const listeners = node.listeners.map((l) => {
+    const connections = count(l.name);
+    if (Object.is(connections, l.connections)) return l;
+    changed = true;
+    return { ...l, connections };
+  });
+  if (changed) node.listeners = listeners;
   return changed;
 }
 

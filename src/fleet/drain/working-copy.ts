@@ -2,11 +2,11 @@ import { NODE_FINISHED, type Drain } from './model.js';
 
 /**
  * A copy of a drain that a change can be worked out on: every part a step can change (phases,
- * the entries of nodes still under way, their listener counts, warnings) is new, the rest is
- * shared: the spec, and the entries of finished nodes, which no step changes again (a step
- * moves only nodes pushed, ACKed or waiting). The change is stored from the copy and only then
- * takes the original's place, so a change whose save fails leaves the drain in memory as it is
- * on disk.
+ * the entries of nodes still under way, warnings) is new, the rest is shared: the spec, the
+ * entries of finished nodes, which no step changes again (a step moves only nodes pushed, ACKed
+ * or waiting), and the listener and endpoint counts, which a step replaces rather than changes
+ * (progress.ts). The change is stored from the copy and only then takes the original's place,
+ * so a change whose save fails leaves the drain in memory as it is on disk.
  */
 export function workingCopy(drain: Drain): Drain {
   return {
@@ -14,7 +14,7 @@ export function workingCopy(drain: Drain): Drain {
     warnings: [...drain.warnings],
     phases: drain.phases.map((p) => ({
       ...p,
-      nodes: p.nodes.map((n) => (NODE_FINISHED.has(n.state) ? n : { ...n, listeners: n.listeners.map((l) => ({ ...l })) })),
+      nodes: p.nodes.map((n) => (NODE_FINISHED.has(n.state) ? n : { ...n })),
     })),
   };
 }
