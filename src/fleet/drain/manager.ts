@@ -245,11 +245,11 @@ export class DrainManager {
    */
   async #joinLate(drain: Drain, drafted: ReadonlySet<string>, now: number): Promise<string[]> {
     const config = this.deps.desired.config;
+    // Usually none: the drain is copied only when a node may join it.
+    const candidates = this.#fleet.list().filter((n) => n.connected && !drafted.has(n.identity.id) && drainSelects(drain.spec, n.identity));
+    if (candidates.length === 0) return [];
     const joined = workingCopy(drain);
-    const late = this.#fleet
-      .list()
-      .filter((n) => n.connected && !drafted.has(n.identity.id) && joinDrain(joined, n.identity, config, now) === true)
-      .map((n) => n.identity.id);
+    const late = candidates.filter((n) => joinDrain(joined, n.identity, config, now) === true).map((n) => n.identity.id);
     if (late.length === 0) return [];
     try {
       await this.#commit(joined);
