@@ -21,6 +21,8 @@ const AT_DRAIN_TIME =
 
 /** The warnings for the TCP proxy listeners the phases drain on the matched nodes; none without such listeners. */
 export function tcpDrainWarnings(phases: readonly PhaseProgress[], matched: readonly NodeIdentity[], config: FleetConfig): string[] {
+  // Most fleets have no TCP proxy listener: then no node needs looking at.
+  if (!config.groups.some((g) => g.listeners.some((l) => l.tcpProxy))) return [];
   const byId = new Map(matched.map((n) => [n.id, n]));
   const silent = new Set<string>();
   const silentNodes = new Set<string>();
