@@ -6,22 +6,9 @@ import { matchesNode } from '../node-match.js';
 import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments } from '../service-endpoints/service-assignments.js';
 import { checksDrainClose } from '../tcp-proxy.js';
 
-/**
- * Each node's group under each config, found once: both are immutable, and drains look a node's
- * group up on every progress tick (null: no group).
- */
-const groupsByNode = new WeakMap<FleetConfig, WeakMap<NodeIdentity, GroupConfig | null>>();
-
 /** The group a node belongs to: the first, in file order, whose match holds. */
 export function groupOf(config: FleetConfig, node: NodeIdentity): GroupConfig | undefined {
-  let byNode = groupsByNode.get(config);
-  if (!byNode) groupsByNode.set(config, (byNode = new WeakMap()));
-  let group = byNode.get(node);
-  if (group === undefined) {
-    group = config.groups.find((g) => matchesNode(g.match, node)) ?? null;
-    byNode.set(node, group);
-  }
-  return group ?? undefined;
+  return config.groups.find((g) => matchesNode(g.match, node));
 }
 
 /**
