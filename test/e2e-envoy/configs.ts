@@ -44,6 +44,8 @@ export interface FleetOptions {
   readonly edsPorts?: readonly number[];
   /** The EDS clusters' `per_upstream_preconnect_ratio`: Envoy opens connections ahead of requests. */
   readonly edsPreconnectRatio?: number;
+  /** How long Envoy keeps an idle connection to an EDS endpoint (when `edsPorts` is given); 4 s by default. */
+  readonly edsIdleTimeoutSeconds?: number;
 }
 
 export async function readDemoFile(name: 'drainplane.yaml' | 'bootstrap.yaml'): Promise<string> {
@@ -87,7 +89,7 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
   if (o.h2Port !== undefined) addH2Route(group, ingress, o.h2Port);
   const edsClusters = clusters.filter((c) => c['type'] === 'EDS');
   group['endpoints'] = edsClusters.map((c) => loadAssignment(c['name'], ...(o.edsPorts ?? [o.http1Port])));
-  if (o.edsPorts) for (const cluster of edsClusters) closeIdleUpstreams(cluster);
+  if (o.edsPorts) for (const cluster of edsClusters) closeIdleUpstreams(cluster, o.edsIdleTimeoutSeconds ?? 4);
   if (o.edsPreconnectRatio !== undefined) {
     for (const cluster of edsClusters) cluster['preconnect_policy'] = { per_upstream_preconnect_ratio: o.edsPreconnectRatio };
   }
@@ -96,16 +98,16 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
 
 /**
  * What the README asks of a cluster whose endpoints are drained: Envoy closes a pooled
- * connection after 4 s without a request. Without it, a connection Envoy opened under load but
+ * connection after some seconds without a request (4 by default). Without it, a connection Envoy opened under load but
  * never used stays open to a DRAINING host (a Node backend's keep-alive timer starts only after
  * a response), and the endpoint drain waits for it until its deadline. Below the backends' 5 s
  * keep-alive, so Envoy, not the backend, closes an idle connection it might reuse.
  */
-function closeIdleUpstreams(cluster: Json): void {
+function closeIdleUpstreams(cluster: Json, seconds: number): void {
   cluster['typed_extension_protocol_options'] = {
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      common_http_protocol_options: { idle_timeout: '4s' },
+      common_http_protocol_options: { idle_timeout: `${seconds}s` },
       explicit_http_config: { http_protocol_options: {} },
     },
   };

@@ -30,6 +30,8 @@ export interface FleetOptions {
   readonly edsPorts?: readonly number[];
   /** Envoy's preconnect ratio for that cluster (connections opened ahead of requests). */
   readonly edsPreconnectRatio?: number;
+  /** Envoy's idle timeout for that cluster's connections; 4 s by default. */
+  readonly edsIdleTimeoutSeconds?: number;
   /**
    * `load-reports`: Envoy sends drainplane load reports (LRS) and does not name its admin address
    * in its metadata, so host counts can come from load reports only.
@@ -152,6 +154,7 @@ export class Fleet {
       h2Port: this.h2.port,
       ...(o.edsPorts && { edsPorts: o.edsPorts }),
       ...(o.edsPreconnectRatio !== undefined && { edsPreconnectRatio: o.edsPreconnectRatio }),
+      ...(o.edsIdleTimeoutSeconds !== undefined && { edsIdleTimeoutSeconds: o.edsIdleTimeoutSeconds }),
     });
     this.daemon = await startTestDaemon(config, {
       xdsPort: xdsPort!,
