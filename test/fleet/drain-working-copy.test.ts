@@ -11,23 +11,13 @@ import type { Drain, DrainSpec, NodeProgress, PhaseProgress } from '../../src/fl
 import type { NodeObservation } from '../../src/fleet/drain/observation.js';
 import { stepDrain } from '../../src/fleet/drain/step.js';
 import { workingCopy } from '../../src/fleet/drain/working-copy.js';
+import { drainRecord } from '../support/drain-record.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 const logger = pino({ level: 'silent' });
 
-const spec = (o: Partial<DrainSpec>): DrainSpec => ({
-  selector: { ids: ['n'] },
-  scope: 'ingress',
-  method: 'remove',
-  egressStart: { after: 'ingress-complete' },
-  batch: null,
-  deadlineSeconds: 60,
-  threshold: 0,
-  measure: 'connections',
-  confirmIrreversible: false,
-  ...o,
-});
+const spec = (o: Partial<DrainSpec>): DrainSpec => ({ ...drainRecord('drn_test').spec, measure: 'connections', ...o });
 
 const entry = (o: Partial<NodeProgress>): NodeProgress => ({
   nodeId: 'n',
@@ -48,16 +38,7 @@ const phase = (name: PhaseProgress['name'], state: PhaseProgress['state'], nodes
   nodes,
 });
 
-const drain = (s: DrainSpec, phases: PhaseProgress[]): Drain => ({
-  id: 'drn_test',
-  spec: s,
-  createdAt: at(0),
-  state: 'running',
-  finishedAt: null,
-  phase: 0,
-  phases,
-  warnings: [],
-});
+const drain = (s: DrainSpec, phases: PhaseProgress[]): Drain => drainRecord('drn_test', { spec: s, createdAt: at(0), phases });
 
 /** Acked at T0 + 10 ms; gauges and host counts read at T0 + 20 ms: 7 connections, 3 requests. */
 const busy = (): NodeObservation => ({
