@@ -3,7 +3,7 @@ import { sharedTypeSnapshot, Snapshot, type TypeSnapshot } from '../../cache/sna
 import { PUSH_ORDER, TypeUrl } from '../../resource/type-urls.js';
 import { groupAssignments, type FleetConfig, type GroupConfig } from '../config.js';
 import { matchesNode } from '../node-match.js';
-import { NO_SERVICE_ASSIGNMENTS, type GroupServiceAssignments } from '../service-endpoints/service-assignments.js';
+import { NO_SERVICE_ASSIGNMENTS } from '../service-endpoints/service-assignments.js';
 import { checksDrainClose } from '../tcp-proxy.js';
 
 /** The group a node belongs to: the first, in file order, whose match holds. */
@@ -49,16 +49,14 @@ function groupVersions(group: GroupConfig): GroupVersions {
   const key = [...fromServices.resources.map((r) => `${r.name}@${r.version}`), '?', ...fromServices.pending].join('\0');
   const cached = built.get(group.resources);
   if (cached?.services === key) return cached.versions;
-  const versions = cached ? withAssignments(cached.versions, group, fromServices) : buildVersions(group, fromServices);
+  const versions = cached ? withAssignments(cached.versions, group) : buildVersions(group);
   built.set(group.resources, { services: key, versions });
   return versions;
 }
 
-function buildVersions(group: GroupConfig, fromServices: GroupServiceAssignments): GroupVersions {
+function buildVersions(group: GroupConfig): GroupVersions {
   const asWritten = new Snapshot(
-    PUSH_ORDER.map((t) =>
-      t === TypeUrl.ClusterLoadAssignment ? assignments(group, fromServices) : sharedTypeSnapshot(t, group.resources.get(t) ?? []),
-    ),
+    PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? assignments(group) : sharedTypeSnapshot(t, group.resources.get(t) ?? []))),
   );
   if (group.drainCloseListeners.size === 0) return { asWritten, drainClose: asWritten };
   const listeners = asWritten.get(TypeUrl.Listener).sorted.map((l) => group.drainCloseListeners.get(l.name) ?? l);
@@ -67,14 +65,14 @@ function buildVersions(group: GroupConfig, fromServices: GroupServiceAssignments
 }
 
 /** The same snapshots with other assignments from Services: every other type is kept as it is. */
-function withAssignments(versions: GroupVersions, group: GroupConfig, fromServices: GroupServiceAssignments): GroupVersions {
-  const eds = assignments(group, fromServices);
+function withAssignments(versions: GroupVersions, group: GroupConfig): GroupVersions {
+  const eds = assignments(group);
   const swap = (snapshot: Snapshot): Snapshot => new Snapshot(PUSH_ORDER.map((t) => (t === TypeUrl.ClusterLoadAssignment ? eds : snapshot.get(t))));
   const asWritten = swap(versions.asWritten);
   return { asWritten, drainClose: versions.drainClose === versions.asWritten ? asWritten : swap(versions.drainClose) };
 }
 
 /** The group's assignments: those its config writes, and those from its Services (pending ones as such). */
-function assignments(group: GroupConfig, fromServices: GroupServiceAssignments): TypeSnapshot {
-  return sharedTypeSnapshot(TypeUrl.ClusterLoadAssignment, groupAssignments(group), fromServices.pending);
+function assignments(group: GroupConfig): TypeSnapshot {
+  return sharedTypeSnapshot(TypeUrl.ClusterLoadAssignment, groupAssignments(group), group.fromServices?.pending ?? []);
 }
