@@ -63,20 +63,21 @@ withRealEnvoy('backend restarts', (envoy) => {
       return load;
     };
 
-    /** Requests Envoy sent to the host that were answered (admin /clusters). */
-    const served = async (backend: RestartableBackend): Promise<number> => {
+    /** The lines Envoy's admin /clusters (text form) has for the host in the app cluster. */
+    const hostLines = async (backend: RestartableBackend): Promise<string[]> => {
       const text = await (await fetch(`http://127.0.0.1:${fleet!.node(NODE_ID).adminPort}/clusters`)).text();
-      return Number(new RegExp(`^app::${backend.address.replace(/\./g, '\\.')}::rq_success::(\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return text.split('\n').filter((line) => line.startsWith(`app::${backend.address}::`));
     };
 
-    /** What Envoy's admin /clusters says of the host: its counts and health flags. */
-    const hostStats = async (backend: RestartableBackend): Promise<string> => {
-      const text = await (await fetch(`http://127.0.0.1:${fleet!.node(NODE_ID).adminPort}/clusters`)).text();
-      return text
-        .split('\n')
-        .filter((line) => line.startsWith(`app::${backend.address}::`) && /::(cx_active|rq_active|health_flags)::/.test(line))
-        .join(', ');
+    /** Requests Envoy sent to the host that were answered. */
+    const served = async (backend: RestartableBackend): Promise<number> => {
+      const line = (await hostLines(backend)).find((l) => l.startsWith(`app::${backend.address}::rq_success::`));
+      return Number(line?.split('::')[3] ?? 0);
     };
+
+    /** What Envoy says of the host: its counts and health flags. */
+    const hostStats = async (backend: RestartableBackend): Promise<string> =>
+      (await hostLines(backend)).filter((line) => /::(cx_active|rq_active|health_flags)::/.test(line)).join(', ');
 
     test('plain SIGTERM: clients get 503s while the backend is away', async () => {
       const load = await underLoad(async () => {

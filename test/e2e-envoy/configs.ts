@@ -98,10 +98,11 @@ function nodeGroup(group: Json, node: NodePorts, o: FleetOptions): Json {
 
 /**
  * What the README asks of a cluster whose endpoints are drained: Envoy closes a pooled
- * connection after some seconds without a request (4 by default). Without it, a connection Envoy opened under load but
- * never used stays open to a DRAINING host (a Node backend's keep-alive timer starts only after
- * a response), and the endpoint drain waits for it until its deadline. Below the backends' 5 s
- * keep-alive, so Envoy, not the backend, closes an idle connection it might reuse.
+ * connection after some seconds without a request (4 by default). Without it, a connection
+ * Envoy opened under load but never used stays open to a DRAINING host (a Node backend's
+ * keep-alive timer starts only after a response), and the endpoint drain waits for it until its
+ * deadline. Below the backends' 5 s keep-alive, so Envoy, not the backend, closes an idle
+ * connection it might reuse.
  */
 function closeIdleUpstreams(cluster: Json, seconds: number): void {
   cluster['typed_extension_protocol_options'] = {
