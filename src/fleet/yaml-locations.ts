@@ -1,5 +1,6 @@
 import YAML, { LineCounter, type Document } from 'yaml';
 import type { ConfigIssue } from './config-issue.js';
+import { readPlainYaml } from './plain-yaml.js';
 
 /** Line and column (1-based) of a place in a YAML document. */
 export interface Location {
@@ -14,9 +15,30 @@ export type LocatedYaml =
 
 /**
  * Reads a YAML (or JSON) text: syntax errors, duplicate keys and bad aliases are issues with their
- * line and column; otherwise the value, and a locator of its paths.
+ * line and column; otherwise the value, and a locator of its paths. Plain documents are read by
+ * the fast reader (plain-yaml.ts) and located only when something asks where a path is, which
+ * only issues do; the others, and every error, by the reference reader.
  */
 export function readLocatedYaml(text: string): LocatedYaml {
+  const plain = readPlainYaml(text);
+  if (plain) return { ok: true, value: plain.value, locate: lazyLocator(text) };
+  return readReferenceYaml(text);
+}
+
+/** A locator that reads the text with the reference reader on its first use. */
+function lazyLocator(text: string): (path: string) => Location | undefined {
+  let locate: ((path: string) => Location | undefined) | undefined;
+  return (path) => {
+    if (!locate) {
+      const read = readReferenceYaml(text);
+      // The fast reader accepted the text, so the reference reader does: see plain-yaml.ts.
+      locate = read.ok ? read.locate : () => undefined;
+    }
+    return locate(path);
+  };
+}
+
+function readReferenceYaml(text: string): LocatedYaml {
   const lines = new LineCounter();
   // Errors carry their line and column as fields: the pretty form would put a multi-line
   // excerpt of the file into the message.
