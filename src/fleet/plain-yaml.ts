@@ -51,8 +51,9 @@ const NOT_PLAIN: readonly RegExp[] = [
   /(?:^|[\s,[{])\?(?:[\s,\]}]|$)/m,
   // A flow collection as a key (`[a, b]: x`, `{a: 1}: x`).
   /[\]}][ \t]*:(?:[\s,\]}]|$)/,
-  // A null key: `~:`, `null:`, or an empty one (`: x`, `{: x}`).
-  /(?:^|[\s,[{])(?:~|null|Null|NULL)?[ \t]*:(?:[\s,\]}]|$)/m,
+  // A null key: `~:`, `null:`, or an empty one (`: x`, `- : x`, `{: x}`).
+  /(?:^|[\s,[{])(?:~|null|Null|NULL)[ \t]*:(?:[\s,\]}]|$)/m,
+  /(?:^|[,[{-])[ \t]*:(?:[\s,\]}]|$)/m,
 ];
 
 /**
@@ -183,7 +184,7 @@ function plainSchema(): jsYaml.Schema {
     ([name, tags]) =>
       new jsYaml.Type(name, {
         kind: 'scalar',
-        resolve: (source: string) => tags.some((t) => t.test!.test(source)),
+        resolve: (source: string) => mayResolve(source) && tags.some((t) => t.test!.test(source)),
         construct: (source: string) => {
           const resolved = tags.find((t) => t.test!.test(source))!.resolve(source, () => {}, RESOLVE_OPTIONS);
           // Some resolvers give a Scalar node (floats keep their written precision): its value.
@@ -195,3 +196,11 @@ function plainSchema(): jsYaml.Schema {
 }
 
 const PLAIN_SCHEMA = plainSchema();
+
+/**
+ * Whether a plain scalar could be a core-schema null, boolean or number, by its first character:
+ * most scalars (names, addresses, enum values) are strings, and this spares them the tests.
+ */
+function mayResolve(source: string): boolean {
+  return source === '' || '-+.0123456789~nNtTfF'.includes(source[0]!);
+}

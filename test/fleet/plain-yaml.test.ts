@@ -86,6 +86,8 @@ const PLAIN = [
   'a: 1\r\nb: two\r\nc:\r\n  - x\r\n',
   '\uFEFFa: 1',
   'ключ: значение\n名前: 値\nemoji: 😀',
+  // a space before a key's colon
+  'key : spaced\nother:   wide',
   // JSON is YAML
   '{"a": 1, "b": [true, false, null, 1.5e3, "x"], "c": {"d": "e"}}',
 ];
@@ -106,7 +108,6 @@ const HANDED_OVER = [
   ': x',
   'a: {: x}',
   'NULL: x',
-  'key : spaced',
   'a: |2\n   two extra',
   'l:\n  - a:\n      - # c\n  - b\n',
   'a: { {}, b: 1 }',
