@@ -2,8 +2,9 @@
  * The transport floor (a process of its own, forked by main.ts): a bare @grpc/grpc-js server
  * with the same server options and listening socket as drainplane's, serving the aggregated discovery methods with
  * responses encoded once before any node connects. It answers each first request of a type with
- * that type's response, ignores ACKs, and on a trigger writes one pre-encoded LDS response (the
- * group's listeners less its INBOUND ones: what an ingress drain sends) to every open stream.
+ * that type's response, ignores ACKs, and on a trigger writes one pre-encoded LDS response to
+ * every open stream: the reloaded config's listeners (what a config reload sends: over Delta, the
+ * changed ones), or the group's listeners less its INBOUND ones (what an ingress drain sends).
  * No subscription state, no versions, no nonces of its own: what is left is the cost of
  * getting the bytes to the streams.
  *
@@ -21,8 +22,14 @@ import { deltaResponse, sotwResponse } from '../../src/xds/responses.js';
 import { groupResources } from './group-resources.js';
 import { readRequest } from './wire.js';
 
+/** The LDS pushes the floor can make: a config reload's, an ingress drain's. */
+export type FloorPush = 'reload' | 'drain';
+
 export type ToFloor =
-  { readonly op: 'start'; readonly configFile: string } | { readonly op: 'trigger' } | { readonly op: 'stats' } | { readonly op: 'stop' };
+  | { readonly op: 'start'; readonly configFile: string; readonly reloadedFile: string }
+  | { readonly op: 'trigger'; readonly push: FloorPush }
+  | { readonly op: 'stats' }
+  | { readonly op: 'stop' };
 
 export interface FloorStats {
   readonly cpuMs: number;
@@ -39,9 +46,14 @@ export type FromFloor =
 
 const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
+interface PushBytes {
+  readonly sotw: Buffer;
+  readonly delta: Buffer;
+}
+
 interface GroupBytes {
   readonly initial: { readonly sotw: ReadonlyMap<string, Buffer>; readonly delta: ReadonlyMap<string, Buffer> };
-  readonly drained: { readonly sotw: Buffer; readonly delta: Buffer };
+  readonly pushes: Readonly<Record<FloorPush, PushBytes>>;
 }
 
 interface OpenStream {
@@ -58,38 +70,54 @@ function send(message: FromFloor): void {
 function sizes(group: GroupBytes): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [typeUrl, bytes] of group.initial.sotw) out[typeUrl.slice(typeUrl.lastIndexOf('.') + 1)] = bytes.length;
-  out['Listener (drained)'] = group.drained.sotw.length;
+  out['Listener (reloaded)'] = group.pushes.reload.sotw.length;
+  out['Listener (drained)'] = group.pushes.drain.sotw.length;
   return out;
 }
 
-async function groupBytes(configFile: string): Promise<Map<string, GroupBytes>> {
+async function groupBytes(configFile: string, reloadedFile: string): Promise<Map<string, GroupBytes>> {
   const out = new Map<string, GroupBytes>();
+  const reloadedGroups = new Map((await groupResources(reloadedFile)).map((g) => [g.nodeCluster, g]));
   for (const { nodeCluster, snapshot, ingress } of await groupResources(configFile)) {
     const byType = (encode: (t: TypeSnapshot) => Buffer): Map<string, Buffer> =>
       new Map(PUSH_ORDER.map((t: XdsTypeUrl) => [t, encode(snapshot.get(t))]));
+    const listeners = snapshot.get(TypeUrl.Listener);
+    const reloaded = reloadedGroups.get(nodeCluster)?.snapshot.get(TypeUrl.Listener);
+    if (!reloaded) throw new Error(`the reloaded config has no group for node.cluster ${nodeCluster}`);
     const removed = new Set(ingress);
     const drained = new TypeSnapshot(
       TypeUrl.Listener,
-      snapshot.get(TypeUrl.Listener).sorted.filter((r) => !removed.has(r.name)),
+      listeners.sorted.filter((r) => !removed.has(r.name)),
     );
     out.set(nodeCluster, {
       initial: {
         sotw: byType((t) => sotwResponse(t, 0).bytes),
         delta: byType((t) => deltaResponse(t, t.sorted, [], 0).bytes),
       },
-      drained: {
-        sotw: sotwResponse(drained, 0).bytes,
-        delta: deltaResponse(drained, [], ingress, 0).bytes,
+      pushes: {
+        reload: {
+          sotw: sotwResponse(reloaded, 0).bytes,
+          delta: deltaResponse(
+            reloaded,
+            reloaded.sorted.filter((r) => listeners.resources.get(r.name)?.version !== r.version),
+            [],
+            0,
+          ).bytes,
+        },
+        drain: {
+          sotw: sotwResponse(drained, 0).bytes,
+          delta: deltaResponse(drained, [], ingress, 0).bytes,
+        },
       },
     });
   }
   return out;
 }
 
-async function start(configFile: string): Promise<{ server: grpc.Server; listener: Server; streams: Set<OpenStream> }> {
+async function start(configFile: string, reloadedFile: string): Promise<{ server: grpc.Server; listener: Server; streams: Set<OpenStream> }> {
   // The same buffer pool as the daemon's process: the floor is the same transport, tuned alike.
   useMessageBufferPool();
-  const groups = await groupBytes(configFile);
+  const groups = await groupBytes(configFile, reloadedFile);
   const streams = new Set<OpenStream>();
   const server = new grpc.Server(grpcServerOptions(DEFAULT_XDS_LIMITS));
   const method = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
@@ -137,14 +165,15 @@ process.on('message', (message: ToFloor) => {
   void (async () => {
     switch (message.op) {
       case 'start':
-        running = await start(message.configFile);
+        running = await start(message.configFile, message.reloadedFile);
         break;
       case 'trigger': {
         const t0 = performance.now();
         let n = 0;
         for (const s of running?.streams ?? []) {
           if (!s.group) continue;
-          s.call.write(s.delta ? s.group.drained.delta : s.group.drained.sotw);
+          const bytes = s.group.pushes[message.push];
+          s.call.write(s.delta ? bytes.delta : bytes.sotw);
           n++;
         }
         send({ op: 'triggered', streams: n, writeMs: performance.now() - t0 });

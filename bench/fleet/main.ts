@@ -19,7 +19,9 @@
  *  5. drain: POST /v1/drains selecting every node (scope ingress, method remove, measured by
  *     ACK), until every node ACKed the drained LDS version;
  *  6. the same generator against the transport floor (floor-server.ts): connect and sync, then
- *     one pre-encoded LDS response written to every stream on a trigger;
+ *     the same two pushes, each one pre-encoded LDS response written to every stream on a
+ *     trigger: the reloaded config's listeners, then the drained ones (each of drainplane's
+ *     pushes is compared with the floor's push of the same listeners);
  *  7. the same generator against go-control-plane (go-peer/main.go: its SnapshotCache and ADS
  *     server on google.golang.org/grpc, serving the same encoded resources, built with the `go`
  *     on PATH and left out without one): connect and sync, then the drain as new snapshots
@@ -50,7 +52,7 @@ import { measureFailover, type FailoverPair, type FailoverResult } from './failo
 import { ReplicaFleet, type EtcdTraffic, type StoreKind } from './replica-fleet.js';
 import { replicationMarkdown, type ReplicationRun } from './replication-report.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
-import type { FloorStats, FromFloor, ToFloor } from './floor-server.js';
+import type { FloorPush, FloorStats, FromFloor, ToFloor } from './floor-server.js';
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
 import { GoPeerProcess, goPeerBuild, type GoPeerBuild } from './go-peer-process.js';
 import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protocol.js';
@@ -485,11 +487,13 @@ class FloorProcess {
 
 async function runFloor(ctx: Context, nodes: number, errors: string[], sizes: Record<string, number>): Promise<FloorRun> {
   const configFile = path.join(ctx.dir, `floor-${nodes}.yaml`);
+  const reloadedFile = path.join(ctx.dir, `floor-${nodes}-reloaded.yaml`);
   await writeFile(configFile, fleetConfigYaml(ctx.shape, 0));
+  await writeFile(reloadedFile, fleetConfigYaml(ctx.shape, 1));
   const floor = new FloorProcess();
   let generator: LoadGenerator | undefined;
   try {
-    const listening = await floor.request({ op: 'start', configFile }, 'listening');
+    const listening = await floor.request({ op: 'start', configFile, reloadedFile }, 'listening');
     Object.assign(sizes, listening.responseBytes);
     log(`floor pid ${floor.child.pid}: 127.0.0.1:${listening.port}`);
     await sleep(ctx.options.smoke ? 200 : 1000);
@@ -502,19 +506,25 @@ async function runFloor(ctx: Context, nodes: number, errors: string[], sizes: Re
     const after = await floor.stats();
     if (after.streams !== nodes) errors.push(`the floor counts ${after.streams} streams, expected ${nodes}`);
     const memory = memoryResult(nodes, { rss: before.rssBytes, heap: before.heapUsedBytes }, { rss: after.rssBytes, heap: after.heapUsedBytes });
-    let t0 = 0;
-    let writeLoopMs = 0;
-    const cpu0 = (await floor.stats()).cpuMs;
-    const acks = await generator.measureLdsPush('floor', pushTimeoutMs(nodes), async () => {
-      t0 = nowMs();
-      writeLoopMs = (await floor.request({ op: 'trigger' }, 'triggered')).writeMs;
-    });
-    await sleep(AFTER_PUSH_MS);
-    const cpu1 = (await floor.stats()).cpuMs;
-    const push = { ...pushResult(t0, acks, null, (cpu1 - cpu0) / 1000), writeLoopMs };
-    if (push.pending > 0) errors.push(`${push.pending} nodes never ACKed the floor's push`);
-    log(`floor ${describePush('push', push)}`);
-    return { sync, memory, push };
+    // The same two pushes as drainplane's, in its order: the reload's listeners, then the drain's.
+    const measure = async (which: FloorPush): Promise<FloorRun['push']> => {
+      let t0 = 0;
+      let writeLoopMs = 0;
+      const cpu0 = (await floor.stats()).cpuMs;
+      const acks = await generator!.measureLdsPush(`floor ${which}`, pushTimeoutMs(nodes), async () => {
+        t0 = nowMs();
+        writeLoopMs = (await floor.request({ op: 'trigger', push: which }, 'triggered')).writeMs;
+      });
+      await sleep(AFTER_PUSH_MS);
+      const cpu1 = (await floor.stats()).cpuMs;
+      const push = { ...pushResult(t0, acks, null, (cpu1 - cpu0) / 1000), writeLoopMs };
+      if (push.pending > 0) errors.push(`${push.pending} nodes never ACKed the floor's ${which} push`);
+      log(`floor ${describePush(which, push)}`);
+      return push;
+    };
+    const reload = await measure('reload');
+    const push = await measure('drain');
+    return { sync, memory, push, reload };
   } finally {
     await generator?.close();
     await floor.stop();

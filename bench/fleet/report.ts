@@ -65,7 +65,10 @@ export interface DrainplaneRun {
 export interface FloorRun {
   readonly sync: SyncResult;
   readonly memory: MemoryResult;
+  /** The drain's listeners written to every stream. */
   readonly push: PushResult & { readonly writeLoopMs: number };
+  /** The reloaded config's listeners written to every stream (absent from results before it was measured). */
+  readonly reload?: PushResult & { readonly writeLoopMs: number };
 }
 
 /** go-control-plane's SnapshotCache and ADS server (go-peer/main.go), measured like the floor. */
@@ -219,15 +222,16 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
   );
   for (const s of result.sizes) {
     const d = s.drainplane;
-    const f = s.floor?.push;
-    const floorCols = f ? `${ms(f.latency.p50Ms)} | ${ms(f.latency.p99Ms)} | ${ms(f.latency.maxMs)}` : '— | — | —';
-    const row = (name: string, p: PushResult | undefined): string =>
-      p
+    // Each push against the floor writing the same listeners.
+    const row = (name: string, p: PushResult | undefined, f: PushResult | undefined): string => {
+      const floorCols = f ? `${ms(f.latency.p50Ms)} | ${ms(f.latency.p99Ms)} | ${ms(f.latency.maxMs)}` : '— | — | —';
+      return p
         ? `| ${n(s.nodes)} | ${name} | ${ms(p.latency.p50Ms)} | ${ms(p.latency.p99Ms)} | ${ms(p.latency.maxMs)} | ` +
-          `${p.apiResponseMs === null ? '—' : ms(p.apiResponseMs)} | ${ms(p.serverCpuSeconds * 1000)} | ` +
-          `${perNode(p.serverCpuSeconds, s.nodes)} | ${floorCols} | ${f ? ratio(p.latency.p99Ms, f.latency.p99Ms) : '—'} |`
+            `${p.apiResponseMs === null ? '—' : ms(p.apiResponseMs)} | ${ms(p.serverCpuSeconds * 1000)} | ` +
+            `${perNode(p.serverCpuSeconds, s.nodes)} | ${floorCols} | ${f ? ratio(p.latency.p99Ms, f.latency.p99Ms) : '—'} |`
         : `| ${n(s.nodes)} | ${name} | — | — | — | — | — | — | ${floorCols} | — |`;
-    lines.push(row('drain (ingress, remove)', d?.drain), row('config reload', d?.reload));
+    };
+    lines.push(row('drain (ingress, remove)', d?.drain, s.floor?.push), row('config reload', d?.reload, s.floor?.reload));
   }
   const fits = result.cpuFit;
   const fitText = (name: string, f: { fixedMs: number; perNodeUs: number } | null): string =>
