@@ -81,6 +81,24 @@ describe('drains through the Envoy admin API (node metadata admin_address)', { t
     assert.equal(admin.requestsTo('/drain_listeners').length, 0);
   });
 
+  test('a node whose admin call failed fails at the next step, and a retry calls it again', async () => {
+    const { admin } = await nodeWithAdmin('flaky-1');
+    admin.gauges.set('listener.127.0.0.1_10000.downstream_cx_active', 0);
+    admin.respond('/healthcheck/fail', 503, 'upstream overloaded');
+    const created = await post('/v1/drains', { selector: { ids: ['flaky-1'] }, scope: 'ingress', method: 'healthcheck-fail' });
+    assert.equal(created.status, 201, created.body.message);
+    const node = () => d.daemon.drains.get(created.body.id)!.phases[0]!.nodes[0]!;
+    await waitUntil('the node failed', () => node().state === 'failed', 5000);
+    assert.match(node().error!, /healthcheckFail failed: .*503/);
+    admin.respond('/healthcheck/fail', 200, 'OK\n');
+    const retried = await post(`/v1/drains/${created.body.id}/nodes/flaky-1/retry`);
+    assert.equal(retried.status, 200, retried.body.message);
+    // The failure of the first call does not outlive it: the second call drains the node.
+    await waitUntil('the node drained', () => node().state === 'drained', 5000);
+    assert.equal(admin.requestsTo('/healthcheck/fail').length, 2);
+    assert.equal(d.daemon.drains.get(created.body.id)!.state, 'completed');
+  });
+
   test('an admin method on a node without a known admin address is a 400 naming the node', async () => {
     const sim = SimNode.connect(d.xdsAddress, 'no-admin');
     sims.push(sim);

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { ALL_LISTENERS as ALL, managerFixture, type ManagerFixture } from '../support/manager-fixture.js';
+import { ALL_LISTENERS as ALL, managerFixture, type ManagerFixture, type ManagerOptions } from '../support/manager-fixture.js';
 
 let fixture: ManagerFixture | undefined;
 afterEach(() => fixture?.close());
 
-async function setup(): Promise<ManagerFixture> {
-  fixture = await managerFixture();
+async function setup(options: ManagerOptions = {}): Promise<ManagerFixture> {
+  fixture = await managerFixture(options);
   return fixture;
 }
 
@@ -70,4 +70,23 @@ test('a step that cannot be stored is not taken: no node is pushed, and the next
   await t.drains.tick();
   assert.equal(t.drains.get(drain.id)!.phase, 1);
   assert.deepEqual(t.listeners(), []);
+});
+
+test('a failed admin call fails its node through a step, which stores it; the drain in memory is not changed outside one', async () => {
+  const refused = async (): Promise<void> => {
+    throw new Error('connect ECONNREFUSED 127.0.0.1:9901');
+  };
+  const t = await setup({
+    saveProgress: true,
+    admin: { healthcheckFail: refused, healthcheckOk: refused, drainListeners: refused, unavailable: () => undefined },
+  });
+  const drain = await t.create({ selector: { cluster: 'test-cluster' }, scope: 'ingress', method: 'healthcheck-fail' });
+  const node = drain.phases[0]!.nodes[0]!;
+  assert.equal(node.state, 'pushed', 'the drain as created is not changed by the failed call');
+  await t.drains.tick();
+  const failed = t.drains.get(drain.id)!;
+  assert.equal(failed.phases[0]!.nodes[0]!.state, 'failed');
+  assert.match(failed.phases[0]!.nodes[0]!.error!, /healthcheckFail failed: connect ECONNREFUSED/);
+  const stored = JSON.parse(await t.onDisk()) as { drains: { id: string; phases: { nodes: { state: string }[] }[] }[] };
+  assert.equal(stored.drains.find((d) => d.id === drain.id)!.phases[0]!.nodes[0]!.state, 'failed', 'the failure is on disk');
 });

@@ -85,8 +85,11 @@ export function openServedStream(
   return stream;
 }
 
+/** What a test may give the manager beyond the fixture's parts. */
+export type ManagerOptions = Pick<DrainManagerDeps, 'retention' | 'now' | 'admin' | 'saveProgress'>;
+
 /** A drain manager on `store`, and a way to connect nodes of the demo config's cluster. */
-export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}) {
+export function drainManagerOn(store: DrainStore, options: ManagerOptions = {}) {
   const cache = new SnapshotCache();
   const desired = new DesiredState({ cache, config: parsedConfig(demoConfig()) });
   const nodes = new NodeRegistry();
@@ -112,7 +115,7 @@ export function drainManagerOn(store: DrainStore, options: Pick<DrainManagerDeps
 }
 
 /** A drain manager on the file store in a temporary folder, with node "a" connected. */
-export async function managerFixture(options: Pick<DrainManagerDeps, 'retention' | 'now'> = {}): Promise<ManagerFixture> {
+export async function managerFixture(options: ManagerOptions = {}): Promise<ManagerFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-manager-'));
   const store = new FullDiskStore(new FileDrainStore(dir));
   const { drains, connect } = drainManagerOn(store, options);

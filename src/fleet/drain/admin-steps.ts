@@ -9,7 +9,7 @@
  * 200 without starting a second drain (Envoy's admin listeners handler, `duplicate_drain`).
  */
 import type { Logger } from 'pino';
-import { NODE_FINISHED, type Drain, type DrainMethod } from './model.js';
+import type { Drain, DrainMethod } from './model.js';
 import type { AdminDrainActions, NodeDirectory } from './ports.js';
 
 export type AdminAction = 'healthcheckFail' | 'healthcheckOk' | 'drainListeners';
@@ -23,10 +23,7 @@ export interface AdminStepsDeps {
   readonly admin: AdminDrainActions | undefined;
   /** Where nodes are looked up (the whole fleet: the leader calls nodes on any replica). */
   readonly nodes: NodeDirectory;
-  /** The drain's current object: a stored version may have taken the place of the one called for. */
-  readonly current: (drainId: string) => Drain | undefined;
   readonly logger: Logger;
-  readonly now: () => number;
 }
 
 export class AdminSteps {
@@ -34,6 +31,8 @@ export class AdminSteps {
   readonly #done = new Set<string>();
   /** Calls this process made (or is making), by drain/phase/node. */
   readonly #attempted = new Set<string>();
+  /** Calls that failed, by drain/phase/node: why. */
+  readonly #failed = new Map<string, string>();
 
   constructor(private readonly deps: AdminStepsDeps) {}
 
@@ -42,10 +41,19 @@ export class AdminSteps {
     return this.#done.has(`${drainId}/${phaseIndex}/${nodeId}`);
   }
 
+  /**
+   * Why the node's call for this phase of the drain failed, if it did. The node's entry fails on
+   * the next progress step, which stores it: a failure is never written into a drain in memory
+   * alone.
+   */
+  failure(drainId: string, phaseIndex: number, nodeId: string): string | undefined {
+    return this.#failed.get(`${drainId}/${phaseIndex}/${nodeId}`);
+  }
+
   /** Drops what is kept of these drains' calls (they are forgotten). */
   forget(drainIds: ReadonlySet<string>): void {
-    for (const set of [this.#done, this.#attempted]) {
-      for (const key of set) if (drainIds.has(key.slice(0, key.indexOf('/')))) set.delete(key);
+    for (const keys of [this.#done, this.#attempted, this.#failed]) {
+      for (const key of keys.keys()) if (drainIds.has(key.slice(0, key.indexOf('/')))) keys.delete(key);
     }
   }
 
@@ -65,36 +73,37 @@ export class AdminSteps {
   }
 
   /**
-   * Calls `action` on each node. A node whose drain call failed fails its part of the drain; a
-   * failed `healthcheckOk` (undoing a cancelled drain) only leaves a warning on the drain.
+   * Calls `action` on each node; returns what failed, one line per node. A node whose drain call
+   * failed fails its part of the drain at the next progress step (see `failure`); a failed
+   * `healthcheckOk` (undoing a cancelled drain) is for the caller to note on the drain.
    */
-  async run(drain: Drain, ids: readonly string[], action: AdminAction): Promise<void> {
+  async run(drain: Drain, ids: readonly string[], action: AdminAction): Promise<string[]> {
     const admin = this.deps.admin;
+    const failures: string[] = [];
     await Promise.all(
       ids.map(async (id) => {
         const node = this.deps.nodes.get(id)?.identity;
-        const phases = drain.phases.flatMap((p, i) => (p.nodes.some((n) => n.nodeId === id) ? [i] : []));
-        if (action !== 'healthcheckOk') for (const i of phases) this.#attempted.add(`${drain.id}/${i}/${id}`);
+        const keys = drain.phases.flatMap((p, i) => (p.nodes.some((n) => n.nodeId === id) ? [`${drain.id}/${i}/${id}`] : []));
+        const drains = action !== 'healthcheckOk';
+        if (drains) {
+          for (const key of keys) {
+            this.#attempted.add(key);
+            // Called again (a retry): the last failure no longer stands.
+            this.#failed.delete(key);
+          }
+        }
         try {
           if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
           await admin[action](node);
-          if (action !== 'healthcheckOk') for (const i of phases) this.#done.add(`${drain.id}/${i}/${id}`);
+          if (drains) for (const key of keys) this.#done.add(key);
         } catch (err) {
           const message = `${action} failed: ${(err as Error).message}`;
           this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
-          const latest = this.deps.current(drain.id) ?? drain;
-          if (action === 'healthcheckOk') {
-            latest.warnings.push(`node ${id}: ${message}`);
-            return;
-          }
-          for (const n of latest.phases.flatMap((p) => p.nodes.filter((x) => x.nodeId === id))) {
-            if (NODE_FINISHED.has(n.state)) continue;
-            n.state = 'failed';
-            n.error = message;
-            n.finishedAt = new Date(this.deps.now()).toISOString();
-          }
+          failures.push(`node ${id}: ${message}`);
+          if (drains) for (const key of keys) this.#failed.set(key, message);
         }
       }),
     );
+    return failures;
   }
 }

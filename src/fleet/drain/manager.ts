@@ -95,9 +95,7 @@ export class DrainManager {
     this.#admin = new AdminSteps({
       admin: deps.admin,
       nodes: this.#fleet,
-      current: (id) => this.#drains.get(id),
       logger: deps.logger,
-      now: this.#now,
     });
     this.#observer = new NodeObserver({
       local: deps.nodes,
@@ -106,7 +104,7 @@ export class DrainManager {
       desired: deps.desired,
       connections: deps.connections,
       hosts: deps.hosts,
-      adminDone: (drainId, phaseIndex, nodeId) => this.#admin.done(drainId, phaseIndex, nodeId),
+      admin: this.#admin,
     });
   }
 
@@ -280,10 +278,29 @@ export class DrainManager {
     await this.#commit(drain);
     this.#applyToNodes(this.#nodeIds(drain));
     // Only nodes whose health it failed: on the others, another drain may have failed it.
-    if (drain.spec.method === 'healthcheck-fail') await this.#admin.run(drain, this.#nodeIds(drain, true), 'healthcheckOk');
+    const undone = drain.spec.method === 'healthcheck-fail' ? await this.#admin.run(drain, this.#nodeIds(drain, true), 'healthcheckOk') : [];
+    const cancelled = undone.length === 0 ? drain : await this.#noteUndoFailures(drain, undone);
     this.deps.logger.info({ event: 'drain_cancelled', drain: id }, `drain ${id} cancelled; what it changed is restored`);
-    this.#emit(drain);
-    return drain;
+    this.#emit(cancelled);
+    return cancelled;
+  }
+
+  /**
+   * A cancelled drain with the nodes whose health it could not restore among its warnings, stored.
+   * The cancel itself is already stored: if this cannot be, the warnings stay in the log alone.
+   */
+  async #noteUndoFailures(drain: Drain, failures: readonly string[]): Promise<Drain> {
+    const noted: Drain = { ...drain, warnings: [...drain.warnings, ...failures] };
+    try {
+      await this.#commit(noted);
+      return noted;
+    } catch (err) {
+      this.deps.logger.warn(
+        { event: 'drain_warnings_not_saved', drain: drain.id, error: (err as Error).message },
+        `drain ${drain.id}: the nodes whose health could not be restored are not noted on it (${(err as Error).message})`,
+      );
+      return drain;
+    }
   }
 
   /**

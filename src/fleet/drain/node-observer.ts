@@ -10,6 +10,7 @@ import { gaugeReading } from './gauge-reading.js';
 import { drainsByLds, type Drain, type NodeProgress } from './model.js';
 import { nodeListeners } from './plan.js';
 import { hostKey, type ConnectionSource, type HostCountSource, type NodeDirectory, type RemoteLdsProgress } from './ports.js';
+import type { AdminSteps } from './admin-steps.js';
 import type { HostReading, NodeObservation } from './observation.js';
 
 export interface NodeObserverDeps {
@@ -23,8 +24,8 @@ export interface NodeObserverDeps {
   readonly connections: ConnectionSource;
   /** Host counts, for endpoint drains; absent: none are read. */
   readonly hosts?: HostCountSource | undefined;
-  /** Whether the admin call for this node's phase succeeded. */
-  readonly adminDone: (drainId: string, phaseIndex: number, nodeId: string) => boolean;
+  /** The admin calls made for drains by an admin method: whether each succeeded, or why it failed. */
+  readonly admin: Pick<AdminSteps, 'done' | 'failure'>;
 }
 
 export class NodeObserver {
@@ -37,6 +38,7 @@ export class NodeObserver {
     let acked: boolean;
     let ackedAt: number | undefined;
     let rejected: string | undefined;
+    let failed: string | undefined;
     const byLds = drainsByLds(drain.spec.method);
     // A node whose stream is on another replica is judged by what that replica published.
     const remote = byLds && !status?.connected ? this.deps.remote?.observe(node) : undefined;
@@ -48,13 +50,15 @@ export class NodeObserver {
       ackedAt = lds?.ackedAt !== undefined ? Date.parse(lds.ackedAt) : undefined;
       rejected = lds?.rejected;
     } else {
-      acked = this.deps.adminDone(drain.id, phaseIndex, node.nodeId);
+      acked = this.deps.admin.done(drain.id, phaseIndex, node.nodeId);
       ackedAt = acked && node.startedAt ? Date.parse(node.startedAt) : undefined;
       rejected = undefined;
+      failed = this.deps.admin.failure(drain.id, phaseIndex, node.nodeId);
     }
-    if (!report) return { acked, ackedAt, rejected, report: undefined };
+    const seen = { acked, ackedAt, rejected, ...(failed !== undefined && { failed }) };
+    if (!report) return { ...seen, report: undefined };
     const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
-    return { acked, ackedAt, rejected, report: gaugeReading(report, identity ? nodeListeners(this.deps.desired.config, identity) : []) };
+    return { ...seen, report: gaugeReading(report, identity ? nodeListeners(this.deps.desired.config, identity) : []) };
   }
 
   /**

@@ -9,6 +9,8 @@ export interface NodeObservation {
   readonly acked: boolean;
   /** The node NACKed that version: Envoy's error text. */
   readonly rejected: string | undefined;
+  /** The change could not be made on the node (its admin call failed): why. */
+  readonly failed?: string | undefined;
   /** When the ACK was seen (epoch ms), for judging whether a gauge report is fresh. */
   readonly ackedAt: number | undefined;
   /** The latest connection gauges, if any were ever reported. */

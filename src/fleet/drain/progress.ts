@@ -17,7 +17,8 @@ export function advanceNode(
   const before = node.state;
   let measured = false;
   if (node.state === 'pushed') {
-    if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the ${changeName(node)}: ${seen.rejected}`);
+    if (seen.failed !== undefined) finish(node, 'failed', now, seen.failed);
+    else if (seen.rejected !== undefined) finish(node, 'failed', now, `the node rejected the ${changeName(node)}: ${seen.rejected}`);
     else if (seen.acked) node.state = 'acked';
   }
   if (node.state === 'acked') {
