@@ -22,7 +22,7 @@ const NOT_PLAIN: readonly RegExp[] = [
   // refuses. Keep chomping (`|+`): js-yaml keeps a blank last line the reference reader drops.
   /[|>](?:[-+]?[0-9]|\+)/,
   // A block scalar as the whole document: the reference reader takes lines at column 0 into it.
-  /^(?:[ \r\n]|#[^\n]*|---)*[|>]/,
+  /^(?:[ \r\n]|#[^\n]*(?:\n|$)|---)*[|>]/,
   // A tab anywhere: the two readers differ on where tabs may stand.
   /\t/,
   // A carriage return not before a line feed: a line break to js-yaml, content to the reference reader.
@@ -41,9 +41,16 @@ const NOT_PLAIN: readonly RegExp[] = [
   /(?:^|[\s,[{])\?(?:[\s,\]}]|$)/m,
   // A flow collection as a key (`[a, b]: x`, `[[a]:b]`): js-yaml's key is its items joined, or "[object Object]".
   /[\]}][ \t]*:/,
-  // A null key: `~:`, `null:`, or an empty one (`: x`, `- : x`, `{: x}`); the readers name it differently.
-  /(?:^|[\s,[{])(?:~|null|Null|NULL)[ \t]*:(?:[\s,\]}]|$)/m,
-  /(?:^|[,[{-])[ \t]*:(?:[\s,\]}]|$)/m,
+  // A null key: `~:`, `null:`, or an empty one (`: x`, `- : x`, `{: x}`, `[:[a]]`); the readers name it differently.
+  /(?:^|[\s,[{])(?:~|null|Null|NULL)[ \t]*:(?:[\s,[\]{}]|$)/m,
+  /(?:^|[,[{-])[ \t]*:(?:[\s,[\]{}]|$)/m,
+  // A comment against a quoted key's or a collection's colon (`["b":#c]`): js-yaml reads a comment.
+  /["'\]}][ ]*:#/,
+  // Comment lines between a key with no value on its line and what follows: the reference reader
+  // takes the lines after a `#c` (no space) comment, or after a blank line and a comment at column
+  // 0, into a plain scalar value; js-yaml does not.
+  /:[ ]*(?:[ ]#.*)?\r?\n(?:[ ]*(?:#.*)?\r?\n)*[ ]*#[^ \r\n]/,
+  /:[ ]*(?:[ ]#.*)?\r?\n(?:[ ]*(?:#.*)?\r?\n)*[ ]*\r?\n#/,
 ];
 
 /**
@@ -62,10 +69,11 @@ const NOT_PLAIN: readonly RegExp[] = [
  * (`it's`, `a [b]`) it is text.
  */
 function scanFindsDifference(text: string): boolean {
-  const rootIsFlow = /^(?:[ \r\n]|#[^\n]*|---)*[[{]/.test(text);
+  const rootIsFlow = /^(?:[ \r\n]|#[^\n]*(?:\n|$)|---)*[[{]/.test(text);
   let quote: '"' | "'" | undefined;
   const flow: ('[' | '{')[] = [];
   let openedAt = -1; // the content column of the line a quote or flow collection opened on
+  let lastDash = -1; // the column of that line's last leading `- `, if any
   let blockScalarAbove = -1; // lines indented deeper than this belong to a block scalar
   let widestLeadingBlank = -1; // of the block scalar's blank lines before its first text; -2: text seen
   let escapedBreak = false; // the line before ended in a double-quoted `\` line break
@@ -93,13 +101,21 @@ function scanFindsDifference(text: string): boolean {
     if (escapedBreak && blank) return true;
     escapedBreak = false;
     if (quote !== undefined || flow.length > 0) {
-      // The outermost flow collection may close at its line's column (both readers take that).
-      const closes = quote === undefined && flow.length === 1 && (text[indent] === ']' || text[indent] === '}') && column === openedAt;
+      // The outermost flow collection may close at its line's column, with nothing after it but a
+      // comment (both readers take that).
+      const closes =
+        quote === undefined &&
+        flow.length === 1 &&
+        (text[indent] === ']' || text[indent] === '}') &&
+        column === openedAt &&
+        /^[ \r]*(?:#|$)/.test(text.slice(indent + 1, end));
       if (!rootIsFlow && !blank && column <= openedAt && !closes) return true;
     } else {
       openedAt = column;
+      lastDash = -1;
       nodeMayStart = true;
       for (let i = indent; text[i] === '-' && text[i + 1] === ' ';) {
+        lastDash = i - start;
         i += 2;
         while (text[i] === ' ') i++;
         openedAt = i - start;
@@ -146,7 +162,8 @@ function scanFindsDifference(text: string): boolean {
         if (flow.at(-1) === '{' && nullEntryAt(NEXT_NULL_ENTRY, text, i + 1)) return true;
         nodeMayStart = true;
       } else if (nodeMayStart && flow.length === 0 && (c === '|' || c === '>')) {
-        blockScalarAbove = column;
+        // Its text is indented deeper than the node it belongs to: its key, or for `- |` the `-`.
+        blockScalarAbove = i - start === openedAt && lastDash >= 0 ? lastDash : openedAt;
         widestLeadingBlank = -1;
         break;
       } else if (c === ':' && valueMayFollow(text, i, end, flow.length > 0, jsonKeyBefore)) nodeMayStart = true;

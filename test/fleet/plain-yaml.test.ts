@@ -133,6 +133,16 @@ const HANDED_OVER = [
   "[a 'b, {{c}, d}]",
   'a |:\n  c: "d\\\n\n   e"',
   'a: >\n  \n # c\n',
+  '- a: |\n  b: "y\n  z"',
+  '- a: |\n    x\n  b: "c \\\n\n   d"',
+  '- >\n   \n # c\n \n- a',
+  '[:[a]]',
+  '{~:[a]}',
+  'a: [\n]b: c',
+  '["b":#c\n]',
+  '- a:\n#c\n    b\n- c',
+  '- a:\n\n# c\n    b\n- c',
+  '# a comment with a { brace\nd: "te \n\n\nxt"\n',
 ];
 
 /** Documents the reference reader refuses: the fast reader must hand each over. */
