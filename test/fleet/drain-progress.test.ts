@@ -25,7 +25,15 @@ const node = (): NodeProgress => ({
   listeners: [{ name: 'ingress_http', connections: null }],
   error: null,
 });
-const seen = (o: Partial<NodeObservation>): NodeObservation => ({ acked: false, rejected: undefined, ackedAt: undefined, report: undefined, ...o });
+const seen = (o: Partial<NodeObservation>): NodeObservation => ({
+  acked: false,
+  rejected: undefined,
+  failed: undefined,
+  ackedAt: undefined,
+  report: undefined,
+  hosts: undefined,
+  ...o,
+});
 const report = (at: number, connections: number | null | undefined, listenerVersions?: { warming: number; draining: number }) => ({
   at,
   connections: () => connections,

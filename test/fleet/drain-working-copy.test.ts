@@ -44,6 +44,7 @@ const drain = (s: DrainSpec, phases: PhaseProgress[]): Drain => drainRecord('drn
 const busy = (): NodeObservation => ({
   acked: true,
   rejected: undefined,
+  failed: undefined,
   ackedAt: T0 + 10,
   report: { at: T0 + 20, connections: () => 7, listenerVersions: undefined },
   hosts: { at: T0 + 20, countsConnections: true, counts: () => ({ requests: 3, connections: 2 }) },

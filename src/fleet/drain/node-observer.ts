@@ -55,10 +55,12 @@ export class NodeObserver {
       rejected = undefined;
       failed = this.deps.admin.failure(drain.id, phaseIndex, node.nodeId);
     }
-    const seen = { acked, ackedAt, rejected, ...(failed !== undefined && { failed }) };
-    if (!report) return { ...seen, report: undefined };
+    // One shape for every observation (no spreads, every field present): a progress step reads
+    // ten thousand of them, and mixed shapes made those reads several times slower.
+    if (!report) return { acked, ackedAt, rejected, failed, report: undefined, hosts: undefined };
     const identity = (status ?? this.deps.fleet.get(node.nodeId))?.identity;
-    return { ...seen, report: gaugeReading(report, identity ? nodeListeners(this.deps.desired.config, identity) : []) };
+    const reading = gaugeReading(report, identity ? nodeListeners(this.deps.desired.config, identity) : []);
+    return { acked, ackedAt, rejected, failed, report: reading, hosts: undefined };
   }
 
   /**
@@ -81,6 +83,7 @@ export class NodeObserver {
       acked: eds?.ackedAt !== undefined,
       ackedAt: eds?.ackedAt !== undefined ? Date.parse(eds.ackedAt) : undefined,
       rejected: eds?.rejected,
+      failed: undefined,
       report: undefined,
       hosts,
     };

@@ -10,13 +10,13 @@ export interface NodeObservation {
   /** The node NACKed that version: Envoy's error text. */
   readonly rejected: string | undefined;
   /** The change could not be made on the node (its admin call failed): why. */
-  readonly failed?: string | undefined;
+  readonly failed: string | undefined;
   /** When the ACK was seen (epoch ms), for judging whether a gauge report is fresh. */
   readonly ackedAt: number | undefined;
   /** The latest connection gauges, if any were ever reported. */
   readonly report: ConnectionReading | undefined;
   /** For an endpoint drain: the latest host counts, if any were ever read. */
-  readonly hosts?: HostReading | undefined;
+  readonly hosts: HostReading | undefined;
 }
 
 /** Requests and connections a node's Envoy has open to upstream hosts. */
