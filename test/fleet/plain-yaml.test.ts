@@ -272,6 +272,42 @@ describe('the fast YAML reader gives the reference reader’s values', () => {
       { numRuns: Number(process.env['PLAIN_YAML_RUNS'] ?? 2_000) },
     );
   });
+
+  test('fuzzed: the example configs and the YAML test suite, lines re-indented, repeated, swapped, and comments put in', () => {
+    const suite = yamlTestSuite as unknown as readonly { readonly cases: readonly { readonly yaml: string }[] }[];
+    const corpus = [...EXAMPLES.map((e) => e.text), ...suite.flatMap((t) => t.cases.map((c) => c.yaml))];
+    const lineChange = fc.record({
+      at: fc.nat(),
+      op: fc.constantFrom('indent', 'outdent', 'repeat', 'swap', 'drop', 'comment', 'tight comment', 'blank'),
+      by: fc.integer({ min: 1, max: 3 }),
+    });
+    const changed = fc
+      .record({ text: fc.constantFrom(...corpus), changes: fc.array(lineChange, { minLength: 1, maxLength: 4 }) })
+      .map(({ text, changes }) => {
+        const lines = text.split('\n');
+        for (const { at, op, by } of changes) {
+          if (lines.length === 0) break;
+          const i = at % lines.length;
+          const line = lines[i]!;
+          const indent = line.length - line.trimStart().length;
+          if (op === 'indent') lines[i] = ' '.repeat(by) + line;
+          else if (op === 'outdent') lines[i] = line.slice(Math.min(by, indent));
+          else if (op === 'repeat') lines.splice(i, 0, line);
+          else if (op === 'swap') [lines[i], lines[(i + 1) % lines.length]] = [lines[(i + 1) % lines.length]!, line];
+          else if (op === 'drop') lines.splice(i, 1);
+          else if (op === 'comment') lines.splice(i, 0, `${' '.repeat(Math.max(0, indent - by))}# note`);
+          else if (op === 'tight comment') lines.splice(i, 0, `${' '.repeat(Math.max(0, indent - by))}#note`);
+          else lines.splice(i, 0, ' '.repeat(by));
+        }
+        return lines.join('\n');
+      });
+    fc.assert(
+      fc.property(changed, (text) => {
+        agree(text);
+      }),
+      { numRuns: Number(process.env['PLAIN_YAML_RUNS'] ?? 2_000) },
+    );
+  });
 });
 
 describe('reading a config through the fast reader', () => {
