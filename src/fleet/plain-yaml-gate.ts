@@ -46,12 +46,10 @@ const NOT_PLAIN: readonly RegExp[] = [
   /(?:^|[,[{-])[ \t]*:(?:[\s,[\]{}]|$)/m,
   // A comment against a quoted key's or a collection's colon (`["b":#c]`): js-yaml reads a comment.
   /["'\]}][ ]*:#/,
-  // Comment lines between a key with no value on its line and what follows: the reference reader
-  // takes the lines after a `#c` (no space) comment, or after a blank line and a comment at column
-  // 0, into a plain scalar value; js-yaml does not.
-  /:[ ]*(?:[ ]#.*)?\r?\n(?:[ ]*(?:#.*)?\r?\n)*[ ]*#[^ \r\n]/,
-  /:[ ]*(?:[ ]#.*)?\r?\n(?:[ ]*(?:#.*)?\r?\n)*[ ]*\r?\n#/,
 ];
+
+/** A line ending in a colon and nothing more, or a comment: a key whose value starts below. */
+const ENDS_IN_COLON = /:[ ]*(?:[ ]#.*)?\r?$/;
 
 /**
  * What the rules above cannot see line by line, found by following quotes, flow collections and
@@ -63,7 +61,9 @@ const NOT_PLAIN: readonly RegExp[] = [
  * - a collection, a null or a missing entry as a key of a flow mapping; a comment inside a flow;
  * - a double-quoted escaped line break before a blank line (the readers keep different spaces);
  * - a block scalar whose leading blank lines are wider than its first line of text;
- * - a line longer than 1024 characters (the reference reader refuses an implicit key that long).
+ * - a line longer than 1024 characters (the reference reader refuses an implicit key that long);
+ * - comment lines between a key and its value that the reference reader reads into the value.
+ * One pass, line by line: the time it takes grows with the text, whatever the text.
  * A quote, bracket or block scalar indicator opens something only where a node may start (at a
  * line's content, after `- `, `: `, or a flow's `[`, `{` and `,`): inside a plain scalar
  * (`it's`, `a [b]`) it is text.
@@ -77,6 +77,8 @@ function scanFindsDifference(text: string): boolean {
   let blockScalarAbove = -1; // lines indented deeper than this belong to a block scalar
   let widestLeadingBlank = -1; // of the block scalar's blank lines before its first text; -2: text seen
   let escapedBreak = false; // the line before ended in a double-quoted `\` line break
+  let keyAbove = false; // a line ending in a colon, then only blank and comment lines, came before
+  let blankBefore = false; // the line before was blank
   let nodeMayStart = true; // carried from line to line inside a flow collection
   let afterJsonKey = false; // the last token was a quoted scalar or a flow collection's end
   for (let start = 0; start < text.length;) {
@@ -88,6 +90,18 @@ function scanFindsDifference(text: string): boolean {
     while (text[indent] === ' ') indent++;
     const blank = indent === end || (text[indent] === '\r' && indent + 1 === end);
     const column = indent - start;
+    // Comment lines between a key with no value on its line and what follows: the reference
+    // reader takes the lines after a `#c` comment (no space), or after a blank line and a comment
+    // at column 0, into a plain scalar value; js-yaml does not. Any line counts, text included.
+    const comment = text[indent] === '#';
+    if (keyAbove && comment) {
+      const next = text[indent + 1];
+      if (indent + 1 < end && next !== ' ' && next !== '\r') return true;
+      if (column === 0 && blankBefore) return true;
+    }
+    if (!blank && !comment) keyAbove = false;
+    if (!blank && ENDS_IN_COLON.test(text.slice(start, end))) keyAbove = true;
+    blankBefore = blank;
     if (blockScalarAbove >= 0 && (blank || column > blockScalarAbove)) {
       if (widestLeadingBlank !== -2) {
         if (blank) widestLeadingBlank = Math.max(widestLeadingBlank, column);
