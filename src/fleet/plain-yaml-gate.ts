@@ -75,6 +75,7 @@ function scanFindsDifference(text: string): boolean {
   let openedAt = -1; // the content column of the line a quote or flow collection opened on
   let lastDash = -1; // the column of that line's last leading `- `, if any
   let blockScalarAbove = -1; // lines indented deeper than this belong to a block scalar
+  let headerAlone = false; // that block scalar's header began its line
   let widestLeadingBlank = -1; // of the block scalar's blank lines before its first text; -2: text seen
   let escapedBreak = false; // the line before ended in a double-quoted `\` line break
   let keyAbove = false; // a line ending in a colon, then only blank and comment lines, came before
@@ -111,6 +112,9 @@ function scanFindsDifference(text: string): boolean {
       start = end + 1;
       continue;
     }
+    // A header alone on its line belongs to the key above it, whose text may start left of the
+    // header: this line may be its first, after wider blank lines (the reference reader refuses that).
+    if (blockScalarAbove >= 0 && headerAlone && widestLeadingBlank > column) return true;
     blockScalarAbove = -1;
     if (escapedBreak && blank) return true;
     escapedBreak = false;
@@ -178,6 +182,7 @@ function scanFindsDifference(text: string): boolean {
       } else if (nodeMayStart && flow.length === 0 && (c === '|' || c === '>')) {
         // Its text is indented deeper than the node it belongs to: its key, or for `- |` the `-`.
         blockScalarAbove = i - start === openedAt && lastDash >= 0 ? lastDash : openedAt;
+        headerAlone = i - start === openedAt && lastDash < 0;
         widestLeadingBlank = -1;
         break;
       } else if (c === ':' && valueMayFollow(text, i, end, flow.length > 0, jsonKeyBefore)) nodeMayStart = true;

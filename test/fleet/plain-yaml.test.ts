@@ -177,6 +177,8 @@ const REFUSED = [
   '\u00a0[a: "b\nc"',
   'a: [[b,\n]]',
   'a: {b: [c,\n]}',
+  'k:\n  |\n  \n #c\n',
+  '- k:\n   >\n    \n   #c\n',
 ];
 
 describe('the fast YAML reader gives the reference reader’s values', () => {
