@@ -10,6 +10,12 @@ export function readsDifferently(text: string): boolean {
   return NOT_PLAIN.some((re) => re.test(text)) || scanFindsDifference(text);
 }
 
+/** What may come before a document's root node: blank lines, comment lines, a `---` marker. */
+const BEFORE_ROOT = String.raw`^(?:[ \r\n]|#[^\n]*(?:\n|$)|---)*`;
+
+/** A document that is one flow collection (JSON, say). */
+const ROOT_IS_FLOW = new RegExp(`${BEFORE_ROOT}[[{]`);
+
 /** `m`: `^` is a line's start. */
 const NOT_PLAIN: readonly RegExp[] = [
   // A tag (`!!int 1`, `!Ref x`), an alias (`*base`) or an anchor (`&base`), where a node may start.
@@ -22,7 +28,7 @@ const NOT_PLAIN: readonly RegExp[] = [
   // refuses. Keep chomping (`|+`): js-yaml keeps a blank last line the reference reader drops.
   /[|>](?:[-+]?[0-9]|\+)/,
   // A block scalar as the whole document: the reference reader takes lines at column 0 into it.
-  /^(?:[ \r\n]|#[^\n]*(?:\n|$)|---)*[|>]/,
+  new RegExp(`${BEFORE_ROOT}[|>]`),
   // A tab anywhere: the two readers differ on where tabs may stand.
   /\t/,
   // A carriage return not before a line feed: a line break to js-yaml, content to the reference reader.
@@ -69,7 +75,7 @@ const ENDS_IN_COLON = /:[ ]*(?:[ ]#.*)?\r?$/;
  * (`it's`, `a [b]`) it is text.
  */
 function scanFindsDifference(text: string): boolean {
-  const rootIsFlow = /^(?:[ \r\n]|#[^\n]*(?:\n|$)|---)*[[{]/.test(text);
+  const rootIsFlow = ROOT_IS_FLOW.test(text);
   let quote: '"' | "'" | undefined;
   const flow: ('[' | '{')[] = [];
   let openedAt = -1; // the content column of the line a quote or flow collection opened on
