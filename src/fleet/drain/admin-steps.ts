@@ -84,8 +84,9 @@ export class AdminSteps {
       ids.map(async (id) => {
         const node = this.deps.nodes.get(id)?.identity;
         const keys = drain.phases.flatMap((p, i) => (p.nodes.some((n) => n.nodeId === id) ? [`${drain.id}/${i}/${id}`] : []));
-        const drains = action !== 'healthcheckOk';
-        if (drains) {
+        // A call that drains (not the undoing healthcheckOk) is kept track of, by phase.
+        const draining = action !== 'healthcheckOk';
+        if (draining) {
           for (const key of keys) {
             this.#attempted.add(key);
             // Called again (a retry): the last failure no longer stands.
@@ -95,12 +96,12 @@ export class AdminSteps {
         try {
           if (!admin || !node) throw new Error(admin ? `node ${id} is not known` : 'no Envoy admin client is configured');
           await admin[action](node);
-          if (drains) for (const key of keys) this.#done.add(key);
+          if (draining) for (const key of keys) this.#done.add(key);
         } catch (err) {
           const message = `${action} failed: ${(err as Error).message}`;
           this.deps.logger.warn({ event: 'drain_admin_failed', drain: drain.id, node: id, error: message }, message);
           failures.push(`node ${id}: ${message}`);
-          if (drains) for (const key of keys) this.#failed.set(key, message);
+          if (draining) for (const key of keys) this.#failed.set(key, message);
         }
       }),
     );
