@@ -8,12 +8,15 @@
  *   node dist/bench/fleet/main.js [--nodes 1000,5000,10000] [--smoke] [--workers 2] [--groups 4]
  *     [--delta-percent 20] [--streams-per-connection 100] [--connect-window 250] [--storm]
  *     [--cpu-prof DIR] [--drainplane PATH] [--no-floor] [--no-go] [--out DIR] [--store etcd] [--replicas N]
+ *     [--history N]
  *
  * For each fleet size, in order:
  *  1. drainplane starts on a generated config (fleet-config.ts) with a fresh state folder;
  *  2. the generator connects every node and waits until each has ACKed CDS, EDS, LDS and RDS
  *     (time to connect and sync);
  *  3. daemon RSS and heap from GET /metrics, before the fleet connected and after (per node);
+ *     with --history N, then N fleet-wide drains created and cancelled (kept as history, as
+ *     weeks of rolling restarts leave them), before anything is measured;
  *  4. config reload: PUT /v1/config changing one listener per group, until every node ACKed
  *     the new LDS version;
  *  5. drain: POST /v1/drains selecting every node (scope ingress, method remove, measured by
@@ -87,6 +90,8 @@ interface Options {
   deltaPercent: number;
   streamsPerConnection: number;
   connectWindow: number;
+  /** Fleet-wide drains created and cancelled before the measured pushes: the kept history. */
+  history: number;
   cpuProfDir: string | undefined;
   drainplaneBin: string | undefined;
   floor: boolean;
@@ -105,6 +110,7 @@ const USAGE = `usage: node dist/bench/fleet/main.js [options]
   --streams-per-connection N    simulated nodes per HTTP/2 connection (default 100; 1: one each)
   --connect-window N            nodes per worker connecting at once (default 250)
   --storm                       a connect storm: every node at once, one connection each
+  --history N                   first create and cancel N fleet-wide drains, kept as history (default 0)
   --cpu-prof DIR                write a V8 CPU profile of the daemon (node --cpu-prof) to DIR, and
                                 go-control-plane's (pprof) as go-control-plane-NODES.pprof
   --drainplane PATH             the drainplane executable to measure (another build's bin/drainplane.js,
@@ -128,6 +134,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'streams-per-connection': { type: 'string' },
       'connect-window': { type: 'string' },
       storm: { type: 'boolean' },
+      history: { type: 'string' },
       'cpu-prof': { type: 'string' },
       drainplane: { type: 'string' },
       'no-floor': { type: 'boolean' },
@@ -161,6 +168,7 @@ function parseOptions(argv: string[]): Options | undefined {
     // a failover, a network blip), rather than nodes multiplexed and paced.
     streamsPerConnection: values.storm ? 1 : int('streams-per-connection', values['streams-per-connection'], 100, 1, 10_000),
     connectWindow: values.storm ? 100_000 : int('connect-window', values['connect-window'], 250, 1, 100_000),
+    history: int('history', values.history, 0, 0, 100),
     cpuProfDir: values['cpu-prof'],
     drainplaneBin: values.drainplane,
     floor: values['no-floor'] !== true,
@@ -318,6 +326,11 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
       `drainplane: RSS ${(after.rssBytes / 2 ** 20).toFixed(0)} MiB (${memory.rssPerNodeKiB.toFixed(1)} KiB/node), heap ${memory.heapPerNodeKiB.toFixed(1)} KiB/node`,
     );
 
+    // The drain the benchmark measures: every node, ingress listeners removed, judged by the ACK
+    // alone (the simulated nodes report no connection gauges).
+    const body = JSON.stringify({ selector: { metadata: FLEET_METADATA }, scope: 'ingress', method: 'remove', measure: 'ack' });
+    if (ctx.options.history > 0) await keepHistory(daemon, body, ctx.options.history, errors);
+
     // Config reload: one changed listener per group, so every node gets a new LDS version.
     const yaml = fleetConfigYaml(ctx.shape, 1);
     let t0 = 0;
@@ -339,9 +352,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     if (reload.pending > 0) errors.push(`${reload.pending} nodes never ACKed the reloaded listeners`);
     log(`drainplane ${describePush('reload', reload)}`);
 
-    // Drain: every node, ingress listeners removed, judged by the ACK alone (the simulated
-    // nodes report no connection gauges).
-    const body = JSON.stringify({ selector: { metadata: FLEET_METADATA }, scope: 'ingress', method: 'remove', measure: 'ack' });
+    // Drain: the one above.
     let post: { status: number; body: { id?: string; state?: string } } | undefined;
     cpu0 = (await daemon.metrics()).cpuSeconds;
     const drainMark = mark('drain');
@@ -393,6 +404,25 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     }
     for (const d of fleet.daemons) if (d.output.trim() !== '') log(`drainplane ${d.pid} output (warn and above):\n${d.output.trim().slice(-3000)}`);
   }
+}
+
+/**
+ * Drain history as a fleet has it after weeks of rolling restarts: `count` drains of every node,
+ * each cancelled once created, kept by the daemon (its default keeps the newest 100).
+ */
+async function keepHistory(daemon: DaemonProcess, body: string, count: number, errors: string[]): Promise<void> {
+  const t0 = nowMs();
+  for (let i = 0; i < count; i++) {
+    const created = await daemon.json<{ id?: string }>('POST', '/v1/drains', body);
+    const cancelled = created.body.id && (await daemon.json<{ state?: string }>('POST', `/v1/drains/${created.body.id}/cancel`));
+    if (!cancelled || cancelled.status !== 200 || cancelled.body.state !== 'cancelled') {
+      errors.push(`drain history: drain ${i + 1} of ${count} was not created and cancelled (HTTP ${created.status})`);
+      return;
+    }
+  }
+  // The cancels' pushes and their ACKs settle before the measured pushes.
+  await sleep(2000);
+  log(`drainplane: ${count} fleet-wide drains created and cancelled in ${((nowMs() - t0) / 1000).toFixed(1)} s, kept as history`);
 }
 
 /** The replicas' side of an etcd run: their CPU over the sync, then the failover when there are two. */
@@ -673,6 +703,7 @@ async function main(): Promise<number> {
     deltaPercent: options.deltaPercent,
     streamsPerConnection: options.streamsPerConnection,
     connectWindow: options.connectWindow,
+    history: options.history,
     smoke: options.smoke,
     responseBytes,
     goControlPlane: ctx.goPeer === null || ctx.goPeer instanceof Error ? null : { go: ctx.goPeer.go, modules: ctx.goPeer.modules },

@@ -101,6 +101,8 @@ export interface BenchSettings {
   readonly deltaPercent: number;
   readonly streamsPerConnection: number;
   readonly connectWindow: number;
+  /** Fleet-wide drains kept as history before the measured pushes (absent in older records: none). */
+  readonly history?: number;
   readonly smoke: boolean;
   readonly responseBytes: Readonly<Record<string, number>>;
   /** The go-control-plane peer's Go release and module versions; null when it was left out, absent in older records. */
@@ -198,7 +200,8 @@ export function markdown(result: FleetBenchResult, env: Environment): string {
     `Fleet: ${settings.groups} node groups of ${settings.listenersPerGroup} listeners (half INBOUND, half OUTBOUND, HCM over RDS), ` +
       `${settings.clustersPerGroup} EDS clusters and ${settings.listenersPerGroup} route configurations; ` +
       `${100 - settings.deltaPercent}% SotW / ${settings.deltaPercent}% Delta ADS streams, ` +
-      `${settings.streamsPerConnection} streams per HTTP/2 connection, ${settings.workers} generator processes.`,
+      `${settings.streamsPerConnection} streams per HTTP/2 connection, ${settings.workers} generator processes` +
+      (settings.history ? `; ${settings.history} fleet-wide drains kept as history.` : '.'),
     '',
     ...serversTable(result.sizes),
     '',

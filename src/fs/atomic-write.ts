@@ -8,24 +8,46 @@ import path from 'node:path';
  * one, then fsync the folder so the rename itself is durable.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `${tempPrefix(file)}${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w', 0o644);
+  await replaceFiles(path.dirname(file), new Map([[path.basename(file), data]]));
+}
+
+/**
+ * Writes several files of one folder, and removes others, with one fsync of the folder: each
+ * file is replaced atomically as by writeFileAtomic. Every new content is written and synced
+ * before the first rename, so a write that fails (a full or read-only disk) changes nothing;
+ * a crash during the renames leaves each file old or new, not all of them alike.
+ */
+export async function replaceFiles(dir: string, writes: ReadonlyMap<string, string | Uint8Array>, removals: readonly string[] = []): Promise<void> {
+  const temps = new Map<string, string>();
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await unlink(temp).catch(() => {});
-    throw err;
+    for (const [name, data] of writes) {
+      const temp = path.join(dir, `${tempPrefix(name)}${randomBytes(6).toString('hex')}.tmp`);
+      temps.set(name, temp);
+      const handle = await open(temp, 'w', 0o644);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    for (const [name, temp] of temps) {
+      await rename(temp, path.join(dir, name));
+      temps.delete(name);
+    }
+  } finally {
+    await Promise.all([...temps.values()].map((temp) => unlink(temp).catch(() => {})));
   }
-  await handle.close();
-  try {
-    await rename(temp, file);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
+  for (const name of removals) {
+    await unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
+  await syncFolder(dir);
+}
+
+/** Makes the renames, creations and removals of a folder's entries durable. */
+export async function syncFolder(dir: string): Promise<void> {
   const folder = await open(dir, 'r');
   try {
     await folder.sync();
@@ -34,9 +56,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
-function tempPrefix(file: string): string {
-  return `.${path.basename(file)}.`;
+function tempPrefix(name: string): string {
+  return `.${name}.`;
 }
+
+const TEMP_SUFFIX = /^[0-9a-f]{12}\.tmp$/;
 
 /**
  * Removes the temporary files of writes to `file` that a crash cut short (the file itself
@@ -44,10 +68,18 @@ function tempPrefix(file: string): string {
  * returns how many there were.
  */
 export async function removeStaleTempFiles(file: string): Promise<number> {
-  const dir = path.dirname(file);
-  const prefix = tempPrefix(file);
+  const prefix = tempPrefix(path.basename(file));
+  return removeTempFiles(path.dirname(file), (name) => name.startsWith(prefix) && TEMP_SUFFIX.test(name.slice(prefix.length)));
+}
+
+/** The same for every file of a folder that holds only files written here (a store's records). */
+export async function removeStaleTempFilesIn(dir: string): Promise<number> {
+  return removeTempFiles(dir, (name) => /^\..+\.[0-9a-f]{12}\.tmp$/.test(name));
+}
+
+async function removeTempFiles(dir: string, isTemp: (name: string) => boolean): Promise<number> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const stale = names.filter((n) => n.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length)));
+  const stale = names.filter(isTemp);
   await Promise.all(stale.map((n) => unlink(path.join(dir, n)).catch(() => undefined)));
   return stale.length;
 }

@@ -118,16 +118,16 @@ async function restartThenCrash(pod: RunPod): Promise<void> {
   );
   // The propagation delay's modify drains never end completed: Envoy still drained the old ingress
   // version when the delay was over. The first shutdown's timed out at its deadline; the one cut
-  // short may have been killed before it did, and then the restart ended it with its node still acked.
+  // short may have been killed before it did, and then the restart ended it with its node as last
+  // stored: pushed (an ACK is progress, kept in memory until the drain's next step is stored) or acked.
   const [first, cutShort, ...more] = drains.filter((x) => x.spec.method === 'modify').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   assert.equal(more.length, 0, 'one modify drain per shutdown');
   assertEnvoyStillDrained(first!);
-  if (cutShort!.state === 'cancelled')
-    assert.deepEqual(
-      cutShort!.phases[0]!.nodes.map((n) => n.state),
-      ['acked'],
-    );
-  else assertEnvoyStillDrained(cutShort!);
+  if (cutShort!.state === 'cancelled') {
+    const [node, ...others] = cutShort!.phases[0]!.nodes;
+    assert.equal(others.length, 0);
+    assert.ok(node!.state === 'pushed' || node!.state === 'acked', node!.state);
+  } else assertEnvoyStillDrained(cutShort!);
   const cut = drains.filter((d) => d.spec.method !== 'modify' && d.state !== 'completed');
   assert.deepEqual(
     cut.map((d) => [d.spec.scope, d.spec.method, d.state]),

@@ -58,8 +58,8 @@ describe('the embedded file store', () => {
     const missing = await get('/v1/config/versions/99');
     assert.equal(missing.status, 404);
     assert.match(missing.body.message, /config version 99 is not kept/);
-    const history = JSON.parse(await readFile(path.join(path.dirname(d.configFile), 'state', 'config-versions.json'), 'utf8'));
-    assert.equal(history.versions.length, 3, 'kept in the state folder');
+    const kept = await readdir(path.join(path.dirname(d.configFile), 'state', 'config-versions'));
+    assert.deepEqual(kept.sort(), ['1.json', '2.json', '3.json'], 'kept in the state folder, a file each');
   });
 });
 
@@ -101,8 +101,12 @@ async function inStateFolder(use: (folder: { stateDir: string; configFile: strin
   }
 }
 
-test('a start removes the temporary files that writes of either state file left when a crash cut them short', async () =>
+test('a start removes the temporary files that writes of state files left when a crash cut them short', async () =>
   inStateFolder(async ({ stateDir, configFile }) => {
+    await mkdir(path.join(stateDir, 'drains'));
+    await mkdir(path.join(stateDir, 'config-versions'));
+    await writeFile(path.join(stateDir, 'drains', '.drn_1.json.0123456789ab.tmp'), 'half');
+    await writeFile(path.join(stateDir, 'config-versions', '.2.json.0123456789ab.tmp'), 'half');
     await writeFile(path.join(stateDir, '.drains.json.0123456789ab.tmp'), 'half');
     await writeFile(path.join(stateDir, '.config-versions.json.0123456789ab.tmp'), 'half');
     const daemon = await Daemon.start({
@@ -116,27 +120,38 @@ test('a start removes the temporary files that writes of either state file left 
       logger: pino({ level: 'silent' }),
     });
     await daemon.close();
-    assert.deepEqual(
-      (await readdir(stateDir)).filter((f) => f.endsWith('.tmp')),
-      [],
-    );
+    for (const dir of [stateDir, path.join(stateDir, 'drains'), path.join(stateDir, 'config-versions')]) {
+      assert.deepEqual(
+        (await readdir(dir)).filter((f) => f.endsWith('.tmp')),
+        [],
+        dir,
+      );
+    }
   }));
 
-test('a drain state file that cannot be read stops the start with one line naming the file, and nothing is left running', async () =>
+test('a drain file that cannot be read stops the start with one line naming the file, and nothing is left running', async () =>
   inStateFolder(async ({ stateDir, configFile }) => {
-    const drainsFile = path.join(stateDir, 'drains.json');
-    for (const [content, why] of [
-      ['{"format":1,"drains":[{"id":"drn_1","spec":{', /not valid JSON/],
-      ['{"format":1,"drains":[{"id":"drn_1"}]}', /drains\[0\] is not a drain/],
-      ['null', /not a drainplane drain state/],
+    const drainFile = path.join(stateDir, 'drains', 'drn_1.json');
+    const legacyFile = path.join(stateDir, 'drains.json');
+    await mkdir(path.dirname(drainFile));
+    for (const [file, content, why] of [
+      [drainFile, '{"format":1,"drain":{"id":"drn_1","spec":{', /not valid JSON/],
+      [drainFile, '{"format":1,"drain":{"id":"drn_1"}}', /is not a drain/],
+      [drainFile, '{"format":1,"drain":{"id":"drn_2","spec":{},"phases":[]}}', /holds drain "drn_2", not drn_1/],
+      [drainFile, 'null', /not a drainplane drain/],
+      [legacyFile, '{"format":1,"drains":[{"id":"drn_1","spec":{', /not valid JSON/],
+      [legacyFile, '{"format":1,"drains":[{"id":"drn_1"}]}', /drains\[0\] is not a drain/],
+      [legacyFile, '{"format":1,"drains":[{"id":"../x","spec":{},"phases":[]}]}', /drains\[0\] has an id drainplane does not make/],
+      [legacyFile, 'null', /not a drainplane drain state/],
     ] as const) {
-      await writeFile(drainsFile, content);
+      await writeFile(file, content);
       const result = await runCli(['serve', '--config', configFile, '--state-dir', stateDir, '--xds-port', '0', '--api-port', '0']);
       assert.equal(result.code, 1, result.stderr);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
-      assert.ok(lines[0]!.includes(drainsFile), lines[0]);
+      assert.ok(lines[0]!.includes(file), lines[0]);
       assert.match(lines[0]!, why);
+      if (file === legacyFile) await rm(legacyFile);
     }
   }));
 

@@ -325,7 +325,7 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
       },
       committedOnDisk: (files) => {
         const added = files.drains.filter((d) => !known.has(d.id));
-        if (added.length > 1) violations.push(`drains.json holds ${added.length} new drains after one create`);
+        if (added.length > 1) violations.push(`the state folder holds ${added.length} new drains after one create`);
         return added[0] ? { committed: true, drain: added[0] } : { committed: false };
       },
     };

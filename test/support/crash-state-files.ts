@@ -1,12 +1,12 @@
 /**
- * The crash test's look at drainplane's state files after a kill: drains.json must parse and
- * hold exactly the committed drains, and the config file must be the committed config.
+ * The crash test's look at drainplane's state files after a kill: the drain files must parse and
+ * be exactly the committed drains, and the config file must be the committed config.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelState } from './crash-model.js';
 
-/** A drain as drains.json holds it (the fields the test reads). */
+/** A drain as its file holds it (the fields the test reads). */
 export interface FileDrain {
   readonly id: string;
   readonly state: string;
@@ -21,20 +21,23 @@ export interface StateFiles {
   readonly config: string;
 }
 
-/** Reads both files; a drains.json that does not parse as a whole state is an error. */
+/** Reads the state: every drain file must parse as a committed drain (a write cut short left only its temporary file). */
 export async function readStateFiles(stateDir: string, configFile: string): Promise<StateFiles> {
-  let drains: FileDrain[] = [];
-  const text = await readFile(path.join(stateDir, 'drains.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
+  const folder = path.join(stateDir, 'drains');
+  const names = await readdir(folder).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
     throw err;
   });
-  if (text !== undefined) {
+  const drains: FileDrain[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const text = await readFile(path.join(folder, name), 'utf8');
     try {
-      const parsed = JSON.parse(text) as { format?: number; drains?: FileDrain[] };
-      if (parsed.format !== 1 || !Array.isArray(parsed.drains)) throw new Error(`format ${parsed.format}`);
-      drains = parsed.drains;
+      const parsed = JSON.parse(text) as { format?: number; drain?: FileDrain };
+      if (parsed.format !== 1 || parsed.drain?.id !== name.slice(0, -'.json'.length))
+        throw new Error(`format ${parsed.format}, drain ${parsed.drain?.id}`);
+      drains.push(parsed.drain);
     } catch (err) {
-      throw new Error(`drains.json is not a committed state: ${(err as Error).message}\n${text.slice(0, 500)}`);
+      throw new Error(`drains/${name} is not a committed drain: ${(err as Error).message}\n${text.slice(0, 500)}`);
     }
   }
   return { drains, config: await readFile(configFile, 'utf8') };
@@ -46,14 +49,14 @@ export function stateFileViolations(files: StateFiles, state: ModelState, config
   const onDisk = new Map(files.drains.map((d) => [d.id, d]));
   for (const m of state.drains) {
     const f = onDisk.get(m.id);
-    if (!f) out.push(`${when}: acknowledged drain ${m.id} is missing from drains.json`);
-    else if ((f.state === 'cancelled') !== m.cancelled) out.push(`${when}: drain ${m.id} is ${f.state} in drains.json, cancelled: ${m.cancelled}`);
+    if (!f) out.push(`${when}: acknowledged drain ${m.id} has no file`);
+    else if ((f.state === 'cancelled') !== m.cancelled) out.push(`${when}: drain ${m.id} is ${f.state} on disk, cancelled: ${m.cancelled}`);
     else if (JSON.stringify([f.spec.selector, f.spec.scope, f.spec.method]) !== JSON.stringify([m.body.selector, m.body.scope, m.body.method])) {
-      out.push(`${when}: drain ${m.id} has another spec in drains.json: ${JSON.stringify(f.spec)}`);
+      out.push(`${when}: drain ${m.id} has another spec on disk: ${JSON.stringify(f.spec)}`);
     }
     onDisk.delete(m.id);
   }
-  for (const id of onDisk.keys()) out.push(`${when}: drains.json holds drain ${id}, which was never created`);
+  for (const id of onDisk.keys()) out.push(`${when}: a file holds drain ${id}, which was never created`);
   if (files.config !== configText) out.push(`${when}: the config file is neither the acknowledged config nor the one in flight`);
   return out;
 }

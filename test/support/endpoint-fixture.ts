@@ -16,7 +16,7 @@ import { NodeRegistry } from '../../src/fleet/registry.js';
 import { messageToJson } from '../../src/resource/json-mapping.js';
 import { envoyProtos } from '../../src/resource/protos.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { FileDrainStore } from '../../src/store/drain-store.js';
+import { FileDrainStore } from '../../src/store/file/drain-files.js';
 import { parsedConfig } from './desired-state.js';
 import { openServedStream } from './manager-fixture.js';
 

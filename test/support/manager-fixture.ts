@@ -3,7 +3,7 @@
  * served node whose listeners the test reads, without the xDS server in between.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -13,10 +13,10 @@ import { DesiredState } from '../../src/fleet/desired-state/desired-state.js';
 import { DrainManager, type DrainManagerDeps } from '../../src/fleet/drain/manager.js';
 import type { Drain } from '../../src/fleet/drain/model.js';
 import type { DrainRequest } from '../../src/fleet/drain/spec.js';
-import type { DrainStore } from '../../src/fleet/ports/drain-store.js';
+import type { DrainStore, SaveOptions } from '../../src/fleet/ports/drain-store.js';
 import { NodeRegistry } from '../../src/fleet/registry.js';
 import { TypeUrl } from '../../src/resource/type-urls.js';
-import { FileDrainStore } from '../../src/store/drain-store.js';
+import { FileDrainStore } from '../../src/store/file/drain-files.js';
 import type { StreamInfo } from '../../src/xds/events.js';
 import { parsedConfig } from './desired-state.js';
 import { demoConfig } from './fleet-configs.js';
@@ -31,10 +31,16 @@ export class FullDiskStore implements DrainStore {
   watch(): () => void {
     return () => {};
   }
-  async save(drains: readonly Drain[]): Promise<void> {
+  async save(drains: readonly Drain[], options?: SaveOptions): Promise<void> {
     if (this.full) throw new Error('ENOSPC: no space left on device, write');
-    await this.files.save(drains);
+    await this.files.save(drains, options);
   }
+}
+
+/** Every drain file's content, in one text: `{"drains":[...]}`, in the order of their ids. */
+async function drainFiles(files: FileDrainStore): Promise<string> {
+  const texts = [...(await files.folder.readAll())].sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify({ drains: texts.map(([, text]) => (JSON.parse(text) as { drain: unknown }).drain) });
 }
 
 export const ALL_LISTENERS = ['egress_http', 'ingress_http'];
@@ -125,7 +131,7 @@ export async function managerFixture(options: ManagerOptions = {}): Promise<Mana
     store,
     drains,
     listeners: node.listeners,
-    onDisk: () => readFile(store.files.file, 'utf8'),
+    onDisk: () => drainFiles(store.files),
     ack: node.ack,
     async create(request) {
       const result = await drains.create(request);

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { FileDrainStore } from '../drain-store.js';
+import { FileDrainStore } from './drain-files.js';
 import type { Leadership } from '../../fleet/ports/leadership.js';
 import type { StateStore } from '../../fleet/ports/state-store.js';
 import type { StoreHealth } from '../../fleet/ports/store-health.js';
