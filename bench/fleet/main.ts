@@ -414,9 +414,10 @@ async function keepHistory(daemon: DaemonProcess, body: string, count: number, e
   const t0 = nowMs();
   for (let i = 0; i < count; i++) {
     const created = await daemon.json<{ id?: string }>('POST', '/v1/drains', body);
-    const cancelled = created.body.id && (await daemon.json<{ state?: string }>('POST', `/v1/drains/${created.body.id}/cancel`));
+    const cancelled = created.body.id && (await daemon.json<{ state?: string }>('POST', `/v1/drains/${created.body.id}/cancel`, '{}'));
     if (!cancelled || cancelled.status !== 200 || cancelled.body.state !== 'cancelled') {
-      errors.push(`drain history: drain ${i + 1} of ${count} was not created and cancelled (HTTP ${created.status})`);
+      const why = cancelled ? `cancel: HTTP ${cancelled.status} ${JSON.stringify(cancelled.body).slice(0, 300)}` : `create: HTTP ${created.status}`;
+      errors.push(`drain history: drain ${i + 1} of ${count} was not created and cancelled (${why})`);
       return;
     }
   }

@@ -1,6 +1,6 @@
 import { describeTarget } from '../fleet/endpoints/target.js';
 import { NODE_PHASE_STATES, type Scope } from '../fleet/drain/model.js';
-import { ApiClient, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 import { parseFlags } from './args.js';
 import { CliError } from './errors.js';
 import { formatTable } from './table.js';
@@ -42,8 +42,12 @@ export async function drainsCommand(args: string[]): Promise<number> {
   const api = await ApiClient.fromFlags(flags.values);
 
   if (action === undefined) {
-    const answer = await api.get<{ drains: DrainView[] }>('/v1/drains');
-    process.stdout.write(flags.values['json'] === true ? `${JSON.stringify(answer, null, 2)}\n` : `${table(answer.drains)}\n`);
+    if (flags.values['json'] === true) {
+      process.stdout.write(`${JSON.stringify(await api.get<{ drains: DrainView[] }>('/v1/drains'), null, 2)}\n`);
+    } else {
+      // Counts are all the table shows: summaries without node rows, not every node of every drain.
+      process.stdout.write(`${table((await api.get<{ drains: DrainDigest[] }>('/v1/drains?nodes=0')).drains)}\n`);
+    }
     return 0;
   }
   const path = `/v1/drains/${encodeURIComponent(id!)}${node === undefined ? '' : `/nodes/${encodeURIComponent(node)}`}/${action}`;
@@ -67,7 +71,7 @@ const DONE: Readonly<Record<Action, (drain: DrainView, node: string) => string>>
 
 const ACTIONS: ReadonlySet<string> = new Set(Object.keys(DONE));
 
-function table(drains: readonly DrainView[]): string {
+function table(drains: readonly DrainDigest[]): string {
   const rows = drains.map((d) => {
     const phase = d.phases[d.phase];
     return [

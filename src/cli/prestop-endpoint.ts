@@ -5,7 +5,7 @@
  * waited its budget stops no worse than one that did not wait); 3 when the API cannot be
  * reached or refuses the drain.
  */
-import { ApiClient, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 import { integerFlag } from './args.js';
 import { watchDrain } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
@@ -52,7 +52,7 @@ export async function drainEndpoint(
  * kept): a backend that starts at an address a stopped one drained serves again. Returns their ids.
  */
 export async function releaseEndpoint(api: ApiClient, endpoint: string): Promise<string[]> {
-  const { drains } = await api.get<{ drains: DrainView[] }>('/v1/drains');
+  const { drains } = await api.get<{ drains: DrainDigest[] }>('/v1/drains?nodes=0');
   const holding = drains.filter((d) => {
     const scope = d.spec.scope;
     const addresses = typeof scope === 'object' && 'endpoints' in scope ? scope.endpoints.addresses : undefined;

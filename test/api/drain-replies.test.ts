@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { drainSchema } from '../../src/api/schemas/drain.js';
+import { drainSchema, drainSummarySchema } from '../../src/api/schemas/drain.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoConfig } from '../support/fleet-configs.js';
@@ -77,6 +77,43 @@ describe('replies with whole drains', { timeout: 30_000 }, () => {
     const listed = await api('GET', '/v1/drains');
     assert.equal((listed.body as { drains: unknown[] }).drains.length, requests.length);
     for (const drain of (listed.body as { drains: unknown[] }).drains) assertSchemaShaped(drain, 'GET /v1/drains');
+  });
+
+  test('listed as summaries (?nodes=N): every drain with its counts and at most N node rows per phase, as its summary gives them', async () => {
+    const whole = (await api('GET', '/v1/drains')).body as {
+      drains: { id: string; state: string; phases: { counts: object; nodes: unknown[] }[] }[];
+    };
+    assert.ok(whole.drains.length >= 3);
+    for (const rows of [0, 2]) {
+      const listed = await api('GET', `/v1/drains?nodes=${rows}`);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      const drains = (
+        listed.body as {
+          drains: { id: string; state: string; phases: { counts: object; total: number; nodes: unknown[]; nodesOmitted: number }[] }[];
+        }
+      ).drains;
+      assert.deepEqual(
+        drains.map((d) => [d.id, d.state]),
+        whole.drains.map((d) => [d.id, d.state]),
+      );
+      for (const [i, drain] of drains.entries()) {
+        assert.deepEqual(unlisted(drainSummarySchema as Schema, drain, 'reply'), [], `GET /v1/drains?nodes=${rows}: fields the schema does not list`);
+        const summary = (await api('GET', `/v1/drains/${drain.id}/summary?nodes=${rows}`)).body;
+        assert.deepEqual(drain, summary, 'as GET /v1/drains/:id/summary gives it');
+        for (const [p, phase] of drain.phases.entries()) {
+          const all = whole.drains[i]!.phases[p]!;
+          assert.deepEqual(phase.counts, all.counts);
+          assert.equal(phase.total, all.nodes.length);
+          assert.equal(phase.nodes.length, Math.min(rows, all.nodes.length));
+          assert.equal(phase.nodesOmitted, all.nodes.length - phase.nodes.length);
+        }
+      }
+    }
+    for (const bad of ['-1', '1001', 'all']) {
+      const refused = await api('GET', `/v1/drains?nodes=${bad}`);
+      assert.equal(refused.status, 400, bad);
+      assert.match((refused.body as { message: string }).message, /nodes/);
+    }
   });
 
   test('an unknown drain is still a 404 with the error body', async () => {

@@ -240,7 +240,10 @@ describe('client commands against a daemon with an admin token', { timeout: 30_0
     // With tokens configured, reading needs one too.
     const unread = await runCli(['drains', '--api', d.apiUrl]);
     assert.equal(unread.code, 3);
-    assert.match(unread.stderr, /GET \/v1\/drains: 401 unauthorized: GET \/v1\/drains needs "Authorization: Bearer <read or admin token>"/);
+    assert.match(
+      unread.stderr,
+      /GET \/v1\/drains\?nodes=0: 401 unauthorized: GET \/v1\/drains\?nodes=0 needs "Authorization: Bearer <read or admin token>"/,
+    );
     assert.equal((await runCli(['drains', '--api', d.apiUrl, '--token-file', tokenFile])).code, 0);
   });
 

@@ -70,9 +70,30 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
   );
 
-  app.get('/v1/drains', { ...plainJson, schema: { response: { 200: ReplyObject({ drains: Type.Array(drainSchema) }) } } }, async () => ({
-    drains: drains.list().map(view),
-  }));
+  app.get(
+    '/v1/drains',
+    {
+      ...plainJson,
+      schema: {
+        querystring: Type.Object({
+          nodes: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 1000,
+              description: 'each drain as its summary, with this many node rows per phase (0: counts alone); without it, whole drains',
+            }),
+          ),
+        }),
+        response: { 200: ReplyObject({ drains: Type.Array(Type.Union([drainSchema, drainSummarySchema])) }) },
+      },
+    },
+    // Whole drains list every node of every kept drain: 3.4 MB of JSON per 10,000-node drain, so
+    // callers that want states and counts (the CLI's table, a backend's preStop) ask for summaries.
+    async (req) => {
+      const rows = req.query.nodes;
+      return { drains: drains.list().map((d) => (rows === undefined ? view(d) : digestDrain(d, history, rows))) };
+    },
+  );
 
   app.get('/v1/drains/:id', { ...plainJson, schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
     const drain = drains.get(req.params.id);
