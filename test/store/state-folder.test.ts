@@ -30,6 +30,17 @@ const fileState = async (id: string): Promise<string> => {
   return `${s.ino}:${s.mtimeMs}`;
 };
 
+/**
+ * The earlier layout's file, once moved, is a marker: a format the earlier releases refuse (they
+ * read format 1 alone and stop naming the file), so a rolled-back drainplane does not start
+ * without the drains or versions.
+ */
+async function assertMovedMarker(file: string, movedTo: string): Promise<void> {
+  const marker = JSON.parse(await readFile(file, 'utf8')) as { format: unknown; movedTo: unknown };
+  assert.notEqual(marker.format, 1, 'not a format an earlier release reads');
+  assert.equal(marker.movedTo, movedTo);
+}
+
 test('a save writes the drains it is about: the kept history is not written again, however large', async () => {
   const store = new FileDrainStore(stateDir);
   assert.deepEqual(await store.load(), []);
@@ -89,6 +100,53 @@ test('saves asked for while one is written are folded into the next write; a fai
   assert.deepEqual((await readdir(folder)).sort(), ['drn_a.json', 'drn_b.json', 'drn_c.json']);
 });
 
+/**
+ * A store holding drn_a (a0), and a change that will fail after drn_a's file was replaced: a0
+ * cancelled (a1) and a new drn_c, whose file name is taken by a folder with a file in it, so
+ * that renaming over it fails. `unblock` removes that folder.
+ */
+async function failingChange(): Promise<{ store: FileDrainStore; a0: Drain; a1: Drain; c: Drain; unblock: () => Promise<void> }> {
+  const store = new FileDrainStore(stateDir);
+  await store.load();
+  const a0 = drain('drn_a', '2026-12-01T00:00:01Z');
+  await store.save([a0], { changed: [a0] });
+  await mkdir(drainFile('drn_c'));
+  await writeFile(path.join(drainFile('drn_c'), 'x'), '');
+  const unblock = () => rm(drainFile('drn_c'), { recursive: true });
+  return { store, a0, a1: { ...a0, state: 'cancelled' }, c: drain('drn_c', '2026-12-01T00:00:02Z'), unblock };
+}
+
+const loadedStates = async (): Promise<string[][]> => (await new FileDrainStore(stateDir).load()).map((d) => [d.id, d.state]);
+
+test('a write that fails after some of its files were replaced is undone by the next save, from the drains the caller holds', async () => {
+  const { store, a0, a1, c, unblock } = await failingChange();
+  await assert.rejects(store.save([a1, c], { changed: [a1, c] }));
+  assert.match(await readFile(drainFile('drn_a'), 'utf8'), /"state":"cancelled"/, 'drn_a was replaced before the failure');
+  await unblock();
+  // The caller kept a0 (its change failed) and never had c: its next save, about another drain, puts drn_a back.
+  const b = drain('drn_b', '2026-12-01T00:00:03Z');
+  await store.save([a0, b], { changed: [b] });
+  assert.deepEqual(await loadedStates(), [
+    ['drn_a', 'completed'],
+    ['drn_b', 'completed'],
+  ]);
+});
+
+test('a save queued while a write fails, with a text decided before the failure, does not make that drain sure again', async () => {
+  const { store, a0, a1, c, unblock } = await failingChange();
+  const failing = store.save([a1, c], { changed: [a1, c] });
+  await Promise.resolve();
+  // As a node joining the drain being changed saves the change in flight: the next write.
+  const queued = store.save([a1], { changed: [a1] });
+  await assert.rejects(failing);
+  await unblock();
+  await queued;
+  assert.match(await readFile(drainFile('drn_a'), 'utf8'), /"state":"cancelled"/);
+  // The change failed: the caller still holds a0, which its next save writes.
+  await store.save([a0], { changed: [] });
+  assert.deepEqual(await loadedStates(), [['drn_a', 'completed']]);
+});
+
 test('the earlier layout (drains.json) is moved into the folder at the first start; a move cut short is made again from it', async () => {
   const legacy = [drain('drn_old1', '2026-11-01T00:00:00Z'), drain('drn_old2', '2026-11-02T00:00:00Z', 3, 'running')];
   await writeFile(path.join(stateDir, 'drains.json'), `${JSON.stringify({ format: 1, drains: legacy })}\n`);
@@ -99,8 +157,8 @@ test('the earlier layout (drains.json) is moved into the folder at the first sta
 
   const loaded = await new FileDrainStore(stateDir).load();
   assert.deepEqual(loaded, legacy);
-  assert.deepEqual((await readdir(stateDir)).sort(), ['drains'], 'drains.json is gone');
   assert.deepEqual((await readdir(path.join(stateDir, 'drains'))).sort(), ['drn_old1.json', 'drn_old2.json']);
+  await assertMovedMarker(path.join(stateDir, 'drains.json'), 'drains/');
   assert.deepEqual(await new FileDrainStore(stateDir).load(), legacy, 'and read from the folder after that');
 });
 
@@ -140,7 +198,11 @@ test('config versions: a file per version, the last 20 kept; the earlier layout 
   const moved = new FileConfigHistory(stateDir, 'r1');
   assert.deepEqual(await moved.version(2), versions[1]);
   assert.deepEqual((await readdir(folder)).sort(), ['1.json', '2.json']);
-  assert.equal((await readdir(stateDir)).includes('config-versions.json'), false);
+  await assertMovedMarker(path.join(stateDir, 'config-versions.json'), 'config-versions/');
+  assert.deepEqual(
+    (await new FileConfigHistory(stateDir, 'r1').versions()).map((v) => v.version),
+    [1, 2],
+  );
   const third = await moved.put('new\n', 2, 'api');
   assert.equal(third !== 'conflict' && third.version, 3);
 });

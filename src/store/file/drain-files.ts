@@ -9,10 +9,12 @@ const FORMAT = 1;
 /** The format of the earlier layout's single file (`drains.json`), read once and moved. */
 const LEGACY_FORMAT = 1;
 
-/** A queued write: the drains' texts and the drains to remove, and when it is done. */
+/**
+ * A queued write: each drain's text, or null to remove its file, with the number of failed
+ * writes there had been when that was decided (see FileDrainStore.#unsure); and when it is done.
+ */
 interface Batch {
-  readonly writes: Map<string, string>;
-  readonly removals: Set<string>;
+  readonly changes: Map<string, { readonly text: string | null; readonly failures: number }>;
   readonly done: Promise<void>;
 }
 
@@ -28,6 +30,12 @@ export class FileDrainStore implements DrainStore {
   readonly legacyFile: string;
   /** The drains with a file, as of the last write that went through. */
   readonly #stored = new Set<string>();
+  /**
+   * Drains whose file a failed write may have left other than memory has them, with the count
+   * of failed writes when they became so: the next saves write them again from memory.
+   */
+  readonly #unsure = new Map<string, number>();
+  #failures = 0;
   #writing: Promise<void> = Promise.resolve();
   /** A write that has not started yet; later saves join it. */
   #queued: Batch | undefined;
@@ -95,37 +103,57 @@ export class FileDrainStore implements DrainStore {
   /**
    * Writes the drains this save is about (`changed`; all of them without it) and removes
    * `removed` (without `changed`: every stored drain not in `drains`). Each drain's text is
-   * made now: the caller goes on changing its objects after asking for the save.
+   * made now: the caller goes on changing its objects after asking for the save. Drains a
+   * failed write left unsure are written again as `drains` has them (or removed, if it does
+   * not list them), so the folder comes back to what is in memory.
    */
   save(drains: readonly Drain[], options: SaveOptions = {}): Promise<void> {
-    const listed = new Set(drains.map((d) => d.id));
-    const removed = options.removed?.map((d) => d.id) ?? (options.changed ? [] : [...this.#stored].filter((id) => !listed.has(id)));
-    const changed = options.changed ?? drains;
-    if (changed.length === 0 && removed.length === 0) return Promise.resolve();
+    const changes = new Map<string, string | null>();
+    if (this.#unsure.size > 0) {
+      const listed = new Map(drains.map((d) => [d.id, d]));
+      for (const id of this.#unsure.keys()) {
+        const drain = listed.get(id);
+        changes.set(id, drain ? record(drain) : null);
+      }
+    }
+    for (const d of options.changed ?? drains) changes.set(d.id, record(d));
+    if (options.removed) {
+      for (const d of options.removed) changes.set(d.id, null);
+    } else if (!options.changed) {
+      const listed = new Set(drains.map((d) => d.id));
+      for (const id of this.#stored) if (!listed.has(id)) changes.set(id, null);
+    }
+    if (changes.size === 0) return Promise.resolve();
     const batch = this.#batch();
-    for (const d of changed) {
-      batch.writes.set(d.id, record(d));
-      batch.removals.delete(d.id);
-    }
-    for (const id of removed) {
-      batch.writes.delete(id);
-      batch.removals.add(id);
-    }
+    for (const [id, text] of changes) batch.changes.set(id, { text, failures: this.#failures });
     return batch.done;
   }
 
   /** The queued write, or a new one that starts when the write under way has ended. */
   #batch(): Batch {
     if (this.#queued) return this.#queued;
-    const writes = new Map<string, string>();
-    const removals = new Set<string>();
+    const changes: Batch['changes'] = new Map();
     const done = this.#writing.then(async () => {
       this.#queued = undefined;
-      await this.folder.write(writes, removals);
+      const writes = new Map<string, string>();
+      for (const [id, { text }] of changes) if (text !== null) writes.set(id, text);
+      const removals = [...changes.keys()].filter((id) => !writes.has(id));
+      try {
+        await this.folder.write(writes, removals);
+      } catch (err) {
+        // The common failures (a full or read-only disk) come before any file changed; a rename
+        // or the folder's sync failing after others leaves some files new, some old.
+        this.#failures++;
+        for (const id of changes.keys()) this.#unsure.set(id, this.#failures);
+        throw err;
+      }
       for (const id of writes.keys()) this.#stored.add(id);
       for (const id of removals) this.#stored.delete(id);
+      // Sure again once written with a text decided after the failure, from memory; a text
+      // decided before it (a save queued meanwhile, made on a change that then failed) is not.
+      for (const [id, { failures }] of changes) if ((this.#unsure.get(id) ?? Infinity) <= failures) this.#unsure.delete(id);
     });
-    this.#queued = { writes, removals, done };
+    this.#queued = { changes, done };
     this.#writing = done.catch(() => undefined);
     return this.#queued;
   }

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { removeStaleTempFiles, removeStaleTempFilesIn, replaceFiles, syncFolder } from '../../fs/atomic-write.js';
+import { removeStaleTempFiles, removeStaleTempFilesIn, replaceFiles, syncFolder, writeFileAtomic } from '../../fs/atomic-write.js';
 
 /** A record's file name: what a record's key may be, so that no key leaves the folder. */
 const KEY = /^[A-Za-z0-9_-]{1,200}$/;
@@ -28,7 +28,8 @@ export class RecordFolder {
    * the folder, and removes the temporary files of writes a crash cut short.
    */
   async readAll(): Promise<Map<string, string>> {
-    await mkdir(this.dir, { recursive: true });
+    // A folder made here is synced into its parent: its files' syncs do not make its own entry durable.
+    if ((await mkdir(this.dir, { recursive: true })) !== undefined) await syncFolder(path.dirname(this.dir));
     await removeStaleTempFilesIn(this.dir);
     const keys = (await readdir(this.dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
     const texts = await Promise.all(keys.map((k) => readFile(this.fileOf(k), 'utf8')));
@@ -46,24 +47,29 @@ export class RecordFolder {
   }
 
   /**
-   * The state file of the earlier layout (one file for every record), if there is one: its text,
-   * for the store to parse and hand to `adopt`. Until `adopt` removes it, it is what counts.
+   * The state file of the earlier layout (one file for every record), if there is one and it
+   * was not moved yet: its text, for the store to parse and hand to `adopt`. Until `adopt`
+   * replaces it, it is what counts.
    */
   async readLegacy(file: string): Promise<string | undefined> {
     await removeStaleTempFiles(file);
+    let text: string;
     try {
-      return await readFile(file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    return isMovedMarker(text) ? undefined : text;
   }
 
   /**
    * Moves the earlier layout's records here: the folder is made to hold exactly `records`
-   * (anything a start cut short, or an older drainplane's later changes, give way to the old
-   * file), then the old file is removed. A crash before that removal makes the next start do
-   * it again from the old file.
+   * (what a start cut short left gives way to the old file), then the old file is replaced by
+   * a marker saying where they went. A crash before
+   * that makes the next start do it again from the old file. The marker's format is one no
+   * earlier drainplane reads: started on this folder after an upgrade was rolled back, it
+   * stops with one line naming the file, rather than starting without the records.
    */
   async adopt(legacyFile: string, records: ReadonlyMap<string, string>): Promise<void> {
     const present = await this.readAll();
@@ -71,7 +77,24 @@ export class RecordFolder {
       records,
       [...present.keys()].filter((k) => !records.has(k)),
     );
-    await unlink(legacyFile);
-    await syncFolder(path.dirname(legacyFile));
+    const moved = {
+      format: MOVED_FORMAT,
+      movedTo: `${path.basename(this.dir)}/`,
+      note: 'one file per record since this layout; earlier drainplane releases cannot read it',
+    };
+    await writeFileAtomic(legacyFile, `${JSON.stringify(moved)}\n`);
+  }
+}
+
+/** The format of the marker left where the earlier layout's file was (its own format was 1). */
+const MOVED_FORMAT = 2;
+
+function isMovedMarker(text: string): boolean {
+  if (text.length > 4096) return false;
+  try {
+    const parsed = JSON.parse(text) as { format?: unknown; movedTo?: unknown } | null;
+    return parsed?.format === MOVED_FORMAT && typeof parsed.movedTo === 'string';
+  } catch {
+    return false;
   }
 }
