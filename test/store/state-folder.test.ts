@@ -150,16 +150,33 @@ test('a save queued while a write fails, with a text decided before the failure,
 test('the earlier layout (drains.json) is moved into the folder at the first start; a move cut short is made again from it', async () => {
   const legacy = [drain('drn_old1', '2026-11-01T00:00:00Z'), drain('drn_old2', '2026-11-02T00:00:00Z', 3, 'running')];
   await writeFile(path.join(stateDir, 'drains.json'), `${JSON.stringify({ format: 1, drains: legacy })}\n`);
-  // What a start cut short during the move leaves: part of the folder, and a stray drain.
+  // What a start cut short during the move leaves: part of the folder.
   await mkdir(path.join(stateDir, 'drains'));
-  await writeFile(drainFile('drn_old1'), `${JSON.stringify({ format: 1, drain: { ...legacy[0], state: 'half' } })}\n`);
-  await writeFile(drainFile('drn_stray'), `${JSON.stringify({ format: 1, drain: drain('drn_stray', '2026-11-03T00:00:00Z') })}\n`);
+  await writeFile(drainFile('drn_old1'), `${JSON.stringify({ format: 1, drain: legacy[0] })}\n`);
 
   const loaded = await new FileDrainStore(stateDir).load();
   assert.deepEqual(loaded, legacy);
   assert.deepEqual((await readdir(path.join(stateDir, 'drains'))).sort(), ['drn_old1.json', 'drn_old2.json']);
   await assertMovedMarker(path.join(stateDir, 'drains.json'), 'drains/');
   assert.deepEqual(await new FileDrainStore(stateDir).load(), legacy, 'and read from the folder after that');
+});
+
+test('drains in both layouts (an earlier release ran on the folder after the move) stop the start naming both; nothing is removed', async () => {
+  // Moved once; then an earlier release started (the marker set aside) and kept its own drains.json.
+  const moved = drain('drn_moved', '2026-11-01T00:00:00Z');
+  await mkdir(path.join(stateDir, 'drains'));
+  await writeFile(drainFile('drn_moved'), `${JSON.stringify({ format: 1, drain: moved })}\n`);
+  const later = [drain('drn_later', '2026-11-05T00:00:00Z')];
+  const legacyText = `${JSON.stringify({ format: 1, drains: later })}\n`;
+  await writeFile(path.join(stateDir, 'drains.json'), legacyText);
+
+  await assert.rejects(new FileDrainStore(stateDir).load(), (err: Error) => {
+    assert.match(err.message, /drains\.json and .*drains\/ hold different records \(drn_moved in drains\/\)/);
+    assert.match(err.message, /move one aside: drains\.json to keep drains\/, or drains\/ to start from drains\.json/);
+    return true;
+  });
+  assert.deepEqual(await readdir(path.join(stateDir, 'drains')), ['drn_moved.json']);
+  assert.equal(await readFile(path.join(stateDir, 'drains.json'), 'utf8'), legacyText);
 });
 
 test('config versions: a file per version, the last 20 kept; the earlier layout is moved; a crash between storing and trimming is trimmed later', async () => {

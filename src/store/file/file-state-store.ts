@@ -1,4 +1,6 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { syncFolder } from '../../fs/atomic-write.js';
 import { FileDrainStore } from './drain-files.js';
 import type { Leadership } from '../../fleet/ports/leadership.js';
 import type { StateStore } from '../../fleet/ports/state-store.js';
@@ -19,6 +21,8 @@ const ALWAYS_AVAILABLE: StoreHealth = {
  */
 export async function openFileStore(stateDir: string, replica: string): Promise<StateStore> {
   await mkdir(stateDir, { recursive: true });
+  // The folder's own entry, made durable as the files in it are.
+  await syncFolder(path.dirname(path.resolve(stateDir)));
   const release = await lockStateFolder(stateDir);
   const leadership: Leadership = { isLeader: () => true, leader: () => replica };
   return {

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { StoreOpenError } from '../errors.js';
 import { removeStaleTempFiles, removeStaleTempFilesIn, replaceFiles, syncFolder, writeFileAtomic } from '../../fs/atomic-write.js';
 
 /** A record's file name: what a record's key may be, so that no key leaves the folder. */
@@ -28,8 +29,10 @@ export class RecordFolder {
    * the folder, and removes the temporary files of writes a crash cut short.
    */
   async readAll(): Promise<Map<string, string>> {
-    // A folder made here is synced into its parent: its files' syncs do not make its own entry durable.
-    if ((await mkdir(this.dir, { recursive: true })) !== undefined) await syncFolder(path.dirname(this.dir));
+    // Its files' syncs do not make the folder's own entry durable: its parent is synced too (at
+    // every start, in case a crash came between the folder's creation and that sync).
+    await mkdir(this.dir, { recursive: true });
+    await syncFolder(path.dirname(this.dir));
     await removeStaleTempFilesIn(this.dir);
     const keys = (await readdir(this.dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
     const texts = await Promise.all(keys.map((k) => readFile(this.fileOf(k), 'utf8')));
@@ -64,19 +67,26 @@ export class RecordFolder {
   }
 
   /**
-   * Moves the earlier layout's records here: the folder is made to hold exactly `records`
-   * (what a start cut short left gives way to the old file), then the old file is replaced by
-   * a marker saying where they went. A crash before
-   * that makes the next start do it again from the old file. The marker's format is one no
-   * earlier drainplane reads: started on this folder after an upgrade was rolled back, it
-   * stops with one line naming the file, rather than starting without the records.
+   * Moves the earlier layout's records here, then replaces the old file by a marker saying
+   * where they went. A crash before that makes the next start do it again from the old file:
+   * what the cut-short move left here is the same records, byte for byte. Any other record here
+   * means drainplane ran on both layouts (an earlier release started after an upgrade was
+   * rolled back, the marker moved aside): nothing is written or removed, and the start stops
+   * naming both, for the operator to say which to keep. The marker's format is one no earlier
+   * release reads: started on this folder, it stops with one line naming the file, rather than
+   * starting without the records.
    */
   async adopt(legacyFile: string, records: ReadonlyMap<string, string>): Promise<void> {
     const present = await this.readAll();
-    await this.write(
-      records,
-      [...present.keys()].filter((k) => !records.has(k)),
-    );
+    const other = [...present].filter(([key, text]) => records.get(key) !== text).map(([key]) => key);
+    if (other.length > 0) {
+      const [legacy, folder] = [path.basename(legacyFile), `${path.basename(this.dir)}/`];
+      throw new StoreOpenError(
+        `${legacyFile} and ${this.dir}/ hold different records (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', ...' : ''} in ${folder}): ` +
+          `an earlier drainplane ran on this folder after they were moved to ${folder}; move one aside: ${legacy} to keep ${folder}, or ${folder} to start from ${legacy}`,
+      );
+    }
+    await this.write(records);
     const moved = {
       format: MOVED_FORMAT,
       movedTo: `${path.basename(this.dir)}/`,
