@@ -2,8 +2,8 @@
  * Following a drain to its end through whatever the network allows: the event stream, reopened
  * when it drops, or polling when the stream cannot be had.
  */
-import { TERMINAL } from '../fleet/drain/model.js';
-import { ApiError, ApiTransportError, type ApiClient, type DrainView } from './api-client.js';
+import { TERMINAL, type DrainState } from '../fleet/drain/model.js';
+import { ApiError, ApiTransportError, type ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 
 const POLL_INTERVAL_MS = 1000;
 /** Event stream attempts in a row that bring nothing before polling takes over. */
@@ -16,10 +16,28 @@ const POLL_OUTAGE_MS = 30_000;
  * reopened when it drops, or, when it cannot be had (a proxy that buffers or strips it), by
  * polling GET /v1/drains/:id every second. `notice` hears of each switch.
  */
-export async function* watchDrain(api: ApiClient, id: string, notice: (message: string) => void): AsyncGenerator<DrainView> {
+export function watchDrain(api: ApiClient, id: string, notice: (message: string) => void): AsyncGenerator<DrainView> {
   const path = `/v1/drains/${encodeURIComponent(id)}`;
+  return follow<DrainView>(api, `${path}/events`, path, notice);
+}
+
+/**
+ * The same, as the drain's summaries with at most `rows` node rows per phase (the nodes that
+ * hold it or failed first): for a follower that wants its state and counts, not every node.
+ */
+export function watchDrainSummary(api: ApiClient, id: string, rows: number, notice: (message: string) => void): AsyncGenerator<DrainDigest> {
+  const path = `/v1/drains/${encodeURIComponent(id)}`;
+  return follow<DrainDigest>(api, `${path}/events?nodes=${rows}`, `${path}/summary?nodes=${rows}`, notice);
+}
+
+async function* follow<T extends { readonly state: DrainState }>(
+  api: ApiClient,
+  eventsPath: string,
+  path: string,
+  notice: (message: string) => void,
+): AsyncGenerator<T> {
   let last = '';
-  const fresh = (drain: DrainView): boolean => {
+  const fresh = (drain: T): boolean => {
     const json = JSON.stringify(drain);
     if (json === last) return false;
     last = json;
@@ -32,9 +50,9 @@ export async function* watchDrain(api: ApiClient, id: string, notice: (message: 
     let refused = false;
     let problem: string;
     try {
-      for await (const e of api.events(`${path}/events`)) {
+      for await (const e of api.events(eventsPath)) {
         if (e.event !== 'drain') continue;
-        const drain = JSON.parse(e.data) as DrainView;
+        const drain = JSON.parse(e.data) as T;
         received = true;
         if (fresh(drain)) yield drain;
         if (TERMINAL.has(drain.state)) return;
@@ -58,7 +76,7 @@ export async function* watchDrain(api: ApiClient, id: string, notice: (message: 
   let unreachableSince: number | undefined;
   for (;;) {
     try {
-      const drain = await api.get<DrainView>(path);
+      const drain = await api.get<T>(path);
       unreachableSince = undefined;
       if (fresh(drain)) yield drain;
       if (TERMINAL.has(drain.state)) return;

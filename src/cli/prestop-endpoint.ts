@@ -7,7 +7,7 @@
  */
 import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 import { integerFlag } from './args.js';
-import { watchDrain } from './drain-watch.js';
+import { watchDrainSummary } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
 import { heldBy } from './progress.js';
 
@@ -20,8 +20,16 @@ export async function endpointPrestop(values: Readonly<Record<string, string | b
   return 0;
 }
 
+/**
+ * Node rows per phase the preStop follows its drain with: the nodes still holding the endpoint
+ * (then those that failed) come first, and the counts cover the rest. An endpoint drain spans
+ * every Envoy that routes to the backend, thousands in a fleet, and changes on most ticks.
+ */
+const FOLLOWED_ROWS = 20;
+
 export interface EndpointDrained {
-  readonly drain: DrainView;
+  /** As it ended: its summary, or the drain as created when no summary came. */
+  readonly drain: DrainDigest | DrainView;
   readonly seconds: number;
   /** One line: the endpoint, how its drain ended, in how many Envoys, after how long. */
   readonly outcome: string;
@@ -40,10 +48,11 @@ export async function drainEndpoint(
     ...(deadlineSeconds !== undefined && { deadlineSeconds }),
   });
   for (const w of created.warnings) notice(`warning: ${w}`);
-  let drain = created;
-  for await (const seen of watchDrain(api, created.id, notice)) drain = seen;
+  let drain: DrainDigest | DrainView = created;
+  for await (const seen of watchDrainSummary(api, created.id, FOLLOWED_ROWS, notice)) drain = seen;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  const envoys = drain.phases[0]?.nodes.length ?? 0;
+  const phase = drain.phases[0];
+  const envoys = phase === undefined ? 0 : 'total' in phase ? phase.total : phase.nodes.length;
   return { drain, seconds, outcome: `endpoint ${endpoint} ${drain.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${drain.id})` };
 }
 

@@ -71,22 +71,33 @@ export function formatEvent(e: ProgressEvent): string {
   }
 }
 
+/** A drain's phases as far as heldBy reads them: a whole drain's, or a summary's (some node rows). */
+interface HeldPhases {
+  readonly phases: readonly {
+    readonly name: string;
+    readonly counts: Readonly<Record<string, number>>;
+    readonly nodes: readonly NodeProgressView[];
+  }[];
+}
+
 /**
  * Why a drain did not complete: each node that timed out or failed, the listeners it held
- * with their last connection counts, and the error.
+ * with their last connection counts, and the error; of a summary, the nodes it has rows for,
+ * and how many more there are.
  */
-export function heldBy(drain: DrainView): string[] {
-  return drain.phases.flatMap((phase) =>
-    phase.nodes
-      .filter((n) => n.state === 'timed_out' || n.state === 'failed')
-      .map((n) => {
-        const listeners = n.listeners
-          .map((l) => `${l.name} (${l.connections === null ? 'connections unknown' : `${l.connections} connection(s)`})`)
-          .join(', ');
-        const what = n.endpoints ? `endpoints ${n.endpoints.map((e) => e.address).join(', ')}` : `listeners ${listeners}`;
-        return `${phase.name}: ${n.nodeId} ${STATE_WORDS[n.state]}, ${what}: ${n.error ?? 'no reason given'}`;
-      }),
-  );
+export function heldBy(drain: HeldPhases): string[] {
+  return drain.phases.flatMap((phase) => {
+    const held = phase.nodes.filter((n) => n.state === 'timed_out' || n.state === 'failed');
+    const lines = held.map((n) => {
+      const listeners = n.listeners
+        .map((l) => `${l.name} (${l.connections === null ? 'connections unknown' : `${l.connections} connection(s)`})`)
+        .join(', ');
+      const what = n.endpoints ? `endpoints ${n.endpoints.map((e) => e.address).join(', ')}` : `listeners ${listeners}`;
+      return `${phase.name}: ${n.nodeId} ${STATE_WORDS[n.state]}, ${what}: ${n.error ?? 'no reason given'}`;
+    });
+    const more = (phase.counts['timed_out'] ?? 0) + (phase.counts['failed'] ?? 0) - held.length;
+    return more > 0 ? [...lines, `${phase.name}: ${more} more node(s) timed out or failed`] : lines;
+  });
 }
 
 export interface ProgressRenderer {

@@ -10,6 +10,8 @@ import { drainSchema, drainSummarySchema } from '../../src/api/schemas/drain.js'
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { drainApi } from '../support/drain-api.js';
 import { demoConfig } from '../support/fleet-configs.js';
+import { openEventStream } from '../support/event-stream.js';
+import { waitUntil } from '../support/wait.js';
 import { nodeIdentity, streamInfo } from '../support/stream-info.js';
 
 interface Schema {
@@ -114,6 +116,29 @@ describe('replies with whole drains', { timeout: 30_000 }, () => {
       assert.equal(refused.status, 400, bad);
       assert.match((refused.body as { message: string }).message, /nodes/);
     }
+  });
+
+  test('a drain followed as summaries (events?nodes=N): each event is the drain as its summary gives it', async () => {
+    const created = await api('POST', '/v1/drains', { selector: { cluster: 'shop' }, scope: 'ingress', batch: { size: 2 }, deadlineSeconds: 600 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = (created.body as { id: string }).id;
+    const stream = await openEventStream(`${d.apiUrl}/v1/drains/${id}/events?nodes=1`);
+    try {
+      await waitUntil('the first event', () => stream.events.length > 0);
+      const first = stream.events[0]!;
+      assert.equal(first.event, 'drain');
+      assert.deepEqual(first.data, (await api('GET', `/v1/drains/${id}/summary?nodes=1`)).body);
+      assert.equal(first.data.phases[0].nodes.length, 1);
+      assert.equal(first.data.phases[0].total, 6);
+      // Cancelled: the last event, also a summary.
+      await api('POST', `/v1/drains/${id}/cancel`);
+      await waitUntil('the cancel', () => stream.events.some((e) => e.data.state === 'cancelled'));
+      assert.equal(stream.events.at(-1)!.data.phases[0].nodesOmitted, 5);
+    } finally {
+      await stream.close();
+    }
+    const refused = await api('GET', `/v1/drains/${id}/events?nodes=-1`);
+    assert.equal(refused.status, 400);
   });
 
   test('an unknown drain is still a 404 with the error body', async () => {

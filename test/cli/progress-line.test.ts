@@ -43,4 +43,13 @@ describe('CLI progress line: counts drainplane does not know read "unknown", nev
     const d = drain('listener-drain', [{ ...acked('a', [null]), state: 'timed_out', error: 'still draining' }]);
     assert.deepEqual(heldBy(d), ['ingress: a timed out, listeners l0 (connections unknown): still draining']);
   });
+
+  test('of a summary, the nodes it has rows for, and how many more timed out or failed', () => {
+    const d = drain('listener-drain', [{ ...acked('a', [null]), state: 'timed_out', error: 'still draining' }]);
+    const summary = { phases: [{ ...d.phases[0]!, counts: { timed_out: 3, failed: 1, drained: 6 } }] };
+    assert.deepEqual(heldBy(summary), [
+      'ingress: a timed out, listeners l0 (connections unknown): still draining',
+      'ingress: 3 more node(s) timed out or failed',
+    ]);
+  });
 });

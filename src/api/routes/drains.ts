@@ -14,6 +14,13 @@ import { drainPreviewSchema, drainRequestSchema, drainSchema, drainSummarySchema
 /** Node rows per phase of a drain summary, unless the query asks for another number. */
 const SUMMARY_NODES = 50;
 
+/** `?nodes=N` where whole drains are the default: each drain as its summary, with N node rows per phase. */
+const summaryRows = Type.Integer({
+  minimum: 0,
+  maximum: 1000,
+  description: 'each drain as its summary, with this many node rows per phase (0: counts alone); without it, whole drains',
+});
+
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
 function view(drain: Drain): DrainView {
   return { ...drain, phases: drain.phases.map((p) => ({ ...p, counts: countByState(p.nodes) })) };
@@ -75,15 +82,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     {
       ...plainJson,
       schema: {
-        querystring: Type.Object({
-          nodes: Type.Optional(
-            Type.Integer({
-              minimum: 0,
-              maximum: 1000,
-              description: 'each drain as its summary, with this many node rows per phase (0: counts alone); without it, whole drains',
-            }),
-          ),
-        }),
+        querystring: Type.Object({ nodes: Type.Optional(summaryRows) }),
         response: { 200: ReplyObject({ drains: Type.Array(Type.Union([drainSchema, drainSummarySchema])) }) },
       },
     },
@@ -167,17 +166,24 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     );
   }
 
-  // Progress, live: one `drain` event now and on every change, until the drain ends.
-  app.get('/v1/drains/:id/events', { schema: { params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
-    const first = drains.get(req.params.id);
-    if (!first) return reply.code(404).send(notFound(req.params.id));
-    const stream = openStream(reply, () => stop());
-    const send = (drain: Drain): void => {
-      stream.send('drain', JSON.stringify(view(drain)));
-      if (drain.state !== 'running') stream.end();
-    };
-    const stop = drains.onChange((d) => d.id === first.id && send(d));
-    send(first);
-    return reply;
-  });
+  // Progress, live: one `drain` event now and on every change, until the drain ends. A drain
+  // changes on most ticks while its nodes report, and lists every node: a follower that wants
+  // its state and counts (a backend's preStop) asks for summaries.
+  app.get(
+    '/v1/drains/:id/events',
+    { schema: { params: idParams, querystring: Type.Object({ nodes: Type.Optional(summaryRows) }), response: { 404: errorSchema } } },
+    async (req, reply) => {
+      const first = drains.get(req.params.id);
+      if (!first) return reply.code(404).send(notFound(req.params.id));
+      const stream = openStream(reply, () => stop());
+      const rows = req.query.nodes;
+      const send = (drain: Drain): void => {
+        stream.send('drain', JSON.stringify(rows === undefined ? view(drain) : digestDrain(drain, history, rows)));
+        if (drain.state !== 'running') stream.end();
+      };
+      const stop = drains.onChange((d) => d.id === first.id && send(d));
+      send(first);
+      return reply;
+    },
+  );
 };
