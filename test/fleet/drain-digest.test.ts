@@ -100,4 +100,34 @@ describe('drain digest: planned batches', () => {
       ['n-1', 'n-2', 'n-10'],
     );
   });
+
+  test('the rows are the first N of all the nodes in order: holding (most connections first), failed or timed out, latest drained, waiting', () => {
+    // A fixed pseudo-random phase: every state, ties in connections, drained at shared and distinct times.
+    let seed = 7;
+    const next = (k: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+    const states: NodePhaseState[] = ['pushed', 'acked', 'failed', 'timed_out', 'skipped', 'drained', 'waiting'];
+    const nodes = Array.from({ length: 400 }, (_, i) => ({
+      ...node(`n-${next(1000)}-${i}`, states[next(states.length)]!, next(4) === 0 ? null : next(5)),
+      finishedAt: `2026-01-01T00:00:${String(next(60)).padStart(2, '0')}.000Z`,
+    }));
+    const all = digestDrain(drainOf(nodes), new ConnectionHistory(), nodes.length).phases[0]!.nodes.map((n) => n.nodeId);
+    assert.equal(all.length, nodes.length);
+    for (const rows of [0, 1, 2, 7, 20, 399]) {
+      const p = digestDrain(drainOf(nodes), new ConnectionHistory(), rows).phases[0]!;
+      assert.deepEqual(
+        p.nodes.map((n) => n.nodeId),
+        all.slice(0, rows),
+        `${rows} rows`,
+      );
+      assert.equal(p.nodesOmitted, nodes.length - rows);
+    }
+    const rank = (id: string): number =>
+      ['pushed', 'acked', 'failed', 'timed_out', 'skipped', 'drained', 'waiting'].indexOf(nodes.find((n) => n.nodeId === id)!.state);
+    const groups = all.map((id) => [0, 0, 1, 1, 1, 2, 3][rank(id)]!);
+    assert.deepEqual(
+      groups,
+      [...groups].sort((a, b) => a - b),
+      'holding, then failed or timed out, then drained, then waiting',
+    );
+  });
 });

@@ -85,7 +85,7 @@ export function digestDrain(drain: Drain, history: ConnectionHistory, nodesPerPh
     phases: drain.phases.map((phase, i) => {
       const { nodes, ...rest } = phase;
       const candidates = part === '' ? nodes : nodes.filter(matches);
-      const shown = [...candidates].sort(byInterest).slice(0, nodesPerPhase);
+      const shown = firstInOrder(candidates, nodesPerPhase, byInterest);
       const started = batches(nodes);
       return {
         ...rest,
@@ -168,8 +168,32 @@ function byInterest(a: NodeProgress, b: NodeProgress): number {
   const rank = RANK[a.state] - RANK[b.state];
   if (rank !== 0) return rank;
   if (RANK[a.state] === 0) return (openConnections(b) ?? Infinity) - (openConnections(a) ?? Infinity) || compareNatural(a.nodeId, b.nodeId);
-  if (a.state === 'drained') return (b.finishedAt ?? '').localeCompare(a.finishedAt ?? '');
+  // ISO 8601 times of one format order as their characters do: no collation needed.
+  if (a.state === 'drained') return (a.finishedAt ?? '') < (b.finishedAt ?? '') ? 1 : (a.finishedAt ?? '') > (b.finishedAt ?? '') ? -1 : 0;
   return compareNatural(a.nodeId, b.nodeId);
+}
+
+/**
+ * The first `n` items in `compare`'s order, as a stable sort and a slice would give them, without
+ * sorting the rest: a phase of 10,000 nodes shown as 20 rows (or none) costs one pass, not a sort.
+ */
+function firstInOrder<T>(items: readonly T[], n: number, compare: (a: T, b: T) => number): T[] {
+  const first: T[] = [];
+  if (n <= 0) return first;
+  for (const item of items) {
+    if (first.length === n && compare(item, first[n - 1]!) >= 0) continue;
+    // After every item it does not come before: items that compare equal keep their order.
+    let lo = 0;
+    let hi = first.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(item, first[mid]!) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    first.splice(lo, 0, item);
+    if (first.length > n) first.pop();
+  }
+  return first;
 }
 
 /**
