@@ -5,7 +5,7 @@
  * waited its budget stops no worse than one that did not wait); 3 when the API cannot be
  * reached or refuses the drain.
  */
-import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest } from './api-client.js';
 import { integerFlag } from './args.js';
 import { watchDrainSummary } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
@@ -28,8 +28,8 @@ export async function endpointPrestop(values: Readonly<Record<string, string | b
 const FOLLOWED_ROWS = 20;
 
 export interface EndpointDrained {
-  /** As it ended: its summary, or the drain as created when no summary came. */
-  readonly drain: DrainDigest | DrainView;
+  /** Its summary, as it ended. */
+  readonly drain: DrainDigest;
   readonly seconds: number;
   /** One line: the endpoint, how its drain ended, in how many Envoys, after how long. */
   readonly outcome: string;
@@ -43,16 +43,15 @@ export async function drainEndpoint(
   notice: (message: string) => void,
 ): Promise<EndpointDrained> {
   const started = Date.now();
-  const created = await api.post<DrainView>('/v1/drains', {
+  const created = await api.post<DrainDigest>(`/v1/drains?nodes=${FOLLOWED_ROWS}`, {
     endpoints: endpointTarget(endpoint, false),
     ...(deadlineSeconds !== undefined && { deadlineSeconds }),
   });
   for (const w of created.warnings) notice(`warning: ${w}`);
-  let drain: DrainDigest | DrainView = created;
+  let drain = created;
   for await (const seen of watchDrainSummary(api, created.id, FOLLOWED_ROWS, notice)) drain = seen;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  const phase = drain.phases[0];
-  const envoys = phase === undefined ? 0 : 'total' in phase ? phase.total : phase.nodes.length;
+  const envoys = drain.phases[0]?.total ?? 0;
   return { drain, seconds, outcome: `endpoint ${endpoint} ${drain.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${drain.id})` };
 }
 

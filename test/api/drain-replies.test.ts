@@ -118,10 +118,18 @@ describe('replies with whole drains', { timeout: 30_000 }, () => {
     }
   });
 
-  test('a drain followed as summaries (events?nodes=N): each event is the drain as its summary gives it', async () => {
-    const created = await api('POST', '/v1/drains', { selector: { cluster: 'shop' }, scope: 'ingress', batch: { size: 2 }, deadlineSeconds: 600 });
+  test('a drain created and followed as summaries (POST and events with ?nodes=N): each reply is the drain as its summary gives it', async () => {
+    const created = await api('POST', '/v1/drains?nodes=1', {
+      selector: { cluster: 'shop' },
+      scope: 'ingress',
+      batch: { size: 2 },
+      deadlineSeconds: 600,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id = (created.body as { id: string }).id;
+    assert.deepEqual(unlisted(drainSummarySchema as Schema, created.body, 'reply'), [], 'POST /v1/drains?nodes=1: fields the schema does not list');
+    assert.equal((created.body as { phases: { total: number; nodes: unknown[] }[] }).phases[0]!.total, 6);
+    assert.equal((created.body as { phases: { total: number; nodes: unknown[] }[] }).phases[0]!.nodes.length, 1);
     const stream = await openEventStream(`${d.apiUrl}/v1/drains/${id}/events?nodes=1`);
     try {
       await waitUntil('the first event', () => stream.events.length > 0);

@@ -53,11 +53,20 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
   const openStream = eventStreams(app);
   app.post(
     '/v1/drains',
-    { ...plainJson, schema: { body: drainRequestSchema, response: { 201: drainSchema, 400: errorSchema } } },
+    {
+      ...plainJson,
+      schema: {
+        body: drainRequestSchema,
+        querystring: Type.Object({ nodes: Type.Optional(summaryRows) }),
+        response: { 201: Type.Union([drainSchema, drainSummarySchema]), 400: errorSchema },
+      },
+    },
     async (req, reply) => {
       const result = await drains.create(req.body);
       if ('errors' in result) return reply.code(400).send(refused(result.errors));
-      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(view(result.drain));
+      const rows = req.query.nodes;
+      const created = rows === undefined ? view(result.drain) : digestDrain(result.drain, history, rows);
+      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(created);
     },
   );
 
