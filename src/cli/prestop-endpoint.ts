@@ -51,7 +51,9 @@ export async function drainEndpoint(
   let drain = created;
   for await (const seen of watchDrainSummary(api, created.id, FOLLOWED_ROWS, notice)) drain = seen;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  const envoys = drain.phases[0]?.total ?? 0;
+  // A daemon older than `?nodes` answers whole drains, without `total`.
+  const phase = drain.phases[0] as { readonly total?: number; readonly nodes: readonly unknown[] } | undefined;
+  const envoys = phase?.total ?? phase?.nodes.length ?? 0;
   return { drain, seconds, outcome: `endpoint ${endpoint} ${drain.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${drain.id})` };
 }
 

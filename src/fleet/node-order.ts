@@ -40,3 +40,26 @@ export function compareNatural(a: string, b: string): number {
   if (x.length !== y.length) return x.length - y.length;
   return a < b ? -1 : 1;
 }
+
+/**
+ * The first `n` items in `compare`'s order, as a stable sort and a slice would give them, without
+ * sorting the rest: a phase of 10,000 nodes shown as 20 rows (or none) costs one pass, not a sort.
+ */
+export function firstInOrder<T>(items: readonly T[], n: number, compare: (a: T, b: T) => number): T[] {
+  const first: T[] = [];
+  if (n <= 0) return first;
+  for (const item of items) {
+    if (first.length === n && compare(item, first[n - 1]!) >= 0) continue;
+    // After every item it does not come before: items that compare equal keep their order.
+    let lo = 0;
+    let hi = first.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(item, first[mid]!) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    first.splice(lo, 0, item);
+    if (first.length > n) first.pop();
+  }
+  return first;
+}

@@ -101,7 +101,7 @@ describe('drain digest: planned batches', () => {
     );
   });
 
-  test('the rows are the first N of all the nodes in order: holding (most connections first), failed or timed out, latest drained, waiting', () => {
+  test('the rows are the first N of all the nodes in order: holding (most connections first), failed or timed out, skipped, latest drained, waiting', () => {
     // A fixed pseudo-random phase: every state, ties in connections, drained at shared and distinct times.
     let seed = 7;
     const next = (k: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
@@ -123,11 +123,11 @@ describe('drain digest: planned batches', () => {
     }
     const rank = (id: string): number =>
       ['pushed', 'acked', 'failed', 'timed_out', 'skipped', 'drained', 'waiting'].indexOf(nodes.find((n) => n.nodeId === id)!.state);
-    const groups = all.map((id) => [0, 0, 1, 1, 1, 2, 3][rank(id)]!);
+    const groups = all.map((id) => [0, 0, 1, 1, 2, 3, 4][rank(id)]!);
     assert.deepEqual(
       groups,
       [...groups].sort((a, b) => a - b),
-      'holding, then failed or timed out, then drained, then waiting',
+      'holding, then failed or timed out, then skipped, then drained, then waiting',
     );
   });
 });

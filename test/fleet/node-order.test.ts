@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compareKeys, compareNatural } from '../../src/fleet/node-order.js';
+import { compareKeys, compareNatural, firstInOrder } from '../../src/fleet/node-order.js';
 
 describe('node order: ids read as numbers', () => {
   test('runs of digits compare by value, the rest by code units', () => {
@@ -22,5 +22,19 @@ describe('node order: ids read as numbers', () => {
   test('keys compare element by element', () => {
     assert.ok(compareKeys(['edge', 'node-2'], ['edge', 'node-10']) < 0);
     assert.ok(compareKeys(['edge-2', 'z'], ['edge-10', 'a']) < 0);
+  });
+});
+
+describe('the first N in order, without sorting the rest', () => {
+  test('the same items, in the same order, as a stable sort and a slice: ties keep their order', () => {
+    let seed = 11;
+    const next = (k: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+    const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
+    for (let run = 0; run < 300; run++) {
+      const items = Array.from({ length: next(60) }, (_, i) => ({ key: next(8), i }));
+      for (const n of [0, 1, 2, 5, 20, 59, 60, 100]) {
+        assert.deepEqual(firstInOrder(items, n, byKey), [...items].sort(byKey).slice(0, n), `run ${run}, ${n} of ${items.length}`);
+      }
+    }
   });
 });

@@ -269,7 +269,7 @@ export const drainSummarySchema = ReplyObject({
       ),
       plannedBatches: Type.Integer({ description: 'batches in all: those started, and those its waiting nodes will fill at the batch size' }),
       nodes: Type.Array(nodeDigest, {
-        description: 'holding nodes first (most connections first), then failed or timed out, then the latest drained, then waiting',
+        description: 'holding nodes first (most connections first), then failed or timed out, then skipped, then the latest drained, then waiting',
       }),
       nodesOmitted: Type.Integer({ description: 'rows left out: of the phase, or of its matches when searched' }),
       matches: Nullable(Type.Integer({ description: "with ?q=, the phase's nodes whose id matches (the rows come from these); else null" })),

@@ -3,7 +3,7 @@
  * batch, and only the nodes worth a row (those holding the drain first, with why and their
  * connection history), however many nodes the drain has.
  */
-import { compareNatural } from '../node-order.js';
+import { compareNatural, firstInOrder } from '../node-order.js';
 import { openConnections, type ConnectionHistory, type Sample } from './connection-history.js';
 import {
   drainsByLds,
@@ -162,7 +162,8 @@ function phaseConnections(nodes: readonly NodeProgress[]): { connections: number
   return { connections: known === 0 && unknown > 0 ? null : sum, connectionsUnknown: unknown };
 }
 
-const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, skipped: 1, drained: 2, waiting: 3 };
+/** Rows first: what holds the drain, what failed, what an operator skipped, what drained last, what waits. */
+const RANK: Readonly<Record<NodePhaseState, number>> = { pushed: 0, acked: 0, failed: 1, timed_out: 1, skipped: 2, drained: 3, waiting: 4 };
 
 function byInterest(a: NodeProgress, b: NodeProgress): number {
   const rank = RANK[a.state] - RANK[b.state];
@@ -171,29 +172,6 @@ function byInterest(a: NodeProgress, b: NodeProgress): number {
   // ISO 8601 times of one format order as their characters do: no collation needed.
   if (a.state === 'drained') return (a.finishedAt ?? '') < (b.finishedAt ?? '') ? 1 : (a.finishedAt ?? '') > (b.finishedAt ?? '') ? -1 : 0;
   return compareNatural(a.nodeId, b.nodeId);
-}
-
-/**
- * The first `n` items in `compare`'s order, as a stable sort and a slice would give them, without
- * sorting the rest: a phase of 10,000 nodes shown as 20 rows (or none) costs one pass, not a sort.
- */
-function firstInOrder<T>(items: readonly T[], n: number, compare: (a: T, b: T) => number): T[] {
-  const first: T[] = [];
-  if (n <= 0) return first;
-  for (const item of items) {
-    if (first.length === n && compare(item, first[n - 1]!) >= 0) continue;
-    // After every item it does not come before: items that compare equal keep their order.
-    let lo = 0;
-    let hi = first.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(item, first[mid]!) < 0) hi = mid;
-      else lo = mid + 1;
-    }
-    first.splice(lo, 0, item);
-    if (first.length > n) first.pop();
-  }
-  return first;
 }
 
 /**
