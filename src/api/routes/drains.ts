@@ -9,7 +9,16 @@ import { countByState, digestDrain } from '../../fleet/drain/digest.js';
 import { describeDraft } from '../../fleet/drain/draft.js';
 import { eventStreams } from '../sse.js';
 import { ReplyObject } from '../schemas/typebox.js';
-import { drainPreviewSchema, drainRequestSchema, drainSchema, drainSummarySchema, errorSchema, idParams, type DrainView } from '../schemas/drain.js';
+import {
+  drainPreviewSchema,
+  drainRequestSchema,
+  drainSchema,
+  drainSummarySchema,
+  errorSchema,
+  idParams,
+  type DrainDigest,
+  type DrainView,
+} from '../schemas/drain.js';
 
 /** Node rows per phase of a drain summary, unless the query asks for another number. */
 const SUMMARY_NODES = 50;
@@ -51,6 +60,9 @@ const nodeParams = Type.Object({ ...idParams.properties, node: Type.String({ min
  */
 export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; history: ConnectionHistory }> = async (app, { drains, history }) => {
   const openStream = eventStreams(app);
+  /** A drain as a reply gives it: whole, or with `?nodes=N` its summary. */
+  const shown = (drain: Drain, rows: number | undefined): DrainView | DrainDigest =>
+    rows === undefined ? view(drain) : digestDrain(drain, history, rows);
   app.post(
     '/v1/drains',
     {
@@ -64,9 +76,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     async (req, reply) => {
       const result = await drains.create(req.body);
       if ('errors' in result) return reply.code(400).send(refused(result.errors));
-      const rows = req.query.nodes;
-      const created = rows === undefined ? view(result.drain) : digestDrain(result.drain, history, rows);
-      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(created);
+      return reply.code(201).header('location', `/v1/drains/${result.drain.id}`).send(shown(result.drain, req.query.nodes));
     },
   );
 
@@ -97,10 +107,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     },
     // Whole drains list every node of every kept drain: 3.4 MB of JSON per 10,000-node drain, so
     // callers that want states and counts (the CLI's table, a backend's preStop) ask for summaries.
-    async (req) => {
-      const rows = req.query.nodes;
-      return { drains: drains.list().map((d) => (rows === undefined ? view(d) : digestDrain(d, history, rows))) };
-    },
+    async (req) => ({ drains: drains.list().map((d) => shown(d, req.query.nodes)) }),
   );
 
   app.get('/v1/drains/:id', { ...plainJson, schema: { params: idParams, response: { 200: drainSchema, 404: errorSchema } } }, async (req, reply) => {
@@ -185,9 +192,8 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
       const first = drains.get(req.params.id);
       if (!first) return reply.code(404).send(notFound(req.params.id));
       const stream = openStream(reply, () => stop());
-      const rows = req.query.nodes;
       const send = (drain: Drain): void => {
-        stream.send('drain', JSON.stringify(rows === undefined ? view(drain) : digestDrain(drain, history, rows)));
+        stream.send('drain', JSON.stringify(shown(drain, req.query.nodes)));
         if (drain.state !== 'running') stream.end();
       };
       const stop = drains.onChange((d) => d.id === first.id && send(d));

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { KEPT_CONFIG_VERSIONS, newConfigVersion, versionInfo } from '../../fleet/config-version.js';
 import type { ConfigStore, ConfigVersionInfo, StoredConfig } from '../../fleet/ports/config-store.js';
 import { StoreOpenError } from '../errors.js';
-import { RecordFolder } from './record-folder.js';
+import { parseStateJson, RecordFolder } from './record-folder.js';
 
 /** The format of one version's file (`config-versions/N.json`). */
 const FORMAT = 1;
@@ -20,8 +20,6 @@ export class FileConfigHistory implements ConfigStore {
   /** Where the earlier layout kept every version. */
   readonly legacyFile: string;
   #versions: StoredConfig[] | undefined;
-  /** Versions found beyond the kept ones (a crash between storing one and trimming): removed with the next. */
-  #surplus: string[] = [];
 
   constructor(
     stateDir: string,
@@ -41,9 +39,11 @@ export class FileConfigHistory implements ConfigStore {
     const stored = newConfigVersion(text, (previous ?? 0) + 1, origin, this.replica);
     const next = [...versions, stored];
     const dropped = next.splice(0, Math.max(0, next.length - KEPT_CONFIG_VERSIONS));
-    await this.folder.write(new Map([[String(stored.version), record(stored)]]), [...this.#surplus, ...dropped.map((v) => String(v.version))]);
+    await this.folder.write(
+      new Map([[String(stored.version), record(stored)]]),
+      dropped.map((v) => String(v.version)),
+    );
     this.#versions = next;
-    this.#surplus = [];
     return stored;
   }
 
@@ -60,30 +60,25 @@ export class FileConfigHistory implements ConfigStore {
     return () => {};
   }
 
-  /** First read, at start-up: the versions kept, oldest first (a crash may have left one too many). */
+  /**
+   * First read, at start-up: the versions kept, oldest first. Versions beyond the kept ones (a
+   * crash between storing one and removing the oldest) are removed now.
+   */
   async #load(): Promise<StoredConfig[]> {
     if (this.#versions) return this.#versions;
-    const legacy = await this.folder.readLegacy(this.legacyFile);
-    let versions: StoredConfig[];
-    if (legacy !== undefined) {
-      versions = this.#parseLegacy(legacy);
-      await this.folder.adopt(this.legacyFile, new Map(versions.map((v) => [String(v.version), record(v)])));
-    } else {
-      versions = [...(await this.folder.readAll())].map(([key, text]) => this.#parse(key, text));
-    }
-    versions.sort((a, b) => a.version - b.version);
-    this.#surplus = versions.slice(0, -KEPT_CONFIG_VERSIONS).map((v) => String(v.version));
-    return (this.#versions = versions.slice(-KEPT_CONFIG_VERSIONS));
+    const records = await this.folder.load(this.legacyFile, (text) => new Map(this.#parseLegacy(text).map((v) => [String(v.version), record(v)])));
+    const versions = [...records].map(([key, text]) => this.#parse(key, text)).sort((a, b) => a.version - b.version);
+    const surplus = versions.splice(0, Math.max(0, versions.length - KEPT_CONFIG_VERSIONS));
+    const gone = surplus.map((v) => String(v.version));
+    if (gone.length > 0) await this.folder.write(new Map(), gone);
+    return (this.#versions = versions);
   }
 
   #parse(key: string, text: string): StoredConfig {
     const file = this.folder.fileOf(key);
-    let parsed: { format?: unknown; config?: StoredConfig };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch (err) {
-      throw new StoreOpenError(`${file}: not valid JSON (${(err as Error).message}); repair it, or move it aside to start without this version`);
-    }
+    const unreadable = (why: string): StoreOpenError =>
+      new StoreOpenError(`${file}: ${why}; repair it, or move it aside to start without this version`);
+    const parsed = parseStateJson(text, unreadable) as { format?: unknown; config?: StoredConfig } | null;
     const config = parsed?.config;
     if (
       parsed?.format !== FORMAT ||
@@ -101,12 +96,7 @@ export class FileConfigHistory implements ConfigStore {
   #parseLegacy(text: string): StoredConfig[] {
     const unreadable = (why: string): StoreOpenError =>
       new StoreOpenError(`${this.legacyFile}: ${why}; repair it, or move it aside to start without the config history`);
-    let parsed: { format?: unknown; versions?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch (err) {
-      throw unreadable(`not valid JSON (${(err as Error).message})`);
-    }
+    const parsed = parseStateJson(text, unreadable) as { format?: unknown; versions?: unknown } | null;
     if (parsed?.format !== LEGACY_FORMAT || !Array.isArray(parsed.versions)) {
       throw unreadable(`not a drainplane config history (format ${String(parsed?.format)}; expected ${LEGACY_FORMAT})`);
     }

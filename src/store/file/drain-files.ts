@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Drain } from '../../fleet/drain/model.js';
 import type { DrainStore, SaveOptions } from '../../fleet/ports/drain-store.js';
 import { StoreOpenError } from '../errors.js';
-import { RecordFolder } from './record-folder.js';
+import { parseStateJson, RecordFolder } from './record-folder.js';
 
 /** The format of one drain's file (`drains/ID.json`). */
 const FORMAT = 1;
@@ -46,14 +46,8 @@ export class FileDrainStore implements DrainStore {
   }
 
   async load(): Promise<Drain[]> {
-    const legacy = await this.folder.readLegacy(this.legacyFile);
-    let drains: Drain[];
-    if (legacy !== undefined) {
-      drains = this.#parseLegacy(legacy);
-      await this.folder.adopt(this.legacyFile, new Map(drains.map((d) => [d.id, record(d)])));
-    } else {
-      drains = [...(await this.folder.readAll())].map(([id, text]) => this.#parse(id, text));
-    }
+    const records = await this.folder.load(this.legacyFile, (text) => new Map(this.#parseLegacy(text).map((d) => [d.id, record(d)])));
+    const drains = [...records].map(([id, text]) => this.#parse(id, text));
     for (const d of drains) this.#stored.add(d.id);
     // In the order they were created, as they were listed before the restart.
     return drains.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
@@ -64,14 +58,9 @@ export class FileDrainStore implements DrainStore {
     const file = this.folder.fileOf(id);
     const unreadable = (why: string): StoreOpenError =>
       new StoreOpenError(`${file}: ${why}; repair it, or move it aside to start without this drain`);
-    let parsed: { format?: unknown; drain?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch (err) {
-      throw unreadable(`not valid JSON (${(err as Error).message})`);
-    }
+    const parsed = parseStateJson(text, unreadable) as { format?: unknown; drain?: unknown } | null;
     if (typeof parsed !== 'object' || parsed === null || parsed.format !== FORMAT) {
-      throw unreadable(`not a drainplane drain (format ${String((parsed as { format?: unknown } | null)?.format)}; expected ${FORMAT})`);
+      throw unreadable(`not a drainplane drain (format ${String(parsed?.format)}; expected ${FORMAT})`);
     }
     const why = notADrain(parsed.drain);
     if (why) throw unreadable(why);
@@ -84,14 +73,9 @@ export class FileDrainStore implements DrainStore {
   #parseLegacy(text: string): Drain[] {
     const unreadable = (why: string): StoreOpenError =>
       new StoreOpenError(`${this.legacyFile}: ${why}; repair it, or move it aside to start without its drains`);
-    let parsed: { format?: unknown; drains?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch (err) {
-      throw unreadable(`not valid JSON (${(err as Error).message})`);
-    }
+    const parsed = parseStateJson(text, unreadable) as { format?: unknown; drains?: unknown } | null;
     if (typeof parsed !== 'object' || parsed === null || parsed.format !== LEGACY_FORMAT || !Array.isArray(parsed.drains)) {
-      throw unreadable(`not a drainplane drain state (format ${String((parsed as { format?: unknown } | null)?.format)}; expected ${LEGACY_FORMAT})`);
+      throw unreadable(`not a drainplane drain state (format ${String(parsed?.format)}; expected ${LEGACY_FORMAT})`);
     }
     parsed.drains.forEach((d: unknown, i) => {
       const why = notADrain(d);

@@ -50,20 +50,17 @@ export class RecordFolder {
   }
 
   /**
-   * The state file of the earlier layout (one file for every record), if there is one and it
-   * was not moved yet: its text, for the store to parse and hand to `adopt`. Until `adopt`
-   * replaces it, it is what counts.
+   * Every record, by key, as its file's text, at start-up: from this folder, or, the first time,
+   * from the earlier layout's file (one file for every record), which `fromLegacy` turns into
+   * records' texts and which is then moved here (see #adopt). Until it is moved, the old file is
+   * what counts.
    */
-  async readLegacy(file: string): Promise<string | undefined> {
-    await removeStaleTempFiles(file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    return isMovedMarker(text) ? undefined : text;
+  async load(legacyFile: string, fromLegacy: (text: string) => ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string>> {
+    const legacy = await readLegacy(legacyFile);
+    if (legacy === undefined) return this.readAll();
+    const records = fromLegacy(legacy);
+    await this.#adopt(legacyFile, records);
+    return records;
   }
 
   /**
@@ -76,7 +73,7 @@ export class RecordFolder {
    * release reads: started on this folder, it stops with one line naming the file, rather than
    * starting without the records.
    */
-  async adopt(legacyFile: string, records: ReadonlyMap<string, string>): Promise<void> {
+  async #adopt(legacyFile: string, records: ReadonlyMap<string, string>): Promise<void> {
     const present = await this.readAll();
     const other = [...present].filter(([key, text]) => records.get(key) !== text).map(([key]) => key);
     if (other.length > 0) {
@@ -93,6 +90,28 @@ export class RecordFolder {
       note: 'one file per record since this layout; earlier drainplane releases cannot read it',
     };
     await writeFileAtomic(legacyFile, `${JSON.stringify(moved)}\n`);
+  }
+}
+
+/** The earlier layout's file, if there is one and it was not moved yet. */
+async function readLegacy(file: string): Promise<string | undefined> {
+  await removeStaleTempFiles(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return isMovedMarker(text) ? undefined : text;
+}
+
+/** A state file's text as JSON; one that is not names itself through `unreadable`. */
+export function parseStateJson(text: string, unreadable: (why: string) => Error): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw unreadable(`not valid JSON (${(err as Error).message})`);
   }
 }
 
