@@ -5,8 +5,8 @@ import { readsDifferently } from './plain-yaml-gate.js';
 /**
  * A fast reader for the YAML most configs are: plain mappings, sequences and scalars. It gives
  * the value the `yaml` package (the reference reader, yaml-locations.ts) gives, about ten times
- * faster (a 330 KB fleet config: 20 to 30 ms, this gate included, against 200 to 350 ms), or nothing: the text then goes to
- * the reference reader, which also gives errors their places.
+ * faster (a 330 KB fleet config: 20 to 30 ms, this gate included, against 200 to 350 ms), or
+ * nothing: the text then goes to the reference reader, which also gives errors their places.
  *
  * The values are the same because the scalars are the reference reader's: js-yaml reads the
  * structure, and every plain scalar is resolved by the tests and resolvers of `yaml`'s own YAML
