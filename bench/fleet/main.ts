@@ -20,7 +20,8 @@
  *  4. config reload: PUT /v1/config changing one listener per group, until every node ACKed
  *     the new LDS version;
  *  5. drain: POST /v1/drains selecting every node (scope ingress, method remove, measured by
- *     ACK), until every node ACKed the drained LDS version;
+ *     ACK; the reply a summary, as `drainplane drain` asks for), until every node ACKed the
+ *     drained LDS version;
  *  6. the same generator against the transport floor (floor-server.ts): connect and sync, then
  *     the same two pushes, each one pre-encoded LDS response written to every stream on a
  *     trigger: the reloaded config's listeners, then the drained ones (each of drainplane's
@@ -59,6 +60,7 @@ import type { FloorPush, FloorStats, FromFloor, ToFloor } from './floor-server.j
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
 import { GoPeerProcess, goPeerBuild, type GoPeerBuild } from './go-peer-process.js';
 import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protocol.js';
+import { ROWS_PER_PHASE } from '../../src/cli/progress.js';
 import {
   cpuFits,
   latencies,
@@ -358,7 +360,8 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     const drainMark = mark('drain');
     const drainAcks = await generator.measureLdsPush('drain', pushTimeoutMs(nodes), async () => {
       t0 = nowMs();
-      post = await daemon.json('POST', '/v1/drains', body);
+      // As `drainplane drain` asks: the reply is the drain's summary, not every node.
+      post = await daemon.json('POST', `/v1/drains?nodes=${ROWS_PER_PHASE}`, body);
       apiMs = nowMs() - t0;
     });
     await sleep(AFTER_PUSH_MS);
@@ -374,7 +377,7 @@ async function runDrainplane(ctx: Context, nodes: number, errors: string[]): Pro
     let drainCompletedMs: number | null = null;
     const id = post?.body.id;
     for (let i = 0; id && i < 120; i++) {
-      const got = await daemon.json<{ state: string }>('GET', `/v1/drains/${id}`);
+      const got = await daemon.json<{ state: string }>('GET', `/v1/drains/${id}/summary?nodes=0`);
       drainState = got.body.state;
       if (drainState !== 'running') {
         drainCompletedMs = nowMs() - t0;

@@ -9,7 +9,7 @@ import type { FieldError } from '../api/schemas/error.js';
 import { CliError } from './errors.js';
 
 // The API's answers, typed from the schemas the API itself checks and serializes them with.
-export type { DrainDigest, DrainView, NodeProgressView, PhaseView } from '../api/schemas/drain.js';
+export type { BatchDigest, DrainDigest, DrainView, NodeProgressView, PhaseDigest, PhaseView } from '../api/schemas/drain.js';
 export type { NodePage, NodeView } from '../api/schemas/nodes.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:9902';

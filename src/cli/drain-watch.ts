@@ -3,7 +3,7 @@
  * when it drops, or polling when the stream cannot be had.
  */
 import { TERMINAL, type DrainState } from '../fleet/drain/model.js';
-import { ApiError, ApiTransportError, type ApiClient, type DrainDigest, type DrainView } from './api-client.js';
+import { ApiError, ApiTransportError, type ApiClient, type DrainDigest } from './api-client.js';
 
 const POLL_INTERVAL_MS = 1000;
 /** Event stream attempts in a row that bring nothing before polling takes over. */
@@ -12,18 +12,10 @@ const STREAM_ATTEMPTS = 3;
 const POLL_OUTAGE_MS = 30_000;
 
 /**
- * Every state of a drain until it ends, each yielded once: from the event stream, which is
+ * Every state of a drain until it ends, each yielded once, as its summary with at most `rows`
+ * node rows per phase (the nodes that hold it or failed first): from the event stream, which is
  * reopened when it drops, or, when it cannot be had (a proxy that buffers or strips it), by
- * polling GET /v1/drains/:id every second. `notice` hears of each switch.
- */
-export function watchDrain(api: ApiClient, id: string, notice: (message: string) => void): AsyncGenerator<DrainView> {
-  const path = `/v1/drains/${encodeURIComponent(id)}`;
-  return follow<DrainView>(api, `${path}/events`, path, notice);
-}
-
-/**
- * The same, as the drain's summaries with at most `rows` node rows per phase (the nodes that
- * hold it or failed first): for a follower that wants its state and counts, not every node.
+ * polling GET /v1/drains/:id/summary every second. `notice` hears of each switch.
  */
 export function watchDrainSummary(api: ApiClient, id: string, rows: number, notice: (message: string) => void): AsyncGenerator<DrainDigest> {
   const path = `/v1/drains/${encodeURIComponent(id)}`;

@@ -1,9 +1,9 @@
-import { ApiClient, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest } from './api-client.js';
 import { parseFlags } from './args.js';
 import { drainRequest } from './drain-request.js';
-import { watchDrain } from './drain-watch.js';
+import { watchDrainSummary } from './drain-watch.js';
 import { CliError } from './errors.js';
-import { heldBy, progressRenderer } from './progress.js';
+import { heldBy, progressRenderer, ROWS_PER_PHASE } from './progress.js';
 
 const HELP = `usage: drainplane drain --selector K=V[,K=V...] --scope ingress|egress|all|listener:NAME[,NAME...]
                        [--api http://127.0.0.1:9902] [--method remove|modify|healthcheck-fail|drain-listeners]
@@ -13,7 +13,8 @@ const HELP = `usage: drainplane drain --selector K=V[,K=V...] --scope ingress|eg
        drainplane drain --endpoint HOST:PORT[,HOST:PORT...] [--remove] [--selector K=V[,K=V...]]
                        [--deadline SECONDS] [--threshold N] [--api URL] [--token-file FILE] [--ca-file FILE] [--wait]
 
-Starts a drain through the API and prints its id. With --wait, follows it to the end.
+Starts a drain through the API and prints its id. With --wait, follows it to the end: node
+by node in a phase of up to ${ROWS_PER_PHASE} nodes, by tenths drained (and each node that fails) beyond.
 With --endpoint, an endpoint (upstream) drain: those backends become DRAINING in the EDS of
 every Envoy that holds them (of the selector's nodes, if one is given), and the drain completes
 when each such Envoy has no request and no connection open to them; --remove then leaves them
@@ -54,14 +55,14 @@ export async function drainCommand(args: string[]): Promise<number> {
   if (flags.positionals.length > 0) throw new CliError(`drain: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);
   const body = drainRequest(flags.values);
   const api = await ApiClient.fromFlags(flags.values);
-  const drain = await api.post<DrainView>('/v1/drains', body);
+  const drain = await api.post<DrainDigest>(`/v1/drains?nodes=${ROWS_PER_PHASE}`, body);
   process.stdout.write(`${drain.id}\n`);
   for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
   return flags.values['wait'] === true ? follow(api, drain) : 0;
 }
 
 /** Shows the drain's progress until it ends; the exit code says how it ended. */
-async function follow(api: ApiClient, created: DrainView): Promise<number> {
+async function follow(api: ApiClient, created: DrainDigest): Promise<number> {
   const progress = progressRenderer(process.stdout, process.stderr);
   // Stopping the watch does not stop the drain: say so, and how to end it.
   const interrupted = (): void => {
@@ -72,7 +73,7 @@ async function follow(api: ApiClient, created: DrainView): Promise<number> {
   let last = created;
   try {
     progress.update(created);
-    for await (const drain of watchDrain(api, created.id, (message) => progress.note(message))) {
+    for await (const drain of watchDrainSummary(api, created.id, ROWS_PER_PHASE, (message) => progress.note(message))) {
       progress.update(drain);
       last = drain;
     }

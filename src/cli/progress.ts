@@ -5,67 +5,111 @@
  */
 import type { DrainState, NodePhaseState } from '../fleet/drain/model.js';
 import { NODE_FINISHED } from '../fleet/drain/model.js';
-import type { DrainView, NodeProgressView, PhaseView } from './api-client.js';
-
-/** Something worth a line: the differences between two successive states of a drain. */
-export type ProgressEvent =
-  | { readonly kind: 'phase-started'; readonly phase: PhaseView }
-  | { readonly kind: 'batch-started'; readonly phase: PhaseView; readonly batch: number; readonly nodes: readonly string[] }
-  /** `drained`: the phase's drained nodes counting this one. */
-  | { readonly kind: 'node-finished'; readonly phase: PhaseView; readonly node: NodeProgressView; readonly drained: number }
-  | { readonly kind: 'drain-finished'; readonly drain: DrainView };
+import { compareNatural } from '../fleet/node-order.js';
+import type { BatchDigest, DrainDigest, NodeProgressView, PhaseDigest } from './api-client.js';
 
 /**
- * What changed from `prev` (undefined: nothing seen yet) to `next`, in the order it happened:
- * one update can carry several steps (the first one seen, or after a reconnect).
+ * Node rows per phase in the summaries a follower asks for: a phase of up to this many nodes is
+ * shown node by node; a larger one in tenths drained, naming its failed and timed-out nodes as
+ * they reach its rows (the nodes still holding the drain rank first).
  */
-export function progressEvents(prev: DrainView | undefined, next: DrainView): ProgressEvent[] {
-  const timed: { at: string; event: ProgressEvent }[] = [];
-  next.phases.forEach((phase, i) => {
-    const before = prev?.phases[i];
-    if (phase.state !== 'pending' && (before?.state ?? 'pending') === 'pending') {
-      timed.push({ at: phase.startedAt ?? '', event: { kind: 'phase-started', phase } });
-    }
-    const was = new Map((before?.nodes ?? []).map((n) => [n.nodeId, n]));
-    const finished = phase.nodes
-      .filter((n) => NODE_FINISHED.has(n.state) && !NODE_FINISHED.has(was.get(n.nodeId)?.state ?? 'waiting'))
-      .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
-    let drained = (before?.nodes ?? []).filter((n) => n.state === 'drained').length;
-    for (const node of finished) {
-      if (node.state === 'drained') drained += 1;
-      timed.push({ at: node.finishedAt ?? '', event: { kind: 'node-finished', phase, node, drained } });
-    }
-    if (next.spec.batch === null) return; // without batches, a node's start is the phase's
-    const started = new Map<number, NodeProgressView[]>();
-    for (const n of phase.nodes) {
-      if (n.batch === null || (was.get(n.nodeId)?.batch ?? null) !== null) continue;
-      started.set(n.batch, [...(started.get(n.batch) ?? []), n]);
-    }
-    for (const [batch, nodes] of started) {
-      const at = nodes.map((n) => n.startedAt ?? '').sort()[0]!;
-      timed.push({ at, event: { kind: 'batch-started', phase, batch, nodes: nodes.map((n) => n.nodeId) } });
-    }
-  });
-  // Stable, so within one instant the order above holds: a phase starts, nodes finish, and
-  // that lets the next batch start.
-  const events = timed.sort((a, b) => a.at.localeCompare(b.at)).map((t) => t.event);
-  if (next.state !== 'running' && (prev === undefined || prev.state === 'running')) events.push({ kind: 'drain-finished', drain: next });
-  return events;
+export const ROWS_PER_PHASE = 100;
+
+/** Something worth a line: what changed between two successive summaries of a drain. */
+export type ProgressEvent =
+  | { readonly kind: 'phase-started'; readonly phase: PhaseDigest }
+  /** `nodes`: the ids of the batch's nodes among the rows (the rest are counted). */
+  | { readonly kind: 'batch-started'; readonly phase: PhaseDigest; readonly batch: BatchDigest; readonly nodes: readonly string[] }
+  /** `drained`: the phase's drained nodes counting this one. */
+  | { readonly kind: 'node-finished'; readonly phase: PhaseDigest; readonly node: NodeProgressView; readonly drained: number }
+  /** A phase too large to show node by node reached another tenth of its nodes drained. */
+  | { readonly kind: 'phase-drained'; readonly phase: PhaseDigest; readonly drained: number }
+  | { readonly kind: 'drain-finished'; readonly drain: DrainDigest };
+
+/**
+ * Turns the summaries of one drain, as they come, into what happened in between, in the order
+ * it happened: one summary can carry several steps (the first one seen, or after a reconnect).
+ * It remembers which nodes it reported, as a node can leave a summary's rows and come back.
+ */
+export class ProgressTracker {
+  #last: DrainDigest | undefined;
+  /** Finished nodes already reported, by phase index and node id. */
+  readonly #reported = new Set<string>();
+  /** By phase index: the tenths drained reported of a phase shown in tenths. */
+  readonly #tenths = new Map<number, number>();
+
+  next(next: DrainDigest): ProgressEvent[] {
+    const prev = this.#last;
+    this.#last = next;
+    const timed: { at: string; event: ProgressEvent }[] = [];
+    next.phases.forEach((phase, i) => {
+      const before = prev?.phases[i];
+      if (phase.state !== 'pending' && (before?.state ?? 'pending') === 'pending') {
+        timed.push({ at: phase.startedAt ?? '', event: { kind: 'phase-started', phase } });
+      }
+      const whole = phase.nodesOmitted === 0;
+      const finished = phase.nodes
+        .filter((n) => NODE_FINISHED.has(n.state) && (whole || n.state !== 'drained') && !this.#reported.has(`${i}\0${n.nodeId}`))
+        .sort((a, b) => compareTimes(a.finishedAt, b.finishedAt));
+      let drained = before?.counts.drained ?? 0;
+      for (const node of finished) {
+        this.#reported.add(`${i}\0${node.nodeId}`);
+        if (node.state === 'drained') drained += 1;
+        timed.push({ at: node.finishedAt ?? '', event: { kind: 'node-finished', phase, node, drained } });
+      }
+      if (!whole) {
+        const tenths = Math.floor(((phase.counts.drained ?? 0) * 10) / Math.max(1, phase.total));
+        if (tenths > (this.#tenths.get(i) ?? 0)) {
+          this.#tenths.set(i, tenths);
+          // After the nodes that finished with it: the count includes them.
+          timed.push({ at: LAST, event: { kind: 'phase-drained', phase, drained: phase.counts.drained ?? 0 } });
+        }
+      }
+      if (next.spec.batch === null) return; // without batches, a node's start is the phase's
+      const seen = new Set(before?.batches.map((b) => b.batch));
+      for (const batch of phase.batches) {
+        if (seen.has(batch.batch)) continue;
+        const nodes = phase.nodes.filter((n) => n.batch === batch.batch).map((n) => n.nodeId);
+        timed.push({ at: batch.startedAt ?? '', event: { kind: 'batch-started', phase, batch, nodes } });
+      }
+    });
+    // Stable, so within one instant the order above holds: a phase starts, nodes finish, and
+    // that lets the next batch start.
+    const events = timed.sort((a, b) => compareTimes(a.at, b.at)).map((t) => t.event);
+    if (next.state !== 'running' && (prev === undefined || prev.state === 'running')) events.push({ kind: 'drain-finished', drain: next });
+    return events;
+  }
+
+  /** The latest summary given. */
+  get last(): DrainDigest | undefined {
+    return this.#last;
+  }
+}
+
+/** Sorts after every ISO 8601 time. */
+const LAST = '~';
+
+/** ISO 8601 times of one format order as their characters do; a missing one first. */
+function compareTimes(a: string | null, b: string | null): number {
+  const [x, y] = [a ?? '', b ?? ''];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function formatEvent(e: ProgressEvent): string {
   switch (e.kind) {
     case 'phase-started':
-      return `${e.phase.name}: phase started, ${e.phase.nodes.length} node(s)`;
+      return `${e.phase.name}: phase started, ${e.phase.total} node(s)`;
     case 'batch-started':
-      return `${e.phase.name}: batch ${e.batch} started: ${listNames(e.nodes)}`;
+      return `${e.phase.name}: batch ${e.batch.batch} started: ${listNames(e.nodes, e.batch.nodes)}`;
     case 'node-finished': {
       const { node, phase } = e;
       if (node.state === 'drained') {
-        return `${phase.name}: ${node.nodeId} drained (${e.drained}/${phase.nodes.length})${node.note ? `: ${node.note}` : ''}`;
+        return `${phase.name}: ${node.nodeId} drained (${e.drained}/${phase.total})${node.note ? `: ${node.note}` : ''}`;
       }
       return `${phase.name}: ${node.nodeId} ${STATE_WORDS[node.state]}: ${node.error ?? 'no reason given'}`;
     }
+    case 'phase-drained':
+      return `${e.phase.name}: ${e.drained}/${e.phase.total} drained`;
     case 'drain-finished':
       return `drain ${e.drain.id} ${STATE_WORDS[e.drain.state]} after ${elapsed(e.drain)}`;
   }
@@ -101,7 +145,7 @@ export function heldBy(drain: HeldPhases): string[] {
 }
 
 export interface ProgressRenderer {
-  update(drain: DrainView): void;
+  update(drain: DrainDigest): void;
   /** Something about the watching itself (a reconnect), not the drain. */
   note(message: string): void;
 }
@@ -111,16 +155,15 @@ export function progressRenderer(out: NodeJS.WriteStream, err: NodeJS.WritableSt
 }
 
 class PlainProgress implements ProgressRenderer {
-  #last: DrainView | undefined;
+  readonly #tracker = new ProgressTracker();
 
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
   ) {}
 
-  update(drain: DrainView): void {
-    const lines = progressEvents(this.#last, drain).map(formatEvent);
-    this.#last = drain;
+  update(drain: DrainDigest): void {
+    const lines = this.#tracker.next(drain).map(formatEvent);
     if (lines.length > 0) this.out.write(`${lines.join('\n')}\n`);
   }
 
@@ -134,17 +177,16 @@ class PlainProgress implements ProgressRenderer {
  * end, notices), and draws the block again below them.
  */
 class TtyProgress implements ProgressRenderer {
-  #last: DrainView | undefined;
+  readonly #tracker = new ProgressTracker();
   /** The phase lines on screen now, to erase before drawing them again. */
   #block: readonly string[] = [];
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
-  update(drain: DrainView): void {
-    const lasting = progressEvents(this.#last, drain).filter(
-      (e) => e.kind === 'drain-finished' || (e.kind === 'node-finished' && e.node.state !== 'drained'),
-    );
-    this.#last = drain;
+  update(drain: DrainDigest): void {
+    const lasting = this.#tracker
+      .next(drain)
+      .filter((e) => e.kind === 'drain-finished' || (e.kind === 'node-finished' && e.node.state !== 'drained'));
     this.#redraw(lasting.map(formatEvent));
   }
 
@@ -155,7 +197,8 @@ class TtyProgress implements ProgressRenderer {
   #redraw(lasting: readonly string[]): void {
     // A line wider than the terminal wraps, and the count of lines to erase would be wrong.
     const width = Math.max(20, (this.out.columns || 80) - 1);
-    const block = this.#last ? this.#last.phases.map((p) => phaseLine(this.#last!, p).slice(0, width)) : [];
+    const last = this.#tracker.last;
+    const block = last ? last.phases.map((p) => phaseLine(last, p).slice(0, width)) : [];
     if (lasting.length === 0 && block.join('\n') === this.#block.join('\n')) return;
     const erase = this.#block.length > 0 ? `\x1b[${this.#block.length}F\x1b[J` : '';
     this.out.write(erase + [...lasting, ...block].map((l) => `${l}\n`).join(''));
@@ -166,9 +209,10 @@ class TtyProgress implements ProgressRenderer {
 const BAR_WIDTH = 20;
 
 /** `ingress  [██████████░░░░░░░░░░]  3/8 drained  1 timed out  batch 2/4  12 conns left` */
-export function phaseLine(drain: DrainView, phase: PhaseView): string {
-  const total = phase.nodes.length;
-  const finished = phase.nodes.filter((n) => NODE_FINISHED.has(n.state)).length;
+export function phaseLine(drain: DrainDigest, phase: PhaseDigest): string {
+  const { total } = phase;
+  let finished = 0;
+  for (const state of NODE_FINISHED) finished += count(phase, state);
   const filled = total === 0 ? (phase.state === 'done' ? BAR_WIDTH : 0) : Math.round((finished / total) * BAR_WIDTH);
   const parts = [`${phase.name.padEnd(9)}[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`, `${count(phase, 'drained')}/${total} drained`];
   for (const state of ['timed_out', 'failed', 'skipped'] as const) {
@@ -178,15 +222,14 @@ export function phaseLine(drain: DrainView, phase: PhaseView): string {
   if (phase.state === 'pending') parts.push(pendingReason(drain));
   else if (phase.state === 'done') parts.push('done');
   else {
-    const batch = currentBatch(drain, phase);
-    if (batch) parts.push(batch);
+    if (drain.spec.batch !== null) parts.push(`batch ${phase.batches.at(-1)?.batch ?? 0}/${phase.plannedBatches}`);
     const left = connectionsLeft(drain, phase);
     if (left) parts.push(left);
   }
   return parts.join('  ');
 }
 
-function pendingReason(drain: DrainView): string {
+function pendingReason(drain: DrainDigest): string {
   const rule = drain.spec.egressStart;
   if (rule.after === 'advance') return 'waits for drains advance';
   if (rule.after === 'delay') return `starts ${rule.seconds}s after ingress`;
@@ -194,29 +237,17 @@ function pendingReason(drain: DrainView): string {
   return 'waits for ingress';
 }
 
-function currentBatch(drain: DrainView, phase: PhaseView): string | undefined {
-  const batch = drain.spec.batch;
-  if (batch === null) return undefined;
-  const current = Math.max(0, ...phase.nodes.map((n) => n.batch ?? 0));
-  const size = 'size' in batch ? batch.size : Math.max(1, Math.floor((phase.nodes.length * batch.percent) / 100));
-  return `batch ${current}/${Math.ceil(phase.nodes.length / size)}`;
-}
-
 /**
- * Connections still open on the listeners of nodes that ACKed: `+` and how many listeners are
- * unknown when some are not measured yet; `unknown` until one is. A modify drain (measured by
- * Envoy's listener drain) cannot count the old version's connections at all.
+ * Connections still open on the listeners of the nodes draining now: `+` and how many nodes
+ * are unknown when some are not measured yet; `unknown` until one is. A modify drain (measured
+ * by Envoy's listener drain) cannot count the old version's connections at all.
  */
-function connectionsLeft(drain: DrainView, phase: PhaseView): string | undefined {
-  if (drain.spec.measure === 'ack') return undefined;
-  const listeners = phase.nodes.filter((n) => n.state === 'acked').flatMap((n) => n.listeners);
-  if (listeners.length === 0) return undefined;
+function connectionsLeft(drain: DrainDigest, phase: PhaseDigest): string | undefined {
+  if (drain.spec.measure === 'ack' || count(phase, 'pushed') + count(phase, 'acked') === 0) return undefined;
   if (drain.spec.measure === 'listener-drain') return 'Envoy draining, conns unknown';
-  const measured = listeners.filter((l) => l.connections !== null);
-  if (measured.length === 0) return 'conns unknown';
-  const sum = measured.reduce((acc, l) => acc + l.connections!, 0);
-  const unknown = listeners.length - measured.length;
-  return unknown > 0 ? `${sum}+ conns left (${unknown} listener(s) unknown)` : `${sum} conns left`;
+  if (phase.connections === null) return 'conns unknown';
+  const unknown = phase.connectionsUnknown;
+  return unknown > 0 ? `${phase.connections}+ conns left (${unknown} node(s) unknown)` : `${phase.connections} conns left`;
 }
 
 const STATE_WORDS: Readonly<Record<NodePhaseState | DrainState, string>> = {
@@ -232,16 +263,18 @@ const STATE_WORDS: Readonly<Record<NodePhaseState | DrainState, string>> = {
   cancelled: 'was cancelled',
 };
 
-function count(phase: PhaseView, state: NodePhaseState): number {
+function count(phase: PhaseDigest, state: NodePhaseState): number {
   return phase.counts[state] ?? 0;
 }
 
-function listNames(names: readonly string[], shown = 5): string {
-  const head = names.slice(0, shown).join(', ');
-  return names.length > shown ? `${head} and ${names.length - shown} more` : head;
+/** The first names, then how many more of `total` (the rest may not be known by name). */
+function listNames(names: readonly string[], total: number, shown = 5): string {
+  if (names.length === 0) return `${total} node(s)`;
+  const head = [...names].sort(compareNatural).slice(0, shown);
+  return total > head.length ? `${head.join(', ')} and ${total - head.length} more` : head.join(', ');
 }
 
-function elapsed(drain: DrainView): string {
+function elapsed(drain: DrainDigest): string {
   const ms = Date.parse(drain.finishedAt ?? new Date().toISOString()) - Date.parse(drain.createdAt);
   const s = Math.max(0, ms) / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;

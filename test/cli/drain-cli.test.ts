@@ -49,13 +49,14 @@ async function eventStreamBreakingProxy(apiUrl: string): Promise<{ url: string; 
   const upstream = new URL(apiUrl);
   let streams = 0;
   const server = createServer((req, res) => {
-    if (req.url?.endsWith('/events') && ++streams > 1) {
+    const events = new URL(req.url ?? '/', upstream).pathname.endsWith('/events');
+    if (events && ++streams > 1) {
       res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
       return;
     }
     const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
-      if (!req.url?.endsWith('/events')) return void up.pipe(res);
+      if (!events) return void up.pipe(res);
       up.once('data', (chunk: Buffer) =>
         res.write(chunk, () => {
           up.destroy();
@@ -123,7 +124,7 @@ describe('drainplane drain, drains and nodes against a running daemon', { timeou
   test('a drain the API refuses exits 3 with each field error', async () => {
     const r = await cli('drain', '--selector', 'id=edge-1', '--scope', 'all', '--batch', '0', '--deadline', '0');
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /POST \/v1\/drains: 400 invalid_drain/);
+    assert.match(r.stderr, /POST \/v1\/drains\?nodes=100: 400 invalid_drain/);
     assert.match(r.stderr, /^ {2}batch\.size: must be an integer >= 1, got 0$/m);
     assert.match(r.stderr, /^ {2}deadlineSeconds: must be > 0, got 0$/m);
   });
@@ -143,8 +144,11 @@ describe('drainplane drain, drains and nodes against a running daemon', { timeou
     try {
       const r = await runCli(['drain', '--api', proxy.url, '--selector', 'id=proxied-1', '--scope', 'ingress', '--deadline', '1', '--wait']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /GET \/v1\/drains\/drn_\w+\/events: the event stream broke: .*; reconnecting/);
-      assert.match(r.stderr, /GET \/v1\/drains\/drn_\w+\/events: 404: <h1>Not Found<\/h1>; polling \/v1\/drains\/drn_\w+ every 1s instead/);
+      assert.match(r.stderr, /GET \/v1\/drains\/drn_\w+\/events\?nodes=100: the event stream broke: .*; reconnecting/);
+      assert.match(
+        r.stderr,
+        /GET \/v1\/drains\/drn_\w+\/events\?nodes=100: 404: <h1>Not Found<\/h1>; polling \/v1\/drains\/drn_\w+\/summary\?nodes=100 every 1s instead/,
+      );
       assert.match(r.stdout, /^ingress: proxied-1 timed out: no connection gauges/m);
     } finally {
       proxy.server.closeAllConnections();
@@ -228,7 +232,10 @@ describe('client commands against a daemon with an admin token', { timeout: 30_0
     const args = ['drain', '--api', d.apiUrl, '--selector', 'cluster=nobody', '--scope', 'egress'];
     const refused = await runCli(args);
     assert.equal(refused.code, 3);
-    assert.match(refused.stderr, /POST \/v1\/drains: 401 unauthorized: POST \/v1\/drains needs "Authorization: Bearer <admin token>"/);
+    assert.match(
+      refused.stderr,
+      /POST \/v1\/drains\?nodes=100: 401 unauthorized: POST \/v1\/drains\?nodes=100 needs "Authorization: Bearer <admin token>"/,
+    );
 
     const accepted = await runCli([...args, '--token-file', tokenFile]);
     assert.equal(accepted.code, 0, accepted.stderr);
@@ -252,6 +259,9 @@ describe('client commands against a daemon with an admin token', { timeout: 30_0
     assert.equal((await runCli(['drains', '--api', d.apiUrl, '--token-file', readTokenFile])).code, 0);
     const refused = await runCli(['drain', '--api', d.apiUrl, '--selector', 'cluster=nobody', '--scope', 'egress', '--token-file', readTokenFile]);
     assert.equal(refused.code, 3);
-    assert.match(refused.stderr, /POST \/v1\/drains: 403 forbidden: POST \/v1\/drains needs an admin token; this token has the read scope/);
+    assert.match(
+      refused.stderr,
+      /POST \/v1\/drains\?nodes=100: 403 forbidden: POST \/v1\/drains\?nodes=100 needs an admin token; this token has the read scope/,
+    );
   });
 });

@@ -282,3 +282,4 @@ export const drainSummarySchema = ReplyObject({
 export type DrainDigest = Static<typeof drainSummarySchema>;
 export type PhaseDigest = DrainDigest['phases'][number];
 export type NodeDigest = PhaseDigest['nodes'][number];
+export type BatchDigest = PhaseDigest['batches'][number];
