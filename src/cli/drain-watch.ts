@@ -2,8 +2,10 @@
  * Following a drain to its end through whatever the network allows: the event stream, reopened
  * when it drops, or polling when the stream cannot be had.
  */
+import { ConnectionHistory } from '../fleet/drain/connection-history.js';
+import { digestDrain } from '../fleet/drain/digest.js';
 import { TERMINAL, type DrainState } from '../fleet/drain/model.js';
-import { ApiError, ApiTransportError, type ApiClient, type DrainDigest } from './api-client.js';
+import { ApiError, ApiTransportError, type ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 
 const POLL_INTERVAL_MS = 1000;
 /** Event stream attempts in a row that bring nothing before polling takes over. */
@@ -17,9 +19,20 @@ const POLL_OUTAGE_MS = 30_000;
  * reopened when it drops, or, when it cannot be had (a proxy that buffers or strips it), by
  * polling GET /v1/drains/:id/summary every second. `notice` hears of each switch.
  */
-export function watchDrainSummary(api: ApiClient, id: string, rows: number, notice: (message: string) => void): AsyncGenerator<DrainDigest> {
+export async function* watchDrainSummary(api: ApiClient, id: string, rows: number, notice: (message: string) => void): AsyncGenerator<DrainDigest> {
   const path = `/v1/drains/${encodeURIComponent(id)}`;
-  return follow<DrainDigest>(api, `${path}/events?nodes=${rows}`, `${path}/summary?nodes=${rows}`, notice);
+  for await (const drain of follow<DrainDigest | DrainView>(api, `${path}/events?nodes=${rows}`, `${path}/summary?nodes=${rows}`, notice)) {
+    yield summaryOf(drain, rows);
+  }
+}
+
+/**
+ * The drain as a summary with at most `rows` node rows per phase. A daemon older than `?nodes`
+ * answers with the whole drain (its event stream too): it is summed up here as the daemon would.
+ */
+export function summaryOf(drain: DrainDigest | DrainView, rows: number): DrainDigest {
+  const whole = drain.phases.some((p) => !('total' in p));
+  return whole ? digestDrain(drain, new ConnectionHistory(), rows) : (drain as DrainDigest);
 }
 
 async function* follow<T extends { readonly state: DrainState }>(

@@ -5,9 +5,9 @@
  * waited its budget stops no worse than one that did not wait); 3 when the API cannot be
  * reached or refuses the drain.
  */
-import { ApiClient, type DrainDigest } from './api-client.js';
+import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
 import { integerFlag } from './args.js';
-import { watchDrainSummary } from './drain-watch.js';
+import { summaryOf, watchDrainSummary } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
 import { heldBy } from './progress.js';
 
@@ -43,17 +43,16 @@ export async function drainEndpoint(
   notice: (message: string) => void,
 ): Promise<EndpointDrained> {
   const started = Date.now();
-  const created = await api.post<DrainDigest>(`/v1/drains?nodes=${FOLLOWED_ROWS}`, {
+  const reply = await api.post<DrainDigest | DrainView>(`/v1/drains?nodes=${FOLLOWED_ROWS}`, {
     endpoints: endpointTarget(endpoint, false),
     ...(deadlineSeconds !== undefined && { deadlineSeconds }),
   });
+  const created = summaryOf(reply, FOLLOWED_ROWS);
   for (const w of created.warnings) notice(`warning: ${w}`);
   let drain = created;
   for await (const seen of watchDrainSummary(api, created.id, FOLLOWED_ROWS, notice)) drain = seen;
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  // A daemon older than `?nodes` answers whole drains, without `total`.
-  const phase = drain.phases[0] as { readonly total?: number; readonly nodes: readonly unknown[] } | undefined;
-  const envoys = phase?.total ?? phase?.nodes.length ?? 0;
+  const envoys = drain.phases[0]?.total ?? 0;
   return { drain, seconds, outcome: `endpoint ${endpoint} ${drain.state} in ${envoys} Envoy(s) after ${seconds}s (drain ${drain.id})` };
 }
 

@@ -48,12 +48,14 @@ export class ProgressTracker {
         timed.push({ at: phase.startedAt ?? '', event: { kind: 'phase-started', phase } });
       }
       const whole = phase.nodesOmitted === 0;
+      // A node is reported once per end: one retried (`drains retry`) ends again, at a new time.
+      const key = (n: NodeProgressView): string => `${i}\0${n.nodeId}\0${n.finishedAt ?? ''}`;
       const finished = phase.nodes
-        .filter((n) => NODE_FINISHED.has(n.state) && (whole || n.state !== 'drained') && !this.#reported.has(`${i}\0${n.nodeId}`))
+        .filter((n) => NODE_FINISHED.has(n.state) && (whole || n.state !== 'drained') && !this.#reported.has(key(n)))
         .sort((a, b) => compareTimes(a.finishedAt, b.finishedAt));
       let drained = before?.counts.drained ?? 0;
       for (const node of finished) {
-        this.#reported.add(`${i}\0${node.nodeId}`);
+        this.#reported.add(key(node));
         if (node.state === 'drained') drained += 1;
         timed.push({ at: node.finishedAt ?? '', event: { kind: 'node-finished', phase, node, drained } });
       }
@@ -61,8 +63,7 @@ export class ProgressTracker {
         const tenths = Math.floor(((phase.counts.drained ?? 0) * 10) / Math.max(1, phase.total));
         if (tenths > (this.#tenths.get(i) ?? 0)) {
           this.#tenths.set(i, tenths);
-          // After the nodes that finished with it: the count includes them.
-          timed.push({ at: LAST, event: { kind: 'phase-drained', phase, drained: phase.counts.drained ?? 0 } });
+          timed.push({ at: latestEnd(phase), event: { kind: 'phase-drained', phase, drained: phase.counts.drained ?? 0 } });
         }
       }
       if (next.spec.batch === null) return; // without batches, a node's start is the phase's
@@ -86,8 +87,16 @@ export class ProgressTracker {
   }
 }
 
-/** Sorts after every ISO 8601 time. */
-const LAST = '~';
+/**
+ * When the phase last moved on, as far as the summary shows: its end, or the latest end among
+ * its rows (a tenth drained is placed there, after the nodes whose end made it and before a
+ * batch or phase that their ends let start).
+ */
+function latestEnd(phase: PhaseDigest): string {
+  let latest = phase.finishedAt ?? phase.startedAt ?? '';
+  for (const n of phase.nodes) if (n.finishedAt !== null && n.finishedAt > latest) latest = n.finishedAt;
+  return latest;
+}
 
 /** ISO 8601 times of one format order as their characters do; a missing one first. */
 function compareTimes(a: string | null, b: string | null): number {

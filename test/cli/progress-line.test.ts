@@ -4,6 +4,7 @@ import type { Drain, DrainMeasure, NodePhaseState, NodeProgress } from '../../sr
 import { ConnectionHistory } from '../../src/fleet/drain/connection-history.js';
 import { digestDrain } from '../../src/fleet/drain/digest.js';
 import { formatEvent, heldBy, phaseLine, ProgressTracker, ROWS_PER_PHASE } from '../../src/cli/progress.js';
+import { summaryOf } from '../../src/cli/drain-watch.js';
 import { drainRecord } from '../support/drain-record.js';
 
 const acked = (nodeId: string, connections: (number | null)[]): NodeProgress => ({
@@ -112,6 +113,65 @@ describe('CLI progress events: from summaries, node by node up to ROWS_PER_PHASE
       'ingress: 200/250 drained',
     ]);
     assert.deepEqual(tracker.next(summary(largePhase(201, 249))), []);
+  });
+
+  test('a node retried after it timed out is reported again when it ends again', () => {
+    const tracker = new ProgressTracker();
+    const a = acked('a', [1]);
+    const b = acked('b', [1]);
+    const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+    tracker.next(summary(drain('connections', [a, b])));
+    const timedOut = { ...a, state: 'timed_out' as const, finishedAt: at(1), error: 'deadline' };
+    assert.deepEqual(tracker.next(summary(drain('connections', [timedOut, b]))).map(formatEvent), ['ingress: a timed out: deadline']);
+    // `drains retry`: the node is pushed again, its end cleared.
+    assert.deepEqual(tracker.next(summary(drain('connections', [a, b]))), []);
+    const drained = { ...a, state: 'drained' as const, finishedAt: at(3) };
+    assert.deepEqual(tracker.next(summary(drain('connections', [drained, b]))).map(formatEvent), ['ingress: a drained (1/2)']);
+  });
+
+  test('in one update, the last tenth of ingress comes before the egress phase it let start', () => {
+    const end = '2026-01-01T00:00:05.000Z';
+    const ingress = Array.from({ length: 150 }, (_, i): NodeProgress => ({ ...acked(`i-${i}`, [0]), state: 'drained', finishedAt: end }));
+    const egress = Array.from({ length: 150 }, (_, i): NodeProgress => ({ ...acked(`e-${i}`, [1]), startedAt: end }));
+    const d = drain('connections', []);
+    const before = {
+      ...d,
+      spec: { ...d.spec, scope: 'all' as const },
+      phases: [
+        {
+          name: 'ingress' as const,
+          state: 'running' as const,
+          startedAt: d.createdAt,
+          finishedAt: null,
+          nodes: ingress.map((n) => ({ ...n, state: 'acked' as const, finishedAt: null })),
+        },
+        {
+          name: 'egress' as const,
+          state: 'pending' as const,
+          startedAt: null,
+          finishedAt: null,
+          nodes: egress.map((n) => ({ ...n, state: 'waiting' as const, startedAt: null, batch: null })),
+        },
+      ],
+    };
+    const after = {
+      ...before,
+      phase: 1,
+      phases: [
+        { ...before.phases[0]!, state: 'done' as const, finishedAt: end, nodes: ingress },
+        { ...before.phases[1]!, state: 'running' as const, startedAt: end, nodes: egress },
+      ],
+    };
+    const tracker = new ProgressTracker();
+    tracker.next(summary(before));
+    assert.deepEqual(tracker.next(summary(after)).map(formatEvent), ['ingress: 150/150 drained', 'egress: phase started, 150 node(s)']);
+  });
+
+  test('a whole drain (from a daemon older than summaries) is summed up as the daemon would', () => {
+    const d = largePhase(30, 249);
+    assert.deepEqual(summaryOf(d as never, ROWS_PER_PHASE), summary(d));
+    const s = summary(d);
+    assert.equal(summaryOf(s, ROWS_PER_PHASE), s);
   });
 
   test('a batch started is listed by the names the rows hold and counted beyond them', () => {
