@@ -4,8 +4,12 @@
  * what every node is sent stay as they were, and the same change asked again goes through.
  */
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { ALL_LISTENERS as ALL, managerFixture, type ManagerFixture, type ManagerOptions } from '../support/manager-fixture.js';
+import { FileDrainStore } from '../../src/store/file/drain-files.js';
+import { ALL_LISTENERS as ALL, drainManagerOn, managerFixture, type ManagerFixture, type ManagerOptions } from '../support/manager-fixture.js';
 
 let fixture: ManagerFixture | undefined;
 afterEach(() => fixture?.close());
@@ -90,3 +94,44 @@ test('a failed admin call fails its node through a step, which stores it; the dr
   const stored = JSON.parse(await t.onDisk()) as { drains: { id: string; phases: { nodes: { state: string }[] }[] }[] };
   assert.equal(stored.drains.find((d) => d.id === drain.id)!.phases[0]!.nodes[0]!.state, 'failed', 'the failure is on disk');
 });
+
+test('a write that fails after part of it reached the disk is written again from memory at the next progress step, not at the next change', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-repair-'));
+  try {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const files = new FileDrainStore(dir);
+    const { drains, connect } = drainManagerOn(files, { now: () => now });
+    await drains.load();
+    connect('a');
+    // Two drains that keep running (measured by connections, which no node reports), one per role.
+    const ingress = await drains.create({ selector: { cluster: 'test-cluster' }, scope: 'ingress', method: 'remove', deadlineSeconds: 3600 });
+    const egress = await drains.create({ selector: { cluster: 'test-cluster' }, scope: 'egress', method: 'remove', deadlineSeconds: 3600 });
+    assert.ok('drain' in ingress && 'drain' in egress);
+    // Node b joins both in one write; the second drain's file cannot be replaced (a folder took its name).
+    const blocked = path.join(dir, 'drains', `${egress.drain.id}.json`);
+    await rm(blocked);
+    await mkdir(blocked);
+    await writeFile(path.join(blocked, 'x'), '');
+    connect('b');
+    const joined = (id: string) => JSON.stringify(drains.get(id)!.phases.map((p) => p.nodes.map((n) => n.nodeId)));
+    assert.equal(joined(egress.drain.id), '[["a","b"]]', 'b joined in memory');
+    await waitFor(async () => (await readFile(path.join(dir, 'drains', `${ingress.drain.id}.json`), 'utf8')).includes('"nodeId":"b"'));
+    await rm(blocked, { recursive: true });
+
+    // No change follows. A step before the repair is due leaves the disk as the failure left it.
+    await drains.tick();
+    await assert.rejects(readFile(blocked, 'utf8'), /ENOENT/);
+    now += 1_000;
+    await drains.tick();
+    const stored = new Map((await new FileDrainStore(dir).load()).map((d) => [d.id, d]));
+    assert.deepEqual(stored.get(egress.drain.id), drains.get(egress.drain.id), 'the egress drain is on disk as in memory, b included');
+    assert.deepEqual(stored.get(ingress.drain.id), drains.get(ingress.drain.id));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitFor(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(await done());
+}

@@ -18,6 +18,7 @@ import type { DrainRequest, FieldError } from './spec.js';
 import { applyAction, type DrainAction } from './lifecycle.js';
 import { finishIfDone, joinDrain, startDrain, stepDrain } from './step.js';
 import { MAX_DRAIN_NODES } from './request-limits.js';
+import { RepairingDrainStore } from './store-repair.js';
 import { workingCopy } from './working-copy.js';
 import { DEFAULT_RETENTION, expiredDrains, type Retention } from './retention.js';
 
@@ -72,6 +73,8 @@ export class DrainManager {
   readonly #fleet: NodeDirectory;
   readonly #admin: AdminSteps;
   readonly #observer: NodeObserver;
+  /** The store, its failed writes repaired at the next progress step. */
+  readonly #store: RepairingDrainStore;
   #timer: NodeJS.Timeout | undefined;
   /**
    * Changes to drains run one at a time: a drain's nodes are marked pushed, saved, and only
@@ -91,6 +94,7 @@ export class DrainManager {
 
   constructor(private readonly deps: DrainManagerDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#store = new RepairingDrainStore(deps.store, deps.logger, this.#now);
     this.#fleet = deps.fleet ?? deps.nodes;
     this.#admin = new AdminSteps({
       admin: deps.admin,
@@ -216,7 +220,7 @@ export class DrainManager {
       started = startDrain(drain, now, this.deps.logger);
       // Nothing to drain on any node (no listener in scope): it is stored as completed at once.
       finishIfDone(drain, now, this.deps.logger);
-      await this.deps.store.save(this.list(), { changed: [drain] });
+      await this.#store.save(this.list(), { changed: [drain] });
     } catch (err) {
       // Not stored, so not started: nothing was pushed.
       this.#drains.delete(drain.id);
@@ -322,7 +326,7 @@ export class DrainManager {
     if (retired.size === 0) return [];
     const changed = [...retired.values()];
     const madeFrom = new Map(changed.map((d) => [d, this.#drains.get(d.id)!]));
-    await this.deps.store.save(
+    await this.#store.save(
       this.list().map((d) => retired.get(d.id) ?? d),
       { changed, madeFrom },
     );
@@ -394,7 +398,7 @@ export class DrainManager {
     const before = this.#drains.get(drain.id);
     this.#inFlight.set(drain.id, drain);
     try {
-      await this.deps.store.save(this.#effective(), {
+      await this.#store.save(this.#effective(), {
         changed: [drain],
         step,
         ...(before && before !== drain && { madeFrom: new Map([[drain, before]]) }),
@@ -446,7 +450,7 @@ export class DrainManager {
     this.#applyToNodes([node.id]);
     // The node's first response is built right after this returns; the save follows at once.
     const changed = joined.map((d) => this.#inFlight.get(d.id) ?? d);
-    this.deps.store.save(this.#effective(), { changed }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
+    this.#store.save(this.#effective(), { changed }).catch((err: unknown) => this.deps.logger.error({ err }, 'saving drains failed'));
   }
 
   /** Once per drain: it holds MAX_DRAIN_NODES, and a node its selector takes was left out. */
@@ -473,6 +477,7 @@ export class DrainManager {
   }
 
   async #tick(): Promise<void> {
+    await this.#store.repair(this.#effective());
     const now = this.#now();
     for (const current of [...this.#drains.values()]) {
       if (current.state !== 'running') continue;
@@ -502,7 +507,7 @@ export class DrainManager {
     const expired = expiredDrains(this.#drains.values(), now, this.deps.retention ?? DEFAULT_RETENTION);
     if (expired.length === 0) return;
     const gone = new Set(expired.map((d) => d.id));
-    await this.deps.store.save(
+    await this.#store.save(
       this.list().filter((d) => !gone.has(d.id)),
       { changed: [], removed: expired, step: true },
     );
@@ -568,7 +573,7 @@ export class DrainManager {
    * drains they missed.
    */
   async resync(): Promise<void> {
-    await this.#exclusive(() => retryOnConflict(() => this.deps.store.save(this.list())));
+    await this.#exclusive(() => retryOnConflict(() => this.#store.save(this.list())));
     this.deps.desired.applyDrains(this.list(), 'all');
     for (const n of this.deps.nodes.list()) if (n.connected) this.nodeConnected(n.identity);
   }
