@@ -562,6 +562,8 @@ export class Daemon {
       options.logger.info({ event: 'stopping' }, 'drainplane stopping');
       await parts.xds.close();
       for (const server of this.#http) await server.close();
+      // Nothing changes drains now: what a failed write left on disk is put back as memory holds it.
+      await parts.drains.close();
       // Last: leadership passes on now rather than when its lease runs out.
       await parts.store.close();
       options.logger.info({ event: 'stopped' }, 'drainplane stopped');

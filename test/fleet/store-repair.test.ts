@@ -63,3 +63,38 @@ test('nothing failed: no repair write; a failure: one repair, due after 1 s, the
   await repairing.repair(drains);
   assert.equal(store.saves.length, after, 'repaired: no more repair writes');
 });
+
+test('a save that fails while a repair is written is repaired in turn; a stop repairs at once', async () => {
+  let now = 0;
+  const store = new CountingStore();
+  const repairing = new RepairingDrainStore(store, pino({ level: 'silent' }), () => now);
+  const drains = [drainRecord('drn_a')];
+  store.failing = true;
+  await assert.rejects(repairing.save(drains, { changed: drains }));
+  store.failing = false;
+  now = 1_000;
+  // Another save fails while the repair is being written (a node joining, outside the manager's lock).
+  const save = store.save.bind(store);
+  store.save = async (d, o) => {
+    store.save = save;
+    store.failing = true;
+    await assert.rejects(repairing.save(d, { changed: d }));
+    store.failing = false;
+    return save(d, o);
+  };
+  await repairing.repair(drains);
+  const after = store.saves.length;
+  await repairing.repair(drains);
+  assert.equal(store.saves.length, after, 'the next one is due later');
+  now = 2_000;
+  await repairing.repair(drains);
+  assert.equal(store.saves.length, after + 1, 'repaired in turn');
+  await repairing.repair(drains, { now: true });
+  assert.equal(store.saves.length, after + 1, 'nothing left to repair');
+
+  store.failing = true;
+  await assert.rejects(repairing.save(drains, { changed: drains }));
+  store.failing = false;
+  await repairing.repair(drains, { now: true });
+  assert.equal(store.saves.length, after + 3, 'a stop does not wait for the repair to be due');
+});

@@ -134,6 +134,12 @@ export class DrainManager {
     this.#timer = undefined;
   }
 
+  /** Stops the ticks, and writes what a failed write left unsure, as memory holds it, before the process ends. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.#exclusive(() => this.#store.repair(this.#effective(), { now: true }));
+  }
+
   list(): Drain[] {
     return [...this.#drains.values()];
   }

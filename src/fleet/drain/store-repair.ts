@@ -17,6 +17,8 @@ const MOST_REPAIR_MS = 30_000;
 export class RepairingDrainStore {
   /** When to write again after a failure (absent: nothing failed since the last repair). */
   #repair: { readonly at: number; readonly waitMs: number } | undefined;
+  /** Saves that failed: one failing while a repair is written needs a repair of its own. */
+  #failures = 0;
 
   constructor(
     private readonly store: DrainStore,
@@ -28,18 +30,25 @@ export class RepairingDrainStore {
     try {
       await this.store.save(drains, options);
     } catch (err) {
+      this.#failures++;
       this.#repair ??= { at: this.now() + FIRST_REPAIR_MS, waitMs: FIRST_REPAIR_MS };
       throw err;
     }
   }
 
-  /** Once its time came after a failed write: writes what the store is unsure of from `drains` (all in memory). */
-  async repair(drains: readonly Drain[]): Promise<void> {
+  /**
+   * Once its time came after a failed write (or now, with `now`: the process stops): writes what
+   * the store is unsure of from `drains` (all in memory).
+   */
+  async repair(drains: readonly Drain[], options: { readonly now?: boolean } = {}): Promise<void> {
     const due = this.#repair;
-    if (!due || this.now() < due.at) return;
+    if (!due || (!options.now && this.now() < due.at)) return;
+    const failures = this.#failures;
     try {
       await this.store.save(drains, { changed: [] });
-      this.#repair = undefined;
+      // A save that failed meanwhile (a node joining, outside the manager's lock) may have left
+      // drains unsure that this repair was not told of: it is repaired in turn.
+      this.#repair = this.#failures === failures ? undefined : { at: this.now() + FIRST_REPAIR_MS, waitMs: FIRST_REPAIR_MS };
     } catch (err) {
       const waitMs = Math.min(due.waitMs * 2, MOST_REPAIR_MS);
       this.#repair = { at: this.now() + waitMs, waitMs };
