@@ -26,6 +26,11 @@ export async function* watchDrainSummary(api: ApiClient, id: string, rows: numbe
   }
 }
 
+/** Starts a drain (`body`, a POST /v1/drains request) and answers with its summary of at most `rows` node rows per phase. */
+export async function createDrain(api: ApiClient, body: unknown, rows: number): Promise<DrainDigest> {
+  return summaryOf(await api.post<DrainDigest | DrainView>(`/v1/drains?nodes=${rows}`, body), rows);
+}
+
 /**
  * The drain as a summary with at most `rows` node rows per phase. A daemon older than `?nodes`
  * answers with the whole drain (its event stream too): it is summed up here as the daemon would.

@@ -1,7 +1,7 @@
-import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest } from './api-client.js';
 import { parseFlags } from './args.js';
 import { drainRequest } from './drain-request.js';
-import { summaryOf, watchDrainSummary } from './drain-watch.js';
+import { createDrain, watchDrainSummary } from './drain-watch.js';
 import { CliError } from './errors.js';
 import { heldBy, progressRenderer, ROWS_PER_PHASE } from './progress.js';
 
@@ -55,7 +55,7 @@ export async function drainCommand(args: string[]): Promise<number> {
   if (flags.positionals.length > 0) throw new CliError(`drain: unexpected argument "${flags.positionals[0]}"\n\n${HELP}`);
   const body = drainRequest(flags.values);
   const api = await ApiClient.fromFlags(flags.values);
-  const drain = summaryOf(await api.post<DrainDigest | DrainView>(`/v1/drains?nodes=${ROWS_PER_PHASE}`, body), ROWS_PER_PHASE);
+  const drain = await createDrain(api, body, ROWS_PER_PHASE);
   process.stdout.write(`${drain.id}\n`);
   for (const w of drain.warnings) process.stderr.write(`warning: ${w}\n`);
   return flags.values['wait'] === true ? follow(api, drain) : 0;

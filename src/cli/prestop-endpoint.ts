@@ -5,9 +5,9 @@
  * waited its budget stops no worse than one that did not wait); 3 when the API cannot be
  * reached or refuses the drain.
  */
-import { ApiClient, type DrainDigest, type DrainView } from './api-client.js';
+import { ApiClient, type DrainDigest } from './api-client.js';
 import { integerFlag } from './args.js';
-import { summaryOf, watchDrainSummary } from './drain-watch.js';
+import { createDrain, watchDrainSummary } from './drain-watch.js';
 import { endpointTarget } from './drain-request.js';
 import { heldBy } from './progress.js';
 
@@ -43,11 +43,8 @@ export async function drainEndpoint(
   notice: (message: string) => void,
 ): Promise<EndpointDrained> {
   const started = Date.now();
-  const reply = await api.post<DrainDigest | DrainView>(`/v1/drains?nodes=${FOLLOWED_ROWS}`, {
-    endpoints: endpointTarget(endpoint, false),
-    ...(deadlineSeconds !== undefined && { deadlineSeconds }),
-  });
-  const created = summaryOf(reply, FOLLOWED_ROWS);
+  const body = { endpoints: endpointTarget(endpoint, false), ...(deadlineSeconds !== undefined && { deadlineSeconds }) };
+  const created = await createDrain(api, body, FOLLOWED_ROWS);
   for (const w of created.warnings) notice(`warning: ${w}`);
   let drain = created;
   for await (const seen of watchDrainSummary(api, created.id, FOLLOWED_ROWS, notice)) drain = seen;

@@ -33,7 +33,7 @@ export type ProgressEvent =
  */
 export class ProgressTracker {
   #last: DrainDigest | undefined;
-  /** Finished nodes already reported, by phase index and node id. */
+  /** Finished nodes already reported, by phase index, node id and the time it finished. */
   readonly #reported = new Set<string>();
   /** By phase index: the tenths drained reported of a phase shown in tenths. */
   readonly #tenths = new Map<number, number>();

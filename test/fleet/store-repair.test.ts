@@ -34,17 +34,17 @@ test('nothing failed: no repair write; a failure: one repair, due after 1 s, the
   const repairing = new RepairingDrainStore(store, logger, () => now);
   const drains = [drainRecord('drn_a')];
 
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   assert.deepEqual(store.saves, [], 'nothing to repair');
 
   store.failing = true;
   await assert.rejects(repairing.save(drains, { changed: drains }), /EIO/);
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   assert.equal(store.saves.length, 1, 'not due yet');
   const repairsAt: number[] = [];
   for (; now <= 120_000; now += 500) {
     const before = store.saves.length;
-    await repairing.repair(drains);
+    await repairing.repair(() => drains);
     if (store.saves.length > before) repairsAt.push(now);
   }
   assert.deepEqual(repairsAt.slice(0, 6), [1_000, 3_000, 7_000, 15_000, 31_000, 61_000]);
@@ -57,10 +57,10 @@ test('nothing failed: no repair write; a failure: one repair, due after 1 s, the
 
   store.failing = false;
   now += 30_000;
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   const after = store.saves.length;
   now += 60_000;
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   assert.equal(store.saves.length, after, 'repaired: no more repair writes');
 });
 
@@ -82,19 +82,19 @@ test('a save that fails while a repair is written is repaired in turn; a stop re
     store.failing = false;
     return save(d, o);
   };
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   const after = store.saves.length;
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   assert.equal(store.saves.length, after, 'the next one is due later');
   now = 2_000;
-  await repairing.repair(drains);
+  await repairing.repair(() => drains);
   assert.equal(store.saves.length, after + 1, 'repaired in turn');
-  await repairing.repair(drains, { now: true });
+  await repairing.repair(() => drains, { now: true });
   assert.equal(store.saves.length, after + 1, 'nothing left to repair');
 
   store.failing = true;
   await assert.rejects(repairing.save(drains, { changed: drains }));
   store.failing = false;
-  await repairing.repair(drains, { now: true });
+  await repairing.repair(() => drains, { now: true });
   assert.equal(store.saves.length, after + 3, 'a stop does not wait for the repair to be due');
 });

@@ -24,10 +24,14 @@ import {
 const SUMMARY_NODES = 50;
 
 /** `?nodes=N` where whole drains are the default: each drain as its summary, with N node rows per phase. */
-const summaryRows = Type.Integer({
-  minimum: 0,
-  maximum: 1000,
-  description: 'each drain as its summary, with this many node rows per phase (0: counts alone); without it, whole drains',
+const summaryQuery = Type.Object({
+  nodes: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      description: 'each drain as its summary, with this many node rows per phase (0: counts alone); without it, whole drains',
+    }),
+  ),
 });
 
 /** A drain as the API shows it: the stored record, with node counts per phase and state. */
@@ -69,7 +73,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
       ...plainJson,
       schema: {
         body: drainRequestSchema,
-        querystring: Type.Object({ nodes: Type.Optional(summaryRows) }),
+        querystring: summaryQuery,
         response: { 201: Type.Union([drainSchema, drainSummarySchema]), 400: errorSchema },
       },
     },
@@ -101,7 +105,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
     {
       ...plainJson,
       schema: {
-        querystring: Type.Object({ nodes: Type.Optional(summaryRows) }),
+        querystring: summaryQuery,
         response: { 200: ReplyObject({ drains: Type.Array(Type.Union([drainSchema, drainSummarySchema])) }) },
       },
     },
@@ -187,7 +191,7 @@ export const drainRoutes: FastifyPluginAsyncTypebox<{ drains: DrainManager; hist
   // its state and counts (a backend's preStop) asks for summaries.
   app.get(
     '/v1/drains/:id/events',
-    { schema: { params: idParams, querystring: Type.Object({ nodes: Type.Optional(summaryRows) }), response: { 404: errorSchema } } },
+    { schema: { params: idParams, querystring: summaryQuery, response: { 404: errorSchema } } },
     async (req, reply) => {
       const first = drains.get(req.params.id);
       if (!first) return reply.code(404).send(notFound(req.params.id));

@@ -137,7 +137,7 @@ export class DrainManager {
   /** Stops the ticks, and writes what a failed write left unsure, as memory holds it, before the process ends. */
   async close(): Promise<void> {
     this.stop();
-    await this.#exclusive(() => this.#store.repair(this.#effective(), { now: true }));
+    await this.#exclusive(() => this.#store.repair(() => this.#effective(), { now: true }));
   }
 
   list(): Drain[] {
@@ -483,7 +483,7 @@ export class DrainManager {
   }
 
   async #tick(): Promise<void> {
-    await this.#store.repair(this.#effective());
+    await this.#store.repair(() => this.#effective());
     const now = this.#now();
     for (const current of [...this.#drains.values()]) {
       if (current.state !== 'running') continue;

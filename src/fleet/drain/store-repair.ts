@@ -38,14 +38,14 @@ export class RepairingDrainStore {
 
   /**
    * Once its time came after a failed write (or now, with `now`: the process stops): writes what
-   * the store is unsure of from `drains` (all in memory).
+   * the store is unsure of from `drains()` (all in memory), asked for only then.
    */
-  async repair(drains: readonly Drain[], options: { readonly now?: boolean } = {}): Promise<void> {
+  async repair(drains: () => readonly Drain[], options: { readonly now?: boolean } = {}): Promise<void> {
     const due = this.#repair;
     if (!due || (!options.now && this.now() < due.at)) return;
     const failures = this.#failures;
     try {
-      await this.store.save(drains, { changed: [] });
+      await this.store.save(drains(), { changed: [] });
       // A save that failed meanwhile (a node joining, outside the manager's lock) may have left
       // drains unsure that this repair was not told of: it is repaired in turn.
       this.#repair = this.#failures === failures ? undefined : { at: this.now() + FIRST_REPAIR_MS, waitMs: FIRST_REPAIR_MS };
