@@ -92,4 +92,18 @@ describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout
     assert.ok(await dialog.getByRole('button', { name: 'Drain 2 nodes' }).isEnabled());
     await dialog.getByRole('button', { name: 'Back' }).click();
   });
+
+  test('a review asked for at once after typing, on a slow API, is answered', async () => {
+    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
+    // The preview answers after the form's typing pause (300 ms) has run out.
+    await page.route('**/v1/drains/preview', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-3');
+    await page.getByRole('button', { name: 'Review and start…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Start draining 1 node(s)?' });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole('button', { name: 'Back' }).click();
+  });
 });

@@ -130,6 +130,9 @@ export class DrainForm {
   }
 
   async #review(): Promise<void> {
+    // A preview still due from the last keystroke would start after this one and discard it,
+    // leaving the click with no answer: this preview is of the same fields, so it stands for both.
+    clearTimeout(this.#typing);
     const preview = await this.#runPreview();
     const request = this.#request();
     if (!preview || 'error' in request || this.#latest?.key !== JSON.stringify(request)) return;
