@@ -6,7 +6,7 @@
  */
 import type { LoadGenerator } from './generator.js';
 import { nowMs } from './protocol.js';
-import { latencies, type Latencies } from './report.js';
+import { latencies, type Latencies } from './latencies.js';
 
 export const FAILOVER_JITTER_MS = 500;
 

@@ -54,7 +54,8 @@ import { parseArgs } from 'node:util';
 import type { DaemonMetrics, DaemonProcess } from './daemon-process.js';
 import { measureFailover, type FailoverPair, type FailoverResult } from './failover.js';
 import { ReplicaFleet, type EtcdTraffic, type StoreKind } from './replica-fleet.js';
-import { replicationMarkdown, type ReplicationRun } from './replication-report.js';
+import { replicationMarkdown } from './replication-report.js';
+import { latencies } from './latencies.js';
 import { DEFAULT_SHAPE, FLEET_METADATA, fleetConfigYaml, groupPlans, type FleetShape } from './fleet-config.js';
 import type { FloorPush, FloorStats, FromFloor, ToFloor } from './floor-server.js';
 import { LoadGenerator, withTimeout, type GeneratorOptions } from './generator.js';
@@ -63,7 +64,6 @@ import { isDeltaNode, nowMs, type Convergence, type SyncReport } from './protoco
 import { ROWS_PER_PHASE } from '../../src/cli/progress.js';
 import {
   cpuFits,
-  latencies,
   machine,
   markdown,
   resultRecord,
@@ -74,6 +74,7 @@ import {
   type GoControlPlaneRun,
   type MemoryResult,
   type PushResult,
+  type ReplicationRun,
   type RssResult,
   type SizeResult,
   type SyncResult,

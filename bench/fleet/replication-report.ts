@@ -1,20 +1,5 @@
-/** The fleet benchmark's results for replicas on an etcd store: sync cost per replica, failover. */
-import type { FailoverResult } from './failover.js';
-import type { EtcdTraffic } from './replica-fleet.js';
+/** The fleet benchmark's table for replicas on an etcd store: sync cost per replica, failover. */
 import type { SizeResult } from './report.js';
-
-export interface ReplicationRun {
-  readonly store: 'etcd';
-  readonly replicas: number;
-  /** Each replica's CPU over the connect and sync (the nodes connect to the first). */
-  readonly syncCpuSecondsByReplica: readonly number[];
-  /** What etcd served over the connect and sync. */
-  readonly syncEtcd: EtcdTraffic;
-  /** `store_watch_restarted` events the replicas logged over the whole run. */
-  readonly watchRestarts: number;
-  /** Null with a single replica. */
-  readonly failover: FailoverResult | null;
-}
 
 const ms = (v: number): string => (Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
 const us = (cpuSeconds: number, nodes: number): string => `${((cpuSeconds * 1e6) / nodes).toFixed(0)} µs`;

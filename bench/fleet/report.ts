@@ -2,14 +2,8 @@
 import os from 'node:os';
 import { environment, type Environment } from '../zero-error/report.js';
 import type { FailoverResult } from './failover.js';
-import type { ReplicationRun } from './replication-report.js';
-
-export interface Latencies {
-  readonly count: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
+import type { Latencies } from './latencies.js';
+import type { EtcdTraffic } from './replica-fleet.js';
 
 /** One fleet-wide LDS push: from the trigger to each node's ACK of the new version. */
 export interface PushResult {
@@ -82,6 +76,20 @@ export interface GoControlPlaneRun {
   readonly failover?: FailoverResult;
 }
 
+/** drainplane's replicas on an etcd store: what they cost through the sync, and their failover. */
+export interface ReplicationRun {
+  readonly store: 'etcd';
+  readonly replicas: number;
+  /** Each replica's CPU over the connect and sync (the nodes connect to the first). */
+  readonly syncCpuSecondsByReplica: readonly number[];
+  /** What etcd served over the connect and sync. */
+  readonly syncEtcd: EtcdTraffic;
+  /** `store_watch_restarted` events the replicas logged over the whole run. */
+  readonly watchRestarts: number;
+  /** Null with a single replica. */
+  readonly failover: FailoverResult | null;
+}
+
 export interface SizeResult {
   readonly nodes: number;
   readonly sotw: number;
@@ -117,12 +125,6 @@ export interface FleetBenchResult {
   /** Least-squares fit of server CPU per push against nodes: fixed part and per-node part. */
   readonly cpuFit: Record<string, { fixedMs: number; perNodeUs: number } | null>;
   readonly loadAverageAtStart: number[];
-}
-
-export function latencies(values: readonly number[]): Latencies {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => (sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!);
-  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
 /** y = a + b·x by least squares, over at least two distinct x. */
