@@ -6,8 +6,8 @@
 //     a cycle of types still ties the modules' designs together, even though it costs nothing
 //     at run time (each listed arrow says which kind it is);
 //   - an arrow up the layers: src/resource < src/cache < src/xds < src/fleet < the edges
-//     (src/api, src/cli, src/supervisor, src/admin, src/store, src/kube, src/daemon.ts), which sit above
-//     them all.
+//     (src/api, src/cli, src/supervisor, src/admin, src/store, src/kube, src/metrics,
+//     src/daemon.ts), which sit above them all.
 //
 // Cycles that can only be broken by a redesign under way are accepted through ALLOWED_ARROWS,
 // each with the step that removes it. An entry that no longer names an arrow in a cycle fails
@@ -28,9 +28,9 @@ const srcDir = path.join(root, 'src');
 const ALLOWED_ARROWS = [];
 
 // Layers, lowest first: a module may import its own layer or a lower one, never a higher one.
-// Folders not listed (fs, net, tls, metrics, telemetry) are not ranked; only the cycle check
+// Folders not listed (fs, net, tls, gauges, telemetry) are not ranked; only the cycle check
 // applies to them.
-const LAYERS = [['resource'], ['cache'], ['xds'], ['fleet'], ['api', 'cli', 'supervisor', 'admin', 'store', 'kube', 'daemon.ts']];
+const LAYERS = [['resource'], ['cache'], ['xds'], ['fleet'], ['api', 'cli', 'supervisor', 'admin', 'store', 'kube', 'metrics', 'daemon.ts']];
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

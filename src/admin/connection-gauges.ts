@@ -1,25 +1,17 @@
-import { addConnectionStat } from '../metrics/connection-gauges.js';
-import { listenerManagerGauges, type ListenerManagerGauges } from '../metrics/listener-manager.js';
-
 /**
- * Active downstream connections per listener address and per HTTP connection manager, the live
- * signals that a drain is done (`server.total_connections` only refreshes at stats flush), and
- * the listener manager's warming and draining counts, the signal that a modify drain is done.
+ * The connection gauges as Envoy's admin /stats lists them: active downstream connections per
+ * listener address and per HTTP connection manager, the live signals that a drain is done
+ * (`server.total_connections` only refreshes at stats flush), and the listener manager's warming
+ * and draining counts, the signal that a modify drain is done.
  */
-
-export interface ConnectionGauges {
-  /** `listener.<address>.downstream_cx_active`, keyed by `<address>` (e.g. "0.0.0.0_10000"). */
-  readonly listeners: Map<string, number>;
-  /** `http.<stat_prefix>.downstream_cx_active`, keyed by `<stat_prefix>`. */
-  readonly httpPrefixes: Map<string, number>;
-  /** `listener_manager.total_listeners_{warming,draining}`; undefined when /stats lacks them. */
-  readonly listenerManager: ListenerManagerGauges | undefined;
-}
+import { addConnectionStat, type ConnectionGaugeValues } from '../gauges/connection-gauges.js';
+import { listenerManagerGauges } from '../gauges/listener-manager.js';
 
 /** The /stats filter that returns every candidate; names are sorted out below. */
 export const CONNECTION_GAUGES_FILTER = '^((listener|http)\\..*\\.downstream_cx_active|listener_manager\\.total_listeners_(warming|draining))$';
 
-export function connectionGauges(stats: ReadonlyMap<string, number>): ConnectionGauges {
+/** The gauges among a node's /stats: `listenerManager` is absent when /stats lacks it. */
+export function connectionGauges(stats: ReadonlyMap<string, number>): ConnectionGaugeValues {
   const listeners = new Map<string, number>();
   const httpPrefixes = new Map<string, number>();
   for (const [name, value] of stats) addConnectionStat(name, value, listeners, httpPrefixes);

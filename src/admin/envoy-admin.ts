@@ -4,13 +4,13 @@
  */
 import { adminEndpoint } from './admin-address.js';
 import { AdminTransport, renderPath, type AdminQuery } from './admin-transport.js';
-import { connectionGauges, CONNECTION_GAUGES_FILTER, type ConnectionGauges } from './connection-gauges.js';
+import type { ConnectionGaugeValues } from '../gauges/connection-gauges.js';
+import { connectionGauges, CONNECTION_GAUGES_FILTER } from './connection-gauges.js';
 import { drainListenersQuery, drainNeedsVersion, type DrainListenersOptions } from './drain-query.js';
 import { parseServerInfo, type ServerInfo, type ServerState } from './server-info.js';
 import { parseClustersJson, type ParsedHostCounts } from './host-counts.js';
 import { parseStatsJson, statsFilterPattern } from './stats.js';
 
-export type { ConnectionGauges } from './connection-gauges.js';
 export type { DrainListenersOptions } from './drain-query.js';
 export { EnvoyAdminError, EnvoyVersionError, type EnvoyAdminErrorCode } from './errors.js';
 export type { DrainStrategy, ServerInfo, ServerState } from './server-info.js';
@@ -56,7 +56,7 @@ export class EnvoyAdmin {
   }
 
   /** Active connections per listener address and per HTTP prefix, without admin and per-worker names. */
-  async connectionGauges(): Promise<ConnectionGauges> {
+  async connectionGauges(): Promise<ConnectionGaugeValues> {
     return connectionGauges(await this.stats(CONNECTION_GAUGES_FILTER));
   }
 

@@ -1,6 +1,6 @@
 import type { NodeIdentity } from '../cache/node.js';
 import type { AdminDrainActions } from '../fleet/drain/ports.js';
-import type { ConnectionGauges } from '../metrics/connection-gauges.js';
+import type { ConnectionGauges } from '../gauges/connection-gauges.js';
 import { EnvoyAdmin } from './envoy-admin.js';
 import type { HostCountStore } from './host-count-store.js';
 

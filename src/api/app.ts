@@ -1,5 +1,5 @@
 import type { ConnectionSource } from '../fleet/drain/ports.js';
-import type { NodeConnectionHistory } from '../metrics/node-connection-history.js';
+import type { NodeConnectionHistory } from '../gauges/node-connection-history.js';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-import { listenerStatAddress } from '../metrics/connection-gauges.js';
+import { listenerStatAddress } from '../gauges/connection-gauges.js';
 import { networkFilterConfigs } from './listener-filters.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';

@@ -21,7 +21,7 @@ import {
   type ConnectionGaugeValues,
   type ConnectionGauges,
   type MetricFamilyLike,
-} from './connection-gauges.js';
+} from '../gauges/connection-gauges.js';
 
 export const METRICS_SERVICE = 'envoy.service.metrics.v3.MetricsService';
 export const STREAM_METRICS_METHOD = 'StreamMetrics';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnectionGauges } from '../../src/metrics/connection-gauges.js';
+import { ConnectionGauges } from '../../src/gauges/connection-gauges.js';
 import type { NodeRegistry } from '../../src/fleet/registry.js';
 import { FleetView } from '../../src/fleet/replication/fleet-view.js';
 import { HostCountStore } from '../../src/admin/host-count-store.js';

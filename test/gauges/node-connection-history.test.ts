@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NodeConnectionHistory } from '../../src/metrics/node-connection-history.js';
+import { NodeConnectionHistory } from '../../src/gauges/node-connection-history.js';
 
 const report = (nodeId: string, at: number, ...counts: number[]) => ({
   nodeId,

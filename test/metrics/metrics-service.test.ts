@@ -8,7 +8,7 @@ import {
   PROMETHEUS_GAUGE,
   type ConnectionReport,
   type MetricFamilyLike,
-} from '../../src/metrics/connection-gauges.js';
+} from '../../src/gauges/connection-gauges.js';
 import { handleStreamMetrics, metricsServiceDefinition, STREAM_METRICS_METHOD } from '../../src/metrics/metrics-service.js';
 import { openEnvoyMetricsStream, type EnvoyMetricsStream } from '../support/envoy-metrics-client.js';
 

@@ -6,7 +6,7 @@ import type { NodeStatus } from '../../fleet/registry.js';
 import { errorSchema } from '../schemas/error.js';
 import { DEFAULT_NODE_PAGE, MAX_NODE_PAGE_BYTES, nodeQuerySchema } from '../schemas/fleet.js';
 import { nodeConnectionsSchema, nodeIdParams, nodePageSchema, nodeSchema, type NodeView } from '../schemas/nodes.js';
-import type { NodeConnectionHistory } from '../../metrics/node-connection-history.js';
+import type { NodeConnectionHistory } from '../../gauges/node-connection-history.js';
 
 /**
  * GET /v1/nodes and GET /v1/nodes/:id: the nodes that are or were connected. GET /v1/nodes

@@ -1,4 +1,4 @@
-import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
+import type { ConnectionGauges } from '../../gauges/connection-gauges.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
 import type { ConnectionReport, ConnectionSource, HostCountSource, HostReport, NodeDirectory, RemoteLdsProgress } from '../drain/ports.js';
 import type { NodeProgress } from '../drain/model.js';

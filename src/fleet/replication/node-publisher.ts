@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConnectionGauges } from '../../metrics/connection-gauges.js';
+import type { ConnectionGauges } from '../../gauges/connection-gauges.js';
 import { TypeUrl } from '../../resource/type-urls.js';
 import type { DesiredState } from '../desired-state/desired-state.js';
 import type { NodeStatusStore } from '../ports/node-status-store.js';
