@@ -106,4 +106,40 @@ describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout
     await dialog.waitFor({ timeout: 10_000 });
     await dialog.getByRole('button', { name: 'Back' }).click();
   });
+
+  test('leaving the form while its review is on its way asks nothing', async () => {
+    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
+    await page.route('**/v1/drains/preview', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
+    await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-4');
+    await page.getByRole('button', { name: 'Review and start…' }).click();
+    await page.keyboard.press('Escape');
+    await page.locator('#drain-form-section').waitFor({ state: 'hidden' });
+    // The review's preview, drawn in the hidden form: the review has had its answer.
+    await waitForText(page.locator('#drain-preview'), 'Matches 1 connected node(s)');
+    assert.equal(await page.locator('#confirm-dialog').evaluate((el) => (el as HTMLDialogElement).open), false);
+  });
+
+  test('a drain on its way to the daemon is not started twice by a second review', async () => {
+    for (const dr of d.daemon.drains.list()) if (dr.state === 'running') await d.daemon.drains.cancel(dr.id);
+    const before = d.daemon.drains.list().length;
+    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
+    await page.route('**/v1/drains', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-4');
+    await waitForText(page.locator('#drain-preview'), 'Matches 1 connected node(s)');
+    const review = page.getByRole('button', { name: 'Review and start…' });
+    await review.click();
+    await page.getByRole('dialog', { name: 'Start draining 1 node(s)?' }).getByRole('button', { name: 'Drain 1 node' }).click();
+    // The form says it is busy while the drain is on its way; a review meanwhile asks nothing.
+    await page.locator('#drain-form[aria-busy="true"]').waitFor();
+    await review.click();
+    await page.waitForURL(/#\/drains\/drn_\w+$/);
+    assert.equal(await page.locator('#confirm-dialog').evaluate((el) => (el as HTMLDialogElement).open), false, 'nothing asked again');
+    assert.equal(d.daemon.drains.list().length, before + 1);
+  });
 });

@@ -103,6 +103,10 @@ describe("a node's page", { skip: !haveChromium && NO_CHROMIUM, timeout: 120_000
     await row.getByRole('link', { name: 'edge-2', exact: true }).click();
     await page.waitForURL(/#\/nodes\/edge-2$/);
     await waitForText(page.locator('#node-detail h2'), 'Node edge-2');
+    // The heading has the focus, and keeps it when the page is drawn again with the node's next reading.
+    const title = await page.locator('#node-detail h2').elementHandle();
+    await page.waitForFunction((h2) => document.querySelector('#node-detail h2') !== h2, title, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.matches('#node-detail h2')), true);
 
     await page.goto(`${d.apiUrl}/ui/#/drains/${drainId}`);
     await page.locator('#drain-detail tr[data-node="edge-1"]').getByRole('link', { name: 'edge-1' }).click();

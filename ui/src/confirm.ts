@@ -22,6 +22,9 @@ let settlePending: (() => void) | undefined;
 
 export function confirmAction(options: ConfirmOptions): Promise<boolean> {
   const dialog = byId<HTMLDialogElement>('confirm-dialog');
+  // One question at a time: an action whose confirm comes late (after a preview's round trip)
+  // must not take over a dialog that asks about another.
+  if (dialog.open) return Promise.resolve(false);
   const ok = byId<HTMLButtonElement>('confirm-ok');
   const back = byId<HTMLButtonElement>('confirm-back');
   const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;

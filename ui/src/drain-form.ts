@@ -35,11 +35,12 @@ export class DrainForm {
   #latest: { key: string; preview: DrainPreview } | undefined;
   #asked = 0;
   #typing: number | undefined;
+  #starting = false;
 
   constructor(
     private readonly api: Api,
     store: Store,
-    private readonly started: (drain: DrainDigest) => void,
+    private readonly started: (id: string, digest: DrainDigest | undefined) => void,
   ) {
     this.#form.addEventListener('input', () => {
       this.#showDependentFields();
@@ -133,9 +134,12 @@ export class DrainForm {
     // A preview still due from the last keystroke would start after this one and discard it,
     // leaving the click with no answer: this preview is of the same fields, so it stands for both.
     clearTimeout(this.#typing);
+    // A drain being started: a second submit meanwhile would start it twice.
+    if (this.#starting) return;
     const preview = await this.#runPreview();
     const request = this.#request();
-    if (!preview || 'error' in request || this.#latest?.key !== JSON.stringify(request)) return;
+    // The operator left the form while the preview was on its way: there is nothing to confirm.
+    if (this.#section.hidden || !preview || 'error' in request || this.#latest?.key !== JSON.stringify(request)) return;
     const word = typedWord(preview);
     const ok = await confirmAction({
       title: `Start draining ${count(preview.matched)} node(s)?`,
@@ -143,14 +147,20 @@ export class DrainForm {
       confirm: `Drain ${nodesText(preview.matched)}`,
       ...(word !== undefined && { typed: word }),
     });
-    if (!ok) return;
+    if (!ok || this.#starting) return;
+    this.#starting = true;
+    this.#form.setAttribute('aria-busy', 'true');
     try {
       const drain = await this.api.post<{ id: string }>('/v1/drains', request);
-      const digest = await this.api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(drain.id)}/summary`);
+      // Started, whatever comes next: the drain's page fetches its summary if this read fails.
+      const digest = await this.api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(drain.id)}/summary`).catch(() => undefined);
       this.hide();
-      this.started(digest);
+      this.started(drain.id, digest);
     } catch (err) {
       this.#showErrors(err instanceof ApiError && err.fields.length > 0 ? err.fields : [{ field: '', message: (err as Error).message }]);
+    } finally {
+      this.#starting = false;
+      this.#form.removeAttribute('aria-busy');
     }
   }
 

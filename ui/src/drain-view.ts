@@ -19,13 +19,17 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
   const detail = byId('drain-detail');
   const folding: Folding = new Map();
 
+  // The drain the address names that could not be read, and why: shown until the address
+  // changes, not fetched again on every other drain's update.
+  let unreadable: { id: string; message: string } | undefined;
   const read = async (id: string): Promise<void> => {
     try {
       const digest = await api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(id)}/summary`);
       store.update({ drains: new Map(store.state.drains).set(id, digest) });
     } catch (err) {
       if (store.state.route.drain === id && !store.state.drains.has(id)) {
-        replaceContent(detail, h('p', { class: 'error', role: 'alert' }, (err as Error).message));
+        unreadable = { id, message: (err as Error).message };
+        replaceContent(detail, title(`Drain ${id}`), h('p', { class: 'error', role: 'alert' }, unreadable.message));
       } else draw(); // the drain shown as it was, with the action's error beside its buttons
     }
   };
@@ -55,10 +59,13 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
     }
     search.follow(route, route.drain === undefined ? undefined : drains.get(route.drain));
     const digest = shownDigest();
+    if (route !== shown?.route) unreadable = undefined;
     if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
     else if (!digest) {
-      replaceContent(detail, h('p', {}, `Loading drain ${route.drain}…`));
-      void read(route.drain);
+      if (unreadable?.id !== route.drain) {
+        replaceContent(detail, title(`Drain ${route.drain}`), h('p', {}, 'Loading…'));
+        void read(route.drain);
+      }
     } else if (digest !== shown?.detail || route !== shown.route) draw();
     shown = { drains, route, detail: digest };
   });
@@ -128,7 +135,7 @@ function renderDrain(d: DrainDigest, actions: { drain: DrainActions; nodes: Node
   if (d.origin === 'shutdown') facts.push(['Started by', 'the shutdown of drainplane run']);
   if (d.retired) facts.push(['History', h('span', {}, `${d.retired.reason} (`, ago(d.retired.at), ')')]);
   return [
-    h('h2', { id: 'drain-detail-title', tabindex: '-1' }, `${target ? 'Upstream drain' : 'Drain'} ${d.id} `, badge(d.state)),
+    title(`${target ? 'Upstream drain' : 'Drain'} ${d.id} `, badge(d.state)),
     h(
       'dl',
       { class: 'facts' },
@@ -156,4 +163,12 @@ function renderDrain(d: DrainDigest, actions: { drain: DrainActions; nodes: Node
       : null,
     ...renderPhases(d, folding, actions.nodes),
   ];
+}
+
+/**
+ * The detail's heading, focused when the address moves to a drain; its `data-key` keeps that
+ * focus through the redraws of a running drain.
+ */
+function title(...children: Child[]): HTMLHeadingElement {
+  return h('h2', { id: 'drain-detail-title', tabindex: '-1', 'data-key': 'title' }, ...children);
 }

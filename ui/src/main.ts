@@ -37,10 +37,10 @@ staleBanner(store);
 fleetView(store, nodes);
 const nodePage = nodeView(store, api);
 drainView(store, api, (message) => announcer.say(message));
-const form = new DrainForm(api, store, (drain) => {
-  putDrain(drain);
-  announcer.say(`Drain ${drain.id} started.`);
-  location.hash = `#/drains/${drain.id}`;
+const form = new DrainForm(api, store, (id, digest) => {
+  if (digest) putDrain(digest);
+  announcer.say(`Drain ${id} started.`);
+  location.hash = `#/drains/${id}`;
 });
 byId('new-drain').addEventListener('click', () => {
   location.hash = '#/drains/new';

@@ -16,9 +16,17 @@ export interface NodeConnections {
 
 const TYPES: readonly XdsType[] = ['lds', 'cds', 'rds', 'eds', 'sds'];
 
+/**
+ * The node page's heading, focused when the address moves to a node; its `data-key` keeps that
+ * focus through the page's polls and redraws.
+ */
+export function nodeTitle(...children: Child[]): HTMLHeadingElement {
+  return h('h2', { tabindex: '-1', 'data-key': 'title' }, ...children);
+}
+
 export function renderNode(n: NodeView, samples: NodeConnections['samples']): Child[] {
   return [
-    h('h2', { tabindex: '-1' }, 'Node ', h('span', { class: 'id' }, n.id), ' ', badge(n.connected ? 'connected' : 'disconnected')),
+    nodeTitle('Node ', h('span', { class: 'id' }, n.id), ' ', badge(n.connected ? 'connected' : 'disconnected')),
     facts('identity', [
       ['Cluster', n.cluster || '(no cluster)'],
       ['Locality', localityText(n.locality)],

@@ -6,7 +6,7 @@
 import { fleetAddress } from './address.js';
 import type { Api } from './api.js';
 import { byId, h, replaceContent } from './dom.js';
-import { renderNode, type NodeConnections } from './node-page.js';
+import { nodeTitle, renderNode, type NodeConnections } from './node-page.js';
 import type { Store } from './store.js';
 import type { FleetEvent, NodeView } from './types.js';
 
@@ -35,7 +35,7 @@ export function nodeView(store: Store, api: Api): NodePage {
       if (mine.signal.aborted || shown !== id) return;
       // A node shown before keeps its page; one never shown says why it is not.
       if (detail.dataset['node'] !== id)
-        replaceContent(detail, h('h2', { tabindex: '-1' }, `Node ${id}`), h('p', { class: 'error', role: 'alert' }, (err as Error).message));
+        replaceContent(detail, nodeTitle(`Node ${id}`), h('p', { class: 'error', role: 'alert' }, (err as Error).message));
     }
     detail.dataset['node'] = id;
   };
@@ -48,7 +48,7 @@ export function nodeView(store: Store, api: Api): NodePage {
     inflight?.abort();
     if (shown === undefined) return;
     delete detail.dataset['node'];
-    replaceContent(detail, h('h2', { tabindex: '-1' }, `Node ${shown}`), h('p', {}, 'Loading…'));
+    replaceContent(detail, nodeTitle(`Node ${shown}`), h('p', {}, 'Loading…'));
     const id = shown;
     void read(id);
     timer = window.setInterval(() => void read(id), POLL_MS);
