@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { demoGroup } from '../support/fleet-configs.js';
@@ -15,6 +15,14 @@ import { SimNode } from '../support/sim-node.js';
 import { waitUntil } from '../support/wait.js';
 
 if (!haveChromium) console.log(`skipped: ${NO_CHROMIUM}`);
+
+/** The API's answers to these requests, held back this long: a slow daemon or network. */
+function slow(page: Page, url: string, ms: number): Promise<unknown> {
+  return page.route(url, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+}
 
 describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout: 120_000 }, () => {
   let d: TestDaemon;
@@ -93,28 +101,24 @@ describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout
     await dialog.getByRole('button', { name: 'Back' }).click();
   });
 
-  test('a review asked for at once after typing, on a slow API, is answered', async () => {
+  /** A review asked for right after typing these node ids, on an API whose previews take longer than the form's typing pause (300 ms). */
+  const reviewAtOnce = async (ids: string): Promise<Page> => {
     const page = await openConsole(browser, d.apiUrl, '#/drains/new');
-    // The preview answers after the form's typing pause (300 ms) has run out.
-    await page.route('**/v1/drains/preview', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      await route.continue();
-    });
-    await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-3');
+    await slow(page, '**/v1/drains/preview', 800);
+    await page.locator('#drain-form').getByLabel('Node ids').fill(ids);
     await page.getByRole('button', { name: 'Review and start…' }).click();
+    return page;
+  };
+
+  test('a review asked for at once after typing, on a slow API, is answered', async () => {
+    const page = await reviewAtOnce('mesh-3');
     const dialog = page.getByRole('dialog', { name: 'Start draining 1 node(s)?' });
     await dialog.waitFor({ timeout: 10_000 });
     await dialog.getByRole('button', { name: 'Back' }).click();
   });
 
   test('leaving the form while its review is on its way asks nothing', async () => {
-    const page = await openConsole(browser, d.apiUrl, '#/drains/new');
-    await page.route('**/v1/drains/preview', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      await route.continue();
-    });
-    await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-4');
-    await page.getByRole('button', { name: 'Review and start…' }).click();
+    const page = await reviewAtOnce('mesh-4');
     await page.keyboard.press('Escape');
     await page.locator('#drain-form-section').waitFor({ state: 'hidden' });
     // The review's preview, drawn in the hidden form: the review has had its answer.
@@ -126,10 +130,7 @@ describe("a drain's blast radius", { skip: !haveChromium && NO_CHROMIUM, timeout
     for (const dr of d.daemon.drains.list()) if (dr.state === 'running') await d.daemon.drains.cancel(dr.id);
     const before = d.daemon.drains.list().length;
     const page = await openConsole(browser, d.apiUrl, '#/drains/new');
-    await page.route('**/v1/drains', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      await route.continue();
-    });
+    await slow(page, '**/v1/drains', 1500);
     await page.locator('#drain-form').getByLabel('Node ids').fill('mesh-4');
     await waitForText(page.locator('#drain-preview'), 'Matches 1 connected node(s)');
     const review = page.getByRole('button', { name: 'Review and start…' });
