@@ -20,7 +20,7 @@ describe('searching a drain', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_
   let d: TestDaemon;
   let browser: Browser;
   let id: string;
-  const { drain } = drainApi(() => d.apiUrl);
+  const { api, drain } = drainApi(() => d.apiUrl);
 
   const pages = new ConsolePages(
     () => browser,
@@ -71,6 +71,34 @@ describe('searching a drain', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_
     await page.getByLabel('Find nodes of this drain').fill('');
     await page.waitForURL((url) => url.hash === `#/drains/${id}`);
     await waitForText(page.locator('#drain-detail tr[data-node]'), 'big-0');
+  });
+
+  test('a search slower than the drain changes still comes back', async () => {
+    const page = await open(`#/drains/${id}`);
+    await waitForText(page.locator('#drain-detail'), 'of 300 nodes drained');
+    await page.route(
+      (url) => url.pathname.endsWith('/summary') && url.searchParams.has('q'),
+      async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+      },
+    );
+    // The drain changes every 300 ms while the search is on its way: paused, resumed, paused...
+    let changing = true;
+    const changes = (async () => {
+      for (let paused = false; changing || paused; paused = !paused) {
+        assert.equal((await api('POST', `/v1/drains/${id}/${paused ? 'resume' : 'pause'}`)).status, 200);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    try {
+      await page.getByLabel('Find nodes of this drain').fill('big-12');
+      await waitForText(page.locator('#drain-search-result'), '10 nodes match', 15_000);
+    } finally {
+      changing = false;
+      await changes;
+    }
+    assert.equal(d.daemon.drains.get(id)?.paused, undefined, 'left running');
   });
 
   test('the pages logged no error', () => {

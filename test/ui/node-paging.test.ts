@@ -83,6 +83,21 @@ describe('paging the fleet', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_0
     await page.waitForURL((url) => url.hash.includes('q=node-1') && !url.hash.includes('page='));
   });
 
+  test('a search typed just before a page is turned is kept, and applies', async () => {
+    const page = await open('#/fleet?size=100');
+    await waitForText(page.locator('#page-info'), 'Nodes 1–100 of 450');
+    // Typed, then Next pressed within the search's typing pause (250 ms): one task, so always within it.
+    await page.evaluate(() => {
+      const box = document.querySelector<HTMLInputElement>('#node-filter input[name="q"]')!;
+      box.value = 'node-2';
+      box.dispatchEvent(new Event('input', { bubbles: true }));
+      document.querySelector<HTMLButtonElement>('#next-page')!.click();
+    });
+    await waitForText(page.locator('#page-info'), 'Nodes 1–100 of 100');
+    assert.equal(await page.getByRole('searchbox').inputValue(), 'node-2');
+    await page.waitForURL((url) => url.hash.includes('q=node-2') && !url.hash.includes('page='));
+  });
+
   test('the pages logged no error', () => {
     assert.deepEqual(problems, []);
   });

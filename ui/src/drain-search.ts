@@ -24,6 +24,8 @@ export class DrainSearch {
   /** The drain digest the last search was fetched for: a newer one means the drain moved on. */
   #basis: DrainDigest | undefined;
   #inflight: AbortController | undefined;
+  /** The search being fetched: a drain's updates meanwhile wait for it rather than restart it. */
+  #loading: { id: string; search: string } | undefined;
   #timer: number | undefined;
   #lastLoad = 0;
 
@@ -63,6 +65,9 @@ export class DrainSearch {
     this.#say(route.search, current);
     if (current && latest === this.#basis) return;
     if (this.#timer !== undefined) return;
+    // A large drain's search can take longer than the drain takes to change (up to twice a
+    // second): restarting it on every change would never let it finish.
+    if (this.#loading?.id === route.drain && this.#loading.search === route.search) return;
     // A new search at once; the same search again (the drain moved on) at most once a second.
     const wait = current ? Math.max(0, this.#lastLoad + MIN_REFRESH_MS - Date.now()) : 0;
     this.#timer = window.setTimeout(() => {
@@ -86,6 +91,7 @@ export class DrainSearch {
   async #load(id: string, search: string, basis: DrainDigest | undefined): Promise<void> {
     this.#inflight?.abort();
     const inflight = (this.#inflight = new AbortController());
+    const loading = (this.#loading = { id, search });
     this.#lastLoad = Date.now();
     try {
       const path = `/v1/drains/${encodeURIComponent(id)}/summary?${new URLSearchParams({ q: search })}`;
@@ -99,6 +105,13 @@ export class DrainSearch {
       }
     } catch (err) {
       if (!inflight.signal.aborted) this.#result.textContent = `The search failed: ${(err as Error).message}`;
+    } finally {
+      if (this.#loading === loading) this.#loading = undefined;
+    }
+    // The drain moved on while this was fetched: fetch it again (at most once a second).
+    if (!inflight.signal.aborted) {
+      const { route, drains } = this.store.state;
+      if (route.drain === id && route.search === search) this.follow(route, drains.get(id));
     }
   }
 

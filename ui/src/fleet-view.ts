@@ -36,10 +36,15 @@ export function fleetView(store: Store, nodes: NodeList): void {
     clearTimeout(typing);
     // Typing in the search box waits for a pause; a select or checkbox applies at once.
     const wait = (e.target as HTMLElement).getAttribute('type') === 'search' ? 250 : 0;
-    typing = window.setTimeout(() => nodes.filter(readForm()), wait);
+    typing = window.setTimeout(() => {
+      typing = undefined;
+      nodes.filter(readForm());
+    }, wait);
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    clearTimeout(typing);
+    typing = undefined;
     nodes.filter(readForm());
   });
   form.addEventListener('reset', () => setTimeout(() => nodes.filter(readForm())));
@@ -69,6 +74,9 @@ export function fleetView(store: Store, nodes: NodeList): void {
 
   // The filter as the address gives it (opened cold, or the back button): the form shows it.
   store.watch(['filter'], ({ filter, summary }) => {
+    // What was typed and is still to be applied is ahead of the filter, not behind it (a page
+    // turned meanwhile): it stays, and applies at the end of the pause.
+    if (typing !== undefined) return;
     if (JSON.stringify(readForm()) === JSON.stringify({ ...filter, pageNumber: 1 })) return;
     const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
     field('q').value = filter.q;
