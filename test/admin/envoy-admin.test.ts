@@ -211,7 +211,8 @@ describe('EnvoyAdmin failures', () => {
         const started = performance.now();
         await assert.rejects(admin.serverInfo(), isAdminError('timeout', /^\/server_info$/));
         const elapsed = performance.now() - started;
-        assert.ok(elapsed >= 140 && elapsed < 600, `timed out after ${elapsed} ms`);
+        // Bounded by the client's 150 ms, not undici's minutes; the margin is for a busy machine.
+        assert.ok(elapsed >= 140 && elapsed < 5_000, `timed out after ${elapsed} ms`);
         assert.equal(await admin.ready(), 'LIVE', 'other calls still work');
       },
       150,

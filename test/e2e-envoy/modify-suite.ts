@@ -24,8 +24,8 @@ const CLUSTER = 'drainplane-e2e-modify';
 const MODIFIED = 'e2e-envoy-modified';
 /** Cancelled mid-phase, then stopped mid-phase: the last scenario ends its Envoy. */
 const SECOND = 'e2e-envoy-second';
-/** Short, so that the phases that wait for Envoy's drain stay quick. */
-const DRAIN_TIME_S = 3;
+/** Short, so that the phases that wait for Envoy's drain stay quick; long enough for the checks made while it drains. */
+const DRAIN_TIME_S = 5;
 /** Well above what a phase takes here: only the disconnect scenario is meant to reach its deadline. */
 const DEADLINE_S = 30;
 const DISCONNECT_DEADLINE_S = 5;

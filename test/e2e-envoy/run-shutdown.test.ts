@@ -24,7 +24,7 @@ import { holdPath } from './upstreams.js';
 
 const HOLD = 'run-shutdown';
 const BOTH = [EGRESS_LISTENER, INGRESS_LISTENER].sort();
-const GRACE_S = 16;
+const GRACE_S = 22;
 
 withRealEnvoy('drainplane run shutdown and restart', (envoy) => {
   // The ADS flavours run side by side: each pod has its own ports and folder, and mostly waits.
@@ -42,7 +42,7 @@ function register(envoy: RealEnvoy, adsApi: AdsApi): void {
       await Promise.allSettled(holders.map((c) => c.destroy()));
       await site.close();
     });
-    const first = site.start(['--grace-period', String(GRACE_S), '--propagation-delay', '3', '--ingress-deadline', '4', '--egress-deadline', '3']);
+    const first = site.start(['--grace-period', String(GRACE_S), '--propagation-delay', '5', '--ingress-deadline', '7', '--egress-deadline', '3']);
     await step(`${adsApi}: first run`, first, () => shutdownInOrder(first, holders, t.diagnostic.bind(t)));
     const second = site.start(['--grace-period', '6', '--propagation-delay', '5', '--ingress-deadline', '10', '--egress-deadline', '10']);
     await step(`${adsApi}: restart`, second, () => restartServesInFull(second));
@@ -59,9 +59,9 @@ async function shutdownInOrder(pod: RunPod, holders: Client[], note: (m: string)
   assert.deepEqual(await pod.listeners(), BOTH);
   assert.equal((await pod.get('ingress')).status, 200);
   assert.equal((await pod.get('egress')).status, 200);
-  // 16 s - 1.6 s margin - 2 s Envoy stop - 2 x 1 s dependent stops leaves 10.4 s: the 10 s of phases fit.
+  // 22 s - 2.2 s margin - 2 s Envoy stop - 2 x 1 s dependent stops leaves 15.8 s: the 15 s of phases fit.
   const options = ((await (await pod.admin('/server_info')).json()) as { command_line_options: Record<string, unknown> }).command_line_options;
-  assert.match(String(options['drain_time']), /^10(\.0+)?s$/, "Envoy's --drain-time-s covers the plan's drain phases");
+  assert.match(String(options['drain_time']), /^15(\.0+)?s$/, "Envoy's --drain-time-s covers the plan's drain phases");
   assert.match(String(options['drain_strategy']), /immediate/i);
 
   // A request in flight through ingress keeps the ingress phase open until it is answered.

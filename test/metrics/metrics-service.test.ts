@@ -174,7 +174,7 @@ describe('MetricsService StreamMetrics', () => {
   }
 
   /** The next report recorded for nodeId. */
-  function nextReport(nodeId: string, timeoutMs = 1000): Promise<ConnectionReport> {
+  function nextReport(nodeId: string, timeoutMs = 10_000): Promise<ConnectionReport> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         unsubscribe();

@@ -23,8 +23,11 @@ export const TYPE = {
 
 export type XdsService = 'ads' | 'lds' | 'cds' | 'rds' | 'eds' | 'sds';
 
-/** Short: a test waits for responses from a server on loopback, so 2 s means it never comes. */
-export const DEFAULT_TIMEOUT_MS = 2000;
+/**
+ * How long a test waits for a response from a server on loopback: it comes in milliseconds, and
+ * only a failing test waits this out; the rest is margin for a machine busy with other suites.
+ */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Sent on the first request of a stream whose caller does not name a node. */
 export const DEFAULT_NODE: NodeIdentity = { id: 'test-envoy', cluster: 'test-cluster' };

@@ -70,7 +70,7 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, w
     child,
     logs,
     exited,
-    waitForLog(predicate, timeoutMs = 10_000) {
+    waitForLog(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const hit = logs.find(predicate);

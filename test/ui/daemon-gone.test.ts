@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { haveChromium, launchChromium, NO_CHROMIUM, openConsole, pageProblems, waitForText } from '../support/browser.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { apiRequest } from '../support/api-request.js';
+import { freeLoopbackPorts } from '../e2e-envoy/configs.js';
 import { demoConfig } from '../support/fleet-configs.js';
 import { DrainingFleet } from '../support/sim-fleet.js';
 
@@ -33,7 +34,11 @@ describe('the console while the daemon is unreachable', { skip: !haveChromium &&
 
   before(async () => {
     await mkdir(path.resolve('test-artifacts/ui'), { recursive: true });
-    d = await startTestDaemon(CONFIG, { apiTokens: { admin: [TOKEN] } });
+    // Below the ephemeral range: the page reconnects to the API port while nothing listens there,
+    // and a port in that range could be handed to it as its own source port (a self-connect).
+    const [api, xds] = await freeLoopbackPorts(2);
+    ports = { api: api!, xds: xds! };
+    d = await startTestDaemon(CONFIG, { apiTokens: { admin: [TOKEN] }, apiPort: ports.api, xdsPort: ports.xds });
     fleet = await DrainingFleet.connect(
       d.xdsAddress,
       ['mesh-1', 'mesh-2'].map((n) => ({ id: n, cluster: 'mesh', holds: true })),
@@ -45,7 +50,6 @@ describe('the console while the daemon is unreachable', { skip: !haveChromium &&
     );
     assert.equal(res.status, 201);
     id = ((await res.json()) as { id: string }).id;
-    ports = { api: d.daemon.apiPort, xds: d.daemon.xdsPort };
     browser = await launchChromium();
   });
   after(async () => {
