@@ -101,7 +101,33 @@ describe('searching a drain', { skip: !haveChromium && NO_CHROMIUM, timeout: 60_
     assert.equal(d.daemon.drains.get(id)?.paused, undefined, 'left running');
   });
 
-  test('the pages logged no error', () => {
-    assert.deepEqual(problems, []);
+  test('a search that fails says why, is not sent again until the drain changes, and then comes back', async () => {
+    const page = await open(`#/drains/${id}`);
+    await waitForText(page.locator('#drain-detail'), 'of 300 nodes drained');
+    const searches = (url: URL) => url.pathname.endsWith('/summary') && url.searchParams.get('q') === 'big-29';
+    let sent = 0;
+    page.on('request', (r) => void (searches(new URL(r.url())) && sent++));
+    const down = { error: 'unavailable', message: 'temporarily down' };
+    await page.route(searches, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify(down) }));
+    await page.getByLabel('Find nodes of this drain').fill('big-29');
+    await waitForText(page.locator('#drain-search-result'), /The search failed: .*temporarily down/);
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 1_500)));
+    assert.equal(sent, 1, 'sent once while nothing changed');
+    await waitForText(page.locator('#drain-search-result'), /The search failed: .*temporarily down/);
+
+    await page.unroute(searches);
+    assert.equal((await api('POST', `/v1/drains/${id}/pause`)).status, 200);
+    try {
+      await waitForText(page.locator('#drain-search-result'), '10 nodes match');
+    } finally {
+      assert.equal((await api('POST', `/v1/drains/${id}/resume`)).status, 200);
+    }
+  });
+
+  test('the pages logged no error but the failed search', () => {
+    assert.deepEqual(
+      problems.filter((p) => !/status of 503/.test(p)),
+      [],
+    );
   });
 });

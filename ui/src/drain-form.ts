@@ -28,6 +28,9 @@ const FIELD_INPUTS: readonly [prefix: string, input: string][] = [
   ['measure', 'measure'],
 ];
 
+/** The submit button's words (ui/static/index.html), while no drain is being started. */
+const REVIEW = 'Review and start…';
+
 export class DrainForm {
   readonly #section = byId('drain-form-section');
   readonly #form = byId<HTMLFormElement>('drain-form');
@@ -131,11 +134,11 @@ export class DrainForm {
   }
 
   async #review(): Promise<void> {
+    // A drain being started: a second submit meanwhile would start it twice.
+    if (this.#starting) return;
     // A preview still due from the last keystroke would start after this one and discard it,
     // leaving the click with no answer: this preview is of the same fields, so it stands for both.
     clearTimeout(this.#typing);
-    // A drain being started: a second submit meanwhile would start it twice.
-    if (this.#starting) return;
     const preview = await this.#runPreview();
     const request = this.#request();
     // The operator left the form while the preview was on its way: there is nothing to confirm.
@@ -150,6 +153,8 @@ export class DrainForm {
     if (!ok || this.#starting) return;
     this.#starting = true;
     this.#form.setAttribute('aria-busy', 'true');
+    const submit = byId('review-drain');
+    submit.textContent = 'Starting the drain…';
     try {
       const drain = await this.api.post<{ id: string }>('/v1/drains', request);
       // Started, whatever comes next: the drain's page fetches its summary if this read fails.
@@ -161,6 +166,7 @@ export class DrainForm {
     } finally {
       this.#starting = false;
       this.#form.removeAttribute('aria-busy');
+      submit.textContent = REVIEW;
     }
   }
 

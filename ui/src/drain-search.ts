@@ -26,6 +26,8 @@ export class DrainSearch {
   #inflight: AbortController | undefined;
   /** The search being fetched: a drain's updates meanwhile wait for it rather than restart it. */
   #loading: { id: string; search: string } | undefined;
+  /** The search whose last fetch failed, and why: said until a fetch of it succeeds. */
+  #failed: { id: string; search: string; message: string } | undefined;
   #timer: number | undefined;
   #lastLoad = 0;
 
@@ -62,14 +64,16 @@ export class DrainSearch {
       return;
     }
     const current = this.digest(route);
-    this.#say(route.search, current);
+    const failed = this.#failed?.id === route.drain && this.#failed.search === route.search ? this.#failed : undefined;
+    if (failed) this.#result.textContent = `The search failed: ${failed.message}`;
+    else this.#say(route.search, current);
     if (current && latest === this.#basis) return;
     if (this.#timer !== undefined) return;
     // A large drain's search can take longer than the drain takes to change (up to twice a
     // second): restarting it on every change would never let it finish.
     if (this.#loading?.id === route.drain && this.#loading.search === route.search) return;
-    // A new search at once; the same search again (the drain moved on) at most once a second.
-    const wait = current ? Math.max(0, this.#lastLoad + MIN_REFRESH_MS - Date.now()) : 0;
+    // A new search at once; the same search again (the drain moved on, or it failed) at most once a second.
+    const wait = current || failed ? Math.max(0, this.#lastLoad + MIN_REFRESH_MS - Date.now()) : 0;
     this.#timer = window.setTimeout(() => {
       this.#timer = undefined;
       // The route as it is by now: the search may have changed while this waited.
@@ -96,22 +100,25 @@ export class DrainSearch {
     try {
       const path = `/v1/drains/${encodeURIComponent(id)}/summary?${new URLSearchParams({ q: search })}`;
       const digest = await this.api.get<DrainDigest>(path, inflight.signal);
+      if (this.#loading === loading) this.#loading = undefined;
       this.#found = { id, search, digest };
+      this.#failed = undefined;
       this.#basis = basis;
-      const route = this.store.state.route;
+      const { route, drains } = this.store.state;
       if (route.drain === id && route.search === search) {
         this.#say(search, digest);
         this.found();
+        // The drain moved on while this was fetched: fetch it again (at most once a second).
+        if (drains.get(id) !== basis) this.follow(route, drains.get(id));
       }
     } catch (err) {
-      if (!inflight.signal.aborted) this.#result.textContent = `The search failed: ${(err as Error).message}`;
+      // Said until a fetch succeeds; tried again at the drain's next update, at most once a second.
+      if (!inflight.signal.aborted) {
+        this.#failed = { id, search, message: (err as Error).message };
+        this.#result.textContent = `The search failed: ${this.#failed.message}`;
+      }
     } finally {
       if (this.#loading === loading) this.#loading = undefined;
-    }
-    // The drain moved on while this was fetched: fetch it again (at most once a second).
-    if (!inflight.signal.aborted) {
-      const { route, drains } = this.store.state;
-      if (route.drain === id && route.search === search) this.follow(route, drains.get(id));
     }
   }
 

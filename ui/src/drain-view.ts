@@ -2,7 +2,7 @@
  * The drains view: the list of recent drains, and one drain in detail: its facts, what can be
  * done to it, and its phases (drain-phase.ts).
  */
-import type { Api } from './api.js';
+import { ApiError, type Api } from './api.js';
 import { DrainActions } from './drain-actions.js';
 import { DrainSearch } from './drain-search.js';
 import { renderOverview } from './drain-overview.js';
@@ -19,18 +19,23 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
   const detail = byId('drain-detail');
   const folding: Folding = new Map();
 
-  // The drain the address names that could not be read, and why: shown until the address
-  // changes, not fetched again on every other drain's update.
-  let unreadable: { id: string; message: string } | undefined;
+  // The drain the address names while it is read, and once the daemon said there is no such
+  // drain: neither is asked for again on every other drain's update (until the address changes).
+  let reading: string | undefined;
+  let unknown: string | undefined;
   const read = async (id: string): Promise<void> => {
+    reading = id;
     try {
       const digest = await api.get<DrainDigest>(`/v1/drains/${encodeURIComponent(id)}/summary`);
       store.update({ drains: new Map(store.state.drains).set(id, digest) });
     } catch (err) {
       if (store.state.route.drain === id && !store.state.drains.has(id)) {
-        unreadable = { id, message: (err as Error).message };
-        replaceContent(detail, title(`Drain ${id}`), h('p', { class: 'error', role: 'alert' }, unreadable.message));
+        // Any other failure (the daemon restarting, a token declined) is tried again at the next update.
+        if (err instanceof ApiError && err.status === 404) unknown = id;
+        replaceContent(detail, title(`Drain ${id}`), h('p', { class: 'error', role: 'alert' }, (err as Error).message));
       } else draw(); // the drain shown as it was, with the action's error beside its buttons
+    } finally {
+      if (reading === id) reading = undefined;
     }
   };
   const actions = { drain: new DrainActions(api, store, read, report), nodes: new NodeActions(api, store, read, report) };
@@ -59,10 +64,10 @@ export function drainView(store: Store, api: Api, report: (message: string) => v
     }
     search.follow(route, route.drain === undefined ? undefined : drains.get(route.drain));
     const digest = shownDigest();
-    if (route !== shown?.route) unreadable = undefined;
+    if (route !== shown?.route) unknown = undefined;
     if (route.drain === undefined) replaceContent(detail, h('p', { class: 'hint' }, 'Choose a drain to see its progress, or start one.'));
     else if (!digest) {
-      if (unreadable?.id !== route.drain) {
+      if (route.drain !== unknown && route.drain !== reading) {
         replaceContent(detail, title(`Drain ${route.drain}`), h('p', {}, 'Loading…'));
         void read(route.drain);
       }
