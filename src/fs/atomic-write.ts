@@ -20,30 +20,48 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 export async function replaceFiles(dir: string, writes: ReadonlyMap<string, string | Uint8Array>, removals: readonly string[] = []): Promise<void> {
   const temps = new Map<string, string>();
   try {
-    for (const [name, data] of writes) {
-      const temp = path.join(dir, `${tempPrefix(name)}${randomBytes(6).toString('hex')}.tmp`);
-      temps.set(name, temp);
-      const handle = await open(temp, 'w', 0o644);
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    await writeTempFiles(dir, writes, temps);
     for (const [name, temp] of temps) {
       await rename(temp, path.join(dir, name));
       temps.delete(name);
     }
   } finally {
-    await Promise.all([...temps.values()].map((temp) => unlink(temp).catch(() => {})));
+    await removeTemps(temps.values());
   }
-  for (const name of removals) {
+  await removeFiles(dir, removals);
+  await syncFolder(dir);
+}
+
+/**
+ * Writes and fsyncs each content to a temporary file beside the file it is for, named as
+ * removeStaleTempFilesIn finds them; `temps` gets each file's temporary path as it is made, so
+ * that a failure part way leaves the caller the ones to remove.
+ */
+export async function writeTempFiles(dir: string, writes: ReadonlyMap<string, string | Uint8Array>, temps: Map<string, string>): Promise<void> {
+  for (const [name, data] of writes) {
+    const temp = path.join(dir, `${tempPrefix(name)}${randomBytes(6).toString('hex')}.tmp`);
+    temps.set(name, temp);
+    const handle = await open(temp, 'w', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+export async function removeTemps(temps: Iterable<string>): Promise<void> {
+  await Promise.all([...temps].map((temp) => unlink(temp).catch(() => {})));
+}
+
+/** Removes these files of the folder; one already gone is no error. */
+export async function removeFiles(dir: string, names: Iterable<string>): Promise<void> {
+  for (const name of names) {
     await unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }
-  await syncFolder(dir);
 }
 
 /** Makes the renames, creations and removals of a folder's entries durable. */

@@ -95,12 +95,11 @@ test('a failed admin call fails its node through a step, which stores it; the dr
   assert.equal(stored.drains.find((d) => d.id === drain.id)!.phases[0]!.nodes[0]!.state, 'failed', 'the failure is on disk');
 });
 
-test('a write that fails after part of it reached the disk is written again from memory at the next progress step, not at the next change', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-repair-'));
+test('a save of two drains whose second file cannot be replaced after the first was is made whole from its journal by the next write', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'drainplane-journal-'));
   try {
-    let now = Date.parse('2026-12-01T00:00:00Z');
     const files = new FileDrainStore(dir);
-    const { drains, connect } = drainManagerOn(files, { now: () => now });
+    const { drains, connect } = drainManagerOn(files);
     await drains.load();
     connect('a');
     // Two drains that keep running (measured by connections, which no node reports), one per role.
@@ -118,14 +117,15 @@ test('a write that fails after part of it reached the disk is written again from
     await waitFor(async () => (await readFile(path.join(dir, 'drains', `${ingress.drain.id}.json`), 'utf8')).includes('"nodeId":"b"'));
     await rm(blocked, { recursive: true });
 
-    // No change follows. A step before the repair is due leaves the disk as the failure left it.
-    await drains.tick();
-    await assert.rejects(readFile(blocked, 'utf8'), /ENOENT/);
-    now += 1_000;
-    await drains.tick();
+    // The next write, of another drain, finishes the join first.
+    const other = await drains.create({ selector: { ids: ['a'] }, scope: 'ingress', method: 'remove', deadlineSeconds: 3600 });
+    assert.ok('drain' in other);
+    assert.deepEqual(JSON.parse(await readFile(blocked, 'utf8')).drain, drains.get(egress.drain.id), 'b joined on disk too');
+    await assert.rejects(readFile(path.join(dir, 'drains', '.journal')), /ENOENT/);
     const stored = new Map((await new FileDrainStore(dir).load()).map((d) => [d.id, d]));
     assert.deepEqual(stored.get(egress.drain.id), drains.get(egress.drain.id), 'the egress drain is on disk as in memory, b included');
     assert.deepEqual(stored.get(ingress.drain.id), drains.get(ingress.drain.id));
+    assert.deepEqual(stored.get(other.drain.id), drains.get(other.drain.id));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -105,24 +105,30 @@ test('saves asked for while one is written are folded into the next write; a fai
  * cancelled (a1) and a new drn_c, whose file name is taken by a folder with a file in it, so
  * that renaming over it fails. `unblock` removes that folder.
  */
-async function failingChange(): Promise<{ store: FileDrainStore; a0: Drain; a1: Drain; c: Drain; unblock: () => Promise<void> }> {
+/**
+ * A store whose next write reaches the disk and then fails, as when the folder's sync fails
+ * after the renames: the caller is told the change failed, while its files are new.
+ */
+async function failingChange(): Promise<{ store: FileDrainStore; a0: Drain; a1: Drain; c: Drain }> {
   const store = new FileDrainStore(stateDir);
   await store.load();
   const a0 = drain('drn_a', '2026-12-01T00:00:01Z');
   await store.save([a0], { changed: [a0] });
-  await mkdir(drainFile('drn_c'));
-  await writeFile(path.join(drainFile('drn_c'), 'x'), '');
-  const unblock = () => rm(drainFile('drn_c'), { recursive: true });
-  return { store, a0, a1: { ...a0, state: 'cancelled' }, c: drain('drn_c', '2026-12-01T00:00:02Z'), unblock };
+  const write = store.folder.write.bind(store.folder);
+  store.folder.write = async (records, removed) => {
+    store.folder.write = write;
+    await write(records, removed);
+    throw new Error('EIO: the folder could not be synced');
+  };
+  return { store, a0, a1: { ...a0, state: 'cancelled' }, c: drain('drn_c', '2026-12-01T00:00:02Z') };
 }
 
 const loadedStates = async (): Promise<string[][]> => (await new FileDrainStore(stateDir).load()).map((d) => [d.id, d.state]);
 
-test('a write that fails after some of its files were replaced is undone by the next save, from the drains the caller holds', async () => {
-  const { store, a0, a1, c, unblock } = await failingChange();
-  await assert.rejects(store.save([a1, c], { changed: [a1, c] }));
+test('a write that fails after its files were replaced is undone by the next save, from the drains the caller holds', async () => {
+  const { store, a0, a1, c } = await failingChange();
+  await assert.rejects(store.save([a1, c], { changed: [a1, c] }), /EIO/);
   assert.match(await readFile(drainFile('drn_a'), 'utf8'), /"state":"cancelled"/, 'drn_a was replaced before the failure');
-  await unblock();
   // The caller kept a0 (its change failed) and never had c: its next save, about another drain, puts drn_a back.
   const b = drain('drn_b', '2026-12-01T00:00:03Z');
   await store.save([a0, b], { changed: [b] });
@@ -133,13 +139,12 @@ test('a write that fails after some of its files were replaced is undone by the 
 });
 
 test('a save queued while a write fails, with a text decided before the failure, does not make that drain sure again', async () => {
-  const { store, a0, a1, c, unblock } = await failingChange();
+  const { store, a0, a1, c } = await failingChange();
   const failing = store.save([a1, c], { changed: [a1, c] });
   await Promise.resolve();
   // As a node joining the drain being changed saves the change in flight: the next write.
   const queued = store.save([a1], { changed: [a1] });
-  await assert.rejects(failing);
-  await unblock();
+  await assert.rejects(failing, /EIO/);
   await queued;
   assert.match(await readFile(drainFile('drn_a'), 'utf8'), /"state":"cancelled"/);
   // The change failed: the caller still holds a0, which its next save writes.

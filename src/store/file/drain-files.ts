@@ -21,8 +21,9 @@ interface Batch {
 /**
  * Drains in the state folder, one file each (`drains/ID.json`), each replaced atomically: a
  * save writes the drains it changes, not the kept history (100 finished drains of 10,000
- * nodes are 340 MB of JSON). After a crash each file holds its drain's last saved state.
- * Saves are serialized, and saves asked for while one runs are folded into the next.
+ * nodes are 340 MB of JSON). A save of several drains is one change (RecordFolder.write): after
+ * a crash the folder holds the last save, whole. Saves are serialized, and saves asked for while
+ * one runs are folded into the next.
  */
 export class FileDrainStore implements DrainStore {
   readonly folder: RecordFolder;
@@ -125,8 +126,8 @@ export class FileDrainStore implements DrainStore {
       try {
         await this.folder.write(writes, removals);
       } catch (err) {
-        // The common failures (a full or read-only disk) come before any file changed; a rename
-        // or the folder's sync failing after others leaves some files new, some old.
+        // Most failures (a full or read-only disk) change nothing. One that does: the folder's
+        // sync failing after a single drain's rename, which leaves its file new or old.
         this.#failures++;
         for (const id of changes.keys()) this.#unsure.set(id, this.#failures);
         throw err;

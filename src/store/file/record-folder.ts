@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreOpenError } from '../errors.js';
 import { removeStaleTempFiles, removeStaleTempFilesIn, replaceFiles, syncFolder, writeFileAtomic } from '../../fs/atomic-write.js';
+import { finishJournal, replaceFilesTogether } from '../../fs/journaled-write.js';
 
 /** A record's file name: what a record's key may be, so that no key leaves the folder. */
 const KEY = /^[A-Za-z0-9_-]{1,200}$/;
@@ -10,6 +11,7 @@ const KEY = /^[A-Za-z0-9_-]{1,200}$/;
  * A folder of JSON records, one file each (`KEY.json`), replaced atomically: how the file
  * store keeps drains and config versions, so that a change writes the records it changes and
  * nothing else (a fleet's drain history is hundreds of megabytes at 10,000 nodes per drain).
+ * A change to several records is one change (through a journal, fs/journaled-write.ts).
  */
 export class RecordFolder {
   constructor(readonly dir: string) {}
@@ -26,27 +28,36 @@ export class RecordFolder {
 
   /**
    * Every record, by key, as its file's text: at start-up, before anything writes here. Creates
-   * the folder, and removes the temporary files of writes a crash cut short.
+   * the folder, finishes a change to several records that a crash cut short after it was made,
+   * and removes the temporary files of writes cut short before.
    */
   async readAll(): Promise<Map<string, string>> {
     // Its files' syncs do not make the folder's own entry durable: its parent is synced too (at
     // every start, in case a crash came between the folder's creation and that sync).
     await mkdir(this.dir, { recursive: true });
     await syncFolder(path.dirname(this.dir));
+    await finishJournal(this.dir).catch((err: Error) => {
+      throw new StoreOpenError(err.message);
+    });
     await removeStaleTempFilesIn(this.dir);
     const keys = (await readdir(this.dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
     const texts = await Promise.all(keys.map((k) => readFile(this.fileOf(k), 'utf8')));
     return new Map(keys.map((k, i) => [k, texts[i]!]));
   }
 
-  /** Writes these records and removes those, with one fsync of the folder (see replaceFiles). */
-  write(records: ReadonlyMap<string, string>, removed: Iterable<string> = []): Promise<void> {
+  /**
+   * Writes these records and removes those, as one change: after a failure or a crash, the
+   * folder has all of it or none. One record alone is one atomic rename (or removal); several
+   * go through a journal.
+   */
+  async write(records: ReadonlyMap<string, string>, removed: Iterable<string> = []): Promise<void> {
     for (const key of records.keys()) if (!KEY.test(key)) throw new Error(`cannot keep a record named ${JSON.stringify(key)} in ${this.dir}`);
-    return replaceFiles(
-      this.dir,
-      new Map([...records].map(([key, text]) => [`${key}.json`, text])),
-      [...removed].map((key) => `${key}.json`),
-    );
+    const writes = new Map([...records].map(([key, text]) => [`${key}.json`, text]));
+    const removals = [...removed].map((key) => `${key}.json`);
+    if (writes.size + removals.length > 1) return replaceFilesTogether(this.dir, writes, removals);
+    // An earlier change that failed after it was made is finished first: this one comes after it.
+    await finishJournal(this.dir);
+    await replaceFiles(this.dir, writes, removals);
   }
 
   /**
