@@ -132,3 +132,26 @@ test('a journal that is not one names its file and stops the start', () =>
       (err: Error) => err instanceof StoreOpenError && err.message.includes(path.join(dir, '.journal')) && /move it aside/.test(err.message),
     );
   }));
+
+test('writes to one record folder asked for at once are made one after the other, each whole', () =>
+  inFolder(async (dir) => {
+    const folder = new RecordFolder(dir);
+    await folder.readAll();
+    await Promise.all([
+      folder.write(
+        new Map([
+          ['a', 'a1'],
+          ['b', 'b1'],
+        ]),
+      ),
+      folder.write(
+        new Map([
+          ['a', 'a2'],
+          ['c', 'c2'],
+        ]),
+        ['b'],
+      ),
+    ]);
+    assert.deepEqual(Object.fromEntries(await new RecordFolder(dir).readAll()), { a: 'a2', c: 'c2' });
+    assert.deepEqual((await readdir(dir)).sort(), ['a.json', 'c.json']);
+  }));

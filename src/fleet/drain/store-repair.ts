@@ -1,7 +1,8 @@
 /**
  * After a failed write, the drains in memory are written again at the next progress step, not
  * at the next change. A write can fail after it reached the disk (a file store's folder sync
- * failing after the rename): the store then holds changes the caller was told had failed, and a
+ * failing after a rename, or its journal failing to be withdrawn): the store then holds, or will
+ * hold, changes the caller was told had failed, and a
  * crash before some later change rewrote them would bring those changes back at the restart. A store
  * writes what a failure left unsure from the drains it is given (`changed: []` names no drain
  * of its own); while it keeps failing (a full disk), the repair backs off.

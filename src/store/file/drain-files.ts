@@ -126,8 +126,9 @@ export class FileDrainStore implements DrainStore {
       try {
         await this.folder.write(writes, removals);
       } catch (err) {
-        // Most failures (a full or read-only disk) change nothing. One that does: the folder's
-        // sync failing after a single drain's rename, which leaves its file new or old.
+        // Most failures (a full or read-only disk) change nothing. Some leave it unknown: the
+        // folder's sync failing after a rename, or a journal that could not be withdrawn (the
+        // next write would finish it).
         this.#failures++;
         for (const id of changes.keys()) this.#unsure.set(id, this.#failures);
         throw err;

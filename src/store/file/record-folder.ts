@@ -14,6 +14,9 @@ const KEY = /^[A-Za-z0-9_-]{1,200}$/;
  * A change to several records is one change (through a journal, fs/journaled-write.ts).
  */
 export class RecordFolder {
+  /** The write under way: writes are made one after the other (a journal is the folder's own). */
+  #writing: Promise<unknown> = Promise.resolve();
+
   constructor(readonly dir: string) {}
 
   /** The file a record is kept in. */
@@ -50,14 +53,18 @@ export class RecordFolder {
    * folder has all of it or none. One record alone is one atomic rename (or removal); several
    * go through a journal.
    */
-  async write(records: ReadonlyMap<string, string>, removed: Iterable<string> = []): Promise<void> {
+  write(records: ReadonlyMap<string, string>, removed: Iterable<string> = []): Promise<void> {
     for (const key of records.keys()) if (!KEY.test(key)) throw new Error(`cannot keep a record named ${JSON.stringify(key)} in ${this.dir}`);
     const writes = new Map([...records].map(([key, text]) => [`${key}.json`, text]));
     const removals = [...removed].map((key) => `${key}.json`);
-    if (writes.size + removals.length > 1) return replaceFilesTogether(this.dir, writes, removals);
-    // An earlier change that failed after it was made is finished first: this one comes after it.
-    await finishJournal(this.dir);
-    await replaceFiles(this.dir, writes, removals);
+    const done = this.#writing.then(async () => {
+      if (writes.size + removals.length > 1) return replaceFilesTogether(this.dir, writes, removals);
+      // An earlier change that failed after it was made is finished first: this one comes after it.
+      await finishJournal(this.dir);
+      await replaceFiles(this.dir, writes, removals);
+    });
+    this.#writing = done.catch(() => undefined);
+    return done;
   }
 
   /**
