@@ -47,8 +47,14 @@ export class FileDrainStore implements DrainStore {
   }
 
   async load(): Promise<Drain[]> {
-    const records = await this.folder.load(this.legacyFile, (text) => new Map(this.#parseLegacy(text).map((d) => [d.id, record(d)])));
-    const drains = [...records].map(([id, text]) => this.#parse(id, text));
+    // Drains moved from the earlier layout are used as read from it, not parsed again from their
+    // new files (a kept history can be hundreds of megabytes).
+    let moved: Map<string, Drain> | undefined;
+    const records = await this.folder.load(this.legacyFile, (text) => {
+      moved = new Map(this.#parseLegacy(text).map((d) => [d.id, d]));
+      return new Map([...moved].map(([id, d]) => [id, record(d)]));
+    });
+    const drains = moved ? [...moved.values()] : [...records].map(([id, text]) => this.#parse(id, text));
     for (const d of drains) this.#stored.add(d.id);
     // In the order they were created, as they were listed before the restart.
     return drains.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
