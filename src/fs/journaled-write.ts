@@ -10,9 +10,10 @@
  * each rename whose temporary file is still there is made, each removal made again. Both are
  * idempotent, and the temporary files' names are random, so finishing twice changes nothing.
  */
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { removeFiles, removeTemps, syncFolder, writeFileAtomic, writeTempFiles } from './atomic-write.js';
+import { readFileIfPresent } from './read-if-present.js';
 
 /** The journal's name in its folder: no `.json` record, and no temporary file's pattern. */
 const JOURNAL = '.journal';
@@ -63,13 +64,8 @@ export async function replaceFilesTogether(
  */
 export async function finishJournal(dir: string): Promise<boolean> {
   const file = path.join(dir, JOURNAL);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+  const text = await readFileIfPresent(file);
+  if (text === undefined) return false;
   await apply(dir, parseJournal(file, text));
   return true;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { StoreOpenError } from '../errors.js';
 import { removeStaleTempFiles, removeStaleTempFilesIn, replaceFiles, syncFolder, writeFileAtomic } from '../../fs/atomic-write.js';
 import { finishJournal, replaceFilesTogether } from '../../fs/journaled-write.js';
+import { readFileIfPresent } from '../../fs/read-if-present.js';
 
 /** A record's file name: what a record's key may be, so that no key leaves the folder. */
 const KEY = /^[A-Za-z0-9_-]{1,200}$/;
@@ -114,14 +115,8 @@ export class RecordFolder {
 /** The earlier layout's file, if there is one and it was not moved yet. */
 async function readLegacy(file: string): Promise<string | undefined> {
   await removeStaleTempFiles(file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return isMovedMarker(text) ? undefined : text;
+  const text = await readFileIfPresent(file);
+  return text === undefined || isMovedMarker(text) ? undefined : text;
 }
 
 /** A state file's text as JSON; one that is not names itself through `unreadable`. */
