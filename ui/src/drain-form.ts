@@ -28,9 +28,6 @@ const FIELD_INPUTS: readonly [prefix: string, input: string][] = [
   ['measure', 'measure'],
 ];
 
-/** The submit button's words (ui/static/index.html), while no drain is being started. */
-const REVIEW = 'Review and start…';
-
 export class DrainForm {
   readonly #section = byId('drain-form-section');
   readonly #form = byId<HTMLFormElement>('drain-form');
@@ -154,6 +151,7 @@ export class DrainForm {
     this.#starting = true;
     this.#form.setAttribute('aria-busy', 'true');
     const submit = byId('review-drain');
+    const words = submit.textContent;
     submit.textContent = 'Starting the drain…';
     try {
       const drain = await this.api.post<{ id: string }>('/v1/drains', request);
@@ -166,7 +164,7 @@ export class DrainForm {
     } finally {
       this.#starting = false;
       this.#form.removeAttribute('aria-busy');
-      submit.textContent = REVIEW;
+      submit.textContent = words;
     }
   }
 

@@ -65,8 +65,7 @@ export class DrainSearch {
     }
     const current = this.digest(route);
     const failed = this.#failed?.id === route.drain && this.#failed.search === route.search ? this.#failed : undefined;
-    if (failed) this.#result.textContent = `The search failed: ${failed.message}`;
-    else this.#say(route.search, current);
+    this.#say(route.search, current, failed?.message);
     if (current && latest === this.#basis) return;
     if (this.#timer !== undefined) return;
     // A large drain's search can take longer than the drain takes to change (up to twice a
@@ -97,38 +96,42 @@ export class DrainSearch {
     const inflight = (this.#inflight = new AbortController());
     const loading = (this.#loading = { id, search });
     this.#lastLoad = Date.now();
+    let shown = false;
     try {
       const path = `/v1/drains/${encodeURIComponent(id)}/summary?${new URLSearchParams({ q: search })}`;
       const digest = await this.api.get<DrainDigest>(path, inflight.signal);
-      if (this.#loading === loading) this.#loading = undefined;
       this.#found = { id, search, digest };
       this.#failed = undefined;
       this.#basis = basis;
-      const { route, drains } = this.store.state;
-      if (route.drain === id && route.search === search) {
+      const route = this.store.state.route;
+      shown = route.drain === id && route.search === search;
+      if (shown) {
         this.#say(search, digest);
         this.found();
-        // The drain moved on while this was fetched: fetch it again (at most once a second).
-        if (drains.get(id) !== basis) this.follow(route, drains.get(id));
       }
     } catch (err) {
       // Said until a fetch succeeds; tried again at the drain's next update, at most once a second.
       if (!inflight.signal.aborted) {
         this.#failed = { id, search, message: (err as Error).message };
-        this.#result.textContent = `The search failed: ${this.#failed.message}`;
+        this.#say(search, undefined, this.#failed.message);
       }
     } finally {
       if (this.#loading === loading) this.#loading = undefined;
     }
+    // The drain moved on while this was fetched: fetch it again (at most once a second).
+    const { route, drains } = this.store.state;
+    if (shown && drains.get(id) !== basis) this.follow(route, drains.get(id));
   }
 
-  #say(search: string, digest: DrainDigest | undefined): void {
+  #say(search: string, digest: DrainDigest | undefined, failure?: string): void {
     const matches = digest?.matches;
     this.#result.textContent =
-      matches === undefined || matches === null
-        ? 'Searching…'
-        : matches === 0
-          ? `No node of this drain matches “${search}”`
-          : `${count(matches)} ${matches === 1 ? 'node matches' : 'nodes match'} “${search}”`;
+      failure !== undefined
+        ? `The search failed: ${failure}`
+        : matches === undefined || matches === null
+          ? 'Searching…'
+          : matches === 0
+            ? `No node of this drain matches “${search}”`
+            : `${count(matches)} ${matches === 1 ? 'node matches' : 'nodes match'} “${search}”`;
   }
 }
